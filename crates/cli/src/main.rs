@@ -1,0 +1,103 @@
+//! `vps-publish`: parses flags, builds settings, calls the library, maps errors to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use vps_server::{Application, Overrides, Settings};
+
+/// A self-hosted publishing server for Obsidian vaults.
+#[derive(Parser)]
+#[command(name = "vps-publish", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (data in ./data, listening on 127.0.0.1:3000 unless told otherwise).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// A TOML settings file; environment variables and flags override it.
+    #[arg(long, env = "VPS_PUBLISH_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where blobs, sessions and the generated API key live [env: DATA_DIR] [default: ./data]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The port to listen on; 0 picks a free one [env: PORT] [default: 3000]
+    #[arg(long, value_name = "N")]
+    port: Option<u16>,
+    /// The address to listen on [env: HOST] [default: 127.0.0.1]
+    #[arg(long, value_name = "ADDR")]
+    host: Option<String>,
+    /// Print the merged configuration (secrets redacted) and exit.
+    #[arg(long)]
+    print_config: bool,
+}
+
+/// Exit codes: 0 stopped cleanly, 1 failed while running or starting, 2 bad configuration.
+const EXIT_RUNTIME: u8 = 1;
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let overrides = Overrides { host: args.host, port: args.port, data_dir: args.data_dir };
+    let settings = match Settings::load(args.config.as_deref(), |name| std::env::var(name).ok(), &overrides) {
+        Ok(settings) => settings,
+        Err(error) => return fail(EXIT_CONFIG, &error),
+    };
+    if args.print_config {
+        print!("{}", settings.to_redacted_toml());
+        return ExitCode::SUCCESS;
+    }
+    init_logging();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async {
+        let app = match Application::build(settings).await {
+            Ok(app) => app,
+            Err(error) => return fail(EXIT_RUNTIME, &error),
+        };
+        if let Some(key) = app.generated_api_key() {
+            // Shown once, on the terminal, never through the log.
+            println!("Generated an API key (kept in the data directory, shown only this once):\n\n    {}\n", key.expose());
+        }
+        tracing::info!("listening on http://{}", app.local_addr());
+        match app.run_until_stopped().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => fail(EXIT_RUNTIME, &error),
+        }
+    })
+}
+
+/// `RUST_LOG` wins; otherwise the reference's `LOGGER_LEVEL`; otherwise `info`.
+fn init_logging() {
+    let filter = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("LOGGER_LEVEL"))
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn fail(code: u8, error: &dyn std::error::Error) -> ExitCode {
+    let mut message = format!("error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    eprintln!("{message}");
+    ExitCode::from(code)
+}

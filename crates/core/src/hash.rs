@@ -1,0 +1,121 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The SHA-256 of a blob's bytes: the blob's name everywhere (store key, URL, ETag).
+///
+/// Always held as 64 lower-case hex digits; upper-case input is accepted and folded.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContentHash([u8; 32]);
+
+/// Why a string is not a [`ContentHash`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContentHashError {
+    #[error("a SHA-256 hash has 64 hex digits, this one has {0} characters")]
+    Length(usize),
+    #[error("a SHA-256 hash is written in hex digits (0-9, a-f)")]
+    NotHex,
+}
+
+impl ContentHash {
+    /// Parses 64 hex digits (either case).
+    pub fn parse(text: &str) -> Result<Self, ContentHashError> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 64 {
+            return Err(ContentHashError::Length(text.chars().count()));
+        }
+        let mut out = [0u8; 32];
+        for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+            *slot = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
+        }
+        Ok(Self(out))
+    }
+
+    /// Wraps a digest computed by a hasher.
+    pub fn from_digest(digest: [u8; 32]) -> Self {
+        Self(digest)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The lower-case hex form.
+    pub fn to_hex(&self) -> String {
+        self.to_string()
+    }
+}
+
+fn hex_value(digit: u8) -> Result<u8, ContentHashError> {
+    match digit {
+        b'0'..=b'9' => Ok(digit - b'0'),
+        b'a'..=b'f' => Ok(digit - b'a' + 10),
+        b'A'..=b'F' => Ok(digit - b'A' + 10),
+        _ => Err(ContentHashError::NotHex),
+    }
+}
+
+impl fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for byte in self.0 {
+            write!(f, "{byte:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ContentHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ContentHash({self})")
+    }
+}
+
+impl FromStr for ContentHash {
+    type Err = ContentHashError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
+impl Serialize for ContentHash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ContentHash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    #[test]
+    fn round_trips_through_hex_and_folds_upper_case() {
+        let hash = ContentHash::parse(&EMPTY.to_uppercase()).unwrap();
+        assert_eq!(hash.to_string(), EMPTY);
+    }
+
+    #[test]
+    fn refuses_wrong_length_and_non_hex() {
+        assert_eq!(ContentHash::parse("abc"), Err(ContentHashError::Length(3)));
+        let not_hex = format!("{}g", &EMPTY[..63]);
+        assert_eq!(ContentHash::parse(&not_hex), Err(ContentHashError::NotHex));
+        assert!(ContentHash::parse(&format!("{}é", &EMPTY[..62])).is_err());
+    }
+
+    #[test]
+    fn serializes_as_a_json_string() {
+        let hash: ContentHash = EMPTY.parse().unwrap();
+        let json = serde_json::to_string(&hash).unwrap();
+        assert_eq!(json, format!("\"{EMPTY}\""));
+        assert_eq!(serde_json::from_str::<ContentHash>(&json).unwrap(), hash);
+    }
+}

@@ -1,0 +1,33 @@
+//! Domain types shared by every crate of vps-publish. Nothing here does I/O.
+//!
+//! Every string that comes from outside becomes one of these types through `parse`, which
+//! returns a typed error; code past the boundary never sees an unchecked name:
+//!
+//! - [`ContentHash`]: the SHA-256 that names a blob (64 lower-case hex digits).
+//! - [`AssetPath`]: an asset's path inside the vault (`Attachments/my diagram.png`), with no way
+//!   to express traversal, absolute paths or control characters.
+//! - [`SessionId`]: a publish session's id, a UUID in its hyphenated lower-case form.
+//! - [`MediaType`]: a detected media type such as `image/png`.
+//! - [`api`]: the JSON shapes of the HTTP API, shared by the server and its clients.
+//!
+//! ```
+//! use vps_core::{AssetPath, ContentHash};
+//!
+//! let path = AssetPath::parse("Attachments/my diagram.png").unwrap();
+//! assert_eq!(path.file_name(), "my diagram.png");
+//! assert!(AssetPath::parse("../etc/passwd").is_err());
+//!
+//! let hash = ContentHash::parse(&"AB".repeat(32)).unwrap();
+//! assert_eq!(hash.to_hex(), "ab".repeat(32));
+//! ```
+
+pub mod api;
+mod asset_path;
+mod hash;
+mod media_type;
+mod session_id;
+
+pub use asset_path::{AssetPath, AssetPathError};
+pub use hash::{ContentHash, ContentHashError};
+pub use media_type::MediaType;
+pub use session_id::{SessionId, SessionIdError};

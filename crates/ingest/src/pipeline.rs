@@ -1,0 +1,205 @@
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use vps_core::{ContentHash, MediaType};
+use vps_store::{FsStore, SealedBlob, StoreError};
+
+use crate::MediaAllowlist;
+use crate::sniff::{SNIFF_LEN, sniff};
+
+/// What the pipeline enforces on each file.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// A file larger than this is refused the moment it crosses the limit.
+    pub max_file_bytes: u64,
+    pub allowlist: MediaAllowlist,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { max_file_bytes: 100 * 1024 * 1024, allowlist: MediaAllowlist::default() }
+    }
+}
+
+/// The result of running one file through the pipeline.
+#[derive(Debug)]
+pub enum Outcome {
+    Accepted(Accepted),
+    Rejected(Rejection),
+}
+
+/// A file that passed every check: its bytes are fsynced in a temp file, waiting for the caller
+/// to commit them under `hash` (or to drop them, which deletes the file).
+#[derive(Debug)]
+pub struct Accepted {
+    pub hash: ContentHash,
+    pub size: u64,
+    pub media_type: MediaType,
+    pub sealed: SealedBlob,
+}
+
+/// A file refused for what it is (its type, its emptiness); nothing of it was kept. The rest of
+/// the request goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Stable machine-readable code, e.g. `unsupported-media-type`.
+    pub code: &'static str,
+    pub message: String,
+    /// Bytes read of the file.
+    pub size: u64,
+    /// What the content was detected as, when it was recognised.
+    pub media_type: Option<MediaType>,
+}
+
+/// The pipeline could not finish the file; the whole request fails. Nothing of the file is kept.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError<E> {
+    #[error("the file is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("the request body could not be read")]
+    Body(#[source] E),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs one file's bytes through the pipeline, reading each byte once.
+///
+/// The first [`SNIFF_LEN`] bytes are held back until the type is known; after that, each chunk is
+/// counted, hashed and handed to the temp writer as it arrives, so memory stays at a few chunks
+/// whatever the file's size. A refused type does not stop the stream from being read to its end
+/// (it is counted, so the size limit still applies), but nothing of it is written.
+pub async fn ingest<S, E>(
+    store: &FsStore,
+    policy: &Policy,
+    extension: Option<&str>,
+    mut body: S,
+) -> Result<Outcome, IngestError<E>>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let mut size = 0u64;
+    let next = async |body: &mut S, size: &mut u64| -> Result<Option<Bytes>, IngestError<E>> {
+        match body.next().await {
+            None => Ok(None),
+            Some(Err(e)) => Err(IngestError::Body(e)),
+            Some(Ok(chunk)) => {
+                *size += chunk.len() as u64;
+                if *size > policy.max_file_bytes {
+                    return Err(IngestError::TooLarge { limit: policy.max_file_bytes });
+                }
+                Ok(Some(chunk))
+            }
+        }
+    };
+
+    // 1. Hold back the head until the type can be told.
+    let mut head = BytesMut::new();
+    let mut ended = false;
+    while head.len() < SNIFF_LEN {
+        match next(&mut body, &mut size).await? {
+            Some(chunk) => head.extend_from_slice(&chunk),
+            None => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    if size == 0 {
+        return Ok(Outcome::Rejected(Rejection {
+            code: "empty-file",
+            message: "the file is empty".into(),
+            size: 0,
+            media_type: None,
+        }));
+    }
+    let sniffed = sniff(&head[..head.len().min(SNIFF_LEN)], ended && head.len() <= SNIFF_LEN, extension);
+    let media_type = match sniffed {
+        Some(media_type) if policy.allowlist.allows(&media_type) => media_type,
+        refused => {
+            while next(&mut body, &mut size).await?.is_some() {}
+            let message = match &refused {
+                Some(media_type) => format!("files of type {media_type} are not accepted"),
+                None => "the file's content is not of any accepted type".to_owned(),
+            };
+            return Ok(Outcome::Rejected(Rejection { code: "unsupported-media-type", message, size, media_type: refused }));
+        }
+    };
+
+    // 2. Stream: hash and write every chunk as it arrives.
+    let mut hasher = Sha256::new();
+    let mut temp = store.create_temp().await?;
+    let head = head.freeze();
+    hasher.update(&head);
+    temp.write(head).await?;
+    while let Some(chunk) = next(&mut body, &mut size).await? {
+        hasher.update(&chunk);
+        temp.write(chunk).await?;
+    }
+    let sealed = temp.finish().await?;
+    let hash = ContentHash::from_digest(hasher.finalize().into());
+    Ok(Outcome::Accepted(Accepted { hash, size, media_type, sealed }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use futures_util::stream;
+
+    use super::*;
+
+    fn chunks(data: &[u8], size: usize) -> impl Stream<Item = Result<Bytes, Infallible>> + Unpin {
+        let pieces: Vec<_> = data.chunks(size).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        stream::iter(pieces)
+    }
+
+    fn store() -> (tempfile::TempDir, FsStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap();
+        (dir, store)
+    }
+
+    fn png(len: usize) -> Vec<u8> {
+        let mut data = b"\x89PNG\r\n\x1a\n".to_vec();
+        data.extend((0..len - 8).map(|i| (i * 7 % 251) as u8));
+        data
+    }
+
+    #[tokio::test]
+    async fn an_accepted_file_has_the_sha256_of_all_its_bytes() {
+        let (_dir, store) = store();
+        let data = png(100_000);
+        let Outcome::Accepted(file) = ingest(&store, &Policy::default(), Some("png"), chunks(&data, 1000)).await.unwrap() else {
+            panic!("a PNG is accepted");
+        };
+        let expected: [u8; 32] = Sha256::digest(&data).into();
+        assert_eq!(file.hash, ContentHash::from_digest(expected));
+        assert_eq!(file.size, 100_000);
+        assert_eq!(file.media_type.as_str(), "image/png");
+        assert_eq!(std::fs::read(file.sealed.path()).unwrap(), data);
+    }
+
+    #[tokio::test]
+    async fn crossing_the_size_limit_fails_at_once_and_leaves_no_temp_file() {
+        let (_dir, store) = store();
+        let policy = Policy { max_file_bytes: 50_000, ..Policy::default() };
+        let err = ingest(&store, &policy, None, chunks(&png(60_000), 4096)).await.unwrap_err();
+        assert!(matches!(err, IngestError::TooLarge { limit: 50_000 }));
+        assert_eq!(std::fs::read_dir(store.temp_dir()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn refused_types_and_empty_files_are_rejections_not_errors() {
+        let (_dir, store) = store();
+        let exe = b"MZ\x90\0".repeat(5000);
+        let Outcome::Rejected(why) = ingest(&store, &Policy::default(), Some("png"), chunks(&exe, 999)).await.unwrap() else {
+            panic!("an executable is refused");
+        };
+        assert_eq!((why.code, why.size), ("unsupported-media-type", 20_000));
+        let Outcome::Rejected(why) = ingest(&store, &Policy::default(), None, chunks(b"", 1)).await.unwrap() else {
+            panic!("an empty file is refused");
+        };
+        assert_eq!(why.code, "empty-file");
+        assert_eq!(std::fs::read_dir(store.temp_dir()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,146 @@
+//! `ApiError`: every way a request can fail, each with its status and stable `code`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use vps_core::api::ErrorBody;
+use vps_core::{AssetPathError, ContentHashError};
+use vps_store::StoreError;
+
+/// A request that failed. The body is `{"code","message"}`; a 5xx says only "internal error"
+/// to the client and logs the whole chain of causes.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("this call needs the x-api-key header")]
+    MissingApiKey,
+    #[error("the API key is not valid")]
+    InvalidApiKey,
+    #[error("`{0}` is not a session id")]
+    InvalidSessionId(String),
+    #[error("no session {0}")]
+    SessionNotFound(String),
+    #[error("session {id} is {state}; it accepts no more uploads")]
+    SessionNotOpen { id: String, state: &'static str },
+    #[error("{0}")]
+    InvalidHash(#[from] ContentHashError),
+    #[error("no blob {0}")]
+    BlobNotFound(String),
+    #[error("{source} (file {path:?})")]
+    InvalidPath { path: String, source: AssetPathError },
+    #[error("the request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("expected Content-Type multipart/form-data (with a boundary) or application/json, got {0:?}")]
+    UnsupportedContentType(String),
+    #[error("streaming (multipart) uploads are disabled on this server")]
+    StreamingDisabled,
+    #[error("the multipart body has no boundary parameter in its Content-Type")]
+    MissingBoundary,
+    #[error("the multipart body is malformed: {0}")]
+    MalformedMultipart(String),
+    #[error("multipart part {0:?} is not expected; send files in parts named `assets`")]
+    UnexpectedField(String),
+    #[error("a multipart part has no filename; the filename is the asset's path in the vault")]
+    MissingFilename,
+    #[error("the path {0:?} appears twice in one request")]
+    DuplicatePath(String),
+    #[error("the request holds no file")]
+    NoFiles,
+    #[error("file {path:?} is larger than the limit of {limit} bytes")]
+    FileTooLarge { path: String, limit: u64 },
+    #[error("the request holds more than {limit} files")]
+    TooManyFiles { limit: u64 },
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    RequestTooLarge { limit: u64 },
+    #[error("the request body stopped arriving for {secs} s")]
+    BodyTimeout { secs: u64 },
+    #[error("the request body could not be read: {0}")]
+    BodyRead(String),
+    #[error("no such API route")]
+    RouteNotFound,
+    #[error("internal error")]
+    Store(#[from] StoreError),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        use ApiError::*;
+        match self {
+            MissingApiKey => StatusCode::UNAUTHORIZED,
+            InvalidApiKey => StatusCode::FORBIDDEN,
+            SessionNotFound(_) | BlobNotFound(_) | RouteNotFound => StatusCode::NOT_FOUND,
+            SessionNotOpen { .. } => StatusCode::CONFLICT,
+            InvalidSessionId(_) | InvalidHash(_) | InvalidPath { .. } | InvalidJson(_) | InvalidRequest(_)
+            | MissingBoundary | MalformedMultipart(_) | UnexpectedField(_) | MissingFilename | DuplicatePath(_)
+            | NoFiles | BodyRead(_) => StatusCode::BAD_REQUEST,
+            UnsupportedContentType(_) | StreamingDisabled => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            FileTooLarge { .. } | TooManyFiles { .. } | RequestTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Store(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            MissingApiKey => "missing-api-key",
+            InvalidApiKey => "invalid-api-key",
+            InvalidSessionId(_) => "invalid-session-id",
+            SessionNotFound(_) => "session-not-found",
+            SessionNotOpen { .. } => "session-not-open",
+            InvalidHash(_) => "invalid-hash",
+            BlobNotFound(_) => "blob-not-found",
+            InvalidPath { source, .. } => source.code(),
+            InvalidJson(_) => "invalid-json",
+            InvalidRequest(_) => "invalid-request",
+            UnsupportedContentType(_) => "unsupported-content-type",
+            StreamingDisabled => "streaming-disabled",
+            MissingBoundary => "multipart-boundary-missing",
+            MalformedMultipart(_) => "malformed-multipart",
+            UnexpectedField(_) => "unexpected-field",
+            MissingFilename => "missing-filename",
+            DuplicatePath(_) => "duplicate-path",
+            NoFiles => "no-files",
+            FileTooLarge { .. } => "file-too-large",
+            TooManyFiles { .. } => "too-many-files",
+            RequestTooLarge { .. } => "request-too-large",
+            BodyTimeout { .. } => "body-timeout",
+            BodyRead(_) => "body-read-failed",
+            RouteNotFound => "route-not-found",
+            Store(_) | Internal(_) => "internal-error",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %error_chain(&self), code = self.code(), "request failed");
+        } else {
+            tracing::debug!(code = self.code(), message = %self, "request refused");
+        }
+        let body = ErrorBody { code: self.code().to_owned(), message: self.to_string() };
+        let mut response = (status, axum::Json(body)).into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+/// The error and its sources, for the log (never for the client).
+fn error_chain(error: &ApiError) -> String {
+    let mut chain = match error {
+        ApiError::Internal(detail) => format!("internal error: {detail}"),
+        other => other.to_string(),
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}

@@ -1,0 +1,30 @@
+//! The vps-publish HTTP server as a library.
+//!
+//! - [`Settings`]: layered configuration (defaults, TOML file, environment, flags).
+//! - [`Application`]: builds everything from settings, binds, and serves until stopped.
+//! - [`ApiError`]: every failure of a request, with its status and stable `code`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use vps_server::{Application, Settings};
+//!
+//! let settings = Settings { port: 0, data_dir: "/tmp/vps-data".into(), ..Settings::default() };
+//! let app = Application::build(settings).await?;
+//! println!("listening on {}", app.local_addr());
+//! app.run_until_stopped().await?;
+//! # Ok(()) }
+//! ```
+
+mod api_key;
+mod body;
+mod error;
+mod routes;
+mod sessions;
+mod settings;
+mod startup;
+mod state;
+
+pub use api_key::{ApiKey, ApiKeyError, KEY_FILE};
+pub use error::ApiError;
+pub use settings::{Overrides, Settings, SettingsError};
+pub use startup::{Application, StartupError};

@@ -1,0 +1,66 @@
+//! The HTTP surface: which path goes to which handler, and what guards it.
+
+mod blob;
+mod check;
+mod json;
+mod meta;
+mod session;
+mod upload;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use vps_core::SessionId;
+
+use crate::ApiError;
+use crate::state::AppState;
+
+/// JSON bodies (session start carries CSS snippets, hash checks list many files).
+const JSON_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/ping", get(meta::ping))
+        .route("/session/start", post(session::start))
+        .route("/session/{id}/abort", post(session::abort))
+        .route("/session/{id}/assets/check", post(check::check))
+        // Uploads stream their body themselves, with their own limits.
+        .route("/session/{id}/assets/upload", post(upload::upload).layer(DefaultBodyLimit::disable()))
+        .fallback(api_not_found)
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key));
+
+    Router::new()
+        .route("/health", get(meta::health))
+        .route("/public-config", get(meta::public_config))
+        .route("/_blob/{hash}", get(blob::get_blob))
+        .nest("/api", api)
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Every `/api` call carries `x-api-key`: missing → 401, wrong → 403.
+async fn require_api_key(State(app): State<AppState>, headers: HeaderMap, request: Request, next: Next) -> Result<Response, ApiError> {
+    let presented = headers.get("x-api-key").ok_or(ApiError::MissingApiKey)?;
+    let presented = presented.to_str().map_err(|_| ApiError::InvalidApiKey)?;
+    if !app.api_key.matches(presented) {
+        return Err(ApiError::InvalidApiKey);
+    }
+    Ok(next.run(request).await)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::RouteNotFound
+}
+
+async fn not_found() -> ApiError {
+    ApiError::RouteNotFound
+}
+
+fn parse_session_id(raw: &str) -> Result<SessionId, ApiError> {
+    SessionId::parse(raw).map_err(|_| ApiError::InvalidSessionId(raw.chars().take(64).collect()))
+}

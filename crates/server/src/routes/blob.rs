@@ -1,0 +1,160 @@
+//! `GET /_blob/{sha256}`: a blob's bytes at an immutable URL, streamed from disk.
+//!
+//! Strong `ETag` (the hash), a year of caching, `If-None-Match` → 304, one byte range → 206
+//! (416 when it cannot be satisfied; several ranges get the whole blob, as RFC 9110 allows).
+//! The media type is sniffed from the blob's first bytes, as it was at upload.
+
+use std::io::SeekFrom;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+use vps_core::{ContentHash, MediaType};
+use vps_ingest::sniff::{SNIFF_LEN, sniff};
+use vps_store::{BlobFile, StoreError};
+
+use crate::ApiError;
+use crate::state::AppState;
+
+/// Bytes per chunk of a blob's body.
+const READ_CHUNK: usize = 64 * 1024;
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+pub async fn get_blob(State(app): State<AppState>, Path(raw): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let hash = ContentHash::parse(&raw)?;
+    let mut blob = app.store.open_blob(&hash).await?.ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
+    let etag = format!("\"{hash}\"");
+
+    let mut response = if if_none_match(&headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let media_type = media_type_of(&mut blob, None).await?;
+        let range = if if_range_holds(&headers, &etag) { requested_range(&headers, blob.len) } else { Ok(None) };
+        match range {
+            Err(()) => {
+                let mut response = ApiError::InvalidRequest("the requested range is outside the blob".into()).into_response();
+                *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+                let value = format!("bytes */{}", blob.len);
+                response.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
+                return Ok(response);
+            }
+            Ok(range) => body_response(blob, range, &media_type).await?,
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is ascii"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    Ok(response)
+}
+
+async fn body_response(mut blob: BlobFile, range: Option<(u64, u64)>, media_type: &MediaType) -> Result<Response, ApiError> {
+    let (status, start, end) = match range {
+        Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
+        None => (StatusCode::OK, 0, blob.len.saturating_sub(1)),
+    };
+    let len = if blob.len == 0 { 0 } else { end - start + 1 };
+    blob.file.seek(SeekFrom::Start(start)).await.map_err(|e| store_error("seek", e))?;
+    let stream = ReaderStream::with_capacity(blob.file.take(len), READ_CHUNK);
+    let mut response = Response::new(Body::from_stream(stream));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    let content_type = if media_type.is_textual() { format!("{media_type}; charset=utf-8") } else { media_type.to_string() };
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("media types are ascii"));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    if status == StatusCode::PARTIAL_CONTENT {
+        let value = format!("bytes {start}-{end}/{}", blob.len);
+        headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
+    }
+    if media_type.as_str() == "image/svg+xml" {
+        // An SVG opened directly must not run scripts on the site's origin.
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
+    }
+    Ok(response)
+}
+
+/// Sniffs a blob's media type from its first bytes and rewinds it. Unknown content is
+/// `application/octet-stream`.
+pub async fn media_type_of(blob: &mut BlobFile, extension: Option<&str>) -> Result<MediaType, ApiError> {
+    let mut head = vec![0u8; SNIFF_LEN.min(blob.len as usize)];
+    blob.file.read_exact(&mut head).await.map_err(|e| store_error("read", e))?;
+    blob.file.rewind().await.map_err(|e| store_error("seek", e))?;
+    let complete = blob.len as usize <= SNIFF_LEN;
+    Ok(sniff(&head, complete, extension).unwrap_or(MediaType::OCTET_STREAM))
+}
+
+fn store_error(op: &'static str, source: std::io::Error) -> ApiError {
+    ApiError::Store(StoreError::Io { op, path: "blob".into(), source })
+}
+
+/// `If-None-Match: "a", "b"` or `*`; weak tags compare by their opaque part.
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|value| {
+        value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+    })
+}
+
+/// A Range is honoured unless `If-Range` names another version.
+fn if_range_holds(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()).is_none_or(|value| value.trim() == etag)
+}
+
+/// `Ok(Some((first, last)))` for one satisfiable range, `Ok(None)` for no (or an ignored) Range,
+/// `Err(())` for a range that cannot be satisfied.
+fn requested_range(headers: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(value) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else { return Ok(None) };
+    let Some(spec) = value.trim().strip_prefix("bytes=") else { return Ok(None) };
+    if spec.contains(',') {
+        return Ok(None); // several ranges: answer with the whole blob
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else { return Ok(None) };
+    let parse = |s: &str| s.trim().parse::<u64>();
+    let range = match (first.trim().is_empty(), last.trim().is_empty()) {
+        (true, false) => {
+            let suffix = parse(last).map_err(|_| ())?;
+            if suffix == 0 || len == 0 {
+                return Err(());
+            }
+            (len.saturating_sub(suffix), len - 1)
+        }
+        (false, true) => (parse(first).map_err(|_| ())?, len.saturating_sub(1)),
+        (false, false) => {
+            let (a, b) = (parse(first).map_err(|_| ())?, parse(last).map_err(|_| ())?);
+            if b < a {
+                return Ok(None); // syntactically invalid: ignore the header
+            }
+            (a, b.min(len.saturating_sub(1)))
+        }
+        (true, true) => return Ok(None),
+    };
+    if range.0 >= len { Err(()) } else { Ok(Some(range)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_str(value).unwrap());
+        requested_range(&headers, len)
+    }
+
+    #[test]
+    fn single_ranges_are_parsed_and_clamped() {
+        assert_eq!(range("bytes=0-9", 100), Ok(Some((0, 9))));
+        assert_eq!(range("bytes=90-", 100), Ok(Some((90, 99))));
+        assert_eq!(range("bytes=-10", 100), Ok(Some((90, 99))));
+        assert_eq!(range("bytes=-1000", 100), Ok(Some((0, 99))));
+        assert_eq!(range("bytes=50-1000", 100), Ok(Some((50, 99))));
+        assert_eq!(range("bytes=100-", 100), Err(()));
+        assert_eq!(range("bytes=-0", 100), Err(()));
+        assert_eq!(range("bytes=0-1,5-6", 100), Ok(None));
+        assert_eq!(range("items=0-1", 100), Ok(None));
+        assert_eq!(range("bytes=9-1", 100), Ok(None));
+    }
+}

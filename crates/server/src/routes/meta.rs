@@ -1,0 +1,53 @@
+//! `/health`, `/public-config` and `/api/ping`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use vps_core::api::{Health, PublicConfig};
+
+use crate::state::AppState;
+
+/// The version of the upload protocols this server speaks (streaming multipart, hash check).
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The plugin's chunk size (`L`): it never sends more per request, whatever we answer.
+pub const MAX_BYTES_PER_REQUEST: u64 = 1024 * 1024;
+
+/// 200 when the server can write to its data directory, 503 otherwise.
+pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
+    let probe = app.store.temp_dir().join(format!(".health-{}", uuid::Uuid::new_v4().simple()));
+    let writable = tokio::task::spawn_blocking(move || {
+        let ok = std::fs::write(&probe, b"ok").is_ok();
+        let _ = std::fs::remove_file(&probe);
+        ok
+    })
+    .await
+    .unwrap_or(false);
+    let status = if writable { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let health = Health {
+        status: if writable { "ok" } else { "unavailable" }.into(),
+        data_dir_writable: writable,
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
+    (status, Json(health))
+}
+
+pub async fn public_config(State(app): State<AppState>) -> Json<PublicConfig> {
+    let settings = &app.settings;
+    Json(PublicConfig {
+        protocol_version: PROTOCOL_VERSION,
+        streaming_uploads_enabled: settings.streaming_enabled,
+        max_asset_size_bytes: settings.max_asset_size_bytes,
+        max_files_per_request: settings.max_files_per_request,
+        max_request_bytes: settings.max_request_bytes,
+        max_bytes_per_request: MAX_BYTES_PER_REQUEST,
+        allowed_media_types: settings.allowed_media_types.entries().to_vec(),
+        site_name: settings.site_name.clone(),
+        base_url: settings.base_url.clone(),
+    })
+}
+
+/// The plugin's "test connection" button.
+pub async fn ping() -> Json<Value> {
+    Json(json!({"api": "ok"}))
+}

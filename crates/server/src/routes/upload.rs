@@ -1,0 +1,157 @@
+//! `POST /api/session/{id}/assets/upload` with a `multipart/form-data` body: one part per file,
+//! field name `assets`, the part's filename is the asset's path in the vault.
+//!
+//! Each part streams through the ingest pipeline as it arrives. The request is all or nothing:
+//! accepted files wait, sealed in temp files, until every part has been read, and are committed
+//! to the store and recorded in the session only then. A request that fails (a limit crossed, a
+//! bad part, a client gone) keeps nothing; a file refused for its type is reported in the 200
+//! answer and the others are kept.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use vps_core::AssetPath;
+use vps_core::api::{FileStatus, UploadResponse, UploadedFile};
+use vps_ingest::{Accepted, IngestError, Outcome, ingest};
+use vps_store::Stored;
+
+use super::parse_session_id;
+use crate::ApiError;
+use crate::body::{BodyError, RequestBody};
+use crate::sessions::SessionAsset;
+use crate::state::AppState;
+
+/// The form field every file part must use.
+const FIELD_NAME: &str = "assets";
+
+/// A part read to its end, in request order.
+enum Part {
+    Accepted(AssetPath, Accepted),
+    Rejected(UploadedFile),
+}
+
+pub async fn upload(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<UploadResponse>, ApiError> {
+    let id = parse_session_id(&id)?;
+    app.sessions.get(id).await?.ensure_open()?;
+    let boundary = multipart_boundary(&headers, app.settings.streaming_enabled)?;
+    let limit = app.settings.max_request_bytes;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(ApiError::RequestTooLarge { limit });
+    }
+
+    let idle = Duration::from_secs(app.settings.body_idle_timeout_secs);
+    let mut multipart = multer::Multipart::new(RequestBody::spawn(body, limit, idle), boundary);
+    let mut parts = Vec::new();
+    let mut seen = HashSet::new();
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or_default();
+        if name != FIELD_NAME {
+            return Err(ApiError::UnexpectedField(name.chars().take(100).collect()));
+        }
+        let raw_path = field.file_name().ok_or(ApiError::MissingFilename)?;
+        let path = AssetPath::parse(raw_path)
+            .map_err(|source| ApiError::InvalidPath { path: raw_path.chars().take(200).collect(), source })?;
+        if parts.len() as u64 >= app.settings.max_files_per_request {
+            return Err(ApiError::TooManyFiles { limit: app.settings.max_files_per_request });
+        }
+        if !seen.insert(path.clone()) {
+            return Err(ApiError::DuplicatePath(path.to_string()));
+        }
+        let extension = path.extension();
+        let outcome = ingest(&app.store, &app.policy, extension.as_deref(), field).await.map_err(|e| match e {
+            IngestError::TooLarge { limit } => ApiError::FileTooLarge { path: path.to_string(), limit },
+            IngestError::Body(e) => multipart_error(e),
+            IngestError::Store(e) => ApiError::Store(e),
+        })?;
+        parts.push(match outcome {
+            Outcome::Accepted(file) => Part::Accepted(path, file),
+            Outcome::Rejected(why) => {
+                tracing::info!(session = %id, path = %path, code = why.code, "file rejected");
+                Part::Rejected(UploadedFile {
+                    path,
+                    status: FileStatus::Rejected,
+                    size: why.size,
+                    sha256: None,
+                    media_type: why.media_type,
+                    code: Some(why.code.to_owned()),
+                    message: Some(why.message),
+                })
+            }
+        });
+    }
+    if parts.is_empty() {
+        return Err(ApiError::NoFiles);
+    }
+
+    // Every part is in: commit the accepted files, then record them in the session.
+    let mut files = Vec::with_capacity(parts.len());
+    let mut records = Vec::new();
+    for part in parts {
+        files.push(match part {
+            Part::Rejected(file) => file,
+            Part::Accepted(path, file) => {
+                let stored = app.store.commit(file.sealed, &file.hash).await?;
+                let status = match stored {
+                    Stored::Created => FileStatus::Stored,
+                    Stored::AlreadyPresent => FileStatus::Deduplicated,
+                };
+                tracing::info!(session = %id, path = %path, sha256 = %file.hash, size = file.size, ?status, "file uploaded");
+                let asset = SessionAsset { sha256: file.hash, size: file.size, media_type: file.media_type.clone() };
+                records.push((path.clone(), asset));
+                UploadedFile {
+                    path,
+                    status,
+                    size: file.size,
+                    sha256: Some(file.hash),
+                    media_type: Some(file.media_type),
+                    code: None,
+                    message: None,
+                }
+            }
+        });
+    }
+    app.sessions
+        .update(id, |session| {
+            session.ensure_open()?;
+            session.assets.extend(records);
+            Ok(())
+        })
+        .await?;
+    Ok(Json(UploadResponse { session_id: id, files }))
+}
+
+fn multipart_boundary(headers: &HeaderMap, streaming_enabled: bool) -> Result<String, ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if essence != "multipart/form-data" {
+        return Err(ApiError::UnsupportedContentType(content_type.chars().take(100).collect()));
+    }
+    if !streaming_enabled {
+        return Err(ApiError::StreamingDisabled);
+    }
+    multer::parse_boundary(content_type).map_err(|_| ApiError::MissingBoundary)
+}
+
+/// Tells a body that could not be read (too large, stalled, client gone) from a malformed one.
+fn multipart_error(error: multer::Error) -> ApiError {
+    if let multer::Error::StreamReadFailed(source) = &error {
+        if let Some(body) = source.downcast_ref::<BodyError>() {
+            return match body {
+                BodyError::TooLarge { limit } => ApiError::RequestTooLarge { limit: *limit },
+                BodyError::Idle { secs } => ApiError::BodyTimeout { secs: *secs },
+                BodyError::Read(message) => ApiError::BodyRead(message.clone()),
+            };
+        }
+    }
+    ApiError::MalformedMultipart(error.to_string())
+}

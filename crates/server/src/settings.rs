@@ -1,0 +1,333 @@
+//! Settings, layered: built-in defaults, then an optional TOML file, then environment variables,
+//! then command-line flags. The environment names of the Node reference server keep working.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use vps_ingest::MediaAllowlist;
+
+use crate::api_key::ApiKey;
+
+/// Everything the server needs to start. Built by [`Settings::load`]; tests build it directly.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub host: IpAddr,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    /// Where uploads are streamed before they are committed; `<data_dir>/tmp` by default.
+    /// Best on the same filesystem as the data directory (then a commit is a rename).
+    pub upload_temp_dir: Option<PathBuf>,
+    /// The API key; when unset, one is generated on first start and kept in the data directory.
+    pub api_key: Option<ApiKey>,
+    pub max_asset_size_bytes: u64,
+    pub max_files_per_request: u64,
+    pub max_request_bytes: u64,
+    pub allowed_media_types: MediaAllowlist,
+    /// Buffer size of the writes to temp files.
+    pub streaming_chunk_size: usize,
+    /// Whether `multipart/form-data` uploads are accepted (and advertised in `/public-config`).
+    pub streaming_enabled: bool,
+    /// A request body that sends nothing for this long is abandoned.
+    pub body_idle_timeout_secs: u64,
+    /// How long in-flight requests may run after SIGTERM/SIGINT before the server exits anyway.
+    pub shutdown_grace_secs: u64,
+    pub site_name: String,
+    pub base_url: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 3000,
+            data_dir: PathBuf::from("data"),
+            upload_temp_dir: None,
+            api_key: None,
+            max_asset_size_bytes: 100 * MIB,
+            max_files_per_request: 100,
+            max_request_bytes: GIB,
+            allowed_media_types: MediaAllowlist::default(),
+            streaming_chunk_size: 256 * 1024,
+            streaming_enabled: true,
+            body_idle_timeout_secs: 60,
+            shutdown_grace_secs: 30,
+            site_name: "vps-publish".into(),
+            base_url: None,
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+const GIB: u64 = 1024 * MIB;
+
+/// The settings file and its environment variables use the same names: a TOML key `max_request_bytes`
+/// is the variable `MAX_REQUEST_BYTES`; the reference's older names are accepted as aliases.
+const ENV_NAMES: &[(&str, &[&str])] = &[
+    ("host", &["HOST"]),
+    ("port", &["PORT"]),
+    ("data_dir", &["DATA_DIR"]),
+    ("upload_temp_dir", &["UPLOAD_TEMP_DIR"]),
+    ("api_key", &["API_KEY"]),
+    ("max_asset_size_bytes", &["MAX_ASSET_SIZE_BYTES"]),
+    ("max_files_per_request", &["MAX_FILES_PER_REQUEST"]),
+    ("max_request_bytes", &["MAX_REQUEST_BYTES", "MAX_REQUEST_SIZE"]),
+    ("allowed_media_types", &["ALLOWED_MEDIA_TYPES"]),
+    ("streaming_chunk_size", &["STREAMING_CHUNK_SIZE"]),
+    ("streaming_enabled", &["STREAMING_ENABLED"]),
+    ("body_idle_timeout_secs", &["BODY_IDLE_TIMEOUT_SECS"]),
+    ("shutdown_grace_secs", &["SHUTDOWN_GRACE_SECS"]),
+    ("site_name", &["SITE_NAME"]),
+    ("base_url", &["BASE_URL"]),
+];
+
+/// A setting that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read the settings file {path}")]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the settings file {path} is not valid")]
+    ParseFile {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("{source_name}: {message}")]
+    Invalid { source_name: String, message: String },
+}
+
+/// Values given on the command line; they win over everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Builds the settings from defaults, `config_file` (if any), the environment (read through
+    /// `env`, so tests can pass a map) and `overrides`.
+    pub fn load(
+        config_file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+    ) -> Result<Self, SettingsError> {
+        let mut settings = Settings::default();
+        if let Some(path) = config_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| SettingsError::ReadFile { path: path.to_owned(), source })?;
+            let table: BTreeMap<String, toml::Value> = toml::from_str(&text)
+                .map_err(|source| SettingsError::ParseFile { path: path.to_owned(), source })?;
+            for (key, value) in table {
+                let text = match value {
+                    toml::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                settings.set(&key, &text, &format!("{} key `{key}`", path.display()))?;
+            }
+        }
+        for (key, names) in ENV_NAMES {
+            // The first name is ours; later ones are the reference's, used only when ours is unset.
+            if let Some((name, value)) = names.iter().find_map(|name| clean_env(env(name)).map(|v| (name, v))) {
+                settings.set(key, &value, &format!("environment variable {name}"))?;
+            }
+        }
+        if let Some(host) = &overrides.host {
+            settings.set("host", host, "--host")?;
+        }
+        if let Some(port) = overrides.port {
+            settings.port = port;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            settings.data_dir = dir.clone();
+        }
+        Ok(settings)
+    }
+
+    fn set(&mut self, key: &str, value: &str, source_name: &str) -> Result<(), SettingsError> {
+        let invalid = |message: String| SettingsError::Invalid { source_name: source_name.to_owned(), message };
+        let number = |value: &str| value.parse::<u64>().map_err(|_| invalid(format!("`{value}` is not a whole number")));
+        let size = |value: &str| parse_size(value).ok_or_else(|| invalid(format!("`{value}` is not a size (bytes, or 10kb, 50mb, 1gb)")));
+        let flag = |value: &str| parse_bool(value).ok_or_else(|| invalid(format!("`{value}` is not true or false")));
+        match key {
+            "host" => self.host = value.parse().map_err(|_| invalid(format!("`{value}` is not an IP address")))?,
+            "port" => self.port = value.parse().map_err(|_| invalid(format!("`{value}` is not a port number")))?,
+            "data_dir" => self.data_dir = PathBuf::from(value),
+            "upload_temp_dir" => self.upload_temp_dir = Some(PathBuf::from(value)),
+            "api_key" => self.api_key = Some(ApiKey::new(value).map_err(|e| invalid(e.to_string()))?),
+            "max_asset_size_bytes" => self.max_asset_size_bytes = size(value)?,
+            "max_files_per_request" => self.max_files_per_request = number(value)?.max(1),
+            "max_request_bytes" => self.max_request_bytes = size(value)?,
+            "allowed_media_types" => {
+                self.allowed_media_types = MediaAllowlist::parse(value).map_err(|e| invalid(e.to_string()))?
+            }
+            "streaming_chunk_size" => self.streaming_chunk_size = size(value)?.clamp(4096, 64 * MIB) as usize,
+            "streaming_enabled" => self.streaming_enabled = flag(value)?,
+            "body_idle_timeout_secs" => self.body_idle_timeout_secs = number(value)?.max(1),
+            "shutdown_grace_secs" => self.shutdown_grace_secs = number(value)?,
+            "site_name" => self.site_name = value.to_owned(),
+            "base_url" => self.base_url = Some(value.trim_end_matches('/').to_owned()),
+            unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
+        }
+        Ok(())
+    }
+
+    /// Where uploads are streamed before they are committed.
+    pub fn temp_dir(&self) -> PathBuf {
+        self.upload_temp_dir.clone().unwrap_or_else(|| self.data_dir.join("tmp"))
+    }
+
+    /// The merged settings as a TOML document, secrets redacted: what `serve --print-config` shows.
+    pub fn to_redacted_toml(&self) -> String {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            host: String,
+            port: u16,
+            data_dir: String,
+            upload_temp_dir: String,
+            api_key: &'a str,
+            max_asset_size_bytes: u64,
+            max_files_per_request: u64,
+            max_request_bytes: u64,
+            allowed_media_types: String,
+            streaming_chunk_size: usize,
+            streaming_enabled: bool,
+            body_idle_timeout_secs: u64,
+            shutdown_grace_secs: u64,
+            site_name: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            base_url: Option<&'a str>,
+        }
+        let shown = Shown {
+            host: self.host.to_string(),
+            port: self.port,
+            data_dir: self.data_dir.display().to_string(),
+            upload_temp_dir: self.temp_dir().display().to_string(),
+            api_key: match self.api_key {
+                Some(_) => "<redacted>",
+                None => "<generated on first start, kept in the data directory>",
+            },
+            max_asset_size_bytes: self.max_asset_size_bytes,
+            max_files_per_request: self.max_files_per_request,
+            max_request_bytes: self.max_request_bytes,
+            allowed_media_types: self.allowed_media_types.entries().join(","),
+            streaming_chunk_size: self.streaming_chunk_size,
+            streaming_enabled: self.streaming_enabled,
+            body_idle_timeout_secs: self.body_idle_timeout_secs,
+            shutdown_grace_secs: self.shutdown_grace_secs,
+            site_name: &self.site_name,
+            base_url: self.base_url.as_deref(),
+        };
+        toml::to_string(&shown).expect("plain values serialize")
+    }
+}
+
+/// Trims the value and a leading byte-order mark, as the reference does; blank means unset.
+fn clean_env(value: Option<String>) -> Option<String> {
+    let value = value?;
+    let value = value.trim_start_matches('\u{FEFF}').trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// `1048576`, `512kb`, `50mb`, `1gb` (1024-based, as the reference reads `MAX_REQUEST_SIZE`).
+fn parse_size(value: &str) -> Option<u64> {
+    let lower = value.trim().to_ascii_lowercase();
+    let (digits, unit) = match lower.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => lower.split_at(at),
+        None => (lower.as_str(), ""),
+    };
+    let factor = match unit.trim() {
+        "" | "b" => 1,
+        "kb" | "k" | "kib" => 1024,
+        "mb" | "m" | "mib" => MIB,
+        "gb" | "g" | "gib" => GIB,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(factor)
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+impl fmt::Display for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_redacted_toml())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let settings = Settings::load(None, env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(settings.port, 3000);
+        assert_eq!(settings.host.to_string(), "127.0.0.1");
+        assert_eq!(settings.temp_dir(), PathBuf::from("data/tmp"));
+        assert_eq!(settings.max_asset_size_bytes, 100 * MIB);
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vps.toml");
+        std::fs::write(&file, "port = 4000\nsite_name = \"Garden\"\nmax_request_bytes = \"2gb\"\n").unwrap();
+        let settings = Settings::load(
+            Some(&file),
+            env(&[("PORT", " 5000 "), ("MAX_ASSET_SIZE_BYTES", "\u{FEFF}1048576"), ("MAX_REQUEST_SIZE", "50mb")]),
+            &Overrides { port: Some(6000), ..Overrides::default() },
+        )
+        .unwrap();
+        assert_eq!(settings.port, 6000);
+        assert_eq!(settings.site_name, "Garden");
+        assert_eq!(settings.max_asset_size_bytes, MIB);
+        assert_eq!(settings.max_request_bytes, 50 * MIB, "the reference's name works when ours is unset");
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let err = Settings::load(None, env(&[("PORT", "eighty")]), &Overrides::default()).unwrap_err();
+        assert_eq!(err.to_string(), "environment variable PORT: `eighty` is not a port number");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vps.toml");
+        std::fs::write(&file, "prot = 1\n").unwrap();
+        let err = Settings::load(Some(&file), env(&[]), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().ends_with("key `prot`: unknown setting `prot`"), "{err}");
+    }
+
+    #[test]
+    fn printed_configuration_redacts_the_key() {
+        let settings = Settings::load(None, env(&[("API_KEY", "super-secret-key-123")]), &Overrides::default()).unwrap();
+        let shown = settings.to_redacted_toml();
+        assert!(!shown.contains("super-secret"), "{shown}");
+        assert!(shown.contains("api_key = \"<redacted>\""), "{shown}");
+        assert!(!format!("{settings:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn sizes_accept_the_references_units() {
+        assert_eq!(parse_size("10485760"), Some(10 * MIB));
+        assert_eq!(parse_size("50mb"), Some(50 * MIB));
+        assert_eq!(parse_size("1GB"), Some(GIB));
+        assert_eq!(parse_size("12 parsecs"), None);
+    }
+}

@@ -1,0 +1,130 @@
+//! [`Application`]: the server as a value. `build` prepares everything and binds the socket (port
+//! 0 picks a free one, for tests); `run_until_stopped` serves until SIGTERM, SIGINT or
+//! [`Application::shutdown_handle`].
+
+use std::fs::{File, OpenOptions};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use vps_ingest::Policy;
+use vps_store::{FsStore, StoreError};
+
+use crate::Settings;
+use crate::api_key::{ApiKey, ApiKeyError};
+use crate::sessions::Sessions;
+use crate::state::{AppState, Inner};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot use the data directory {path}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another vps-publish server is using the data directory {0}")]
+    DataDirInUse(String),
+    #[error(transparent)]
+    ApiKey(#[from] ApiKeyError),
+    #[error("cannot open the store")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    generated_api_key: Option<ApiKey>,
+    shutdown: CancellationToken,
+    // Held for the server's life: a second server on the same data directory refuses to start.
+    _lock: File,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let data_dir = settings.data_dir.clone();
+        let dir_error = |source| StartupError::DataDir { path: data_dir.display().to_string(), source };
+        std::fs::create_dir_all(&data_dir).map_err(dir_error)?;
+        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(data_dir.join(".lock")).map_err(dir_error)?;
+        lock.try_lock().map_err(|_| StartupError::DataDirInUse(data_dir.display().to_string()))?;
+
+        let (api_key, generated_api_key) = match &settings.api_key {
+            Some(key) => (key.clone(), None),
+            None => match ApiKey::load_or_generate(&data_dir)? {
+                (key, true) => (key.clone(), Some(key)),
+                (key, false) => (key, None),
+            },
+        };
+
+        let store = FsStore::open(&data_dir.join("blobs"), &settings.temp_dir())?.with_write_buffer(settings.streaming_chunk_size);
+        let removed = store.remove_stale_temp_files()?;
+        if removed > 0 {
+            tracing::warn!(removed, "removed temp files left by an interrupted run");
+        }
+        let sessions = Sessions::open(&data_dir.join("sessions"))?;
+        let policy = Policy { max_file_bytes: settings.max_asset_size_bytes, allowlist: settings.allowed_media_types.clone() };
+
+        let addr = SocketAddr::new(settings.host, settings.port);
+        let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+        let state = AppState::new(Inner { settings, api_key, store, sessions, policy });
+        Ok(Self { listener, state, generated_api_key, shutdown: CancellationToken::new(), _lock: lock })
+    }
+
+    /// The address the server listens on (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// The key generated at this start, if one was: show it to the operator once.
+    pub fn generated_api_key(&self) -> Option<&ApiKey> {
+        self.generated_api_key.as_ref()
+    }
+
+    /// Cancelling this token stops the server as a signal would.
+    pub fn shutdown_handle(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGTERM, SIGINT or the shutdown handle; in-flight requests then get
+    /// `shutdown_grace_secs` to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let grace = Duration::from_secs(self.state.settings.shutdown_grace_secs);
+        let router = crate::routes::router(self.state);
+        let stop = self.shutdown.clone();
+        let stopping = self.shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = termination_signal() => stop.cancel(),
+                () = stop.cancelled() => {}
+            }
+        });
+        let server = axum::serve(self.listener, router).with_graceful_shutdown(stopping.clone().cancelled_owned());
+        tokio::select! {
+            result = server => result,
+            () = async { stopping.cancelled().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; stopping anyway");
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn termination_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, stopping"),
+        _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
+    }
+}

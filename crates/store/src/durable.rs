@@ -1,0 +1,58 @@
+//! Durable replacement of small files: write a temp file beside the target, fsync it, rename it
+//! over the target, fsync the directory. A crash at any moment leaves the old content or the new,
+//! never a mix, and never an empty file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use crate::StoreError;
+
+/// Replaces `path` with `contents`, creating it with `mode` (e.g. `0o600` for secrets).
+pub fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&temp)
+            .map_err(StoreError::io("create", &temp))?;
+        file.write_all(contents).map_err(StoreError::io("write", &temp))?;
+        file.sync_all().map_err(StoreError::io("fsync", &temp))?;
+        fs::rename(&temp, path).map_err(StoreError::io("rename into place", path))?;
+        sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Fsyncs a directory, so that a rename or a new entry in it survives a power loss.
+pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(StoreError::io("fsync directory", dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn replaces_the_file_and_leaves_no_temp_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("current");
+        write_file(&path, b"one", 0o600).unwrap();
+        write_file(&path, b"two", 0o600).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,226 @@
+//! The content-addressed blob store on a filesystem.
+
+use std::fs::{self, Permissions};
+use std::io::ErrorKind;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use vps_core::ContentHash;
+
+use crate::temp::{DEFAULT_WRITE_BUFFER, RemoveOnDrop, TEMP_PREFIX};
+use crate::{SealedBlob, StoreError, TempBlob, durable};
+
+/// Blobs under `<blobs>/sha256/ab/cd/<64 hex>`, temp files under `<tmp>`. The two directories
+/// should be on one filesystem, so that committing a blob is a rename; when they are not, the
+/// commit copies instead.
+#[derive(Debug, Clone)]
+pub struct FsStore {
+    blobs: PathBuf,
+    tmp: PathBuf,
+    write_buffer: usize,
+}
+
+/// What committing a blob did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// The bytes were new and are now stored.
+    Created,
+    /// A blob with this hash was already stored; the new copy was dropped.
+    AlreadyPresent,
+}
+
+/// An open blob: the file and its length.
+#[derive(Debug)]
+pub struct BlobFile {
+    pub file: tokio::fs::File,
+    pub len: u64,
+}
+
+impl FsStore {
+    /// Opens (creating if needed) a store over these two directories.
+    pub fn open(blobs: &Path, tmp: &Path) -> Result<Self, StoreError> {
+        let blobs = blobs.join("sha256");
+        for dir in [&blobs, tmp] {
+            fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
+        }
+        Ok(Self { blobs, tmp: tmp.to_owned(), write_buffer: DEFAULT_WRITE_BUFFER })
+    }
+
+    /// Sets the size of the buffer that gathers an upload's chunks into writes.
+    pub fn with_write_buffer(mut self, bytes: usize) -> Self {
+        self.write_buffer = bytes.max(4096);
+        self
+    }
+
+    pub fn temp_dir(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Removes the temp files a crash left behind; returns how many. Call it before serving.
+    pub fn remove_stale_temp_files(&self) -> Result<usize, StoreError> {
+        let entries = fs::read_dir(&self.tmp).map_err(StoreError::io("list", &self.tmp))?;
+        let mut removed = 0;
+        for entry in entries {
+            let entry = entry.map_err(StoreError::io("list", &self.tmp))?;
+            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                let path = entry.path();
+                fs::remove_file(&path).map_err(StoreError::io("remove stale temp file", &path))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Starts a new temp file for an upload.
+    pub async fn create_temp(&self) -> Result<TempBlob, StoreError> {
+        TempBlob::create(&self.tmp, self.write_buffer).await
+    }
+
+    /// Where the blob with this hash lives (whether or not it exists).
+    pub fn blob_path(&self, hash: &ContentHash) -> PathBuf {
+        let hex = hash.to_hex();
+        self.blobs.join(&hex[0..2]).join(&hex[2..4]).join(hex)
+    }
+
+    /// The length of a stored blob, or `None` when it is not stored.
+    pub async fn len(&self, hash: &ContentHash) -> Result<Option<u64>, StoreError> {
+        let path = self.blob_path(hash);
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io("stat", path)(e)),
+        }
+    }
+
+    /// Opens a stored blob for reading, or `None` when it is not stored.
+    pub async fn open_blob(&self, hash: &ContentHash) -> Result<Option<BlobFile>, StoreError> {
+        let path = self.blob_path(hash);
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io("open", path)(e)),
+        };
+        let len = file.metadata().await.map_err(StoreError::io("stat", &path))?.len();
+        Ok(Some(BlobFile { file, len }))
+    }
+
+    /// Moves a sealed temp file to its place under `hash`, unless that blob is already stored.
+    ///
+    /// The caller vouches that `hash` is the SHA-256 of the sealed bytes (it computed it while
+    /// they streamed by). Two uploads of the same bytes may race here; both renames put identical
+    /// bytes in place, so the only effect is that both may report `Created`.
+    pub async fn commit(&self, sealed: SealedBlob, hash: &ContentHash) -> Result<Stored, StoreError> {
+        let target = self.blob_path(hash);
+        tokio::task::spawn_blocking(move || commit_blocking(sealed, &target))
+            .await
+            .map_err(|_| StoreError::WriterGone { path: PathBuf::from("commit") })?
+    }
+}
+
+fn commit_blocking(mut sealed: SealedBlob, target: &Path) -> Result<Stored, StoreError> {
+    if target.exists() {
+        return Ok(Stored::AlreadyPresent); // the guard deletes the temp file
+    }
+    let shard = target.parent().expect("blob paths have a shard directory");
+    ensure_dir_durably(shard)?;
+    let source = sealed.guard.path.clone();
+    // Blobs are immutable: make that visible to anyone who looks at the files.
+    fs::set_permissions(&source, Permissions::from_mode(0o444))
+        .map_err(StoreError::io("set permissions", &source))?;
+    match fs::rename(&source, target) {
+        Ok(()) => sealed.guard.disarm(),
+        Err(e) if e.kind() == ErrorKind::CrossesDevices => copy_across_devices(&source, target)?,
+        Err(e) => return Err(StoreError::io("rename into blob store", target)(e)),
+    }
+    durable::sync_dir(shard)?;
+    Ok(Stored::Created)
+}
+
+/// The temp directory is on another filesystem: copy into the shard, fsync, rename there.
+fn copy_across_devices(source: &Path, target: &Path) -> Result<(), StoreError> {
+    let shard = target.parent().expect("blob paths have a shard directory");
+    let mut staged = RemoveOnDrop::new(shard.join(format!(".{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple())));
+    fs::copy(source, &staged.path).map_err(StoreError::io("copy into blob store", &staged.path))?;
+    fs::File::open(&staged.path)
+        .and_then(|f| f.sync_all())
+        .map_err(StoreError::io("fsync", &staged.path))?;
+    fs::rename(&staged.path, target).map_err(StoreError::io("rename into blob store", target))?;
+    staged.disarm();
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents, fsyncing each parent that gained an entry.
+fn ensure_dir_durably(dir: &Path) -> Result<(), StoreError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        ensure_dir_durably(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => durable::sync_dir(dir.parent().unwrap_or(Path::new("."))),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::io("create directory", dir)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    fn hash_of(byte: u8) -> ContentHash {
+        ContentHash::from_digest([byte; 32])
+    }
+
+    async fn sealed(store: &FsStore, content: &'static [u8]) -> SealedBlob {
+        let mut temp = store.create_temp().await.unwrap();
+        for piece in content.chunks(3) {
+            temp.write(Bytes::from_static(piece)).await.unwrap();
+        }
+        temp.finish().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn commit_moves_the_temp_file_under_its_hash_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap();
+
+        let first = sealed(&store, b"hello, blob").await;
+        assert_eq!(first.len(), 11);
+        assert_eq!(store.commit(first, &hash_of(1)).await.unwrap(), Stored::Created);
+        let second = sealed(&store, b"hello, blob").await;
+        assert_eq!(store.commit(second, &hash_of(1)).await.unwrap(), Stored::AlreadyPresent);
+
+        let path = store.blob_path(&hash_of(1));
+        assert!(path.ends_with(format!("sha256/01/01/{}", hash_of(1))));
+        assert_eq!(fs::read(&path).unwrap(), b"hello, blob");
+        assert_eq!(store.len(&hash_of(1)).await.unwrap(), Some(11));
+        assert_eq!(store.len(&hash_of(2)).await.unwrap(), None);
+        assert_eq!(fs::read_dir(store.temp_dir()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_temp_blob_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap();
+        let mut temp = store.create_temp().await.unwrap();
+        temp.write(Bytes::from_static(b"partial")).await.unwrap();
+        drop(temp);
+        let sealed = sealed(&store, b"sealed but never committed").await;
+        drop(sealed);
+        assert_eq!(fs::read_dir(store.temp_dir()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn start_up_removes_only_its_own_stale_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        let store = FsStore::open(&dir.path().join("blobs"), &tmp).unwrap();
+        fs::write(tmp.join(format!("{TEMP_PREFIX}crashed")), b"x").unwrap();
+        fs::write(tmp.join("someone-elses-file"), b"y").unwrap();
+        assert_eq!(store.remove_stale_temp_files().unwrap(), 1);
+        assert!(tmp.join("someone-elses-file").exists());
+    }
+}
