@@ -1,1 +1,10 @@
+//! Integration tests: each starts the real application in-process on port 0 with its own temp
+//! data directory, and talks to it over HTTP as a client would.
 
+mod helpers;
+
+mod bad_inputs;
+mod blob;
+mod check;
+mod lifecycle;
+mod upload;

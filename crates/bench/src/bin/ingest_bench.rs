@@ -1,0 +1,627 @@
+//! `ingest-bench`: how fast, and in how little memory, the real server takes in large uploads.
+//!
+//! In one run, on the machine it runs on, it:
+//!
+//! 1. writes a 1 GiB test file: an MP4 header (so that the server's type allowlist accepts it)
+//!    followed by pseudo-random, incompressible bytes;
+//! 2. measures two baselines on that file: its SHA-256 computed in this process, and a plain
+//!    copy of it followed by an fsync;
+//! 3. uploads it once to the real `vps-publish serve` over loopback with a streaming multipart
+//!    client, and prints the MiB/s and their ratio to the slower baseline (target ≥ 0.70: the
+//!    server hashes and fsyncs every byte, so it cannot beat the slower of the two);
+//! 4. uploads it 10 times at once, each upload in its own session, and prints the aggregate MiB/s
+//!    and the server's peak RSS (`VmHWM`; target ≤ 48 MiB: memory must not grow with file size
+//!    or concurrency beyond a few chunk buffers per upload);
+//! 5. uploads one 10 MiB file and prints the server's peak RSS, as a floor to compare with.
+//!
+//! Every answer is checked: status `stored` or `deduplicated`, and the SHA-256 of step 2. Each
+//! of steps 3 to 5 gets a fresh server with a fresh data directory, so that each peak RSS is that
+//! step's alone. The server's environment is cleared but for its API key, its limits and
+//! `RUST_LOG`. All files live in a scratch directory that is deleted at the end; it needs about
+//! (concurrency + 2) × size free, 12 GiB with the defaults.
+//!
+//! Run it from the workspace root:
+//!
+//! ```text
+//! cargo build --release -p vps-publish -p vps-bench && target/release/ingest-bench
+//! ```
+//!
+//! Options: `--size-mib N` (default 1024), `--concurrency N` (default 10), `--dir PATH` (where to
+//! create the scratch directory; default the system's temp directory).
+
+use std::error::Error;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, Command, ExitCode, Stdio};
+use std::str::FromStr;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use futures_util::future::try_join_all;
+use reqwest::multipart::{Form, Part};
+use reqwest::{Body, Client, Response, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+use tokio::runtime::Runtime;
+use tokio_util::io::ReaderStream;
+
+type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
+
+const USAGE: &str = "usage: ingest-bench [--size-mib N] [--concurrency N] [--dir PATH]
+
+  --size-mib N      size of the large test file, in MiB (default 1024)
+  --concurrency N   number of simultaneous uploads of it (default 10)
+  --dir PATH        where to create the scratch directory (default: the system's temp directory)
+
+Needs the release build of the server next to it:
+  cargo build --release -p vps-publish -p vps-bench && target/release/ingest-bench";
+
+const MIB: u64 = 1024 * 1024;
+/// `ftyp` box of an ISO MP4: enough for the server to detect `video/mp4`.
+const MP4_HEADER: &[u8; 24] = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2";
+/// Buffer of the file generation and of both baselines.
+const IO_BUFFER: usize = 1024 * 1024;
+/// Bytes per chunk that the client reads from the file and sends.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+const SMALL_FILE_MIB: u64 = 10;
+
+const API_KEY: &str = "ingest-bench-api-key";
+const SERVER_START_TIMEOUT: Duration = Duration::from_secs(30);
+const SERVER_STOP_TIMEOUT: Duration = Duration::from_secs(30);
+
+const RATIO_TARGET: f64 = 0.70;
+const PEAK_RSS_TARGET_MIB: f64 = 48.0;
+/// Width of the label column of the report.
+const LABEL: usize = 32;
+
+fn main() -> ExitCode {
+    let result = Options::parse(std::env::args().skip(1)).and_then(run);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ingest-bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+struct Options {
+    size_mib: u64,
+    concurrency: usize,
+    dir: Option<PathBuf>,
+}
+
+impl Options {
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Self> {
+        let mut options = Self {
+            size_mib: 1024,
+            concurrency: 10,
+            dir: None,
+        };
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--size-mib" => options.size_mib = value(&mut args, &arg)?,
+                "--concurrency" => options.concurrency = value(&mut args, &arg)?,
+                "--dir" => options.dir = Some(value(&mut args, &arg)?),
+                "-h" | "--help" => {
+                    println!("{USAGE}");
+                    std::process::exit(0);
+                }
+                other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
+            }
+        }
+        if options.size_mib == 0 || options.concurrency == 0 {
+            return Err("--size-mib and --concurrency must be at least 1".into());
+        }
+        Ok(options)
+    }
+}
+
+fn value<T: FromStr>(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<T> {
+    let raw = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+    raw.parse()
+        .map_err(|_| format!("{flag}: invalid value {raw:?}").into())
+}
+
+/// The figures of one run, printed once everything is measured.
+struct Report {
+    size_mib: u64,
+    concurrency: usize,
+    upload: Measured,
+    sha256_mib_s: f64,
+    copy_mib_s: f64,
+    concurrent: Measured,
+    small_peak_rss_mib: f64,
+}
+
+/// One scenario against one server: throughput of its uploads, and the server's peak RSS.
+struct Measured {
+    mib_s: f64,
+    peak_rss_mib: f64,
+}
+
+fn run(options: Options) -> Result<()> {
+    let binary = server_binary()?;
+    let scratch = scratch_dir(options.dir.as_deref())?;
+    let runtime = Runtime::new()?;
+    let size = options.size_mib * MIB;
+
+    progress(&format!(
+        "writing a {} test file in {}",
+        size_label(options.size_mib),
+        scratch.path().display()
+    ));
+    let large_path = scratch.path().join("large.mp4");
+    write_test_file(&large_path, size)?;
+
+    progress("measuring the baselines: SHA-256 in-process, then copy + fsync");
+    let (sha256, sha256_time) = timed(|| sha256_file(&large_path))?;
+    let copy_path = scratch.path().join("copy.mp4");
+    let ((), copy_time) = timed(|| copy_with_fsync(&large_path, &copy_path))?;
+    std::fs::remove_file(&copy_path)?;
+    let large = TestFile {
+        path: large_path,
+        len: size,
+        sha256,
+    };
+
+    progress("uploading it once");
+    let upload = run_scenario(
+        &runtime,
+        &binary,
+        &scratch.path().join("server-single"),
+        &large,
+        1,
+    )?;
+    progress(&format!(
+        "uploading it {} times at once",
+        options.concurrency
+    ));
+    let concurrent = run_scenario(
+        &runtime,
+        &binary,
+        &scratch.path().join("server-concurrent"),
+        &large,
+        options.concurrency,
+    )?;
+
+    progress(&format!("uploading a {SMALL_FILE_MIB} MiB file"));
+    let small_path = scratch.path().join("small.mp4");
+    write_test_file(&small_path, SMALL_FILE_MIB * MIB)?;
+    let small = TestFile {
+        sha256: sha256_file(&small_path)?,
+        path: small_path,
+        len: SMALL_FILE_MIB * MIB,
+    };
+    let small_run = run_scenario(
+        &runtime,
+        &binary,
+        &scratch.path().join("server-small"),
+        &small,
+        1,
+    )?;
+
+    Report {
+        size_mib: options.size_mib,
+        concurrency: options.concurrency,
+        upload,
+        sha256_mib_s: mib_per_s(size, sha256_time),
+        copy_mib_s: mib_per_s(size, copy_time),
+        concurrent,
+        small_peak_rss_mib: small_run.peak_rss_mib,
+    }
+    .print();
+    Ok(())
+}
+
+impl Report {
+    fn print(&self) {
+        let size = size_label(self.size_mib);
+        let upload = &self.upload;
+        let ratio = upload.mib_s / self.sha256_mib_s.min(self.copy_mib_s);
+        let ratio_verdict = verdict(ratio >= RATIO_TARGET);
+        let concurrent = &self.concurrent;
+        let rss_verdict = verdict(concurrent.peak_rss_mib <= PEAK_RSS_TARGET_MIB);
+
+        let label = format!("upload {size} (1 stream)");
+        println!(
+            "{label:<LABEL$}{:>8.1} MiB/s, server peak RSS {:.1} MiB",
+            upload.mib_s, upload.peak_rss_mib
+        );
+        println!(
+            "{:<LABEL$}{:>8.1} MiB/s",
+            "sha256 in-process", self.sha256_mib_s
+        );
+        println!("{:<LABEL$}{:>8.1} MiB/s", "copy + fsync", self.copy_mib_s);
+        println!(
+            "{:<LABEL$}{ratio:>8.2}  (target >= {RATIO_TARGET:.2}: {ratio_verdict})",
+            "ratio upload / slower baseline"
+        );
+        let label = format!("{} x {size} concurrent", self.concurrency);
+        println!(
+            "{label:<LABEL$}{:>8.1} MiB/s aggregate, server peak RSS {:.1} MiB (target <= {PEAK_RSS_TARGET_MIB} MiB: {rss_verdict})",
+            concurrent.mib_s, concurrent.peak_rss_mib,
+        );
+        let label = format!("1 x {SMALL_FILE_MIB} MiB");
+        println!(
+            "{label:<LABEL$}server peak RSS {:.1} MiB",
+            self.small_peak_rss_mib
+        );
+    }
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
+
+fn size_label(mib: u64) -> String {
+    if mib % 1024 == 0 {
+        format!("{} GiB", mib / 1024)
+    } else {
+        format!("{mib} MiB")
+    }
+}
+
+fn mib_per_s(bytes: u64, elapsed: Duration) -> f64 {
+    bytes as f64 / MIB as f64 / elapsed.as_secs_f64()
+}
+
+fn progress(message: &str) {
+    eprintln!("ingest-bench: {message}");
+}
+
+fn timed<T>(work: impl FnOnce() -> Result<T>) -> Result<(T, Duration)> {
+    let start = Instant::now();
+    let value = work()?;
+    Ok((value, start.elapsed()))
+}
+
+/// The release build of the server, next to this executable.
+fn server_binary() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let binary = exe
+        .parent()
+        .ok_or("this executable has no parent directory")?
+        .join("vps-publish");
+    if binary.is_file() {
+        Ok(binary)
+    } else {
+        Err(format!(
+            "the server binary {} is missing; build it first: cargo build --release -p vps-publish -p vps-bench",
+            binary.display()
+        )
+        .into())
+    }
+}
+
+/// A fresh directory, deleted with everything in it when dropped.
+fn scratch_dir(parent: Option<&Path>) -> Result<TempDir> {
+    let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
+    tempfile::Builder::new()
+        .prefix("ingest-bench-")
+        .tempdir_in(&parent)
+        .map_err(|e| {
+            format!(
+                "cannot create a scratch directory in {}: {e}",
+                parent.display()
+            )
+            .into()
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The test files and the baselines
+
+/// A file to upload, with the SHA-256 that the server must answer.
+#[derive(Clone)]
+struct TestFile {
+    path: PathBuf,
+    len: u64,
+    sha256: String,
+}
+
+/// SplitMix64: fast, and its output does not compress.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn fill(&mut self, buffer: &mut [u8]) {
+        for chunk in buffer.chunks_mut(8) {
+            chunk.copy_from_slice(&self.next().to_le_bytes()[..chunk.len()]);
+        }
+    }
+}
+
+/// `len` bytes: the MP4 header, then pseudo-random bytes; fsynced, so that no writeback of it
+/// runs during the measurements.
+fn write_test_file(path: &Path, len: u64) -> Result<()> {
+    let mut output = File::create(path)?;
+    output.write_all(MP4_HEADER)?;
+    let mut random = SplitMix64(len);
+    let mut buffer = vec![0; IO_BUFFER];
+    let mut remaining = len
+        .checked_sub(MP4_HEADER.len() as u64)
+        .ok_or("the test file is shorter than its header")?;
+    while remaining > 0 {
+        let n = remaining.min(IO_BUFFER as u64) as usize;
+        random.fill(&mut buffer[..n]);
+        output.write_all(&buffer[..n])?;
+        remaining -= n as u64;
+    }
+    output.sync_all()?;
+    Ok(())
+}
+
+/// Baseline 1, and the hash that every upload's answer must carry: lowercase hex.
+fn sha256_file(path: &Path) -> Result<String> {
+    let mut input = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; IO_BUFFER];
+    loop {
+        let n = input.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
+}
+
+/// Baseline 2: a read/write loop, then fsync.
+fn copy_with_fsync(from: &Path, to: &Path) -> Result<()> {
+    let mut input = File::open(from)?;
+    let mut output = File::create(to)?;
+    let mut buffer = vec![0; IO_BUFFER];
+    loop {
+        let n = input.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        output.write_all(&buffer[..n])?;
+    }
+    output.sync_all()?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server and its client
+
+/// Starts a fresh server in `data_dir`, sends `uploads` uploads of `file` at once, reads the
+/// server's peak RSS, stops it and deletes `data_dir`.
+fn run_scenario(
+    runtime: &Runtime,
+    binary: &Path,
+    data_dir: &Path,
+    file: &TestFile,
+    uploads: usize,
+) -> Result<Measured> {
+    let server = Server::start(binary, data_dir)?;
+    let api = Api::new(&server.base_url)?;
+    let elapsed = runtime.block_on(upload_concurrently(api, file, uploads))?;
+    let peak_rss_mib = server.peak_rss_mib()?;
+    server.stop()?;
+    std::fs::remove_dir_all(data_dir)?;
+    Ok(Measured {
+        mib_s: mib_per_s(file.len * uploads as u64, elapsed),
+        peak_rss_mib,
+    })
+}
+
+/// Starts one session per upload, then all the uploads together; returns the time from their
+/// start to the last answer.
+async fn upload_concurrently(api: Api, file: &TestFile, uploads: usize) -> Result<Duration> {
+    let mut sessions = Vec::with_capacity(uploads);
+    for _ in 0..uploads {
+        sessions.push(api.start_session().await?);
+    }
+    let start = Instant::now();
+    let tasks = sessions.into_iter().enumerate().map(|(i, session)| {
+        let (api, file) = (api.clone(), file.clone());
+        tokio::spawn(async move { api.upload(&session, &format!("video-{i}.mp4"), &file).await })
+    });
+    for result in try_join_all(tasks).await? {
+        result?;
+    }
+    Ok(start.elapsed())
+}
+
+/// A running `vps-publish serve`; killed when dropped without [`Server::stop`].
+struct Server {
+    child: Child,
+    base_url: String,
+}
+
+impl Server {
+    fn start(binary: &Path, data_dir: &Path) -> Result<Self> {
+        let mut child = Command::new(binary)
+            .args(["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
+            .arg(data_dir)
+            .env_clear()
+            .env("API_KEY", API_KEY)
+            .env("MAX_ASSET_SIZE_BYTES", "2gb")
+            .env("MAX_REQUEST_BYTES", "16gb")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let stderr = child
+            .stderr
+            .take()
+            .ok_or("the server's stderr is not piped")?;
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || watch_stderr(stderr, sender));
+        let mut server = Self {
+            child,
+            base_url: String::new(),
+        };
+        let address = receiver
+            .recv_timeout(SERVER_START_TIMEOUT)
+            .map_err(|e| match e {
+                RecvTimeoutError::Timeout => {
+                    format!("the server did not log 'listening on' within {SERVER_START_TIMEOUT:?}")
+                }
+                RecvTimeoutError::Disconnected => {
+                    "the server stopped before listening (its log is above)".to_owned()
+                }
+            })?;
+        server.base_url = format!("http://{address}");
+        Ok(server)
+    }
+
+    /// `VmHWM`: the most resident memory the server has had since it started.
+    fn peak_rss_mib(&self) -> Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().strip_suffix("kB"))
+            .and_then(|kib| kib.trim().parse().ok())
+            .ok_or("no VmHWM in the server's /proc status")?;
+        Ok(kib as f64 / 1024.0)
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    fn stop(mut self) -> Result<()> {
+        let pid = self.child.id().to_string();
+        if !Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()?
+            .success()
+        {
+            return Err(format!("kill -TERM {pid} failed").into());
+        }
+        let deadline = Instant::now() + SERVER_STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                return if status.success() {
+                    Ok(())
+                } else {
+                    Err(format!("the server exited with {status}").into())
+                };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("the server did not stop within {SERVER_STOP_TIMEOUT:?} of SIGTERM").into())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Nothing to do when it has stopped already; otherwise an error cut the run short.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends the server's address once it logs it, echoing the log before it (so that a failed start
+/// shows why); then reads the rest of the log away, so that the server never blocks on a full pipe.
+fn watch_stderr(stderr: ChildStderr, listening: mpsc::Sender<String>) {
+    let mut reader = BufReader::new(stderr);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        if let Some((_, address)) = text.split_once("listening on http://") {
+            let _ = listening.send(address.trim().to_owned());
+            break;
+        }
+        eprint!("  server: {text}");
+    }
+    let _ = std::io::copy(&mut reader, &mut std::io::sink());
+}
+
+/// The two calls of the upload API that the benchmark makes.
+#[derive(Clone)]
+struct Api {
+    client: Client,
+    base_url: String,
+}
+
+impl Api {
+    fn new(base_url: &str) -> Result<Self> {
+        let client = Client::builder().no_proxy().build()?;
+        Ok(Self {
+            client,
+            base_url: base_url.to_owned(),
+        })
+    }
+
+    async fn start_session(&self) -> Result<String> {
+        let response = self
+            .client
+            .post(format!("{}/api/session/start", self.base_url))
+            .header("x-api-key", API_KEY)
+            .json(&json!({}))
+            .send()
+            .await?;
+        let answer = expect_json(response, StatusCode::CREATED).await?;
+        let id = answer["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("no sessionId in {answer}"))?;
+        Ok(id.to_owned())
+    }
+
+    /// Streams `file` from disk as the one part of a multipart body, and checks the answer.
+    async fn upload(&self, session: &str, name: &str, file: &TestFile) -> Result<()> {
+        let reader = tokio::fs::File::open(&file.path).await?;
+        let body = Body::wrap_stream(ReaderStream::with_capacity(reader, UPLOAD_CHUNK));
+        let part = Part::stream_with_length(body, file.len).file_name(name.to_owned());
+        let response = self
+            .client
+            .post(format!(
+                "{}/api/session/{session}/assets/upload",
+                self.base_url
+            ))
+            .header("x-api-key", API_KEY)
+            .multipart(Form::new().part("assets", part))
+            .send()
+            .await?;
+        let answer = expect_json(response, StatusCode::OK).await?;
+        check_uploaded(&answer["files"][0], name, file)
+    }
+}
+
+async fn expect_json(response: Response, expected: StatusCode) -> Result<Value> {
+    let (url, status) = (response.url().clone(), response.status());
+    let text = response.text().await?;
+    if status != expected {
+        return Err(format!("POST {url}: expected {expected}, got {status}: {text}").into());
+    }
+    serde_json::from_str(&text)
+        .map_err(|e| format!("POST {url}: the answer is not JSON ({e}): {text}").into())
+}
+
+fn check_uploaded(entry: &Value, name: &str, file: &TestFile) -> Result<()> {
+    let status = entry["status"].as_str();
+    if !matches!(status, Some("stored" | "deduplicated")) {
+        return Err(format!("{name} was not stored: {entry}").into());
+    }
+    let sha256 = entry["sha256"].as_str().unwrap_or_default();
+    if sha256 != file.sha256 {
+        return Err(format!(
+            "{name}: the server's SHA-256 {sha256} is not ours, {}",
+            file.sha256
+        )
+        .into());
+    }
+    Ok(())
+}

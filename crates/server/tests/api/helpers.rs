@@ -1,0 +1,188 @@
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+use vps_server::{ApiKey, Application, Settings};
+
+pub const KEY: &str = "test-api-key-0123456789";
+
+/// A running server with its own data directory; stopped when dropped.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub data: TempDir,
+    stop: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app with default settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings {
+        port: 0,
+        data_dir: data.path().to_owned(),
+        api_key: Some(ApiKey::new(KEY).unwrap()),
+        shutdown_grace_secs: 1,
+        ..Settings::default()
+    };
+    configure(&mut settings);
+    let app = Application::build(settings).await.expect("the app builds");
+    let base = format!("http://{}", app.local_addr());
+    let stop = app.shutdown_handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { base, client: reqwest::Client::new(), data, stop }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).header("x-api-key", KEY)
+    }
+
+    pub async fn start_session(&self) -> String {
+        let response = self.post("/api/session/start").json(&serde_json::json!({})).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        body["sessionId"].as_str().expect("a session id").to_owned()
+    }
+
+    /// Uploads files as one multipart request; answers status and JSON body.
+    pub async fn upload(&self, session: &str, files: &[(&str, &[u8])]) -> (StatusCode, Value) {
+        let mut form = Multipart::new();
+        for (path, data) in files {
+            form.file("assets", path, data);
+        }
+        self.send_multipart(session, form.finish()).await
+    }
+
+    pub async fn send_multipart(&self, session: &str, (content_type, body): (String, Vec<u8>)) -> (StatusCode, Value) {
+        let response = self
+            .post(&format!("/api/session/{session}/assets/upload"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        json_answer(response).await
+    }
+
+    pub fn temp_files(&self) -> Vec<PathBuf> {
+        files_under(&self.data.path().join("tmp"))
+    }
+
+    pub fn blob_files(&self) -> Vec<PathBuf> {
+        files_under(&self.data.path().join("blobs"))
+    }
+
+    /// Polls until the temp directory is empty (an aborted upload's cleanup runs as its
+    /// connection is torn down); fails after five seconds.
+    pub async fn wait_for_empty_temp(&self) {
+        for _ in 0..100 {
+            if self.temp_files().is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("temp files left behind: {:?}", self.temp_files());
+    }
+
+    /// After any refused request, the server still takes a normal upload and keeps no temp file.
+    pub async fn assert_still_serving(&self) {
+        self.wait_for_empty_temp().await;
+        let session = self.start_session().await;
+        let data = png(2000, 99);
+        let (status, body) = self.upload(&session, &[("after/check.png", &data)]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["files"][0]["sha256"], sha256_hex(&data));
+        self.wait_for_empty_temp().await;
+    }
+}
+
+pub async fn json_answer(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
+    (status, body)
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A multipart/form-data body built byte by byte, so tests can also build broken ones.
+pub struct Multipart {
+    pub boundary: String,
+    pub body: Vec<u8>,
+}
+
+impl Multipart {
+    pub fn new() -> Self {
+        Self { boundary: "----vps-test-boundary-7MA4YWxkTrZu0gW".into(), body: Vec::new() }
+    }
+
+    pub fn file(&mut self, field: &str, filename: &str, data: &[u8]) -> &mut Self {
+        let head = format!(
+            "--{}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+            self.boundary
+        );
+        self.raw(head.as_bytes()).raw(data).raw(b"\r\n")
+    }
+
+    pub fn raw(&mut self, bytes: &[u8]) -> &mut Self {
+        self.body.extend_from_slice(bytes);
+        self
+    }
+
+    pub fn content_type(&self) -> String {
+        format!("multipart/form-data; boundary={}", self.boundary)
+    }
+
+    pub fn finish(&mut self) -> (String, Vec<u8>) {
+        let end = format!("--{}--\r\n", self.boundary);
+        self.body.extend_from_slice(end.as_bytes());
+        (self.content_type(), std::mem::take(&mut self.body))
+    }
+}
+
+/// A PNG signature followed by `len - 8` bytes that depend on `seed`.
+pub fn png(len: usize, seed: u8) -> Vec<u8> {
+    let mut data = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(seed);
+    data.extend((8..len).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as u8
+    }));
+    data
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
