@@ -69,7 +69,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         };
         if let Some(key) = app.generated_api_key() {
             // Shown once, on the terminal, never through the log.
-            println!("Generated an API key (kept in the data directory, shown only this once):\n\n    {}\n", key.expose());
+            println!(
+                "Generated an API key (kept in the data directory, shown only this once):\n\n    {}\n",
+                key.expose()
+            );
         }
         tracing::info!("listening on http://{}", app.local_addr());
         match app.run_until_stopped().await {
@@ -81,9 +84,7 @@ fn serve(args: ServeArgs) -> ExitCode {
 
 /// `RUST_LOG` wins; otherwise the reference's `LOGGER_LEVEL`; otherwise `info`.
 fn init_logging() {
-    let filter = std::env::var("RUST_LOG")
-        .or_else(|_| std::env::var("LOGGER_LEVEL"))
-        .unwrap_or_else(|_| "info".into());
+    let filter = std::env::var("RUST_LOG").or_else(|_| std::env::var("LOGGER_LEVEL")).unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)

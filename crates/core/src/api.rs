@@ -230,9 +230,6 @@ mod tests {
             message: None,
         };
         let json = serde_json::to_value(&file).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"path":"a.png","status":"deduplicated","size":3,"mediaType":"image/png"})
-        );
+        assert_eq!(json, serde_json::json!({"path":"a.png","status":"deduplicated","size":3,"mediaType":"image/png"}));
     }
 }

@@ -18,11 +18,9 @@ impl MediaType {
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim().to_ascii_lowercase();
         let (kind, subtype) = text.split_once('/')?;
-        let token = |s: &str| {
-            !s.is_empty()
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
-        };
-        (token(kind) && token(subtype)).then(|| Self(Cow::Owned(text)))
+        let token =
+            |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+        if token(kind) && token(subtype) { Some(Self(Cow::Owned(text))) } else { None }
     }
 
     pub fn as_str(&self) -> &str {

@@ -121,7 +121,12 @@ where
                 Some(media_type) => format!("files of type {media_type} are not accepted"),
                 None => "the file's content is not of any accepted type".to_owned(),
             };
-            return Ok(Outcome::Rejected(Rejection { code: "unsupported-media-type", message, size, media_type: refused }));
+            return Ok(Outcome::Rejected(Rejection {
+                code: "unsupported-media-type",
+                message,
+                size,
+                media_type: refused,
+            }));
         }
     };
 
@@ -169,7 +174,9 @@ mod tests {
     async fn an_accepted_file_has_the_sha256_of_all_its_bytes() {
         let (_dir, store) = store();
         let data = png(100_000);
-        let Outcome::Accepted(file) = ingest(&store, &Policy::default(), Some("png"), chunks(&data, 1000)).await.unwrap() else {
+        let Outcome::Accepted(file) =
+            ingest(&store, &Policy::default(), Some("png"), chunks(&data, 1000)).await.unwrap()
+        else {
             panic!("a PNG is accepted");
         };
         let expected: [u8; 32] = Sha256::digest(&data).into();
@@ -192,7 +199,8 @@ mod tests {
     async fn refused_types_and_empty_files_are_rejections_not_errors() {
         let (_dir, store) = store();
         let exe = b"MZ\x90\0".repeat(5000);
-        let Outcome::Rejected(why) = ingest(&store, &Policy::default(), Some("png"), chunks(&exe, 999)).await.unwrap() else {
+        let Outcome::Rejected(why) = ingest(&store, &Policy::default(), Some("png"), chunks(&exe, 999)).await.unwrap()
+        else {
             panic!("an executable is refused");
         };
         assert_eq!((why.code, why.size), ("unsupported-media-type", 20_000));

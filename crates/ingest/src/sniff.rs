@@ -48,11 +48,7 @@ fn binary_signature(head: &[u8]) -> Option<MediaType> {
     if at(0, b"\x1A\x45\xDF\xA3") {
         // EBML: WebM and Matroska differ only by the DocType element near the start.
         let window = &head[..head.len().min(64)];
-        return if contains(window, b"webm") {
-            Some(ty("video/webm"))
-        } else {
-            Some(ty("video/x-matroska"))
-        };
+        return if contains(window, b"webm") { Some(ty("video/webm")) } else { Some(ty("video/x-matroska")) };
     }
     if at(0, b"OggS") {
         return if contains(head, b"\x80theora") { Some(ty("video/ogg")) } else { Some(ty("audio/ogg")) };
@@ -149,7 +145,9 @@ fn text_kind(head: &[u8], complete: bool, extension: Option<&str>) -> Option<Med
     }
     let start = text.trim_start_matches('\u{FEFF}').trim_start();
     let lower: String = start.chars().take(256).flat_map(char::to_lowercase).collect();
-    if lower.starts_with("<svg") || (lower.starts_with("<?xml") || lower.starts_with("<!doctype svg")) && contains(text.as_bytes(), b"<svg") {
+    if lower.starts_with("<svg")
+        || (lower.starts_with("<?xml") || lower.starts_with("<!doctype svg")) && contains(text.as_bytes(), b"<svg")
+    {
         return Some(ty("image/svg+xml"));
     }
     if ["<!doctype html", "<html", "<head", "<body", "<script", "<iframe"].iter().any(|tag| lower.starts_with(tag)) {
@@ -229,7 +227,10 @@ mod tests {
         assert_eq!(detect(b"{\"a\":1}", Some("json")).as_deref(), Some("application/json"));
         assert_eq!(detect(b"not json", Some("json")).as_deref(), Some("text/plain"));
         assert_eq!(detect("café\n".as_bytes(), None).as_deref(), Some("text/plain"));
-        assert_eq!(detect(b"\xEF\xBB\xBF<?xml version='1.0'?>\n<svg xmlns='x'/>", Some("png")).as_deref(), Some("image/svg+xml"));
+        assert_eq!(
+            detect(b"\xEF\xBB\xBF<?xml version='1.0'?>\n<svg xmlns='x'/>", Some("png")).as_deref(),
+            Some("image/svg+xml")
+        );
         assert_eq!(detect(b"<!DOCTYPE html><html>", Some("md")).as_deref(), Some("text/html"));
         assert_eq!(detect(b"  <script>alert(1)</script>", Some("txt")).as_deref(), Some("text/html"));
         assert_eq!(detect(b"#!/bin/sh\nrm -rf /", Some("txt")).as_deref(), Some("text/x-script"));

@@ -72,9 +72,18 @@ impl ApiError {
             InvalidApiKey => StatusCode::FORBIDDEN,
             SessionNotFound(_) | BlobNotFound(_) | RouteNotFound => StatusCode::NOT_FOUND,
             SessionNotOpen { .. } => StatusCode::CONFLICT,
-            InvalidSessionId(_) | InvalidHash(_) | InvalidPath { .. } | InvalidJson(_) | InvalidRequest(_)
-            | MissingBoundary | MalformedMultipart(_) | UnexpectedField(_) | MissingFilename | DuplicatePath(_)
-            | NoFiles | BodyRead(_) => StatusCode::BAD_REQUEST,
+            InvalidSessionId(_)
+            | InvalidHash(_)
+            | InvalidPath { .. }
+            | InvalidJson(_)
+            | InvalidRequest(_)
+            | MissingBoundary
+            | MalformedMultipart(_)
+            | UnexpectedField(_)
+            | MissingFilename
+            | DuplicatePath(_)
+            | NoFiles
+            | BodyRead(_) => StatusCode::BAD_REQUEST,
             UnsupportedContentType(_) | StreamingDisabled => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             FileTooLarge { .. } | TooManyFiles { .. } | RequestTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,

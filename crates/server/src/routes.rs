@@ -44,7 +44,12 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Every `/api` call carries `x-api-key`: missing → 401, wrong → 403.
-async fn require_api_key(State(app): State<AppState>, headers: HeaderMap, request: Request, next: Next) -> Result<Response, ApiError> {
+async fn require_api_key(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let presented = headers.get("x-api-key").ok_or(ApiError::MissingApiKey)?;
     let presented = presented.to_str().map_err(|_| ApiError::InvalidApiKey)?;
     if !app.api_key.matches(presented) {

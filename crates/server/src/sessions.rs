@@ -83,9 +83,14 @@ const SESSION_FILE: &str = "session.json";
 impl Sessions {
     /// Opens the sessions directory and loads every session in it.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { op: "create directory", path: dir.into(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            op: "create directory",
+            path: dir.into(),
+            source,
+        })?;
         let mut live = HashMap::new();
-        let entries = std::fs::read_dir(dir).map_err(|source| StoreError::Io { op: "list", path: dir.into(), source })?;
+        let entries =
+            std::fs::read_dir(dir).map_err(|source| StoreError::Io { op: "list", path: dir.into(), source })?;
         for entry in entries.flatten() {
             let path = entry.path().join(SESSION_FILE);
             match std::fs::read(&path) {
@@ -150,7 +155,11 @@ impl Sessions {
         let dir = self.dir.join(session.id.to_string());
         let bytes = serde_json::to_vec_pretty(session).map_err(|e| ApiError::Internal(e.to_string()))?;
         tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io { op: "create directory", path: dir.clone(), source })?;
+            std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+                op: "create directory",
+                path: dir.clone(),
+                source,
+            })?;
             durable::write_file(&dir.join(SESSION_FILE), &bytes, 0o600)
         })
         .await

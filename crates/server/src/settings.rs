@@ -122,8 +122,8 @@ impl Settings {
         if let Some(path) = config_file {
             let text = std::fs::read_to_string(path)
                 .map_err(|source| SettingsError::ReadFile { path: path.to_owned(), source })?;
-            let table: BTreeMap<String, toml::Value> = toml::from_str(&text)
-                .map_err(|source| SettingsError::ParseFile { path: path.to_owned(), source })?;
+            let table: BTreeMap<String, toml::Value> =
+                toml::from_str(&text).map_err(|source| SettingsError::ParseFile { path: path.to_owned(), source })?;
             for (key, value) in table {
                 let text = match value {
                     toml::Value::String(s) => s,
@@ -152,8 +152,11 @@ impl Settings {
 
     fn set(&mut self, key: &str, value: &str, source_name: &str) -> Result<(), SettingsError> {
         let invalid = |message: String| SettingsError::Invalid { source_name: source_name.to_owned(), message };
-        let number = |value: &str| value.parse::<u64>().map_err(|_| invalid(format!("`{value}` is not a whole number")));
-        let size = |value: &str| parse_size(value).ok_or_else(|| invalid(format!("`{value}` is not a size (bytes, or 10kb, 50mb, 1gb)")));
+        let number =
+            |value: &str| value.parse::<u64>().map_err(|_| invalid(format!("`{value}` is not a whole number")));
+        let size = |value: &str| {
+            parse_size(value).ok_or_else(|| invalid(format!("`{value}` is not a size (bytes, or 10kb, 50mb, 1gb)")))
+        };
         let flag = |value: &str| parse_bool(value).ok_or_else(|| invalid(format!("`{value}` is not true or false")));
         match key {
             "host" => self.host = value.parse().map_err(|_| invalid(format!("`{value}` is not an IP address")))?,
@@ -316,7 +319,8 @@ mod tests {
 
     #[test]
     fn printed_configuration_redacts_the_key() {
-        let settings = Settings::load(None, env(&[("API_KEY", "super-secret-key-123")]), &Overrides::default()).unwrap();
+        let settings =
+            Settings::load(None, env(&[("API_KEY", "super-secret-key-123")]), &Overrides::default()).unwrap();
         let shown = settings.to_redacted_toml();
         assert!(!shown.contains("super-secret"), "{shown}");
         assert!(shown.contains("api_key = \"<redacted>\""), "{shown}");

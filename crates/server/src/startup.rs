@@ -53,7 +53,12 @@ impl Application {
         let data_dir = settings.data_dir.clone();
         let dir_error = |source| StartupError::DataDir { path: data_dir.display().to_string(), source };
         std::fs::create_dir_all(&data_dir).map_err(dir_error)?;
-        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(data_dir.join(".lock")).map_err(dir_error)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(data_dir.join(".lock"))
+            .map_err(dir_error)?;
         lock.try_lock().map_err(|_| StartupError::DataDirInUse(data_dir.display().to_string()))?;
 
         let (api_key, generated_api_key) = match &settings.api_key {
@@ -64,13 +69,15 @@ impl Application {
             },
         };
 
-        let store = FsStore::open(&data_dir.join("blobs"), &settings.temp_dir())?.with_write_buffer(settings.streaming_chunk_size);
+        let store = FsStore::open(&data_dir.join("blobs"), &settings.temp_dir())?
+            .with_write_buffer(settings.streaming_chunk_size);
         let removed = store.remove_stale_temp_files()?;
         if removed > 0 {
             tracing::warn!(removed, "removed temp files left by an interrupted run");
         }
         let sessions = Sessions::open(&data_dir.join("sessions"))?;
-        let policy = Policy { max_file_bytes: settings.max_asset_size_bytes, allowlist: settings.allowed_media_types.clone() };
+        let policy =
+            Policy { max_file_bytes: settings.max_asset_size_bytes, allowlist: settings.allowed_media_types.clone() };
 
         let addr = SocketAddr::new(settings.host, settings.port);
         let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;

@@ -34,9 +34,7 @@ pub fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), StoreEr
 
 /// Fsyncs a directory, so that a rename or a new entry in it survives a power loss.
 pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(StoreError::io("fsync directory", dir))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(StoreError::io("fsync directory", dir))
 }
 
 #[cfg(test)]

@@ -125,8 +125,7 @@ fn commit_blocking(mut sealed: SealedBlob, target: &Path) -> Result<Stored, Stor
     ensure_dir_durably(shard)?;
     let source = sealed.guard.path.clone();
     // Blobs are immutable: make that visible to anyone who looks at the files.
-    fs::set_permissions(&source, Permissions::from_mode(0o444))
-        .map_err(StoreError::io("set permissions", &source))?;
+    fs::set_permissions(&source, Permissions::from_mode(0o444)).map_err(StoreError::io("set permissions", &source))?;
     match fs::rename(&source, target) {
         Ok(()) => sealed.guard.disarm(),
         Err(e) if e.kind() == ErrorKind::CrossesDevices => copy_across_devices(&source, target)?,
@@ -141,9 +140,7 @@ fn copy_across_devices(source: &Path, target: &Path) -> Result<(), StoreError> {
     let shard = target.parent().expect("blob paths have a shard directory");
     let mut staged = RemoveOnDrop::new(shard.join(format!(".{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple())));
     fs::copy(source, &staged.path).map_err(StoreError::io("copy into blob store", &staged.path))?;
-    fs::File::open(&staged.path)
-        .and_then(|f| f.sync_all())
-        .map_err(StoreError::io("fsync", &staged.path))?;
+    fs::File::open(&staged.path).and_then(|f| f.sync_all()).map_err(StoreError::io("fsync", &staged.path))?;
     fs::rename(&staged.path, target).map_err(StoreError::io("rename into blob store", target))?;
     staged.disarm();
     Ok(())

@@ -82,7 +82,9 @@ impl TempBlob {
         let (sender, receiver) = mpsc::channel(QUEUE_CHUNKS);
         let writer = {
             let cancelled = cancelled.clone();
-            tokio::task::spawn_blocking(move || write_all(BufWriter::with_capacity(write_buffer, file), &path, receiver, &cancelled))
+            tokio::task::spawn_blocking(move || {
+                write_all(BufWriter::with_capacity(write_buffer, file), &path, receiver, &cancelled)
+            })
         };
         Ok(Self { guard, sender: Some(sender), writer: Some(writer), cancelled, written: 0 })
     }
@@ -96,9 +98,11 @@ impl TempBlob {
         let sender = self.sender.as_ref().expect("write after finish");
         if sender.send(chunk).await.is_err() {
             // The writer stopped early: it failed, and its error says why.
-            return Err(self.join_writer().await.err().unwrap_or_else(|| StoreError::WriterGone {
-                path: self.guard.path.clone(),
-            }));
+            return Err(self
+                .join_writer()
+                .await
+                .err()
+                .unwrap_or_else(|| StoreError::WriterGone { path: self.guard.path.clone() }));
         }
         self.written += len;
         Ok(())
@@ -172,12 +176,14 @@ impl RemoveOnDrop {
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        if self.armed {
-            if let Err(error) = fs::remove_file(&self.path) {
-                if error.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(path = %self.path.display(), %error, "could not remove temp file");
-                }
+        if !self.armed {
+            return;
+        }
+        match fs::remove_file(&self.path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!(path = %self.path.display(), %error, "could not remove temp file");
             }
+            _ => {}
         }
     }
 }

@@ -23,7 +23,11 @@ use crate::state::AppState;
 const READ_CHUNK: usize = 64 * 1024;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-pub async fn get_blob(State(app): State<AppState>, Path(raw): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn get_blob(
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let hash = ContentHash::parse(&raw)?;
     let mut blob = app.store.open_blob(&hash).await?.ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
     let etag = format!("\"{hash}\"");
@@ -35,7 +39,8 @@ pub async fn get_blob(State(app): State<AppState>, Path(raw): Path<String>, head
         let range = if if_range_holds(&headers, &etag) { requested_range(&headers, blob.len) } else { Ok(None) };
         match range {
             Err(()) => {
-                let mut response = ApiError::InvalidRequest("the requested range is outside the blob".into()).into_response();
+                let mut response =
+                    ApiError::InvalidRequest("the requested range is outside the blob".into()).into_response();
                 *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
                 let value = format!("bytes */{}", blob.len);
                 response.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
@@ -52,7 +57,11 @@ pub async fn get_blob(State(app): State<AppState>, Path(raw): Path<String>, head
     Ok(response)
 }
 
-async fn body_response(mut blob: BlobFile, range: Option<(u64, u64)>, media_type: &MediaType) -> Result<Response, ApiError> {
+async fn body_response(
+    mut blob: BlobFile,
+    range: Option<(u64, u64)>,
+    media_type: &MediaType,
+) -> Result<Response, ApiError> {
     let (status, start, end) = match range {
         Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
         None => (StatusCode::OK, 0, blob.len.saturating_sub(1)),
@@ -63,7 +72,8 @@ async fn body_response(mut blob: BlobFile, range: Option<(u64, u64)>, media_type
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    let content_type = if media_type.is_textual() { format!("{media_type}; charset=utf-8") } else { media_type.to_string() };
+    let content_type =
+        if media_type.is_textual() { format!("{media_type}; charset=utf-8") } else { media_type.to_string() };
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("media types are ascii"));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     if status == StatusCode::PARTIAL_CONTENT {
@@ -93,9 +103,11 @@ fn store_error(op: &'static str, source: std::io::Error) -> ApiError {
 
 /// `If-None-Match: "a", "b"` or `*`; weak tags compare by their opaque part.
 fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|value| {
-        value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
-    })
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|value| value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag))
 }
 
 /// A Range is honoured unless `If-Range` names another version.

@@ -144,14 +144,14 @@ fn multipart_boundary(headers: &HeaderMap, streaming_enabled: bool) -> Result<St
 
 /// Tells a body that could not be read (too large, stalled, client gone) from a malformed one.
 fn multipart_error(error: multer::Error) -> ApiError {
-    if let multer::Error::StreamReadFailed(source) = &error {
-        if let Some(body) = source.downcast_ref::<BodyError>() {
-            return match body {
-                BodyError::TooLarge { limit } => ApiError::RequestTooLarge { limit: *limit },
-                BodyError::Idle { secs } => ApiError::BodyTimeout { secs: *secs },
-                BodyError::Read(message) => ApiError::BodyRead(message.clone()),
-            };
-        }
+    if let multer::Error::StreamReadFailed(source) = &error
+        && let Some(body) = source.downcast_ref::<BodyError>()
+    {
+        return match body {
+            BodyError::TooLarge { limit } => ApiError::RequestTooLarge { limit: *limit },
+            BodyError::Idle { secs } => ApiError::BodyTimeout { secs: *secs },
+            BodyError::Read(message) => ApiError::BodyRead(message.clone()),
+        };
     }
     ApiError::MalformedMultipart(error.to_string())
 }

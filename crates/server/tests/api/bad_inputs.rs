@@ -45,8 +45,18 @@ fn cases(session: &str, aborted: &str) -> Vec<Case> {
     let long_name = format!("{}.png", "n".repeat(10_000));
 
     vec![
-        multipart("no boundary", ("multipart/form-data".into(), good.1.clone()), StatusCode::BAD_REQUEST, "multipart-boundary-missing"),
-        multipart("not multipart", ("text/plain".into(), b"hello".to_vec()), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-content-type"),
+        multipart(
+            "no boundary",
+            ("multipart/form-data".into(), good.1.clone()),
+            StatusCode::BAD_REQUEST,
+            "multipart-boundary-missing",
+        ),
+        multipart(
+            "not multipart",
+            ("text/plain".into(), b"hello".to_vec()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-content-type",
+        ),
         multipart("truncated body", truncated, StatusCode::BAD_REQUEST, "malformed-multipart"),
         multipart(
             "malformed part headers",
@@ -54,18 +64,50 @@ fn cases(session: &str, aborted: &str) -> Vec<Case> {
             StatusCode::BAD_REQUEST,
             "malformed-multipart",
         ),
-        multipart("garbage instead of parts", raw("this is not multipart at all".into()), StatusCode::BAD_REQUEST, "malformed-multipart"),
+        multipart(
+            "garbage instead of parts",
+            raw("this is not multipart at all".into()),
+            StatusCode::BAD_REQUEST,
+            "malformed-multipart",
+        ),
         multipart("no parts at all", raw(format!("--{boundary}--\r\n")), StatusCode::BAD_REQUEST, "no-files"),
-        multipart("filename with ../", multipart_with_filename("../../etc/passwd.png"), StatusCode::BAD_REQUEST, "path-traversal"),
-        multipart("absolute filename", multipart_with_filename("/etc/passwd.png"), StatusCode::BAD_REQUEST, "path-absolute"),
+        multipart(
+            "filename with ../",
+            multipart_with_filename("../../etc/passwd.png"),
+            StatusCode::BAD_REQUEST,
+            "path-traversal",
+        ),
+        multipart(
+            "absolute filename",
+            multipart_with_filename("/etc/passwd.png"),
+            StatusCode::BAD_REQUEST,
+            "path-absolute",
+        ),
         // A raw NUL cannot stand in a part header at all; JSON can carry one (see the check cases).
-        multipart("filename with NUL", multipart_with_filename("a\0b.png"), StatusCode::BAD_REQUEST, "malformed-multipart"),
-        multipart("filename with a backslash", multipart_with_filename("dir\\\\evil.png"), StatusCode::BAD_REQUEST, "path-backslash"),
-        multipart("filename of 10,000 characters", multipart_with_filename(&long_name), StatusCode::BAD_REQUEST, "path-too-long"),
+        multipart(
+            "filename with NUL",
+            multipart_with_filename("a\0b.png"),
+            StatusCode::BAD_REQUEST,
+            "malformed-multipart",
+        ),
+        multipart(
+            "filename with a backslash",
+            multipart_with_filename("dir\\\\evil.png"),
+            StatusCode::BAD_REQUEST,
+            "path-backslash",
+        ),
+        multipart(
+            "filename of 10,000 characters",
+            multipart_with_filename(&long_name),
+            StatusCode::BAD_REQUEST,
+            "path-too-long",
+        ),
         multipart("empty segment", multipart_with_filename("a//b.png"), StatusCode::BAD_REQUEST, "path-empty-segment"),
         multipart(
             "part without filename",
-            raw(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"assets\"\r\n\r\nxx\r\n--{boundary}--\r\n")),
+            raw(format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"assets\"\r\n\r\nxx\r\n--{boundary}--\r\n"
+            )),
             StatusCode::BAD_REQUEST,
             "missing-filename",
         ),
@@ -89,8 +131,16 @@ fn cases(session: &str, aborted: &str) -> Vec<Case> {
             StatusCode::BAD_REQUEST,
             "duplicate-path",
         ),
-        Case { name: "missing API key", key: None, ..multipart("", good.clone(), StatusCode::UNAUTHORIZED, "missing-api-key") },
-        Case { name: "wrong API key", key: Some("wrong-key-12345"), ..multipart("", good.clone(), StatusCode::FORBIDDEN, "invalid-api-key") },
+        Case {
+            name: "missing API key",
+            key: None,
+            ..multipart("", good.clone(), StatusCode::UNAUTHORIZED, "missing-api-key")
+        },
+        Case {
+            name: "wrong API key",
+            key: Some("wrong-key-12345"),
+            ..multipart("", good.clone(), StatusCode::FORBIDDEN, "invalid-api-key")
+        },
         Case {
             name: "unknown session",
             path: "/api/session/00000000-0000-4000-8000-000000000000/assets/upload".into(),
@@ -177,7 +227,8 @@ async fn each_bad_input_gets_its_status_and_code_and_the_server_keeps_serving() 
     let app = spawn_app().await;
     let session = app.start_session().await;
     let aborted = app.start_session().await;
-    let response = app.post(&format!("/api/session/{aborted}/abort")).json(&serde_json::json!({})).send().await.unwrap();
+    let response =
+        app.post(&format!("/api/session/{aborted}/abort")).json(&serde_json::json!({})).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 
     for case in cases(&session, &aborted) {
@@ -204,7 +255,8 @@ async fn abort_is_idempotent_and_unknown_sessions_are_404() {
     let app = spawn_app().await;
     let session = app.start_session().await;
     for _ in 0..2 {
-        let response = app.post(&format!("/api/session/{session}/abort")).json(&serde_json::json!({})).send().await.unwrap();
+        let response =
+            app.post(&format!("/api/session/{session}/abort")).json(&serde_json::json!({})).send().await.unwrap();
         let (status, body) = json_answer(response).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["success"], true);

@@ -75,7 +75,8 @@ async fn single_ranges_are_served_with_206_and_unsatisfiable_ones_with_416() {
     assert_eq!(response.bytes().await.unwrap(), data);
 
     // If-Range with another version: the whole (new) blob instead of a piece of it.
-    let response = app.client.get(&url).header("range", "bytes=0-9").header("if-range", "\"old\"").send().await.unwrap();
+    let response =
+        app.client.get(&url).header("range", "bytes=0-9").header("if-range", "\"old\"").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
 

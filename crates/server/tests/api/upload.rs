@@ -142,8 +142,9 @@ async fn content_decides_the_type_not_the_name() {
     let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xFF\xFF\0\0 This program cannot be run in DOS mode".repeat(10);
     let png_data = png(4096, 7);
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
-    let (status, body) =
-        app.upload(&session, &[("photo.png", &exe), ("notes/x.txt", &png_data), ("empty.md", b""), ("icon.svg", svg)]).await;
+    let (status, body) = app
+        .upload(&session, &[("photo.png", &exe), ("notes/x.txt", &png_data), ("empty.md", b""), ("icon.svg", svg)])
+        .await;
 
     assert_eq!(status, StatusCode::OK, "{body}");
     let files = body["files"].as_array().unwrap();
@@ -164,7 +165,8 @@ async fn content_decides_the_type_not_the_name() {
 
 #[tokio::test]
 async fn a_configured_allowlist_replaces_the_default() {
-    let app = spawn_app_with(|s| s.allowed_media_types = vps_ingest::MediaAllowlist::parse("application/pdf").unwrap()).await;
+    let app =
+        spawn_app_with(|s| s.allowed_media_types = vps_ingest::MediaAllowlist::parse("application/pdf").unwrap()).await;
     let session = app.start_session().await;
     let (_, body) = app.upload(&session, &[("doc.pdf", b"%PDF-1.7\n%%EOF\n"), ("a.png", &png(100, 8))]).await;
     assert_eq!(body["files"][0]["status"], "stored");
