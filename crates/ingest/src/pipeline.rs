@@ -92,12 +92,16 @@ where
         }
     };
 
-    // 1. Hold back the head until the type can be told.
-    let mut head = BytesMut::new();
+    // 1. Hold back the first chunks until the type can be told; copy only their first 8 KiB.
+    let mut held = Vec::new();
+    let mut head = BytesMut::with_capacity(SNIFF_LEN);
     let mut ended = false;
     while head.len() < SNIFF_LEN {
         match next(&mut body, &mut size).await? {
-            Some(chunk) => head.extend_from_slice(&chunk),
+            Some(chunk) => {
+                head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_LEN - head.len())]);
+                held.push(chunk);
+            }
             None => {
                 ended = true;
                 break;
@@ -112,7 +116,7 @@ where
             media_type: None,
         }));
     }
-    let sniffed = sniff(&head[..head.len().min(SNIFF_LEN)], ended && head.len() <= SNIFF_LEN, extension);
+    let sniffed = sniff(&head, ended, extension);
     let media_type = match sniffed {
         Some(media_type) if policy.allowlist.allows(&media_type) => media_type,
         refused => {
@@ -133,9 +137,10 @@ where
     // 2. Stream: hash and write every chunk as it arrives.
     let mut hasher = Sha256::new();
     let mut temp = store.create_temp().await?;
-    let head = head.freeze();
-    hasher.update(&head);
-    temp.write(head).await?;
+    for chunk in held {
+        hasher.update(&chunk);
+        temp.write(chunk).await?;
+    }
     while let Some(chunk) = next(&mut body, &mut size).await? {
         hasher.update(&chunk);
         temp.write(chunk).await?;

@@ -14,6 +14,8 @@ use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
+use std::time::Instant;
+use tracing::Instrument;
 use vps_core::SessionId;
 
 use crate::ApiError;
@@ -40,7 +42,27 @@ pub fn router(state: AppState) -> Router {
         .route("/_blob/{hash}", get(blob::get_blob))
         .nest("/api", api)
         .fallback(not_found)
+        .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// One log line per request, inside a span that the handler's own lines inherit. The query
+/// string is left out: it may carry tokens.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let span = tracing::info_span!("request", %method, %path);
+    let started = Instant::now();
+    let response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_millis() as u64;
+    let _entered = span.enter();
+    if path.starts_with("/api/") {
+        tracing::info!(status, ms, "answered");
+    } else {
+        tracing::debug!(status, ms, "answered");
+    }
+    response
 }
 
 /// Every `/api` call carries `x-api-key`: missing → 401, wrong → 403.
