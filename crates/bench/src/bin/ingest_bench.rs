@@ -95,11 +95,7 @@ struct Options {
 
 impl Options {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Self> {
-        let mut options = Self {
-            size_mib: 1024,
-            concurrency: 10,
-            dir: None,
-        };
+        let mut options = Self { size_mib: 1024, concurrency: 10, dir: None };
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--size-mib" => options.size_mib = value(&mut args, &arg)?,
@@ -121,8 +117,7 @@ impl Options {
 
 fn value<T: FromStr>(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<T> {
     let raw = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-    raw.parse()
-        .map_err(|_| format!("{flag}: invalid value {raw:?}").into())
+    raw.parse().map_err(|_| format!("{flag}: invalid value {raw:?}").into())
 }
 
 /// The figures of one run, printed once everything is measured.
@@ -148,11 +143,7 @@ fn run(options: Options) -> Result<()> {
     let runtime = Runtime::new()?;
     let size = options.size_mib * MIB;
 
-    progress(&format!(
-        "writing a {} test file in {}",
-        size_label(options.size_mib),
-        scratch.path().display()
-    ));
+    progress(&format!("writing a {} test file in {}", size_label(options.size_mib), scratch.path().display()));
     let large_path = scratch.path().join("large.mp4");
     write_test_file(&large_path, size)?;
 
@@ -161,47 +152,19 @@ fn run(options: Options) -> Result<()> {
     let copy_path = scratch.path().join("copy.mp4");
     let ((), copy_time) = timed(|| copy_with_fsync(&large_path, &copy_path))?;
     std::fs::remove_file(&copy_path)?;
-    let large = TestFile {
-        path: large_path,
-        len: size,
-        sha256,
-    };
+    let large = TestFile { path: large_path, len: size, sha256 };
 
     progress("uploading it once");
-    let upload = run_scenario(
-        &runtime,
-        &binary,
-        &scratch.path().join("server-single"),
-        &large,
-        1,
-    )?;
-    progress(&format!(
-        "uploading it {} times at once",
-        options.concurrency
-    ));
-    let concurrent = run_scenario(
-        &runtime,
-        &binary,
-        &scratch.path().join("server-concurrent"),
-        &large,
-        options.concurrency,
-    )?;
+    let upload = run_scenario(&runtime, &binary, &scratch.path().join("server-single"), &large, 1)?;
+    progress(&format!("uploading it {} times at once", options.concurrency));
+    let concurrent =
+        run_scenario(&runtime, &binary, &scratch.path().join("server-concurrent"), &large, options.concurrency)?;
 
     progress(&format!("uploading a {SMALL_FILE_MIB} MiB file"));
     let small_path = scratch.path().join("small.mp4");
     write_test_file(&small_path, SMALL_FILE_MIB * MIB)?;
-    let small = TestFile {
-        sha256: sha256_file(&small_path)?,
-        path: small_path,
-        len: SMALL_FILE_MIB * MIB,
-    };
-    let small_run = run_scenario(
-        &runtime,
-        &binary,
-        &scratch.path().join("server-small"),
-        &small,
-        1,
-    )?;
+    let small = TestFile { sha256: sha256_file(&small_path)?, path: small_path, len: SMALL_FILE_MIB * MIB };
+    let small_run = run_scenario(&runtime, &binary, &scratch.path().join("server-small"), &small, 1)?;
 
     Report {
         size_mib: options.size_mib,
@@ -226,14 +189,8 @@ impl Report {
         let rss_verdict = verdict(concurrent.peak_rss_mib <= PEAK_RSS_TARGET_MIB);
 
         let label = format!("upload {size} (1 stream)");
-        println!(
-            "{label:<LABEL$}{:>8.1} MiB/s, server peak RSS {:.1} MiB",
-            upload.mib_s, upload.peak_rss_mib
-        );
-        println!(
-            "{:<LABEL$}{:>8.1} MiB/s",
-            "sha256 in-process", self.sha256_mib_s
-        );
+        println!("{label:<LABEL$}{:>8.1} MiB/s, server peak RSS {:.1} MiB", upload.mib_s, upload.peak_rss_mib);
+        println!("{:<LABEL$}{:>8.1} MiB/s", "sha256 in-process", self.sha256_mib_s);
         println!("{:<LABEL$}{:>8.1} MiB/s", "copy + fsync", self.copy_mib_s);
         println!(
             "{:<LABEL$}{ratio:>8.2}  (target >= {RATIO_TARGET:.2}: {ratio_verdict})",
@@ -245,10 +202,7 @@ impl Report {
             concurrent.mib_s, concurrent.peak_rss_mib,
         );
         let label = format!("1 x {SMALL_FILE_MIB} MiB");
-        println!(
-            "{label:<LABEL$}server peak RSS {:.1} MiB",
-            self.small_peak_rss_mib
-        );
+        println!("{label:<LABEL$}server peak RSS {:.1} MiB", self.small_peak_rss_mib);
     }
 }
 
@@ -257,11 +211,7 @@ fn verdict(met: bool) -> &'static str {
 }
 
 fn size_label(mib: u64) -> String {
-    if mib % 1024 == 0 {
-        format!("{} GiB", mib / 1024)
-    } else {
-        format!("{mib} MiB")
-    }
+    if mib.is_multiple_of(1024) { format!("{} GiB", mib / 1024) } else { format!("{mib} MiB") }
 }
 
 fn mib_per_s(bytes: u64, elapsed: Duration) -> f64 {
@@ -281,10 +231,7 @@ fn timed<T>(work: impl FnOnce() -> Result<T>) -> Result<(T, Duration)> {
 /// The release build of the server, next to this executable.
 fn server_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
-    let binary = exe
-        .parent()
-        .ok_or("this executable has no parent directory")?
-        .join("vps-publish");
+    let binary = exe.parent().ok_or("this executable has no parent directory")?.join("vps-publish");
     if binary.is_file() {
         Ok(binary)
     } else {
@@ -302,13 +249,7 @@ fn scratch_dir(parent: Option<&Path>) -> Result<TempDir> {
     tempfile::Builder::new()
         .prefix("ingest-bench-")
         .tempdir_in(&parent)
-        .map_err(|e| {
-            format!(
-                "cannot create a scratch directory in {}: {e}",
-                parent.display()
-            )
-            .into()
-        })
+        .map_err(|e| format!("cannot create a scratch directory in {}: {e}", parent.display()).into())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,9 +289,7 @@ fn write_test_file(path: &Path, len: u64) -> Result<()> {
     output.write_all(MP4_HEADER)?;
     let mut random = SplitMix64(len);
     let mut buffer = vec![0; IO_BUFFER];
-    let mut remaining = len
-        .checked_sub(MP4_HEADER.len() as u64)
-        .ok_or("the test file is shorter than its header")?;
+    let mut remaining = len.checked_sub(MP4_HEADER.len() as u64).ok_or("the test file is shorter than its header")?;
     while remaining > 0 {
         let n = remaining.min(IO_BUFFER as u64) as usize;
         random.fill(&mut buffer[..n]);
@@ -373,11 +312,7 @@ fn sha256_file(path: &Path) -> Result<String> {
         }
         hasher.update(&buffer[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect())
+    Ok(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
 }
 
 /// Baseline 2: a read/write loop, then fsync.
@@ -414,10 +349,7 @@ fn run_scenario(
     let peak_rss_mib = server.peak_rss_mib()?;
     server.stop()?;
     std::fs::remove_dir_all(data_dir)?;
-    Ok(Measured {
-        mib_s: mib_per_s(file.len * uploads as u64, elapsed),
-        peak_rss_mib,
-    })
+    Ok(Measured { mib_s: mib_per_s(file.len * uploads as u64, elapsed), peak_rss_mib })
 }
 
 /// Starts one session per upload, then all the uploads together; returns the time from their
@@ -459,26 +391,16 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        let stderr = child
-            .stderr
-            .take()
-            .ok_or("the server's stderr is not piped")?;
+        let stderr = child.stderr.take().ok_or("the server's stderr is not piped")?;
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || watch_stderr(stderr, sender));
-        let mut server = Self {
-            child,
-            base_url: String::new(),
-        };
-        let address = receiver
-            .recv_timeout(SERVER_START_TIMEOUT)
-            .map_err(|e| match e {
-                RecvTimeoutError::Timeout => {
-                    format!("the server did not log 'listening on' within {SERVER_START_TIMEOUT:?}")
-                }
-                RecvTimeoutError::Disconnected => {
-                    "the server stopped before listening (its log is above)".to_owned()
-                }
-            })?;
+        let mut server = Self { child, base_url: String::new() };
+        let address = receiver.recv_timeout(SERVER_START_TIMEOUT).map_err(|e| match e {
+            RecvTimeoutError::Timeout => {
+                format!("the server did not log 'listening on' within {SERVER_START_TIMEOUT:?}")
+            }
+            RecvTimeoutError::Disconnected => "the server stopped before listening (its log is above)".to_owned(),
+        })?;
         server.base_url = format!("http://{address}");
         Ok(server)
     }
@@ -498,21 +420,13 @@ impl Server {
     /// SIGTERM, then waits for a clean exit.
     fn stop(mut self) -> Result<()> {
         let pid = self.child.id().to_string();
-        if !Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()?
-            .success()
-        {
+        if !Command::new("kill").args(["-TERM", &pid]).status()?.success() {
             return Err(format!("kill -TERM {pid} failed").into());
         }
         let deadline = Instant::now() + SERVER_STOP_TIMEOUT;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait()? {
-                return if status.success() {
-                    Ok(())
-                } else {
-                    Err(format!("the server exited with {status}").into())
-                };
+                return if status.success() { Ok(()) } else { Err(format!("the server exited with {status}").into()) };
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -559,10 +473,7 @@ struct Api {
 impl Api {
     fn new(base_url: &str) -> Result<Self> {
         let client = Client::builder().no_proxy().build()?;
-        Ok(Self {
-            client,
-            base_url: base_url.to_owned(),
-        })
+        Ok(Self { client, base_url: base_url.to_owned() })
     }
 
     async fn start_session(&self) -> Result<String> {
@@ -574,9 +485,7 @@ impl Api {
             .send()
             .await?;
         let answer = expect_json(response, StatusCode::CREATED).await?;
-        let id = answer["sessionId"]
-            .as_str()
-            .ok_or_else(|| format!("no sessionId in {answer}"))?;
+        let id = answer["sessionId"].as_str().ok_or_else(|| format!("no sessionId in {answer}"))?;
         Ok(id.to_owned())
     }
 
@@ -587,10 +496,7 @@ impl Api {
         let part = Part::stream_with_length(body, file.len).file_name(name.to_owned());
         let response = self
             .client
-            .post(format!(
-                "{}/api/session/{session}/assets/upload",
-                self.base_url
-            ))
+            .post(format!("{}/api/session/{session}/assets/upload", self.base_url))
             .header("x-api-key", API_KEY)
             .multipart(Form::new().part("assets", part))
             .send()
@@ -606,8 +512,7 @@ async fn expect_json(response: Response, expected: StatusCode) -> Result<Value> 
     if status != expected {
         return Err(format!("POST {url}: expected {expected}, got {status}: {text}").into());
     }
-    serde_json::from_str(&text)
-        .map_err(|e| format!("POST {url}: the answer is not JSON ({e}): {text}").into())
+    serde_json::from_str(&text).map_err(|e| format!("POST {url}: the answer is not JSON ({e}): {text}").into())
 }
 
 fn check_uploaded(entry: &Value, name: &str, file: &TestFile) -> Result<()> {
@@ -617,11 +522,7 @@ fn check_uploaded(entry: &Value, name: &str, file: &TestFile) -> Result<()> {
     }
     let sha256 = entry["sha256"].as_str().unwrap_or_default();
     if sha256 != file.sha256 {
-        return Err(format!(
-            "{name}: the server's SHA-256 {sha256} is not ours, {}",
-            file.sha256
-        )
-        .into());
+        return Err(format!("{name}: the server's SHA-256 {sha256} is not ours, {}", file.sha256).into());
     }
     Ok(())
 }
