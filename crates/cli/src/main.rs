@@ -75,10 +75,8 @@ fn serve(args: ServeArgs) -> ExitCode {
             );
         }
         tracing::info!("listening on http://{}", app.local_addr());
-        match app.run_until_stopped().await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => fail(EXIT_RUNTIME, &error),
-        }
+        app.run_until_stopped().await;
+        ExitCode::SUCCESS
     })
 }
 

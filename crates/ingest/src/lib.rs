@@ -20,7 +20,7 @@
 //!
 //! let policy = Policy::default();
 //! match ingest(store, &policy, Some("png"), body).await? {
-//!     Outcome::Accepted(file) => { store.commit(file.sealed, &file.hash).await?; }
+//!     Outcome::Accepted(file) => { store.commit(file.sealed).await?; }
 //!     Outcome::Rejected(why) => println!("{}: {}", why.code, why.message),
 //! }
 //! # Ok(()) }

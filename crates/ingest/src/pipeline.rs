@@ -1,6 +1,5 @@
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
-use sha2::{Digest, Sha256};
 use vps_core::{ContentHash, MediaType};
 use vps_store::{FsStore, SealedBlob, StoreError};
 
@@ -134,20 +133,16 @@ where
         }
     };
 
-    // 2. Stream: hash and write every chunk as it arrives.
-    let mut hasher = Sha256::new();
+    // 2. Stream every chunk, as it arrives, to the temp writer, which hashes and writes it.
     let mut temp = store.create_temp().await?;
     for chunk in held {
-        hasher.update(&chunk);
         temp.write(chunk).await?;
     }
     while let Some(chunk) = next(&mut body, &mut size).await? {
-        hasher.update(&chunk);
         temp.write(chunk).await?;
     }
     let sealed = temp.finish().await?;
-    let hash = ContentHash::from_digest(hasher.finalize().into());
-    Ok(Outcome::Accepted(Accepted { hash, size, media_type, sealed }))
+    Ok(Outcome::Accepted(Accepted { hash: *sealed.hash(), size, media_type, sealed }))
 }
 
 #[cfg(test)]
@@ -174,6 +169,8 @@ mod tests {
         data.extend((0..len - 8).map(|i| (i * 7 % 251) as u8));
         data
     }
+
+    use sha2::{Digest, Sha256};
 
     #[tokio::test]
     async fn an_accepted_file_has_the_sha256_of_all_its_bytes() {

@@ -1,22 +1,20 @@
-//! The request body of an upload, read by a small pump task.
+//! The request body of an upload, as a stream of chunks with the upload's limits built in.
 //!
-//! The pump counts bytes against the whole-request limit, gives up on a body that stops
-//! arriving, and hands chunks to the handler through a short queue. When the handler stops
-//! early (a limit crossed, a bad part), the pump drains a bounded amount of what the client is
-//! still sending, so that the client can read the error answer instead of seeing its connection
-//! reset in the middle of its upload.
+//! It counts bytes against the whole-request limit and gives up on a body that stops arriving.
+//! When the handler stops reading early (a limit crossed, a bad part), dropping the stream hands
+//! the rest of the body to a short-lived task that reads and discards a bounded amount of it, so
+//! that the client gets to read the error answer instead of seeing its connection reset in the
+//! middle of its upload.
 
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, BodyDataStream};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use tokio::sync::mpsc;
+use tokio::time::{Instant, Sleep};
 
-/// Chunks queued between the pump and the handler.
-const QUEUE_CHUNKS: usize = 4;
 /// After the handler has stopped reading, at most this much more is read and discarded.
 const DRAIN_BYTES: u64 = 64 * 1024 * 1024;
 const DRAIN_TIME: Duration = Duration::from_secs(5);
@@ -34,14 +32,23 @@ pub enum BodyError {
 
 /// The body as a stream of chunks; see the module documentation.
 pub struct RequestBody {
-    receiver: mpsc::Receiver<Result<Bytes, BodyError>>,
+    inner: Option<BodyDataStream>,
+    total: u64,
+    limit: u64,
+    idle: Duration,
+    deadline: Pin<Box<Sleep>>,
 }
 
 impl RequestBody {
-    pub fn spawn(body: Body, limit: u64, idle: Duration) -> Self {
-        let (sender, receiver) = mpsc::channel(QUEUE_CHUNKS);
-        tokio::spawn(pump(body, limit, idle, sender));
-        Self { receiver }
+    pub fn new(body: Body, limit: u64, idle: Duration) -> Self {
+        let deadline = Box::pin(tokio::time::sleep(idle));
+        Self { inner: Some(body.into_data_stream()), total: 0, limit, idle, deadline }
+    }
+
+    /// Ends the stream: later polls answer `None`, and nothing is left to drain.
+    fn end<T>(&mut self, item: T) -> Poll<Option<T>> {
+        self.inner = None;
+        Poll::Ready(Some(item))
     }
 }
 
@@ -49,46 +56,47 @@ impl Stream for RequestBody {
     type Item = Result<Bytes, BodyError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.receiver.poll_recv(cx)
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else { return Poll::Ready(None) };
+        match inner.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                this.total += chunk.len() as u64;
+                if this.total > this.limit {
+                    // Keep the rest of the body for the drain on drop.
+                    return Poll::Ready(Some(Err(BodyError::TooLarge { limit: this.limit })));
+                }
+                this.deadline.as_mut().reset(Instant::now() + this.idle);
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(error))) => this.end(Err(BodyError::Read(error.to_string()))),
+            Poll::Ready(None) => {
+                this.inner = None;
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                ready!(this.deadline.as_mut().poll(cx));
+                this.end(Err(BodyError::Idle { secs: this.idle.as_secs() }))
+            }
+        }
     }
 }
 
-async fn pump(body: Body, limit: u64, idle: Duration, sender: mpsc::Sender<Result<Bytes, BodyError>>) {
-    let mut stream = body.into_data_stream();
-    let mut total = 0u64;
-    loop {
-        let item = match tokio::time::timeout(idle, stream.next()).await {
-            Ok(Some(item)) => item,
-            Ok(None) => return,
-            Err(_) => {
-                let _ = sender.send(Err(BodyError::Idle { secs: idle.as_secs() })).await;
-                return;
-            }
+impl Drop for RequestBody {
+    fn drop(&mut self) {
+        let (Some(mut rest), Ok(runtime)) = (self.inner.take(), tokio::runtime::Handle::try_current()) else {
+            return;
         };
-        let chunk = match item {
-            Ok(chunk) => chunk,
-            Err(error) => {
-                let _ = sender.send(Err(BodyError::Read(error.to_string()))).await;
-                return;
-            }
-        };
-        total += chunk.len() as u64;
-        if total > limit {
-            let _ = sender.send(Err(BodyError::TooLarge { limit })).await;
-            break;
-        }
-        if sender.send(Ok(chunk)).await.is_err() {
-            break; // the handler has its answer already
-        }
+        runtime.spawn(async move {
+            let drain = async {
+                let mut drained = 0u64;
+                while let Some(Ok(chunk)) = rest.next().await {
+                    drained += chunk.len() as u64;
+                    if drained > DRAIN_BYTES {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+        });
     }
-    let drain = async {
-        let mut drained = 0u64;
-        while let Some(Ok(chunk)) = stream.next().await {
-            drained += chunk.len() as u64;
-            if drained > DRAIN_BYTES {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
 }

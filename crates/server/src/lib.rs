@@ -11,7 +11,7 @@
 //! let settings = Settings { port: 0, data_dir: "/tmp/vps-data".into(), ..Settings::default() };
 //! let app = Application::build(settings).await?;
 //! println!("listening on {}", app.local_addr());
-//! app.run_until_stopped().await?;
+//! app.run_until_stopped().await;
 //! # Ok(()) }
 //! ```
 
@@ -19,6 +19,7 @@ mod api_key;
 mod body;
 mod error;
 mod routes;
+mod serve;
 mod sessions;
 mod settings;
 mod startup;

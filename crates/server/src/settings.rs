@@ -26,7 +26,7 @@ pub struct Settings {
     pub max_files_per_request: u64,
     pub max_request_bytes: u64,
     pub allowed_media_types: MediaAllowlist,
-    /// Buffer size of the writes to temp files.
+    /// How many bytes of an upload are gathered into one batch for hashing and one `writev`.
     pub streaming_chunk_size: usize,
     /// Whether `multipart/form-data` uploads are accepted (and advertised in `/public-config`).
     pub streaming_enabled: bool,

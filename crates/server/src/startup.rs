@@ -70,7 +70,7 @@ impl Application {
         };
 
         let store = FsStore::open(&data_dir.join("blobs"), &settings.temp_dir())?
-            .with_write_buffer(settings.streaming_chunk_size);
+            .with_batch_bytes(settings.streaming_chunk_size);
         let removed = store.remove_stale_temp_files()?;
         if removed > 0 {
             tracing::warn!(removed, "removed temp files left by an interrupted run");
@@ -106,25 +106,17 @@ impl Application {
 
     /// Serves until SIGTERM, SIGINT or the shutdown handle; in-flight requests then get
     /// `shutdown_grace_secs` to finish.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    pub async fn run_until_stopped(self) {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_secs);
         let router = crate::routes::router(self.state);
         let stop = self.shutdown.clone();
-        let stopping = self.shutdown.clone();
         tokio::spawn(async move {
             tokio::select! {
                 () = termination_signal() => stop.cancel(),
                 () = stop.cancelled() => {}
             }
         });
-        let server = axum::serve(self.listener, router).with_graceful_shutdown(stopping.clone().cancelled_owned());
-        tokio::select! {
-            result = server => result,
-            () = async { stopping.cancelled().await; tokio::time::sleep(grace).await } => {
-                tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; stopping anyway");
-                Ok(())
-            }
-        }
+        crate::serve::serve(self.listener, router, self.shutdown, grace).await;
     }
 }
 

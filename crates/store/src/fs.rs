@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use vps_core::ContentHash;
 
-use crate::temp::{DEFAULT_WRITE_BUFFER, RemoveOnDrop, TEMP_PREFIX};
+use crate::temp::{DEFAULT_BATCH_BYTES, RemoveOnDrop, TEMP_PREFIX};
 use crate::{SealedBlob, StoreError, TempBlob, durable};
 
 /// Blobs under `<blobs>/sha256/ab/cd/<64 hex>`, temp files under `<tmp>`. The two directories
@@ -17,7 +17,7 @@ use crate::{SealedBlob, StoreError, TempBlob, durable};
 pub struct FsStore {
     blobs: PathBuf,
     tmp: PathBuf,
-    write_buffer: usize,
+    batch_bytes: usize,
 }
 
 /// What committing a blob did.
@@ -43,12 +43,13 @@ impl FsStore {
         for dir in [&blobs, tmp] {
             fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
         }
-        Ok(Self { blobs, tmp: tmp.to_owned(), write_buffer: DEFAULT_WRITE_BUFFER })
+        Ok(Self { blobs, tmp: tmp.to_owned(), batch_bytes: DEFAULT_BATCH_BYTES })
     }
 
-    /// Sets the size of the buffer that gathers an upload's chunks into writes.
-    pub fn with_write_buffer(mut self, bytes: usize) -> Self {
-        self.write_buffer = bytes.max(4096);
+    /// Sets how many bytes of an upload's chunks are gathered into one batch for the hashing and
+    /// writing threads (one `writev` per batch).
+    pub fn with_batch_bytes(mut self, bytes: usize) -> Self {
+        self.batch_bytes = bytes.max(4096);
         self
     }
 
@@ -73,7 +74,7 @@ impl FsStore {
 
     /// Starts a new temp file for an upload.
     pub async fn create_temp(&self) -> Result<TempBlob, StoreError> {
-        TempBlob::create(&self.tmp, self.write_buffer).await
+        TempBlob::create(&self.tmp, self.batch_bytes).await
     }
 
     /// Where the blob with this hash lives (whether or not it exists).
@@ -104,13 +105,12 @@ impl FsStore {
         Ok(Some(BlobFile { file, len }))
     }
 
-    /// Moves a sealed temp file to its place under `hash`, unless that blob is already stored.
+    /// Moves a sealed temp file to its place under its hash, unless that blob is already stored.
     ///
-    /// The caller vouches that `hash` is the SHA-256 of the sealed bytes (it computed it while
-    /// they streamed by). Two uploads of the same bytes may race here; both renames put identical
-    /// bytes in place, so the only effect is that both may report `Created`.
-    pub async fn commit(&self, sealed: SealedBlob, hash: &ContentHash) -> Result<Stored, StoreError> {
-        let target = self.blob_path(hash);
+    /// Two uploads of the same bytes may race here; both renames put identical bytes in place,
+    /// so the only effect is that both may report `Created`.
+    pub async fn commit(&self, sealed: SealedBlob) -> Result<Stored, StoreError> {
+        let target = self.blob_path(sealed.hash());
         tokio::task::spawn_blocking(move || commit_blocking(sealed, &target))
             .await
             .map_err(|_| StoreError::WriterGone { path: PathBuf::from("commit") })?
@@ -167,8 +167,9 @@ mod tests {
 
     use super::*;
 
-    fn hash_of(byte: u8) -> ContentHash {
-        ContentHash::from_digest([byte; 32])
+    fn hash_of(content: &[u8]) -> ContentHash {
+        use sha2::{Digest, Sha256};
+        ContentHash::from_digest(Sha256::digest(content).into())
     }
 
     async fn sealed(store: &FsStore, content: &'static [u8]) -> SealedBlob {
@@ -186,15 +187,18 @@ mod tests {
 
         let first = sealed(&store, b"hello, blob").await;
         assert_eq!(first.len(), 11);
-        assert_eq!(store.commit(first, &hash_of(1)).await.unwrap(), Stored::Created);
+        assert_eq!(first.hash(), &hash_of(b"hello, blob"));
+        assert_eq!(store.commit(first).await.unwrap(), Stored::Created);
         let second = sealed(&store, b"hello, blob").await;
-        assert_eq!(store.commit(second, &hash_of(1)).await.unwrap(), Stored::AlreadyPresent);
+        assert_eq!(store.commit(second).await.unwrap(), Stored::AlreadyPresent);
 
-        let path = store.blob_path(&hash_of(1));
-        assert!(path.ends_with(format!("sha256/01/01/{}", hash_of(1))));
+        let hash = hash_of(b"hello, blob");
+        let hex = hash.to_hex();
+        let path = store.blob_path(&hash);
+        assert!(path.ends_with(format!("sha256/{}/{}/{hex}", &hex[..2], &hex[2..4])));
         assert_eq!(fs::read(&path).unwrap(), b"hello, blob");
-        assert_eq!(store.len(&hash_of(1)).await.unwrap(), Some(11));
-        assert_eq!(store.len(&hash_of(2)).await.unwrap(), None);
+        assert_eq!(store.len(&hash).await.unwrap(), Some(11));
+        assert_eq!(store.len(&hash_of(b"other")).await.unwrap(), None);
         assert_eq!(fs::read_dir(store.temp_dir()).unwrap().count(), 0);
     }
 

@@ -2,8 +2,8 @@
 //!
 //! - [`FsStore`]: the content-addressed blob store on a filesystem. A blob is immutable and named
 //!   by its SHA-256: `blobs/sha256/ab/cd/abcd…`.
-//! - [`TempBlob`]: a file being streamed into the store's temp directory, written on a blocking
-//!   thread while the caller keeps receiving bytes. Dropped before it is committed, it deletes
+//! - [`TempBlob`]: a file being streamed into the store's temp directory, hashed and written on
+//!   a blocking thread while the caller keeps receiving bytes. Dropped before it is committed, it deletes
 //!   its file: a rejected or interrupted upload leaves nothing behind.
 //! - [`durable`]: write-temp → fsync → rename → fsync-dir, for the few small mutable files.
 //!
@@ -15,10 +15,9 @@
 //! let store = FsStore::open("data/blobs".as_ref(), "data/tmp".as_ref())?;
 //! let mut temp = store.create_temp().await?;
 //! temp.write(Bytes::from_static(b"hello")).await?;
-//! let sealed = temp.finish().await?;
-//! // The caller hashed the bytes as they went by; the store trusts that hash.
-//! # let hash = vps_core::ContentHash::from_digest([0; 32]);
-//! let stored: Stored = store.commit(sealed, &hash).await?;
+//! let sealed = temp.finish().await?; // hashed as it was written
+//! println!("sha256 {}", sealed.hash());
+//! let stored: Stored = store.commit(sealed).await?;
 //! # Ok(()) }
 //! ```
 

@@ -1,27 +1,35 @@
 //! A file being streamed into the temp directory.
 //!
-//! The caller hands over chunks as they arrive (`write`); a blocking thread writes them, so the
-//! async side is never stalled by the disk and the two proceed in parallel. The channel between
+//! The caller hands over chunks as they arrive (`write`); one blocking thread hashes them
+//! (SHA-256) while another writes them, so the async side is never stalled by the disk or the
+//! hash, and receiving, hashing and writing proceed in parallel on as many cores as there are.
+//! A chunk is shared between the two threads (reference-counted), not copied. The channel between
 //! them is bounded, so memory is a few chunks whatever the file's size, and a slow disk slows the
 //! sender down (backpressure) instead of filling memory.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{IoSlice, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use vps_core::ContentHash;
 
 use crate::StoreError;
 
-/// Chunks queued between the receiving side and the writer thread.
-const QUEUE_CHUNKS: usize = 8;
-/// Writes to the file are gathered into buffers of this size, unless the store says otherwise.
-pub(crate) const DEFAULT_WRITE_BUFFER: usize = 256 * 1024;
+/// Chunks are handed to the threads in batches of about this many bytes (unless the store says
+/// otherwise): one wake-up of a thread and one `writev` per batch rather than per (often 64 KiB)
+/// chunk, and no copy into a write buffer.
+pub(crate) const DEFAULT_BATCH_BYTES: usize = 256 * 1024;
+/// Batches queued for each thread before the sender waits.
+const QUEUE_BATCHES: usize = 4;
+
+type Batch = Vec<Bytes>;
 /// Temp files carry this prefix, so that start-up cleans only its own files even when the temp
 /// directory is shared (`UPLOAD_TEMP_DIR=/tmp`).
 pub(crate) const TEMP_PREFIX: &str = "vps-upload-";
@@ -29,9 +37,12 @@ pub(crate) const TEMP_PREFIX: &str = "vps-upload-";
 /// A temp file being written. Dropping it before [`TempBlob::finish`] deletes the file.
 pub struct TempBlob {
     guard: RemoveOnDrop,
-    sender: Option<mpsc::Sender<Bytes>>,
-    writer: Option<JoinHandle<Result<(), StoreError>>>,
+    hasher: Worker<ContentHash>,
+    writer: Worker<()>,
     cancelled: Arc<AtomicBool>,
+    batch: Batch,
+    batch_bytes: usize,
+    batch_limit: usize,
     written: u64,
 }
 
@@ -40,17 +51,27 @@ pub struct TempBlob {
 pub struct SealedBlob {
     pub(crate) guard: RemoveOnDrop,
     pub(crate) len: u64,
+    pub(crate) hash: ContentHash,
 }
 
 impl std::fmt::Debug for SealedBlob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SealedBlob").field("path", &self.guard.path).field("len", &self.len).finish()
+        f.debug_struct("SealedBlob")
+            .field("path", &self.guard.path)
+            .field("len", &self.len)
+            .field("hash", &self.hash)
+            .finish()
     }
 }
 
 impl SealedBlob {
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    /// The SHA-256 of the bytes written, computed as they went by.
+    pub fn hash(&self) -> &ContentHash {
+        &self.hash
     }
 
     pub fn is_empty(&self) -> bool {
@@ -63,7 +84,7 @@ impl SealedBlob {
 }
 
 impl TempBlob {
-    pub(crate) async fn create(dir: &Path, write_buffer: usize) -> Result<Self, StoreError> {
+    pub(crate) async fn create(dir: &Path, batch_limit: usize) -> Result<Self, StoreError> {
         let path = dir.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
         let open = {
             let path = path.clone();
@@ -79,33 +100,31 @@ impl TempBlob {
         let file = open.await.map_err(|_| StoreError::WriterGone { path: path.clone() })??;
         let guard = RemoveOnDrop::new(path.clone());
         let cancelled = Arc::new(AtomicBool::new(false));
-        let (sender, receiver) = mpsc::channel(QUEUE_CHUNKS);
+        let hasher = Worker::spawn(hash_all);
         let writer = {
             let cancelled = cancelled.clone();
-            tokio::task::spawn_blocking(move || {
-                write_all(BufWriter::with_capacity(write_buffer, file), &path, receiver, &cancelled)
-            })
+            Worker::spawn(move |batches| write_all(file, &path, batches, &cancelled))
         };
-        Ok(Self { guard, sender: Some(sender), writer: Some(writer), cancelled, written: 0 })
+        Ok(Self { guard, hasher, writer, cancelled, batch: Vec::new(), batch_bytes: 0, batch_limit, written: 0 })
     }
 
-    /// Queues a chunk for writing; waits only when the writer is several chunks behind.
+    /// Queues a chunk for hashing and writing; waits only when a thread is several batches behind.
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
-        if chunk.is_empty() {
-            return Ok(());
+        self.written += chunk.len() as u64;
+        self.batch_bytes += chunk.len();
+        self.batch.push(chunk);
+        if self.batch_bytes >= self.batch_limit {
+            self.send_batch().await?;
         }
-        let len = chunk.len() as u64;
-        let sender = self.sender.as_ref().expect("write after finish");
-        if sender.send(chunk).await.is_err() {
-            // The writer stopped early: it failed, and its error says why.
-            return Err(self
-                .join_writer()
-                .await
-                .err()
-                .unwrap_or_else(|| StoreError::WriterGone { path: self.guard.path.clone() }));
-        }
-        self.written += len;
         Ok(())
+    }
+
+    async fn send_batch(&mut self) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        let path = &self.guard.path;
+        self.hasher.send(batch.clone(), path).await?;
+        self.writer.send(batch, path).await
     }
 
     /// Bytes handed to [`TempBlob::write`] so far.
@@ -113,20 +132,45 @@ impl TempBlob {
         self.written
     }
 
-    /// Waits for every byte to reach the disk (flush + fsync).
+    /// Waits for every byte to reach the disk (flush + fsync) and for the hash.
     pub async fn finish(mut self) -> Result<SealedBlob, StoreError> {
-        self.sender = None;
-        self.join_writer().await?;
+        self.send_batch().await?;
+        let path = self.guard.path.clone();
+        self.writer.join(&path).await?;
+        let hash = self.hasher.join(&path).await?;
         let guard = std::mem::replace(&mut self.guard, RemoveOnDrop::disarmed());
-        Ok(SealedBlob { guard, len: self.written })
+        Ok(SealedBlob { guard, len: self.written, hash })
+    }
+}
+
+/// A blocking thread fed with batches of chunks through a bounded queue.
+struct Worker<T> {
+    sender: Option<mpsc::Sender<Batch>>,
+    handle: Option<JoinHandle<Result<T, StoreError>>>,
+}
+
+impl<T: Send + 'static> Worker<T> {
+    fn spawn(work: impl FnOnce(mpsc::Receiver<Batch>) -> Result<T, StoreError> + Send + 'static) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE_BATCHES);
+        let handle = tokio::task::spawn_blocking(move || work(receiver));
+        Self { sender: Some(sender), handle: Some(handle) }
     }
 
-    async fn join_writer(&mut self) -> Result<(), StoreError> {
-        let path = self.guard.path.clone();
-        match self.writer.take() {
-            Some(handle) => handle.await.map_err(|_| StoreError::WriterGone { path })?,
-            None => Err(StoreError::WriterGone { path }),
+    async fn send(&mut self, batch: Batch, path: &Path) -> Result<(), StoreError> {
+        let sender = self.sender.as_ref().expect("send after join");
+        match sender.send(batch).await {
+            Ok(()) => Ok(()),
+            // The thread stopped early: it failed, and its error says why.
+            Err(_) => Err(self.join(path).await.err().unwrap_or_else(|| StoreError::WriterGone { path: path.into() })),
         }
+    }
+
+    /// Closes the queue and waits for the thread's result.
+    async fn join(&mut self, path: &Path) -> Result<T, StoreError> {
+        self.sender = None;
+        let gone = || StoreError::WriterGone { path: path.into() };
+        let handle = self.handle.take().ok_or_else(gone)?;
+        handle.await.map_err(|_| gone())?
     }
 }
 
@@ -137,20 +181,98 @@ impl Drop for TempBlob {
     }
 }
 
+fn hash_all(mut batches: mpsc::Receiver<Batch>) -> Result<ContentHash, StoreError> {
+    let mut hasher = Sha256::new();
+    while let Some(batch) = batches.blocking_recv() {
+        batch.iter().for_each(|chunk| hasher.update(chunk));
+    }
+    Ok(ContentHash::from_digest(hasher.finalize().into()))
+}
+
 fn write_all(
-    mut out: BufWriter<File>,
+    mut file: File,
     path: &Path,
-    mut receiver: mpsc::Receiver<Bytes>,
+    mut batches: mpsc::Receiver<Batch>,
     cancelled: &AtomicBool,
 ) -> Result<(), StoreError> {
-    while let Some(chunk) = receiver.blocking_recv() {
-        out.write_all(&chunk).map_err(StoreError::io("write temp file", path))?;
+    let mut writeback = Writeback::default();
+    let write_error = || StoreError::io("write temp file", path);
+    while let Some(batch) = batches.blocking_recv() {
+        let len = write_batch(&mut file, &batch).map_err(write_error())?;
+        writeback.advance(&file, len).map_err(write_error())?;
     }
     if cancelled.load(Ordering::Relaxed) {
         return Ok(());
     }
-    let file = out.into_inner().map_err(|e| StoreError::io("write temp file", path)(e.into_error()))?;
     file.sync_all().map_err(StoreError::io("fsync temp file", path))
+}
+
+/// Writes every chunk of the batch with as few `writev` calls as the kernel allows.
+fn write_batch(file: &mut File, batch: &[Bytes]) -> std::io::Result<u64> {
+    let mut slices: Vec<IoSlice<'_>> = batch.iter().map(|chunk| IoSlice::new(chunk)).collect();
+    let mut remaining = &mut slices[..];
+    let mut total = 0u64;
+    while !remaining.is_empty() {
+        let written = file.write_vectored(remaining)?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        total += written as u64;
+        IoSlice::advance_slices(&mut remaining, written);
+    }
+    Ok(total)
+}
+
+/// Starts writing an upload's bytes to the disk while it is still arriving, a window at a time,
+/// instead of leaving it all dirty in the page cache for the final fsync. The final fsync then
+/// finds little left to do, and the disk works in parallel with the network. It also bounds
+/// the dirty data one upload leaves in the page cache: before a window is started, the one
+/// before it must have reached the disk, so a disk slower than the network slows the upload down
+/// (through the bounded queue) rather than filling memory.
+#[derive(Default)]
+struct Writeback {
+    /// Bytes written to the file so far.
+    written: u64,
+    /// Where the window that has not been started yet begins.
+    window_start: u64,
+}
+
+impl Writeback {
+    const WINDOW: u64 = 8 * 1024 * 1024;
+
+    fn advance(&mut self, file: &File, len: u64) -> std::io::Result<()> {
+        self.written += len;
+        if self.written - self.window_start < Self::WINDOW {
+            return Ok(());
+        }
+        start_writeback(file, self.window_start, self.written - self.window_start)?;
+        self.window_start = self.written;
+        Ok(())
+    }
+}
+
+/// Waits for the data before `offset` to be written, then starts writing `[offset, offset+len)`.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File, offset: u64, len: u64) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+
+    let wait_previous =
+        libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER;
+    let previous = offset.saturating_sub(Writeback::WINDOW);
+    // SAFETY: plain syscalls on a file descriptor this function borrows for their duration.
+    let results = unsafe {
+        [
+            libc::sync_file_range(file.as_raw_fd(), previous as i64, (offset - previous) as i64, wait_previous),
+            libc::sync_file_range(file.as_raw_fd(), offset as i64, len as i64, libc::SYNC_FILE_RANGE_WRITE),
+        ]
+    };
+    if results.contains(&-1) { Err(std::io::Error::last_os_error()) } else { Ok(()) }
+}
+
+/// Elsewhere the final fsync does all the work.
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File, _offset: u64, _len: u64) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Deletes the file at `path` when dropped, unless disarmed.

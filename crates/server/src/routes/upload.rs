@@ -50,7 +50,7 @@ pub async fn upload(
     }
 
     let idle = Duration::from_secs(app.settings.body_idle_timeout_secs);
-    let mut multipart = multer::Multipart::new(RequestBody::spawn(body, limit, idle), boundary);
+    let mut multipart = multer::Multipart::new(RequestBody::new(body, limit, idle), boundary);
     let mut parts = Vec::new();
     let mut seen = HashSet::new();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -100,7 +100,7 @@ pub async fn upload(
         files.push(match part {
             Part::Rejected(file) => file,
             Part::Accepted(path, file) => {
-                let stored = app.store.commit(file.sealed, &file.hash).await?;
+                let stored = app.store.commit(file.sealed).await?;
                 let status = match stored {
                     Stored::Created => FileStatus::Stored,
                     Stored::AlreadyPresent => FileStatus::Deduplicated,
