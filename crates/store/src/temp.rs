@@ -27,7 +27,7 @@ use crate::StoreError;
 /// chunk, and no copy into a write buffer.
 pub(crate) const DEFAULT_BATCH_BYTES: usize = 256 * 1024;
 /// Batches queued for each thread before the sender waits.
-const QUEUE_BATCHES: usize = 4;
+const QUEUE_BATCHES: usize = 2;
 
 type Batch = Vec<Bytes>;
 /// Temp files carry this prefix, so that start-up cleans only its own files even when the temp
