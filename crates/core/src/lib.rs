@@ -9,6 +9,7 @@
 //! - [`SessionId`]: a publish session's id, a UUID in its hyphenated lower-case form.
 //! - [`MediaType`]: a detected media type such as `image/png`.
 //! - [`api`]: the JSON shapes of the HTTP API, shared by the server and its clients.
+//! - [`note`]: a note as the plugin sends it; [`revision`]: the manifest of a published site.
 //!
 //! ```
 //! use vps_core::{AssetPath, ContentHash};
@@ -24,8 +25,12 @@
 pub mod api;
 mod asset_path;
 mod hash;
+pub mod job;
 mod media_type;
+pub mod note;
+pub mod revision;
 mod session_id;
+pub mod url;
 
 pub use asset_path::{AssetPath, AssetPathError};
 pub use hash::{ContentHash, ContentHashError};

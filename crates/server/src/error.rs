@@ -58,6 +58,20 @@ pub enum ApiError {
     BodyRead(String),
     #[error("no such API route")]
     RouteNotFound,
+    #[error("no finalization job for this session")]
+    JobNotFound,
+    #[error("the stream needs a jobId parameter")]
+    MissingJobId,
+    #[error("the token is missing or not valid for this job")]
+    InvalidToken,
+    #[error("the token has expired; poll the status instead")]
+    TokenExpired,
+    #[error("the session still has an incomplete chunked upload; send its missing chunks first")]
+    IncompleteUpload,
+    #[error("the server is busy; retry in {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64 },
+    #[error(transparent)]
+    Envelope(#[from] vps_envelope::EnvelopeError),
     #[error("internal error")]
     Store(#[from] StoreError),
     #[error("internal error")]
@@ -70,8 +84,13 @@ impl ApiError {
         match self {
             MissingApiKey => StatusCode::UNAUTHORIZED,
             InvalidApiKey => StatusCode::FORBIDDEN,
-            SessionNotFound(_) | BlobNotFound(_) | RouteNotFound => StatusCode::NOT_FOUND,
-            SessionNotOpen { .. } => StatusCode::CONFLICT,
+            SessionNotFound(_) | BlobNotFound(_) | RouteNotFound | JobNotFound => StatusCode::NOT_FOUND,
+            SessionNotOpen { .. } | IncompleteUpload => StatusCode::CONFLICT,
+            MissingJobId => StatusCode::BAD_REQUEST,
+            InvalidToken => StatusCode::FORBIDDEN,
+            TokenExpired => StatusCode::GONE,
+            Overloaded { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Envelope(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
             InvalidSessionId(_)
             | InvalidHash(_)
             | InvalidPath { .. }
@@ -119,6 +138,13 @@ impl ApiError {
             BodyTimeout { .. } => "body-timeout",
             BodyRead(_) => "body-read-failed",
             RouteNotFound => "route-not-found",
+            JobNotFound => "job-not-found",
+            MissingJobId => "missing-job-id",
+            InvalidToken => "invalid-token",
+            TokenExpired => "token-expired",
+            IncompleteUpload => "incomplete-upload",
+            Overloaded { .. } => "overloaded",
+            Envelope(e) => e.code(),
             Store(_) | Internal(_) => "internal-error",
         }
     }
@@ -133,7 +159,20 @@ impl IntoResponse for ApiError {
             tracing::debug!(code = self.code(), message = %self, "request refused");
         }
         let body = ErrorBody { code: self.code().to_owned(), message: self.to_string() };
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = match (&self, status) {
+            // The plugin reads the delay from `Retry-After` (whole seconds) or `retryAfterMs`.
+            (_, StatusCode::TOO_MANY_REQUESTS) => {
+                let secs = match self {
+                    ApiError::Overloaded { retry_after_secs } => retry_after_secs,
+                    _ => 1, // a chunk re-sent while its upload is being processed
+                };
+                let body = serde_json::json!({"code": body.code, "message": body.message, "retryAfterMs": secs * 1000});
+                let mut response = (status, axum::Json(body)).into_response();
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                response
+            }
+            _ => (status, axum::Json(body)).into_response(),
+        };
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }

@@ -15,13 +15,16 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 mod api_key;
 mod body;
 mod error;
+mod finalize;
 mod routes;
 mod serve;
 mod sessions;
 mod settings;
+mod site;
 mod startup;
 mod state;
 

@@ -2,9 +2,15 @@
 
 mod blob;
 mod check;
+mod envelope;
+mod finish;
 mod json;
+mod legacy_assets;
+mod maintenance;
 mod meta;
+mod notes;
 mod session;
+mod site;
 mod upload;
 
 use axum::Router;
@@ -14,6 +20,7 @@ use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 use tracing::Instrument;
 use vps_core::SessionId;
@@ -29,19 +36,26 @@ pub fn router(state: AppState) -> Router {
         .route("/ping", get(meta::ping))
         .route("/session/start", post(session::start))
         .route("/session/{id}/abort", post(session::abort))
+        .route("/session/{id}/notes/upload", post(notes::upload))
+        .route("/session/{id}/finish", post(finish::finish))
+        .route("/session/{id}/status", get(finish::status))
+        .route("/maintenance/cleanup", post(maintenance::cleanup))
         .route("/session/{id}/assets/check", post(check::check))
         // Uploads stream their body themselves, with their own limits.
         .route("/session/{id}/assets/upload", post(upload::upload).layer(DefaultBodyLimit::disable()))
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key));
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key))
+        .route_layer(middleware::from_fn_with_state(state.clone(), limit_active_requests));
 
     Router::new()
         .route("/health", get(meta::health))
         .route("/public-config", get(meta::public_config))
         .route("/_blob/{hash}", get(blob::get_blob))
+        .route("/assets/{*path}", get(site::asset))
+        .route("/events/session/{id}/finalization", get(finish::events))
         .nest("/api", api)
-        .fallback(not_found)
+        .fallback(site::page)
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -84,8 +98,33 @@ async fn api_not_found() -> ApiError {
     ApiError::RouteNotFound
 }
 
-async fn not_found() -> ApiError {
-    ApiError::RouteNotFound
+/// Past `MAX_ACTIVE_REQUESTS` API calls in flight, answer 429 with a delay the plugin honours.
+/// `ping` is exempt: the plugin does not retry it.
+async fn limit_active_requests(
+    State(app): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if request.uri().path().ends_with("/ping") {
+        return Ok(next.run(request).await);
+    }
+    let active = app.active_requests.fetch_add(1, Ordering::SeqCst) + 1;
+    let _release = scopeguard(&app);
+    if active > app.settings.max_active_requests {
+        return Err(ApiError::Overloaded { retry_after_secs: 5 });
+    }
+    Ok(next.run(request).await)
+}
+
+/// Decrements the in-flight count when the request ends, however it ends.
+fn scopeguard(app: &AppState) -> impl Drop + '_ {
+    struct Release<'a>(&'a AppState);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            self.0.active_requests.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    Release(app)
 }
 
 fn parse_session_id(raw: &str) -> Result<SessionId, ApiError> {

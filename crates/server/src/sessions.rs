@@ -13,6 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex as AsyncMutex;
 use vps_core::api::StartSessionRequest;
+use vps_core::note::{CleanupRule, Note, NotesBatch};
 use vps_core::{AssetPath, ContentHash, MediaType, SessionId};
 use vps_store::{StoreError, durable};
 
@@ -60,6 +61,18 @@ pub struct Session {
     /// Assets uploaded or linked by hash in this session, by vault path. A later upload of the
     /// same path replaces the earlier one.
     pub assets: BTreeMap<AssetPath, SessionAsset>,
+    /// Whether `start` offered skip hints the client could use (`pipelineChanged: false` with a
+    /// non-empty note map): then pages not uploaded are kept (a partial publish).
+    #[serde(default)]
+    pub offered_skips: bool,
+    /// Files under `notes/` holding the notes batches received, in order.
+    #[serde(default)]
+    pub note_batches: Vec<String>,
+    #[serde(default)]
+    pub notes_received: u64,
+    /// The cleanup rules of the first notes batch, if it had any.
+    #[serde(default)]
+    pub cleanup_rules: Option<Vec<CleanupRule>>,
 }
 
 impl Session {
@@ -107,7 +120,7 @@ impl Sessions {
         Ok(Self { dir: dir.to_owned(), live: Mutex::new(live) })
     }
 
-    pub async fn create(&self, start: StartSessionRequest) -> Result<Session, ApiError> {
+    pub async fn create(&self, start: StartSessionRequest, offered_skips: bool) -> Result<Session, ApiError> {
         let now = now_ms();
         let session = Session {
             id: SessionId::generate(),
@@ -116,6 +129,10 @@ impl Sessions {
             updated_at_ms: now,
             start,
             assets: BTreeMap::new(),
+            offered_skips,
+            note_batches: Vec::new(),
+            notes_received: 0,
+            cleanup_rules: None,
         };
         self.persist(&session).await?;
         self.live.lock().expect("sessions lock").insert(session.id, Arc::new(AsyncMutex::new(session.clone())));
@@ -146,6 +163,69 @@ impl Sessions {
         Ok(result)
     }
 
+    /// Stores a batch of notes in the session's directory; returns the file name to record.
+    pub async fn store_notes(&self, id: SessionId, upload_id: &str, batch: &NotesBatch) -> Result<String, ApiError> {
+        let name = format!("{}.json", sanitize_file_name(upload_id));
+        let dir = self.dir.join(id.to_string()).join("notes");
+        let bytes = serde_json::to_vec(batch).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let file = name.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+                op: "create directory",
+                path: dir.clone(),
+                source,
+            })?;
+            durable::write_file(&dir.join(file), &bytes, 0o600)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        Ok(name)
+    }
+
+    /// Every note the session received, in the order received. Blocking file I/O.
+    pub fn load_notes(&self, session: &Session) -> Result<Vec<Note>, StoreError> {
+        let dir = self.dir.join(session.id.to_string()).join("notes");
+        let mut notes = Vec::new();
+        for name in &session.note_batches {
+            let path = dir.join(name);
+            let bytes =
+                std::fs::read(&path).map_err(|source| StoreError::Io { op: "read", path: path.clone(), source })?;
+            let batch: NotesBatch = serde_json::from_slice(&bytes).map_err(|e| StoreError::Io {
+                op: "decode notes",
+                path: path.clone(),
+                source: std::io::Error::new(ErrorKind::InvalidData, e),
+            })?;
+            notes.extend(batch.notes);
+        }
+        Ok(notes)
+    }
+
+    /// Sessions not touched for `ttl` that are not finishing: removed with their files.
+    pub async fn expire(&self, ttl: std::time::Duration) -> Vec<SessionId> {
+        let cutoff = now_ms().saturating_sub(ttl.as_millis() as u64);
+        let entries: Vec<_> = self.live.lock().expect("sessions lock").iter().map(|(id, s)| (*id, s.clone())).collect();
+        let mut expired = Vec::new();
+        for (id, entry) in entries {
+            let session = entry.lock().await;
+            let idle = session.updated_at_ms < cutoff;
+            if idle && session.state != SessionState::Finishing {
+                let _ = tokio::fs::remove_dir_all(self.dir.join(id.to_string())).await;
+                expired.push(id);
+            }
+        }
+        let mut live = self.live.lock().expect("sessions lock");
+        for id in &expired {
+            live.remove(id);
+        }
+        expired
+    }
+
+    /// Every session, from a blocking context (operator commands).
+    pub fn all_blocking(&self) -> Vec<Session> {
+        let entries: Vec<_> = self.live.lock().expect("sessions lock").values().cloned().collect();
+        entries.iter().map(|entry| entry.blocking_lock().clone()).collect()
+    }
+
     fn entry(&self, id: SessionId) -> Result<Arc<AsyncMutex<Session>>, ApiError> {
         let live = self.live.lock().expect("sessions lock");
         live.get(&id).cloned().ok_or_else(|| ApiError::SessionNotFound(id.to_string()))
@@ -166,6 +246,11 @@ impl Sessions {
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(ApiError::from)
     }
+}
+
+/// Upload ids come from the client: keep letters, digits and `-` only.
+fn sanitize_file_name(id: &str) -> String {
+    id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(120).collect()
 }
 
 fn now_ms() -> u64 {

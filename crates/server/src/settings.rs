@@ -36,6 +36,20 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     pub site_name: String,
     pub base_url: Option<String>,
+    /// Always answer `pipelineChanged: true`: every publish is a full one (exact deletions with
+    /// the plugin, at the cost of sending every note each time).
+    pub always_full_publish: bool,
+    /// Open or aborted sessions untouched this long are removed.
+    pub session_ttl_secs: u64,
+    /// Incomplete chunked uploads untouched this long are removed.
+    pub chunk_upload_ttl_secs: u64,
+    /// `/api` requests in flight above which the server answers 429.
+    pub max_active_requests: u64,
+    /// Whether `finish` offers the server-sent-event stream (else clients poll).
+    pub finalization_sse_enabled: bool,
+    /// How often the `current` pointer is checked for changes made by another process
+    /// (`vps-publish rollback` while serving).
+    pub revision_poll_ms: u64,
 }
 
 impl Default for Settings {
@@ -56,6 +70,12 @@ impl Default for Settings {
             shutdown_grace_secs: 30,
             site_name: "vps-publish".into(),
             base_url: None,
+            always_full_publish: false,
+            session_ttl_secs: 24 * 3600,
+            chunk_upload_ttl_secs: 600,
+            max_active_requests: 200,
+            finalization_sse_enabled: true,
+            revision_poll_ms: 1000,
         }
     }
 }
@@ -81,6 +101,12 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("shutdown_grace_secs", &["SHUTDOWN_GRACE_SECS"]),
     ("site_name", &["SITE_NAME"]),
     ("base_url", &["BASE_URL"]),
+    ("always_full_publish", &["ALWAYS_FULL_PUBLISH"]),
+    ("session_ttl_secs", &["SESSION_TTL_SECS"]),
+    ("chunk_upload_ttl_secs", &["CHUNK_UPLOAD_TTL_SECS"]),
+    ("max_active_requests", &["MAX_ACTIVE_REQUESTS"]),
+    ("finalization_sse_enabled", &["FINALIZATION_SSE_ENABLED"]),
+    ("revision_poll_ms", &["REVISION_POLL_MS"]),
 ];
 
 /// A setting that could not be read.
@@ -176,6 +202,12 @@ impl Settings {
             "shutdown_grace_secs" => self.shutdown_grace_secs = number(value)?,
             "site_name" => self.site_name = value.to_owned(),
             "base_url" => self.base_url = Some(value.trim_end_matches('/').to_owned()),
+            "always_full_publish" => self.always_full_publish = flag(value)?,
+            "session_ttl_secs" => self.session_ttl_secs = number(value)?.max(60),
+            "chunk_upload_ttl_secs" => self.chunk_upload_ttl_secs = number(value)?.max(10),
+            "max_active_requests" => self.max_active_requests = number(value)?.max(1),
+            "finalization_sse_enabled" => self.finalization_sse_enabled = flag(value)?,
+            "revision_poll_ms" => self.revision_poll_ms = number(value)?.max(50),
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
@@ -206,6 +238,12 @@ impl Settings {
             site_name: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
             base_url: Option<&'a str>,
+            always_full_publish: bool,
+            session_ttl_secs: u64,
+            chunk_upload_ttl_secs: u64,
+            max_active_requests: u64,
+            finalization_sse_enabled: bool,
+            revision_poll_ms: u64,
         }
         let shown = Shown {
             host: self.host.to_string(),
@@ -226,6 +264,12 @@ impl Settings {
             shutdown_grace_secs: self.shutdown_grace_secs,
             site_name: &self.site_name,
             base_url: self.base_url.as_deref(),
+            always_full_publish: self.always_full_publish,
+            session_ttl_secs: self.session_ttl_secs,
+            chunk_upload_ttl_secs: self.chunk_upload_ttl_secs,
+            max_active_requests: self.max_active_requests,
+            finalization_sse_enabled: self.finalization_sse_enabled,
+            revision_poll_ms: self.revision_poll_ms,
         };
         toml::to_string(&shown).expect("plain values serialize")
     }

@@ -4,16 +4,22 @@
 
 use std::fs::{File, OpenOptions};
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use vps_core::SessionId;
+use vps_envelope::{ChunkLimits, ChunkStore};
 use vps_ingest::Policy;
-use vps_store::{FsStore, StoreError};
+use vps_store::{FsStore, Revisions, StoreError};
 
 use crate::Settings;
 use crate::api_key::{ApiKey, ApiKeyError};
+use crate::finalize::{self, Jobs, Queue};
 use crate::sessions::Sessions;
+use crate::site::Site;
 use crate::state::{AppState, Inner};
 
 /// Why the server could not start.
@@ -31,6 +37,8 @@ pub enum StartupError {
     ApiKey(#[from] ApiKeyError),
     #[error("cannot open the store")]
     Store(#[from] StoreError),
+    #[error("cannot open the chunk store: {0}")]
+    Chunks(String),
     #[error("cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,
@@ -42,6 +50,7 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    queue: mpsc::UnboundedReceiver<SessionId>,
     generated_api_key: Option<ApiKey>,
     shutdown: CancellationToken,
     // Held for the server's life: a second server on the same data directory refuses to start.
@@ -78,11 +87,32 @@ impl Application {
         let sessions = Sessions::open(&data_dir.join("sessions"))?;
         let policy =
             Policy { max_file_bytes: settings.max_asset_size_bytes, allowlist: settings.allowed_media_types.clone() };
+        let site = Site::open(Revisions::open(&data_dir)?)?;
+        let (jobs, unfinished) = Jobs::open(&data_dir.join("sessions"));
+        let (finalize, queue) = Queue::new();
+        for session in unfinished {
+            tracing::warn!(%session, "finalization interrupted by a stop; running it again");
+            finalize.push(session);
+        }
+        let limits = ChunkLimits::for_max_asset_bytes(settings.max_asset_size_bytes);
+        let chunks =
+            ChunkStore::open(&data_dir.join("chunks"), limits).map_err(|e| StartupError::Chunks(e.to_string()))?;
 
         let addr = SocketAddr::new(settings.host, settings.port);
         let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
-        let state = AppState::new(Inner { settings, api_key, store, sessions, policy });
-        Ok(Self { listener, state, generated_api_key, shutdown: CancellationToken::new(), _lock: lock })
+        let state = AppState::new(Inner {
+            settings,
+            api_key,
+            store,
+            sessions,
+            policy,
+            site,
+            jobs,
+            finalize,
+            chunks,
+            active_requests: AtomicU64::new(0),
+        });
+        Ok(Self { listener, state, queue, generated_api_key, shutdown: CancellationToken::new(), _lock: lock })
     }
 
     /// The address the server listens on (with the real port when port 0 was asked for).
@@ -108,6 +138,11 @@ impl Application {
     /// `shutdown_grace_secs` to finish.
     pub async fn run_until_stopped(self) {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_secs);
+        let background = [
+            tokio::spawn(finalize::run_worker(self.state.clone(), self.queue)),
+            tokio::spawn(finalize::watch_pointer(self.state.clone())),
+            tokio::spawn(finalize::expire_sessions(self.state.clone())),
+        ];
         let router = crate::routes::router(self.state);
         let stop = self.shutdown.clone();
         tokio::spawn(async move {
@@ -117,6 +152,9 @@ impl Application {
             }
         });
         crate::serve::serve(self.listener, router, self.shutdown, grace).await;
+        // A finalization in progress is not cut: it runs to the end inside its blocking thread,
+        // or, if the process exits first, runs again at the next start.
+        background.iter().for_each(tokio::task::JoinHandle::abort);
     }
 }
 

@@ -1,12 +1,16 @@
 use std::ops::Deref;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
+use vps_envelope::ChunkStore;
 use vps_ingest::Policy;
 use vps_store::FsStore;
 
 use crate::Settings;
 use crate::api_key::ApiKey;
+use crate::finalize::{Jobs, Queue};
 use crate::sessions::Sessions;
+use crate::site::Site;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -18,6 +22,12 @@ pub struct Inner {
     pub store: FsStore,
     pub sessions: Sessions,
     pub policy: Policy,
+    pub site: Site,
+    pub jobs: Jobs,
+    pub finalize: Queue,
+    pub chunks: ChunkStore,
+    /// `/api` requests in flight, for the overload guard.
+    pub active_requests: AtomicU64,
 }
 
 impl AppState {

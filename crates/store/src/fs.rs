@@ -2,9 +2,11 @@
 
 use std::fs::{self, Permissions};
 use std::io::ErrorKind;
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
 use vps_core::ContentHash;
 
 use crate::temp::{DEFAULT_BATCH_BYTES, RemoveOnDrop, TEMP_PREFIX};
@@ -105,6 +107,58 @@ impl FsStore {
         Ok(Some(BlobFile { file, len }))
     }
 
+    /// Stores a small blob held in memory (a page's HTML, a note's source): hashed here, written
+    /// durably unless already present. Blocking file I/O: call it from a blocking context.
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<(ContentHash, Stored), StoreError> {
+        let hash = ContentHash::from_digest(Sha256::digest(bytes).into());
+        let target = self.blob_path(&hash);
+        if target.exists() {
+            return Ok((hash, Stored::AlreadyPresent));
+        }
+        let guard = RemoveOnDrop::new(self.tmp.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple())));
+        let mut file = fs::File::create_new(&guard.path).map_err(StoreError::io("create", &guard.path))?;
+        file.write_all(bytes).map_err(StoreError::io("write", &guard.path))?;
+        file.sync_all().map_err(StoreError::io("fsync", &guard.path))?;
+        let stored = commit_blocking(SealedBlob { guard, len: bytes.len() as u64, hash }, &target)?;
+        Ok((hash, stored))
+    }
+
+    /// Reads a whole blob into memory: only for small blobs (note sources), never assets.
+    /// Blocking file I/O.
+    pub fn read_bytes(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.blob_path(hash);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io("read", path)(e)),
+        }
+    }
+
+    /// Every stored blob's hash (for garbage collection).
+    pub fn list(&self) -> Result<Vec<ContentHash>, StoreError> {
+        let mut hashes = Vec::new();
+        for first in read_dir(&self.blobs)? {
+            for second in read_dir(&first)? {
+                for blob in read_dir(&second)? {
+                    let name = blob.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    if let Ok(hash) = ContentHash::parse(&name) {
+                        hashes.push(hash);
+                    }
+                }
+            }
+        }
+        Ok(hashes)
+    }
+
+    /// Deletes a blob (garbage collection only: blobs are otherwise immutable).
+    pub fn remove(&self, hash: &ContentHash) -> Result<(), StoreError> {
+        let path = self.blob_path(hash);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != ErrorKind::NotFound => Err(StoreError::io("remove", path)(e)),
+            _ => Ok(()),
+        }
+    }
+
     /// Moves a sealed temp file to its place under its hash, unless that blob is already stored.
     ///
     /// Two uploads of the same bytes may race here; both renames put identical bytes in place,
@@ -115,6 +169,11 @@ impl FsStore {
             .await
             .map_err(|_| StoreError::WriterGone { path: PathBuf::from("commit") })?
     }
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    let entries = fs::read_dir(dir).map_err(StoreError::io("list", dir))?;
+    entries.map(|entry| entry.map(|e| e.path()).map_err(StoreError::io("list", dir))).collect()
 }
 
 fn commit_blocking(mut sealed: SealedBlob, target: &Path) -> Result<Stored, StoreError> {

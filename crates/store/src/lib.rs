@@ -5,6 +5,7 @@
 //! - [`TempBlob`]: a file being streamed into the store's temp directory, hashed and written on
 //!   a blocking thread while the caller keeps receiving bytes. Dropped before it is committed, it deletes
 //!   its file: a rejected or interrupted upload leaves nothing behind.
+//! - [`Revisions`]: the immutable manifests of published sites and the `current` pointer.
 //! - [`durable`]: write-temp → fsync → rename → fsync-dir, for the few small mutable files.
 //!
 //! ```no_run
@@ -24,8 +25,10 @@
 pub mod durable;
 mod error;
 mod fs;
+mod revisions;
 mod temp;
 
 pub use error::StoreError;
 pub use fs::{BlobFile, FsStore, Stored};
+pub use revisions::Revisions;
 pub use temp::{SealedBlob, TempBlob};

@@ -29,13 +29,10 @@
 //! Options: `--size-mib N` (default 1024), `--concurrency N` (default 10), `--dir PATH` (where to
 //! create the scratch directory; default the system's temp directory).
 
-use std::error::Error;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, Command, ExitCode, Stdio};
-use std::str::FromStr;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use futures_util::future::try_join_all;
@@ -46,8 +43,8 @@ use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use tokio::runtime::Runtime;
 use tokio_util::io::ReaderStream;
-
-type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
+use vps_bench::server::{Server, server_binary};
+use vps_bench::{MIB, Result, value, verdict};
 
 const USAGE: &str = "usage: ingest-bench [--size-mib N] [--concurrency N] [--dir PATH]
 
@@ -58,7 +55,6 @@ const USAGE: &str = "usage: ingest-bench [--size-mib N] [--concurrency N] [--dir
 Needs the release build of the server next to it:
   cargo build --release -p vps-publish -p vps-bench && target/release/ingest-bench";
 
-const MIB: u64 = 1024 * 1024;
 /// `ftyp` box of an ISO MP4: enough for the server to detect `video/mp4`.
 const MP4_HEADER: &[u8; 24] = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2";
 /// Buffer of the file generation and of both baselines.
@@ -68,8 +64,6 @@ const UPLOAD_CHUNK: usize = 256 * 1024;
 const SMALL_FILE_MIB: u64 = 10;
 
 const API_KEY: &str = "ingest-bench-api-key";
-const SERVER_START_TIMEOUT: Duration = Duration::from_secs(30);
-const SERVER_STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 const RATIO_TARGET: f64 = 0.70;
 const PEAK_RSS_TARGET_MIB: f64 = 48.0;
@@ -113,11 +107,6 @@ impl Options {
         }
         Ok(options)
     }
-}
-
-fn value<T: FromStr>(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<T> {
-    let raw = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-    raw.parse().map_err(|_| format!("{flag}: invalid value {raw:?}").into())
 }
 
 /// The figures of one run, printed once everything is measured.
@@ -206,10 +195,6 @@ impl Report {
     }
 }
 
-fn verdict(met: bool) -> &'static str {
-    if met { "met" } else { "NOT met" }
-}
-
 fn size_label(mib: u64) -> String {
     if mib.is_multiple_of(1024) { format!("{} GiB", mib / 1024) } else { format!("{mib} MiB") }
 }
@@ -226,21 +211,6 @@ fn timed<T>(work: impl FnOnce() -> Result<T>) -> Result<(T, Duration)> {
     let start = Instant::now();
     let value = work()?;
     Ok((value, start.elapsed()))
-}
-
-/// The release build of the server, next to this executable.
-fn server_binary() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let binary = exe.parent().ok_or("this executable has no parent directory")?.join("vps-publish");
-    if binary.is_file() {
-        Ok(binary)
-    } else {
-        Err(format!(
-            "the server binary {} is missing; build it first: cargo build --release -p vps-publish -p vps-bench",
-            binary.display()
-        )
-        .into())
-    }
 }
 
 /// A fresh directory, deleted with everything in it when dropped.
@@ -343,7 +313,8 @@ fn run_scenario(
     file: &TestFile,
     uploads: usize,
 ) -> Result<Measured> {
-    let server = Server::start(binary, data_dir)?;
+    let server =
+        Server::start(binary, data_dir, API_KEY, &[("MAX_ASSET_SIZE_BYTES", "2gb"), ("MAX_REQUEST_BYTES", "16gb")])?;
     let api = Api::new(&server.base_url)?;
     let elapsed = runtime.block_on(upload_concurrently(api, file, uploads))?;
     let peak_rss_mib = server.peak_rss_mib()?;
@@ -368,99 +339,6 @@ async fn upload_concurrently(api: Api, file: &TestFile, uploads: usize) -> Resul
         result?;
     }
     Ok(start.elapsed())
-}
-
-/// A running `vps-publish serve`; killed when dropped without [`Server::stop`].
-struct Server {
-    child: Child,
-    base_url: String,
-}
-
-impl Server {
-    fn start(binary: &Path, data_dir: &Path) -> Result<Self> {
-        let mut child = Command::new(binary)
-            .args(["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
-            .arg(data_dir)
-            .env_clear()
-            .env("API_KEY", API_KEY)
-            .env("MAX_ASSET_SIZE_BYTES", "2gb")
-            .env("MAX_REQUEST_BYTES", "16gb")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        let stderr = child.stderr.take().ok_or("the server's stderr is not piped")?;
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || watch_stderr(stderr, sender));
-        let mut server = Self { child, base_url: String::new() };
-        let address = receiver.recv_timeout(SERVER_START_TIMEOUT).map_err(|e| match e {
-            RecvTimeoutError::Timeout => {
-                format!("the server did not log 'listening on' within {SERVER_START_TIMEOUT:?}")
-            }
-            RecvTimeoutError::Disconnected => "the server stopped before listening (its log is above)".to_owned(),
-        })?;
-        server.base_url = format!("http://{address}");
-        Ok(server)
-    }
-
-    /// `VmHWM`: the most resident memory the server has had since it started.
-    fn peak_rss_mib(&self) -> Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kib: u64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().strip_suffix("kB"))
-            .and_then(|kib| kib.trim().parse().ok())
-            .ok_or("no VmHWM in the server's /proc status")?;
-        Ok(kib as f64 / 1024.0)
-    }
-
-    /// SIGTERM, then waits for a clean exit.
-    fn stop(mut self) -> Result<()> {
-        let pid = self.child.id().to_string();
-        if !Command::new("kill").args(["-TERM", &pid]).status()?.success() {
-            return Err(format!("kill -TERM {pid} failed").into());
-        }
-        let deadline = Instant::now() + SERVER_STOP_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait()? {
-                return if status.success() { Ok(()) } else { Err(format!("the server exited with {status}").into()) };
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Err(format!("the server did not stop within {SERVER_STOP_TIMEOUT:?} of SIGTERM").into())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // Nothing to do when it has stopped already; otherwise an error cut the run short.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Sends the server's address once it logs it, echoing the log before it (so that a failed start
-/// shows why); then reads the rest of the log away, so that the server never blocks on a full pipe.
-fn watch_stderr(stderr: ChildStderr, listening: mpsc::Sender<String>) {
-    let mut reader = BufReader::new(stderr);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let text = String::from_utf8_lossy(&line);
-        if let Some((_, address)) = text.split_once("listening on http://") {
-            let _ = listening.send(address.trim().to_owned());
-            break;
-        }
-        eprint!("  server: {text}");
-    }
-    let _ = std::io::copy(&mut reader, &mut std::io::sink());
 }
 
 /// The two calls of the upload API that the benchmark makes.

@@ -29,14 +29,38 @@ pub async fn get_blob(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let hash = ContentHash::parse(&raw)?;
-    let mut blob = app.store.open_blob(&hash).await?.ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
+    serve_blob(&app, &hash, None, &headers, Caching::Immutable).await
+}
+
+/// How long clients may keep what they got.
+#[derive(Debug, Clone, Copy)]
+pub enum Caching {
+    /// A URL named by the content itself: a year, never revalidated.
+    Immutable,
+    /// A URL whose content can change with the next revision: revalidate (cheap, by ETag).
+    Revalidate,
+}
+
+/// Streams a blob with conditional and range handling. The media type is the one recorded at
+/// upload when the caller knows it, else sniffed from the blob's first bytes.
+pub async fn serve_blob(
+    app: &AppState,
+    hash: &ContentHash,
+    media_type: Option<&MediaType>,
+    headers: &HeaderMap,
+    caching: Caching,
+) -> Result<Response, ApiError> {
+    let mut blob = app.store.open_blob(hash).await?.ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
     let etag = format!("\"{hash}\"");
 
-    let mut response = if if_none_match(&headers, &etag) {
+    let mut response = if if_none_match(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let media_type = media_type_of(&mut blob, None).await?;
-        let range = if if_range_holds(&headers, &etag) { requested_range(&headers, blob.len) } else { Ok(None) };
+        let media_type = match media_type {
+            Some(known) => known.clone(),
+            None => media_type_of(&mut blob, None).await?,
+        };
+        let range = if if_range_holds(headers, &etag) { requested_range(headers, blob.len) } else { Ok(None) };
         match range {
             Err(()) => {
                 let mut response =
@@ -51,7 +75,11 @@ pub async fn get_blob(
     };
     let headers = response.headers_mut();
     headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is ascii"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    let cache_control = match caching {
+        Caching::Immutable => IMMUTABLE,
+        Caching::Revalidate => "no-cache",
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(response)
@@ -102,7 +130,7 @@ fn store_error(op: &'static str, source: std::io::Error) -> ApiError {
 }
 
 /// `If-None-Match: "a", "b"` or `*`; weak tags compare by their opaque part.
-fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+pub fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()

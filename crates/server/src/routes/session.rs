@@ -4,7 +4,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use std::collections::BTreeMap;
+
+use vps_core::ContentHash;
 use vps_core::api::{SessionAck, StartSessionRequest, StartSessionResponse};
+use vps_core::revision::SiteSettings;
 
 use super::json::ApiJson;
 use super::meta::MAX_BYTES_PER_REQUEST;
@@ -18,18 +22,29 @@ pub async fn start(
     ApiJson(start): ApiJson<StartSessionRequest>,
 ) -> Result<(StatusCode, Json<StartSessionResponse>), ApiError> {
     let deduplication_enabled = start.deduplication_enabled.unwrap_or(true);
-    let session = app.sessions.create(start).await?;
-    tracing::info!(session = %session.id, "session started");
+    let live = app.site.live();
+    // The skip hints describe the live site; `pipelineChanged` says whether what `start` sent
+    // would render it differently (then every note must come again).
+    let pipeline_changed = app.settings.always_full_publish
+        || live.is_empty_site()
+        || live.settings.without_cleanup_rules() != SiteSettings::from_start(&start);
+    let note_hashes: BTreeMap<String, String> =
+        live.pages.values().map(|page| (page.vault_path.clone(), page.source_sha256.clone())).collect();
+    let offered_skips = deduplication_enabled && !pipeline_changed && !note_hashes.is_empty();
+    let mut asset_hashes: Vec<ContentHash> = live.assets.values().map(|asset| asset.sha256).collect();
+    asset_hashes.sort();
+    asset_hashes.dedup();
+    let session = app.sessions.create(start, offered_skips).await?;
+    tracing::info!(session = %session.id, pipeline_changed, offered_skips, "session started");
     Ok((
         StatusCode::CREATED,
         Json(StartSessionResponse {
             session_id: session.id,
             success: true,
             max_bytes_per_request: MAX_BYTES_PER_REQUEST,
-            // Nothing is published yet, so nothing can be skipped: every session is a full one.
-            existing_asset_hashes: Vec::new(),
-            existing_source_note_hashes_by_vault_path: Default::default(),
-            pipeline_changed: true,
+            existing_asset_hashes: if deduplication_enabled { asset_hashes } else { Vec::new() },
+            existing_source_note_hashes_by_vault_path: if offered_skips { note_hashes } else { BTreeMap::new() },
+            pipeline_changed,
             deduplication_enabled,
         }),
     ))

@@ -14,6 +14,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use vps_core::AssetPath;
 use vps_core::api::{FileStatus, UploadResponse, UploadedFile};
 use vps_ingest::{Accepted, IngestError, Outcome, ingest};
@@ -39,9 +40,12 @@ pub async fn upload(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<UploadResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_session_id(&id)?;
     app.sessions.get(id).await?.ensure_open()?;
+    if is_json(&headers) {
+        return super::legacy_assets::upload(&app, id, body).await;
+    }
     let boundary = multipart_boundary(&headers, app.settings.streaming_enabled)?;
     let limit = app.settings.max_request_bytes;
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
@@ -127,7 +131,13 @@ pub async fn upload(
             Ok(())
         })
         .await?;
-    Ok(Json(UploadResponse { session_id: id, files }))
+    Ok(Json(UploadResponse { session_id: id, files }).into_response())
+}
+
+/// The plugin's legacy body: `application/json` (the same URL as multipart; the type tells).
+fn is_json(headers: &HeaderMap) -> bool {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    content_type.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json")
 }
 
 fn multipart_boundary(headers: &HeaderMap, streaming_enabled: bool) -> Result<String, ApiError> {

@@ -2,9 +2,12 @@
 //! data directory, and talks to it over HTTP as a client would.
 
 mod helpers;
+mod plugin;
 
 mod bad_inputs;
 mod blob;
 mod check;
 mod lifecycle;
+mod plugin_bad_inputs;
+mod publish;
 mod upload;

@@ -1,0 +1,200 @@
+//! A revision: the immutable manifest of one whole published site. The live site is the revision
+//! the `current` pointer names; publishing writes a new revision and moves the pointer.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{CalloutStyle, CustomIndexConfig, IgnoreRule, PipelineSignature, StartSessionRequest};
+use crate::note::CleanupRule;
+use crate::{AssetPath, ContentHash, MediaType, SessionId};
+
+/// A revision's id: `r<unix ms, 13 digits>-<8 hex>`, so that ids sort by creation time.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RevisionId(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a revision id (r<13 digits>-<8 hex digits>)")]
+pub struct RevisionIdError(String);
+
+impl RevisionId {
+    pub fn new(unix_ms: u64, random: u32) -> Self {
+        Self(format!("r{unix_ms:013}-{random:08x}"))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, RevisionIdError> {
+        let valid = text.len() == 23
+            && text.starts_with('r')
+            && text[1..14].bytes().all(|b| b.is_ascii_digit())
+            && text.as_bytes()[14] == b'-'
+            && text[15..].bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if valid { Ok(Self(text.to_owned())) } else { Err(RevisionIdError(text.chars().take(40).collect())) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// When it was created, in milliseconds since the Unix epoch.
+    pub fn unix_ms(&self) -> u64 {
+        self.0[1..14].parse().unwrap_or_default()
+    }
+}
+
+impl TryFrom<String> for RevisionId {
+    type Error = RevisionIdError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<RevisionId> for String {
+    fn from(id: RevisionId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for RevisionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RevisionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RevisionId({})", self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revision {
+    pub id: RevisionId,
+    pub created_at_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<RevisionId>,
+    /// The session that produced it (none for a rollback or an empty site).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionId>,
+    pub settings: SiteSettings,
+    /// Pages by route (`/blog/note-a`).
+    pub pages: BTreeMap<String, Page>,
+    /// Published assets by their path in the vault, served at `/assets/<path>`.
+    pub assets: BTreeMap<AssetPath, Asset>,
+    /// Routes that moved: old route → new route (301).
+    #[serde(default)]
+    pub redirects: BTreeMap<String, String>,
+}
+
+/// The publication settings a revision was built with: what `start` sent that affects output,
+/// and the cleanup rules of the first notes batch. A `start` that differs means the pipeline
+/// changed (the client must send every note again).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SiteSettings {
+    pub callout_styles: Vec<CalloutStyle>,
+    pub custom_index_configs: Vec<CustomIndexConfig>,
+    pub ignore_rules: Vec<IgnoreRule>,
+    pub ignored_tags: Vec<String>,
+    pub folder_display_names: BTreeMap<String, String>,
+    pub pipeline_signature: Option<PipelineSignature>,
+    pub locale: Option<String>,
+    pub cleanup_rules: Vec<CleanupRule>,
+}
+
+impl SiteSettings {
+    /// The settings a `start` body asks for (cleanup rules come later, with the first notes).
+    pub fn from_start(start: &StartSessionRequest) -> Self {
+        Self {
+            callout_styles: start.callout_styles.clone(),
+            custom_index_configs: start.custom_index_configs.clone(),
+            ignore_rules: start.ignore_rules.clone(),
+            ignored_tags: start.ignored_tags.clone(),
+            folder_display_names: start.folder_display_names.clone(),
+            pipeline_signature: start.pipeline_signature.clone(),
+            locale: start.locale.clone(),
+            cleanup_rules: Vec::new(),
+        }
+    }
+
+    /// The same settings without the cleanup rules: what a new `start` can be compared with.
+    pub fn without_cleanup_rules(&self) -> Self {
+        Self { cleanup_rules: Vec::new(), ..self.clone() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page {
+    pub title: String,
+    pub vault_path: String,
+    pub folder_id: String,
+    /// SHA-256 (hex) of the note's `content` exactly as received: the plugin's skip key.
+    pub source_sha256: String,
+    /// The note as received (JSON), kept so that the page can be rebuilt without the client.
+    pub source_blob: ContentHash,
+    /// The whole HTML page.
+    pub html_blob: ContentHash,
+    /// Routes of the pages it links to.
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// Vault paths of the assets it shows.
+    #[serde(default)]
+    pub assets: Vec<AssetPath>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Asset {
+    pub sha256: ContentHash,
+    pub size: u64,
+    pub media_type: MediaType,
+}
+
+impl Revision {
+    /// The site before anything is published.
+    pub fn empty() -> Self {
+        Self {
+            id: RevisionId::new(0, 0),
+            created_at_ms: 0,
+            parent: None,
+            session: None,
+            settings: SiteSettings::default(),
+            pages: BTreeMap::new(),
+            assets: BTreeMap::new(),
+            redirects: BTreeMap::new(),
+        }
+    }
+
+    /// Whether this is [`Revision::empty`], the site before anything is published.
+    pub fn is_empty_site(&self) -> bool {
+        self.id.unix_ms() == 0
+    }
+
+    /// Every blob the revision needs: page sources and HTML, assets.
+    pub fn blobs(&self) -> impl Iterator<Item = &ContentHash> {
+        let pages = self.pages.values().flat_map(|p| [&p.source_blob, &p.html_blob]);
+        pages.chain(self.assets.values().map(|a| &a.sha256))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revision_ids_sort_by_time_and_parse_back() {
+        let a = RevisionId::new(1_700_000_000_000, 0xdead_beef);
+        let b = RevisionId::new(1_700_000_000_001, 0);
+        assert!(a < b);
+        assert_eq!(RevisionId::parse(a.as_str()), Ok(a.clone()));
+        assert_eq!(a.unix_ms(), 1_700_000_000_000);
+        for bad in ["", "r123", "x1700000000000-deadbeef", "r1700000000000-DEADBEEF", "r1700000000000-deadbee/"] {
+            assert!(RevisionId::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

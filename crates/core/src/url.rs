@@ -1,0 +1,49 @@
+//! Percent-encoding of paths, both ways: route and asset paths in URLs.
+
+/// Percent-decodes (`/Mon%20Blog/x` → `/Mon Blog/x`); invalid escapes stay as they are and
+/// invalid UTF-8 becomes U+FFFD.
+pub fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+        match (bytes[i], hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes a path for a URL, keeping `/` and the unreserved characters.
+pub fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(byte as char),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_and_decodes_paths() {
+        assert_eq!(encode_path("Attachments/my diagram#1.png"), "Attachments/my%20diagram%231.png");
+        assert_eq!(encode_path("Été.png"), "%C3%89t%C3%A9.png");
+        assert_eq!(decode("%C3%89t%C3%A9%20x.png"), "Été x.png");
+        assert_eq!(decode("100%"), "100%");
+        assert_eq!(decode(&encode_path("a b/ü?.md")), "a b/ü?.md");
+    }
+}

@@ -1,0 +1,308 @@
+//! The legacy JSON asset payload (protocol §5.2), streamed into the ingest pipeline.
+//!
+//! ```json
+//! {"assets":[{"relativePath":"img.png","vaultPath":"assets/img.png","fileName":"img.png","mimeType":"image/png","contentBase64":"iVBORw0KGgo…"}]}
+//! ```
+//!
+//! One asset can be hundreds of MiB of base64, so the payload is never parsed into memory: a
+//! [`JsonReader`] walks it, reads the short fields whole (each at most [`MAX_FIELD_BYTES`]),
+//! skips unknown fields of any type, and turns `contentBase64` into a stream of decoded chunks
+//! (at most [`MAX_DECODED_CHUNK`] bytes each) that feeds [`vps_ingest::ingest`] as the reader
+//! advances. Memory is the reader's buffer, one decoded chunk and what the pipeline queues,
+//! whatever the asset's size.
+
+mod content;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, stream};
+use vps_ingest::{IngestError, Outcome, Policy};
+use vps_store::FsStore;
+
+use crate::json_reader::JsonReader;
+use crate::{EnvelopeError, TempJson};
+use content::{Base64Content, ContentError};
+
+/// The longest `relativePath`, `vaultPath`, `fileName` or `mimeType` accepted, in bytes.
+pub const MAX_FIELD_BYTES: usize = 4096;
+
+/// One asset of the payload: its names as sent (untrusted: the caller parses `relative_path`
+/// into an `AssetPath`) and what the ingest pipeline made of its content.
+#[derive(Debug)]
+pub struct LegacyAsset {
+    pub relative_path: String,
+    pub vault_path: String,
+    pub file_name: String,
+    /// The type the client claims; only informative, the pipeline sniffs the real one.
+    pub mime_type: Option<String>,
+    /// An accepted outcome holds a sealed temp file: commit it or drop it.
+    pub outcome: Result<Outcome, LegacyAssetError>,
+}
+
+/// Why one asset of a payload failed; the others are unaffected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LegacyAssetError {
+    #[error("contentBase64 is not standard padded base64")]
+    InvalidBase64,
+    #[error("the file is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("the asset has no {0}")]
+    MissingField(&'static str),
+    #[error("{0} must be a string")]
+    InvalidField(&'static str),
+    #[error("{0} appears twice in the asset")]
+    DuplicateField(&'static str),
+    #[error("{0} is longer than {MAX_FIELD_BYTES} bytes")]
+    FieldTooLong(&'static str),
+}
+
+impl LegacyAssetError {
+    /// The stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidBase64 => "invalid-base64",
+            Self::TooLarge { .. } => "file-too-large",
+            Self::MissingField(_) => "missing-field",
+            Self::InvalidField(_) => "invalid-field",
+            Self::DuplicateField(_) => "duplicate-field",
+            Self::FieldTooLong(_) => "field-too-long",
+        }
+    }
+}
+
+/// Reads a decompressed assets payload and runs each asset's content through the ingest
+/// pipeline, in the order of the payload.
+///
+/// A problem with one asset (bad base64, over the size limit, a missing or non-string field) is
+/// that asset's `outcome`; a payload that is not valid JSON of the expected shape
+/// (`{"assets":[{…}, …]}`, extra fields allowed anywhere) fails the whole call, as does a store
+/// error. On failure, the temp files of the assets already ingested are deleted.
+pub async fn ingest_legacy_assets(
+    json: &TempJson,
+    store: &FsStore,
+    policy: &Policy,
+) -> Result<Vec<LegacyAsset>, EnvelopeError> {
+    let file = tokio::fs::File::open(json.path()).await.map_err(EnvelopeError::io("open", json.path()))?;
+    let mut reader = JsonReader::new(file, json.path());
+    let mut assets = None;
+    reader.expect(b'{', "the payload must be an object").await?;
+    let mut first = true;
+    while let Some(key) = reader.next_key(&mut first).await? {
+        if key.as_str() != Some("assets") {
+            reader.skip_value().await?;
+            continue;
+        }
+        if assets.is_some() {
+            return Err(reader.error("`assets` appears twice"));
+        }
+        reader.expect(b'[', "`assets` must be an array").await?;
+        let mut list = Vec::new();
+        let mut first_item = true;
+        while reader.next_item(&mut first_item).await? {
+            reader.expect(b'{', "each asset must be an object").await?;
+            list.push(read_asset(&mut reader, store, policy).await?);
+        }
+        assets = Some(list);
+    }
+    reader.expect_end().await?;
+    let assets = assets.ok_or_else(|| EnvelopeError::InvalidJson("the payload has no `assets` array".into()))?;
+    tracing::debug!(count = assets.len(), bytes = json.len(), "legacy assets read");
+    Ok(assets)
+}
+
+/// The fields of one asset object, as they are met.
+#[derive(Default)]
+struct Fields {
+    relative_path: Option<String>,
+    vault_path: Option<String>,
+    file_name: Option<String>,
+    mime_type: Option<String>,
+    content: Option<Result<Outcome, LegacyAssetError>>,
+    /// The first problem met; it becomes the asset's outcome.
+    problem: Option<LegacyAssetError>,
+}
+
+impl Fields {
+    fn note(&mut self, problem: LegacyAssetError) {
+        self.problem.get_or_insert(problem);
+    }
+}
+
+/// Reads one asset object whose `{` is consumed, ingesting its content on the way.
+async fn read_asset<R>(
+    reader: &mut JsonReader<R>,
+    store: &FsStore,
+    policy: &Policy,
+) -> Result<LegacyAsset, EnvelopeError>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    let mut fields = Fields::default();
+    let mut first = true;
+    while let Some(key) = reader.next_key(&mut first).await? {
+        let Some(key) = key.as_str() else {
+            reader.skip_value().await?;
+            continue;
+        };
+        match key {
+            "relativePath" => short_field(reader, &mut fields, |f| &mut f.relative_path, "relativePath").await?,
+            "vaultPath" => short_field(reader, &mut fields, |f| &mut f.vault_path, "vaultPath").await?,
+            "fileName" => short_field(reader, &mut fields, |f| &mut f.file_name, "fileName").await?,
+            "mimeType" => short_field(reader, &mut fields, |f| &mut f.mime_type, "mimeType").await?,
+            "contentBase64" => {
+                if fields.content.is_some() {
+                    fields.note(LegacyAssetError::DuplicateField("contentBase64"));
+                    reader.skip_value().await?;
+                } else if reader.peek_token().await? != Some(b'"') {
+                    fields.note(LegacyAssetError::InvalidField("contentBase64"));
+                    reader.skip_value().await?;
+                } else {
+                    reader.expect(b'"', "").await?;
+                    // The extension is a hint for telling text formats apart. The plugin sends
+                    // `relativePath` first; when the content comes before any name, it is
+                    // ingested without a hint (binary formats are still recognised).
+                    let name = fields.relative_path.as_deref().or(fields.file_name.as_deref());
+                    let extension = name.and_then(extension_of);
+                    let outcome = ingest_content(reader, store, policy, extension.as_deref()).await?;
+                    fields.content = Some(outcome);
+                }
+            }
+            _ => reader.skip_value().await?,
+        }
+    }
+
+    let outcome = match fields.problem.take() {
+        Some(problem) => Err(problem),
+        None if fields.relative_path.is_none() => Err(LegacyAssetError::MissingField("relativePath")),
+        None if fields.vault_path.is_none() => Err(LegacyAssetError::MissingField("vaultPath")),
+        None if fields.file_name.is_none() => Err(LegacyAssetError::MissingField("fileName")),
+        None => fields.content.take().unwrap_or(Err(LegacyAssetError::MissingField("contentBase64"))),
+    };
+    Ok(LegacyAsset {
+        relative_path: fields.relative_path.unwrap_or_default(),
+        vault_path: fields.vault_path.unwrap_or_default(),
+        file_name: fields.file_name.unwrap_or_default(),
+        mime_type: fields.mime_type,
+        outcome,
+    })
+}
+
+/// Reads a short string field into its slot; a non-string, a repeat or an over-long value is a
+/// problem of the asset, not of the payload.
+async fn short_field<R>(
+    reader: &mut JsonReader<R>,
+    fields: &mut Fields,
+    slot: fn(&mut Fields) -> &mut Option<String>,
+    name: &'static str,
+) -> Result<(), EnvelopeError>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    if reader.peek_token().await? != Some(b'"') {
+        fields.note(LegacyAssetError::InvalidField(name));
+        return reader.skip_value().await;
+    }
+    reader.expect(b'"', "").await?;
+    match reader.read_string(MAX_FIELD_BYTES).await? {
+        None => fields.note(LegacyAssetError::FieldTooLong(name)),
+        Some(_) if slot(fields).is_some() => fields.note(LegacyAssetError::DuplicateField(name)),
+        Some(value) => *slot(fields) = Some(value),
+    }
+    Ok(())
+}
+
+/// Streams the base64 string at the cursor (opening quote consumed) into the pipeline and
+/// leaves the cursor after its closing quote.
+async fn ingest_content<R>(
+    reader: &mut JsonReader<R>,
+    store: &FsStore,
+    policy: &Policy,
+    extension: Option<&str>,
+) -> Result<Result<Outcome, LegacyAssetError>, EnvelopeError>
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    let mut content = Base64Content::default();
+    let result = {
+        let chunks = stream::unfold((&mut *reader, &mut content), |(reader, content)| async move {
+            match content.next_chunk(reader).await {
+                Ok(Some(chunk)) => Some((Ok::<Bytes, ContentError>(chunk), (reader, content))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), (reader, content))),
+            }
+        });
+        // The pipeline may poll again after the end: fuse.
+        vps_ingest::ingest(store, policy, extension, Box::pin(chunks.fuse())).await
+    };
+    let outcome = match result {
+        Ok(outcome) => Ok(outcome),
+        Err(IngestError::TooLarge { limit }) => Err(LegacyAssetError::TooLarge { limit }),
+        Err(IngestError::Body(ContentError::Base64)) => Err(LegacyAssetError::InvalidBase64),
+        Err(IngestError::Body(ContentError::Fatal(e))) => return Err(e),
+        Err(IngestError::Store(e)) => return Err(e.into()),
+    };
+    // The pipeline stops reading early on a bad or oversized file: skip what it left.
+    if !content.finished() {
+        reader.skip_string().await?;
+    }
+    Ok(outcome)
+}
+
+/// The lower-case extension of the last segment of a path: `png` for `sub/Img.PNG`.
+fn extension_of(path: &str) -> Option<String> {
+    let name = path.rsplit(['/', '\\']).next()?;
+    let (stem, extension) = name.rsplit_once('.')?;
+    let plausible =
+        !stem.is_empty() && (1..=16).contains(&extension.len()) && extension.bytes().all(|b| b.is_ascii_alphanumeric());
+    plausible.then(|| extension.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    use super::*;
+    use crate::json_reader::READ_BUFFER;
+    use content::MAX_DECODED_CHUNK;
+
+    /// Memory per asset is bounded by construction: the reader's one fixed buffer and one decoded
+    /// chunk at a time, whatever the asset's size.
+    #[tokio::test]
+    async fn a_20_mib_asset_is_decoded_through_fixed_size_buffers() {
+        const { assert!(READ_BUFFER + MAX_DECODED_CHUNK <= 256 * 1024) };
+        let asset: Vec<u8> = (0..20u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        let json = format!(r#"{{"relativePath":"big.bin","contentBase64":"{}"}}"#, STANDARD.encode(&asset));
+        let mut reader = JsonReader::new(json.as_bytes(), Path::new("test.json"));
+        reader.expect(b'{', "").await.unwrap();
+        let mut first = true;
+        let mut decoded = Vec::with_capacity(asset.len());
+        let mut largest = 0;
+        while let Some(key) = reader.next_key(&mut first).await.unwrap() {
+            if key.as_str() != Some("contentBase64") {
+                reader.skip_value().await.unwrap();
+                continue;
+            }
+            reader.expect(b'"', "").await.unwrap();
+            let mut content = Base64Content::default();
+            while let Some(chunk) = content.next_chunk(&mut reader).await.unwrap() {
+                largest = largest.max(chunk.len());
+                decoded.extend_from_slice(&chunk);
+            }
+        }
+        reader.expect_end().await.unwrap();
+        assert!(decoded == asset);
+        assert!(largest <= MAX_DECODED_CHUNK, "{largest}");
+        assert_eq!(reader.buffer_len(), READ_BUFFER);
+    }
+
+    #[test]
+    fn extension_hints_come_from_the_last_segment() {
+        assert_eq!(extension_of("sub/Img.PNG").as_deref(), Some("png"));
+        assert_eq!(extension_of("notes.v2/readme").as_deref(), None);
+        assert_eq!(extension_of(".hidden").as_deref(), None);
+        assert_eq!(extension_of("a.tar.gz").as_deref(), Some("gz"));
+        assert_eq!(extension_of("x.p g").as_deref(), None);
+    }
+}

@@ -1,0 +1,64 @@
+//! Turning a published note into a page: its URL, its cleaned Markdown, its links and its HTML.
+//! Pure functions; nothing here does I/O.
+//!
+//! The rules are those of the plugin protocol (`plugin-protocol.md` §5.4 and §7), so that URLs
+//! and anchors match what the reference server publishes:
+//!
+//! - [`compute_route`], with [`route_slug`], [`link_slug`] and [`heading_slug`]: where a note is
+//!   published and what its anchors are called (§7.2).
+//! - [`apply_cleanup_rules`]: the user's JavaScript-flavoured regex rules ([`CleanupRule`]),
+//!   failing with a typed [`CleanupError`] instead of hanging (§5.4).
+//! - [`LinkIndex`]: which [`PageRef`] a wikilink names; [`split_wikilink`], [`fragment`] and
+//!   [`page_href`] build the link (§7.4).
+//! - [`render`]: Markdown to sanitised HTML, asking a [`Resolver`] for every URL, and returning
+//!   the headings, links, assets and tags it found ([`Rendered`]).
+//!
+//! ```
+//! use vps_render::{LinkIndex, PageRef, RenderOptions, Resolver, compute_route, page_href, render};
+//!
+//! let route = compute_route("/blog", "Sub Dir/Été Spécial.md", false);
+//! assert_eq!(route, "/blog/sub-dir/ete-special");
+//!
+//! let pages = [PageRef {
+//!     vault_path: "Blog/Sub Dir/Été Spécial.md".into(),
+//!     relative_path: "Sub Dir/Été Spécial.md".into(),
+//!     title: "Été Spécial".into(),
+//!     aliases: vec![],
+//!     route,
+//! }];
+//!
+//! /// Resolves links from one page of the publication; no assets are published.
+//! struct Site<'a> {
+//!     index: LinkIndex<'a>,
+//!     current: &'a PageRef,
+//! }
+//!
+//! impl Resolver for Site<'_> {
+//!     fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+//!         let page = self.index.resolve(self.current, target)?;
+//!         Some(page_href(page, subpath))
+//!     }
+//!     fn asset_href(&self, _target: &str) -> Option<String> {
+//!         None
+//!     }
+//! }
+//!
+//! let site = Site { index: LinkIndex::new(&pages), current: &pages[0] };
+//! let page = render("See [[ete special#Le Début|the start]].", &site, &RenderOptions::default());
+//! assert_eq!(
+//!     page.html,
+//!     "<p>See <a class=\"wikilink\" href=\"/blog/sub-dir/ete-special#le-debut\" \
+//!      rel=\"noopener noreferrer\">the start</a>.</p>\n"
+//! );
+//! assert_eq!(page.links, ["/blog/sub-dir/ete-special#le-debut"]);
+//! ```
+
+mod cleanup;
+mod links;
+mod markdown;
+mod routing;
+
+pub use cleanup::{CleanupError, CleanupRule, apply_cleanup_rules};
+pub use links::{LinkIndex, PageRef, WikiTarget, fragment, page_href, split_wikilink};
+pub use markdown::{Heading, RenderOptions, Rendered, Resolver, render};
+pub use routing::{compute_route, heading_slug, link_slug, normalize_route_base, route_slug};

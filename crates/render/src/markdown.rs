@@ -1,0 +1,294 @@
+//! Markdown → sanitised HTML, with Obsidian's wikilinks, embeds and inline tags.
+//!
+//! This is the basic renderer: CommonMark plus GFM (tables, strikethrough, task lists,
+//! autolinks, footnotes), wikilinks and embeds, `.md` links, heading ids and tags. Callouts,
+//! transclusion, math and the rest of Obsidian's syntax will extend [`render`] later; what it
+//! returns besides the HTML ([`Rendered`]) is what the site needs to build link graphs, tables of
+//! contents and asset reference counts.
+//!
+//! The work happens on comrak's syntax tree, between parsing and HTML output:
+//!
+//! 1. comrak parses the note, wikilinks included (its `wikilinks_title_after_pipe` extension).
+//!    Parsing wikilinks in the tree rather than rewriting the text beforehand means code spans
+//!    and fenced or indented code are skipped by construction, and `_` or `*` inside a target
+//!    (`[[my_note]] and [[other_note]]`) cannot pair up into emphasis. comrak does not accept a
+//!    second `|` (`![[img.png|right|200]]`); such links stay plain text, and the text pass below
+//!    picks them up, still outside code.
+//! 2. [`rewrite`] replaces wikilinks and embeds with our markup, sends `.md` links and local
+//!    images through the [`Resolver`], and wraps or removes `#tags` in text nodes.
+//! 3. comrak writes HTML; [`headings`] gives every heading its id on the way.
+//! 4. [`sanitize`] runs an allowlist sanitiser over the result, always: notes may contain raw
+//!    HTML, and the plugin's DataviewJS output is untrusted.
+
+mod embed;
+mod headings;
+mod rewrite;
+mod sanitize;
+mod text;
+
+use comrak::options::Plugins;
+use comrak::{Arena, Options, format_html_with_plugins, parse_document};
+
+/// Answers the renderer's questions about the rest of the publication.
+///
+/// The renderer never computes a URL itself: routes depend on the whole live set of pages
+/// (§6.2), which only the caller knows. A resolver built on [`LinkIndex`](crate::LinkIndex) and
+/// [`page_href`](crate::page_href) gives the reference's URLs.
+pub trait Resolver {
+    /// A wikilink / .md link target → the page's URL path + fragment, or None when unresolved.
+    ///
+    /// `target` is the link's target as written (percent-decoded for Markdown links), without the
+    /// subpath; it is empty for `[[#Heading]]`. `subpath` is what followed the first `#`.
+    fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String>;
+
+    /// An embed or image target → the URL of the published asset, or None when absent.
+    fn asset_href(&self, target: &str) -> Option<String>;
+}
+
+/// Settings that change how a note renders.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions<'a> {
+    /// Tags to remove from the text (`ignoredTags` of the session), with or without `#`.
+    /// Matching folds accents and case; ignoring `private` also removes `#private/diary`.
+    pub ignored_tags: &'a [String],
+}
+
+/// A heading of the rendered page, in document order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    /// 1 to 6.
+    pub level: u8,
+    /// The heading's text, without markup.
+    pub text: String,
+    /// Its `id` attribute: the heading slug, made unique with `-1`, `-2`.
+    pub id: String,
+}
+
+/// A rendered note. Every list is in document order, without duplicates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// Sanitised HTML.
+    pub html: String,
+    /// The headings, with the ids they carry in `html`.
+    pub headings: Vec<Heading>,
+    /// Hrefs of the links that resolved to pages (or to assets, for `[[file.pdf]]`).
+    pub links: Vec<String>,
+    /// Targets of the links that did not resolve.
+    pub unresolved: Vec<String>,
+    /// Asset targets referenced by embeds and images, whether or not the resolver knew them.
+    pub assets: Vec<String>,
+    /// Tags found in the text, without `#`, ignored tags excluded.
+    pub tags: Vec<String>,
+}
+
+/// Renders one note's Markdown (after cleanup rules) to sanitised HTML.
+///
+/// ```
+/// use vps_render::{RenderOptions, Resolver, render};
+///
+/// struct NoPages;
+/// impl Resolver for NoPages {
+///     fn page_href(&self, _: &str, _: Option<&str>) -> Option<String> { None }
+///     fn asset_href(&self, _: &str) -> Option<String> { None }
+/// }
+///
+/// let page = render("# Hi\n\n[[Missing]] <script>x()</script>", &NoPages, &RenderOptions::default());
+/// assert!(page.html.contains(r#"<h1 id="hi">Hi</h1>"#));
+/// assert!(page.html.contains(r#"<span class="wikilink wikilink-unresolved">Missing</span>"#));
+/// assert!(!page.html.contains("script"));
+/// assert_eq!(page.unresolved, ["Missing"]);
+/// ```
+pub fn render(markdown: &str, resolver: &dyn Resolver, options: &RenderOptions<'_>) -> Rendered {
+    let comrak_options = comrak_options();
+    let arena = Arena::new();
+    let root = parse_document(&arena, markdown, &comrak_options);
+    let references = rewrite::rewrite(&arena, root, resolver, options);
+
+    let ids = headings::HeadingIds::default();
+    let mut plugins = Plugins::default();
+    plugins.render.heading_adapter = Some(&ids);
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    // Writing into a String cannot fail, and our heading adapter never returns an error.
+    format_html_with_plugins(root, &comrak_options, &mut html, &plugins).expect("HTML output into a String");
+
+    Rendered {
+        html: sanitize::clean(&html),
+        headings: ids.into_headings(),
+        links: references.links,
+        unresolved: references.unresolved,
+        assets: references.assets,
+        tags: references.tags,
+    }
+}
+
+fn comrak_options() -> Options<'static> {
+    let mut options = Options::default();
+    options.extension.strikethrough = true;
+    options.extension.table = true;
+    options.extension.autolink = true;
+    options.extension.tasklist = true;
+    options.extension.footnotes = true;
+    options.extension.wikilinks_title_after_pipe = true;
+    // Raw HTML is kept, then sanitised: notes legitimately use <details>, <kbd>, <mark>…
+    options.render.r#unsafe = true;
+    options.render.tasklist_classes = true;
+    options
+}
+
+/// Escapes text for use in HTML content and in double- or single-quoted attributes.
+pub(crate) fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// Pages and assets known by name; `[[Note#Sub]]` gives `/route#sub-slug`.
+    #[derive(Default)]
+    pub(crate) struct MapResolver {
+        pub(crate) pages: HashMap<&'static str, &'static str>,
+        pub(crate) assets: HashMap<&'static str, &'static str>,
+    }
+
+    impl MapResolver {
+        pub(crate) fn new() -> MapResolver {
+            MapResolver {
+                pages: HashMap::from([
+                    ("Note", "/notes/note"),
+                    ("Other Note.md", "/notes/other-note"),
+                    ("", "/notes/current"),
+                ]),
+                assets: HashMap::from([
+                    ("img.png", "/assets/img.png"),
+                    ("pics/photo one.jpg", "/assets/pics/photo%20one.jpg"),
+                    ("song.mp3", "/assets/song.mp3"),
+                    ("clip.mp4", "/assets/clip.mp4"),
+                    ("doc.pdf", "/assets/doc.pdf"),
+                ]),
+            }
+        }
+    }
+
+    impl Resolver for MapResolver {
+        fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+            let route = self.pages.get(target)?;
+            Some(match subpath {
+                Some(sub) => format!("{route}#{}", crate::fragment(sub)),
+                None => (*route).to_owned(),
+            })
+        }
+
+        fn asset_href(&self, target: &str) -> Option<String> {
+            self.assets.get(target).map(|s| (*s).to_owned())
+        }
+    }
+
+    pub(crate) fn html(markdown: &str) -> String {
+        render(markdown, &MapResolver::new(), &RenderOptions::default()).html
+    }
+
+    #[test]
+    fn paragraphs_emphasis_and_strikethrough_render() {
+        let out = html("Some *soft* **bold** ~~gone~~ text");
+        assert_eq!(out, "<p>Some <em>soft</em> <strong>bold</strong> <del>gone</del> text</p>\n");
+    }
+
+    #[test]
+    fn gfm_tables_keep_alignment() {
+        let out = html("| a | b |\n|:--|--:|\n| 1 | 2 |");
+        assert!(out.contains(r#"<th align="left">a</th>"#), "{out}");
+        assert!(out.contains(r#"<td align="right">2</td>"#), "{out}");
+    }
+
+    #[test]
+    fn task_lists_render_disabled_checkboxes_in_a_stable_attribute_order() {
+        let out = html("- [ ] todo\n- [x] done");
+        assert_eq!(
+            out,
+            "<ul class=\"contains-task-list\">\n\
+             <li class=\"task-list-item\"><input class=\"task-list-item-checkbox\" disabled=\"\" type=\"checkbox\"> todo</li>\n\
+             <li class=\"task-list-item\"><input class=\"task-list-item-checkbox\" checked=\"\" disabled=\"\" type=\"checkbox\"> \
+             done</li>\n\
+             </ul>\n"
+        );
+    }
+
+    #[test]
+    fn bare_urls_become_links() {
+        let out = html("see www.example.com and https://example.org/x");
+        assert!(
+            out.contains(r#"<a href="http://www.example.com" rel="noopener noreferrer">www.example.com</a>"#),
+            "{out}"
+        );
+        assert!(out.contains(r#"<a href="https://example.org/x" rel="noopener noreferrer">"#), "{out}");
+    }
+
+    #[test]
+    fn footnotes_render_with_their_back_references() {
+        let out = html("Claim[^1].\n\n[^1]: Source.");
+        assert!(out.contains(r##"<sup class="footnote-ref"><a href="#fn-1" id="fnref-1" data-footnote-ref"##), "{out}");
+        assert!(out.contains(r#"<section class="footnotes" data-footnotes="">"#), "{out}");
+        assert!(out.contains(r#"<li id="fn-1">"#), "{out}");
+        assert!(out.contains(r#"class="footnote-backref""#), "{out}");
+    }
+
+    #[test]
+    fn headings_get_slug_ids_made_unique_and_are_listed() {
+        let page =
+            render("# Été à Paris\n## Intro\n## Intro\n## Intro", &MapResolver::new(), &RenderOptions::default());
+        assert!(page.html.contains(r#"<h1 id="ete-a-paris">Été à Paris</h1>"#), "{}", page.html);
+        assert!(page.html.contains(r#"<h2 id="intro-1">Intro</h2>"#), "{}", page.html);
+        let ids: Vec<_> = page.headings.iter().map(|h| (h.level, h.id.as_str())).collect();
+        assert_eq!(ids, [(1, "ete-a-paris"), (2, "intro"), (2, "intro-1"), (2, "intro-2")]);
+        assert_eq!(page.headings[0].text, "Été à Paris");
+    }
+
+    #[test]
+    fn heading_ids_include_link_labels_and_survive_odd_text() {
+        let page = render("## See [[Note|the note]]\n## 日本語", &MapResolver::new(), &RenderOptions::default());
+        let ids: Vec<_> = page.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["see-the-note", "heading"]);
+    }
+
+    #[test]
+    fn raw_html_that_is_safe_is_kept() {
+        let out = html(
+            "<details><summary>More</summary>Press <kbd>Ctrl</kbd>, H<sub>2</sub>O, x<sup>2</sup>, <mark>hi</mark></details>",
+        );
+        for tag in [
+            "<details>",
+            "<summary>More</summary>",
+            "<kbd>Ctrl</kbd>",
+            "<sub>2</sub>",
+            "<sup>2</sup>",
+            "<mark>hi</mark>",
+        ] {
+            assert!(out.contains(tag), "{tag} missing from {out}");
+        }
+    }
+
+    #[test]
+    fn code_blocks_keep_their_language_class_and_escape_content() {
+        let out = html("```rust\nlet x = \"<b>\";\n```");
+        assert!(out.contains(r#"<pre><code class="language-rust">let x = "&lt;b&gt;";"#), "{out}");
+    }
+
+    #[test]
+    fn escape_html_covers_quotes_and_markup() {
+        assert_eq!(escape_html(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+}

@@ -1,0 +1,143 @@
+//! Embeds of published files: `![[photo.png|300]]`, `![[talk.mp3]]`, `![[paper.pdf]]`.
+//!
+//! Only the extensions the plugin uploads as assets count (§7.4); any other embed is a note embed,
+//! which the caller renders as a link until transclusion exists. The `<figure>` markup the
+//! reference builds from the plugin's `display` data (alignment, classes) is left to the full
+//! renderer; alignment words are accepted and ignored here.
+
+use crate::links::WikiTarget;
+
+use super::escape_html;
+
+/// What kind of media an embedded file is, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AssetKind {
+    Image,
+    Audio,
+    Video,
+    Pdf,
+}
+
+impl AssetKind {
+    /// The kind of `target`, or `None` when it is not a published asset (a note).
+    pub(super) fn of(target: &str) -> Option<AssetKind> {
+        let name = target.rsplit(['/', '\\']).next().unwrap_or(target);
+        let (_, extension) = name.rsplit_once('.')?;
+        match extension.to_ascii_lowercase().as_str() {
+            "png" | "jpg" | "jpeg" | "gif" | "webp" | "svg" => Some(AssetKind::Image),
+            "mp3" | "wav" | "flac" | "ogg" => Some(AssetKind::Audio),
+            "mp4" | "webm" | "mkv" | "mov" => Some(AssetKind::Video),
+            "pdf" => Some(AssetKind::Pdf),
+            _ => None,
+        }
+    }
+}
+
+/// What the `|…` parts of an embed ask for.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Modifiers {
+    width: Option<u32>,
+    height: Option<u32>,
+    /// The first part that is neither a size nor an alignment: Obsidian's alt text / caption.
+    alt: Option<String>,
+}
+
+impl Modifiers {
+    /// Parses `300`, `300x200`, `left|200`, `A caption|200`…
+    fn parse(alias: Option<&str>) -> Modifiers {
+        let mut modifiers = Modifiers::default();
+        for part in alias.unwrap_or_default().split('|').map(str::trim).filter(|p| !p.is_empty()) {
+            if let Some((w, h)) = part.split_once('x')
+                && let (Ok(w), Ok(h)) = (w.parse(), h.parse())
+            {
+                modifiers.width = Some(w);
+                modifiers.height = Some(h);
+            } else if let Ok(w) = part.parse() {
+                modifiers.width = Some(w);
+            } else if matches!(part, "left" | "right" | "center") {
+                // Alignment belongs to the figure markup of the full renderer.
+            } else if modifiers.alt.is_none() {
+                modifiers.alt = Some(part.to_owned());
+            }
+        }
+        modifiers
+    }
+}
+
+/// The HTML of an embedded asset whose published URL is `src`.
+pub(super) fn asset_html(kind: AssetKind, src: &str, link: &WikiTarget) -> String {
+    let modifiers = Modifiers::parse(link.alias.as_deref());
+    let src_attr = escape_html(src);
+    match kind {
+        AssetKind::Image => {
+            let alt = modifiers.alt.as_deref().unwrap_or(&link.target);
+            let mut html = format!(r#"<img src="{src_attr}" alt="{}""#, escape_html(alt));
+            if let Some(width) = modifiers.width {
+                html.push_str(&format!(r#" width="{width}""#));
+            }
+            if let Some(height) = modifiers.height {
+                html.push_str(&format!(r#" height="{height}""#));
+            }
+            html.push_str(r#" loading="lazy">"#);
+            html
+        }
+        AssetKind::Audio => format!(r#"<audio controls src="{src_attr}"></audio>"#),
+        AssetKind::Video => format!(r#"<video controls src="{src_attr}"></video>"#),
+        // A plain link rather than <iframe>/<object>: the sanitiser allows neither, and a PDF
+        // from a vault should not run in the site's origin.
+        AssetKind::Pdf => {
+            let label = modifiers.alt.as_deref().unwrap_or(&link.target);
+            let href = match &link.subpath {
+                Some(sub) => format!("{src}#{sub}"),
+                None => src.to_owned(),
+            };
+            format!(r#"<a class="embed embed-pdf" href="{}">{}</a>"#, escape_html(&href), escape_html(label))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::links::split_wikilink;
+
+    #[test]
+    fn kinds_follow_the_protocol_extension_list() {
+        assert_eq!(AssetKind::of("a/b/Photo.JPG"), Some(AssetKind::Image));
+        assert_eq!(AssetKind::of("x.svg"), Some(AssetKind::Image));
+        assert_eq!(AssetKind::of("talk.flac"), Some(AssetKind::Audio));
+        assert_eq!(AssetKind::of("clip.mov"), Some(AssetKind::Video));
+        assert_eq!(AssetKind::of("paper.pdf"), Some(AssetKind::Pdf));
+        assert_eq!(AssetKind::of("Note"), None);
+        assert_eq!(AssetKind::of("Release 1.5"), None);
+        assert_eq!(AssetKind::of("dir.png/Note"), None);
+    }
+
+    #[test]
+    fn modifiers_give_size_alignment_and_alt() {
+        assert_eq!(Modifiers::parse(Some("300")), Modifiers { width: Some(300), ..Modifiers::default() });
+        assert_eq!(Modifiers::parse(Some("300x200")), Modifiers { width: Some(300), height: Some(200), alt: None });
+        assert_eq!(
+            Modifiers::parse(Some("right|A cat|200")),
+            Modifiers { width: Some(200), height: None, alt: Some("A cat".into()) }
+        );
+        assert_eq!(Modifiers::parse(None), Modifiers::default());
+    }
+
+    #[test]
+    fn image_markup_escapes_alt_and_src() {
+        let link = split_wikilink(r#"a.png|"><script>|50"#);
+        let html = asset_html(AssetKind::Image, "/assets/a.png?x=\"1\"", &link);
+        assert_eq!(
+            html,
+            r#"<img src="/assets/a.png?x=&quot;1&quot;" alt="&quot;&gt;&lt;script&gt;" width="50" loading="lazy">"#
+        );
+    }
+
+    #[test]
+    fn pdf_embeds_are_links_that_keep_the_page_fragment() {
+        let link = split_wikilink("paper.pdf#page=3");
+        let html = asset_html(AssetKind::Pdf, "/assets/paper.pdf", &link);
+        assert_eq!(html, r#"<a class="embed embed-pdf" href="/assets/paper.pdf#page=3">paper.pdf</a>"#);
+    }
+}

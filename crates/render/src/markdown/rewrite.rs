@@ -1,0 +1,471 @@
+//! The pass over comrak's tree that turns Obsidian syntax into our markup.
+//!
+//! Replacement markup is inserted as raw HTML nodes around ordinary text nodes (a link's label
+//! stays a text node), so that comrak still escapes every label and heading ids still see the
+//! words of the links inside them. Every href and attribute written here is escaped, and the
+//! whole page is sanitised afterwards anyway.
+
+use comrak::nodes::{AstNode, NodeValue};
+use comrak::{Arena, Node};
+use percent_encoding::percent_decode_str;
+
+use super::embed::{self, AssetKind};
+use super::text::{self, IgnoredTags, Segment};
+use super::{RenderOptions, Resolver, escape_html};
+use crate::links::{WikiTarget, split_wikilink};
+
+/// What a page refers to, gathered while rewriting. Lists keep first-seen order, no repeats.
+#[derive(Debug, Default)]
+pub(super) struct References {
+    pub(super) links: Vec<String>,
+    pub(super) unresolved: Vec<String>,
+    pub(super) assets: Vec<String>,
+    pub(super) tags: Vec<String>,
+}
+
+fn push_unique(list: &mut Vec<String>, value: &str) {
+    if !list.iter().any(|v| v == value) {
+        list.push(value.to_owned());
+    }
+}
+
+/// A node to insert in place of another.
+enum Piece {
+    Html(String),
+    Text(String),
+}
+
+/// Rewrites the tree under `root` in place and returns what it refers to.
+pub(super) fn rewrite<'a>(
+    arena: &'a Arena<'a>,
+    root: Node<'a>,
+    resolver: &dyn Resolver,
+    options: &RenderOptions<'_>,
+) -> References {
+    let mut rewriter =
+        Rewriter { arena, resolver, ignored: IgnoredTags::new(options.ignored_tags), refs: References::default() };
+    // An explicit stack instead of recursion: nesting depth is under the note author's control.
+    // Children are pushed in reverse so nodes are visited in document order.
+    let mut stack = vec![(root, false)];
+    while let Some((node, in_link)) = stack.pop() {
+        // Children are taken before the node is rewritten: an unresolved link moves them out.
+        let children: Vec<Node<'a>> = node.reverse_children().collect();
+        let (action, descend) = classify(node, in_link);
+        match action {
+            Action::WikiLink { url, embed } => {
+                let inner = wikilink_inner(node, &url);
+                let pieces = rewriter.wikilink(&inner, embed);
+                rewriter.replace(node, pieces);
+            }
+            Action::Link(url) => rewriter.markdown_link(node, &url),
+            Action::Image(url) => rewriter.markdown_image(node, &url),
+            Action::Text(text) => rewriter.text(node, &text),
+            Action::None => {}
+        }
+        if let Some(in_link) = descend {
+            stack.extend(children.into_iter().map(|child| (child, in_link)));
+        }
+    }
+    rewriter.refs
+}
+
+/// What to do with one node; strings are copied out so that the node can be changed.
+enum Action {
+    WikiLink { url: String, embed: bool },
+    Link(String),
+    Image(String),
+    Text(String),
+    None,
+}
+
+/// The action for `node`, and whether (and in which link context) to visit its children.
+fn classify(node: Node<'_>, in_link: bool) -> (Action, Option<bool>) {
+    match &node.data().value {
+        NodeValue::WikiLink(w) => (Action::WikiLink { url: w.url.clone(), embed: w.embed }, None),
+        // Images inside links still need resolving; tags in link text do not count.
+        NodeValue::Link(link) => (Action::Link(link.url.clone()), Some(true)),
+        NodeValue::Image(image) => (Action::Image(image.url.clone()), None),
+        NodeValue::Text(text) if !in_link => (Action::Text(text.to_string()), None),
+        NodeValue::Text(_)
+        | NodeValue::Code(_)
+        | NodeValue::CodeBlock(_)
+        | NodeValue::HtmlBlock(_)
+        | NodeValue::HtmlInline(_) => (Action::None, None),
+        _ => (Action::None, Some(in_link)),
+    }
+}
+
+/// Rebuilds the text between `[[` and `]]` from comrak's node: the target, then `|label` when the
+/// label differs (comrak keeps the label as child text nodes).
+fn wikilink_inner(node: Node<'_>, url: &str) -> String {
+    let label = node.collect_text();
+    if label == url { url.to_owned() } else { format!("{url}|{label}") }
+}
+
+struct Rewriter<'a, 'r> {
+    arena: &'a Arena<'a>,
+    resolver: &'r dyn Resolver,
+    ignored: IgnoredTags,
+    refs: References,
+}
+
+impl<'a> Rewriter<'a, '_> {
+    /// Inserts `pieces` where `node` is, and removes `node`.
+    fn replace(&self, node: Node<'a>, pieces: Vec<Piece>) {
+        for piece in pieces {
+            node.insert_before(self.alloc(piece));
+        }
+        node.detach();
+    }
+
+    fn alloc(&self, piece: Piece) -> Node<'a> {
+        let value = match piece {
+            Piece::Html(html) => NodeValue::HtmlInline(html),
+            Piece::Text(text) => NodeValue::Text(text.into()),
+        };
+        self.arena.alloc(AstNode::from(value))
+    }
+
+    /// `[[…]]` or `![[…]]`.
+    fn wikilink(&mut self, inner: &str, embed: bool) -> Vec<Piece> {
+        let link = split_wikilink(inner);
+        let kind = AssetKind::of(&link.target);
+        if embed && let Some(kind) = kind {
+            return self.asset_embed(&link, kind);
+        }
+        let mut href = self.resolver.page_href(&link.target, link.subpath.as_deref());
+        if href.is_none() && kind.is_some() {
+            // `[[paper.pdf]]`: a plain link to a published file.
+            push_unique(&mut self.refs.assets, &link.target);
+            href = self.resolver.asset_href(&link.target);
+        }
+        // A note embed is a link until transclusion exists; the class lets it be found later.
+        let class = if embed { "wikilink embed-note" } else { "wikilink" };
+        self.link_or_unresolved(href, class, &link.target, vec![Piece::Text(link.label())])
+    }
+
+    fn asset_embed(&mut self, link: &WikiTarget, kind: AssetKind) -> Vec<Piece> {
+        push_unique(&mut self.refs.assets, &link.target);
+        match self.resolver.asset_href(&link.target) {
+            Some(src) => vec![Piece::Html(embed::asset_html(kind, &src, link))],
+            None => unresolved(vec![Piece::Text(link.label())]),
+        }
+    }
+
+    /// `<a class=… href=…>label</a>` when resolved, else the unresolved span; records either.
+    fn link_or_unresolved(&mut self, href: Option<String>, class: &str, target: &str, label: Vec<Piece>) -> Vec<Piece> {
+        match href {
+            Some(href) => {
+                push_unique(&mut self.refs.links, &href);
+                let mut pieces = vec![Piece::Html(format!(r#"<a class="{class}" href="{}">"#, escape_html(&href)))];
+                pieces.extend(label);
+                pieces.push(Piece::Html("</a>".to_owned()));
+                pieces
+            }
+            None => {
+                push_unique(&mut self.refs.unresolved, target);
+                unresolved(label)
+            }
+        }
+    }
+
+    /// `[text](Other%20Note.md#Part)`: local links to `.md` files are wikilinks in disguise.
+    fn markdown_link(&mut self, node: Node<'a>, url: &str) {
+        let Some((target, subpath)) = local_md_target(url) else { return };
+        match self.resolver.page_href(&target, subpath.as_deref()) {
+            Some(href) => {
+                push_unique(&mut self.refs.links, &href);
+                if let NodeValue::Link(link) = &mut node.data_mut().value {
+                    link.url = href;
+                }
+            }
+            None => {
+                push_unique(&mut self.refs.unresolved, &target);
+                // Keep the link text (and any markup in it) inside the unresolved span.
+                node.insert_before(self.alloc(Piece::Html(UNRESOLVED_OPEN.to_owned())));
+                while let Some(child) = node.first_child() {
+                    node.insert_before(child);
+                }
+                node.insert_before(self.alloc(Piece::Html(UNRESOLVED_CLOSE.to_owned())));
+                node.detach();
+            }
+        }
+    }
+
+    /// `![alt](pics/photo.png)`: a local image is a published asset.
+    fn markdown_image(&mut self, node: Node<'a>, url: &str) {
+        if has_scheme(url) || url.starts_with("//") || url.starts_with('#') || url.is_empty() {
+            // Remote images stay as written; the sanitiser drops schemes it does not allow.
+            return;
+        }
+        let target = decode(url);
+        push_unique(&mut self.refs.assets, &target);
+        match self.resolver.asset_href(&target) {
+            Some(src) => {
+                if let NodeValue::Image(image) = &mut node.data_mut().value {
+                    image.url = src;
+                }
+            }
+            None => {
+                let alt = node.collect_text();
+                let label = if alt.trim().is_empty() { target } else { alt };
+                let pieces = unresolved(vec![Piece::Text(label)]);
+                self.replace(node, pieces);
+            }
+        }
+    }
+
+    /// Tags and leftover wikilinks in a text node.
+    fn text(&mut self, node: Node<'a>, text: &str) {
+        let at_boundary = node
+            .previous_sibling()
+            .is_none_or(|prev| matches!(prev.data().value, NodeValue::SoftBreak | NodeValue::LineBreak));
+        let segments = text::scan(text, at_boundary);
+        if let [Segment::Text(_)] | [] = segments.as_slice() {
+            return;
+        }
+        let mut pieces = Vec::new();
+        for segment in segments {
+            match segment {
+                Segment::Text(t) => pieces.push(Piece::Text(t.to_owned())),
+                Segment::WikiLink { inner, embed } => pieces.extend(self.wikilink(inner, embed)),
+                Segment::Tag(name) if self.ignored.contains(name) => {}
+                Segment::Tag(name) => {
+                    push_unique(&mut self.refs.tags, name);
+                    pieces.push(Piece::Html(r#"<span class="tag">"#.to_owned()));
+                    pieces.push(Piece::Text(format!("#{name}")));
+                    pieces.push(Piece::Html("</span>".to_owned()));
+                }
+            }
+        }
+        self.replace(node, pieces);
+    }
+}
+
+const UNRESOLVED_OPEN: &str = r#"<span class="wikilink wikilink-unresolved">"#;
+const UNRESOLVED_CLOSE: &str = "</span>";
+
+fn unresolved(label: Vec<Piece>) -> Vec<Piece> {
+    let mut pieces = vec![Piece::Html(UNRESOLVED_OPEN.to_owned())];
+    pieces.extend(label);
+    pieces.push(Piece::Html(UNRESOLVED_CLOSE.to_owned()));
+    pieces
+}
+
+/// `Other%20Note.md#Part` → (`Other Note.md`, `Some("Part")`) for local links to `.md` files.
+fn local_md_target(url: &str) -> Option<(String, Option<String>)> {
+    if has_scheme(url) || url.starts_with("//") || url.starts_with('#') {
+        return None;
+    }
+    let (path, fragment) = match url.split_once('#') {
+        Some((path, fragment)) => (path, Some(fragment)),
+        None => (url, None),
+    };
+    let path = decode(path.split('?').next().unwrap_or_default());
+    let is_md = path.len() > 3 && path.get(path.len() - 3..).is_some_and(|ext| ext.eq_ignore_ascii_case(".md"));
+    if !is_md {
+        return None;
+    }
+    let subpath = fragment.map(decode).filter(|s| !s.trim().is_empty());
+    Some((path, subpath))
+}
+
+/// Whether `url` starts with a URL scheme (`https:`, `mailto:`, `javascript:`…).
+fn has_scheme(url: &str) -> bool {
+    let Some((scheme, _)) = url.split_once(':') else { return false };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+fn decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{MapResolver, html};
+    use super::super::{RenderOptions, render};
+    use super::*;
+
+    /// The sanitiser adds this to every link.
+    const REL: &str = r#"rel="noopener noreferrer""#;
+
+    #[test]
+    fn wikilinks_resolve_with_alias_and_heading() {
+        assert_eq!(html("[[Note]]"), format!("<p><a class=\"wikilink\" href=\"/notes/note\" {REL}>Note</a></p>\n"));
+        let aliased = html("[[Note|the note]]");
+        assert!(
+            aliased.contains(&format!(r#"<a class="wikilink" href="/notes/note" {REL}>the note</a>"#)),
+            "{aliased}"
+        );
+        let sub = html("[[Note#Part Two]]");
+        assert!(
+            sub.contains(&format!(r##"<a class="wikilink" href="/notes/note#part-two" {REL}>Note#Part Two</a>"##)),
+            "{sub}"
+        );
+    }
+
+    #[test]
+    fn heading_only_wikilinks_point_into_the_current_page() {
+        let out = html("[[#Intro]]");
+        assert!(out.contains(&format!(r##"href="/notes/current#intro" {REL}>#Intro</a>"##)), "{out}");
+    }
+
+    #[test]
+    fn unresolved_wikilinks_become_spans_and_are_reported() {
+        let page = render("[[Missing|shown]] and [[Missing]]", &MapResolver::new(), &RenderOptions::default());
+        assert!(page.html.contains(r#"<span class="wikilink wikilink-unresolved">shown</span>"#), "{}", page.html);
+        assert_eq!(page.unresolved, ["Missing"]);
+        assert!(page.links.is_empty());
+    }
+
+    #[test]
+    fn wikilinks_inside_code_are_left_alone() {
+        let out = html("`[[Note]]`\n\n```\n[[Note]] #tag\n```\n\n    [[Note]]");
+        assert!(!out.contains("wikilink"), "{out}");
+        assert!(!out.contains("class=\"tag\""), "{out}");
+        assert_eq!(out.matches("[[Note]]").count(), 3, "{out}");
+    }
+
+    #[test]
+    fn underscores_in_targets_do_not_become_emphasis() {
+        let out = html("[[my_note]] and [[other_note]]");
+        assert!(!out.contains("<em>"), "{out}");
+        assert!(out.contains(r#"<span class="wikilink wikilink-unresolved">my_note</span>"#), "{out}");
+    }
+
+    #[test]
+    fn image_embeds_use_the_asset_url_with_size() {
+        let page = render("![[img.png|300]] ![[img.png|640x480]]", &MapResolver::new(), &RenderOptions::default());
+        assert!(
+            page.html.contains(r#"<img src="/assets/img.png" alt="img.png" width="300" loading="lazy">"#),
+            "{}",
+            page.html
+        );
+        assert!(page.html.contains(r#"width="640" height="480""#), "{}", page.html);
+        assert_eq!(page.assets, ["img.png"]);
+    }
+
+    #[test]
+    fn embeds_with_several_modifiers_are_still_found() {
+        let out = html("![[img.png|right|A cat|200]]");
+        assert!(out.contains(r#"<img src="/assets/img.png" alt="A cat" width="200" loading="lazy">"#), "{out}");
+    }
+
+    #[test]
+    fn audio_video_and_pdf_embeds_render_safely() {
+        let out = html("![[song.mp3]]\n\n![[clip.mp4]]\n\n![[doc.pdf]]");
+        assert!(out.contains(r#"<audio controls="" src="/assets/song.mp3"></audio>"#), "{out}");
+        assert!(out.contains(r#"<video controls="" src="/assets/clip.mp4"></video>"#), "{out}");
+        assert!(
+            out.contains(r#"<a class="embed embed-pdf" href="/assets/doc.pdf" rel="noopener noreferrer">doc.pdf</a>"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn missing_assets_are_unresolved_but_still_referenced() {
+        let page = render("![[gone.png]]", &MapResolver::new(), &RenderOptions::default());
+        assert!(page.html.contains(r#"<span class="wikilink wikilink-unresolved">gone.png</span>"#), "{}", page.html);
+        assert_eq!(page.assets, ["gone.png"]);
+    }
+
+    #[test]
+    fn note_embeds_are_links_for_now() {
+        let out = html("![[Note]]");
+        assert!(out.contains(&format!(r#"<a class="wikilink embed-note" href="/notes/note" {REL}>Note</a>"#)), "{out}");
+    }
+
+    #[test]
+    fn markdown_links_to_md_files_are_resolved() {
+        let page = render("[see](Other%20Note.md#Part%202)", &MapResolver::new(), &RenderOptions::default());
+        assert!(
+            page.html.contains(r##"<a href="/notes/other-note#part-2" rel="noopener noreferrer">see</a>"##),
+            "{}",
+            page.html
+        );
+        assert_eq!(page.links, ["/notes/other-note#part-2"]);
+    }
+
+    #[test]
+    fn unresolved_markdown_links_keep_their_formatted_text() {
+        let page = render("[*gone*](Gone.md)", &MapResolver::new(), &RenderOptions::default());
+        assert!(
+            page.html.contains(r#"<span class="wikilink wikilink-unresolved"><em>gone</em></span>"#),
+            "{}",
+            page.html
+        );
+        assert_eq!(page.unresolved, ["Gone.md"]);
+    }
+
+    #[test]
+    fn images_inside_unresolved_links_are_still_resolved() {
+        let page = render("[![pic](img.png)](Gone.md)", &MapResolver::new(), &RenderOptions::default());
+        assert!(
+            page.html
+                .contains(r#"<span class="wikilink wikilink-unresolved"><img src="/assets/img.png" alt="pic"></span>"#),
+            "{}",
+            page.html
+        );
+        assert_eq!(page.assets, ["img.png"]);
+    }
+
+    #[test]
+    fn remote_and_non_md_links_are_untouched() {
+        let out = html("[a](https://x.org/a.md) [b](other.html) [c](#local)");
+        assert!(out.contains(r#"href="https://x.org/a.md""#), "{out}");
+        assert!(out.contains(r#"href="other.html""#), "{out}");
+        assert!(out.contains(r##"href="#local""##), "{out}");
+    }
+
+    #[test]
+    fn local_markdown_images_go_through_the_resolver() {
+        let page = render("![A photo](pics/photo%20one.jpg)", &MapResolver::new(), &RenderOptions::default());
+        assert!(page.html.contains(r#"<img src="/assets/pics/photo%20one.jpg" alt="A photo">"#), "{}", page.html);
+        assert_eq!(page.assets, ["pics/photo one.jpg"]);
+        let remote = html("![r](https://example.org/r.png)");
+        assert!(remote.contains(r#"<img src="https://example.org/r.png" alt="r">"#), "{remote}");
+    }
+
+    #[test]
+    fn tags_are_collected_and_marked_up() {
+        let page = render("Notes #rust and #web/css, not `#code`", &MapResolver::new(), &RenderOptions::default());
+        assert_eq!(page.tags, ["rust", "web/css"]);
+        assert!(page.html.contains(r#"<span class="tag">#rust</span>"#), "{}", page.html);
+        assert!(page.html.contains("<code>#code</code>"), "{}", page.html);
+    }
+
+    #[test]
+    fn ignored_tags_are_removed_from_the_text() {
+        let ignored = ["#Privé".to_owned()];
+        let options = RenderOptions { ignored_tags: &ignored };
+        let page = render("Kept #public, gone #prive and #PRIVÉ/x.", &MapResolver::new(), &options);
+        assert_eq!(page.tags, ["public"]);
+        assert_eq!(
+            page.html, "<p>Kept <span class=\"tag\">#public</span>, gone  and .</p>\n",
+            "ignored tags leave no trace"
+        );
+    }
+
+    #[test]
+    fn tags_in_link_text_are_not_tags() {
+        let page = render("[#notatag](https://x.org)", &MapResolver::new(), &RenderOptions::default());
+        assert!(page.tags.is_empty());
+    }
+
+    #[test]
+    fn wikilinks_in_tables_use_escaped_pipes() {
+        let out = html("| a |\n|---|\n| [[Note\\|alias]] |");
+        assert!(out.contains(&format!(r#"<a class="wikilink" href="/notes/note" {REL}>alias</a>"#)), "{out}");
+    }
+
+    #[test]
+    fn local_md_targets_are_recognised() {
+        assert_eq!(local_md_target("a%20b.MD#x%20y"), Some(("a b.MD".into(), Some("x y".into()))));
+        assert_eq!(local_md_target("../up.md"), Some(("../up.md".into(), None)));
+        assert_eq!(local_md_target("mailto:a.md"), None);
+        assert_eq!(local_md_target("notes.txt"), None);
+        assert_eq!(local_md_target(".md"), None);
+    }
+}

@@ -1,0 +1,243 @@
+//! The allowlist sanitiser every rendered page goes through (§6.3: the reference had none).
+//!
+//! Starting from ammonia's defaults (no scripts, styles, event handlers or unknown tags), this
+//! adds what Markdown rendering and Obsidian notes need and nothing else: media elements,
+//! read-only task-list checkboxes, footnote markup, heading ids and a short list of our own
+//! classes. URLs may only be `http`, `https`, `mailto`, `tel` or relative; `data:` is refused
+//! everywhere for now.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use ammonia::Builder;
+
+static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(builder);
+
+/// Sanitises rendered HTML.
+pub(super) fn clean(html: &str) -> String {
+    SANITIZER.clean(html).to_string()
+}
+
+/// Classes we emit ourselves or that comrak emits, per element. Any other class is dropped: a
+/// note must not borrow the site's own styling classes to fake its interface.
+const CLASSES: &[(&str, &[&str])] = &[
+    ("a", &["wikilink", "embed-note", "embed", "embed-pdf", "footnote-backref"]),
+    ("span", &["wikilink", "wikilink-unresolved", "tag"]),
+    ("sup", &["footnote-ref"]),
+    ("section", &["footnotes"]),
+    ("ul", &["contains-task-list"]),
+    ("ol", &["contains-task-list"]),
+    ("li", &["task-list-item"]),
+    ("input", &["task-list-item-checkbox"]),
+    // The plugin turns Leaflet blocks into these placeholders (§5.3).
+    ("div", &["leaflet-map-placeholder"]),
+];
+
+/// Attributes allowed on top of ammonia's defaults (which keep `img` `src/alt/width/height`,
+/// `a` `href`, table alignment…).
+const ATTRIBUTES: &[(&str, &[&str])] = &[
+    ("h1", &["id"]),
+    ("h2", &["id"]),
+    ("h3", &["id"]),
+    ("h4", &["id"]),
+    ("h5", &["id"]),
+    ("h6", &["id"]),
+    // Footnote anchors and their targets.
+    ("a", &["id"]),
+    ("li", &["id"]),
+    ("img", &["loading"]),
+    ("audio", &["controls", "src"]),
+    ("video", &["controls", "src"]),
+    ("source", &["src", "type"]),
+    ("input", &["checked", "disabled"]),
+    ("details", &["open"]),
+    // Only `language-*`, checked by `filter_attribute`.
+    ("code", &["class"]),
+];
+
+/// `data-*` attributes are listed one by one rather than allowed by prefix: some front-end
+/// libraries (htmx, Alpine) act on `data-` attributes, which would turn a note into a script.
+const GENERIC_ATTRIBUTES: &[&str] = &[
+    "aria-label",
+    "data-footnote-ref",
+    "data-footnotes",
+    "data-footnote-backref",
+    "data-footnote-backref-idx",
+    "data-leaflet-map-id",
+];
+
+fn builder() -> Builder<'static> {
+    let mut builder = Builder::default();
+    builder
+        .add_tags(["section", "audio", "video", "source", "input"])
+        .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
+        .add_generic_attributes(GENERIC_ATTRIBUTES)
+        .allowed_classes(CLASSES.iter().map(|&(tag, classes)| (tag, classes.iter().copied().collect())).collect())
+        // Raw HTML may not turn an input into a text field. Only one attribute is forced:
+        // ammonia appends forced attributes in hash-map order, and with two of them the output
+        // would change from one process to the next.
+        .set_tag_attribute_value("input", "type", "checkbox")
+        .attribute_filter(filter_attribute);
+    for &(tag, attributes) in ATTRIBUTES {
+        builder.add_tag_attributes(tag, attributes);
+    }
+    builder
+}
+
+/// Value checks for the attributes whose name alone is not enough.
+fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
+    match (element, attribute) {
+        ("code", "class") => {
+            let languages: Vec<&str> = value
+                .split_ascii_whitespace()
+                .filter(|c| c.strip_prefix("language-").is_some_and(|l| !l.is_empty() && l.chars().all(is_name_char)))
+                .collect();
+            (!languages.is_empty()).then(|| Cow::Owned(languages.join(" ")))
+        }
+        ("img", "width" | "height") => {
+            (!value.is_empty() && value.len() <= 5 && value.bytes().all(|b| b.is_ascii_digit())).then_some(value.into())
+        }
+        ("img", "loading") => matches!(value, "lazy" | "eager").then_some(value.into()),
+        (_, "id") => (!value.is_empty() && value.len() <= 200 && value.chars().all(is_id_char)).then_some(value.into()),
+        _ => Some(value.into()),
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.')
+}
+
+/// Heading slugs, footnote ids and Obsidian block ids (`^abc`) fit this set.
+fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '^' | ':' | '.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::html;
+    use super::*;
+
+    /// The elements of sanitised HTML: name and attributes (name, value). Text never contains a
+    /// raw `<` after sanitising, and ammonia always double-quotes values, which keeps this simple.
+    fn elements(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let mut found = Vec::new();
+        for tag in html.split('<').skip(1) {
+            let tag = &tag[..tag.find('>').expect("closed tag")];
+            if tag.starts_with('/') {
+                continue;
+            }
+            let (name, mut rest) = tag.split_once(' ').unwrap_or((tag, ""));
+            let mut attributes = Vec::new();
+            while let Some(eq) = rest.find("=\"") {
+                let attribute = rest[..eq].trim().to_owned();
+                let value_end = rest[eq + 2..].find('"').expect("quoted value") + eq + 2;
+                attributes.push((attribute, rest[eq + 2..value_end].to_owned()));
+                rest = &rest[value_end + 1..];
+            }
+            found.push((name.trim_end_matches('/').to_owned(), attributes));
+        }
+        found
+    }
+
+    /// Each payload, rendered from Markdown, must come out without anything that runs: no
+    /// active element, no event handler or styling attribute, no script-capable URL.
+    #[test]
+    fn xss_payloads_come_out_inert() {
+        let payloads = [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "[x](javascript:alert(1))",
+            "[x](JaVaScRiPt:alert(1))",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<a href=\"java&#x09;script:alert(1)\">x</a>",
+            "<iframe src=\"https://evil.example\"></iframe>",
+            "<svg onload=alert(1)><circle/></svg>",
+            "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+            "![x](data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=)",
+            "<style>body{display:none}</style>",
+            "<object data=\"x.swf\"></object><embed src=\"x.swf\">",
+            "<form action=\"https://evil.example\"><input type=text name=q autofocus onfocus=alert(1)></form>",
+            "<details open ontoggle=alert(1)><summary>s</summary></details>",
+            "<a href=\"vbscript:msgbox(1)\">x</a>",
+            "<math><mtext><script>alert(1)</script></mtext></math>",
+            "<div style=\"background:url(javascript:alert(1))\">x</div>",
+            "<base href=\"https://evil.example/\"><meta http-equiv=refresh content=0>",
+            "[[x\" onmouseover=\"alert(1)]]",
+            "![[img.png|\" onerror=\"alert(1)]]",
+            "![[gone.png|\" onerror=\"alert(1)]]",
+            "<video src=x onerror=alert(1) autoplay></video>",
+            "<a href=\"https://ok.example\" target=_blank onclick=alert(1)>x</a>",
+        ];
+        let active = ["script", "iframe", "svg", "math", "style", "object", "embed", "form", "base", "meta", "link"];
+        let unsafe_attributes = ["style", "autoplay", "autofocus", "target", "action", "formaction", "srcdoc"];
+        for payload in payloads {
+            let out = html(payload);
+            for (name, attributes) in elements(&out) {
+                assert!(!active.contains(&name.as_str()), "{payload:?} kept <{name}> in {out:?}");
+                for (attribute, value) in attributes {
+                    let context = format!("{payload:?} kept {attribute}={value:?} on <{name}> in {out:?}");
+                    assert!(!attribute.starts_with("on"), "{context}");
+                    assert!(!unsafe_attributes.contains(&attribute.as_str()), "{context}");
+                    if attribute == "type" {
+                        assert_eq!(value, "checkbox", "{context}");
+                    }
+                    if matches!(attribute.as_str(), "href" | "src") {
+                        let scheme = value.split(':').next().unwrap_or_default().to_ascii_lowercase();
+                        let has_scheme = value.contains(':') && !scheme.contains(['/', '?', '#']);
+                        assert!(
+                            !has_scheme || ["http", "https", "mailto", "tel"].contains(&scheme.as_str()),
+                            "{context}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_inspector_sees_attributes() {
+        let found = elements(r#"<p><a href="/x" class="wikilink">y</a><br></p>"#);
+        assert_eq!(found[1].0, "a");
+        assert_eq!(found[1].1, [("href".to_owned(), "/x".to_owned()), ("class".to_owned(), "wikilink".to_owned())]);
+        assert_eq!(found[2].0, "br");
+    }
+
+    #[test]
+    fn injected_attributes_stay_inside_their_quotes() {
+        let out = html("[[x\" onmouseover=\"alert(1)]]");
+        assert_eq!(out, "<p><span class=\"wikilink wikilink-unresolved\">x\" onmouseover=\"alert(1)</span></p>\n");
+    }
+
+    #[test]
+    fn foreign_classes_are_dropped_and_ours_are_kept() {
+        let out = html(
+            r#"<span class="tag admin-only">a</span> <div class="modal leaflet-map-placeholder" data-leaflet-map-id="m1"></div>"#,
+        );
+        assert!(out.contains(r#"<span class="tag">a</span>"#), "{out}");
+        assert!(out.contains(r#"<div class="leaflet-map-placeholder" data-leaflet-map-id="m1"></div>"#), "{out}");
+    }
+
+    #[test]
+    fn unlisted_data_attributes_are_dropped() {
+        let out = html(r#"<span data-hx-get="/admin">x</span>"#);
+        assert_eq!(out, "<p><span>x</span></p>\n");
+    }
+
+    #[test]
+    fn attribute_values_are_checked() {
+        assert_eq!(filter_attribute("img", "width", "300"), Some("300".into()));
+        assert_eq!(filter_attribute("img", "width", "100%;x"), None);
+        assert_eq!(filter_attribute("img", "loading", "soon"), None);
+        assert_eq!(filter_attribute("code", "class", "language-rust evil"), Some("language-rust".into()));
+        assert_eq!(filter_attribute("code", "class", "evil"), None);
+        assert_eq!(filter_attribute("h2", "id", "^block-1"), Some("^block-1".into()));
+        assert_eq!(filter_attribute("h2", "id", "a b"), None);
+    }
+
+    #[test]
+    fn inputs_are_always_checkboxes() {
+        let out = html(r#"<input type="text" value="x"> <input checked>"#);
+        assert_eq!(out, "<p><input type=\"checkbox\"> <input checked=\"\" type=\"checkbox\"></p>\n");
+    }
+}

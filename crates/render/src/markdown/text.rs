@@ -1,0 +1,160 @@
+//! Scanning of plain text nodes for `#tags` and for wikilinks that comrak left as text.
+//!
+//! Text nodes never contain code (code spans and blocks are separate nodes), so nothing found
+//! here can come from inside code.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::routing::{is_combining_diacritic, is_js_whitespace};
+
+/// A piece of a text node.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Segment<'t> {
+    Text(&'t str),
+    /// A tag's name, without `#`.
+    Tag(&'t str),
+    /// The inside of `[[…]]`, with whether a `!` made it an embed.
+    WikiLink {
+        inner: &'t str,
+        embed: bool,
+    },
+}
+
+/// Splits `text` into plain text, tags and wikilinks.
+///
+/// A tag is `#` followed by letters, digits, `_`, `-` and `/`, with at least one character that
+/// is not a digit (`#123` is an issue number, not a tag), at the start of the node when
+/// `at_boundary` says the node starts a line or follows a break, or after whitespace.
+pub(super) fn scan(text: &str, at_boundary: bool) -> Vec<Segment<'_>> {
+    let mut segments = Vec::new();
+    let mut plain_start = 0;
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        if rest.starts_with("[[")
+            && let Some((inner, len)) = wikilink_at(rest)
+        {
+            let embed = text[plain_start..i].ends_with('!');
+            let plain_end = if embed { i - 1 } else { i };
+            push_text(&mut segments, &text[plain_start..plain_end]);
+            segments.push(Segment::WikiLink { inner, embed });
+            i += len;
+            plain_start = i;
+            continue;
+        }
+        let boundary = match text[..i].chars().next_back() {
+            Some(prev) => is_js_whitespace(prev),
+            None => at_boundary,
+        };
+        if boundary
+            && rest.starts_with('#')
+            && let Some(name) = tag_at(&rest[1..])
+        {
+            push_text(&mut segments, &text[plain_start..i]);
+            segments.push(Segment::Tag(name));
+            i += 1 + name.len();
+            plain_start = i;
+            continue;
+        }
+        i += rest.chars().next().map_or(1, char::len_utf8);
+    }
+    push_text(&mut segments, &text[plain_start..]);
+    segments
+}
+
+fn push_text<'t>(segments: &mut Vec<Segment<'t>>, text: &'t str) {
+    if !text.is_empty() {
+        segments.push(Segment::Text(text));
+    }
+}
+
+/// `[[inner]]` at the start of `s`: the inner text and the length of the whole link. The inner
+/// text may not be blank nor contain brackets or a line break.
+fn wikilink_at(s: &str) -> Option<(&str, usize)> {
+    let body = &s[2..];
+    let end = body.find("]]")?;
+    let inner = &body[..end];
+    let valid = !inner.trim().is_empty() && !inner.contains(['[', ']', '\n', '\r']);
+    valid.then_some((inner, 2 + end + 2))
+}
+
+/// The tag name at the start of `s` (just after `#`), if there is one.
+fn tag_at(s: &str) -> Option<&str> {
+    let len: usize =
+        s.chars().take_while(|&c| c.is_alphanumeric() || matches!(c, '_' | '-' | '/')).map(char::len_utf8).sum();
+    let name = s[..len].trim_end_matches('/');
+    let is_tag = !name.is_empty() && !name.starts_with('/') && name.chars().any(|c| !c.is_ascii_digit());
+    is_tag.then_some(name)
+}
+
+/// The session's ignored tags, folded once.
+#[derive(Debug, Default)]
+pub(super) struct IgnoredTags(Vec<String>);
+
+impl IgnoredTags {
+    pub(super) fn new(tags: &[String]) -> IgnoredTags {
+        let folded = tags.iter().map(|t| fold_tag(t.trim().trim_start_matches('#'))).filter(|t| !t.is_empty());
+        IgnoredTags(folded.collect())
+    }
+
+    /// Whether `tag` (without `#`) or one of its parents (`a` of `a/b`) is ignored. Matching is
+    /// on the NFKD-folded, lower-cased name, as in the reference.
+    pub(super) fn contains(&self, tag: &str) -> bool {
+        let tag = fold_tag(tag);
+        self.0.iter().any(|ignored| {
+            tag == *ignored || (tag.starts_with(ignored.as_str()) && tag[ignored.len()..].starts_with('/'))
+        })
+    }
+}
+
+fn fold_tag(tag: &str) -> String {
+    tag.nfkd().filter(|&c| !is_combining_diacritic(c)).flat_map(char::to_lowercase).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Segment::{Tag, Text, WikiLink};
+
+    #[test]
+    fn tags_need_whitespace_or_a_boundary_before_them() {
+        assert_eq!(scan("#a b#c d #e", true), [Tag("a"), Text(" b#c d "), Tag("e")]);
+        assert_eq!(scan("#a", false), [Text("#a")]);
+    }
+
+    #[test]
+    fn nested_unicode_and_dashed_tags_are_whole() {
+        assert_eq!(scan("x #projet/été-2024_b.", true), [Text("x "), Tag("projet/été-2024_b"), Text(".")]);
+    }
+
+    #[test]
+    fn numbers_headings_markers_and_lone_hashes_are_not_tags() {
+        assert_eq!(scan("issue #123, C# and # x", true), [Text("issue #123, C# and # x")]);
+        assert_eq!(scan("#2024a", true), [Tag("2024a")]);
+        assert_eq!(scan("#a/", true), [Tag("a"), Text("/")]);
+    }
+
+    #[test]
+    fn leftover_wikilinks_and_embeds_are_found() {
+        assert_eq!(
+            scan("see ![[img.png|right|200]] and [[a|b|c]]", false),
+            [
+                Text("see "),
+                WikiLink { inner: "img.png|right|200", embed: true },
+                Text(" and "),
+                WikiLink { inner: "a|b|c", embed: false },
+            ]
+        );
+        assert_eq!(scan("[[]] [[a\nb]]", false), [Text("[[]] [[a\nb]]")]);
+    }
+
+    #[test]
+    fn ignored_tags_fold_case_and_accents_and_cover_children() {
+        let ignored = IgnoredTags::new(&["#Privé".to_owned(), "draft".to_owned()]);
+        assert!(ignored.contains("prive"));
+        assert!(ignored.contains("PRIVÉ/journal"));
+        assert!(ignored.contains("Draft"));
+        assert!(!ignored.contains("drafts"));
+        assert!(!ignored.contains("public"));
+    }
+}

@@ -1,0 +1,317 @@
+//! Building a revision from the live one and a finished session (ARCHITECTURE §5).
+//!
+//! 1. The page set: every note uploaded in the session replaces the page of its vault path (and
+//!    folder). In a partial session (the server offered skips) every other live page is kept,
+//!    unless the client's inventory says the note is gone. A full session publishes exactly
+//!    what it uploaded.
+//! 2. Routes, links and embeds are resolved across the whole new page set, so retained pages are
+//!    re-rendered too and their links follow pages that moved.
+//! 3. Every page becomes a blob (an unchanged page is the same blob, written once); assets are
+//!    kept while a page shows them or the session uploaded them; moved routes get redirects.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sha2::{Digest, Sha256};
+use vps_core::job::{Phase, PromotionStats};
+use vps_core::note::Note;
+use vps_core::revision::{Asset, Page, Revision, RevisionId, SiteSettings};
+use vps_core::{AssetPath, ContentHash};
+use vps_render::{LinkIndex, PageRef, RenderOptions, Resolver};
+use vps_store::{FsStore, StoreError};
+
+use super::layout;
+use super::links::AssetLookup;
+use crate::sessions::Session;
+
+pub struct BuildInput<'a> {
+    pub base: &'a Revision,
+    pub session: &'a Session,
+    /// Every note the session uploaded, in the order received (a later copy wins).
+    pub uploaded: Vec<Note>,
+    /// The client's full list of vault paths, when it sent one (exact deletions).
+    pub inventory: Option<&'a [String]>,
+    pub site_name: &'a str,
+    pub revision_id: RevisionId,
+    pub now_ms: u64,
+}
+
+pub struct Built {
+    pub revision: Revision,
+    pub stats: PromotionStats,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored source of {0} is missing or unreadable")]
+    Source(String),
+    #[error("cleanup rule {0}")]
+    Cleanup(String),
+}
+
+/// A note of the new site and, when it was retained, its stored source.
+struct Entry {
+    note: Note,
+    source_blob: Option<ContentHash>,
+}
+
+pub fn build(store: &FsStore, input: BuildInput<'_>, progress: &dyn Fn(Phase, u8)) -> Result<Built, BuildError> {
+    progress(Phase::RebuildingNotes, 5);
+    let BuildInput { base, session, uploaded, inventory, site_name, revision_id, now_ms } = input;
+    let settings = settings_for(base, session);
+
+    let mut entries: BTreeMap<(String, String), Entry> = BTreeMap::new();
+    for note in uploaded {
+        let key = (note.vault_path.clone(), note.folder_config.id.clone());
+        entries.insert(key, Entry { note, source_blob: None });
+    }
+    let uploaded_keys = entries.len() as u64;
+    let in_inventory = |vault_path: &str| inventory.is_none_or(|paths| paths.iter().any(|p| p == vault_path));
+    let mut retained = 0u64;
+    if session.offered_skips {
+        for page in base.pages.values() {
+            let key = (page.vault_path.clone(), page.folder_id.clone());
+            if entries.contains_key(&key) || !in_inventory(&page.vault_path) {
+                continue;
+            }
+            let bytes =
+                store.read_bytes(&page.source_blob)?.ok_or_else(|| BuildError::Source(page.vault_path.clone()))?;
+            let note = serde_json::from_slice(&bytes).map_err(|_| BuildError::Source(page.vault_path.clone()))?;
+            entries.insert(key, Entry { note, source_blob: Some(page.source_blob) });
+            retained += 1;
+        }
+    }
+
+    let routed = route_all(entries.into_values().collect(), &settings);
+    let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, &entry.note)).collect();
+    let index = LinkIndex::new(&refs);
+
+    // Assets: what the live site has plus what this session brought (the plugin skips assets
+    // whose bytes the server has, even in a full session, so the live ones stay available).
+    let mut available: BTreeMap<AssetPath, Asset> = base.assets.clone();
+    for (path, asset) in &session.assets {
+        let asset = Asset { sha256: asset.sha256, size: asset.size, media_type: asset.media_type.clone() };
+        available.insert(path.clone(), asset);
+    }
+    let lookup = AssetLookup::new(available.keys());
+
+    progress(Phase::RenderingHtml, 20);
+    let rules = cleanup_rules(&settings);
+    let total = routed.len().max(1);
+    let mut pages = BTreeMap::new();
+    for (i, (route, entry)) in routed.iter().enumerate() {
+        let cx = PageContext {
+            index: &index,
+            refs: &refs,
+            me: i,
+            lookup: &lookup,
+            rules: &rules,
+            settings: &settings,
+            site_name,
+        };
+        let page = build_page(store, &cx, entry)?;
+        pages.insert(route.clone(), page);
+        progress(Phase::RenderingHtml, 20 + (60 * (i + 1) / total) as u8);
+    }
+
+    progress(Phase::PromotingContent, 85);
+    let shown: BTreeSet<&AssetPath> = pages.values().flat_map(|page: &Page| page.assets.iter()).collect();
+    let assets: BTreeMap<AssetPath, Asset> =
+        available.into_iter().filter(|(path, _)| shown.contains(path) || session.assets.contains_key(path)).collect();
+
+    progress(Phase::RebuildingIndexes, 92);
+    let redirects = redirects(base, &pages);
+    let kept_from_base =
+        assets.keys().filter(|p| base.assets.contains_key(*p) && !session.assets.contains_key(*p)).count();
+    let live_keys: BTreeSet<(&str, &str)> =
+        pages.values().map(|p| (p.vault_path.as_str(), p.folder_id.as_str())).collect();
+    let deleted =
+        base.pages.values().filter(|p| !live_keys.contains(&(p.vault_path.as_str(), p.folder_id.as_str()))).count();
+    let stats = PromotionStats {
+        notes_published: uploaded_keys,
+        notes_deduplicated: retained,
+        notes_deleted: deleted as u64,
+        assets_published: session.assets.len() as u64,
+        assets_deduplicated: kept_from_base as u64,
+    };
+    let revision = Revision {
+        id: revision_id,
+        created_at_ms: now_ms,
+        parent: (!base.is_empty_site()).then(|| base.id.clone()),
+        session: Some(session.id),
+        settings,
+        pages,
+        assets,
+        redirects,
+    };
+    Ok(Built { revision, stats })
+}
+
+/// The settings of the new revision: this session's `start`, and its cleanup rules, or, when it
+/// sent none and kept pages, the live revision's.
+fn settings_for(base: &Revision, session: &Session) -> SiteSettings {
+    let mut settings = SiteSettings::from_start(&session.start);
+    settings.cleanup_rules = match &session.cleanup_rules {
+        Some(rules) => rules.clone(),
+        None if session.offered_skips => base.settings.cleanup_rules.clone(),
+        None => Vec::new(),
+    };
+    settings
+}
+
+fn cleanup_rules(settings: &SiteSettings) -> Vec<vps_render::CleanupRule> {
+    let enabled = settings.cleanup_rules.iter().filter(|rule| rule.is_enabled && !rule.regex.is_empty());
+    enabled
+        .map(|rule| vps_render::CleanupRule {
+            id: rule.id.clone(),
+            regex: rule.regex.clone(),
+            replacement: rule.replacement.clone(),
+            enabled: true,
+        })
+        .collect()
+}
+
+/// Routes every note: folder route base + slugged path, custom index pages moved to
+/// `<folder>/index`, and a `-1`, `-2`… suffix for notes that would share a route (in vault-path
+/// order, so the outcome does not depend on upload order).
+fn route_all(entries: Vec<Entry>, settings: &SiteSettings) -> Vec<(String, Entry)> {
+    let index_routes: HashMap<&str, String> = settings
+        .custom_index_configs
+        .iter()
+        .map(|config| {
+            let folder = vps_render::normalize_route_base(&config.folder_path);
+            let route = if folder == "/" { "/index".to_owned() } else { format!("{folder}/index") };
+            (config.index_file_path.as_str(), route)
+        })
+        .collect();
+    let mut routed: Vec<(String, Entry)> = entries
+        .into_iter()
+        .map(|entry| {
+            let folder = &entry.note.folder_config;
+            let route = match index_routes.get(entry.note.vault_path.as_str()) {
+                Some(route) => route.clone(),
+                None => vps_render::compute_route(
+                    &folder.route_base,
+                    &entry.note.relative_path,
+                    folder.flatten_tree == Some(true),
+                ),
+            };
+            (route, entry)
+        })
+        .collect();
+    routed.sort_by(|a, b| (&a.0, &a.1.note.vault_path).cmp(&(&b.0, &b.1.note.vault_path)));
+    let mut taken = BTreeSet::new();
+    for (route, _) in &mut routed {
+        if !taken.insert(route.clone()) {
+            let free = (1..)
+                .map(|n| format!("{route}-{n}"))
+                .find(|candidate| !taken.contains(candidate))
+                .expect("a free route");
+            taken.insert(free.clone());
+            *route = free;
+        }
+    }
+    routed
+}
+
+fn page_ref(route: &str, note: &Note) -> PageRef {
+    PageRef {
+        vault_path: note.vault_path.clone(),
+        relative_path: note.relative_path.clone(),
+        title: note.title.clone(),
+        aliases: note.frontmatter.strings("aliases"),
+        route: route.to_owned(),
+    }
+}
+
+struct PageContext<'a> {
+    index: &'a LinkIndex<'a>,
+    refs: &'a [PageRef],
+    me: usize,
+    lookup: &'a AssetLookup,
+    rules: &'a [vps_render::CleanupRule],
+    settings: &'a SiteSettings,
+    site_name: &'a str,
+}
+
+fn build_page(store: &FsStore, cx: &PageContext<'_>, entry: &Entry) -> Result<Page, BuildError> {
+    let note = &entry.note;
+    let ignored = &note.folder_config.ignored_cleanup_rule_ids;
+    let content = vps_render::apply_cleanup_rules(&note.content, cx.rules, ignored)
+        .map_err(|e| BuildError::Cleanup(e.to_string()))?;
+    let resolver = PageResolver { cx, shown: RefCell::new(BTreeSet::new()) };
+    let rendered = vps_render::render(&content, &resolver, &RenderOptions { ignored_tags: &cx.settings.ignored_tags });
+    let title = note.frontmatter.flat.get("title").and_then(|t| t.as_str()).unwrap_or(&note.title).to_owned();
+    let has_own_title =
+        rendered.headings.first().is_some_and(|h| h.level == 1 && h.text.trim().eq_ignore_ascii_case(title.trim()));
+    let html = layout::page(cx.site_name, &title, &rendered.html, !has_own_title);
+    let (html_blob, _) = store.put_bytes(html.as_bytes())?;
+    let source_blob = match entry.source_blob {
+        Some(blob) => blob,
+        None => store.put_bytes(&serde_json::to_vec(note).expect("notes serialize"))?.0,
+    };
+    // Assets the client detected (frontmatter images, HTML references) count as shown too.
+    let mut shown = resolver.shown.into_inner();
+    shown.extend(note.assets.iter().filter_map(|asset| cx.lookup.resolve(&asset.target).cloned()));
+    let mut tags: Vec<String> = note.frontmatter.tags.iter().cloned().chain(rendered.tags).collect();
+    tags.sort();
+    tags.dedup();
+    Ok(Page {
+        title,
+        vault_path: note.vault_path.clone(),
+        folder_id: note.folder_config.id.clone(),
+        source_sha256: Sha256::digest(note.content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect(),
+        source_blob,
+        html_blob,
+        links: rendered.links,
+        assets: shown.into_iter().collect(),
+        tags,
+    })
+}
+
+/// Links and embeds of one page, resolved across the new site.
+struct PageResolver<'a> {
+    cx: &'a PageContext<'a>,
+    shown: RefCell<BTreeSet<AssetPath>>,
+}
+
+impl Resolver for PageResolver<'_> {
+    fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+        let page = self.cx.index.resolve(&self.cx.refs[self.cx.me], target)?;
+        let fragment =
+            subpath.filter(|s| !s.is_empty()).map(|s| format!("#{}", vps_render::fragment(s))).unwrap_or_default();
+        Some(format!("{}{fragment}", page.route))
+    }
+
+    fn asset_href(&self, target: &str) -> Option<String> {
+        let path = self.cx.lookup.resolve(target)?.clone();
+        let href = format!("/assets/{}", vps_core::url::encode_path(path.as_str()));
+        self.shown.borrow_mut().insert(path);
+        Some(href)
+    }
+}
+
+/// Old routes of pages that moved point at their new route; older redirects follow along, and
+/// a redirect never shadows a live page.
+fn redirects(base: &Revision, pages: &BTreeMap<String, Page>) -> BTreeMap<String, String> {
+    let new_routes: HashMap<(&str, &str), &str> =
+        pages.iter().map(|(route, p)| ((p.vault_path.as_str(), p.folder_id.as_str()), route.as_str())).collect();
+    let mut redirects: BTreeMap<String, String> = BTreeMap::new();
+    for (old_route, page) in &base.pages {
+        if let Some(new_route) = new_routes.get(&(page.vault_path.as_str(), page.folder_id.as_str()))
+            && old_route != new_route
+        {
+            redirects.insert(old_route.clone(), (*new_route).to_owned());
+        }
+    }
+    for (from, to) in &base.redirects {
+        let to = redirects.get(to).cloned().unwrap_or_else(|| to.clone());
+        if pages.contains_key(&to) {
+            redirects.entry(from.clone()).or_insert(to);
+        }
+    }
+    redirects.retain(|from, _| !pages.contains_key(from));
+    redirects
+}

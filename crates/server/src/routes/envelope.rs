@@ -1,0 +1,56 @@
+//! The plugin's chunk envelope on the two upload routes: every chunk but the last gets 202
+//! `chunk_received`; the last runs the route's handler on the reassembled payload, whose reply is
+//! recorded and replayed if the last chunk comes again.
+
+use std::future::Future;
+
+use axum::Json;
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use vps_core::SessionId;
+use vps_envelope::{Assembled, ChunkOutcome, Envelope, RouteKind, TempJson};
+
+use crate::ApiError;
+use crate::state::AppState;
+
+/// JSON bodies on the upload routes: the plugin sends at most 1 MiB; allow a good margin.
+pub const ENVELOPE_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Reads the body (bounded), accepts the chunk, and on the last one runs `complete`.
+pub async fn receive<F, Fut>(
+    app: &AppState,
+    session: SessionId,
+    kind: RouteKind,
+    body: Body,
+    complete: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(TempJson) -> Fut,
+    Fut: Future<Output = Result<Value, ApiError>>,
+{
+    let bytes = axum::body::to_bytes(body, ENVELOPE_BODY_LIMIT)
+        .await
+        .map_err(|_| ApiError::RequestTooLarge { limit: ENVELOPE_BODY_LIMIT as u64 })?;
+    let envelope = Envelope::from_slice(&bytes)?;
+    let (upload_id, chunk_index) = (envelope.metadata.upload_id.clone(), envelope.metadata.chunk_index);
+    match app.chunks.accept(session, kind, envelope).await? {
+        ChunkOutcome::Partial { received, total } => {
+            let body = json!({"status": "chunk_received", "uploadId": upload_id, "chunkIndex": chunk_index, "totalChunks": total, "received": received});
+            Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+        }
+        ChunkOutcome::Replay(reply) => Ok(Json(reply).into_response()),
+        ChunkOutcome::Complete(upload) => {
+            let json = inflate(app, &upload).await?;
+            let reply = complete(json).await?;
+            app.chunks.record_reply(session, kind, &upload_id, &reply).await?;
+            Ok(Json(reply).into_response())
+        }
+    }
+}
+
+async fn inflate(app: &AppState, upload: &Assembled) -> Result<TempJson, ApiError> {
+    let cap = app.chunks.limits().max_original_bytes(upload.kind());
+    Ok(vps_envelope::gunzip_to_file(upload.reader(), cap, upload.original_size(), app.store.temp_dir()).await?)
+}

@@ -1,0 +1,55 @@
+//! `POST /api/session/{id}/assets/upload` with a JSON body: the plugin's base64 assets in the
+//! chunk envelope. Each asset's base64 is decoded as it is read and goes through the same
+//! one-pass ingest pipeline as a multipart part.
+
+use axum::body::Body;
+use axum::response::Response;
+use serde_json::{Value, json};
+use vps_core::{AssetPath, SessionId};
+use vps_envelope::{RouteKind, ingest_legacy_assets};
+use vps_ingest::Outcome;
+
+use super::envelope::receive;
+use crate::ApiError;
+use crate::sessions::SessionAsset;
+use crate::state::AppState;
+
+pub async fn upload(app: &AppState, id: SessionId, body: Body) -> Result<Response, ApiError> {
+    let state = app.clone();
+    receive(app, id, RouteKind::Assets, body, move |json| async move {
+        let assets = ingest_legacy_assets(&json, &state.store, &state.policy).await?;
+        let mut records = Vec::new();
+        let mut errors: Vec<Value> = Vec::new();
+        for asset in assets {
+            // The vault path is the asset's real place; relativePath is the embed as written and
+            // may climb out of its folder with `..`.
+            let path = AssetPath::parse(&asset.vault_path).or_else(|_| AssetPath::parse(&asset.relative_path));
+            let refuse =
+                |code: &str, message: String| json!({"assetName": asset.vault_path, "code": code, "message": message});
+            match (path, asset.outcome) {
+                (Err(e), _) => errors.push(refuse(e.code(), e.to_string())),
+                (Ok(_), Err(e)) => errors.push(refuse(e.code(), e.to_string())),
+                (Ok(_), Ok(Outcome::Rejected(why))) => errors.push(refuse(why.code, why.message)),
+                (Ok(path), Ok(Outcome::Accepted(file))) => {
+                    state.store.commit(file.sealed).await?;
+                    records
+                        .push((path, SessionAsset { sha256: file.hash, size: file.size, media_type: file.media_type }));
+                }
+            }
+        }
+        let published = records.len();
+        state
+            .sessions
+            .update(id, |session| {
+                session.ensure_open()?;
+                session.assets.extend(records);
+                Ok(())
+            })
+            .await?;
+        if !errors.is_empty() {
+            tracing::warn!(session = %id, refused = errors.len(), "assets refused in a legacy upload");
+        }
+        Ok(json!({"sessionId": id, "publishedCount": published, "errors": errors}))
+    })
+    .await
+}

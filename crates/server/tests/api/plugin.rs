@@ -1,0 +1,166 @@
+//! A client that talks to the server exactly as the "Publish to VPS" plugin 6.22.1 does
+//! (protocol reference §3–§4): JSON bodies, gzip + base64 chunk envelopes of at most 1 MiB,
+//! chunks of one upload in order, then `finish` and the job.
+
+use std::io::Write;
+use std::time::Duration;
+
+use base64::Engine;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{KEY, TestApp, json_answer};
+
+/// The plugin's request size limit `L`.
+pub const L: usize = 1024 * 1024;
+
+pub struct Plugin<'a> {
+    pub app: &'a TestApp,
+    pub run_id: String,
+}
+
+impl<'a> Plugin<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self { app, run_id: uuid_like() }
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.app
+            .client
+            .post(self.app.url(path))
+            .header("x-api-key", KEY)
+            .header("x-upload-run-id", &self.run_id)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(body).unwrap())
+    }
+
+    /// `start` with the body of protocol §3.1.
+    pub async fn start(&self) -> Value {
+        let (status, body) = json_answer(self.post("/api/session/start", &start_body()).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// Sends a batch object (`{"notes":[…]}` or `{"assets":[…]}`) as chunk envelopes of slices of
+    /// `slice` gzip bytes; answers every (status, body), the last being the route's own.
+    pub async fn send_batch(
+        &self,
+        session: &str,
+        route: &str,
+        batch: &Value,
+        slice: usize,
+    ) -> Vec<(StatusCode, Value)> {
+        let json = serde_json::to_vec(batch).unwrap();
+        let gz = gzip(&json);
+        let kind = if route == "notes" { "notes" } else { "assets" };
+        let upload_id = format!("{kind}-{session}-{}", uuid_like());
+        let total = gz.len().div_ceil(slice);
+        let mut answers = Vec::new();
+        for (index, piece) in gz.chunks(slice).enumerate() {
+            let envelope = envelope(&upload_id, index, total, json.len(), gz.len(), piece);
+            let path = format!("/api/session/{session}/{route}/upload");
+            answers.push(json_answer(self.post(&path, &envelope).send().await.unwrap()).await);
+        }
+        answers
+    }
+
+    pub async fn finish(&self, session: &str, notes: usize, assets: usize) -> (StatusCode, Value) {
+        let body = json!({"notesProcessed": notes, "assetsProcessed": assets});
+        json_answer(self.post(&format!("/api/session/{session}/finish"), &body).send().await.unwrap()).await
+    }
+
+    /// Polls the status every 100 ms (the plugin: 1.5 s) until the job ends.
+    pub async fn wait(&self, session: &str) -> Value {
+        for _ in 0..600 {
+            let response = self
+                .app
+                .client
+                .get(self.app.url(&format!("/api/session/{session}/status")))
+                .header("x-api-key", KEY)
+                .send()
+                .await
+                .unwrap();
+            let (status, body) = json_answer(response).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            if body["status"] == "completed" || body["status"] == "failed" {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the job did not end within a minute");
+    }
+
+    /// start → notes → assets → finish → completed; answers the final status.
+    pub async fn publish(&self, notes: &[Value], assets: &[Value]) -> Value {
+        let start = self.start().await;
+        let session = start["sessionId"].as_str().unwrap().to_owned();
+        if !notes.is_empty() {
+            let answers = self.send_batch(&session, "notes", &json!({"notes": notes}), L / 2).await;
+            assert_eq!(answers.last().unwrap().0, StatusCode::OK, "{:?}", answers.last());
+        }
+        if !assets.is_empty() {
+            let answers = self.send_batch(&session, "assets", &json!({"assets": assets}), L / 2).await;
+            assert_eq!(answers.last().unwrap().0, StatusCode::OK, "{:?}", answers.last());
+        }
+        let (status, body) = self.finish(&session, notes.len(), assets.len()).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let done = self.wait(&session).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        done
+    }
+}
+
+pub fn start_body() -> Value {
+    json!({
+        "notesPlanned": 0, "assetsPlanned": 0, "batchConfig": {"maxBytesPerRequest": 1048576},
+        "calloutStyles": [], "customIndexConfigs": [],
+        "ignoreRules": [{"property": "publish", "ignoreIf": false}], "ignoredTags": ["private"],
+        "folderDisplayNames": {}, "pipelineSignature": {"version": "6.22.1", "renderSettingsHash": "3e1d"},
+        "locale": "en", "deduplicationEnabled": true
+    })
+}
+
+/// A note as the plugin sends it (§5.1), in a folder published at `/`.
+pub fn note(vault_path: &str, content: &str) -> Value {
+    let title = vault_path.rsplit('/').next().unwrap().trim_end_matches(".md");
+    json!({
+        "noteId": uuid_like(), "title": title, "vaultPath": vault_path, "relativePath": vault_path,
+        "content": content,
+        "frontmatter": {"flat": {}, "nested": {}, "tags": []},
+        "folderConfig": {"id": "root", "vpsId": "v1", "vaultFolder": "", "routeBase": "/", "ignoredCleanupRuleIds": []},
+        "publishedAt": "2026-01-05T10:00:00.000Z", "eligibility": {"isPublishable": true}, "assets": []
+    })
+}
+
+/// An asset as the plugin sends it (§5.2).
+pub fn asset(vault_path: &str, bytes: &[u8]) -> Value {
+    let name = vault_path.rsplit('/').next().unwrap();
+    json!({
+        "relativePath": name, "vaultPath": vault_path, "fileName": name, "mimeType": "image/png",
+        "contentBase64": base64::engine::general_purpose::STANDARD.encode(bytes)
+    })
+}
+
+pub fn envelope(
+    upload_id: &str,
+    index: usize,
+    total: usize,
+    original: usize,
+    compressed: usize,
+    piece: &[u8],
+) -> Value {
+    json!({
+        "metadata": {"uploadId": upload_id, "chunkIndex": index, "totalChunks": total, "originalSize": original, "compressedSize": compressed},
+        "data": base64::engine::general_purpose::STANDARD.encode(piece)
+    })
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+pub fn uuid_like() -> String {
+    vps_core::SessionId::generate().to_string()
+}
