@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use vps_core::SessionId;
@@ -53,6 +54,7 @@ pub struct Application {
     queue: mpsc::UnboundedReceiver<SessionId>,
     generated_api_key: Option<ApiKey>,
     shutdown: CancellationToken,
+    signals: Signals,
     // Held for the server's life: a second server on the same data directory refuses to start.
     _lock: File,
 }
@@ -112,7 +114,8 @@ impl Application {
             chunks,
             active_requests: AtomicU64::new(0),
         });
-        Ok(Self { listener, state, queue, generated_api_key, shutdown: CancellationToken::new(), _lock: lock })
+        let signals = Signals::install().map_err(|source| StartupError::Bind { addr, source })?;
+        Ok(Self { listener, state, queue, generated_api_key, shutdown: CancellationToken::new(), signals, _lock: lock })
     }
 
     /// The address the server listens on (with the real port when port 0 was asked for).
@@ -145,9 +148,10 @@ impl Application {
         ];
         let router = crate::routes::router(self.state);
         let stop = self.shutdown.clone();
+        let signals = self.signals;
         tokio::spawn(async move {
             tokio::select! {
-                () = termination_signal() => stop.cancel(),
+                () = signals.recv() => stop.cancel(),
                 () = stop.cancelled() => {}
             }
         });
@@ -158,10 +162,22 @@ impl Application {
     }
 }
 
-async fn termination_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, stopping"),
-        _ = term.recv() => tracing::info!("SIGTERM received, stopping"),
+/// SIGTERM and SIGINT, listened to from `build` on, so that a signal sent as soon as the server
+/// says it listens is not missed.
+struct Signals {
+    term: Signal,
+    interrupt: Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Self> {
+        Ok(Self { term: signal(SignalKind::terminate())?, interrupt: signal(SignalKind::interrupt())? })
+    }
+
+    async fn recv(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => tracing::info!("SIGINT received, stopping"),
+            _ = self.term.recv() => tracing::info!("SIGTERM received, stopping"),
+        }
     }
 }

@@ -34,7 +34,7 @@
 //! Options: `--vault PATH` (the vault to publish), `--runs N` (repeat the pair of publishes N
 //! times, each on a fresh server; default 1).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -135,6 +135,13 @@ fn run(options: Options) -> Result<()> {
     if vault.notes.is_empty() {
         return Err(format!("no notes in {}", options.vault.display()).into());
     }
+    progress(&format!(
+        "{} notes, {} assets, {} embeds of attachments ({} unresolved)",
+        vault.notes.len(),
+        vault.assets.len(),
+        vault.embeds,
+        vault.unresolved.len()
+    ));
     if !vault.unresolved.is_empty() {
         progress(&format!("embeds not found in the vault: {}", vault.unresolved.join(", ")));
     }

@@ -48,9 +48,9 @@ pub(super) fn rewrite<'a>(
     // Children are pushed in reverse so nodes are visited in document order.
     let mut stack = vec![(root, false)];
     while let Some((node, in_link)) = stack.pop() {
-        // Children are taken before the node is rewritten: an unresolved link moves them out.
-        let children: Vec<Node<'a>> = node.reverse_children().collect();
         let (action, descend) = classify(node, in_link);
+        // Children are taken before the node is rewritten: an unresolved link moves them out.
+        let children: Vec<Node<'a>> = if descend.is_some() { node.reverse_children().collect() } else { Vec::new() };
         match action {
             Action::WikiLink { url, embed } => {
                 let inner = wikilink_inner(node, &url);
