@@ -193,7 +193,7 @@ fn run_pair(runtime: &Runtime, binary: &Path, vault: &Arc<Vault>) -> Result<Outc
         progress("second publish");
         let second = publish(&api, vault).await?;
         progress("checking the site");
-        let site = check_site(&api, &first).await?;
+        let site = check_site(&api, vault, &first).await?;
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Outcome {
             first,
             second,
@@ -227,6 +227,7 @@ impl Outcome {
             verdict(first.elapsed <= FIRST_TARGET)
         );
         println!("{:<LABEL$}{}", "", first.details());
+        println!("{:<LABEL$}{}", "", first.timeline());
         let second = &self.second;
         let label = if second.everything_skipped() {
             "second publish (all skipped)"
@@ -240,6 +241,7 @@ impl Outcome {
             verdict(second.elapsed <= SECOND_TARGET)
         );
         println!("{:<LABEL$}{}", "", second.details());
+        println!("{:<LABEL$}{}", "", second.timeline());
         println!("{:<LABEL$}{}", "site served", self.site.summary());
         println!("{:<LABEL$}{:.1} MiB", "server peak RSS", self.peak_rss_mib);
     }
@@ -689,6 +691,8 @@ struct Publish {
     client_work: Duration,
     pipeline_changed: Option<bool>,
     promotion_stats: Value,
+    /// When each step ended, and when each phase of the job was first seen, from the start.
+    timeline: Vec<(String, Duration)>,
     /// The note routes and the asset paths this publish uploaded.
     uploaded_notes: Vec<String>,
     uploaded_assets: Vec<String>,
@@ -716,17 +720,23 @@ impl Publish {
             None => "absent".to_owned(),
         };
         format!(
-            "sent {} notes in {} batches, {} assets in {} batches; skipped {} notes, {} assets \
+            "sent {} notes in {}, {} assets in {}; skipped {} notes, {} assets \
              (pipelineChanged {changed}); client JSON+gzip+base64 {:.2} s; promotionStats {}",
             self.notes_uploaded,
-            self.note_batches,
+            batches(self.note_batches),
             self.assets_uploaded,
-            self.asset_batches,
+            batches(self.asset_batches),
             self.notes_skipped,
             self.assets_skipped,
             self.client_work.as_secs_f64(),
             self.promotion_stats,
         )
+    }
+
+    fn timeline(&self) -> String {
+        let steps: Vec<String> =
+            self.timeline.iter().map(|(step, at)| format!("{step} {:.2}", at.as_secs_f64())).collect();
+        format!("timeline (s): {}", steps.join(", "))
     }
 }
 
@@ -737,6 +747,7 @@ async fn publish(api: &Api, vault: &Arc<Vault>) -> Result<Publish> {
 
     let start = start_body();
     let (_, answer) = api.post(&run_id, "/api/session/start", start, StatusCode::CREATED).await?;
+    let mut timeline = vec![("start".to_owned(), started.elapsed())];
     let session = answer["sessionId"].as_str().ok_or_else(|| format!("start: no sessionId in {answer}"))?.to_owned();
     let limit = answer["maxBytesPerRequest"]
         .as_u64()
@@ -765,18 +776,21 @@ async fn publish(api: &Api, vault: &Arc<Vault>) -> Result<Publish> {
     *client_work.lock().unwrap() += prepare.elapsed();
     let context = UploadContext { api, run_id: &run_id, session: &session, limit, client_work: &client_work };
     upload_all(&context, "notes", &note_batches).await?;
+    timeline.push(("notes".to_owned(), started.elapsed()));
 
     let prepare = Instant::now();
     let asset_items: Vec<String> = assets.iter().map(|&i| asset_json(&vault.assets[i]).to_string()).collect();
     let asset_batches = cut_batches("{\"assets\":[", asset_items, limit);
     *client_work.lock().unwrap() += prepare.elapsed();
     upload_all(&context, "assets", &asset_batches).await?;
+    timeline.push(("assets".to_owned(), started.elapsed()));
 
     let finish = json!({"notesProcessed": notes.len(), "assetsProcessed": vault.assets.len()}).to_string();
     let path = format!("/api/session/{session}/finish");
     let (_, answer) = api.post(&run_id, &path, finish, StatusCode::ACCEPTED).await?;
+    timeline.push(("finish".to_owned(), started.elapsed()));
     let promotion_stats = match answer["jobId"].as_str() {
-        Some(_) => wait_for_completion(api, &run_id, &session).await?,
+        Some(_) => wait_for_completion(api, &run_id, &session, started, &mut timeline).await?,
         None => answer["promotionStats"].clone(),
     };
     let elapsed = started.elapsed();
@@ -797,6 +811,7 @@ async fn publish(api: &Api, vault: &Arc<Vault>) -> Result<Publish> {
         client_work,
         pipeline_changed,
         promotion_stats,
+        timeline,
         uploaded_notes: notes.iter().map(|&i| vault.notes[i].vault_path.clone()).collect(),
         uploaded_assets: assets.iter().map(|&i| vault.assets[i].relative_path.clone()).collect(),
     })
@@ -939,12 +954,23 @@ async fn upload_batch(context: &UploadContext<'_>, kind: &str, batch: &str) -> R
     Ok(())
 }
 
-/// Polls the job every [`STATUS_POLL`] until `completed`; its `result.promotionStats`.
-async fn wait_for_completion(api: &Api, run_id: &str, session: &str) -> Result<Value> {
+/// Polls the job every [`STATUS_POLL`] until `completed`; its `result.promotionStats`. Each
+/// phase seen for the first time goes on the timeline.
+async fn wait_for_completion(
+    api: &Api,
+    run_id: &str,
+    session: &str,
+    started: Instant,
+    timeline: &mut Vec<(String, Duration)>,
+) -> Result<Value> {
     let path = format!("/api/session/{session}/status");
     let deadline = Instant::now() + STATUS_TIMEOUT;
     loop {
         let answer = api.poll(run_id, &path).await?;
+        let phase = answer["phase"].as_str().unwrap_or("?");
+        if timeline.iter().all(|(step, _)| step != phase) {
+            timeline.push((phase.to_owned(), started.elapsed()));
+        }
         match answer["status"].as_str() {
             Some("completed") => return Ok(answer["result"]["promotionStats"].clone()),
             Some("failed") => {
@@ -972,8 +998,13 @@ struct SiteCheck {
 impl SiteCheck {
     fn summary(&self) -> String {
         let ok = self.checked.iter().filter(|(_, status)| *status == StatusCode::OK).count();
-        let mut summary =
-            format!("GET / {}; {ok} of {} pages and assets 200", self.root_status.as_u16(), self.checked.len());
+        let assets = self.checked.iter().filter(|(path, _)| path.starts_with("/assets/")).count();
+        let mut summary = format!(
+            "GET / {}; {ok} of {} GETs 200 ({} note routes, {assets} asset linked from a page)",
+            self.root_status.as_u16(),
+            self.checked.len(),
+            self.checked.len() - assets,
+        );
         if !self.failures.is_empty() {
             summary.push_str(&format!(" (FAILED: {})", self.failures.join("; ")));
         }
@@ -981,38 +1012,73 @@ impl SiteCheck {
     }
 }
 
-/// `GET /` (reported; 404 is allowed when there is no home page), a few note routes and the
-/// first uploaded attachment (each must be 200).
-async fn check_site(api: &Api, first: &Publish) -> Result<SiteCheck> {
-    let root_status = api.get_status("/").await?;
-    let mut paths: Vec<String> = Vec::new();
+/// `GET /` (reported; 404 is allowed: no home page is declared), a few note routes, and the
+/// first `/assets/…` URL that those pages link to (each must be 200).
+async fn check_site(api: &Api, vault: &Vault, first: &Publish) -> Result<SiteCheck> {
+    let (root_status, _) = api.get("/").await?;
+    let mut notes: Vec<&str> = Vec::new();
+    let uploaded = &first.uploaded_notes;
     let preferred = ["Home.md", "Editing and formatting/Basic formatting syntax.md"];
-    let notes = &first.uploaded_notes;
-    for vault_path in preferred.iter().copied().filter(|path| notes.iter().any(|note| note == path)) {
-        paths.push(note_route(vault_path));
-    }
-    for vault_path in [notes.first(), notes.get(notes.len() / 2), notes.last()].into_iter().flatten() {
-        let route = note_route(vault_path);
-        if !paths.contains(&route) {
-            paths.push(route);
+    notes.extend(preferred.iter().copied().filter(|path| uploaded.iter().any(|note| note == path)));
+    notes.extend(
+        [uploaded.first(), uploaded.get(uploaded.len() / 2), uploaded.last()].into_iter().flatten().map(String::as_str),
+    );
+    // And a note with an `![[…]]` embed of an uploaded attachment, whose link is followed.
+    let resolved: HashSet<&str> = first.uploaded_assets.iter().map(String::as_str).collect();
+    let embedding = vault.notes.iter().find(|note| {
+        note.asset_refs.iter().any(|asset| {
+            asset["sourceSyntax"] == "obsidian-embed"
+                && asset["target"].as_str().is_some_and(|target| resolved.contains(target))
+        })
+    });
+    notes.extend(embedding.map(|note| note.vault_path.as_str()));
+    let mut routes: Vec<String> = Vec::new();
+    for route in notes.into_iter().map(note_route) {
+        if !routes.contains(&route) {
+            routes.push(route);
         }
     }
-    if let Some(asset) = first.uploaded_assets.first() {
-        paths.push(format!("/assets/{}", encode_uri(asset)));
-    }
+
     let mut checked = Vec::new();
     let mut failures = Vec::new();
-    for path in paths {
-        let status = api.get_status(&path).await?;
+    let mut asset_link = None;
+    for route in routes {
+        let (status, body) = api.get(&route).await?;
         if status != StatusCode::OK {
-            failures.push(format!("GET {path} → {status}"));
+            failures.push(format!("GET {route} → {status}"));
         }
-        checked.push((path, status));
+        if asset_link.is_none() {
+            asset_link = first_asset_link(&body);
+        }
+        checked.push((route, status));
+    }
+    match asset_link {
+        Some(link) => {
+            let (status, _) = api.get(&link).await?;
+            if status != StatusCode::OK {
+                failures.push(format!("GET {link} (linked from a page) → {status}"));
+            }
+            checked.push((link, status));
+        }
+        None => failures.push("no page checked links to /assets/…".to_owned()),
     }
     if root_status != StatusCode::OK && root_status != StatusCode::NOT_FOUND {
         failures.push(format!("GET / → {root_status}"));
     }
     Ok(SiteCheck { root_status, checked, failures })
+}
+
+/// The first `src="/assets/…"` or `href="/assets/…"` of a page.
+fn first_asset_link(html: &str) -> Option<String> {
+    ["src=\"/assets/", "href=\"/assets/"]
+        .iter()
+        .filter_map(|attribute| {
+            let at = html.find(attribute)?;
+            let value = &html[at + attribute.len() - "/assets/".len()..];
+            Some((at, value[..value.find('"')?].replace("&amp;", "&")))
+        })
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, link)| link)
 }
 
 /// The route of a note of the root node (§7.2): each folder and the file name route-slugged.
@@ -1045,19 +1111,6 @@ fn dir_slug(name: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || c.is_whitespace())
         .collect();
     kept.split_whitespace().collect::<Vec<_>>().join("-").to_lowercase()
-}
-
-/// JavaScript's `encodeURI`.
-fn encode_uri(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b";,/?:@&=+$-_.!~*'()#".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1150,14 +1203,18 @@ impl Api {
         serde_json::from_str(&text).map_err(|e| format!("GET {path}: the body is not JSON ({e}): {text:?}").into())
     }
 
-    /// A public GET, without the API key; its status.
-    async fn get_status(&self, path: &str) -> Result<StatusCode> {
+    /// A public GET, without the API key; its status and body.
+    async fn get(&self, path: &str) -> Result<(StatusCode, String)> {
         let response =
             self.client.get(format!("{}{path}", self.base_url)).send().await.map_err(|e| format!("GET {path}: {e}"))?;
         let status = response.status();
-        response.bytes().await.map_err(|e| format!("GET {path}: {e}"))?;
-        Ok(status)
+        let body = response.text().await.map_err(|e| format!("GET {path}: {e}"))?;
+        Ok((status, body))
     }
+}
+
+fn batches(count: usize) -> String {
+    format!("{count} {}", if count == 1 { "batch" } else { "batches" })
 }
 
 fn size_label(bytes: u64) -> String {

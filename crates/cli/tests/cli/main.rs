@@ -8,18 +8,20 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+mod crash;
+
 const BIN: &str = env!("CARGO_BIN_EXE_vps-publish");
 
 /// A server process; its stderr lines arrive on `log`, all of them kept in `seen`.
-struct Server {
+pub struct Server {
     child: Child,
-    port: u16,
+    pub port: u16,
     log: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Server {
-    fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+    pub fn start(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(BIN);
         command
             .args(["serve", "--port", "0", "--data-dir"])
@@ -58,13 +60,13 @@ impl Server {
         }
     }
 
-    fn signal(&self, signal: &str) {
+    pub fn signal(&self, signal: &str) {
         let status = Command::new("kill").args([signal, &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
     }
 
     /// Waits for the process to exit; returns its exit code, stdout and every stderr line.
-    fn wait(mut self) -> (Option<i32>, String, Vec<String>) {
+    pub fn wait(mut self) -> (Option<i32>, String, Vec<String>) {
         let status = self.child.wait().unwrap();
         let mut stdout = String::new();
         self.child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 use vps_server::{ApiKey, Application, Settings};
+pub use vps_testkit::json_answer;
 
 pub const KEY: &str = "test-api-key-0123456789";
 
@@ -47,6 +48,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// A plugin client pointed at this server.
+    pub fn plugin(&self) -> vps_testkit::Plugin {
+        vps_testkit::Plugin::new(&self.base, KEY)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -112,13 +118,6 @@ impl TestApp {
         assert_eq!(body["files"][0]["sha256"], sha256_hex(&data));
         self.wait_for_empty_temp().await;
     }
-}
-
-pub async fn json_answer(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
-    (status, body)
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {

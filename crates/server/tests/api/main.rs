@@ -2,7 +2,6 @@
 //! data directory, and talks to it over HTTP as a client would.
 
 mod helpers;
-mod plugin;
 
 mod bad_inputs;
 mod blob;

@@ -5,9 +5,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::plugin::*;
+use vps_testkit::*;
 
-async fn send(plugin: &Plugin<'_>, session: &str, route: &str, body: &Value) -> (StatusCode, Value) {
+async fn send(plugin: &Plugin, session: &str, route: &str, body: &Value) -> (StatusCode, Value) {
     json_answer(plugin.post(&format!("/api/session/{session}/{route}/upload"), body).send().await.unwrap()).await
 }
 
@@ -18,7 +18,7 @@ fn upload_id(session: &str) -> String {
 #[tokio::test]
 async fn each_bad_envelope_gets_its_status_and_code() {
     let app = spawn_app_with(|s| s.max_asset_size_bytes = 1024 * 1024).await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
     let session = plugin.start().await["sessionId"].as_str().unwrap().to_owned();
     let batch = serde_json::to_vec(&json!({"notes": [note("A.md", "a")]})).unwrap();
     let gz = gzip(&batch);
@@ -124,7 +124,7 @@ async fn each_bad_envelope_gets_its_status_and_code() {
 #[tokio::test]
 async fn abort_after_finish_is_409_and_uploads_after_abort_are_refused() {
     let app = spawn_app().await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
     let session = plugin.start().await["sessionId"].as_str().unwrap().to_owned();
     plugin.finish(&session, 0, 0).await;
     plugin.wait(&session).await;
@@ -143,7 +143,7 @@ async fn abort_after_finish_is_409_and_uploads_after_abort_are_refused() {
 #[tokio::test]
 async fn an_invalid_cleanup_rule_fails_the_job_and_leaves_the_site_untouched() {
     let app = spawn_app().await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
     plugin.publish(&[note("A.md", "first")], &[]).await;
     let mut start = start_body();
     start["ignoredTags"] = json!(["changed"]); // a full session
@@ -162,7 +162,7 @@ async fn an_invalid_cleanup_rule_fails_the_job_and_leaves_the_site_untouched() {
 #[tokio::test]
 async fn overload_answers_429_with_both_retry_hints() {
     let app = spawn_app_with(|s| s.max_active_requests = 1).await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
     let session = plugin.start().await["sessionId"].as_str().unwrap().to_owned();
     // Hold one request open: a multipart upload whose body has not finished.
     let (sender, receiver) = tokio::sync::oneshot::channel::<()>();

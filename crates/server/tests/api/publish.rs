@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::plugin::*;
+use vps_testkit::*;
 
 async fn get(app: &TestApp, path: &str) -> (StatusCode, String) {
     let response = app.client.get(app.url(path)).send().await.unwrap();
@@ -20,7 +20,7 @@ fn noise(len: usize, seed: u8) -> String {
 #[tokio::test]
 async fn every_call_answers_the_fields_the_plugin_reads() {
     let app = spawn_app().await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
 
     let start = plugin.start().await;
     let session = start["sessionId"].as_str().unwrap().to_owned();
@@ -111,7 +111,7 @@ async fn every_call_answers_the_fields_the_plugin_reads() {
 #[tokio::test]
 async fn skipped_pages_are_kept_and_an_inventory_makes_deletions_exact() {
     let app = spawn_app().await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
     let image = png(3000, 5);
     let a = note("A.md", "A embeds ![[pic.png]] and links [[B]].");
     let b = note("B.md", "B, version one.");
@@ -154,7 +154,7 @@ async fn skipped_pages_are_kept_and_an_inventory_makes_deletions_exact() {
 #[tokio::test]
 async fn a_session_in_which_no_skip_was_offered_is_a_full_publish() {
     let app = spawn_app().await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
     plugin.publish(&[note("A.md", "a"), note("B.md", "b")], &[]).await;
     // Unticking deduplication forces a full publish: only what is uploaded stays.
     let mut start = start_body();
@@ -171,7 +171,7 @@ async fn a_session_in_which_no_skip_was_offered_is_a_full_publish() {
 #[tokio::test]
 async fn a_session_with_no_notes_completes_and_changes_nothing() {
     let app = spawn_app().await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
     plugin.publish(&[note("A.md", "a")], &[]).await;
     let start = plugin.start().await;
     let session = start["sessionId"].as_str().unwrap().to_owned();
@@ -183,7 +183,7 @@ async fn a_session_with_no_notes_completes_and_changes_nothing() {
 #[tokio::test]
 async fn only_the_live_revision_is_served_and_unknown_routes_are_404() {
     let app = spawn_app().await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
     let (status, home) = get(&app, "/").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing published: {home}");
     plugin.publish(&[note("index.md", "Welcome home."), note("Notes/Été Spécial.md", "accents")], &[]).await;
@@ -203,7 +203,7 @@ async fn only_the_live_revision_is_served_and_unknown_routes_are_404() {
 #[tokio::test]
 async fn a_page_that_moves_leaves_a_redirect() {
     let app = spawn_app().await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
     plugin.publish(&[note("Old Name.md", "x")], &[]).await;
     let mut moved = note("New Name.md", "x");
     moved["vaultPath"] = json!("Old Name.md");
@@ -217,7 +217,7 @@ async fn a_page_that_moves_leaves_a_redirect() {
 #[tokio::test]
 async fn two_sessions_finishing_at_once_both_publish_in_some_order() {
     let app = spawn_app().await;
-    let (one, two) = (Plugin::new(&app), Plugin::new(&app));
+    let (one, two) = (app.plugin(), app.plugin());
     let (notes_one, notes_two) = ([note("One.md", "1")], [note("Two.md", "2")]);
     let (first, second) = tokio::join!(one.publish(&notes_one, &[]), two.publish(&notes_two, &[]));
     let revisions = [first["contentRevision"].as_str().unwrap(), second["contentRevision"].as_str().unwrap()];
@@ -230,7 +230,7 @@ async fn two_sessions_finishing_at_once_both_publish_in_some_order() {
 #[tokio::test]
 async fn the_event_stream_delivers_each_event_as_it_happens_even_when_gzip_is_accepted() {
     let app = spawn_app().await;
-    let plugin = Plugin::new(&app);
+    let plugin = app.plugin();
     let start = plugin.start().await;
     let session = start["sessionId"].as_str().unwrap().to_owned();
     let notes: Vec<Value> = (0..150)

@@ -1,6 +1,18 @@
-//! A client that talks to the server exactly as the "Publish to VPS" plugin 6.22.1 does
-//! (protocol reference §3–§4): JSON bodies, gzip + base64 chunk envelopes of at most 1 MiB,
-//! chunks of one upload in order, then `finish` and the job.
+//! Test support for vps-publish.
+//!
+//! [`Plugin`] talks to a server exactly as the "Publish to VPS" plugin 6.22.1 does (protocol
+//! reference §3–§4): JSON bodies, gzip + base64 chunk envelopes of at most 1 MiB, chunks of one
+//! upload in order, then `finish` and the job. [`note`] and [`asset`] build its payloads.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use vps_testkit::{Plugin, note};
+//!
+//! let plugin = Plugin::new("http://127.0.0.1:3000", "the-api-key");
+//! let done = plugin.publish(&[note("Hello.md", "Hello [[World]]")], &[]).await;
+//! assert_eq!(done["status"], "completed");
+//! # }
+//! ```
 
 use std::io::Write;
 use std::time::Duration;
@@ -9,26 +21,35 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{KEY, TestApp, json_answer};
-
 /// The plugin's request size limit `L`.
 pub const L: usize = 1024 * 1024;
 
-pub struct Plugin<'a> {
-    pub app: &'a TestApp,
+/// A plugin pointed at one server.
+pub struct Plugin {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub key: String,
     pub run_id: String,
 }
 
-impl<'a> Plugin<'a> {
-    pub fn new(app: &'a TestApp) -> Self {
-        Self { app, run_id: uuid_like() }
+impl Plugin {
+    pub fn new(base: &str, key: &str) -> Self {
+        Self {
+            client: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+            key: key.to_owned(),
+            run_id: uuid_like(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
     }
 
     pub fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
-        self.app
-            .client
-            .post(self.app.url(path))
-            .header("x-api-key", KEY)
+        self.client
+            .post(self.url(path))
+            .header("x-api-key", &self.key)
             .header("x-upload-run-id", &self.run_id)
             .header("content-type", "application/json")
             .body(serde_json::to_vec(body).unwrap())
@@ -73,10 +94,9 @@ impl<'a> Plugin<'a> {
     pub async fn wait(&self, session: &str) -> Value {
         for _ in 0..600 {
             let response = self
-                .app
                 .client
-                .get(self.app.url(&format!("/api/session/{session}/status")))
-                .header("x-api-key", KEY)
+                .get(self.url(&format!("/api/session/{session}/status")))
+                .header("x-api-key", &self.key)
                 .send()
                 .await
                 .unwrap();
@@ -159,6 +179,15 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
+}
+
+/// The status and JSON body of an answer (panics on a body that is not JSON: every answer of
+/// the server is).
+pub async fn json_answer(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got {status}: {text:?}"));
+    (status, body)
 }
 
 pub fn uuid_like() -> String {
