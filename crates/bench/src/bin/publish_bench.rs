@@ -38,8 +38,8 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -131,7 +131,7 @@ impl Options {
 fn run(options: Options) -> Result<()> {
     let binary = server_binary()?;
     progress(&format!("reading the vault {}", options.vault.display()));
-    let vault = Arc::new(Vault::read(&options.vault)?);
+    let vault = Vault::read(&options.vault)?;
     if vault.notes.is_empty() {
         return Err(format!("no notes in {}", options.vault.display()).into());
     }
@@ -183,26 +183,26 @@ fn progress(message: &str) {
 }
 
 /// A fresh server and data directory: first publish, second publish, site check, peak RSS.
-fn run_pair(runtime: &Runtime, binary: &Path, vault: &Arc<Vault>) -> Result<Outcome> {
+fn run_pair(runtime: &Runtime, binary: &Path, vault: &Vault) -> Result<Outcome> {
     let data_dir = tempfile::Builder::new().prefix("publish-bench-").tempdir()?;
     let server = Server::start(binary, data_dir.path(), API_KEY, &[])?;
     let api = Api::new(&server.base_url)?;
-    let outcome = runtime.block_on(async {
+    let outcome: Result<Outcome> = runtime.block_on(async {
         progress("first publish");
         let first = publish(&api, vault).await?;
         progress("second publish");
         let second = publish(&api, vault).await?;
         progress("checking the site");
         let site = check_site(&api, vault, &first).await?;
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Outcome {
+        Ok(Outcome {
             first,
             second,
             site,
             peak_rss_mib: 0.0,
             oddities: std::mem::take(&mut *api.oddities.lock().unwrap()),
         })
-    })?;
-    let outcome = Outcome { peak_rss_mib: server.peak_rss_mib()?, ..outcome };
+    });
+    let outcome = Outcome { peak_rss_mib: server.peak_rss_mib()?, ..outcome? };
     server.stop()?;
     Ok(outcome)
 }
@@ -740,7 +740,7 @@ impl Publish {
     }
 }
 
-async fn publish(api: &Api, vault: &Arc<Vault>) -> Result<Publish> {
+async fn publish(api: &Api, vault: &Vault) -> Result<Publish> {
     api.reset_counters();
     let run_id = uuid::Uuid::new_v4().to_string();
     let started = Instant::now();
@@ -769,20 +769,22 @@ async fn publish(api: &Api, vault: &Arc<Vault>) -> Result<Publish> {
         .filter(|&i| asset_hashes.is_empty() || !asset_hashes.contains(vault.assets[i].sha256.as_str()))
         .collect();
 
-    let client_work = Arc::new(Mutex::new(Duration::ZERO));
+    let client_work = Mutex::new(Duration::ZERO);
     let prepare = Instant::now();
     let note_items: Vec<String> = notes.iter().map(|&i| note_json(&vault.notes[i]).to_string()).collect();
     let note_batches = cut_batches("{\"notes\":[", note_items, limit);
+    let note_batch_count = note_batches.len();
     *client_work.lock().unwrap() += prepare.elapsed();
     let context = UploadContext { api, run_id: &run_id, session: &session, limit, client_work: &client_work };
-    upload_all(&context, "notes", &note_batches).await?;
+    upload_all(&context, "notes", note_batches).await?;
     timeline.push(("notes".to_owned(), started.elapsed()));
 
     let prepare = Instant::now();
     let asset_items: Vec<String> = assets.iter().map(|&i| asset_json(&vault.assets[i]).to_string()).collect();
     let asset_batches = cut_batches("{\"assets\":[", asset_items, limit);
+    let asset_batch_count = asset_batches.len();
     *client_work.lock().unwrap() += prepare.elapsed();
-    upload_all(&context, "assets", &asset_batches).await?;
+    upload_all(&context, "assets", asset_batches).await?;
     timeline.push(("assets".to_owned(), started.elapsed()));
 
     let finish = json!({"notesProcessed": notes.len(), "assetsProcessed": vault.assets.len()}).to_string();
@@ -804,10 +806,10 @@ async fn publish(api: &Api, vault: &Arc<Vault>) -> Result<Publish> {
         bytes_sent,
         notes_uploaded: notes.len(),
         notes_skipped: vault.notes.len() - notes.len(),
-        note_batches: note_batches.len(),
+        note_batches: note_batch_count,
         assets_uploaded: assets.len(),
         assets_skipped: vault.assets.len() - assets.len(),
-        asset_batches: asset_batches.len(),
+        asset_batches: asset_batch_count,
         client_work,
         pipeline_changed,
         promotion_stats,
@@ -904,8 +906,8 @@ struct UploadContext<'a> {
 }
 
 /// Every batch of one kind, at most [`UPLOADS_IN_FLIGHT`] at a time.
-async fn upload_all(context: &UploadContext<'_>, kind: &str, batches: &[String]) -> Result<()> {
-    stream::iter(batches.iter().map(|batch| upload_batch(context, kind, batch)))
+async fn upload_all(context: &UploadContext<'_>, kind: &str, batches: Vec<String>) -> Result<()> {
+    stream::iter(batches.into_iter().map(|batch| upload_batch(context, kind, batch)))
         .buffer_unordered(UPLOADS_IN_FLIGHT)
         .try_collect::<Vec<()>>()
         .await?;
@@ -914,9 +916,8 @@ async fn upload_all(context: &UploadContext<'_>, kind: &str, batches: &[String])
 
 /// One batch: gzip, slices of `limit / 2` gzip bytes as base64 chunk envelopes, sent in order;
 /// 202 for each but the last, 200 for the last.
-async fn upload_batch(context: &UploadContext<'_>, kind: &str, batch: &str) -> Result<()> {
+async fn upload_batch(context: &UploadContext<'_>, kind: &str, batch: String) -> Result<()> {
     let original_size = batch.len();
-    let batch = batch.to_owned();
     let (gzip, work) = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, Duration)> {
         let started = Instant::now();
         let mut encoder = GzEncoder::new(Vec::with_capacity(batch.len() / 2), Compression::default());

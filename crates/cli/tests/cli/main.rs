@@ -9,6 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 mod crash;
+mod operator;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vps-publish");
 

@@ -277,3 +277,32 @@ async fn the_event_stream_delivers_each_event_as_it_happens_even_when_gzip_is_ac
     let progress: Vec<u64> = events.iter().map(|(_, d, _)| d["progress"].as_u64().unwrap()).collect();
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {progress:?}");
 }
+
+#[tokio::test]
+async fn route_bases_custom_index_pages_and_flattened_folders_route_like_the_reference() {
+    let app = spawn_app().await;
+    let plugin = app.plugin();
+    let in_blog = |vault_path: &str, relative: &str, content: &str, flatten: bool| {
+        let mut n = note(vault_path, content);
+        n["relativePath"] = json!(relative);
+        n["folderConfig"] = json!({"id": "blog", "vpsId": "v1", "vaultFolder": "Blog", "routeBase": "/blog", "ignoredCleanupRuleIds": [], "flattenTree": flatten});
+        n
+    };
+    let mut start = start_body();
+    start["customIndexConfigs"] = json!([{"id": "c1", "folderPath": "/blog", "indexFilePath": "Blog/_index.md"}]);
+    let (_, started) = json_answer(plugin.post("/api/session/start", &start).send().await.unwrap()).await;
+    let session = started["sessionId"].as_str().unwrap().to_owned();
+    let notes = json!({"notes": [
+        in_blog("Blog/Note A.md", "Note A.md", "A", false),
+        in_blog("Blog/Sub Dir/Été Spécial.md", "Sub Dir/Été Spécial.md", "summer", false),
+        in_blog("Blog/_index.md", "_index.md", "The blog's front page.", false),
+    ]});
+    plugin.send_batch(&session, "notes", &notes, L / 2).await;
+    plugin.finish(&session, 3, 0).await;
+    assert_eq!(plugin.wait(&session).await["status"], "completed");
+
+    assert_eq!(get(&app, "/blog/note-a").await.0, StatusCode::OK);
+    assert_eq!(get(&app, "/blog/sub-dir/ete-special").await.0, StatusCode::OK);
+    let (status, index) = get(&app, "/blog").await;
+    assert!(status == StatusCode::OK && index.contains("front page"), "{index}");
+}
