@@ -19,8 +19,10 @@ impl AssetLookup {
             by_path.insert(path.as_str().to_owned(), path.clone());
             by_name.entry(path.file_name().to_lowercase()).or_default().push(path.clone());
         }
+        // The shortest path wins: fewest folders, then fewest characters (as links do).
+        let rank = |p: &AssetPath| (p.as_str().matches('/').count(), p.as_str().len(), p.as_str().to_owned());
         for candidates in by_name.values_mut() {
-            candidates.sort_by(|a, b| (a.as_str().len(), a.as_str()).cmp(&(b.as_str().len(), b.as_str())));
+            candidates.sort_by_key(rank);
         }
         Self { by_path, by_name }
     }
@@ -43,9 +45,11 @@ impl AssetLookup {
     }
 }
 
-/// Percent-decodes, turns `\` into `/`, drops `./`, leading `/` and `../` segments.
+/// Drops a `#fragment` or `?query`, percent-decodes, turns `\` into `/`, drops `./`, leading `/`
+/// and `../` segments.
 fn normalize(target: &str) -> String {
-    let decoded = vps_core::url::decode(target.trim()).replace('\\', "/");
+    let target = target.trim().split(['#', '?']).next().unwrap_or_default();
+    let decoded = vps_core::url::decode(target).replace('\\', "/");
     decoded.split('/').filter(|segment| !matches!(*segment, "" | "." | "..")).collect::<Vec<_>>().join("/")
 }
 
@@ -68,6 +72,7 @@ mod tests {
         assert_eq!(found("my photo.jpg").as_deref(), Some("other/My Photo.JPG"));
         assert_eq!(found("./My%20Photo.JPG").as_deref(), Some("other/My Photo.JPG"));
         assert_eq!(found("../x/p.png").as_deref(), Some("x/p.png"));
+        assert_eq!(found("Attachments/img.png#interface").as_deref(), Some("Attachments/img.png"));
         assert_eq!(found("nowhere/img.png"), None);
         assert_eq!(found("missing.png"), None);
     }

@@ -49,6 +49,9 @@ pub async fn page(
         if let Some(target) = live.redirects.get(trimmed) {
             return Ok(redirect(target));
         }
+        if trimmed == "/" && !live.pages.is_empty() {
+            return Ok(generated_home(&app.settings.site_name, &live));
+        }
         return Ok(not_found_page(&app.settings.site_name));
     };
     if trimmed != path && route != "/index" {
@@ -71,6 +74,23 @@ pub async fn page(
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
     Ok(response)
+}
+
+/// The home page of a site without an index note: every page, by route.
+fn generated_home(site_name: &str, live: &vps_core::revision::Revision) -> Response {
+    let items: String = live
+        .pages
+        .iter()
+        .map(|(route, page)| {
+            let href = vps_core::url::encode_path(route);
+            format!("<li><a href=\"{href}\">{}</a></li>\n", layout::escape(&page.title))
+        })
+        .collect();
+    let html = layout::page(site_name, site_name, &format!("<ul class=\"page-list\">\n{items}</ul>"), true);
+    let mut response = html.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    response
 }
 
 fn redirect(target: &str) -> Response {

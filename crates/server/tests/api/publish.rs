@@ -186,6 +186,9 @@ async fn only_the_live_revision_is_served_and_unknown_routes_are_404() {
     let plugin = app.plugin();
     let (status, home) = get(&app, "/").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing published: {home}");
+    plugin.publish(&[note("Notes/Été Spécial.md", "accents")], &[]).await;
+    let (status, home) = get(&app, "/").await;
+    assert!(status == StatusCode::OK && home.contains("href=\"/notes/ete-special\""), "a generated index: {home}");
     plugin.publish(&[note("index.md", "Welcome home."), note("Notes/Été Spécial.md", "accents")], &[]).await;
     let (status, home) = get(&app, "/").await;
     assert!(status == StatusCode::OK && home.contains("Welcome home."), "{home}");
