@@ -16,12 +16,13 @@ mod upload;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tracing::Instrument;
 use vps_core::SessionId;
 
@@ -56,8 +57,25 @@ pub fn router(state: AppState) -> Router {
         .route("/events/session/{id}/finalization", get(finish::events))
         .nest("/api", api)
         .fallback(site::page)
+        // Text is compressed (gzip, br) when the client accepts it; never images or event streams.
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new()))
+        .layer(middleware::map_response(tag_compressed_variant))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// A compressed response is another representation of the same resource: it gets its own
+/// strong ETag (`"<hash>-gzip"`), which `If-None-Match` then matches (see `blob::etag_matches`).
+async fn tag_compressed_variant(mut response: Response) -> Response {
+    let encoding = response.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let etag = response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let (Some(encoding), Some(etag)) = (encoding, etag)
+        && let Some(inner) = etag.strip_prefix('"').and_then(|e| e.strip_suffix('"'))
+        && let Ok(value) = HeaderValue::from_str(&format!("\"{inner}-{encoding}\""))
+    {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
 }
 
 /// One log line per request, inside a span that the handler's own lines inherit. The query

@@ -107,6 +107,7 @@ pub fn build(store: &FsStore, input: BuildInput<'_>, progress: &dyn Fn(Phase, u8
             refs: &refs,
             me: i,
             lookup: &lookup,
+            assets: &available,
             rules: &rules,
             settings: &settings,
             site_name,
@@ -231,6 +232,7 @@ struct PageContext<'a> {
     refs: &'a [PageRef],
     me: usize,
     lookup: &'a AssetLookup,
+    assets: &'a BTreeMap<AssetPath, Asset>,
     rules: &'a [vps_render::CleanupRule],
     settings: &'a SiteSettings,
     site_name: &'a str,
@@ -285,9 +287,11 @@ impl Resolver for PageResolver<'_> {
         Some(format!("{}{fragment}", page.route))
     }
 
+    /// Assets are linked by their immutable `/_blob/<sha256>` URL: caches keep them for a year,
+    /// and a changed file is a new URL.
     fn asset_href(&self, target: &str) -> Option<String> {
         let path = self.cx.lookup.resolve(target)?.clone();
-        let href = format!("/assets/{}", vps_core::url::encode_path(path.as_str()));
+        let href = format!("/_blob/{}", self.cx.assets.get(&path)?.sha256);
         self.shown.borrow_mut().insert(path);
         Some(href)
     }

@@ -131,11 +131,15 @@ fn store_error(op: &'static str, source: std::io::Error) -> ApiError {
 
 /// `If-None-Match: "a", "b"` or `*`; weak tags compare by their opaque part.
 pub fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|value| value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag))
+    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|value| {
+        value.split(',').map(str::trim).any(|tag| tag == "*" || etag_matches(tag.trim_start_matches("W/"), etag))
+    })
+}
+
+/// `"<hash>"` also matches the tags of its compressed variants, `"<hash>-gzip"` and `"<hash>-br"`.
+fn etag_matches(tag: &str, etag: &str) -> bool {
+    let inner = etag.trim_matches('"');
+    tag == etag || ["gzip", "br"].iter().any(|encoding| tag == format!("\"{inner}-{encoding}\""))
 }
 
 /// A Range is honoured unless `If-Range` names another version.

@@ -5,6 +5,7 @@ mod helpers;
 
 mod bad_inputs;
 mod blob;
+mod caching;
 mod check;
 mod lifecycle;
 mod plugin_bad_inputs;

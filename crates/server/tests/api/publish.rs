@@ -91,7 +91,7 @@ async fn every_call_answers_the_fields_the_plugin_reads() {
     let (status, page) = get(&app, "/blog/post-one").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("href=\"/other\""), "{page}");
-    assert!(page.contains("src=\"/assets/Attachments/img.png\""), "{page}");
+    assert!(page.contains(&format!("src=\"/_blob/{}\"", sha256_hex(&image))), "images link to immutable URLs: {page}");
     assert!(!page.contains("SECRET"), "cleanup rules applied");
     let (status, other) = get(&app, "/other").await;
     assert_eq!(status, StatusCode::OK);
