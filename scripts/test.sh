@@ -19,4 +19,18 @@ fi
 # Services the tests use are installed and started here as later features need them
 # (clamd, an S3 server, nginx, Chromium). With CI=true a missing one fails the run.
 
+# Chromium and its WebDriver, for the browser test (crates/server/tests/site/browser.rs), which
+# starts chromedriver itself on a free port. Without them that test prints SKIP (fails with CI=true).
+if ! need chromium || ! need chromedriver; then
+    echo "test.sh: installing chromium and chromium-driver (Debian) for the browser test" >&2
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    if ! need apt-get; then
+        echo "test.sh: warning: no apt-get; install chromium and chromedriver to run the browser test" >&2
+    elif ! { $sudo apt-get update -qq \
+            && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; } >/dev/null; then
+        echo "test.sh: warning: could not install chromium and chromium-driver; the browser test will skip" >&2
+    fi
+fi
+
 cargo test --workspace --locked "$@"

@@ -86,6 +86,25 @@ pub struct Revision {
     /// Routes that moved: old route → new route (301).
     #[serde(default)]
     pub redirects: BTreeMap<String, String>,
+    /// The route of the page served at `/`, when a note is the home page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<String>,
+    /// Documents made for the whole site rather than from one note: folder indexes, tag pages,
+    /// the generated home page, `sitemap.xml`, `robots.txt`, `feed.xml`, the 404 page.
+    #[serde(default)]
+    pub generated: BTreeMap<String, Generated>,
+    /// The site model (page titles, headings, tags, text) the reader's features are built from,
+    /// as a JSON blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_blob: Option<ContentHash>,
+}
+
+/// A generated document: its bytes and how to serve them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Generated {
+    pub blob: ContentHash,
+    pub content_type: String,
 }
 
 /// The publication settings a revision was built with: what `start` sent that affects output,
@@ -167,6 +186,9 @@ impl Revision {
             pages: BTreeMap::new(),
             assets: BTreeMap::new(),
             redirects: BTreeMap::new(),
+            home: None,
+            generated: BTreeMap::new(),
+            site_blob: None,
         }
     }
 
@@ -178,7 +200,8 @@ impl Revision {
     /// Every blob the revision needs: page sources and HTML, assets.
     pub fn blobs(&self) -> impl Iterator<Item = &ContentHash> {
         let pages = self.pages.values().flat_map(|p| [&p.source_blob, &p.html_blob]);
-        pages.chain(self.assets.values().map(|a| &a.sha256))
+        let generated = self.generated.values().map(|g| &g.blob).chain(&self.site_blob);
+        pages.chain(self.assets.values().map(|a| &a.sha256)).chain(generated)
     }
 }
 

@@ -10,8 +10,11 @@
 //!   failing with a typed [`CleanupError`] instead of hanging (§5.4).
 //! - [`LinkIndex`]: which [`PageRef`] a wikilink names; [`split_wikilink`], [`fragment`] and
 //!   [`page_href`] build the link (§7.4).
-//! - [`render`]: Markdown to sanitised HTML, asking a [`Resolver`] for every URL, and returning
-//!   the headings, links, assets and tags it found ([`Rendered`]).
+//! - [`render`]: Markdown to sanitised HTML, asking a [`Resolver`] for every URL (and for the
+//!   notes to transclude, [`Transclusion`]), and returning the headings, links, assets, tags,
+//!   block ids and plain text it found ([`Rendered`]). Callouts, math (as MathML) and code
+//!   highlighting are done on the server; the HTML needs no script.
+//! - [`PageMeta`]: the frontmatter properties a page uses (title, tags, cover image, `publish`…).
 //!
 //! ```
 //! use vps_render::{LinkIndex, PageRef, RenderOptions, Resolver, compute_route, page_href, render};
@@ -56,9 +59,11 @@
 mod cleanup;
 mod links;
 mod markdown;
+mod meta;
 mod routing;
 
 pub use cleanup::{CleanupError, CleanupRule, apply_cleanup_rules};
 pub use links::{LinkIndex, PageRef, WikiTarget, fragment, page_href, split_wikilink};
-pub use markdown::{Heading, RenderOptions, Rendered, Resolver, render};
+pub use markdown::{Heading, RenderOptions, Rendered, Resolver, Transclusion, default_tag_href, render};
+pub use meta::PageMeta;
 pub use routing::{compute_route, heading_slug, link_slug, normalize_route_base, route_slug};

@@ -1,33 +1,51 @@
-//! Markdown → sanitised HTML, with Obsidian's wikilinks, embeds and inline tags.
+//! Markdown → sanitised HTML, with Obsidian's syntax, rendered on the server.
 //!
-//! This is the basic renderer: CommonMark plus GFM (tables, strikethrough, task lists,
-//! autolinks, footnotes), wikilinks and embeds, `.md` links, heading ids and tags. Callouts,
-//! transclusion, math and the rest of Obsidian's syntax will extend [`render`] later; what it
-//! returns besides the HTML ([`Rendered`]) is what the site needs to build link graphs, tables of
-//! contents and asset reference counts.
+//! CommonMark plus GFM (tables, strikethrough, task lists, autolinks, footnotes) and Obsidian's
+//! additions: wikilinks and embeds, note transclusion, callouts, block ids, inline footnotes,
+//! `==highlight==`, `%%comments%%`, `#tags`, math (to MathML) and highlighted code. Nothing
+//! needs JavaScript in the browser. What [`render`] returns besides the HTML ([`Rendered`]) is
+//! what the site needs to build link graphs, tables of contents, search indexes and asset
+//! reference counts.
 //!
-//! The work happens on comrak's syntax tree, between parsing and HTML output:
+//! The work happens on comrak's syntax tree, between parsing and HTML output
+//! ([`document`] runs the steps for one note, and again for each note it embeds):
 //!
-//! 1. comrak parses the note, wikilinks included (its `wikilinks_title_after_pipe` extension).
-//!    Parsing wikilinks in the tree rather than rewriting the text beforehand means code spans
-//!    and fenced or indented code are skipped by construction, and `_` or `*` inside a target
+//! 1. [`comments`] removes `%%…%%` from the source, outside code. It has to happen before
+//!    parsing, because a comment may span several blocks.
+//! 2. comrak parses the note, wikilinks, callouts, math, `==…==` and `^[…]` included. Parsing
+//!    wikilinks in the tree rather than rewriting the text beforehand means code spans and
+//!    fenced or indented code are skipped by construction, and `_` or `*` inside a target
 //!    (`[[my_note]] and [[other_note]]`) cannot pair up into emphasis. comrak does not accept a
 //!    second `|` (`![[img.png|right|200]]`); such links stay plain text, and the text pass below
 //!    picks them up, still outside code.
-//! 2. [`rewrite`] replaces wikilinks and embeds with our markup, sends `.md` links and local
-//!    images through the [`Resolver`], and wraps or removes `#tags` in text nodes.
-//! 3. comrak writes HTML; [`headings`] gives every heading its id on the way.
-//! 4. [`sanitize`] runs an allowlist sanitiser over the result, always: notes may contain raw
+//! 3. [`rewrite`] replaces wikilinks and embeds with our markup, sends `.md` links and local
+//!    images through the [`Resolver`], turns `#tags` into links (or removes ignored ones),
+//!    takes block ids (`^id`) off the text, and leaves a placeholder for each note embed.
+//! 4. [`headings`] gives every heading its id, then each note embed is rendered in turn (its
+//!    headings continue the same set of ids, so they never collide with the page's own).
+//! 5. [`format`] writes HTML: comrak's writer, except for headings, block ids, callouts
+//!    ([`callout`]), code ([`code`], highlighted by class) and math ([`math`], as MathML).
+//! 6. [`sanitize`] runs an allowlist sanitiser over the whole page, always: notes may contain raw
 //!    HTML, and the plugin's DataviewJS output is untrusted.
 
+mod blocks;
+mod callout;
+mod code;
+mod comments;
+mod document;
 mod embed;
+mod format;
 mod headings;
+mod math;
+mod plain;
 mod rewrite;
 mod sanitize;
+mod section;
 mod text;
+mod transclude;
 
-use comrak::options::Plugins;
-use comrak::{Arena, Options, format_html_with_plugins, parse_document};
+use comrak::Options;
+use percent_encoding::utf8_percent_encode;
 
 /// Answers the renderer's questions about the rest of the publication.
 ///
@@ -43,6 +61,48 @@ pub trait Resolver {
 
     /// An embed or image target → the URL of the published asset, or None when absent.
     fn asset_href(&self, target: &str) -> Option<String>;
+
+    /// The note a `![[target]]` embed names, to transclude it; None renders the embed as a link.
+    ///
+    /// `target` is as for [`page_href`](Resolver::page_href), without the subpath (the renderer
+    /// cuts the heading's section or the block out itself). An empty target names the current
+    /// note: answering it lets a note that embeds itself be caught one level earlier.
+    fn note_markdown(&self, target: &str) -> Option<Transclusion> {
+        let _ = target;
+        None
+    }
+
+    /// The URL of the page that lists the notes tagged `tag` (`project/alpha`, without `#`), or
+    /// None to show the tag as plain text. Defaults to `/tags/project/alpha`, each segment
+    /// percent-encoded.
+    fn tag_href(&self, tag: &str) -> Option<String> {
+        Some(default_tag_href(tag))
+    }
+}
+
+/// `/tags/` + the tag's segments, each percent-encoded (`été/x` → `/tags/%C3%A9t%C3%A9/x`).
+pub fn default_tag_href(tag: &str) -> String {
+    let mut href = String::from("/tags");
+    for segment in tag.split('/').filter(|s| !s.is_empty()) {
+        href.push('/');
+        href.extend(utf8_percent_encode(segment, TAG_SEGMENT));
+    }
+    href
+}
+
+/// What a tag segment may keep unencoded in a URL path: unreserved characters.
+const TAG_SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// A note to transclude, as the [`Resolver`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transclusion {
+    /// The note's Markdown, after cleanup rules, frontmatter already removed.
+    pub markdown: String,
+    /// The note's page URL (route), which the embed links to.
+    pub href: String,
+    /// A stable identity of the note (its vault path, say), for cycle detection.
+    pub key: String,
 }
 
 /// Settings that change how a note renders.
@@ -69,9 +129,10 @@ pub struct Heading {
 pub struct Rendered {
     /// Sanitised HTML.
     pub html: String,
-    /// The headings, with the ids they carry in `html`.
+    /// The page's own headings (not those of embedded notes), with the ids they carry in `html`.
     pub headings: Vec<Heading>,
-    /// Hrefs of the links that resolved to pages (or to assets, for `[[file.pdf]]`).
+    /// Hrefs of the links that resolved to pages (or to assets, for `[[file.pdf]]`), those of
+    /// embedded notes included.
     pub links: Vec<String>,
     /// Targets of the links that did not resolve.
     pub unresolved: Vec<String>,
@@ -79,6 +140,12 @@ pub struct Rendered {
     pub assets: Vec<String>,
     /// Tags found in the text, without `#`, ignored tags excluded.
     pub tags: Vec<String>,
+    /// The page's text without markup, whitespace collapsed: for search indexes and
+    /// descriptions. Embedded notes, raw HTML and comments are left out.
+    pub text: String,
+    /// Block ids (`^id` markers) of the page, without `^`; each is the `id="^…"` of a paragraph,
+    /// list item or anchor in `html`.
+    pub block_ids: Vec<String>,
 }
 
 /// Renders one note's Markdown (after cleanup rules) to sanitised HTML.
@@ -99,25 +166,17 @@ pub struct Rendered {
 /// assert_eq!(page.unresolved, ["Missing"]);
 /// ```
 pub fn render(markdown: &str, resolver: &dyn Resolver, options: &RenderOptions<'_>) -> Rendered {
-    let comrak_options = comrak_options();
-    let arena = Arena::new();
-    let root = parse_document(&arena, markdown, &comrak_options);
-    let references = rewrite::rewrite(&arena, root, resolver, options);
-
-    let ids = headings::HeadingIds::default();
-    let mut plugins = Plugins::default();
-    plugins.render.heading_adapter = Some(&ids);
-    let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    // Writing into a String cannot fail, and our heading adapter never returns an error.
-    format_html_with_plugins(root, &comrak_options, &mut html, &plugins).expect("HTML output into a String");
-
+    let mut session = document::Session::new(resolver, options);
+    let page = document::render_document(&mut session, markdown, 0);
     Rendered {
-        html: sanitize::clean(&html),
-        headings: ids.into_headings(),
-        links: references.links,
-        unresolved: references.unresolved,
-        assets: references.assets,
-        tags: references.tags,
+        html: sanitize::clean(&page.html),
+        headings: page.headings,
+        links: page.refs.links,
+        unresolved: page.refs.unresolved,
+        assets: page.refs.assets,
+        tags: page.refs.tags,
+        text: page.text,
+        block_ids: page.block_ids,
     }
 }
 
@@ -128,7 +187,11 @@ fn comrak_options() -> Options<'static> {
     options.extension.autolink = true;
     options.extension.tasklist = true;
     options.extension.footnotes = true;
+    options.extension.inline_footnotes = true;
     options.extension.wikilinks_title_after_pipe = true;
+    options.extension.highlight = true;
+    options.extension.math_dollars = true;
+    options.extension.ofm_callouts = true;
     // Raw HTML is kept, then sanitised: notes legitimately use <details>, <kbd>, <mark>…
     options.render.r#unsafe = true;
     options.render.tasklist_classes = true;
@@ -284,7 +347,9 @@ pub(crate) mod tests {
     #[test]
     fn code_blocks_keep_their_language_class_and_escape_content() {
         let out = html("```rust\nlet x = \"<b>\";\n```");
-        assert!(out.contains(r#"<pre><code class="language-rust">let x = "&lt;b&gt;";"#), "{out}");
+        assert!(out.starts_with(r#"<pre><code class="language-rust"><span class="hl-source hl-rust">"#), "{out}");
+        assert!(out.contains(r#"<span class="hl-storage hl-type hl-rust">let</span> x"#), "{out}");
+        assert!(out.contains("&lt;b&gt;"), "{out}");
     }
 
     #[test]

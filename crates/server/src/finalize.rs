@@ -3,8 +3,8 @@
 //! produce two complete revisions in some order). Uploads and page reads go on meanwhile.
 
 mod build;
+mod documents;
 mod jobs;
-pub mod layout;
 mod links;
 
 use std::time::Duration;
@@ -14,6 +14,8 @@ use vps_core::SessionId;
 use vps_core::job::{JobResult, Phase};
 use vps_core::revision::RevisionId;
 
+pub use build::publish_css;
+pub use documents::SiteModel;
 pub use jobs::{Jobs, now_ms};
 
 use crate::sessions::SessionState;
@@ -76,13 +78,17 @@ async fn finalize(app: &AppState, session_id: SessionId) -> Result<RevisionId, S
             session: &session,
             uploaded,
             inventory: request.inventory.as_deref(),
-            site_name: &app.settings.site_name,
+            site: &build::SiteOptions {
+                name: app.settings.site_name.clone(),
+                base_url: app.settings.base_url.clone(),
+                home_note: app.settings.home_note.clone(),
+            },
             revision_id: RevisionId::new(now, random_u32()),
             now_ms: now,
         };
         let built = build::build(&app.store, input, &progress).map_err(|e| e.to_string())?;
         progress(Phase::CompletingPublication, 97);
-        let revision = app.site.publish(built.revision).map_err(|e| e.to_string())?;
+        let revision = app.site.publish(built.revision, built.site).map_err(|e| e.to_string())?;
         let result = JobResult {
             notes_processed: request.notes_processed,
             assets_processed: request.assets_processed,
@@ -108,7 +114,7 @@ pub async fn watch_pointer(app: AppState) {
     loop {
         tokio::time::sleep(every).await;
         let site = app.clone();
-        match tokio::task::spawn_blocking(move || site.site.refresh()).await {
+        match tokio::task::spawn_blocking(move || site.site.refresh(&site.store)).await {
             Ok(Ok(Some(id))) => tracing::info!(revision = %id, "now serving a revision chosen elsewhere"),
             Ok(Err(error)) => tracing::warn!(%error, "cannot follow the current revision pointer"),
             _ => {}

@@ -36,6 +36,9 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     pub site_name: String,
     pub base_url: Option<String>,
+    /// The vault path of the note to serve at `/` (else the root index, `Home.md` or `index.md`,
+    /// else a generated index).
+    pub home_note: Option<String>,
     /// Always answer `pipelineChanged: true`: every publish is a full one (exact deletions with
     /// the plugin, at the cost of sending every note each time).
     pub always_full_publish: bool,
@@ -70,6 +73,7 @@ impl Default for Settings {
             shutdown_grace_secs: 30,
             site_name: "vps-publish".into(),
             base_url: None,
+            home_note: None,
             always_full_publish: false,
             session_ttl_secs: 24 * 3600,
             chunk_upload_ttl_secs: 600,
@@ -101,6 +105,7 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("shutdown_grace_secs", &["SHUTDOWN_GRACE_SECS"]),
     ("site_name", &["SITE_NAME"]),
     ("base_url", &["BASE_URL"]),
+    ("home_note", &["HOME_NOTE"]),
     ("always_full_publish", &["ALWAYS_FULL_PUBLISH"]),
     ("session_ttl_secs", &["SESSION_TTL_SECS"]),
     ("chunk_upload_ttl_secs", &["CHUNK_UPLOAD_TTL_SECS"]),
@@ -202,6 +207,7 @@ impl Settings {
             "shutdown_grace_secs" => self.shutdown_grace_secs = number(value)?,
             "site_name" => self.site_name = value.to_owned(),
             "base_url" => self.base_url = Some(value.trim_end_matches('/').to_owned()),
+            "home_note" => self.home_note = Some(value.to_owned()),
             "always_full_publish" => self.always_full_publish = flag(value)?,
             "session_ttl_secs" => self.session_ttl_secs = number(value)?.max(60),
             "chunk_upload_ttl_secs" => self.chunk_upload_ttl_secs = number(value)?.max(10),
@@ -238,6 +244,8 @@ impl Settings {
             site_name: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
             base_url: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            home_note: Option<&'a str>,
             always_full_publish: bool,
             session_ttl_secs: u64,
             chunk_upload_ttl_secs: u64,
@@ -264,6 +272,7 @@ impl Settings {
             shutdown_grace_secs: self.shutdown_grace_secs,
             site_name: &self.site_name,
             base_url: self.base_url.as_deref(),
+            home_note: self.home_note.as_deref(),
             always_full_publish: self.always_full_publish,
             session_ttl_secs: self.session_ttl_secs,
             chunk_upload_ttl_secs: self.chunk_upload_ttl_secs,

@@ -89,7 +89,7 @@ impl Application {
         let sessions = Sessions::open(&data_dir.join("sessions"))?;
         let policy =
             Policy { max_file_bytes: settings.max_asset_size_bytes, allowlist: settings.allowed_media_types.clone() };
-        let site = Site::open(Revisions::open(&data_dir)?)?;
+        let site = Site::open(Revisions::open(&data_dir)?, &store)?;
         let (jobs, unfinished) = Jobs::open(&data_dir.join("sessions"));
         let (finalize, queue) = Queue::new();
         for session in unfinished {

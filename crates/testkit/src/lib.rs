@@ -1,8 +1,10 @@
 //! Test support for vps-publish.
 //!
 //! [`Plugin`] talks to a server exactly as the "Publish to VPS" plugin 6.22.1 does (protocol
-//! reference §3–§4): JSON bodies, gzip + base64 chunk envelopes of at most 1 MiB, chunks of one
-//! upload in order, then `finish` and the job. [`note`] and [`asset`] build its payloads.
+//! reference §3–§4): JSON bodies, batches of at most 1 MiB, each sent as gzip + base64 chunk
+//! envelopes, chunks of one upload in order, then `finish` and the job. [`note`] and [`asset`]
+//! build its payloads by hand; [`vault::scan`] builds them from a real vault, as the plugin
+//! does. [`html::elements`] reads served pages; [`webdriver`] drives headless Chromium.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -13,6 +15,10 @@
 //! assert_eq!(done["status"], "completed");
 //! # }
 //! ```
+
+pub mod html;
+pub mod vault;
+pub mod webdriver;
 
 use std::io::Write;
 use std::time::Duration;
@@ -71,8 +77,18 @@ impl Plugin {
         batch: &Value,
         slice: usize,
     ) -> Vec<(StatusCode, Value)> {
-        let json = serde_json::to_vec(batch).unwrap();
-        let gz = gzip(&json);
+        self.send_raw_batch(session, route, &serde_json::to_vec(batch).unwrap(), slice).await
+    }
+
+    /// [`Plugin::send_batch`] of a batch already serialized.
+    pub async fn send_raw_batch(
+        &self,
+        session: &str,
+        route: &str,
+        json: &[u8],
+        slice: usize,
+    ) -> Vec<(StatusCode, Value)> {
+        let gz = gzip(json);
         let kind = if route == "notes" { "notes" } else { "assets" };
         let upload_id = format!("{kind}-{session}-{}", uuid_like());
         let total = gz.len().div_ceil(slice);
@@ -110,17 +126,19 @@ impl Plugin {
         panic!("the job did not end within a minute");
     }
 
-    /// start → notes → assets → finish → completed; answers the final status.
+    /// start → notes → assets → finish → completed; answers the final status. Notes and assets
+    /// are cut into batches of at most [`L`] bytes of JSON (an item larger than that alone), as
+    /// the plugin does, sent one after the other.
     pub async fn publish(&self, notes: &[Value], assets: &[Value]) -> Value {
         let start = self.start().await;
         let session = start["sessionId"].as_str().unwrap().to_owned();
-        if !notes.is_empty() {
-            let answers = self.send_batch(&session, "notes", &json!({"notes": notes}), L / 2).await;
-            assert_eq!(answers.last().unwrap().0, StatusCode::OK, "{:?}", answers.last());
-        }
-        if !assets.is_empty() {
-            let answers = self.send_batch(&session, "assets", &json!({"assets": assets}), L / 2).await;
-            assert_eq!(answers.last().unwrap().0, StatusCode::OK, "{:?}", answers.last());
+        for (route, items) in [("notes", notes), ("assets", assets)] {
+            let texts = items.iter().map(Value::to_string).collect();
+            for batch in vault::cut_batches(&format!("{{\"{route}\":["), texts, L) {
+                let answers = self.send_raw_batch(&session, route, batch.as_bytes(), L / 2).await;
+                let last = answers.last().unwrap();
+                assert_eq!(last.0, StatusCode::OK, "{route}: {last:?}");
+            }
         }
         let (status, body) = self.finish(&session, notes.len(), assets.len()).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");

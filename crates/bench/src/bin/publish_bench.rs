@@ -2,11 +2,11 @@
 //! of the Obsidian plugin "Publish to VPS" 6.22.1, the first time and again when nothing changed.
 //!
 //! It reads a vault (by default `../shared/vaults/obsidian-help-en` next to the workspace, 173
-//! notes and about 130 attachments; never modified), the way the plugin does: every `.md` file
-//! outside dot folders becomes a note, its leading YAML frontmatter is cut from `content` and
-//! parsed (a small line-based parser: `key: value`, `key: [a, b]` and `- item` lists), and its
-//! embeds (`![[target]]`, `![[target|…]]`, `![alt](target)`) of attachments are resolved in the
-//! vault by exact path, then path suffix, then file name. Each attachment found is uploaded once.
+//! notes and about 130 attachments; never modified) the way the plugin does, with
+//! [`vps_testkit::vault::scan`]: every `.md` file outside dot folders becomes a note, its leading
+//! YAML frontmatter is cut from `content` and parsed, and its embeds of attachments are resolved
+//! in the vault by exact path, then path suffix, then file name. Each attachment found is
+//! uploaded once.
 //!
 //! Then, against a fresh `vps-publish serve` with a fresh data directory, it publishes twice:
 //!
@@ -34,7 +34,7 @@
 //! Options: `--vault PATH` (the vault to publish), `--runs N` (repeat the pair of publishes N
 //! times, each on a fresh server; default 1).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -48,12 +48,11 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use reqwest::{Client, StatusCode};
-use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::{Value, json};
 use tokio::runtime::Runtime;
-use unicode_normalization::UnicodeNormalization;
 use vps_bench::server::{Server, server_binary};
 use vps_bench::{MIB, Result, value, verdict};
+use vps_testkit::vault::{self, Vault, cut_batches, note_route, sha256_hex};
 
 const USAGE: &str = "usage: publish-bench [--vault PATH] [--runs N]
 
@@ -77,9 +76,6 @@ const STATUS_POLL: Duration = Duration::from_millis(50);
 const STATUS_TIMEOUT: Duration = Duration::from_secs(600);
 
 const PLUGIN_VERSION: &str = "6.22.1";
-const PUBLISHED_AT: &str = "2026-01-05T10:00:00.000Z";
-const ASSET_EXTENSIONS: &[&str] =
-    &["png", "jpg", "jpeg", "gif", "webp", "svg", "mp3", "wav", "flac", "ogg", "mp4", "webm", "mkv", "mov", "pdf"];
 
 const FIRST_TARGET: Duration = Duration::from_secs(3);
 const SECOND_TARGET: Duration = Duration::from_millis(500);
@@ -131,7 +127,7 @@ impl Options {
 fn run(options: Options) -> Result<()> {
     let binary = server_binary()?;
     progress(&format!("reading the vault {}", options.vault.display()));
-    let vault = Vault::read(&options.vault)?;
+    let vault = vault::scan(&options.vault)?;
     if vault.notes.is_empty() {
         return Err(format!("no notes in {}", options.vault.display()).into());
     }
@@ -140,10 +136,12 @@ fn run(options: Options) -> Result<()> {
         vault.notes.len(),
         vault.assets.len(),
         vault.embeds,
-        vault.unresolved.len()
+        vault.unresolved_embeds.len()
     ));
-    if !vault.unresolved.is_empty() {
-        progress(&format!("embeds not found in the vault: {}", vault.unresolved.join(", ")));
+    if !vault.unresolved_embeds.is_empty() {
+        let unresolved: Vec<String> =
+            vault.unresolved_embeds.iter().map(|(note, target)| format!("{target:?} in {note}")).collect();
+        progress(&format!("embeds not found in the vault: {}", unresolved.join(", ")));
     }
     let runtime = Runtime::new()?;
 
@@ -155,7 +153,7 @@ fn run(options: Options) -> Result<()> {
         outcomes.push(run_pair(&runtime, &binary, &vault)?);
     }
 
-    vault.print();
+    print_vault(&vault);
     let mut failures = Vec::new();
     for (i, outcome) in outcomes.iter().enumerate() {
         if options.runs > 1 {
@@ -180,6 +178,19 @@ fn run(options: Options) -> Result<()> {
 
 fn progress(message: &str) {
     eprintln!("publish-bench: {message}");
+}
+
+fn print_vault(vault: &Vault) {
+    println!(
+        "{:<LABEL$}{} notes, {} assets ({} embeds, {} unresolved; {} read in {:.2} s)",
+        "vault",
+        vault.notes.len(),
+        vault.assets.len(),
+        vault.embeds,
+        vault.unresolved_embeds.len(),
+        size_label(vault.size()),
+        vault.read_time.as_secs_f64(),
+    );
 }
 
 /// A fresh server and data directory: first publish, second publish, site check, peak RSS.
@@ -245,430 +256,6 @@ impl Outcome {
         println!("{:<LABEL$}{}", "site served", self.site.summary());
         println!("{:<LABEL$}{:.1} MiB", "server peak RSS", self.peak_rss_mib);
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The vault, read as the plugin reads it
-
-struct Vault {
-    notes: Vec<Note>,
-    /// Each attachment found, once, in the order of first reference.
-    assets: Vec<Asset>,
-    embeds: usize,
-    /// Targets of the embeds that no vault file matches, one per embed.
-    unresolved: Vec<String>,
-    read_time: Duration,
-}
-
-struct Note {
-    vault_path: String,
-    title: String,
-    /// Without its frontmatter.
-    content: String,
-    content_sha256: String,
-    frontmatter: Value,
-    asset_refs: Vec<Value>,
-}
-
-struct Asset {
-    relative_path: String,
-    vault_path: String,
-    file_name: String,
-    mime_type: &'static str,
-    bytes: Vec<u8>,
-    sha256: String,
-}
-
-impl Vault {
-    fn read(root: &Path) -> Result<Self> {
-        let started = Instant::now();
-        let mut files = Vec::new();
-        list_files(root, "", &mut files)?;
-        files.sort();
-        let resolver = Resolver::new(&files);
-
-        let mut notes = Vec::new();
-        let mut assets: Vec<Asset> = Vec::new();
-        let mut asset_index: HashMap<String, usize> = HashMap::new();
-        let (mut embeds, mut unresolved) = (0, Vec::new());
-        for path in files.iter().filter(|path| path.ends_with(".md")) {
-            let text = std::fs::read_to_string(root.join(path)).map_err(|e| format!("{path}: {e}"))?;
-            let (yaml, content) = split_frontmatter(&text);
-            let mut asset_refs = Vec::new();
-            for embed in find_embeds(content) {
-                embeds += 1;
-                asset_refs.push(embed.to_json());
-                let Some(found) = resolver.resolve(&embed.lookup) else {
-                    unresolved.push(format!("{:?} in {path}", embed.lookup));
-                    continue;
-                };
-                if asset_index.contains_key(found) {
-                    continue;
-                }
-                let bytes = std::fs::read(root.join(found)).map_err(|e| format!("{found}: {e}"))?;
-                asset_index.insert(found.to_owned(), assets.len());
-                assets.push(Asset {
-                    relative_path: embed.target.clone(),
-                    vault_path: found.to_owned(),
-                    file_name: file_name(found).to_owned(),
-                    mime_type: mime_type(found),
-                    sha256: sha256_hex(&bytes),
-                    bytes,
-                });
-            }
-            let title = file_name(path).strip_suffix(".md").unwrap_or(path).to_owned();
-            notes.push(Note {
-                vault_path: path.clone(),
-                title,
-                content_sha256: sha256_hex(content.as_bytes()),
-                content: content.to_owned(),
-                frontmatter: parse_frontmatter(yaml.unwrap_or("")),
-                asset_refs,
-            });
-        }
-        Ok(Self { notes, assets, embeds, unresolved, read_time: started.elapsed() })
-    }
-
-    fn print(&self) {
-        let bytes: usize = self.assets.iter().map(|asset| asset.bytes.len()).sum::<usize>()
-            + self.notes.iter().map(|note| note.content.len()).sum::<usize>();
-        println!(
-            "{:<LABEL$}{} notes, {} assets ({} embeds, {} unresolved; {} read in {:.2} s)",
-            "vault",
-            self.notes.len(),
-            self.assets.len(),
-            self.embeds,
-            self.unresolved.len(),
-            size_label(bytes as u64),
-            self.read_time.as_secs_f64(),
-        );
-    }
-}
-
-/// Every file below `dir`, as vault paths with `/`; dot files and dot folders (`.obsidian`) are
-/// left out.
-fn list_files(root: &Path, dir: &str, files: &mut Vec<String>) -> Result<()> {
-    let path = root.join(dir);
-    for entry in std::fs::read_dir(&path).map_err(|e| format!("{}: {e}", path.display()))? {
-        let entry = entry?;
-        let name = entry.file_name().into_string().map_err(|name| format!("non-UTF-8 file name {name:?}"))?;
-        if name.starts_with('.') {
-            continue;
-        }
-        let vault_path = if dir.is_empty() { name } else { format!("{dir}/{name}") };
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            list_files(root, &vault_path, files)?;
-        } else if kind.is_file() {
-            files.push(vault_path);
-        }
-    }
-    Ok(())
-}
-
-/// A leading `---` … `---` block, and the text after it.
-fn split_frontmatter(text: &str) -> (Option<&str>, &str) {
-    let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
-        return (None, text);
-    };
-    let mut offset = 0;
-    for line in rest.split_inclusive('\n') {
-        if line.trim_end_matches(['\r', '\n']) == "---" {
-            return (Some(&rest[..offset]), &rest[offset + line.len()..]);
-        }
-        offset += line.len();
-    }
-    (None, text)
-}
-
-/// `{flat, nested, tags}` from top-level `key: value`, `key: [a, b]` and `key:` + `- item` lines.
-fn parse_frontmatter(yaml: &str) -> Value {
-    let mut flat = Map::new();
-    let mut list_key: Option<String> = None;
-    for line in yaml.lines() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        if line.starts_with([' ', '\t', '-']) {
-            let item = trimmed.strip_prefix('-').filter(|item| item.is_empty() || item.starts_with(' '));
-            if let (Some(item), Some(key)) = (item, &list_key) {
-                let entry = flat.entry(key.clone()).or_insert_with(|| json!([]));
-                if !entry.is_array() {
-                    *entry = json!([]);
-                }
-                if let Some(list) = entry.as_array_mut() {
-                    list.push(Value::String(unquote(item.trim()).to_owned()));
-                }
-            }
-            continue;
-        }
-        let Some((key, raw)) = line.split_once(':') else { continue };
-        let key = camel_case(key.trim());
-        let raw = raw.trim();
-        list_key = None;
-        let value = if raw.is_empty() {
-            list_key = Some(key.clone());
-            Value::Null
-        } else if let Some(inner) = raw.strip_prefix('[').and_then(|raw| raw.strip_suffix(']')) {
-            inner.split(',').map(|item| unquote(item.trim())).filter(|item| !item.is_empty()).map(Value::from).collect()
-        } else {
-            scalar(raw)
-        };
-        flat.insert(key, value);
-    }
-    let tags: Vec<Value> = match flat.get("tags") {
-        Some(Value::String(tag)) => vec![Value::String(tag.clone())],
-        Some(Value::Array(tags)) => tags.clone(),
-        _ => Vec::new(),
-    };
-    let mut nested = Map::new();
-    for (key, value) in &flat {
-        insert_nested(&mut nested, key, value.clone());
-    }
-    json!({"flat": flat, "nested": nested, "tags": tags})
-}
-
-fn insert_nested(map: &mut Map<String, Value>, key: &str, value: Value) {
-    match key.split_once('.') {
-        Some((head, rest)) if !head.is_empty() && !rest.is_empty() => {
-            let entry = map.entry(head.to_owned()).or_insert_with(|| json!({}));
-            if !entry.is_object() {
-                *entry = json!({});
-            }
-            if let Some(child) = entry.as_object_mut() {
-                insert_nested(child, rest, value);
-            }
-        }
-        _ => {
-            map.insert(key.to_owned(), value);
-        }
-    }
-}
-
-fn unquote(raw: &str) -> &str {
-    for quote in ['"', '\''] {
-        if let Some(inner) = raw.strip_prefix(quote).and_then(|raw| raw.strip_suffix(quote)) {
-            return inner;
-        }
-    }
-    raw
-}
-
-fn scalar(raw: &str) -> Value {
-    match raw {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        "null" | "~" => Value::Null,
-        _ if raw.starts_with(['"', '\'']) => Value::String(unquote(raw).to_owned()),
-        _ => raw
-            .parse::<i64>()
-            .map(Value::from)
-            .or_else(|_| raw.parse::<f64>().map(Value::from))
-            .unwrap_or_else(|_| Value::String(raw.to_owned())),
-    }
-}
-
-/// `Cover Image` → `coverImage`; keys without separators are kept as they are.
-fn camel_case(key: &str) -> String {
-    if !key.contains([' ', '-', '_']) {
-        return key.to_owned();
-    }
-    let mut out = String::new();
-    for word in key.split([' ', '-', '_']).filter(|word| !word.is_empty()) {
-        let lower = word.to_lowercase();
-        if out.is_empty() {
-            out.push_str(&lower);
-        } else {
-            let mut chars = lower.chars();
-            out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
-            out.extend(chars);
-        }
-    }
-    out
-}
-
-/// One embed of an attachment in a note.
-struct Embed {
-    raw: String,
-    /// The target as written, normalized (§5.2): the asset's `relativePath`.
-    target: String,
-    /// The target as written, with `\` as `/` and without a leading `./` or `/`: what is looked up.
-    lookup: String,
-    modifiers: Vec<String>,
-    syntax: &'static str,
-}
-
-impl Embed {
-    fn to_json(&self) -> Value {
-        json!({
-            "raw": self.raw,
-            "target": self.target,
-            "kind": asset_kind(&self.target),
-            "display": {"classes": [], "rawModifiers": self.modifiers},
-            "origin": "content",
-            "sourceSyntax": self.syntax,
-        })
-    }
-}
-
-/// `![[target]]`, `![[target|…]]` and `![alt](target)` (not http) whose target has an asset
-/// extension; a `#…` subpath is dropped, and so is the `\` of a `\|` escaped in a table.
-fn find_embeds(content: &str) -> Vec<Embed> {
-    let mut embeds = Vec::new();
-    let mut from = 0;
-    while let Some(found) = content[from..].find("![") {
-        let start = from + found;
-        from = start + 2;
-        let rest = &content[start + 2..];
-        let parsed = if let Some(inner) = rest.strip_prefix('[') {
-            inner.find("]]").map(|end| &inner[..end]).filter(|inner| !inner.contains(['\n', '[', ']'])).map(|inner| {
-                let mut parts = inner.split('|');
-                let target = parts.next().unwrap_or_default();
-                let modifiers = parts.map(|part| part.trim().to_owned()).collect();
-                (format!("![[{inner}]]"), target.to_owned(), modifiers, "obsidian-embed")
-            })
-        } else {
-            markdown_image(rest)
-                .map(|(len, target)| (content[start..start + 2 + len].to_owned(), target, Vec::new(), "markdown-image"))
-        };
-        let Some((raw, target, modifiers, syntax)) = parsed else { continue };
-        let target = target.split('#').next().unwrap_or_default().trim().trim_end_matches('\\').trim();
-        if !ASSET_EXTENSIONS.contains(&extension(target).as_str()) {
-            continue;
-        }
-        let lookup = clean_path(target);
-        let target = lookup.strip_prefix("assets/").unwrap_or(&lookup).to_owned();
-        from = start + raw.len();
-        embeds.push(Embed { raw, target, lookup, modifiers, syntax });
-    }
-    embeds
-}
-
-/// After `![`: `alt](target)` or `alt](<target> "title")`; the length of that text, and the
-/// target percent-decoded. Remote targets (with a scheme) are not attachments.
-fn markdown_image(rest: &str) -> Option<(usize, String)> {
-    let close = rest.find(']')?;
-    if rest[..close].contains('\n') {
-        return None;
-    }
-    let after = rest[close + 1..].strip_prefix('(')?;
-    let end = after.find(')')?;
-    let inside = after[..end].trim();
-    if inside.contains('\n') {
-        return None;
-    }
-    let target = match inside.strip_prefix('<') {
-        Some(bracketed) => bracketed.split('>').next()?,
-        None => inside.split_whitespace().next()?,
-    };
-    if target.contains("://") || target.starts_with("data:") || target.starts_with("mailto:") {
-        return None;
-    }
-    Some((close + 2 + end + 1, percent_decode(target)))
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|hex| std::str::from_utf8(hex).ok());
-        match (bytes[i], hex.and_then(|hex| u8::from_str_radix(hex, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
-}
-
-/// `\` → `/`, and leading `./` and `/` removed.
-fn clean_path(target: &str) -> String {
-    let mut path = target.replace('\\', "/");
-    loop {
-        if let Some(rest) = path.strip_prefix("./") {
-            path = rest.to_owned();
-        } else if let Some(rest) = path.strip_prefix('/') {
-            path = rest.to_owned();
-        } else {
-            return path;
-        }
-    }
-}
-
-fn extension(path: &str) -> String {
-    let name = file_name(path);
-    name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).unwrap_or_default()
-}
-
-fn file_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
-
-fn asset_kind(path: &str) -> &'static str {
-    match extension(path).as_str() {
-        "png" | "jpg" | "jpeg" | "gif" | "webp" | "svg" => "image",
-        "mp3" | "wav" | "flac" | "ogg" => "audio",
-        "mp4" | "webm" | "mkv" | "mov" => "video",
-        "pdf" => "pdf",
-        _ => "other",
-    }
-}
-
-/// As the plugin: by extension, `application/octet-stream` for the others.
-fn mime_type(path: &str) -> &'static str {
-    match extension(path).as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "svg" => "image/svg+xml",
-        "webp" => "image/webp",
-        "pdf" => "application/pdf",
-        "mp3" => "audio/mpeg",
-        "wav" => "audio/wav",
-        "ogg" => "audio/ogg",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        _ => "application/octet-stream",
-    }
-}
-
-/// Finds the vault file of an embed target: exact path, then path suffix, then file name; among
-/// several, the shortest path wins (then the first in byte order). Case-sensitive.
-struct Resolver<'a> {
-    files: HashSet<&'a str>,
-    by_name: HashMap<&'a str, Vec<&'a str>>,
-}
-
-impl<'a> Resolver<'a> {
-    fn new(files: &'a [String]) -> Self {
-        let mut by_name: HashMap<&str, Vec<&str>> = HashMap::new();
-        for file in files {
-            by_name.entry(file_name(file)).or_default().push(file);
-        }
-        Self { files: files.iter().map(String::as_str).collect(), by_name }
-    }
-
-    fn resolve(&self, target: &str) -> Option<&'a str> {
-        if let Some(exact) = self.files.get(target) {
-            return Some(exact);
-        }
-        let candidates = self.by_name.get(file_name(target))?;
-        let shortest = |paths: &mut dyn Iterator<Item = &'a str>| paths.min_by_key(|path| (path.len(), *path));
-        let suffix = format!("/{target}");
-        shortest(&mut candidates.iter().copied().filter(|path| path.ends_with(&suffix)))
-            .or_else(|| shortest(&mut candidates.iter().copied()))
-    }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -771,7 +358,7 @@ async fn publish(api: &Api, vault: &Vault) -> Result<Publish> {
 
     let client_work = Mutex::new(Duration::ZERO);
     let prepare = Instant::now();
-    let note_items: Vec<String> = notes.iter().map(|&i| note_json(&vault.notes[i]).to_string()).collect();
+    let note_items: Vec<String> = notes.iter().map(|&i| vault.notes[i].payload().to_string()).collect();
     let note_batches = cut_batches("{\"notes\":[", note_items, limit);
     let note_batch_count = note_batches.len();
     *client_work.lock().unwrap() += prepare.elapsed();
@@ -780,7 +367,7 @@ async fn publish(api: &Api, vault: &Vault) -> Result<Publish> {
     timeline.push(("notes".to_owned(), started.elapsed()));
 
     let prepare = Instant::now();
-    let asset_items: Vec<String> = assets.iter().map(|&i| asset_json(&vault.assets[i]).to_string()).collect();
+    let asset_items: Vec<String> = assets.iter().map(|&i| vault.assets[i].payload().to_string()).collect();
     let asset_batches = cut_batches("{\"assets\":[", asset_items, limit);
     let asset_batch_count = asset_batches.len();
     *client_work.lock().unwrap() += prepare.elapsed();
@@ -838,63 +425,6 @@ fn start_body() -> String {
         "deduplicationEnabled": true,
     })
     .to_string()
-}
-
-fn note_json(note: &Note) -> Value {
-    json!({
-        "noteId": uuid::Uuid::new_v4().to_string(),
-        "title": note.title,
-        "vaultPath": note.vault_path,
-        "relativePath": note.vault_path,
-        "content": note.content,
-        "frontmatter": note.frontmatter,
-        "folderConfig": {
-            "id": "root",
-            "vpsId": "bench",
-            "vaultFolder": "",
-            "routeBase": "/",
-            "ignoredCleanupRuleIds": [],
-        },
-        "publishedAt": PUBLISHED_AT,
-        "eligibility": {"isPublishable": true},
-        "assets": note.asset_refs,
-    })
-}
-
-fn asset_json(asset: &Asset) -> Value {
-    json!({
-        "relativePath": asset.relative_path,
-        "vaultPath": asset.vault_path,
-        "fileName": asset.file_name,
-        "mimeType": asset.mime_type,
-        "contentBase64": BASE64.encode(&asset.bytes),
-    })
-}
-
-/// Greedy, in order: each batch `{prefix…]}` stays ≤ `limit` bytes, but for an item larger than
-/// `limit`, which makes a batch of its own.
-fn cut_batches(prefix: &str, items: Vec<String>, limit: usize) -> Vec<String> {
-    let overhead = prefix.len() + 2;
-    let mut batches = Vec::new();
-    let mut current: Vec<String> = Vec::new();
-    let mut size = overhead;
-    let flush = |current: &mut Vec<String>, batches: &mut Vec<String>| {
-        if !current.is_empty() {
-            batches.push(format!("{prefix}{}]}}", current.join(",")));
-            current.clear();
-        }
-    };
-    for item in items {
-        let separator = usize::from(!current.is_empty());
-        if !current.is_empty() && size + separator + item.len() > limit {
-            flush(&mut current, &mut batches);
-            size = overhead;
-        }
-        size += usize::from(!current.is_empty()) + item.len();
-        current.push(item);
-    }
-    flush(&mut current, &mut batches);
-    batches
 }
 
 struct UploadContext<'a> {
@@ -1082,38 +612,6 @@ fn first_asset_link(html: &str) -> Option<String> {
         .map(|(_, link)| link)
 }
 
-/// The route of a note of the root node (§7.2): each folder and the file name route-slugged.
-fn note_route(vault_path: &str) -> String {
-    let mut parts: Vec<&str> = vault_path.split('/').collect();
-    let file = parts.pop().unwrap_or_default();
-    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
-    let mut route = String::new();
-    for dir in parts.into_iter().map(dir_slug).filter(|dir| !dir.is_empty()) {
-        route.push('/');
-        route.push_str(&dir);
-    }
-    route.push('/');
-    route.push_str(&route_slug(stem));
-    route
-}
-
-/// NFD, combining marks dropped, everything but ASCII letters, digits and whitespace deleted,
-/// whitespace collapsed and trimmed, lower-cased, spaces as `-`; `note` when empty.
-fn route_slug(name: &str) -> String {
-    let slug = dir_slug(name);
-    if slug.is_empty() { "note".to_owned() } else { slug }
-}
-
-/// [`route_slug`] without the `note` fallback: folders whose slug is empty are dropped.
-fn dir_slug(name: &str) -> String {
-    let kept: String = name
-        .nfd()
-        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
-        .filter(|c| c.is_ascii_alphanumeric() || c.is_whitespace())
-        .collect();
-    kept.split_whitespace().collect::<Vec<_>>().join("-").to_lowercase()
-}
-
 // ---------------------------------------------------------------------------------------------
 // The HTTP client, which counts what it sends
 
@@ -1223,75 +721,5 @@ fn size_label(bytes: u64) -> String {
         format!("{:.1} MiB", bytes as f64 / MIB as f64)
     } else {
         format!("{:.1} KiB", bytes as f64 / 1024.0)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_follow_the_reference_slug() {
-        assert_eq!(note_route("Foo Bar.md"), "/foo-bar");
-        assert_eq!(
-            note_route("Editing and formatting/Basic formatting syntax.md"),
-            "/editing-and-formatting/basic-formatting-syntax"
-        );
-        assert_eq!(note_route("Sub Dir/Été Spécial.md"), "/sub-dir/ete-special");
-        assert_eq!(note_route("post-one.md"), "/postone");
-        assert_eq!(note_route("2024-01-05 Meeting notes.md"), "/20240105-meeting-notes");
-        assert_eq!(note_route("My  File_2.md"), "/my-file2");
-        assert_eq!(note_route("C++ & Rust.md"), "/c-rust");
-        assert_eq!(note_route("日本語/日本語.md"), "/note");
-    }
-
-    #[test]
-    fn frontmatter_is_cut_and_parsed() {
-        let text = "---\naliases:\n  - Start here\n  - \"Home\"\ntags: [a, b]\ntitle: Hello\npublish: true\nCover Image: x.png\n---\n# Body\n";
-        let (yaml, content) = split_frontmatter(text);
-        assert_eq!(content, "# Body\n");
-        let frontmatter = parse_frontmatter(yaml.unwrap());
-        assert_eq!(frontmatter["flat"]["aliases"], json!(["Start here", "Home"]));
-        assert_eq!(frontmatter["flat"]["title"], json!("Hello"));
-        assert_eq!(frontmatter["flat"]["publish"], json!(true));
-        assert_eq!(frontmatter["flat"]["coverImage"], json!("x.png"));
-        assert_eq!(frontmatter["tags"], json!(["a", "b"]));
-        assert_eq!(split_frontmatter("no\n---\nfront\n---\n"), (None, "no\n---\nfront\n---\n"));
-    }
-
-    #[test]
-    fn embeds_of_attachments_are_found() {
-        let content = "![[a.png]] ![[Engelbart.jpg\\|200]] ![[icon.svg#icon]] ![[Note]] ![[b.PDF|right|300]]\n\
-                       ![alt](sub/my%20pic.png \"t\") ![x](https://e.com/y.png) ![[./assets/c.mp3]]";
-        let embeds = find_embeds(content);
-        let targets: Vec<&str> = embeds.iter().map(|embed| embed.target.as_str()).collect();
-        assert_eq!(targets, ["a.png", "Engelbart.jpg", "icon.svg", "b.PDF", "sub/my pic.png", "c.mp3"]);
-        assert_eq!(embeds[4].raw, "![alt](sub/my%20pic.png \"t\")");
-        assert_eq!(embeds[3].modifiers, ["right", "300"]);
-        assert_eq!(embeds[5].lookup, "assets/c.mp3");
-    }
-
-    #[test]
-    fn targets_resolve_by_path_then_suffix_then_name() {
-        let files: Vec<String> =
-            ["a.png", "x/b.png", "long/x/b.png", "z/c.png", "zz/yy/c.png"].iter().map(|s| s.to_string()).collect();
-        let resolver = Resolver::new(&files);
-        assert_eq!(resolver.resolve("a.png"), Some("a.png"));
-        assert_eq!(resolver.resolve("x/b.png"), Some("x/b.png"));
-        assert_eq!(resolver.resolve("yy/c.png"), Some("zz/yy/c.png"));
-        assert_eq!(resolver.resolve("q/c.png"), Some("z/c.png"));
-        assert_eq!(resolver.resolve("d.png"), None);
-    }
-
-    #[test]
-    fn batches_stay_under_the_limit() {
-        let items: Vec<String> =
-            ["aaaa", "bbbb", "cccccccccccccccccccccccccccccc", "dd"].iter().map(|s| s.to_string()).collect();
-        let batches = cut_batches("{\"notes\":[", items, 24);
-        assert_eq!(
-            batches,
-            ["{\"notes\":[aaaa,bbbb]}", "{\"notes\":[cccccccccccccccccccccccccccccc]}", "{\"notes\":[dd]}"]
-        );
-        assert!(batches[0].len() <= 24);
     }
 }

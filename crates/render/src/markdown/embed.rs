@@ -1,7 +1,7 @@
 //! Embeds of published files: `![[photo.png|300]]`, `![[talk.mp3]]`, `![[paper.pdf]]`.
 //!
 //! Only the extensions the plugin uploads as assets count (§7.4); any other embed is a note embed,
-//! which the caller renders as a link until transclusion exists. The `<figure>` markup the
+//! which [`transclude`](super::transclude) handles. The `<figure>` markup the
 //! reference builds from the plugin's `display` data (alignment, classes) is left to the full
 //! renderer; alignment words are accepted and ignored here.
 

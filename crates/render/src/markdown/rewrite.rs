@@ -3,15 +3,22 @@
 //! Replacement markup is inserted as raw HTML nodes around ordinary text nodes (a link's label
 //! stays a text node), so that comrak still escapes every label and heading ids still see the
 //! words of the links inside them. Every href and attribute written here is escaped, and the
-//! whole page is sanitised afterwards anyway.
+//! whole page is sanitised afterwards anyway. Note embeds that can be transcluded become empty
+//! placeholders, filled once the page's heading ids are known; block ids (`^id`) are taken off
+//! the text and recorded for the HTML writer.
+
+use std::collections::HashMap;
 
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Node};
 use percent_encoding::percent_decode_str;
 
+use super::blocks;
 use super::embed::{self, AssetKind};
+use super::format::node_key;
 use super::text::{self, IgnoredTags, Segment};
-use super::{RenderOptions, Resolver, escape_html};
+use super::transclude::{self, EmbedRequest};
+use super::{Resolver, escape_html};
 use crate::links::{WikiTarget, split_wikilink};
 
 /// What a page refers to, gathered while rewriting. Lists keep first-seen order, no repeats.
@@ -23,7 +30,25 @@ pub(super) struct References {
     pub(super) tags: Vec<String>,
 }
 
-fn push_unique(list: &mut Vec<String>, value: &str) {
+/// What the pass leaves for the later steps.
+pub(super) struct Rewritten<'a> {
+    pub(super) refs: References,
+    /// Block ids by [`node_key`] of the paragraph or list item that carries them.
+    pub(super) block_ids: HashMap<usize, String>,
+    /// Every block id of the document, in order.
+    pub(super) block_id_list: Vec<String>,
+    pub(super) embeds: Vec<Placeholder<'a>>,
+}
+
+/// The raw node an embedded note's HTML goes into.
+pub(super) struct Placeholder<'a> {
+    pub(super) node: Node<'a>,
+    pub(super) request: EmbedRequest,
+    /// Whether the embed was alone in its paragraph and replaced it (a block), or sits in text.
+    pub(super) block: bool,
+}
+
+pub(super) fn push_unique(list: &mut Vec<String>, value: &str) {
     if !list.iter().any(|v| v == value) {
         list.push(value.to_owned());
     }
@@ -33,17 +58,28 @@ fn push_unique(list: &mut Vec<String>, value: &str) {
 enum Piece {
     Html(String),
     Text(String),
+    Embed(Box<EmbedRequest>),
 }
 
-/// Rewrites the tree under `root` in place and returns what it refers to.
+/// Rewrites the tree under `root` in place and returns what it refers to. `depth` is the embed
+/// nesting level of the document (0 for the page itself).
 pub(super) fn rewrite<'a>(
     arena: &'a Arena<'a>,
     root: Node<'a>,
     resolver: &dyn Resolver,
-    options: &RenderOptions<'_>,
-) -> References {
-    let mut rewriter =
-        Rewriter { arena, resolver, ignored: IgnoredTags::new(options.ignored_tags), refs: References::default() };
+    ignored: &IgnoredTags,
+    depth: usize,
+) -> Rewritten<'a> {
+    let mut rewriter = Rewriter {
+        arena,
+        resolver,
+        ignored,
+        depth,
+        refs: References::default(),
+        block_ids: HashMap::new(),
+        block_id_list: Vec::new(),
+        embeds: Vec::new(),
+    };
     // An explicit stack instead of recursion: nesting depth is under the note author's control.
     // Children are pushed in reverse so nodes are visited in document order.
     let mut stack = vec![(root, false)];
@@ -60,13 +96,26 @@ pub(super) fn rewrite<'a>(
             Action::Link(url) => rewriter.markdown_link(node, &url),
             Action::Image(url) => rewriter.markdown_image(node, &url),
             Action::Text(text) => rewriter.text(node, &text),
+            Action::Paragraph => rewriter.paragraph(node),
             Action::None => {}
         }
         if let Some(in_link) = descend {
             stack.extend(children.into_iter().map(|child| (child, in_link)));
         }
     }
-    rewriter.refs
+    for placeholder in &mut rewriter.embeds {
+        placeholder.block = transclude::place_as_block(arena, placeholder.node);
+    }
+    Rewritten {
+        refs: rewriter.refs,
+        block_ids: rewriter.block_ids,
+        block_id_list: rewriter.block_id_list,
+        embeds: rewriter.embeds,
+    }
+}
+
+fn is_break(node: Node<'_>) -> bool {
+    matches!(node.data().value, NodeValue::SoftBreak | NodeValue::LineBreak)
 }
 
 /// What to do with one node; strings are copied out so that the node can be changed.
@@ -75,6 +124,7 @@ enum Action {
     Link(String),
     Image(String),
     Text(String),
+    Paragraph,
     None,
 }
 
@@ -86,11 +136,14 @@ fn classify(node: Node<'_>, in_link: bool) -> (Action, Option<bool>) {
         NodeValue::Link(link) => (Action::Link(link.url.clone()), Some(true)),
         NodeValue::Image(image) => (Action::Image(image.url.clone()), None),
         NodeValue::Text(text) if !in_link => (Action::Text(text.to_string()), None),
+        NodeValue::Paragraph => (Action::Paragraph, Some(in_link)),
         NodeValue::Text(_)
         | NodeValue::Code(_)
         | NodeValue::CodeBlock(_)
         | NodeValue::HtmlBlock(_)
-        | NodeValue::HtmlInline(_) => (Action::None, None),
+        | NodeValue::HtmlInline(_)
+        | NodeValue::Math(_)
+        | NodeValue::Raw(_) => (Action::None, None),
         _ => (Action::None, Some(in_link)),
     }
 }
@@ -105,25 +158,80 @@ fn wikilink_inner(node: Node<'_>, url: &str) -> String {
 struct Rewriter<'a, 'r> {
     arena: &'a Arena<'a>,
     resolver: &'r dyn Resolver,
-    ignored: IgnoredTags,
+    ignored: &'r IgnoredTags,
+    depth: usize,
     refs: References,
+    block_ids: HashMap<usize, String>,
+    block_id_list: Vec<String>,
+    embeds: Vec<Placeholder<'a>>,
 }
 
 impl<'a> Rewriter<'a, '_> {
     /// Inserts `pieces` where `node` is, and removes `node`.
-    fn replace(&self, node: Node<'a>, pieces: Vec<Piece>) {
+    fn replace(&mut self, node: Node<'a>, pieces: Vec<Piece>) {
         for piece in pieces {
-            node.insert_before(self.alloc(piece));
+            let new = self.alloc(piece);
+            node.insert_before(new);
         }
         node.detach();
     }
 
-    fn alloc(&self, piece: Piece) -> Node<'a> {
+    fn alloc(&mut self, piece: Piece) -> Node<'a> {
         let value = match piece {
             Piece::Html(html) => NodeValue::HtmlInline(html),
             Piece::Text(text) => NodeValue::Text(text.into()),
+            Piece::Embed(request) => {
+                let node = self.arena.alloc(AstNode::from(NodeValue::Raw(String::new())));
+                self.embeds.push(Placeholder { node, request: *request, block: false });
+                return node;
+            }
         };
         self.arena.alloc(AstNode::from(value))
+    }
+
+    /// Takes a trailing ` ^id` off a paragraph and records it (§ [`blocks`]).
+    fn paragraph(&mut self, node: Node<'a>) {
+        if node.parent().is_some_and(|p| matches!(p.data().value, NodeValue::CalloutTitle)) {
+            return;
+        }
+        let Some(last) = node.last_child() else { return };
+        let (rest, id) = {
+            let NodeValue::Text(text) = &last.data().value else { return };
+            let Some((before, id)) = blocks::split_block_id(text) else { return };
+            // `*word*^id` is not a marker: the caret must follow a space or start the line.
+            if before.is_empty() && last.previous_sibling().is_some_and(|prev| !is_break(prev)) {
+                return;
+            }
+            (before.trim_end().to_owned(), id.to_owned())
+        };
+        if rest.is_empty() {
+            last.detach();
+            while let Some(trailing) = node.last_child().filter(|n| is_break(n)) {
+                trailing.detach();
+            }
+        } else if let NodeValue::Text(text) = &mut last.data_mut().value {
+            *text = rest.into();
+        }
+        if node.first_child().is_none() {
+            // A marker on its own names the block before it.
+            if self.depth == 0 {
+                let anchor = self.arena.alloc(AstNode::from(NodeValue::Raw(blocks::anchor_html(&id))));
+                node.previous_sibling().unwrap_or(node).insert_before(anchor);
+                push_unique(&mut self.block_id_list, &id);
+            }
+            node.detach();
+            return;
+        }
+        if self.depth > 0 {
+            // Embedded blocks keep their marker hidden but take no id: it could clash.
+            return;
+        }
+        let item = node.parent().filter(|parent| {
+            matches!(parent.data().value, NodeValue::Item(_) | NodeValue::TaskItem(_))
+                && parent.first_child().is_some_and(|first| std::ptr::eq(first, node))
+        });
+        self.block_ids.insert(node_key(item.unwrap_or(node)), id.clone());
+        push_unique(&mut self.block_id_list, &id);
     }
 
     /// `[[…]]` or `![[…]]`.
@@ -134,12 +242,19 @@ impl<'a> Rewriter<'a, '_> {
             return self.asset_embed(&link, kind);
         }
         let mut href = self.resolver.page_href(&link.target, link.subpath.as_deref());
+        if embed
+            && self.depth < transclude::MAX_DEPTH
+            && let Some(request) = transclude::request(self.resolver, &link, href.as_deref())
+        {
+            push_unique(&mut self.refs.links, request.href());
+            return vec![Piece::Embed(Box::new(request))];
+        }
         if href.is_none() && kind.is_some() {
             // `[[paper.pdf]]`: a plain link to a published file.
             push_unique(&mut self.refs.assets, &link.target);
             href = self.resolver.asset_href(&link.target);
         }
-        // A note embed is a link until transclusion exists; the class lets it be found later.
+        // A note embed that cannot be transcluded (unknown to the resolver, too deep) is a link.
         let class = if embed { "wikilink embed-note" } else { "wikilink" };
         self.link_or_unresolved(href, class, &link.target, vec![Piece::Text(link.label())])
     }
@@ -182,11 +297,13 @@ impl<'a> Rewriter<'a, '_> {
             None => {
                 push_unique(&mut self.refs.unresolved, &target);
                 // Keep the link text (and any markup in it) inside the unresolved span.
-                node.insert_before(self.alloc(Piece::Html(UNRESOLVED_OPEN.to_owned())));
+                let open = self.alloc(Piece::Html(UNRESOLVED_OPEN.to_owned()));
+                node.insert_before(open);
                 while let Some(child) = node.first_child() {
                     node.insert_before(child);
                 }
-                node.insert_before(self.alloc(Piece::Html(UNRESOLVED_CLOSE.to_owned())));
+                let close = self.alloc(Piece::Html(UNRESOLVED_CLOSE.to_owned()));
+                node.insert_before(close);
                 node.detach();
             }
         }
@@ -232,9 +349,13 @@ impl<'a> Rewriter<'a, '_> {
                 Segment::Tag(name) if self.ignored.contains(name) => {}
                 Segment::Tag(name) => {
                     push_unique(&mut self.refs.tags, name);
-                    pieces.push(Piece::Html(r#"<span class="tag">"#.to_owned()));
+                    let (open, close) = match self.resolver.tag_href(name) {
+                        Some(href) => (format!(r#"<a class="tag" href="{}">"#, escape_html(&href)), "</a>"),
+                        None => (r#"<span class="tag">"#.to_owned(), "</span>"),
+                    };
+                    pieces.push(Piece::Html(open));
                     pieces.push(Piece::Text(format!("#{name}")));
-                    pieces.push(Piece::Html("</span>".to_owned()));
+                    pieces.push(Piece::Html(close.to_owned()));
                 }
             }
         }
@@ -372,7 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn note_embeds_are_links_for_now() {
+    fn note_embeds_without_transclusion_are_links() {
         let out = html("![[Note]]");
         assert!(out.contains(&format!(r#"<a class="wikilink embed-note" href="/notes/note" {REL}>Note</a>"#)), "{out}");
     }
@@ -432,7 +553,12 @@ mod tests {
     fn tags_are_collected_and_marked_up() {
         let page = render("Notes #rust and #web/css, not `#code`", &MapResolver::new(), &RenderOptions::default());
         assert_eq!(page.tags, ["rust", "web/css"]);
-        assert!(page.html.contains(r#"<span class="tag">#rust</span>"#), "{}", page.html);
+        assert!(page.html.contains(&format!(r#"<a class="tag" href="/tags/rust" {REL}>#rust</a>"#)), "{}", page.html);
+        assert!(
+            page.html.contains(&format!(r#"<a class="tag" href="/tags/web/css" {REL}>#web/css</a>"#)),
+            "{}",
+            page.html
+        );
         assert!(page.html.contains("<code>#code</code>"), "{}", page.html);
     }
 
@@ -443,7 +569,8 @@ mod tests {
         let page = render("Kept #public, gone #prive and #PRIVÉ/x.", &MapResolver::new(), &options);
         assert_eq!(page.tags, ["public"]);
         assert_eq!(
-            page.html, "<p>Kept <span class=\"tag\">#public</span>, gone  and .</p>\n",
+            page.html,
+            "<p>Kept <a class=\"tag\" href=\"/tags/public\" rel=\"noopener noreferrer\">#public</a>, gone  and .</p>\n",
             "ignored tags leave no trace"
         );
     }

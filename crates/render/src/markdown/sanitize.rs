@@ -2,15 +2,18 @@
 //!
 //! Starting from ammonia's defaults (no scripts, styles, event handlers or unknown tags), this
 //! adds what Markdown rendering and Obsidian notes need and nothing else: media elements,
-//! read-only task-list checkboxes, footnote markup, heading ids and a short list of our own
-//! classes. URLs may only be `http`, `https`, `mailto`, `tel` or relative; `data:` is refused
-//! everywhere for now.
+//! read-only task-list checkboxes, footnote markup, heading and block ids, callouts, embeds,
+//! MathML (presentation elements only, no links) and a short list of our own classes, plus the
+//! `hl-` classes of highlighted code. URLs may only be `http`, `https`, `mailto`, `tel` or
+//! relative; `data:` is refused everywhere, images included.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use ammonia::Builder;
+
+use super::code::CLASS_PREFIX;
 
 static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(builder);
 
@@ -20,22 +23,43 @@ pub(super) fn clean(html: &str) -> String {
 }
 
 /// Classes we emit ourselves or that comrak emits, per element. Any other class is dropped: a
-/// note must not borrow the site's own styling classes to fake its interface.
+/// note must not borrow the site's own styling classes to fake its interface. Besides these,
+/// `span` keeps classes starting with [`CLASS_PREFIX`] and `code` keeps `language-*`.
 const CLASSES: &[(&str, &[&str])] = &[
-    ("a", &["wikilink", "embed-note", "embed", "embed-pdf", "footnote-backref"]),
-    ("span", &["wikilink", "wikilink-unresolved", "tag"]),
+    ("a", &["wikilink", "embed-note", "embed", "embed-pdf", "footnote-backref", "tag", "markdown-embed-link"]),
+    ("span", &["wikilink", "wikilink-unresolved", "tag", "callout-title-inner"]),
     ("sup", &["footnote-ref"]),
     ("section", &["footnotes"]),
     ("ul", &["contains-task-list"]),
     ("ol", &["contains-task-list"]),
     ("li", &["task-list-item"]),
     ("input", &["task-list-item-checkbox"]),
-    // The plugin turns Leaflet blocks into these placeholders (§5.3).
-    ("div", &["leaflet-map-placeholder"]),
+    (
+        "div",
+        &[
+            "callout",
+            "callout-title",
+            "callout-title-inner",
+            "callout-content",
+            "markdown-embed",
+            "markdown-embed-cycle",
+            "markdown-embed-title",
+            "markdown-embed-content",
+            "block-anchor",
+            // The plugin turns Leaflet blocks into these placeholders (§5.3).
+            "leaflet-map-placeholder",
+        ],
+    ),
+    ("details", &["callout"]),
+    ("summary", &["callout-title"]),
+    ("pre", &["mermaid"]),
+    ("code", &["math-error"]),
 ];
 
+const CALLOUT_ATTRIBUTES: &[&str] = &["data-callout", "data-callout-kind", "data-callout-metadata"];
+
 /// Attributes allowed on top of ammonia's defaults (which keep `img` `src/alt/width/height`,
-/// `a` `href`, table alignment…).
+/// `a` `href`, table alignment…), besides `class` on the elements of [`CLASSES`].
 const ATTRIBUTES: &[(&str, &[&str])] = &[
     ("h1", &["id"]),
     ("h2", &["id"]),
@@ -43,18 +67,71 @@ const ATTRIBUTES: &[(&str, &[&str])] = &[
     ("h4", &["id"]),
     ("h5", &["id"]),
     ("h6", &["id"]),
-    // Footnote anchors and their targets.
+    // Footnote anchors and their targets, block ids.
     ("a", &["id"]),
     ("li", &["id"]),
+    ("p", &["id"]),
+    ("div", &["id", "data-href"]),
     ("img", &["loading"]),
     ("audio", &["controls", "src"]),
     ("video", &["controls", "src"]),
     ("source", &["src", "type"]),
     ("input", &["checked", "disabled"]),
     ("details", &["open"]),
-    // Only `language-*`, checked by `filter_attribute`.
-    ("code", &["class"]),
 ];
+
+/// MathML Core presentation elements and their harmless attributes. No `href` (MathML links),
+/// no `annotation-xml` (an HTML integration point, the usual road to mutation XSS).
+const MATHML: &[(&str, &[&str])] = &[
+    ("math", &["display"]),
+    ("semantics", &[]),
+    ("annotation", &["encoding"]),
+    ("mi", &[]),
+    ("mn", &[]),
+    (
+        "mo",
+        &[
+            "form",
+            "fence",
+            "separator",
+            "lspace",
+            "rspace",
+            "stretchy",
+            "symmetric",
+            "maxsize",
+            "minsize",
+            "largeop",
+            "movablelimits",
+            "accent",
+        ],
+    ),
+    ("ms", &[]),
+    ("mtext", &[]),
+    ("mspace", &["width", "height", "depth"]),
+    ("mrow", &[]),
+    ("mfrac", &["linethickness"]),
+    ("msqrt", &[]),
+    ("mroot", &[]),
+    ("mstyle", &[]),
+    ("merror", &[]),
+    ("mpadded", &["width", "height", "depth", "lspace", "voffset"]),
+    ("mphantom", &[]),
+    ("msub", &[]),
+    ("msup", &[]),
+    ("msubsup", &[]),
+    ("munder", &["accentunder"]),
+    ("mover", &["accent"]),
+    ("munderover", &["accent", "accentunder"]),
+    ("mmultiscripts", &[]),
+    ("mprescripts", &[]),
+    ("mtable", &["columnalign", "rowalign", "columnspacing", "rowspacing", "columnlines", "rowlines", "frame"]),
+    ("mtr", &["columnalign", "rowalign"]),
+    ("mtd", &["columnalign", "rowalign", "columnspan", "rowspan"]),
+    ("menclose", &["notation"]),
+];
+
+/// Attributes every MathML element may carry.
+const MATHML_GLOBAL: &[&str] = &["mathvariant", "displaystyle", "scriptlevel", "dir"];
 
 /// `data-*` attributes are listed one by one rather than allowed by prefix: some front-end
 /// libraries (htmx, Alpine) act on `data-` attributes, which would turn a note into a script.
@@ -71,9 +148,9 @@ fn builder() -> Builder<'static> {
     let mut builder = Builder::default();
     builder
         .add_tags(["section", "audio", "video", "source", "input"])
+        .add_tags(MATHML.iter().map(|&(tag, _)| tag))
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
         .add_generic_attributes(GENERIC_ATTRIBUTES)
-        .allowed_classes(CLASSES.iter().map(|&(tag, classes)| (tag, classes.iter().copied().collect())).collect())
         // Raw HTML may not turn an input into a text field. Only one attribute is forced:
         // ammonia appends forced attributes in hash-map order, and with two of them the output
         // would change from one process to the next.
@@ -82,26 +159,48 @@ fn builder() -> Builder<'static> {
     for &(tag, attributes) in ATTRIBUTES {
         builder.add_tag_attributes(tag, attributes);
     }
+    for tag in ["div", "details"] {
+        builder.add_tag_attributes(tag, CALLOUT_ATTRIBUTES);
+    }
+    for &(tag, _) in CLASSES {
+        builder.add_tag_attributes(tag, ["class"]);
+    }
+    for &(tag, attributes) in MATHML {
+        builder.add_tag_attributes(tag, attributes).add_tag_attributes(tag, MATHML_GLOBAL);
+    }
     builder
 }
 
 /// Value checks for the attributes whose name alone is not enough.
 fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
     match (element, attribute) {
-        ("code", "class") => {
-            let languages: Vec<&str> = value
-                .split_ascii_whitespace()
-                .filter(|c| c.strip_prefix("language-").is_some_and(|l| !l.is_empty() && l.chars().all(is_name_char)))
-                .collect();
-            (!languages.is_empty()).then(|| Cow::Owned(languages.join(" ")))
+        (_, "class") => {
+            let kept: Vec<&str> =
+                value.split_ascii_whitespace().filter(|class| allowed_class(element, class)).collect();
+            (!kept.is_empty()).then(|| Cow::Owned(kept.join(" ")))
         }
         ("img", "width" | "height") => {
             (!value.is_empty() && value.len() <= 5 && value.bytes().all(|b| b.is_ascii_digit())).then_some(value.into())
         }
         ("img", "loading") => matches!(value, "lazy" | "eager").then_some(value.into()),
         (_, "id") => (!value.is_empty() && value.len() <= 200 && value.chars().all(is_id_char)).then_some(value.into()),
+        (_, "data-href") => (value.starts_with('/') && !value.starts_with("//")).then_some(value.into()),
+        // MathML: lengths, keywords, alignments. Nothing there is a URL or a script.
+        (element, _) if MATHML.iter().any(|&(tag, _)| tag == element) => (value.len() <= 100
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-' | '+' | '%' | '/')))
+        .then_some(value.into()),
         _ => Some(value.into()),
     }
+}
+
+fn allowed_class(element: &str, class: &str) -> bool {
+    let listed = CLASSES.iter().any(|&(tag, classes)| tag == element && classes.contains(&class));
+    let prefixed = match element {
+        "span" => class.strip_prefix(CLASS_PREFIX),
+        "code" => class.strip_prefix("language-"),
+        _ => None,
+    };
+    listed || prefixed.is_some_and(|name| !name.is_empty() && name.chars().all(is_name_char))
 }
 
 fn is_name_char(c: char) -> bool {
@@ -169,7 +268,7 @@ mod tests {
             "<video src=x onerror=alert(1) autoplay></video>",
             "<a href=\"https://ok.example\" target=_blank onclick=alert(1)>x</a>",
         ];
-        let active = ["script", "iframe", "svg", "math", "style", "object", "embed", "form", "base", "meta", "link"];
+        let active = ["script", "iframe", "svg", "style", "object", "embed", "form", "base", "meta", "link"];
         let unsafe_attributes = ["style", "autoplay", "autofocus", "target", "action", "formaction", "srcdoc"];
         for payload in payloads {
             let out = html(payload);
@@ -231,6 +330,11 @@ mod tests {
         assert_eq!(filter_attribute("img", "loading", "soon"), None);
         assert_eq!(filter_attribute("code", "class", "language-rust evil"), Some("language-rust".into()));
         assert_eq!(filter_attribute("code", "class", "evil"), None);
+        assert_eq!(filter_attribute("span", "class", "hl-source hl-rust admin"), Some("hl-source hl-rust".into()));
+        assert_eq!(filter_attribute("span", "class", "hl-"), None);
+        assert_eq!(filter_attribute("div", "class", "hl-x callout"), Some("callout".into()));
+        assert_eq!(filter_attribute("mo", "lspace", "0.1667em"), Some("0.1667em".into()));
+        assert_eq!(filter_attribute("mo", "lspace", "url(x)"), None);
         assert_eq!(filter_attribute("h2", "id", "^block-1"), Some("^block-1".into()));
         assert_eq!(filter_attribute("h2", "id", "a b"), None);
     }

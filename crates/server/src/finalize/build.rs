@@ -17,10 +17,11 @@ use vps_core::job::{Phase, PromotionStats};
 use vps_core::note::Note;
 use vps_core::revision::{Asset, Page, Revision, RevisionId, SiteSettings};
 use vps_core::{AssetPath, ContentHash};
-use vps_render::{LinkIndex, PageRef, RenderOptions, Resolver};
+use vps_render::{LinkIndex, PageMeta, PageRef, RenderOptions, Resolver, Transclusion};
+use vps_site::{Heading as SiteHeading, PageInfo, SiteInfo};
 use vps_store::{FsStore, StoreError};
 
-use super::layout;
+use super::documents::{self, Draft};
 use super::links::AssetLookup;
 use crate::sessions::Session;
 
@@ -31,14 +32,24 @@ pub struct BuildInput<'a> {
     pub uploaded: Vec<Note>,
     /// The client's full list of vault paths, when it sent one (exact deletions).
     pub inventory: Option<&'a [String]>,
-    pub site_name: &'a str,
+    pub site: &'a SiteOptions,
     pub revision_id: RevisionId,
     pub now_ms: u64,
+}
+
+/// The server's settings that shape the site.
+pub struct SiteOptions {
+    pub name: String,
+    pub base_url: Option<String>,
+    /// The vault path of the note to serve at `/`, when configured.
+    pub home_note: Option<String>,
 }
 
 pub struct Built {
     pub revision: Revision,
     pub stats: PromotionStats,
+    /// The reader's site model of the revision (search, tag lists).
+    pub site: vps_site::Site,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +70,7 @@ struct Entry {
 
 pub fn build(store: &FsStore, input: BuildInput<'_>, progress: &dyn Fn(Phase, u8)) -> Result<Built, BuildError> {
     progress(Phase::RebuildingNotes, 5);
-    let BuildInput { base, session, uploaded, inventory, site_name, revision_id, now_ms } = input;
+    let BuildInput { base, session, uploaded, inventory, site, revision_id, now_ms } = input;
     let settings = settings_for(base, session);
 
     let mut entries: BTreeMap<(String, String), Entry> = BTreeMap::new();
@@ -84,6 +95,8 @@ pub fn build(store: &FsStore, input: BuildInput<'_>, progress: &dyn Fn(Phase, u8
         }
     }
 
+    // `publish: false` in the frontmatter un-publishes a note.
+    entries.retain(|_, entry| PageMeta::from_frontmatter(&entry.note.frontmatter.flat).publish != Some(false));
     let routed = route_all(entries.into_values().collect(), &settings);
     let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, &entry.note)).collect();
     let index = LinkIndex::new(&refs);
@@ -100,27 +113,48 @@ pub fn build(store: &FsStore, input: BuildInput<'_>, progress: &dyn Fn(Phase, u8
     progress(Phase::RenderingHtml, 20);
     let rules = cleanup_rules(&settings);
     let total = routed.len().max(1);
-    let mut pages = BTreeMap::new();
+    let mut parts = Vec::with_capacity(routed.len());
+    let mut drafts = Vec::with_capacity(routed.len());
     for (i, (route, entry)) in routed.iter().enumerate() {
         let cx = PageContext {
             index: &index,
             refs: &refs,
+            notes: &routed,
             me: i,
             lookup: &lookup,
             assets: &available,
             rules: &rules,
             settings: &settings,
-            site_name,
         };
-        let page = build_page(store, &cx, entry)?;
-        pages.insert(route.clone(), page);
-        progress(Phase::RenderingHtml, 20 + (60 * (i + 1) / total) as u8);
+        let (part, draft) = build_page(store, &cx, route, entry)?;
+        parts.push(part);
+        drafts.push(draft);
+        progress(Phase::RenderingHtml, 20 + (50 * (i + 1) / total) as u8);
     }
 
-    progress(Phase::PromotingContent, 85);
+    progress(Phase::PromotingContent, 75);
+    let home = home_route(&routed, site.home_note.as_deref());
+    let info = SiteInfo {
+        name: site.name.clone(),
+        base_url: site.base_url.clone(),
+        folder_display_names: folder_labels(&settings, &routed),
+        publish_css_href: available
+            .get(&publish_css())
+            .map(|css| format!("/publish.css?v={}", &css.sha256.to_hex()[..12])),
+        home_route: home.clone(),
+    };
+    let documents = documents::write(store, info, drafts, now_ms)?;
+    let pages: BTreeMap<String, Page> = parts
+        .into_iter()
+        .map(|part| {
+            let html_blob = documents.pages[&part.route];
+            (part.route.clone(), part.into_page(html_blob))
+        })
+        .collect();
     let shown: BTreeSet<&AssetPath> = pages.values().flat_map(|page: &Page| page.assets.iter()).collect();
-    let assets: BTreeMap<AssetPath, Asset> =
-        available.into_iter().filter(|(path, _)| shown.contains(path) || session.assets.contains_key(path)).collect();
+    let css = publish_css();
+    let keep = |path: &AssetPath| shown.contains(path) || session.assets.contains_key(path) || *path == css;
+    let assets: BTreeMap<AssetPath, Asset> = available.into_iter().filter(|(path, _)| keep(path)).collect();
 
     progress(Phase::RebuildingIndexes, 92);
     let redirects = redirects(base, &pages);
@@ -146,8 +180,11 @@ pub fn build(store: &FsStore, input: BuildInput<'_>, progress: &dyn Fn(Phase, u8
         pages,
         assets,
         redirects,
+        home,
+        generated: documents.generated,
+        site_blob: Some(documents.site_blob),
     };
-    Ok(Built { revision, stats })
+    Ok(Built { revision, stats, site: documents.site })
 }
 
 /// The settings of the new revision: this session's `start`, and its cleanup rules, or, when it
@@ -230,26 +267,58 @@ fn page_ref(route: &str, note: &Note) -> PageRef {
 struct PageContext<'a> {
     index: &'a LinkIndex<'a>,
     refs: &'a [PageRef],
+    /// Every note of the new site, in the order of `refs`, for transclusion.
+    notes: &'a [(String, Entry)],
     me: usize,
     lookup: &'a AssetLookup,
     assets: &'a BTreeMap<AssetPath, Asset>,
     rules: &'a [vps_render::CleanupRule],
     settings: &'a SiteSettings,
-    site_name: &'a str,
 }
 
-fn build_page(store: &FsStore, cx: &PageContext<'_>, entry: &Entry) -> Result<Page, BuildError> {
+/// A page's manifest entry, all but its HTML (which needs the whole site around it).
+struct PagePart {
+    route: String,
+    title: String,
+    vault_path: String,
+    folder_id: String,
+    source_sha256: String,
+    source_blob: ContentHash,
+    links: Vec<String>,
+    assets: Vec<AssetPath>,
+    tags: Vec<String>,
+}
+
+impl PagePart {
+    fn into_page(self, html_blob: ContentHash) -> Page {
+        Page {
+            title: self.title,
+            vault_path: self.vault_path,
+            folder_id: self.folder_id,
+            source_sha256: self.source_sha256,
+            source_blob: self.source_blob,
+            html_blob,
+            links: self.links,
+            assets: self.assets,
+            tags: self.tags,
+        }
+    }
+}
+
+fn build_page(
+    store: &FsStore,
+    cx: &PageContext<'_>,
+    route: &str,
+    entry: &Entry,
+) -> Result<(PagePart, Draft), BuildError> {
     let note = &entry.note;
     let ignored = &note.folder_config.ignored_cleanup_rule_ids;
     let content = vps_render::apply_cleanup_rules(&note.content, cx.rules, ignored)
         .map_err(|e| BuildError::Cleanup(e.to_string()))?;
     let resolver = PageResolver { cx, shown: RefCell::new(BTreeSet::new()) };
     let rendered = vps_render::render(&content, &resolver, &RenderOptions { ignored_tags: &cx.settings.ignored_tags });
-    let title = note.frontmatter.flat.get("title").and_then(|t| t.as_str()).unwrap_or(&note.title).to_owned();
-    let has_own_title =
-        rendered.headings.first().is_some_and(|h| h.level == 1 && h.text.trim().eq_ignore_ascii_case(title.trim()));
-    let html = layout::page(cx.site_name, &title, &rendered.html, !has_own_title);
-    let (html_blob, _) = store.put_bytes(html.as_bytes())?;
+    let meta = PageMeta::from_frontmatter(&note.frontmatter.flat);
+    let title = meta.title.clone().unwrap_or_else(|| note.title.clone());
     let source_blob = match entry.source_blob {
         Some(blob) => blob,
         None => store.put_bytes(&serde_json::to_vec(note).expect("notes serialize"))?.0,
@@ -257,20 +326,95 @@ fn build_page(store: &FsStore, cx: &PageContext<'_>, entry: &Entry) -> Result<Pa
     // Assets the client detected (frontmatter images, HTML references) count as shown too.
     let mut shown = resolver.shown.into_inner();
     shown.extend(note.assets.iter().filter_map(|asset| cx.lookup.resolve(&asset.target).cloned()));
-    let mut tags: Vec<String> = note.frontmatter.tags.iter().cloned().chain(rendered.tags).collect();
+    let image = meta.image.as_deref().and_then(|target| image_url(cx, target, &mut shown));
+    let mut tags: Vec<String> = note
+        .frontmatter
+        .tags
+        .iter()
+        .chain(&meta.tags)
+        .cloned()
+        .chain(rendered.tags)
+        .map(|t| t.trim_start_matches('#').to_owned())
+        .collect();
     tags.sort();
     tags.dedup();
-    Ok(Page {
+    let links_to: Vec<String> =
+        rendered.links.iter().map(|href| href.split('#').next().unwrap_or_default().to_owned()).collect();
+    let info = PageInfo {
+        route: route.to_owned(),
+        title: title.clone(),
+        vault_path: note.vault_path.clone(),
+        description: meta.description.clone(),
+        tags: tags.clone(),
+        headings: rendered.headings.iter().map(|h| SiteHeading::new(h.level, h.text.clone(), h.id.clone())).collect(),
+        updated: meta
+            .updated
+            .clone()
+            .or_else(|| meta.date.clone())
+            .or_else(|| note.published_at.as_str().map(str::to_owned)),
+        noindex: meta.noindex,
+        cssclasses: meta.cssclasses.clone(),
+        image,
+        links_to,
+        text: rendered.text,
+    };
+    let part = PagePart {
+        route: route.to_owned(),
         title,
         vault_path: note.vault_path.clone(),
         folder_id: note.folder_config.id.clone(),
         source_sha256: Sha256::digest(note.content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect(),
         source_blob,
-        html_blob,
         links: rendered.links,
         assets: shown.into_iter().collect(),
         tags,
-    })
+    };
+    Ok((part, Draft { info, content_html: rendered.html }))
+}
+
+/// A frontmatter `image`/`cover`: a published asset (by its immutable URL) or a web address.
+fn image_url(cx: &PageContext<'_>, target: &str, shown: &mut BTreeSet<AssetPath>) -> Option<String> {
+    if target.starts_with("https://") || target.starts_with("http://") {
+        return Some(target.to_owned());
+    }
+    let target = target.trim_start_matches("![[").trim_start_matches("[[").trim_end_matches("]]");
+    let path = cx.lookup.resolve(target)?.clone();
+    let url = format!("/_blob/{}", cx.assets.get(&path)?.sha256);
+    shown.insert(path);
+    Some(url)
+}
+
+/// The page served at `/`: the root index note, else the configured note, else a `Home` or
+/// `index` note at the top of the vault.
+fn home_route(routed: &[(String, Entry)], configured: Option<&str>) -> Option<String> {
+    let by_vault_path = |wanted: &dyn Fn(&str) -> bool| {
+        routed.iter().find(|(_, entry)| wanted(&entry.note.vault_path)).map(|(route, _)| route.clone())
+    };
+    if routed.iter().any(|(route, _)| route == "/index") {
+        return Some("/index".into());
+    }
+    configured
+        .and_then(|note| by_vault_path(&|path| path == note))
+        .or_else(|| by_vault_path(&|path| path.eq_ignore_ascii_case("Home.md")))
+        .or_else(|| by_vault_path(&|path| path.eq_ignore_ascii_case("index.md")))
+}
+
+/// Folder labels: the session's map first, then each folder's display name, then the vault
+/// folder's own name (the site crate falls back to vault folder names by itself).
+fn folder_labels(settings: &SiteSettings, routed: &[(String, Entry)]) -> BTreeMap<String, String> {
+    let mut labels = settings.folder_display_names.clone();
+    for (_, entry) in routed {
+        let folder = &entry.note.folder_config;
+        if let Some(name) = &folder.display_name {
+            labels.entry(vps_render::normalize_route_base(&folder.route_base)).or_insert_with(|| name.clone());
+        }
+    }
+    labels
+}
+
+/// The vault's own stylesheet, applied to every page when published.
+pub fn publish_css() -> AssetPath {
+    AssetPath::parse("publish.css").expect("a valid path")
 }
 
 /// Links and embeds of one page, resolved across the new site.
@@ -285,6 +429,16 @@ impl Resolver for PageResolver<'_> {
         let fragment =
             subpath.filter(|s| !s.is_empty()).map(|s| format!("#{}", vps_render::fragment(s))).unwrap_or_default();
         Some(format!("{}{fragment}", page.route))
+    }
+
+    /// `![[Note]]`: the embedded note's Markdown (its cleanup rules applied), to render in place.
+    fn note_markdown(&self, target: &str) -> Option<Transclusion> {
+        let page = self.cx.index.resolve(&self.cx.refs[self.cx.me], target)?;
+        let position = self.cx.refs.iter().position(|candidate| std::ptr::eq(candidate, page))?;
+        let note = &self.cx.notes[position].1.note;
+        let ignored = &note.folder_config.ignored_cleanup_rule_ids;
+        let markdown = vps_render::apply_cleanup_rules(&note.content, self.cx.rules, ignored).ok()?;
+        Some(Transclusion { markdown, href: page.route.clone(), key: note.vault_path.clone() })
     }
 
     /// Assets are linked by their immutable `/_blob/<sha256>` URL: caches keep them for a year,

@@ -1,19 +1,21 @@
-//! The reader's side: pages and assets of the live revision. Nothing else is ever served here:
-//! sessions, staging and temp files have no URL.
+//! The reader's side: pages, generated documents, assets and search of the live revision.
+//! Nothing else is ever served here: sessions, staging and temp files have no URL.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use vps_core::AssetPath;
+use serde::Deserialize;
+use vps_core::{AssetPath, ContentHash};
 
 use super::blob::{Caching, if_none_match, serve_blob};
 use crate::ApiError;
-use crate::finalize::layout;
 use crate::state::AppState;
 
-/// Pages are HTML of our own making: no script is expected, none may run.
-const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'none'; object-src 'none'; frame-ancestors 'self'; base-uri 'none'";
+/// Pages are HTML of our own making: only our own script and styles may run.
+const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data: https:; media-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
+const HTML: &str = "text/html; charset=utf-8";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// `/assets/<vault path>`: an asset of the live revision, by its path.
 pub async fn asset(
@@ -28,7 +30,74 @@ pub async fn asset(
     serve_blob(&app, &asset.sha256, Some(&asset.media_type), &headers, Caching::Revalidate).await
 }
 
-/// Every other GET: a page of the live revision, a redirect to where it moved, or a 404 page.
+/// `/publish.css`: the vault's own stylesheet, when published.
+pub async fn publish_css(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let live = app.site.live();
+    let css =
+        live.assets.get(&crate::finalize::publish_css()).ok_or_else(|| ApiError::BlobNotFound("publish.css".into()))?;
+    let mut response = stored(&app, &css.sha256, "text/css; charset=utf-8", &headers, StatusCode::OK).await?;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    Ok(response)
+}
+
+/// `/_site/<file>`: the site's own stylesheet and script, at URLs named by their hash.
+pub async fn static_file(Path(name): Path<String>) -> Response {
+    let file = if format!("/_site/{name}") == vps_site::style_href() {
+        Some((vps_site::STYLE_CSS, "text/css; charset=utf-8"))
+    } else if format!("/_site/{name}") == vps_site::search_js_href() {
+        Some((vps_site::SEARCH_JS, "text/javascript; charset=utf-8"))
+    } else {
+        None
+    };
+    match file {
+        Some((body, content_type)) => {
+            let mut response = body.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+            headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            response
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+pub async fn favicon() -> Response {
+    let mut response = vps_site::FAVICON_SVG.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    response
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// `/search?q=…`: results over titles, headings and text; `&format=json` for the small script.
+pub async fn search(State(app): State<AppState>, Query(query): Query<SearchQuery>) -> Response {
+    let live = app.site.live();
+    let Some(site) = &live.site else {
+        return (StatusCode::NOT_FOUND, "nothing is published yet").into_response();
+    };
+    let hits = site.search(query.q.trim(), 30);
+    let (body, content_type) = match query.format.as_deref() {
+        Some("json") => (vps_site::Site::search_json(&hits), "application/json"),
+        _ => (site.search_page(query.q.trim(), &hits), HTML),
+    };
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    response
+}
+
+/// Every other GET: a page or generated document of the live revision, a redirect to where a
+/// page moved, or the 404 page.
 pub async fn page(
     State(app): State<AppState>,
     method: Method,
@@ -41,67 +110,75 @@ pub async fn page(
     let live = app.site.live();
     let path = vps_core::url::decode(uri.path());
     let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path.as_str() };
-    let candidates = match trimmed {
-        "/" | "" => vec!["/index".to_owned(), "/".to_owned()],
-        route => vec![route.to_owned(), format!("{route}/index")],
-    };
-    let Some((route, page)) = candidates.iter().find_map(|route| live.pages.get_key_value(route)) else {
-        if let Some(target) = live.redirects.get(trimmed) {
-            return Ok(redirect(target));
-        }
-        if trimmed == "/" && !live.pages.is_empty() {
-            return Ok(generated_home(&app.settings.site_name, &live));
-        }
-        return Ok(not_found_page(&app.settings.site_name));
-    };
-    if trimmed != path && route != "/index" {
+    if trimmed != path {
         return Ok(redirect(trimmed)); // one URL per page: no trailing slash
     }
-    let etag = format!("\"{}\"", page.html_blob);
-    if if_none_match(&headers, &etag) {
+    let route = match trimmed {
+        "/" => live.home.clone().unwrap_or_else(|| "/".to_owned()),
+        route => route.to_owned(),
+    };
+    if let Some(page) = live.pages.get(&route) {
+        return stored(&app, &page.html_blob, HTML, &headers, StatusCode::OK).await;
+    }
+    if let Some(document) = live.generated.get(&route) {
+        return stored(&app, &document.blob, &document.content_type, &headers, StatusCode::OK).await;
+    }
+    if let Some(target) = live.redirects.get(trimmed) {
+        return Ok(redirect(target));
+    }
+    // `<folder>/index` notes are shown inside their folder's page.
+    if let Some(folder) = trimmed.strip_suffix("/index") {
+        let folder = if folder.is_empty() { "/" } else { folder };
+        if folder == "/" || live.generated.contains_key(folder) {
+            return Ok(redirect(folder));
+        }
+    }
+    match live.generated.get("/404") {
+        Some(document) => stored(&app, &document.blob, HTML, &HeaderMap::new(), StatusCode::NOT_FOUND).await,
+        None => {
+            let mut response = (
+                StatusCode::NOT_FOUND,
+                "<!doctype html><title>Not found</title><p>There is no page at this address.</p>",
+            )
+                .into_response();
+            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(HTML));
+            Ok(response)
+        }
+    }
+}
+
+/// A stored document with a strong ETag (its hash) and a 304 when the client has it.
+async fn stored(
+    app: &AppState,
+    blob: &ContentHash,
+    content_type: &str,
+    headers: &HeaderMap,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let etag = format!("\"{blob}\"");
+    if status == StatusCode::OK && if_none_match(headers, &etag) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).expect("ascii"));
         return Ok(response);
     }
-    let file =
-        app.store.open_blob(&page.html_blob).await?.ok_or_else(|| ApiError::BlobNotFound(page.html_blob.to_hex()))?;
+    let file = app.store.open_blob(blob).await?.ok_or_else(|| ApiError::BlobNotFound(blob.to_hex()))?;
     let mut response = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(file.file)));
+    *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).expect("ascii"));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(file.len));
     headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("ascii"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    if content_type.starts_with("text/html") {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    }
     Ok(response)
-}
-
-/// The home page of a site without an index note: every page, by route.
-fn generated_home(site_name: &str, live: &vps_core::revision::Revision) -> Response {
-    let items: String = live
-        .pages
-        .iter()
-        .map(|(route, page)| {
-            let href = vps_core::url::encode_path(route);
-            format!("<li><a href=\"{href}\">{}</a></li>\n", layout::escape(&page.title))
-        })
-        .collect();
-    let html = layout::page(site_name, site_name, &format!("<ul class=\"page-list\">\n{items}</ul>"), true);
-    let mut response = html.into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
-    response
 }
 
 fn redirect(target: &str) -> Response {
     let location = vps_core::url::encode_path(target);
     let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
     response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("encoded"));
-    response
-}
-
-fn not_found_page(site_name: &str) -> Response {
-    let mut response = (StatusCode::NOT_FOUND, layout::not_found(site_name)).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     response
 }

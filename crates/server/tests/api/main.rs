@@ -10,4 +10,5 @@ mod check;
 mod lifecycle;
 mod plugin_bad_inputs;
 mod publish;
+mod reader;
 mod upload;

@@ -1,0 +1,186 @@
+//! Note embeds: `![[Note]]`, `![[Note#Heading]]` and `![[Note#^block]]` show the note (or that
+//! part of it) inside the page, rendered by the same pipeline.
+//!
+//! ```html
+//! <div class="markdown-embed" data-href="/notes/note#part">
+//! <div class="markdown-embed-title"><a class="markdown-embed-link" href="/notes/note#part">Note#Part</a></div>
+//! <div class="markdown-embed-content">…</div>
+//! </div>
+//! ```
+//!
+//! Embeds nest up to [`MAX_DEPTH`] levels; deeper ones are plain links. A note (or section)
+//! that is already being shown further up renders a visible "embed cycle" notice instead of
+//! recursing. Embedded headings continue the page's set of ids (so ids never collide), embedded
+//! footnotes get ids of their own, and embedded block markers are hidden without ids. Links
+//! and assets of embedded notes count as the page's; their tags and headings do not.
+
+use super::Resolver;
+use comrak::nodes::{AstNode, NodeValue};
+use comrak::{Arena, Node};
+
+use super::document::{self, Session};
+use super::escape_html;
+use super::rewrite::{References, push_unique};
+use super::section;
+use crate::links::{WikiTarget, fragment};
+
+/// How many levels of embeds inside embeds are rendered.
+pub(super) const MAX_DEPTH: usize = 3;
+
+/// An embed the resolver could answer, with the part of the note it shows.
+#[derive(Debug)]
+pub(super) struct EmbedRequest {
+    /// The embed's label: the target as written, or its alias.
+    label: String,
+    /// Where the embed links to: the note's page, with the fragment of the subpath.
+    href: String,
+    key: String,
+    subpath: Option<String>,
+    markdown: String,
+}
+
+/// The notes (and sections) being rendered, outermost first.
+#[derive(Debug, Default)]
+pub(super) struct EmbedStack {
+    open: Vec<(String, Option<String>)>,
+    /// Whether the page itself has been put at the bottom of `open`.
+    seeded: bool,
+    /// Embeds rendered so far on the page, to give each one's footnotes their own ids.
+    count: usize,
+}
+
+/// What `![[link]]` would show, or None when the resolver does not know the note or the note has
+/// no such section (the caller then writes a link). `href` is the link the resolver gave.
+pub(super) fn request(resolver: &dyn Resolver, link: &WikiTarget, href: Option<&str>) -> Option<EmbedRequest> {
+    let note = resolver.note_markdown(&link.target)?;
+    let markdown = match &link.subpath {
+        Some(subpath) => section::extract(&note.markdown, subpath)?,
+        None => note.markdown,
+    };
+    let href = href.map(str::to_owned).unwrap_or_else(|| match link.subpath.as_deref().map(fragment) {
+        Some(fragment) if !fragment.is_empty() => format!("{}#{fragment}", note.href),
+        _ => note.href.clone(),
+    });
+    Some(EmbedRequest { label: link.label(), href, key: note.key, subpath: link.subpath.clone(), markdown })
+}
+
+impl EmbedRequest {
+    pub(super) fn href(&self) -> &str {
+        &self.href
+    }
+}
+
+/// The HTML of one embed found at nesting `depth`; its links and assets are added to `refs`.
+pub(super) fn render(session: &mut Session<'_>, request: &EmbedRequest, depth: usize, refs: &mut References) -> String {
+    if !session.embeds.seeded {
+        session.embeds.seeded = true;
+        if let Some(page) = session.resolver.note_markdown("") {
+            session.embeds.open.push((page.key, None));
+        }
+    }
+    let href = escape_html(&request.href);
+    let link = format!(r#"<a class="markdown-embed-link" href="{href}">{}</a>"#, escape_html(&request.label));
+    let identity = (request.key.clone(), request.subpath.clone());
+    if session.embeds.open.contains(&identity) {
+        return format!(
+            "<div class=\"markdown-embed markdown-embed-cycle\" data-href=\"{href}\">\
+             <p>Embed cycle: {link} is already shown above.</p></div>"
+        );
+    }
+    session.embeds.open.push(identity);
+    session.embeds.count += 1;
+    let number = session.embeds.count;
+    let inner = document::render_document(session, &request.markdown, depth + 1);
+    session.embeds.open.pop();
+
+    for (list, found) in [
+        (&mut refs.links, &inner.refs.links),
+        (&mut refs.unresolved, &inner.refs.unresolved),
+        (&mut refs.assets, &inner.refs.assets),
+    ] {
+        for value in found {
+            push_unique(list, value);
+        }
+    }
+    format!(
+        "<div class=\"markdown-embed\" data-href=\"{href}\">\n\
+         <div class=\"markdown-embed-title\">{link}</div>\n\
+         <div class=\"markdown-embed-content\">\n{}</div>\n</div>",
+        prefix_footnote_ids(&inner.html, number)
+    )
+}
+
+/// Makes a block of the embed `node` when it sits in a paragraph: the paragraph is split around
+/// it, and parts left with nothing but blanks are dropped. Embeds elsewhere (table cells,
+/// headings, callout titles) stay inline.
+pub(super) fn place_as_block<'a>(arena: &'a Arena<'a>, node: Node<'a>) -> bool {
+    let Some(paragraph) = node.parent().filter(|p| matches!(p.data().value, NodeValue::Paragraph)) else {
+        return false;
+    };
+    if paragraph.parent().is_some_and(|p| matches!(p.data().value, NodeValue::CalloutTitle)) {
+        return false;
+    }
+    let after: Vec<Node<'a>> = node.following_siblings().skip(1).collect();
+    if after.iter().any(|n| !is_blank(n)) {
+        let rest = arena.alloc(AstNode::from(NodeValue::Paragraph));
+        paragraph.insert_after(rest);
+        for sibling in after {
+            rest.append(sibling);
+        }
+        trim_edge(rest, false);
+    } else {
+        after.iter().for_each(|n| n.detach());
+    }
+    paragraph.insert_after(node);
+    trim_edge(paragraph, true);
+    if paragraph.children().all(is_blank) {
+        paragraph.detach();
+    }
+    true
+}
+
+fn is_blank(node: Node<'_>) -> bool {
+    match &node.data().value {
+        NodeValue::Text(text) => text.trim().is_empty(),
+        NodeValue::SoftBreak | NodeValue::LineBreak => true,
+        _ => false,
+    }
+}
+
+/// Removes blank nodes and whitespace at the end (or start) of a paragraph that was split.
+fn trim_edge(paragraph: Node<'_>, end: bool) {
+    loop {
+        let Some(edge) = (if end { paragraph.last_child() } else { paragraph.first_child() }) else { return };
+        if is_blank(edge) {
+            edge.detach();
+            continue;
+        }
+        if let NodeValue::Text(text) = &mut edge.data_mut().value {
+            *text = if end { text.trim_end() } else { text.trim_start() }.to_owned().into();
+        }
+        return;
+    }
+}
+
+/// comrak numbers every document's footnotes from `fn-1`; those of embed `n` become
+/// `e<n>-fn-1` so that they do not clash with the page's.
+fn prefix_footnote_ids(html: &str, n: usize) -> String {
+    if !html.contains("fn") {
+        return html.to_owned();
+    }
+    html.replace("href=\"#fn", &format!("href=\"#e{n}-fn")).replace("id=\"fn", &format!("id=\"e{n}-fn"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn footnote_ids_of_embeds_are_prefixed() {
+        let html = r##"<a href="#fn-1" id="fnref-1">1</a><li id="fn-1"><a href="#fnref-1">↩</a></li>"##;
+        assert_eq!(
+            prefix_footnote_ids(html, 2),
+            r##"<a href="#e2-fn-1" id="e2-fnref-1">1</a><li id="e2-fn-1"><a href="#e2-fnref-1">↩</a></li>"##
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! The fixed publication the tests render against.
+
+use std::collections::HashMap;
+
+use vps_render::{LinkIndex, PageRef, RenderOptions, Rendered, Resolver, Transclusion, page_href, render};
+
+/// Vault path, route, aliases.
+const PAGES: &[(&str, &str, &[&str])] = &[
+    ("Current.md", "/current", &[]),
+    ("Notes/Note.md", "/notes/note", &["First Alias"]),
+    ("Notes/Other Note.md", "/notes/other-note", &[]),
+    ("A/Dup.md", "/a/dup", &[]),
+    ("B/Deeper/Dup.md", "/b/deeper/dup", &[]),
+    ("Embedded.md", "/embedded", &[]),
+    ("Cycle A.md", "/cycle-a", &[]),
+    ("Cycle B.md", "/cycle-b", &[]),
+    ("Deep 1.md", "/deep-1", &[]),
+    ("Deep 2.md", "/deep-2", &[]),
+    ("Deep 3.md", "/deep-3", &[]),
+    ("Deep 4.md", "/deep-4", &[]),
+    ("Evil.md", "/evil", &[]),
+];
+
+/// The Markdown of the notes that can be transcluded, by vault path.
+const NOTES: &[(&str, &str)] = &[
+    (
+        "Embedded.md",
+        "# Embedded\n\nIntro of the embedded note.\n\n## Section One\n\nFirst section, with a [[Note|link]] and a #tag.\n\n### Sub\n\nStill in section one.[^1]\n\n[^1]: Embedded footnote.\n\n## Section Two\n\nA quotable paragraph. ^quote-me\n\n- item one\n- item two ^item\n",
+    ),
+    ("Cycle A.md", "A embeds B:\n\n![[Cycle B]]\n"),
+    ("Cycle B.md", "B embeds A:\n\n![[Cycle A]]\n"),
+    ("Deep 1.md", "Level 1\n\n![[Deep 2]]\n"),
+    ("Deep 2.md", "Level 2\n\n![[Deep 3]]\n"),
+    ("Deep 3.md", "Level 3\n\n![[Deep 4]]\n"),
+    ("Deep 4.md", "Level 4\n"),
+    ("Evil.md", "<script>alert('embedded')</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))\n"),
+    ("Current.md", "# Current\n\n## Local Part\n\nLocal text.\n"),
+];
+
+const ASSETS: &[(&str, &str)] = &[
+    ("img.png", "/assets/img.png"),
+    ("pics/photo one.jpg", "/assets/pics/photo%20one.jpg"),
+    ("song.mp3", "/assets/song.mp3"),
+    ("clip.mp4", "/assets/clip.mp4"),
+    ("doc.pdf", "/assets/doc.pdf"),
+];
+
+pub struct Site {
+    pages: Vec<PageRef>,
+    notes: HashMap<&'static str, &'static str>,
+}
+
+impl Site {
+    pub fn new() -> Site {
+        let pages = PAGES
+            .iter()
+            .map(|&(vault_path, route, aliases)| PageRef {
+                vault_path: vault_path.into(),
+                relative_path: vault_path.into(),
+                title: vault_path.rsplit('/').next().unwrap().trim_end_matches(".md").into(),
+                aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+                route: route.into(),
+            })
+            .collect();
+        Site { pages, notes: NOTES.iter().copied().collect() }
+    }
+
+    /// Renders `markdown` as the page `Current.md`.
+    pub fn render(&self, markdown: &str) -> Rendered {
+        let resolver = PageResolver { index: LinkIndex::new(&self.pages), current: &self.pages[0], notes: &self.notes };
+        render(markdown, &resolver, &RenderOptions::default())
+    }
+}
+
+struct PageResolver<'a> {
+    index: LinkIndex<'a>,
+    current: &'a PageRef,
+    notes: &'a HashMap<&'static str, &'static str>,
+}
+
+impl Resolver for PageResolver<'_> {
+    fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+        Some(page_href(self.index.resolve(self.current, target)?, subpath))
+    }
+
+    fn asset_href(&self, target: &str) -> Option<String> {
+        ASSETS.iter().find(|(name, _)| *name == target).map(|(_, href)| (*href).to_owned())
+    }
+
+    fn note_markdown(&self, target: &str) -> Option<Transclusion> {
+        let page = self.index.resolve(self.current, target)?;
+        let markdown = self.notes.get(page.vault_path.as_str())?;
+        Some(Transclusion {
+            markdown: (*markdown).to_owned(),
+            href: page_href(page, None),
+            key: page.vault_path.clone(),
+        })
+    }
+}

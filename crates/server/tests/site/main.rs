@@ -1,0 +1,8 @@
+//! The published site as readers get it: the Obsidian help vault published through the plugin's
+//! protocol to the real application (in-process, port 0, fresh data directory), then read back
+//! over HTTP (`help_vault`) and in headless Chromium over WebDriver (`browser`).
+
+mod helpers;
+
+mod browser;
+mod help_vault;

@@ -1,0 +1,116 @@
+// Search-as-you-type for the header search box. Optional: without this script the form submits
+// to /search and the server answers with a full results page.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.site-search");
+  if (!form || !window.fetch) return;
+  var input = form.querySelector('input[name="q"]');
+  if (!input) return;
+
+  var box = document.createElement("div");
+  box.className = "search-suggest";
+  box.id = "search-suggest";
+  box.hidden = true;
+  form.appendChild(box);
+  input.setAttribute("aria-controls", box.id);
+  input.setAttribute("aria-expanded", "false");
+
+  var timer = 0;
+  var latest = 0;
+
+  function hide() {
+    box.hidden = true;
+    box.textContent = "";
+    input.setAttribute("aria-expanded", "false");
+  }
+
+  function isLocal(route) {
+    return typeof route === "string" && route.charAt(0) === "/" && route.charAt(1) !== "/";
+  }
+
+  function show(hits, query) {
+    box.textContent = "";
+    if (!hits.length) {
+      var empty = document.createElement("p");
+      empty.textContent = "No results";
+      box.appendChild(empty);
+    } else {
+      var list = document.createElement("ul");
+      hits.slice(0, 8).forEach(function (hit) {
+        if (!isLocal(hit.route)) return;
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = hit.route;
+        var title = document.createElement("span");
+        title.className = "search-suggest-title";
+        title.textContent = hit.title;
+        link.appendChild(title);
+        if (hit.snippet) {
+          // The server escapes the text; the snippet's only markup is <mark>.
+          var snippet = document.createElement("span");
+          snippet.className = "search-suggest-snippet";
+          snippet.innerHTML = hit.snippet;
+          link.appendChild(snippet);
+        }
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      var all = document.createElement("li");
+      var more = document.createElement("a");
+      more.href = "/search?q=" + encodeURIComponent(query);
+      more.textContent = "All results";
+      all.appendChild(more);
+      list.appendChild(all);
+      box.appendChild(list);
+    }
+    box.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+  }
+
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    var query = input.value.trim();
+    if (query.length < 2) {
+      hide();
+      return;
+    }
+    timer = setTimeout(function () {
+      var mine = ++latest;
+      fetch("/search?format=json&q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (hits) { if (mine === latest) show(Array.isArray(hits) ? hits : [], query); })
+        .catch(hide);
+    }, 200);
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      hide();
+    } else if (event.key === "ArrowDown" && !box.hidden) {
+      var first = box.querySelector("a");
+      if (first) {
+        event.preventDefault();
+        first.focus();
+      }
+    }
+  });
+
+  box.addEventListener("keydown", function (event) {
+    var links = Array.prototype.slice.call(box.querySelectorAll("a"));
+    var index = links.indexOf(document.activeElement);
+    if (event.key === "ArrowDown" && index < links.length - 1) {
+      event.preventDefault();
+      links[index + 1].focus();
+    } else if (event.key === "ArrowUp") {
+      event.preventDefault();
+      (index > 0 ? links[index - 1] : input).focus();
+    } else if (event.key === "Escape") {
+      hide();
+      input.focus();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (!form.contains(event.target)) hide();
+  });
+})();

@@ -1,0 +1,61 @@
+//! The reader-facing site of vps-publish, as pure functions: no I/O, no clock, no randomness.
+//!
+//! The server builds a [`Site`] from the published pages once per revision ([`SiteInfo`] for
+//! the site, one [`PageInfo`] per page) and asks it for every document a reader gets:
+//!
+//! - [`Site::page`]: a note's page (navigation tree, breadcrumbs, table of contents,
+//!   backlinks, tags, date) around its already sanitised HTML;
+//! - [`Site::folder_index`] for each of [`Site::folder_routes`], [`Site::home`] when no note is
+//!   the home page, [`Site::tag_page`] for each of [`Site::tags`], [`Site::tags_index`] and
+//!   [`Site::not_found`];
+//! - [`Site::search`] per request, shown by [`Site::search_page`] or [`Site::search_json`];
+//! - [`Site::sitemap_xml`], [`Site::robots_txt`] and [`Site::feed_xml`];
+//! - the static assets [`STYLE_CSS`], [`SEARCH_JS`] (optional enhancement) and [`FAVICON_SVG`],
+//!   served at [`style_href`], [`search_js_href`] and `/favicon.svg`.
+//!
+//! Every text from the model reaches markup through [`escape`]. Pages carry no inline script,
+//! so they can be served with `script-src 'self'`.
+//!
+//! ```
+//! use vps_site::{Heading, PageInfo, Site, SiteInfo};
+//!
+//! let info = SiteInfo { name: "Notes".into(), base_url: Some("https://notes.example.com".into()), ..SiteInfo::default() };
+//! let page = PageInfo {
+//!     route: "/travel/summer".into(),
+//!     title: "Été à Lyon".into(),
+//!     vault_path: "Travel/Summer.md".into(),
+//!     headings: vec![Heading::new(2, "Food", "food"), Heading::new(2, "Walks", "walks")],
+//!     text: "Bouchons, the Saône and long walks.".into(),
+//!     ..PageInfo::default()
+//! };
+//! let site = Site::new(info, vec![page]);
+//!
+//! let html = site.page("/travel/summer", "<h2 id=\"food\">Food</h2>").unwrap();
+//! assert!(html.contains("<title>Été à Lyon · Notes</title>"));
+//! assert!(html.contains("<link rel=\"canonical\" href=\"https://notes.example.com/travel/summer\">"));
+//!
+//! let hits = site.search("ete", 10);
+//! assert_eq!(hits[0].route, "/travel/summer");
+//! assert_eq!(site.folder_routes(), vec!["/travel".to_owned()]);
+//! ```
+
+mod assets;
+mod escape;
+mod feeds;
+mod layout;
+mod listing;
+mod model;
+mod page;
+mod search;
+mod site;
+mod tags;
+mod tree;
+
+pub use assets::{FAVICON_SVG, SEARCH_JS, STYLE_CSS, search_js_href, style_href};
+pub use escape::escape;
+pub use model::{Heading, PageInfo, SiteInfo};
+pub use search::SearchHit;
+pub use site::Site;
+
+#[cfg(test)]
+mod fixture;

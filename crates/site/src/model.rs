@@ -1,0 +1,66 @@
+//! The site model the server hands over: site settings and one record per published page.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Site-wide settings that shape every page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SiteInfo {
+    /// The site's name, shown in the header, in `<title>` and in the feed.
+    pub name: String,
+    /// Public origin such as `https://notes.example.com` (no trailing `/`). Canonical links,
+    /// `og:url`, the sitemap and absolute feed links need it; without it they are left out or
+    /// root-relative.
+    pub base_url: Option<String>,
+    /// Folder route → label (`"/blog"` → `"Blog"`), the first choice for folder labels.
+    pub folder_display_names: BTreeMap<String, String>,
+    /// Where the vault's `publish.css` is served, if it was published.
+    pub publish_css_href: Option<String>,
+    /// The route of the note that is the home page, if one was configured.
+    pub home_route: Option<String>,
+}
+
+/// One published page, as the layout needs it. The rendered body is passed separately to
+/// [`Site::page`](crate::Site::page).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PageInfo {
+    /// `/folder/sub/page-slug`; `/index` is the root index note.
+    pub route: String,
+    pub title: String,
+    /// `Folder/Sub/Page Name.md`; folder labels fall back to these folder names.
+    pub vault_path: String,
+    pub description: Option<String>,
+    /// Tags without `#`; nested tags use `/` (`project/alpha`).
+    pub tags: Vec<String>,
+    /// The headings of the content, in document order.
+    pub headings: Vec<Heading>,
+    /// ISO-8601 date or date-time of the last change.
+    pub updated: Option<String>,
+    /// Asks search engines not to index the page (and keeps it out of the sitemap and feed).
+    pub noindex: bool,
+    /// Obsidian `cssclasses`, added to the `<article>`.
+    pub cssclasses: Vec<String>,
+    /// Absolute or root-relative URL of the `og:image`.
+    pub image: Option<String>,
+    /// Routes this page links to; they give the backlinks of the targets.
+    pub links_to: Vec<String>,
+    /// The content as plain text, for search and default descriptions.
+    pub text: String,
+}
+
+/// A heading of a page's content; `id` is its (already unique) anchor in the content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    pub id: String,
+}
+
+impl Heading {
+    pub fn new(level: u8, text: impl Into<String>, id: impl Into<String>) -> Self {
+        Heading { level, text: text.into(), id: id.into() }
+    }
+}

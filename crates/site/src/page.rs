@@ -1,0 +1,267 @@
+//! A note's full page: breadcrumbs, title, tags, table of contents, content, backlinks and date.
+
+use crate::escape::{escape, tag_href};
+use crate::feeds::normalize_datetime;
+use crate::layout::Document;
+use crate::model::{Heading, PageInfo};
+use crate::site::Site;
+use crate::tags::normalize_tag;
+use crate::tree::render_breadcrumbs;
+
+impl Site {
+    /// The full HTML document of the page at `route` (`/` is the home page), around
+    /// `content_html`, which must already be sanitised. `None` for an unknown route.
+    pub fn page(&self, route: &str, content_html: &str) -> Option<String> {
+        let index = self.page_index(route)?;
+        let page = &self.pages[index];
+        let is_home = Some(index) == self.home;
+
+        let mut main = String::with_capacity(content_html.len() + 4096);
+        if !is_home {
+            main.push_str(&self.page_breadcrumbs(page));
+        }
+        // The content's own title heading is used instead of a second `<h1>`; when it opens the
+        // content it moves into the header, so tags and contents still come after the title.
+        let (title_html, content_html) = if starts_with_title_heading(page) {
+            split_leading_h1(content_html).map_or((String::new(), content_html), |(h1, rest)| (h1.to_owned(), rest))
+        } else {
+            (format!("<h1>{}</h1>", escape(&page.title)), content_html)
+        };
+        main.push_str("<header class=\"page-header\">");
+        main.push_str(&title_html);
+        main.push_str(&render_tags(&page.tags));
+        main.push_str("</header>\n<div class=\"page-columns\">\n");
+        main.push_str(&render_toc(&page.headings));
+        let classes: String = page.cssclasses.iter().map(|c| format!(" {}", escape(c.trim()))).collect();
+        main.push_str(&format!("<article class=\"markdown-body{classes}\">\n{content_html}\n</article>\n</div>\n"));
+        main.push_str(&self.page_footer(index));
+
+        let path = self.public_path(&page.route);
+        Some(self.render_document(&Document {
+            title: Some(&page.title),
+            description: Document::description_or(page.description.as_deref(), &page.text),
+            path: Some(path),
+            og_type: "article",
+            image: page.image.as_deref(),
+            noindex: page.noindex,
+            nav_current: Some(if is_home { "/" } else { &page.route }),
+            query: "",
+            main,
+        }))
+    }
+
+    fn page_breadcrumbs(&self, page: &PageInfo) -> String {
+        let mut items = vec![(self.info.name.clone(), "/".to_owned())];
+        for (route, label) in self.tree.ancestors(&page.route) {
+            let href = self.href(&route);
+            items.push((label, href));
+        }
+        items.push((page.title.clone(), String::new()));
+        render_breadcrumbs(&items)
+    }
+
+    fn page_footer(&self, index: usize) -> String {
+        let page = &self.pages[index];
+        let mut footer = String::new();
+        let backlinks = &self.backlinks[index];
+        if !backlinks.is_empty() {
+            footer.push_str("<section class=\"backlinks\" aria-labelledby=\"backlinks-title\">");
+            footer.push_str("<h2 id=\"backlinks-title\">Linked from</h2><ul>");
+            for &source in backlinks {
+                let source = &self.pages[source];
+                footer.push_str(&format!(
+                    "<li><a href=\"{}\">{}</a></li>",
+                    escape(&self.href(&source.route)),
+                    escape(&source.title)
+                ));
+            }
+            footer.push_str("</ul></section>");
+        }
+        if let Some(updated) = page.updated.as_deref().and_then(normalize_datetime) {
+            footer.push_str(&format!(
+                "<p class=\"updated\">Last updated <time datetime=\"{}\">{}</time></p>",
+                escape(&updated),
+                escape(&updated[..10])
+            ));
+        }
+        if footer.is_empty() { footer } else { format!("<footer class=\"page-footer\">{footer}</footer>\n") }
+    }
+}
+
+/// Whether the content opens with an `<h1>` equal to the title, so the layout must not add one.
+fn starts_with_title_heading(page: &PageInfo) -> bool {
+    page.headings
+        .first()
+        .is_some_and(|h| h.level == 1 && h.text.trim().to_lowercase() == page.title.trim().to_lowercase())
+}
+
+/// The `<h1>…</h1>` that opens `html`, and the rest; `None` if `html` does not open with one.
+fn split_leading_h1(html: &str) -> Option<(&str, &str)> {
+    let trimmed = html.trim_start();
+    let opens = trimmed.starts_with("<h1>") || trimmed.starts_with("<h1 ");
+    let end = trimmed.find("</h1>")? + "</h1>".len();
+    opens.then(|| trimmed.split_at(end))
+}
+
+/// Tag links, or nothing when there are no tags.
+pub(crate) fn render_tags(tags: &[String]) -> String {
+    let tags: Vec<String> = tags.iter().filter_map(|t| normalize_tag(t)).collect();
+    if tags.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<ul class=\"page-tags\" aria-label=\"Tags\">");
+    for tag in tags {
+        out.push_str(&format!("<li><a class=\"tag\" href=\"{}\">#{}</a></li>", escape(&tag_href(&tag)), escape(&tag)));
+    }
+    out.push_str("</ul>");
+    out
+}
+
+/// `<nav class="toc">` over the level 2–4 headings; nothing when there are fewer than two.
+pub(crate) fn render_toc(headings: &[Heading]) -> String {
+    let entries: Vec<&Heading> = headings.iter().filter(|h| (2..=4).contains(&h.level) && !h.id.is_empty()).collect();
+    if entries.len() < 2 {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<nav class=\"toc\" aria-labelledby=\"toc-title\"><h2 class=\"toc-title\" id=\"toc-title\">On this page</h2><ul>",
+    );
+    for heading in entries {
+        out.push_str(&format!(
+            "<li class=\"toc-h{}\"><a href=\"#{}\">{}</a></li>",
+            heading.level,
+            escape(&heading.id),
+            escape(&heading.text)
+        ));
+    }
+    out.push_str("</ul></nav>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::{self, site};
+    use crate::model::SiteInfo;
+
+    fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+        let from = html.find(start).unwrap_or_else(|| panic!("no {start}")) + start.len();
+        let to = from + html[from..].find(end).unwrap_or_else(|| panic!("no {end}"));
+        &html[from..to]
+    }
+
+    #[test]
+    fn nav_marks_the_current_page_and_opens_only_its_folders() {
+        let html = site().page("/recipes/summer/ete", "<p>x</p>").unwrap();
+        let nav = between(&html, "<nav class=\"site-nav\"", "</nav>");
+        assert!(nav.contains("<a href=\"/recipes/summer/ete\" aria-current=\"page\">Été salad</a>"), "{nav}");
+        assert_eq!(nav.matches("aria-current").count(), 1);
+        assert!(nav.contains("<details open><summary><a href=\"/recipes\">Recipes</a>"), "{nav}");
+        assert!(nav.contains("<details open><summary><a href=\"/recipes/summer\">Summer</a>"), "{nav}");
+        assert!(nav.contains("<details><summary><a href=\"/blog\">The Blog</a>"), "{nav}");
+        assert!(!nav.contains("Welcome"), "the home page is not listed: {nav}");
+    }
+
+    #[test]
+    fn nav_uses_display_names_then_vault_folder_names() {
+        let mut pages = fixture::pages();
+        pages.push(fixture::page("/guides/getting-started/setup", "Setup", "Guides/Getting Started/Setup.md"));
+        let site = crate::Site::new(fixture::info(None), pages);
+        let html = site.page("/about", "").unwrap();
+        assert!(html.contains(">The Blog</a></summary>"));
+        assert!(html.contains(">Getting Started</a></summary>"), "vault folder name, not the slug");
+        assert!(!html.contains(">Blog</a>"));
+    }
+
+    #[test]
+    fn breadcrumbs_lead_from_the_site_through_folders_to_the_page() {
+        let html = site().page("/recipes/summer/ete", "").unwrap();
+        let crumbs = between(&html, "<nav class=\"breadcrumbs\" aria-label=\"Breadcrumb\">", "</nav>");
+        assert_eq!(
+            crumbs,
+            "<ol><li><a href=\"/\">Garden</a></li><li><a href=\"/recipes\">Recipes</a></li>\
+<li><a href=\"/recipes/summer\">Summer</a></li><li><span aria-current=\"page\">Été salad</span></li></ol>"
+        );
+    }
+
+    #[test]
+    fn toc_lists_level_two_to_four_headings_and_is_omitted_below_two() {
+        let site = site();
+        let first = site.page("/blog/first-post", "").unwrap();
+        let toc = between(&first, "<nav class=\"toc\"", "</nav>");
+        assert!(toc.contains("<li class=\"toc-h2\"><a href=\"#intro\">Intro</a></li>"));
+        assert!(toc.contains("<li class=\"toc-h3\"><a href=\"#details\">Details</a></li>"));
+        assert!(!toc.contains("first-post"), "h1 is not in the contents");
+        let second = site.page("/blog/second", "").unwrap();
+        assert!(!second.contains("class=\"toc\""), "one heading gives no contents");
+    }
+
+    #[test]
+    fn title_heading_of_the_content_is_not_duplicated() {
+        let site = site();
+        let html = site.page("/blog/first-post", "<h1 id=\"first-post\">First post</h1><p>Body</p>").unwrap();
+        assert_eq!(html.matches("<h1").count(), 1);
+        let header = between(&html, "<header class=\"page-header\">", "</header>");
+        assert!(header.starts_with("<h1 id=\"first-post\">First post</h1>"), "{header}");
+        assert!(html.contains("<article class=\"markdown-body wide\">\n<p>Body</p>"));
+
+        let other = site.page("/about", "<p>About</p>").unwrap();
+        assert!(other.contains("<header class=\"page-header\"><h1>About</h1>"));
+    }
+
+    #[test]
+    fn backlinks_list_linking_pages_by_title_without_self_links() {
+        let site = site();
+        let html = site.page("/blog/first-post", "").unwrap();
+        let backlinks = between(&html, "<h2 id=\"backlinks-title\">Linked from</h2>", "</section>");
+        assert_eq!(
+            backlinks,
+            "<ul><li><a href=\"/blog/second\">Second post</a></li><li><a href=\"/recipes/summer/ete\">Été salad</a></li></ul>"
+        );
+        let second = site.page("/blog/second", "").unwrap();
+        assert!(!second.contains("Linked from"), "a page linking to itself has no backlink");
+    }
+
+    #[test]
+    fn tags_link_to_tag_pages_and_date_is_a_time_element() {
+        let html = site().page("/blog/first-post", "").unwrap();
+        assert!(html.contains("<a class=\"tag\" href=\"/tags/project/alpha\">#project/alpha</a>"));
+        assert!(html.contains("Last updated <time datetime=\"2024-03-01T00:00:00Z\">2024-03-01</time>"));
+        let about = site().page("/about", "").unwrap();
+        assert!(!about.contains("Last updated") && !about.contains("page-tags"));
+    }
+
+    #[test]
+    fn home_page_is_served_at_the_root_without_breadcrumbs() {
+        let site = site();
+        assert_eq!(site.page("/", "<p>hi</p>"), site.page("/index", "<p>hi</p>"));
+        let html = site.page("/", "").unwrap();
+        assert!(html.contains("<link rel=\"canonical\" href=\"https://notes.example.com/\">"));
+        assert!(!html.contains("aria-label=\"Breadcrumb\""));
+        assert!(html.contains("<a class=\"site-name\" href=\"/\" aria-current=\"page\">"));
+        assert!(site.page("/missing", "").is_none());
+    }
+
+    #[test]
+    fn noindex_pages_carry_the_robots_meta() {
+        let site = site();
+        assert!(site.page("/drafts/secret", "").unwrap().contains("<meta name=\"robots\" content=\"noindex\">"));
+        assert!(!site.page("/about", "").unwrap().contains("name=\"robots\""));
+    }
+
+    #[test]
+    fn description_falls_back_to_the_start_of_the_text() {
+        let mut page = fixture::page("/long", "Long", "Long.md");
+        page.text = "word ".repeat(100);
+        let html = crate::Site::new(SiteInfo::default(), vec![page]).page("/long", "").unwrap();
+        let description = between(&html, "<meta name=\"description\" content=\"", "\"");
+        assert!(description.ends_with('…') && description.chars().count() <= 161, "{description}");
+    }
+
+    #[test]
+    fn split_leading_h1_needs_an_opening_h1() {
+        assert_eq!(split_leading_h1(" <h1 id=\"a\">A</h1><p>b</p>"), Some(("<h1 id=\"a\">A</h1>", "<p>b</p>")));
+        assert_eq!(split_leading_h1("<p>b</p><h1>A</h1>"), None);
+        assert_eq!(split_leading_h1("<h1x>"), None);
+    }
+}

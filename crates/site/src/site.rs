@@ -1,0 +1,170 @@
+//! [`Site`]: the model, with everything derived from it once (tree, backlinks, tags, search).
+
+use std::collections::HashMap;
+
+use crate::escape::encode_route;
+use crate::model::{PageInfo, SiteInfo};
+use crate::search::SearchIndex;
+use crate::tags::TagIndex;
+use crate::tree::Tree;
+
+/// A published site, ready to render any of its pages.
+///
+/// Build it once per revision with [`Site::new`]; every method after that is a pure function
+/// of the model.
+#[derive(Debug)]
+pub struct Site {
+    pub(crate) info: SiteInfo,
+    pub(crate) pages: Vec<PageInfo>,
+    pub(crate) by_route: HashMap<String, usize>,
+    pub(crate) home: Option<usize>,
+    pub(crate) tree: Tree,
+    /// For each page, the pages linking to it, sorted by title.
+    pub(crate) backlinks: Vec<Vec<usize>>,
+    pub(crate) tags: TagIndex,
+    pub(crate) search: SearchIndex,
+}
+
+impl Site {
+    /// Builds the navigation tree, backlinks, tag index and search index.
+    ///
+    /// Routes are normalised (leading `/`, no trailing `/`); of two pages with one route, the
+    /// first is kept.
+    pub fn new(info: SiteInfo, pages: Vec<PageInfo>) -> Site {
+        let info = normalize_info(info);
+        let mut by_route = HashMap::new();
+        let mut kept = Vec::with_capacity(pages.len());
+        for mut page in pages {
+            page.route = normalize_route(&page.route);
+            if !by_route.contains_key(&page.route) {
+                by_route.insert(page.route.clone(), kept.len());
+                kept.push(page);
+            }
+        }
+        let pages = kept;
+        let home = find_home(&info, &pages, &by_route);
+        let tree = Tree::build(&info, &pages, home);
+        let backlinks = backlinks(&pages, &by_route, home);
+        let tags = TagIndex::build(&pages);
+        let search = SearchIndex::build(&pages);
+        Site { info, pages, by_route, home, tree, backlinks, tags, search }
+    }
+
+    /// The site settings, normalised.
+    pub fn info(&self) -> &SiteInfo {
+        &self.info
+    }
+
+    /// The pages, in the order given (duplicates removed).
+    pub fn pages(&self) -> &[PageInfo] {
+        &self.pages
+    }
+
+    /// The route of the page served at `/`: the configured home note, else `/index`, else a
+    /// root `Home.md` or `index.md`. Without one, `/` is [`Site::home`].
+    pub fn home_route(&self) -> Option<&str> {
+        self.home.map(|index| self.pages[index].route.as_str())
+    }
+
+    pub(crate) fn page_index(&self, route: &str) -> Option<usize> {
+        let route = normalize_route(route);
+        if route == "/" {
+            return self.home;
+        }
+        self.by_route.get(&route).copied()
+    }
+
+    /// Where a route is served: the home page at `/`, everything else at its route.
+    pub(crate) fn public_path<'a>(&self, route: &'a str) -> &'a str {
+        if self.home_route() == Some(route) { "/" } else { route }
+    }
+
+    /// An `href` for a route (encoded, and `/` for the home page).
+    pub(crate) fn href(&self, route: &str) -> String {
+        encode_route(self.public_path(route))
+    }
+
+    /// `base_url` + an encoded path, when the base URL is known.
+    pub(crate) fn absolute(&self, path: &str) -> Option<String> {
+        self.info.base_url.as_ref().map(|base| format!("{base}{}", encode_route(path)))
+    }
+}
+
+fn normalize_info(mut info: SiteInfo) -> SiteInfo {
+    info.name = info.name.trim().to_owned();
+    if info.name.is_empty() {
+        info.name = "Notes".to_owned();
+    }
+    info.base_url = info.base_url.map(|b| b.trim().trim_end_matches('/').to_owned()).filter(|b| !b.is_empty());
+    info.folder_display_names =
+        info.folder_display_names.into_iter().map(|(route, label)| (normalize_route(&route), label)).collect();
+    info.home_route = info.home_route.map(|r| normalize_route(&r));
+    info.publish_css_href = info.publish_css_href.filter(|h| !h.trim().is_empty());
+    info
+}
+
+/// ` blog/post/ ` → `/blog/post`; the root stays `/`.
+pub(crate) fn normalize_route(route: &str) -> String {
+    let route = route.trim();
+    let route = route.split(['#', '?']).next().unwrap_or_default();
+    let trimmed = route.trim_matches('/');
+    format!("/{trimmed}")
+}
+
+fn find_home(info: &SiteInfo, pages: &[PageInfo], by_route: &HashMap<String, usize>) -> Option<usize> {
+    if let Some(index) = info.home_route.as_ref().and_then(|route| by_route.get(route)) {
+        return Some(*index);
+    }
+    if let Some(index) = by_route.get("/index").or_else(|| by_route.get("/")) {
+        return Some(*index);
+    }
+    ["home.md", "index.md"].iter().find_map(|name| pages.iter().position(|p| p.vault_path.to_lowercase() == *name))
+}
+
+fn backlinks(pages: &[PageInfo], by_route: &HashMap<String, usize>, home: Option<usize>) -> Vec<Vec<usize>> {
+    let mut backlinks = vec![Vec::new(); pages.len()];
+    for (source, page) in pages.iter().enumerate() {
+        for link in &page.links_to {
+            let route = normalize_route(link);
+            let target = if route == "/" { home } else { by_route.get(&route).copied() };
+            if let Some(target) = target.filter(|&t| t != source) {
+                let list: &mut Vec<usize> = &mut backlinks[target];
+                if !list.contains(&source) {
+                    list.push(source);
+                }
+            }
+        }
+    }
+    for list in &mut backlinks {
+        list.sort_by(|&a, &b| crate::tree::title_order(&pages[a], &pages[b]));
+    }
+    backlinks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(route: &str, vault_path: &str) -> PageInfo {
+        PageInfo { route: route.into(), title: route.into(), vault_path: vault_path.into(), ..PageInfo::default() }
+    }
+
+    #[test]
+    fn home_is_the_configured_note_then_index_then_a_root_home_file() {
+        let pages = vec![page("/notes/a", "Notes/A.md"), page("/home", "Home.md"), page("/index", "index.md")];
+        let configured = SiteInfo { home_route: Some("/notes/a/".into()), ..SiteInfo::default() };
+        assert_eq!(Site::new(configured, pages.clone()).home_route(), Some("/notes/a"));
+        assert_eq!(Site::new(SiteInfo::default(), pages.clone()).home_route(), Some("/index"));
+        assert_eq!(Site::new(SiteInfo::default(), pages[..2].to_vec()).home_route(), Some("/home"));
+        assert_eq!(Site::new(SiteInfo::default(), pages[..1].to_vec()).home_route(), None);
+    }
+
+    #[test]
+    fn routes_are_normalised_and_duplicates_dropped() {
+        let site = Site::new(SiteInfo::default(), vec![page("a/b/", "A/B.md"), page("/a/b", "A/B2.md")]);
+        assert_eq!(site.pages().len(), 1);
+        assert_eq!(site.pages()[0].route, "/a/b");
+        assert_eq!(normalize_route("/x#frag"), "/x");
+        assert_eq!(normalize_route(""), "/");
+    }
+}

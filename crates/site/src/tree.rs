@@ -1,0 +1,296 @@
+//! The navigation tree: folders and pages nested by route segments, with folder labels, and the
+//! nav and breadcrumb markup built from it.
+
+use std::collections::BTreeMap;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::escape::{encode_route, escape};
+use crate::model::{PageInfo, SiteInfo};
+
+/// Every folder of the site by route, the root (`/`) included.
+#[derive(Debug, Default)]
+pub(crate) struct Tree {
+    folders: BTreeMap<String, Folder>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Folder {
+    pub(crate) label: String,
+    /// Routes of the sub-folders, sorted by label.
+    pub(crate) folders: Vec<String>,
+    /// Listed pages (indexes of `Site::pages`), sorted by title.
+    pub(crate) pages: Vec<usize>,
+    /// A page whose route is the folder's own route: it stands for the folder.
+    pub(crate) own_page: Option<usize>,
+}
+
+impl Tree {
+    /// Builds the tree. `home` is not listed; neither are folder index notes (`index`,
+    /// `_index`, `readme`), whose content belongs to the folder's index page.
+    pub(crate) fn build(info: &SiteInfo, pages: &[PageInfo], home: Option<usize>) -> Tree {
+        let mut folders: BTreeMap<String, Folder> = BTreeMap::new();
+        folders.insert("/".to_owned(), Folder::default());
+        for page in pages {
+            let mut route = page.route.as_str();
+            while let Some(parent) = parent_route(route) {
+                folders.entry(parent.to_owned()).or_default();
+                route = parent;
+            }
+        }
+
+        let vault_labels = vault_folder_labels(pages);
+        for (route, folder) in folders.iter_mut() {
+            folder.label = match info.folder_display_names.get(route) {
+                Some(label) if !label.trim().is_empty() => label.trim().to_owned(),
+                _ if route == "/" => info.name.clone(),
+                _ => vault_labels.get(route).cloned().unwrap_or_else(|| humanize(last_segment(route))),
+            };
+        }
+
+        for (index, page) in pages.iter().enumerate() {
+            if Some(index) == home || page.route == "/" {
+                continue;
+            }
+            if let Some(folder) = folders.get_mut(&page.route) {
+                folder.own_page.get_or_insert(index);
+                continue;
+            }
+            if is_index_note(page) {
+                continue;
+            }
+            if let Some(folder) = parent_route(&page.route).and_then(|parent| folders.get_mut(parent)) {
+                folder.pages.push(index);
+            }
+        }
+
+        let routes: Vec<String> = folders.keys().filter(|route| *route != "/").cloned().collect();
+        for route in routes {
+            if let Some(parent) = parent_route(&route).and_then(|parent| folders.get_mut(parent)) {
+                parent.folders.push(route);
+            }
+        }
+        let labels: BTreeMap<String, String> =
+            folders.iter().map(|(route, folder)| (route.clone(), folder.label.to_lowercase())).collect();
+        for folder in folders.values_mut() {
+            folder.folders.sort_by(|a, b| labels[a].cmp(&labels[b]).then_with(|| a.cmp(b)));
+            folder.pages.sort_by(|&a, &b| title_order(&pages[a], &pages[b]));
+        }
+        Tree { folders }
+    }
+
+    pub(crate) fn folder(&self, route: &str) -> Option<&Folder> {
+        self.folders.get(route)
+    }
+
+    pub(crate) fn folder_routes(&self) -> impl Iterator<Item = (&String, &Folder)> {
+        self.folders.iter()
+    }
+
+    /// The label of a folder, or the humanised last segment for an unknown route.
+    pub(crate) fn label(&self, route: &str) -> String {
+        self.folders.get(route).map_or_else(|| humanize(last_segment(route)), |f| f.label.clone())
+    }
+
+    /// The folders above `route`, outermost first, without the root and without `route` itself.
+    pub(crate) fn ancestors(&self, route: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut current = route;
+        while let Some(parent) = parent_route(current) {
+            if parent != "/" {
+                out.push((parent.to_owned(), self.label(parent)));
+            }
+            current = parent;
+        }
+        out.reverse();
+        out
+    }
+
+    /// `<nav class="site-nav">`: the tree with `current` marked and its folders open.
+    pub(crate) fn render_nav(&self, pages: &[PageInfo], current: Option<&str>) -> String {
+        let mut out = String::from("<nav class=\"site-nav\" id=\"site-nav\" aria-label=\"Pages\">");
+        self.render_children(&mut out, "/", pages, current);
+        out.push_str("</nav>");
+        out
+    }
+
+    fn render_children(&self, out: &mut String, route: &str, pages: &[PageInfo], current: Option<&str>) {
+        let Some(folder) = self.folders.get(route) else { return };
+        if folder.folders.is_empty() && folder.pages.is_empty() {
+            return;
+        }
+        out.push_str("<ul>");
+        for child in &folder.folders {
+            let open = current.is_some_and(|c| is_within(c, child));
+            out.push_str(if open {
+                "<li class=\"nav-folder\"><details open>"
+            } else {
+                "<li class=\"nav-folder\"><details>"
+            });
+            out.push_str("<summary>");
+            link(out, child, &self.folders[child].label, current == Some(child.as_str()));
+            out.push_str("</summary>");
+            self.render_children(out, child, pages, current);
+            out.push_str("</details></li>");
+        }
+        for &index in &folder.pages {
+            let page = &pages[index];
+            out.push_str("<li class=\"nav-page\">");
+            link(out, &page.route, &page.title, current == Some(page.route.as_str()));
+            out.push_str("</li>");
+        }
+        out.push_str("</ul>");
+    }
+}
+
+fn link(out: &mut String, route: &str, label: &str, current: bool) {
+    let aria = if current { " aria-current=\"page\"" } else { "" };
+    out.push_str(&format!("<a href=\"{}\"{aria}>{}</a>", escape(&encode_route(route)), escape(label)));
+}
+
+/// `<nav aria-label="Breadcrumb">` from (label, href) pairs; the last item is the current page.
+pub(crate) fn render_breadcrumbs(items: &[(String, String)]) -> String {
+    let mut out = String::from("<nav class=\"breadcrumbs\" aria-label=\"Breadcrumb\"><ol>");
+    for (i, (label, href)) in items.iter().enumerate() {
+        if i + 1 == items.len() {
+            out.push_str(&format!("<li><span aria-current=\"page\">{}</span></li>", escape(label)));
+        } else {
+            out.push_str(&format!("<li><a href=\"{}\">{}</a></li>", escape(href), escape(label)));
+        }
+    }
+    out.push_str("</ol></nav>");
+    out
+}
+
+/// `/a/b` → `/a`, `/a` → `/`, `/` → none.
+pub(crate) fn parent_route(route: &str) -> Option<&str> {
+    if route == "/" || route.is_empty() {
+        return None;
+    }
+    let trimmed = route.trim_end_matches('/');
+    match trimmed.rfind('/') {
+        Some(0) | None => Some("/"),
+        Some(slash) => Some(&trimmed[..slash]),
+    }
+}
+
+/// Whether `route` is `folder` or lies below it.
+pub(crate) fn is_within(route: &str, folder: &str) -> bool {
+    folder == "/" || route == folder || route.strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'))
+}
+
+fn last_segment(route: &str) -> &str {
+    route.trim_end_matches('/').rsplit('/').next().unwrap_or(route)
+}
+
+/// `my-old_notes` → `My old notes`.
+pub(crate) fn humanize(segment: &str) -> String {
+    let spaced = segment.replace(['-', '_'], " ");
+    let mut chars = spaced.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => segment.to_owned(),
+    }
+}
+
+/// Pages by title, case-insensitively, then by route so the order is total.
+pub(crate) fn title_order(a: &PageInfo, b: &PageInfo) -> std::cmp::Ordering {
+    a.title.to_lowercase().cmp(&b.title.to_lowercase()).then_with(|| a.route.cmp(&b.route))
+}
+
+/// Index notes hold a folder's introduction and are hidden from listings.
+pub(crate) fn is_index_note(page: &PageInfo) -> bool {
+    let file = page.vault_path.rsplit('/').next().unwrap_or("");
+    let stem = file.strip_suffix(".md").unwrap_or(file).to_lowercase();
+    last_segment(&page.route) == "index" || matches!(stem.as_str(), "index" | "_index" | "readme")
+}
+
+/// Labels from vault folder names: each route folder above a page is matched with the vault
+/// folder at the same distance from the file, as long as the folder name slugs to the segment
+/// (a folder's route base may rename it, and then nothing is taken from the vault path).
+fn vault_folder_labels(pages: &[PageInfo]) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    for page in pages {
+        let segments: Vec<&str> = page.route.trim_matches('/').split('/').collect();
+        let route_folders = &segments[..segments.len().saturating_sub(1)];
+        let vault_parts: Vec<&str> = page.vault_path.split('/').filter(|p| !p.is_empty()).collect();
+        let vault_folders = &vault_parts[..vault_parts.len().saturating_sub(1)];
+        for (depth, (segment, folder)) in route_folders.iter().rev().zip(vault_folders.iter().rev()).enumerate() {
+            if route_slug(folder) != *segment {
+                break;
+            }
+            let route = format!("/{}", route_folders[..route_folders.len() - depth].join("/"));
+            labels.entry(route).or_insert_with(|| (*folder).to_owned());
+        }
+    }
+    labels
+}
+
+/// The route slug of a name, as the render crate computes it: decompose, drop marks, keep ASCII
+/// letters, digits and whitespace, join the words with `-` in lower case.
+fn route_slug(name: &str) -> String {
+    let kept: String =
+        name.nfd().filter(|&c| !is_combining_mark(c) && (c.is_ascii_alphanumeric() || c.is_whitespace())).collect();
+    let slug = kept.split_whitespace().map(str::to_ascii_lowercase).collect::<Vec<_>>().join("-");
+    if slug.is_empty() { "note".to_owned() } else { slug }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(route: &str, title: &str, vault_path: &str) -> PageInfo {
+        PageInfo { route: route.into(), title: title.into(), vault_path: vault_path.into(), ..PageInfo::default() }
+    }
+
+    #[test]
+    fn parent_routes_walk_up_to_the_root() {
+        assert_eq!(parent_route("/a/b/c"), Some("/a/b"));
+        assert_eq!(parent_route("/a"), Some("/"));
+        assert_eq!(parent_route("/"), None);
+        assert!(is_within("/a/b", "/a") && is_within("/a", "/a") && !is_within("/ab", "/a"));
+    }
+
+    #[test]
+    fn folder_labels_prefer_display_names_then_vault_folders_then_segments() {
+        let mut info = SiteInfo { name: "Site".into(), ..SiteInfo::default() };
+        info.folder_display_names.insert("/blog".into(), "The Blog".into());
+        let pages = vec![
+            page("/blog/post", "Post", "Blog/Post.md"),
+            page("/projets/ete-special/plan", "Plan", "Projets/Été Spécial/Plan.md"),
+            page("/guide/docs/intro", "Intro", "Docs/Intro.md"),
+        ];
+        let tree = Tree::build(&info, &pages, None);
+        assert_eq!(tree.label("/blog"), "The Blog");
+        assert_eq!(tree.label("/projets/ete-special"), "Été Spécial");
+        assert_eq!(tree.label("/projets"), "Projets");
+        assert_eq!(tree.label("/guide/docs"), "Docs");
+        assert_eq!(tree.label("/guide"), "Guide", "a route base with no vault folder is humanised");
+        assert_eq!(tree.label("/"), "Site");
+    }
+
+    #[test]
+    fn folders_come_first_and_pages_sort_by_title_without_index_notes() {
+        let pages = vec![
+            page("/b-page", "beta", "b.md"),
+            page("/a-page", "Alpha", "a.md"),
+            page("/zoo/x", "X", "Zoo/X.md"),
+            page("/zoo/index", "Zoo index", "Zoo/_index.md"),
+            page("/zoo/readme", "Read me", "Zoo/README.md"),
+        ];
+        let tree = Tree::build(&SiteInfo::default(), &pages, None);
+        let nav = tree.render_nav(&pages, None);
+        let zoo = nav.find("Zoo").unwrap();
+        let alpha = nav.find("Alpha").unwrap();
+        let beta = nav.find("beta").unwrap();
+        assert!(zoo < alpha && alpha < beta, "{nav}");
+        assert!(!nav.contains("Zoo index") && !nav.contains("Read me"), "{nav}");
+    }
+
+    #[test]
+    fn humanize_turns_slugs_into_labels() {
+        assert_eq!(humanize("my-old_notes"), "My old notes");
+        assert_eq!(humanize("été"), "Été");
+    }
+}
