@@ -79,3 +79,35 @@ async fn unpublished_notes_are_left_out_and_scripts_never_survive() {
         assert!(!article.to_lowercase().contains(inert), "{inert}: {article}");
     }
 }
+
+#[tokio::test]
+async fn the_configured_home_note_canonical_links_and_the_vaults_publish_css() {
+    let app = spawn_app_with(|s| {
+        s.home_note = Some("Start Here.md".into());
+        s.base_url = Some("https://notes.example.com".into());
+    })
+    .await;
+    let plugin = app.plugin();
+    let started = plugin.start().await;
+    let session = started["sessionId"].as_str().unwrap().to_owned();
+    // Our CLI uploads the vault's publish.css beside the notes.
+    let (status, _) = app.upload(&session, &[("publish.css", b"body { letter-spacing: 0.01em; }\n")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let notes = serde_json::json!({"notes": [vps_testkit::note("Start Here.md", "Welcome, reader."), vps_testkit::note("Other.md", "x")]});
+    plugin.send_batch(&session, "notes", &notes, vps_testkit::L / 2).await;
+    plugin.finish(&session, 2, 1).await;
+    assert_eq!(plugin.wait(&session).await["status"], "completed");
+
+    let (status, home) = get(&app, "/").await;
+    assert!(status == StatusCode::OK && home.contains("Welcome, reader."), "{home}");
+    assert!(home.contains("<link rel=\"canonical\" href=\"https://notes.example.com/"), "{home}");
+    assert!(home.contains("og:title"));
+    let css_href =
+        home.split("href=\"/publish.css").nth(1).map(|rest| format!("/publish.css{}", rest.split('"').next().unwrap()));
+    let css_href = css_href.expect("the vault's stylesheet is linked");
+    let css = app.client.get(app.url(&css_href)).send().await.unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(css.text().await.unwrap().contains("letter-spacing"));
+    let (_, sitemap) = get(&app, "/sitemap.xml").await;
+    assert!(sitemap.contains("<loc>https://notes.example.com/other</loc>"), "{sitemap}");
+}
