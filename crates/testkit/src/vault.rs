@@ -410,7 +410,39 @@ pub fn find_embeds(content: &str) -> Vec<Embed> {
         from = start + raw.len();
         embeds.push(Embed { raw, target, lookup, modifiers, syntax });
     }
+    embeds.extend(linked_attachments(content));
     embeds
+}
+
+/// `[[file.pdf]]` or `[[screenshot.png|see it]]`: a link (not an embed) to an attachment. The
+/// plugin does not upload these, so such links stay unresolved on its sites; our publisher does,
+/// and so does this scan, so that a published vault's links to its own files work.
+fn linked_attachments(content: &str) -> Vec<Embed> {
+    let mut links = Vec::new();
+    let mut from = 0;
+    while let Some(found) = content[from..].find("[[") {
+        let start = from + found;
+        from = start + 2;
+        if content[..start].ends_with('!') || content[..start].ends_with('\\') {
+            continue;
+        }
+        let Some(inner) = content[start + 2..].find("]]").map(|end| &content[start + 2..start + 2 + end]) else {
+            break;
+        };
+        if inner.contains(['\n', '[', ']']) {
+            continue;
+        }
+        let target = inner.split('|').next().unwrap_or_default().split('#').next().unwrap_or_default().trim();
+        if !ASSET_EXTENSIONS.contains(&extension(target).as_str()) {
+            continue;
+        }
+        let lookup = clean_path(target);
+        let raw = format!("[[{inner}]]");
+        from = start + raw.len();
+        let target = lookup.strip_prefix("assets/").unwrap_or(&lookup).to_owned();
+        links.push(Embed { raw, target, lookup, modifiers: Vec::new(), syntax: "obsidian-link" });
+    }
+    links
 }
 
 /// After `![`: `alt](target)` or `alt](<target> "title")`; the length of that text, and the

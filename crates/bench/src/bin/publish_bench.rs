@@ -529,7 +529,8 @@ struct SiteCheck {
 impl SiteCheck {
     fn summary(&self) -> String {
         let ok = self.checked.iter().filter(|(_, status)| *status == StatusCode::OK).count();
-        let assets = self.checked.iter().filter(|(path, _)| path.starts_with("/assets/")).count();
+        let assets =
+            self.checked.iter().filter(|(path, _)| path.starts_with("/assets/") || path.starts_with("/_blob/")).count();
         let mut summary = format!(
             "GET / {}; {ok} of {} GETs 200 ({} note routes, {assets} asset linked from a page)",
             self.root_status.as_u16(),
@@ -591,7 +592,7 @@ async fn check_site(api: &Api, vault: &Vault, first: &Publish) -> Result<SiteChe
             }
             checked.push((link, status));
         }
-        None => failures.push("no page checked links to /assets/…".to_owned()),
+        None => failures.push("no page checked links to /assets/… or shows /_blob/…".to_owned()),
     }
     if root_status != StatusCode::OK && root_status != StatusCode::NOT_FOUND {
         failures.push(format!("GET / → {root_status}"));
@@ -599,13 +600,14 @@ async fn check_site(api: &Api, vault: &Vault, first: &Publish) -> Result<SiteChe
     Ok(SiteCheck { root_status, checked, failures })
 }
 
-/// The first `src="/assets/…"` or `href="/assets/…"` of a page.
+/// The first link of a page to a published asset: `src`/`href` of `/assets/<path>`, or `src` of
+/// `/_blob/<sha256>` (how pages show images since assets are linked by their immutable URL).
 fn first_asset_link(html: &str) -> Option<String> {
-    ["src=\"/assets/", "href=\"/assets/"]
+    ["src=\"/assets/", "href=\"/assets/", "src=\"/_blob/"]
         .iter()
-        .filter_map(|attribute| {
-            let at = html.find(attribute)?;
-            let value = &html[at + attribute.len() - "/assets/".len()..];
+        .filter_map(|prefix| {
+            let at = html.find(prefix)?;
+            let value = &html[at + prefix.find('"')? + 1..];
             Some((at, value[..value.find('"')?].replace("&amp;", "&")))
         })
         .min_by_key(|(at, _)| *at)

@@ -1,7 +1,7 @@
 //! `site-bench`: how fast the real server serves a published site to readers.
 //!
-//! It starts the release server (`vps-publish serve`, fresh data directory, `RUST_LOG=warn`),
-//! publishes a vault through the plugin's protocol (by default
+//! It starts the release server (`vps-publish serve`, fresh data directory, only warnings logged
+//! but for its `listening on` line), publishes a vault through the plugin's protocol (by default
 //! `../shared/vaults/obsidian-help-en`, only read; [`vps_testkit::vault::scan`] and
 //! [`vps_testkit::Plugin`]), then:
 //!
@@ -107,7 +107,7 @@ fn run(options: Options) -> Result<()> {
     let binary = server_binary()?;
     let vault = vps_testkit::vault::scan(&options.vault).map_err(|e| format!("cannot read the vault: {e}"))?;
     let data_dir = tempfile::Builder::new().prefix("site-bench-").tempdir()?;
-    let server = Server::start(&binary, data_dir.path(), API_KEY, &[("RUST_LOG", "warn")])?;
+    let server = Server::start(&binary, data_dir.path(), API_KEY, &[("RUST_LOG", "warn,vps_publish=info")])?;
     let runtime = tokio::runtime::Runtime::new()?;
     let client = reqwest::Client::builder().no_proxy().build()?;
 
@@ -139,10 +139,11 @@ fn run(options: Options) -> Result<()> {
             progress(&format!("wrk on {} for {} s", options.page, options.seconds));
             let report = wrk(&page_url, options.seconds)?;
             println!(
-                "{:<LABEL$}{:.0} requests/s, p99 {}   ({} threads, {} connections, {} s, {bytes} B page{})",
-                format!("GET {}", short(&options.page)),
+                "{:<LABEL$}{:.0} requests/s, p99 {}   (GET {}, {bytes} B; {} threads, {} connections, {} s{})",
+                "page load (wrk)",
                 report.requests_per_sec,
                 report.p99.map_or("?".to_owned(), |p99| format!("{:.2} ms", p99.as_secs_f64() * 1e3)),
+                options.page,
                 WRK_THREADS,
                 WRK_CONNECTIONS,
                 options.seconds,
@@ -155,14 +156,6 @@ fn run(options: Options) -> Result<()> {
     runtime.block_on(search(&client, &server.base_url, options.searches))?;
     server.stop()?;
     Ok(())
-}
-
-fn short(route: &str) -> String {
-    if route.chars().count() <= 20 {
-        route.to_owned()
-    } else {
-        format!("{}…", route.chars().take(19).collect::<String>())
-    }
 }
 
 /// `wrk` on the PATH, installed with apt-get when it is missing and that is possible.

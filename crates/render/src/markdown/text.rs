@@ -70,11 +70,15 @@ fn push_text<'t>(segments: &mut Vec<Segment<'t>>, text: &'t str) {
 
 /// `[[inner]]` at the start of `s`: the inner text and the length of the whole link. The inner
 /// text may not be blank nor contain brackets or a line break.
+///
+/// Only links with two or more `|` are taken: comrak parses every other wikilink itself, so a
+/// `[[…]]` still in a text node is either one of those or was written with escaped brackets
+/// (`\[\[not a link\]\]`), which must stay text.
 fn wikilink_at(s: &str) -> Option<(&str, usize)> {
     let body = &s[2..];
     let end = body.find("]]")?;
     let inner = &body[..end];
-    let valid = !inner.trim().is_empty() && !inner.contains(['[', ']', '\n', '\r']);
+    let valid = !inner.trim().is_empty() && !inner.contains(['[', ']', '\n', '\r']) && inner.matches('|').count() >= 2;
     valid.then_some((inner, 2 + end + 2))
 }
 
@@ -146,6 +150,13 @@ mod tests {
             ]
         );
         assert_eq!(scan("[[]] [[a\nb]]", false), [Text("[[]] [[a\nb]]")]);
+    }
+
+    #[test]
+    fn brackets_that_were_escaped_in_the_source_stay_text() {
+        // `\[\[double bracket syntax\]\]` reaches this pass as plain `[[…]]` text.
+        assert_eq!(scan("[[double bracket syntax]]", false), [Text("[[double bracket syntax]]")]);
+        assert_eq!(scan("![[x.png|200]]", false), [Text("![[x.png|200]]")]);
     }
 
     #[test]

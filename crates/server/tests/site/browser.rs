@@ -119,22 +119,26 @@ async fn emulate_color_scheme(browser: &Browser, scheme: &str) {
     browser.cdp("Emulation.setEmulatedMedia", params).await.expect("Emulation.setEmulatedMedia");
 }
 
-/// Waits until every image has finished (loaded or failed); whether all finished in time.
+/// Waits until every image has finished (loaded or failed); whether all finished in time. Pages
+/// load images lazily, as a reader scrolls: each pending image is scrolled into view in turn,
+/// and the page is scrolled back to the top at the end.
 async fn wait_for_images(browser: &Browser) -> bool {
+    let script = "const pending = Array.from(document.images).filter(img => !img.complete);
+        if (pending.length > 0) pending[0].scrollIntoView({block: 'center'});
+        return pending.length;";
     let deadline = tokio::time::Instant::now() + IMAGE_WAIT;
-    loop {
-        let done = browser
-            .execute("return Array.from(document.images).every(img => img.complete)", json!([]))
-            .await
-            .expect("execute script");
-        if done == Value::Bool(true) {
-            return true;
+    let finished = loop {
+        let pending = browser.execute(script, json!([])).await.expect("execute script");
+        if pending == json!(0) {
+            break true;
         }
         if tokio::time::Instant::now() > deadline {
-            return false;
+            break false;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    browser.execute("window.scrollTo(0, 0)", json!([])).await.expect("execute script");
+    finished
 }
 
 async fn save_screenshot(browser: &Browser, dir: &Path, file: &str) -> PathBuf {

@@ -128,7 +128,9 @@ pub fn expected_routes(vault: &Vault) -> Vec<(&VaultNote, String)> {
 /// images a reader should see.
 pub fn rendered_image_embeds<'v>(note: &VaultNote, files: &FileResolver<'v>) -> Vec<&'v str> {
     let mut found: Vec<&str> = Vec::new();
-    for embed in vault::find_embeds(&without_code_and_comments(&note.content)) {
+    let embeds = vault::find_embeds(&without_code_and_comments(&note.content));
+    // A link to an image (`[[shot.png|see it]]`) is a link, not an image to show.
+    for embed in embeds.iter().filter(|embed| embed.syntax != "obsidian-link") {
         if let Some(file) = files.resolve(&embed.lookup).filter(|file| vault::is_image(file))
             && !found.contains(&file)
         {
