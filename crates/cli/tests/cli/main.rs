@@ -71,8 +71,17 @@ impl Server {
         let status = self.child.wait().unwrap();
         let mut stdout = String::new();
         self.child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
-        self.seen.extend(self.log.try_iter());
-        (status.code(), stdout, self.seen)
+        let mut seen = std::mem::take(&mut self.seen);
+        seen.extend(self.log.try_iter());
+        (status.code(), stdout, seen)
+    }
+}
+
+/// A test that fails half-way must not leave its server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
