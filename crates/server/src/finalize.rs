@@ -18,6 +18,7 @@ pub use build::publish_css;
 pub use documents::SiteModel;
 pub use jobs::{Jobs, now_ms};
 
+use crate::metrics::Metrics;
 use crate::sessions::SessionState;
 use crate::state::AppState;
 
@@ -41,8 +42,12 @@ pub async fn run_worker(app: AppState, mut queue: mpsc::UnboundedReceiver<Sessio
     while let Some(session) = queue.recv().await {
         let started = std::time::Instant::now();
         match finalize(&app, session).await {
-            Ok(revision) => tracing::info!(%session, %revision, ms = started.elapsed().as_millis() as u64, "published"),
+            Ok(revision) => {
+                Metrics::add(&app.metrics.publishes_completed, 1);
+                tracing::info!(%session, %revision, ms = started.elapsed().as_millis() as u64, "published");
+            }
             Err(error) => {
+                Metrics::add(&app.metrics.publishes_failed, 1);
                 tracing::error!(%session, %error, "finalization failed; the live site is unchanged");
                 let _ = app.jobs.fail(session, error);
             }

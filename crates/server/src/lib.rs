@@ -20,6 +20,7 @@ mod api_key;
 mod body;
 mod error;
 mod finalize;
+mod metrics;
 mod routes;
 mod serve;
 mod sessions;

@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(meta::health))
         .route("/public-config", get(meta::public_config))
+        .route("/metrics", get(meta::metrics))
         .route("/_blob/{hash}", get(blob::get_blob))
         .route("/assets/{*path}", get(site::asset))
         .route("/publish.css", get(site::publish_css))

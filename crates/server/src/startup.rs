@@ -19,6 +19,7 @@ use vps_store::{FsStore, Revisions, StoreError};
 use crate::Settings;
 use crate::api_key::{ApiKey, ApiKeyError};
 use crate::finalize::{self, Jobs, Queue};
+use crate::metrics::Metrics;
 use crate::sessions::Sessions;
 use crate::site::Site;
 use crate::state::{AppState, Inner};
@@ -113,6 +114,7 @@ impl Application {
             finalize,
             chunks,
             active_requests: AtomicU64::new(0),
+            metrics: Metrics::default(),
         });
         let signals = Signals::install().map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self { listener, state, queue, generated_api_key, shutdown: CancellationToken::new(), signals, _lock: lock })

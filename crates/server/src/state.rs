@@ -9,6 +9,7 @@ use vps_store::FsStore;
 use crate::Settings;
 use crate::api_key::ApiKey;
 use crate::finalize::{Jobs, Queue};
+use crate::metrics::Metrics;
 use crate::sessions::Sessions;
 use crate::site::Site;
 
@@ -28,6 +29,7 @@ pub struct Inner {
     pub chunks: ChunkStore,
     /// `/api` requests in flight, for the overload guard.
     pub active_requests: AtomicU64,
+    pub metrics: Metrics,
 }
 
 impl AppState {

@@ -76,6 +76,7 @@ pub async fn check(
         linked.push((path.clone(), SessionAsset { sha256, size, media_type: media_type.clone() }));
         files.push(result(CheckStatus::Linked, Some(media_type), None, None));
     }
+    crate::metrics::Metrics::add(&app.metrics.files_linked, linked.len() as u64);
     app.sessions
         .update(id, |session| {
             session.ensure_open()?;

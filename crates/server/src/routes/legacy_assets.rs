@@ -11,6 +11,7 @@ use vps_ingest::Outcome;
 
 use super::envelope::receive;
 use crate::ApiError;
+use crate::metrics::Metrics;
 use crate::sessions::SessionAsset;
 use crate::state::AppState;
 
@@ -31,7 +32,12 @@ pub async fn upload(app: &AppState, id: SessionId, body: Body) -> Result<Respons
                 (Ok(_), Err(e)) => errors.push(refuse(e.code(), e.to_string())),
                 (Ok(_), Ok(Outcome::Rejected(why))) => errors.push(refuse(why.code, why.message)),
                 (Ok(path), Ok(Outcome::Accepted(file))) => {
-                    state.store.commit(file.sealed).await?;
+                    Metrics::add(&state.metrics.upload_bytes, file.size);
+                    let counter = match state.store.commit(file.sealed).await? {
+                        vps_store::Stored::Created => &state.metrics.files_stored,
+                        vps_store::Stored::AlreadyPresent => &state.metrics.files_deduplicated,
+                    };
+                    Metrics::add(counter, 1);
                     records
                         .push((path, SessionAsset { sha256: file.hash, size: file.size, media_type: file.media_type }));
                 }

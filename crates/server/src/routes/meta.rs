@@ -47,6 +47,11 @@ pub async fn public_config(State(app): State<AppState>) -> Json<PublicConfig> {
     })
 }
 
+/// `GET /metrics`: Prometheus counters.
+pub async fn metrics(State(app): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
+}
+
 /// The plugin's "test connection" button.
 pub async fn ping() -> Json<Value> {
     Json(json!({"api": "ok"}))

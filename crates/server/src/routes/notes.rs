@@ -38,6 +38,7 @@ pub async fn upload(State(app): State<AppState>, Path(id): Path<String>, body: B
                 Ok(())
             })
             .await?;
+        crate::metrics::Metrics::add(&state.metrics.notes_received, count as u64);
         tracing::info!(session = %id, notes = count, "notes received");
         Ok(json!({"sessionId": id, "publishedCount": count, "errors": []}))
     })

@@ -23,6 +23,7 @@ use vps_store::Stored;
 use super::parse_session_id;
 use crate::ApiError;
 use crate::body::{BodyError, RequestBody};
+use crate::metrics::Metrics;
 use crate::sessions::SessionAsset;
 use crate::state::AppState;
 
@@ -123,6 +124,15 @@ pub async fn upload(
                 }
             }
         });
+    }
+    for file in &files {
+        Metrics::add(&app.metrics.upload_bytes, file.size);
+        let counter = match file.status {
+            FileStatus::Stored => &app.metrics.files_stored,
+            FileStatus::Deduplicated => &app.metrics.files_deduplicated,
+            FileStatus::Rejected => &app.metrics.files_rejected,
+        };
+        Metrics::add(counter, 1);
     }
     app.sessions
         .update(id, |session| {

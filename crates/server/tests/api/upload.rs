@@ -40,6 +40,11 @@ async fn the_same_bytes_under_two_paths_and_two_sessions_are_one_blob() {
     assert_eq!(body["files"][0]["status"], "deduplicated");
     assert_eq!(body["files"][0]["sha256"], sha256_hex(&data));
     assert_eq!(app.blob_files().len(), 1);
+
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("vps_files_stored_total 1\n"), "{metrics}");
+    assert!(metrics.contains("vps_files_deduplicated_total 2\n"), "{metrics}");
+    assert!(metrics.contains(&format!("vps_upload_bytes_total {}\n", 3 * data.len())), "{metrics}");
 }
 
 #[tokio::test]
