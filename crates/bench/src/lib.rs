@@ -1,14 +1,25 @@
-//! Helpers shared by the benchmarks of vps-publish: command-line values, verdicts, and the real
-//! server run as a child process ([`server`]).
+//! Helpers shared by the benchmarks of vps-publish: command-line values, verdicts, units, peak
+//! RSS, the real server run as a child process ([`server`]) and large test files ([`testfile`]).
 
 use std::error::Error;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 pub mod server;
+pub mod testfile;
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
 pub const MIB: u64 = 1024 * 1024;
+
+/// The vault that the benchmarks read by default, relative to the workspace root.
+pub const DEFAULT_VAULT: &str = "../shared/vaults/obsidian-help-en";
+
+/// [`DEFAULT_VAULT`], from the workspace this crate was built in.
+pub fn default_vault() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(DEFAULT_VAULT)
+}
 
 /// The value that follows `flag` on the command line, parsed.
 pub fn value<T: FromStr>(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<T> {
@@ -19,4 +30,32 @@ pub fn value<T: FromStr>(args: &mut impl Iterator<Item = String>, flag: &str) ->
 /// How a report says whether a target is met.
 pub fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "NOT met" }
+}
+
+/// `bytes` in `elapsed`, in MiB/s.
+pub fn mib_per_s(bytes: u64, elapsed: Duration) -> f64 {
+    bytes as f64 / MIB as f64 / elapsed.as_secs_f64()
+}
+
+/// `bytes` in MiB from 1 MiB up, else in KiB, with one decimal.
+pub fn bytes_label(bytes: u64) -> String {
+    if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}
+
+/// `VmHWM` of process `pid` (this process when `None`): the most resident memory it has had
+/// since it started (since its last `exec`), in MiB.
+pub fn peak_rss_mib(pid: Option<u32>) -> Result<f64> {
+    let path = pid.map_or_else(|| "/proc/self/status".to_owned(), |pid| format!("/proc/{pid}/status"));
+    let status = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().strip_suffix("kB"))
+        .and_then(|kib| kib.trim().parse().ok())
+        .ok_or_else(|| format!("no VmHWM in {path}"))?;
+    Ok(kib as f64 / 1024.0)
 }

@@ -69,14 +69,7 @@ impl Server {
 
     /// `VmHWM`: the most resident memory the server has had since it started.
     pub fn peak_rss_mib(&self) -> Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kib: u64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|value| value.trim().strip_suffix("kB"))
-            .and_then(|kib| kib.trim().parse().ok())
-            .ok_or("no VmHWM in the server's /proc status")?;
-        Ok(kib as f64 / 1024.0)
+        crate::peak_rss_mib(Some(self.child.id()))
     }
 
     /// SIGTERM, then waits for a clean exit.

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod publish;
 use vps_server::{Application, Overrides, Settings, admin};
 
 /// A self-hosted publishing server for Obsidian vaults.
@@ -18,6 +20,13 @@ struct Cli {
 enum Command {
     /// Run the server (data in ./data, listening on 127.0.0.1:3000 unless told otherwise).
     Serve(ServeArgs),
+    /// Publish a vault: only what changed travels; deleted notes leave the site.
+    Publish(publish::PublishArgs),
+    /// Write a commented starter `.vps-publish.toml` into a vault.
+    Init {
+        /// The vault's folder.
+        vault: PathBuf,
+    },
     /// List the published revisions, newest last; `*` marks the live one.
     Revisions(DataArgs),
     /// Serve an earlier revision (by default the one before the live one). Instant, and safe
@@ -82,6 +91,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Publish(args) => publish::run(args),
+        Command::Init { vault } => match vps_publisher::write_starter(&vault) {
+            Ok(path) => {
+                println!("wrote {}; edit it, then run `vps-publish publish {}`", path.display(), vault.display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(publish::exit::CONFIG, &error),
+        },
         Command::Revisions(data) => with_data_dir(&data, |dir| {
             for revision in admin::list_revisions(dir)? {
                 let mark = if revision.current { "*" } else { " " };

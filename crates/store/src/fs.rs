@@ -262,6 +262,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_empty_chunk_after_a_full_batch_is_harmless() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap().with_batch_bytes(4096);
+        let mut temp = store.create_temp().await.unwrap();
+        temp.write(Bytes::from(vec![7u8; 4096])).await.unwrap();
+        temp.write(Bytes::new()).await.unwrap();
+        let sealed = temp.finish().await.unwrap();
+        assert_eq!(sealed.len(), 4096);
+        assert_eq!(store.commit(sealed).await.unwrap(), Stored::Created);
+    }
+
+    #[tokio::test]
     async fn a_dropped_temp_blob_leaves_no_file() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap();

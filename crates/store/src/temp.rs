@@ -110,6 +110,11 @@ impl TempBlob {
 
     /// Queues a chunk for hashing and writing; waits only when a thread is several batches behind.
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
+        // Multipart parsers may end a part with an empty chunk: nothing to write, and a batch of
+        // only empty chunks would make `writev` write zero bytes.
+        if chunk.is_empty() {
+            return Ok(());
+        }
         self.written += chunk.len() as u64;
         self.batch_bytes += chunk.len();
         self.batch.push(chunk);

@@ -44,7 +44,8 @@ use tempfile::TempDir;
 use tokio::runtime::Runtime;
 use tokio_util::io::ReaderStream;
 use vps_bench::server::{Server, server_binary};
-use vps_bench::{MIB, Result, value, verdict};
+use vps_bench::testfile::write_mp4;
+use vps_bench::{MIB, Result, mib_per_s, value, verdict};
 
 const USAGE: &str = "usage: ingest-bench [--size-mib N] [--concurrency N] [--dir PATH]
 
@@ -55,9 +56,7 @@ const USAGE: &str = "usage: ingest-bench [--size-mib N] [--concurrency N] [--dir
 Needs the release build of the server next to it:
   cargo build --release -p vps-publish -p vps-bench && target/release/ingest-bench";
 
-/// `ftyp` box of an ISO MP4: enough for the server to detect `video/mp4`.
-const MP4_HEADER: &[u8; 24] = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2";
-/// Buffer of the file generation and of both baselines.
+/// Buffer of both baselines.
 const IO_BUFFER: usize = 1024 * 1024;
 /// Bytes per chunk that the client reads from the file and sends.
 const UPLOAD_CHUNK: usize = 256 * 1024;
@@ -134,7 +133,7 @@ fn run(options: Options) -> Result<()> {
 
     progress(&format!("writing a {} test file in {}", size_label(options.size_mib), scratch.path().display()));
     let large_path = scratch.path().join("large.mp4");
-    write_test_file(&large_path, size)?;
+    write_mp4(&large_path, size, size)?;
 
     progress("measuring the baselines: SHA-256 in-process, then copy + fsync");
     let (sha256, sha256_time) = timed(|| sha256_file(&large_path))?;
@@ -151,7 +150,7 @@ fn run(options: Options) -> Result<()> {
 
     progress(&format!("uploading a {SMALL_FILE_MIB} MiB file"));
     let small_path = scratch.path().join("small.mp4");
-    write_test_file(&small_path, SMALL_FILE_MIB * MIB)?;
+    write_mp4(&small_path, SMALL_FILE_MIB * MIB, SMALL_FILE_MIB * MIB)?;
     let small = TestFile { sha256: sha256_file(&small_path)?, path: small_path, len: SMALL_FILE_MIB * MIB };
     let small_run = run_scenario(&runtime, &binary, &scratch.path().join("server-small"), &small, 1)?;
 
@@ -199,10 +198,6 @@ fn size_label(mib: u64) -> String {
     if mib.is_multiple_of(1024) { format!("{} GiB", mib / 1024) } else { format!("{mib} MiB") }
 }
 
-fn mib_per_s(bytes: u64, elapsed: Duration) -> f64 {
-    bytes as f64 / MIB as f64 / elapsed.as_secs_f64()
-}
-
 fn progress(message: &str) {
     eprintln!("ingest-bench: {message}");
 }
@@ -231,43 +226,6 @@ struct TestFile {
     path: PathBuf,
     len: u64,
     sha256: String,
-}
-
-/// SplitMix64: fast, and its output does not compress.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn fill(&mut self, buffer: &mut [u8]) {
-        for chunk in buffer.chunks_mut(8) {
-            chunk.copy_from_slice(&self.next().to_le_bytes()[..chunk.len()]);
-        }
-    }
-}
-
-/// `len` bytes: the MP4 header, then pseudo-random bytes; fsynced, so that no writeback of it
-/// runs during the measurements.
-fn write_test_file(path: &Path, len: u64) -> Result<()> {
-    let mut output = File::create(path)?;
-    output.write_all(MP4_HEADER)?;
-    let mut random = SplitMix64(len);
-    let mut buffer = vec![0; IO_BUFFER];
-    let mut remaining = len.checked_sub(MP4_HEADER.len() as u64).ok_or("the test file is shorter than its header")?;
-    while remaining > 0 {
-        let n = remaining.min(IO_BUFFER as u64) as usize;
-        random.fill(&mut buffer[..n]);
-        output.write_all(&buffer[..n])?;
-        remaining -= n as u64;
-    }
-    output.sync_all()?;
-    Ok(())
 }
 
 /// Baseline 1, and the hash that every upload's answer must carry: lowercase hex.

@@ -51,7 +51,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 use vps_bench::server::{Server, server_binary};
-use vps_bench::{MIB, Result, value, verdict};
+use vps_bench::{Result, bytes_label, default_vault, value, verdict};
 use vps_testkit::vault::{self, Vault, cut_batches, note_route, sha256_hex};
 
 const USAGE: &str = "usage: publish-bench [--vault PATH] [--runs N]
@@ -63,8 +63,6 @@ const USAGE: &str = "usage: publish-bench [--vault PATH] [--runs N]
 Needs the release build of the server next to it:
   cargo build --release -p vps-publish -p vps-bench && target/release/publish-bench";
 
-/// Relative to the workspace root.
-const DEFAULT_VAULT: &str = "../shared/vaults/obsidian-help-en";
 const API_KEY: &str = "publish-bench-api-key";
 
 /// The plugin's batch limit `L`, and what it sends as `batchConfig.maxBytesPerRequest`.
@@ -100,8 +98,7 @@ struct Options {
 
 impl Options {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Self> {
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut options = Self { vault: workspace.join(DEFAULT_VAULT), runs: 1 };
+        let mut options = Self { vault: default_vault(), runs: 1 };
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--vault" => options.vault = value(&mut args, &arg)?,
@@ -188,7 +185,7 @@ fn print_vault(vault: &Vault) {
         vault.assets.len(),
         vault.embeds,
         vault.unresolved_embeds.len(),
-        size_label(vault.size()),
+        bytes_label(vault.size()),
         vault.read_time.as_secs_f64(),
     );
 }
@@ -297,7 +294,7 @@ impl Publish {
             self.elapsed.as_secs_f64(),
             self.requests,
             self.polls,
-            size_label(self.bytes_sent),
+            bytes_label(self.bytes_sent),
         )
     }
 
@@ -716,12 +713,4 @@ impl Api {
 
 fn batches(count: usize) -> String {
     format!("{count} {}", if count == 1 { "batch" } else { "batches" })
-}
-
-fn size_label(bytes: u64) -> String {
-    if bytes >= MIB {
-        format!("{:.1} MiB", bytes as f64 / MIB as f64)
-    } else {
-        format!("{:.1} KiB", bytes as f64 / 1024.0)
-    }
 }

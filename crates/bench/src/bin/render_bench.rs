@@ -21,11 +21,11 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use vps_bench::{Result, value, verdict};
+use vps_bench::{Result, default_vault, value, verdict};
 use vps_render::{LinkIndex, PageRef, RenderOptions, Resolver};
 use vps_testkit::vault::{self, FileResolver, Vault};
 
@@ -38,8 +38,6 @@ const USAGE: &str = "usage: render-bench [--vault PATH] [--runs N]
 Build it in release mode first:
   cargo build --release -p vps-publish -p vps-bench && target/release/render-bench";
 
-/// Relative to the workspace root.
-const DEFAULT_VAULT: &str = "../shared/vaults/obsidian-help-en";
 const TARGET: Duration = Duration::from_secs(1);
 const SLOWEST_SHOWN: usize = 5;
 const LABEL: usize = 22;
@@ -61,8 +59,7 @@ struct Options {
 
 impl Options {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Self> {
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut options = Self { vault: workspace.join(DEFAULT_VAULT), runs: 5 };
+        let mut options = Self { vault: default_vault(), runs: 5 };
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--vault" => options.vault = value(&mut args, &arg)?,

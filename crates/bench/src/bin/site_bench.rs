@@ -23,13 +23,13 @@
 //! Options: `--vault PATH`, `--page ROUTE` (default `/editing-and-formatting/basic-formatting-syntax`),
 //! `--seconds N` (wrk's duration, default 10), `--searches N` (default 200).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use vps_bench::server::{Server, server_binary};
-use vps_bench::{Result, value, verdict};
+use vps_bench::{Result, default_vault, value, verdict};
 use vps_testkit::Plugin;
 
 const USAGE: &str = "usage: site-bench [--vault PATH] [--page ROUTE] [--seconds N] [--searches N]
@@ -43,8 +43,6 @@ const USAGE: &str = "usage: site-bench [--vault PATH] [--page ROUTE] [--seconds 
 Needs the release build of the server next to it, and wrk (installed with apt-get when missing):
   cargo build --release -p vps-publish -p vps-bench && target/release/site-bench";
 
-/// Relative to the workspace root.
-const DEFAULT_VAULT: &str = "../shared/vaults/obsidian-help-en";
 const DEFAULT_PAGE: &str = "/editing-and-formatting/basic-formatting-syntax";
 const API_KEY: &str = "site-bench-api-key";
 const WRK_THREADS: u32 = 2;
@@ -73,9 +71,7 @@ struct Options {
 
 impl Options {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Self> {
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut options =
-            Self { vault: workspace.join(DEFAULT_VAULT), page: DEFAULT_PAGE.to_owned(), seconds: 10, searches: 200 };
+        let mut options = Self { vault: default_vault(), page: DEFAULT_PAGE.to_owned(), seconds: 10, searches: 200 };
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--vault" => options.vault = value(&mut args, &arg)?,

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 mod crash;
 mod operator;
+mod publish;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vps-publish");
 
@@ -194,4 +195,30 @@ fn a_bad_setting_exits_with_code_2_and_names_it() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("environment variable PORT: `eighty` is not a port number"), "{stderr}");
+}
+
+/// Waits for a child while reading its output, and answers its peak resident set size in KiB
+/// (`ru_maxrss` from `wait4`, which the kernel keeps per child).
+pub fn wait_with_peak_rss(mut child: std::process::Child) -> (std::process::Output, u64) {
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = thread::spawn(move || {
+        let mut buffer = Vec::new();
+        stdout.read_to_end(&mut buffer).unwrap();
+        buffer
+    });
+    let err = thread::spawn(move || {
+        let mut buffer = Vec::new();
+        stderr.read_to_end(&mut buffer).unwrap();
+        buffer
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and wait4 only writes into the two out-parameters.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    let status = std::os::unix::process::ExitStatusExt::from_raw(status);
+    let output = std::process::Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() };
+    (output, usage.ru_maxrss as u64)
 }

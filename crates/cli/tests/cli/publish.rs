@@ -1,0 +1,208 @@
+//! `vps-publish publish`: the real binary against the real server (in-process, port 0).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use vps_server::{ApiKey, Application, Settings};
+
+use crate::BIN;
+
+const KEY: &str = "cli-publish-test-key";
+
+struct Served {
+    base: String,
+    data: tempfile::TempDir,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn serve(configure: impl FnOnce(&mut Settings)) -> Served {
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = Settings {
+        port: 0,
+        data_dir: data.path().to_owned(),
+        api_key: Some(ApiKey::new(KEY).unwrap()),
+        ..Settings::default()
+    };
+    configure(&mut settings);
+    let app = Application::build(settings).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    let stop = app.shutdown_handle();
+    tokio::spawn(app.run_until_stopped());
+    Served { base, data, stop }
+}
+
+/// Runs `vps-publish publish <vault> --json --yes …` off the async runtime.
+async fn publish(vault: &Path, server: &str, key: &str, extra: &[&str]) -> Output {
+    let (vault, server, key) = (vault.to_owned(), server.to_owned(), key.to_owned());
+    let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .arg("publish")
+            .arg(&vault)
+            .args(["--server", &server, "--json", "--yes"])
+            .args(&extra)
+            .env("VPS_PUBLISH_API_KEY", &key)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn summary(output: &Output) -> Value {
+    assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("a JSON summary: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn help_vault() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vaults/obsidian-help-en")
+}
+
+async fn status(server: &Served, path: &str) -> u16 {
+    reqwest::get(format!("{}{path}", server.base)).await.unwrap().status().as_u16()
+}
+
+async fn metric(server: &Served, name: &str) -> u64 {
+    let text = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
+    text.lines().find_map(|line| line.strip_prefix(&format!("{name} "))).unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_the_help_vault_then_only_what_changed_then_a_deletion() {
+    let server = serve(|_| {}).await;
+    let vault = tempfile::tempdir().unwrap();
+    copy_dir(&help_vault(), vault.path());
+
+    let first = summary(&publish(vault.path(), &server.base, KEY, &[]).await);
+    assert_eq!(first["pages_published"], 173, "{first}");
+    assert!(first["assets_uploaded"].as_u64().unwrap() > 100, "{first}");
+    assert_eq!(status(&server, "/editing-and-formatting/callouts").await, 200);
+
+    // One note and one image change.
+    let note = vault.path().join("Editing and formatting/Callouts.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(&note, format!("{text}\n\nA line added by the test.\n")).unwrap();
+    let image = vault.path().join("Attachments/Engelbart.jpg");
+    let mut bytes = std::fs::read(&image).unwrap();
+    bytes.extend_from_slice(b"trailing bytes that change the hash");
+    std::fs::write(&image, &bytes).unwrap();
+    let uploaded_before = metric(&server, "vps_upload_bytes_total").await;
+
+    let second = summary(&publish(vault.path(), &server.base, KEY, &[]).await);
+    assert_eq!(second["pages_published"], 1, "{second}");
+    assert_eq!(second["pages_unchanged"], 172, "{second}");
+    assert_eq!(second["assets_uploaded"], 1, "{second}");
+    let first_bytes = first["bytes_sent"].as_u64().unwrap();
+    let second_bytes = second["bytes_sent"].as_u64().unwrap();
+    assert!(
+        second_bytes < (bytes.len() as u64) + 200_000,
+        "only the changed bytes travel: {second_bytes} of {first_bytes}"
+    );
+    assert_eq!(
+        metric(&server, "vps_upload_bytes_total").await - uploaded_before,
+        bytes.len() as u64,
+        "the server received just the image"
+    );
+    let page =
+        reqwest::get(format!("{}/editing-and-formatting/callouts", server.base)).await.unwrap().text().await.unwrap();
+    assert!(page.contains("A line added by the test."));
+
+    // A deleted note's page goes.
+    std::fs::remove_file(vault.path().join("Editing and formatting/Callouts.md")).unwrap();
+    let third = summary(&publish(vault.path(), &server.base, KEY, &[]).await);
+    assert_eq!(third["pages_removed"], 1, "{third}");
+    assert_eq!(status(&server, "/editing-and-formatting/callouts").await, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_changes_nothing_on_the_server() {
+    let server = serve(|_| {}).await;
+    let vault = tempfile::tempdir().unwrap();
+    std::fs::write(vault.path().join("Note.md"), "# Note\n\nHello.").unwrap();
+    let output = publish(vault.path(), &server.base, KEY, &["--dry-run"]).await;
+    let summary = summary(&output);
+    assert_eq!(summary["dry_run"], true);
+    assert_eq!(status(&server, "/note").await, 404);
+    let sessions = std::fs::read_dir(server.data.path().join("sessions")).unwrap().count();
+    assert_eq!(sessions, 0, "no session was started");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_key_unreachable_server_and_bad_config_have_their_exit_codes() {
+    let server = serve(|_| {}).await;
+    let vault = tempfile::tempdir().unwrap();
+    std::fs::write(vault.path().join("Note.md"), "Hello.").unwrap();
+
+    let wrong = publish(vault.path(), &server.base, "not-the-right-key", &[]).await;
+    assert_eq!(wrong.status.code(), Some(4), "{}", String::from_utf8_lossy(&wrong.stderr));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.to_lowercase().contains("key"), "{stderr}");
+    assert!(!stderr.contains("not-the-right-key"), "the key is never echoed");
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let down = publish(vault.path(), &closed, KEY, &[]).await;
+    assert_eq!(down.status.code(), Some(5), "{}", String::from_utf8_lossy(&down.stderr));
+
+    std::fs::write(vault.path().join(".vps-publish.toml"), "this is = = not toml").unwrap();
+    let bad = publish(vault.path(), &server.base, KEY, &[]).await;
+    assert_eq!(bad.status.code(), Some(3), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains(".vps-publish.toml"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_with_a_1_gib_asset_publishes_in_bounded_client_memory() {
+    let server = serve(|s| {
+        s.max_asset_size_bytes = 2 * 1024 * 1024 * 1024;
+        s.max_request_bytes = 4 * 1024 * 1024 * 1024;
+    })
+    .await;
+    let vault = tempfile::tempdir().unwrap();
+    std::fs::write(vault.path().join("Video.md"), "![[big.mp4]]").unwrap();
+    // An MP4 header, then a sparse GiB: cheap to make, a real GiB to read and send.
+    let file = std::fs::File::create(vault.path().join("big.mp4")).unwrap();
+    std::io::Write::write_all(&mut &file, b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2").unwrap();
+    file.set_len(1024 * 1024 * 1024).unwrap();
+    drop(file);
+
+    let (vault_path, base) = (vault.path().to_owned(), server.base.clone());
+    let (output, peak_kib) = tokio::task::spawn_blocking(move || {
+        let child = Command::new(BIN)
+            .arg("publish")
+            .arg(&vault_path)
+            .args(["--server", &base, "--json", "--yes"])
+            .env("VPS_PUBLISH_API_KEY", KEY)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        crate::wait_with_peak_rss(child)
+    })
+    .await
+    .unwrap();
+    let summary = summary(&output);
+    assert_eq!(summary["assets_uploaded"], 1, "{summary}");
+    assert!(peak_kib < 64 * 1024, "client peak RSS {} MiB", peak_kib / 1024);
+    eprintln!("client peak RSS publishing a 1 GiB asset: {:.1} MiB", peak_kib as f64 / 1024.0);
+}

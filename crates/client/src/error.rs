@@ -1,0 +1,150 @@
+//! `ClientError`: every way a call can fail, sorted by [`ErrorKind`] for the caller (the CLI maps
+//! kinds to exit codes and advice). No message ever holds the API key or an SSE token: the key
+//! travels only in a sensitive header, and URLs are dropped from transport errors.
+
+use std::path::PathBuf;
+
+use reqwest::StatusCode;
+use vps_core::api::ErrorBody;
+
+/// What kind of failure, for the caller to decide what to tell the user and whether to retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The server refused the API key (401 missing, 403 wrong).
+    Unauthorized,
+    /// The server could not be reached (connect, DNS, refused, reset, timed out), after retries.
+    Unreachable,
+    /// The server refused the call with a JSON `{code, message}` body.
+    Server,
+    /// The server answered something this client does not understand.
+    Protocol,
+    /// A local file could not be read (or changed while it was being sent).
+    Io,
+    /// The client was given an unusable base URL or API key, or TLS could not be set up.
+    Config,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{reason}")]
+    Config { reason: String },
+
+    #[error("the server at {base} refused the API key ({status} on {call}); check the key it printed on first start")]
+    Unauthorized { call: &'static str, base: String, status: StatusCode },
+
+    #[error("cannot reach the server at {base} ({call}, {attempts} attempt(s)): {reason}")]
+    Unreachable {
+        call: &'static str,
+        base: String,
+        attempts: u32,
+        reason: String,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    #[error("the server refused {call}: {message} ({status}, {code})")]
+    Server { call: &'static str, status: StatusCode, code: String, message: String },
+
+    #[error("the server's answer to {call} was not understood: {detail}")]
+    Protocol { call: &'static str, detail: String },
+
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ClientError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Config { .. } => ErrorKind::Config,
+            Self::Unauthorized { .. } => ErrorKind::Unauthorized,
+            Self::Unreachable { .. } => ErrorKind::Unreachable,
+            Self::Server { .. } => ErrorKind::Server,
+            Self::Protocol { .. } => ErrorKind::Protocol,
+            Self::Io { .. } => ErrorKind::Io,
+        }
+    }
+
+    /// The HTTP status of a refusal, if the server answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Unauthorized { status, .. } | Self::Server { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The server's stable error code (`file-too-large`, `session-not-open`…), if it sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Server { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn protocol(call: &'static str, detail: impl Into<String>) -> Self {
+        Self::Protocol { call, detail: detail.into() }
+    }
+
+    /// A transport failure, once the retries are spent. The URL is dropped from the source (an
+    /// event-stream URL carries a token); the innermost cause ("Connection refused") is kept
+    /// for the message, because reqwest's own text ("error sending request") says little.
+    pub(crate) fn unreachable(call: &'static str, base: &str, attempts: u32, error: reqwest::Error) -> Self {
+        let error = error.without_url();
+        let mut reason = error.to_string();
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            reason = inner.to_string();
+            cause = inner.source();
+        }
+        if error.is_timeout() {
+            reason = format!("timed out ({reason})");
+        }
+        Self::Unreachable { call, base: base.to_owned(), attempts, reason, source: error }
+    }
+
+    /// A non-2xx answer: 401/403 are about the key; a JSON `{code, message}` body is a refusal
+    /// the server explained; anything else is not understood.
+    pub(crate) fn from_answer(call: &'static str, base: &str, status: StatusCode, body: &str) -> Self {
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Self::Unauthorized { call, base: base.to_owned(), status };
+        }
+        match serde_json::from_str::<ErrorBody>(body) {
+            Ok(ErrorBody { code, message }) => Self::Server { call, status, code, message },
+            Err(_) => {
+                let excerpt: String = body.chars().take(200).collect();
+                Self::protocol(call, format!("status {status} with body {excerpt:?}"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_sorted_by_kind() {
+        let body = r#"{"code":"file-too-large","message":"file \"a.png\" is larger than the limit of 10 bytes"}"#;
+        let cases = [
+            (401, "", ErrorKind::Unauthorized),
+            (403, r#"{"code":"invalid-api-key","message":"x"}"#, ErrorKind::Unauthorized),
+            (413, body, ErrorKind::Server),
+            (500, r#"{"code":"internal-error","message":"internal error"}"#, ErrorKind::Server),
+            (404, "<html>not found</html>", ErrorKind::Protocol),
+        ];
+        for (status, body, kind) in cases {
+            let error = ClientError::from_answer("upload", "http://h", StatusCode::from_u16(status).unwrap(), body);
+            assert_eq!(error.kind(), kind, "{status} {body}");
+        }
+        let error = ClientError::from_answer("upload", "http://h", StatusCode::PAYLOAD_TOO_LARGE, body);
+        assert_eq!(error.code(), Some("file-too-large"));
+        assert_eq!(error.status(), Some(StatusCode::PAYLOAD_TOO_LARGE));
+        assert_eq!(
+            error.to_string(),
+            "the server refused upload: file \"a.png\" is larger than the limit of 10 bytes (413 Payload Too Large, file-too-large)"
+        );
+    }
+}
