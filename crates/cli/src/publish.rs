@@ -143,7 +143,9 @@ async fn publish(args: PublishArgs) -> Result<Summary, PublishError> {
     let hashes = hash_assets(&plan, &log)?;
 
     let client = Client::new(&server, &api_key)?;
-    let streaming = client.public_config().await?;
+    // Servers that do not stream (the Node reference, or ours with STREAMING_ENABLED=false) get
+    // the plugin's JSON protocol.
+    let streaming = client.public_config().await?.filter(|config| config.streaming_uploads_enabled);
     if args.dry_run {
         log.line(&format!("dry run: would publish to {server}; nothing was sent"));
         return Ok(Summary {

@@ -206,3 +206,83 @@ async fn a_vault_with_a_1_gib_asset_publishes_in_bounded_client_memory() {
     assert!(peak_kib < 64 * 1024, "client peak RSS {} MiB", peak_kib / 1024);
     eprintln!("client peak RSS publishing a 1 GiB asset: {:.1} MiB", peak_kib as f64 / 1024.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_without_streaming_get_the_plugins_json_protocol() {
+    let server = serve(|s| s.streaming_enabled = false).await;
+    let vault = tempfile::tempdir().unwrap();
+    std::fs::write(vault.path().join("Note.md"), "![[pic.png]]").unwrap();
+    std::fs::write(vault.path().join("pic.png"), b"\x89PNG\r\n\x1a\nsome picture bytes").unwrap();
+    let output = publish(vault.path(), &server.base, KEY, &[]).await;
+    let summary = summary(&output);
+    assert_eq!(summary["assets_uploaded"], 1, "{summary}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("JSON protocol"));
+    let page = reqwest::get(format!("{}/note", server.base)).await.unwrap().text().await.unwrap();
+    assert!(page.contains("/_blob/"), "the image is shown: {page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_the_server_refuses_exits_6_and_init_writes_a_starter_once() {
+    let server = serve(|_| {}).await;
+    let vault = tempfile::tempdir().unwrap();
+    std::fs::write(vault.path().join("Note.md"), "Hello.").unwrap();
+
+    let init = || Command::new(BIN).arg("init").arg(vault.path()).output().unwrap();
+    let first = init();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let starter = std::fs::read_to_string(vault.path().join(".vps-publish.toml")).unwrap();
+    assert!(starter.contains("cleanup_rules") && starter.contains("ignored_tags"), "a commented starter");
+    assert_eq!(init().status.code(), Some(3), "never overwrites");
+
+    // A cleanup rule the server cannot compile: the publish job fails, the site is untouched.
+    std::fs::write(
+        vault.path().join(".vps-publish.toml"),
+        "[[cleanup_rules]]\nid = \"broken\"\nname = \"broken\"\nregex = \"(unclosed\"\nreplacement = \"\"\n",
+    )
+    .unwrap();
+    let refused = publish(vault.path(), &server.base, KEY, &[]).await;
+    assert_eq!(refused.status.code(), Some(6), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("broken"));
+    assert_eq!(status(&server, "/note").await, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_aborts_the_session_on_the_server() {
+    let server = serve(|s| {
+        s.max_asset_size_bytes = 2 * 1024 * 1024 * 1024;
+        s.max_request_bytes = 4 * 1024 * 1024 * 1024;
+    })
+    .await;
+    let vault = tempfile::tempdir().unwrap();
+    std::fs::write(vault.path().join("Video.md"), "![[big.mp4]]").unwrap();
+    let file = std::fs::File::create(vault.path().join("big.mp4")).unwrap();
+    std::io::Write::write_all(&mut &file, b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2").unwrap();
+    file.set_len(1024 * 1024 * 1024).unwrap();
+    drop(file);
+
+    let (vault_path, base) = (vault.path().to_owned(), server.base.clone());
+    let child = Command::new(BIN)
+        .arg("publish")
+        .arg(&vault_path)
+        .args(["--server", &base, "--json", "--yes"])
+        .env("VPS_PUBLISH_API_KEY", KEY)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until a session exists (the upload is under way), then interrupt.
+    let sessions = server.data.path().join("sessions");
+    for _ in 0..200 {
+        if std::fs::read_dir(&sessions).map(|d| d.count()).unwrap_or(0) > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
+    let session = std::fs::read_dir(&sessions).unwrap().next().unwrap().unwrap().path();
+    let state: Value = serde_json::from_slice(&std::fs::read(session.join("session.json")).unwrap()).unwrap();
+    assert_eq!(state["state"], "aborted");
+}
