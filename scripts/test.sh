@@ -33,4 +33,20 @@ if ! need chromium || ! need chromedriver; then
     fi
 fi
 
+# clamd (ClamAV's daemon) and clamdscan, for the virus-scanning tests (crates/scan/tests/scan,
+# crates/server/tests/api), which start a private clamd with their own config and a one-signature
+# database (EICAR), so no freshclam download is needed. Without them those tests print SKIP
+# (fail with CI=true).
+if [ ! -x /usr/sbin/clamd ] || ! need clamdscan; then
+    echo "test.sh: installing clamav-daemon and clamdscan (Debian) for the virus-scanning tests" >&2
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    if ! need apt-get; then
+        echo "test.sh: warning: no apt-get; install clamav-daemon and clamdscan to run the virus-scanning tests" >&2
+    elif ! { $sudo apt-get update -qq \
+            && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon clamdscan; } >/dev/null; then
+        echo "test.sh: warning: could not install clamav-daemon and clamdscan; the virus-scanning tests will skip" >&2
+    fi
+fi
+
 cargo test --workspace --locked "$@"

@@ -193,10 +193,25 @@ pub struct PublicConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
-    /// `ok` or `unavailable`.
+    /// `ok`, `degraded` (the virus scanner is down) or `unavailable` (nothing can be stored).
     pub status: String,
     pub data_dir_writable: bool,
     pub version: String,
+    /// The virus scanner's state, when scanning is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanner: Option<ScannerHealth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScannerHealth {
+    /// Whether clamd answered PING with PONG.
+    pub reachable: bool,
+    /// clamd's VERSION answer, when reachable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[cfg(test)]

@@ -31,4 +31,4 @@ mod pipeline;
 pub mod sniff;
 
 pub use allowlist::MediaAllowlist;
-pub use pipeline::{Accepted, IngestError, Outcome, Policy, Rejection, ingest};
+pub use pipeline::{Accepted, IngestError, Outcome, Policy, Rejection, ScanPolicy, ingest};

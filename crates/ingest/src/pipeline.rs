@@ -1,6 +1,7 @@
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use vps_core::{ContentHash, MediaType};
+use vps_scan::{ScanError, ScanStream, Scanner, Verdict};
 use vps_store::{FsStore, SealedBlob, StoreError};
 
 use crate::MediaAllowlist;
@@ -12,11 +13,27 @@ pub struct Policy {
     /// A file larger than this is refused the moment it crosses the limit.
     pub max_file_bytes: u64,
     pub allowlist: MediaAllowlist,
+    /// Virus scanning in the same pass, when enabled.
+    pub scan: Option<ScanPolicy>,
+}
+
+/// Every accepted file is streamed to clamd as it arrives; `fail_open` decides what a scanner
+/// failure means (refuse the file by default, accept it with a warning when set).
+#[derive(Clone)]
+pub struct ScanPolicy {
+    pub scanner: Scanner,
+    pub fail_open: bool,
+}
+
+impl std::fmt::Debug for ScanPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanPolicy").field("fail_open", &self.fail_open).finish_non_exhaustive()
+    }
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { max_file_bytes: 100 * 1024 * 1024, allowlist: MediaAllowlist::default() }
+        Self { max_file_bytes: 100 * 1024 * 1024, allowlist: MediaAllowlist::default(), scan: None }
     }
 }
 
@@ -133,16 +150,81 @@ where
         }
     };
 
-    // 2. Stream every chunk, as it arrives, to the temp writer, which hashes and writes it.
+    // 2. Stream every chunk, as it arrives, to the temp writer (which hashes and writes it) and
+    //    to the scanner: each byte is read once, and the three proceed side by side.
+    let mut scan = Scan::begin(policy.scan.as_ref()).await;
     let mut temp = store.create_temp().await?;
     for chunk in held {
+        scan.write(&chunk).await;
         temp.write(chunk).await?;
     }
     while let Some(chunk) = next(&mut body, &mut size).await? {
+        scan.write(&chunk).await;
         temp.write(chunk).await?;
     }
     let sealed = temp.finish().await?;
-    Ok(Outcome::Accepted(Accepted { hash: *sealed.hash(), size, media_type, sealed }))
+    match scan.verdict().await {
+        Ok(()) => Ok(Outcome::Accepted(Accepted { hash: *sealed.hash(), size, media_type, sealed })),
+        // Dropping `sealed` deletes the temp file: nothing of a refused file is kept.
+        Err((code, message)) => Ok(Outcome::Rejected(Rejection { code, message, size, media_type: Some(media_type) })),
+    }
+}
+
+/// One file's scan, from the first chunk to the verdict; a failure is remembered, not raised,
+/// so that the rest of the file is still read (the request goes on).
+enum Scan {
+    Off,
+    Running { stream: ScanStream, fail_open: bool },
+    Failed { error: ScanError, fail_open: bool },
+}
+
+impl Scan {
+    async fn begin(policy: Option<&ScanPolicy>) -> Self {
+        let Some(policy) = policy else { return Self::Off };
+        match policy.scanner.begin().await {
+            Ok(stream) => Self::Running { stream, fail_open: policy.fail_open },
+            Err(error) => Self::Failed { error, fail_open: policy.fail_open },
+        }
+    }
+
+    async fn write(&mut self, chunk: &Bytes) {
+        if let Self::Running { stream, fail_open } = self
+            && let Err(error) = stream.write(chunk.clone()).await
+        {
+            *self = Self::Failed { error, fail_open: *fail_open };
+        }
+    }
+
+    /// `Ok` to keep the file, or the code and message of its refusal.
+    async fn verdict(self) -> Result<(), (&'static str, String)> {
+        let (error, fail_open) = match self {
+            Self::Off => return Ok(()),
+            Self::Running { stream, fail_open } => match stream.finish().await {
+                Ok(Verdict::Clean) => return Ok(()),
+                Ok(Verdict::Infected(signature)) => {
+                    tracing::warn!(%signature, "virus detected in an upload; refused");
+                    return Err(("virus-detected", format!("a virus was found in the file: {signature}")));
+                }
+                Err(error) => (error, fail_open),
+            },
+            Self::Failed { error, fail_open } => (error, fail_open),
+        };
+        match error {
+            // Too large for clamd: refused whatever the policy, as clamd would refuse it too.
+            ScanError::TooLarge { limit } => Err((
+                "too-large-to-scan",
+                format!("the file is larger than the {limit} bytes the virus scanner accepts"),
+            )),
+            error if fail_open => {
+                tracing::warn!(%error, "the virus scanner failed; file accepted unscanned (VIRUS_SCANNER_FAIL_OPEN)");
+                Ok(())
+            }
+            error => {
+                tracing::error!(%error, "the virus scanner failed; file refused");
+                Err(("scanner-unavailable", format!("the file could not be scanned for viruses: {error}")))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

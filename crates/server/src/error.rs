@@ -68,6 +68,8 @@ pub enum ApiError {
     TokenExpired,
     #[error("the session still has an incomplete chunked upload; send its missing chunks first")]
     IncompleteUpload,
+    #[error("the virus scanner is unavailable; no file can be accepted now")]
+    ScannerUnavailable,
     #[error("the server is busy; retry in {retry_after_secs} s")]
     Overloaded { retry_after_secs: u64 },
     #[error(transparent)]
@@ -90,6 +92,7 @@ impl ApiError {
             InvalidToken => StatusCode::FORBIDDEN,
             TokenExpired => StatusCode::GONE,
             Overloaded { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ScannerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Envelope(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
             InvalidSessionId(_)
             | InvalidHash(_)
@@ -144,6 +147,7 @@ impl ApiError {
             TokenExpired => "token-expired",
             IncompleteUpload => "incomplete-upload",
             Overloaded { .. } => "overloaded",
+            ScannerUnavailable => "scanner-unavailable",
             Envelope(e) => e.code(),
             Store(_) | Internal(_) => "internal-error",
         }

@@ -4,6 +4,8 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use vps_scan::ScanStats;
+
 #[derive(Default)]
 pub struct Metrics {
     pub upload_bytes: AtomicU64,
@@ -21,8 +23,8 @@ impl Metrics {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition format.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition format, with the virus scanner's counters when it is on.
+    pub fn render(&self, scans: Option<ScanStats>) -> String {
         let counters: [(&str, &str, &AtomicU64); 8] = [
             ("vps_upload_bytes_total", "Bytes of files received by upload requests.", &self.upload_bytes),
             ("vps_files_stored_total", "Uploaded files whose bytes were new.", &self.files_stored),
@@ -42,9 +44,19 @@ impl Metrics {
             ),
         ];
         let mut out = String::new();
+        let mut counter = |name: &str, help: &str, value: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        };
         for (name, help, value) in counters {
-            let _ =
-                writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Ordering::Relaxed));
+            counter(name, help, value.load(Ordering::Relaxed));
+        }
+        if let Some(scans) = scans {
+            counter("vps_scans_total", "Files streamed to the virus scanner.", scans.scans);
+            counter("vps_scan_detections_total", "Files in which the scanner found a virus.", scans.infected);
+            counter("vps_scan_failures_total", "Scans that failed (unreachable, timeout, protocol).", scans.failed);
+            counter("vps_scan_too_large_total", "Files refused for exceeding the scan limit.", scans.too_large);
+            counter("vps_scan_milliseconds_total", "Time spent scanning.", scans.scan_time_ms);
+            counter("vps_scan_bytes_total", "Bytes sent to the virus scanner.", scans.bytes_scanned);
         }
         out
     }

@@ -53,6 +53,20 @@ pub struct Settings {
     /// How often the `current` pointer is checked for changes made by another process
     /// (`vps-publish rollback` while serving).
     pub revision_poll_ms: u64,
+    /// Stream every upload to clamd (INSTREAM) in the same pass as hashing and writing.
+    pub virus_scanner_enabled: bool,
+    pub clamav_host: String,
+    pub clamav_port: u16,
+    /// A unix socket; when set, used instead of host and port.
+    pub clamav_socket: Option<PathBuf>,
+    /// Connect, write and verdict timeout, in milliseconds.
+    pub clamav_timeout_ms: u64,
+    /// Accept files (with a warning) when the scanner fails, instead of refusing them.
+    pub virus_scanner_fail_open: bool,
+    /// Connections to clamd at once (keep it under clamd's `MaxThreads`).
+    pub clamav_max_connections: u64,
+    /// The largest file clamd will scan (its `StreamMaxLength`); larger files are refused.
+    pub clamav_stream_max_length: u64,
 }
 
 impl Default for Settings {
@@ -80,6 +94,14 @@ impl Default for Settings {
             max_active_requests: 200,
             finalization_sse_enabled: true,
             revision_poll_ms: 1000,
+            virus_scanner_enabled: false,
+            clamav_host: "localhost".into(),
+            clamav_port: 3310,
+            clamav_socket: None,
+            clamav_timeout_ms: 10_000,
+            virus_scanner_fail_open: false,
+            clamav_max_connections: 4,
+            clamav_stream_max_length: 25 * MIB,
         }
     }
 }
@@ -112,6 +134,14 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("max_active_requests", &["MAX_ACTIVE_REQUESTS"]),
     ("finalization_sse_enabled", &["FINALIZATION_SSE_ENABLED"]),
     ("revision_poll_ms", &["REVISION_POLL_MS"]),
+    ("virus_scanner_enabled", &["VIRUS_SCANNER_ENABLED"]),
+    ("clamav_host", &["CLAMAV_HOST"]),
+    ("clamav_port", &["CLAMAV_PORT"]),
+    ("clamav_socket", &["CLAMAV_SOCKET"]),
+    ("clamav_timeout_ms", &["CLAMAV_TIMEOUT"]),
+    ("virus_scanner_fail_open", &["VIRUS_SCANNER_FAIL_OPEN"]),
+    ("clamav_max_connections", &["CLAMAV_MAX_CONNECTIONS"]),
+    ("clamav_stream_max_length", &["CLAMAV_STREAM_MAX_LENGTH"]),
 ];
 
 /// A setting that could not be read.
@@ -214,6 +244,16 @@ impl Settings {
             "max_active_requests" => self.max_active_requests = number(value)?.max(1),
             "finalization_sse_enabled" => self.finalization_sse_enabled = flag(value)?,
             "revision_poll_ms" => self.revision_poll_ms = number(value)?.max(50),
+            "virus_scanner_enabled" => self.virus_scanner_enabled = flag(value)?,
+            "clamav_host" => self.clamav_host = value.to_owned(),
+            "clamav_port" => {
+                self.clamav_port = value.parse().map_err(|_| invalid(format!("`{value}` is not a port number")))?
+            }
+            "clamav_socket" => self.clamav_socket = Some(PathBuf::from(value)),
+            "clamav_timeout_ms" => self.clamav_timeout_ms = number(value)?.max(100),
+            "virus_scanner_fail_open" => self.virus_scanner_fail_open = flag(value)?,
+            "clamav_max_connections" => self.clamav_max_connections = number(value)?.max(1),
+            "clamav_stream_max_length" => self.clamav_stream_max_length = size(value)?,
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
@@ -252,6 +292,15 @@ impl Settings {
             max_active_requests: u64,
             finalization_sse_enabled: bool,
             revision_poll_ms: u64,
+            virus_scanner_enabled: bool,
+            clamav_host: &'a str,
+            clamav_port: u16,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            clamav_socket: Option<String>,
+            clamav_timeout_ms: u64,
+            virus_scanner_fail_open: bool,
+            clamav_max_connections: u64,
+            clamav_stream_max_length: u64,
         }
         let shown = Shown {
             host: self.host.to_string(),
@@ -279,6 +328,14 @@ impl Settings {
             max_active_requests: self.max_active_requests,
             finalization_sse_enabled: self.finalization_sse_enabled,
             revision_poll_ms: self.revision_poll_ms,
+            virus_scanner_enabled: self.virus_scanner_enabled,
+            clamav_host: &self.clamav_host,
+            clamav_port: self.clamav_port,
+            clamav_socket: self.clamav_socket.as_ref().map(|p| p.display().to_string()),
+            clamav_timeout_ms: self.clamav_timeout_ms,
+            virus_scanner_fail_open: self.virus_scanner_fail_open,
+            clamav_max_connections: self.clamav_max_connections,
+            clamav_stream_max_length: self.clamav_stream_max_length,
         };
         toml::to_string(&shown).expect("plain values serialize")
     }

@@ -13,7 +13,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use vps_core::SessionId;
 use vps_envelope::{ChunkLimits, ChunkStore};
-use vps_ingest::Policy;
+use vps_ingest::{Policy, ScanPolicy};
+use vps_scan::{Endpoint, Scanner, ScannerConfig};
 use vps_store::{FsStore, Revisions, StoreError};
 
 use crate::Settings;
@@ -88,8 +89,14 @@ impl Application {
             tracing::warn!(removed, "removed temp files left by an interrupted run");
         }
         let sessions = Sessions::open(&data_dir.join("sessions"))?;
-        let policy =
-            Policy { max_file_bytes: settings.max_asset_size_bytes, allowlist: settings.allowed_media_types.clone() };
+        let policy = Policy {
+            max_file_bytes: settings.max_asset_size_bytes,
+            allowlist: settings.allowed_media_types.clone(),
+            scan: settings.virus_scanner_enabled.then(|| ScanPolicy {
+                scanner: Scanner::new(scanner_config(&settings)),
+                fail_open: settings.virus_scanner_fail_open,
+            }),
+        };
         let site = Site::open(Revisions::open(&data_dir)?, &store)?;
         let (jobs, unfinished) = Jobs::open(&data_dir.join("sessions"));
         let (finalize, queue) = Queue::new();
@@ -161,6 +168,20 @@ impl Application {
         // A finalization in progress is not cut: it runs to the end inside its blocking thread,
         // or, if the process exits first, runs again at the next start.
         background.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+}
+
+/// Where and how to reach clamd: a unix socket when one is set, else TCP.
+fn scanner_config(settings: &Settings) -> ScannerConfig {
+    let endpoint = match &settings.clamav_socket {
+        Some(socket) => Endpoint::Unix(socket.clone()),
+        None => Endpoint::Tcp { host: settings.clamav_host.clone(), port: settings.clamav_port },
+    };
+    ScannerConfig {
+        endpoint,
+        timeout: Duration::from_millis(settings.clamav_timeout_ms),
+        max_connections: settings.clamav_max_connections as usize,
+        stream_max_length: settings.clamav_stream_max_length,
     }
 }
 

@@ -4,7 +4,8 @@
 //! reference §3–§4): JSON bodies, batches of at most 1 MiB, each sent as gzip + base64 chunk
 //! envelopes, chunks of one upload in order, then `finish` and the job. [`note`] and [`asset`]
 //! build its payloads by hand; [`vault::scan`] builds them from a real vault, as the plugin
-//! does. [`html::elements`] reads served pages; [`webdriver`] drives headless Chromium.
+//! does. [`html::elements`] reads served pages; [`webdriver`] drives headless Chromium;
+//! [`clamd`] runs a private clamd that knows the EICAR test file.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -16,6 +17,7 @@
 //! # }
 //! ```
 
+pub mod clamd;
 pub mod html;
 pub mod vault;
 pub mod webdriver;

@@ -44,6 +44,11 @@ pub async fn upload(app: &AppState, id: SessionId, body: Body) -> Result<Respons
             }
         }
         let published = records.len();
+        // Every asset refused because the scanner is down: the server, not the files, failed.
+        let scanner_down = |error: &Value| error["code"] == super::upload::SCANNER_UNAVAILABLE;
+        if published == 0 && !errors.is_empty() && errors.iter().all(scanner_down) {
+            return Err(ApiError::ScannerUnavailable);
+        }
         state
             .sessions
             .update(id, |session| {

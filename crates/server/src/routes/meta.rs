@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use vps_core::api::{Health, PublicConfig};
+use vps_core::api::{Health, PublicConfig, ScannerHealth};
 
 use crate::state::AppState;
 
@@ -23,11 +23,24 @@ pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     })
     .await
     .unwrap_or(false);
-    let status = if writable { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let scanner = match app.policy.scan.as_ref() {
+        Some(scan) => Some(match scan.scanner.ping().await {
+            Ok(()) => ScannerHealth { reachable: true, version: scan.scanner.version().await.ok(), error: None },
+            Err(error) => ScannerHealth { reachable: false, version: None, error: Some(error.to_string()) },
+        }),
+        None => None,
+    };
+    let (status, label) = match (writable, scanner.as_ref().is_none_or(|s| s.reachable)) {
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        // Pages are still served; uploads are refused (or, fail-open, unscanned).
+        (true, false) => (StatusCode::OK, "degraded"),
+        (true, true) => (StatusCode::OK, "ok"),
+    };
     let health = Health {
-        status: if writable { "ok" } else { "unavailable" }.into(),
+        status: label.into(),
         data_dir_writable: writable,
         version: env!("CARGO_PKG_VERSION").into(),
+        scanner,
     };
     (status, Json(health))
 }
@@ -49,7 +62,8 @@ pub async fn public_config(State(app): State<AppState>) -> Json<PublicConfig> {
 
 /// `GET /metrics`: Prometheus counters.
 pub async fn metrics(State(app): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
+    let scans = app.policy.scan.as_ref().map(|scan| scan.scanner.stats());
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(scans))
 }
 
 /// The plugin's "test connection" button.

@@ -27,6 +27,10 @@ use crate::metrics::Metrics;
 use crate::sessions::SessionAsset;
 use crate::state::AppState;
 
+/// A file refused because the virus scanner could not be reached: when every file of a request
+/// is, the answer is 503 (the server, not the files, is the problem).
+pub const SCANNER_UNAVAILABLE: &str = "scanner-unavailable";
+
 /// The form field every file part must use.
 const FIELD_NAME: &str = "assets";
 
@@ -96,6 +100,11 @@ pub async fn upload(
     }
     if parts.is_empty() {
         return Err(ApiError::NoFiles);
+    }
+    let scanner_down =
+        |part: &Part| matches!(part, Part::Rejected(file) if file.code.as_deref() == Some(SCANNER_UNAVAILABLE));
+    if parts.iter().all(scanner_down) {
+        return Err(ApiError::ScannerUnavailable);
     }
 
     // Every part is in: commit the accepted files, then record them in the session.

@@ -11,4 +11,5 @@ mod lifecycle;
 mod plugin_bad_inputs;
 mod publish;
 mod reader;
+mod scan;
 mod upload;
