@@ -162,8 +162,10 @@ where
         scan.write(&chunk).await;
         temp.write(chunk).await?;
     }
-    let sealed = temp.finish().await?;
-    match scan.verdict().await {
+    // clamd scans once the stream has ended: let it work while the temp file is fsynced.
+    let (sealed, verdict) = tokio::join!(temp.finish(), scan.verdict());
+    let sealed = sealed?;
+    match verdict {
         Ok(()) => Ok(Outcome::Accepted(Accepted { hash: *sealed.hash(), size, media_type, sealed })),
         // Dropping `sealed` deletes the temp file: nothing of a refused file is kept.
         Err((code, message)) => Ok(Outcome::Rejected(Rejection { code, message, size, media_type: Some(media_type) })),

@@ -98,7 +98,7 @@ impl Default for Settings {
             clamav_host: "localhost".into(),
             clamav_port: 3310,
             clamav_socket: None,
-            clamav_timeout_ms: 10_000,
+            clamav_timeout_ms: 60_000,
             virus_scanner_fail_open: false,
             clamav_max_connections: 4,
             clamav_stream_max_length: 25 * MIB,
