@@ -169,16 +169,9 @@ impl Sessions {
         let dir = self.dir.join(id.to_string()).join("notes");
         let bytes = serde_json::to_vec(batch).map_err(|e| ApiError::Internal(e.to_string()))?;
         let file = name.clone();
-        tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
-                op: "create directory",
-                path: dir.clone(),
-                source,
-            })?;
-            durable::write_file(&dir.join(file), &bytes, 0o600)
-        })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        tokio::task::spawn_blocking(move || durable::write_file_in(&dir, &file, &bytes, 0o600))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??;
         Ok(name)
     }
 
@@ -234,17 +227,10 @@ impl Sessions {
     async fn persist(&self, session: &Session) -> Result<(), ApiError> {
         let dir = self.dir.join(session.id.to_string());
         let bytes = serde_json::to_vec_pretty(session).map_err(|e| ApiError::Internal(e.to_string()))?;
-        tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
-                op: "create directory",
-                path: dir.clone(),
-                source,
-            })?;
-            durable::write_file(&dir.join(SESSION_FILE), &bytes, 0o600)
-        })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::from)
+        tokio::task::spawn_blocking(move || durable::write_file_in(&dir, SESSION_FILE, &bytes, 0o600))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(ApiError::from)
     }
 }
 

@@ -32,6 +32,12 @@ pub fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), StoreEr
     result
 }
 
+/// [`write_file`] into `dir`, creating the directory (and its parents) first.
+pub fn write_file_in(dir: &Path, name: &str, contents: &[u8], mode: u32) -> Result<(), StoreError> {
+    std::fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
+    write_file(&dir.join(name), contents, mode)
+}
+
 /// Fsyncs a directory, so that a rename or a new entry in it survives a power loss.
 pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(StoreError::io("fsync directory", dir))

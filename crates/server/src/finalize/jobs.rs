@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 use vps_core::SessionId;
 use vps_core::job::{FinishRequest, FinishResponse, JobResult, JobState, JobStatus, Phase, Realtime, iso8601};
-use vps_store::{StoreError, durable};
+use vps_store::durable;
 
 use crate::ApiError;
 
@@ -193,12 +193,7 @@ impl Jobs {
     fn persist(&self, record: &JobRecord) -> Result<(), ApiError> {
         let dir = self.sessions_dir.join(record.status.session_id.to_string());
         let bytes = serde_json::to_vec_pretty(record).map_err(|e| ApiError::Internal(e.to_string()))?;
-        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
-            op: "create directory",
-            path: dir.clone(),
-            source,
-        })?;
-        durable::write_file(&dir.join(JOB_FILE), &bytes, 0o600)?;
+        durable::write_file_in(&dir, JOB_FILE, &bytes, 0o600)?;
         Ok(())
     }
 }
