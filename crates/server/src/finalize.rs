@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use vps_core::SessionId;
 use vps_core::job::{JobResult, Phase};
-use vps_core::revision::RevisionId;
+use vps_core::revision::{Revision, RevisionId};
 
 pub use build::publish_css;
 pub use documents::SiteModel;
@@ -93,18 +93,34 @@ async fn finalize(app: &AppState, session_id: SessionId) -> Result<RevisionId, S
         };
         let built = build::build(&app.store, input, &progress).map_err(|e| e.to_string())?;
         progress(Phase::CompletingPublication, 97);
-        let revision = app.site.publish(built.revision, built.site).map_err(|e| e.to_string())?;
+        // A publish that changes nothing (every note skipped, same settings) keeps the live
+        // revision rather than adding an identical one to the history.
+        let id = if !base.is_empty_site() && same_site(&base, &built.revision) {
+            base.id.clone()
+        } else {
+            app.site.publish(built.revision, built.site).map_err(|e| e.to_string())?.id.clone()
+        };
         let result = JobResult {
             notes_processed: request.notes_processed,
             assets_processed: request.assets_processed,
-            content_revision: revision.id.to_string(),
+            content_revision: id.to_string(),
             promotion_stats: built.stats,
         };
         app.jobs.complete(session_id, result).map_err(|e| e.to_string())?;
-        Ok(revision.id.clone())
+        Ok(id)
     })
     .await
     .map_err(|e| format!("the finalization stopped: {e}"))?
+}
+
+/// Whether two revisions publish the same site. Generated documents are left out: the feed
+/// carries the time it was made, and everything else in them follows from the pages.
+fn same_site(a: &Revision, b: &Revision) -> bool {
+    a.pages == b.pages
+        && a.assets == b.assets
+        && a.redirects == b.redirects
+        && a.settings == b.settings
+        && a.home == b.home
 }
 
 fn random_u32() -> u32 {

@@ -172,11 +172,13 @@ async fn a_session_in_which_no_skip_was_offered_is_a_full_publish() {
 async fn a_session_with_no_notes_completes_and_changes_nothing() {
     let app = spawn_app().await;
     let plugin = app.plugin();
-    plugin.publish(&[note("A.md", "a")], &[]).await;
+    let first = plugin.publish(&[note("A.md", "a")], &[]).await;
     let start = plugin.start().await;
     let session = start["sessionId"].as_str().unwrap().to_owned();
     plugin.finish(&session, 0, 0).await;
-    assert_eq!(plugin.wait(&session).await["status"], "completed");
+    let done = plugin.wait(&session).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["contentRevision"], first["contentRevision"], "no new revision for nothing new");
     assert_eq!(get(&app, "/a").await.0, StatusCode::OK);
 }
 
