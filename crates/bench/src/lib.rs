@@ -1,11 +1,13 @@
 //! Helpers shared by the benchmarks of vps-publish: command-line values, verdicts, units, peak
-//! RSS, the real server run as a child process ([`server`]) and large test files ([`testfile`]).
+//! RSS, the real server run as a child process ([`server`]), large test files ([`testfile`]) and
+//! the client of its upload API ([`api`]).
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub mod api;
 pub mod server;
 pub mod testfile;
 

@@ -1,15 +1,27 @@
-//! Large test files that the server accepts as video and that do not compress.
+//! Large test files that the server accepts as video and that do not compress, and the
+//! SHA-256 that the server must answer for them.
 
 use std::fs::File;
-use std::io::Write;
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use crate::Result;
 
 /// `ftyp` box of an ISO MP4: enough for the server to detect `video/mp4`.
 pub const MP4_HEADER: &[u8; 24] = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2";
-/// Bytes generated and written at a time.
+/// Bytes generated and written, or read and hashed, at a time.
 const BUFFER: usize = 1024 * 1024;
+
+/// A file to upload, with the SHA-256 that the server must answer.
+#[derive(Clone)]
+pub struct TestFile {
+    pub path: PathBuf,
+    pub len: u64,
+    /// Lowercase hex.
+    pub sha256: String,
+}
 
 /// SplitMix64: fast, and its output does not compress.
 struct SplitMix64(u64);
@@ -47,4 +59,19 @@ pub fn write_mp4(path: &Path, len: u64, seed: u64) -> Result<()> {
     }
     output.sync_all()?;
     Ok(())
+}
+
+/// The SHA-256 of the file at `path`, in lowercase hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut input = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; BUFFER];
+    loop {
+        let n = input.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
 }

@@ -36,15 +36,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use futures_util::future::try_join_all;
-use reqwest::multipart::{Form, Part};
-use reqwest::{Body, Client, Response, StatusCode};
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use tokio::runtime::Runtime;
-use tokio_util::io::ReaderStream;
+use vps_bench::api::Api;
 use vps_bench::server::{Server, server_binary};
-use vps_bench::testfile::write_mp4;
+use vps_bench::testfile::{TestFile, sha256_file, write_mp4};
 use vps_bench::{MIB, Result, mib_per_s, value, verdict};
 
 const USAGE: &str = "usage: ingest-bench [--size-mib N] [--concurrency N] [--dir PATH]
@@ -56,10 +52,8 @@ const USAGE: &str = "usage: ingest-bench [--size-mib N] [--concurrency N] [--dir
 Needs the release build of the server next to it:
   cargo build --release -p vps-publish -p vps-bench && target/release/ingest-bench";
 
-/// Buffer of both baselines.
+/// Buffer of the copy baseline, as large as that of the SHA-256 one ([`sha256_file`]).
 const IO_BUFFER: usize = 1024 * 1024;
-/// Bytes per chunk that the client reads from the file and sends.
-const UPLOAD_CHUNK: usize = 256 * 1024;
 const SMALL_FILE_MIB: u64 = 10;
 
 const API_KEY: &str = "ingest-bench-api-key";
@@ -218,30 +212,7 @@ fn scratch_dir(parent: Option<&Path>) -> Result<TempDir> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The test files and the baselines
-
-/// A file to upload, with the SHA-256 that the server must answer.
-#[derive(Clone)]
-struct TestFile {
-    path: PathBuf,
-    len: u64,
-    sha256: String,
-}
-
-/// Baseline 1, and the hash that every upload's answer must carry: lowercase hex.
-fn sha256_file(path: &Path) -> Result<String> {
-    let mut input = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; IO_BUFFER];
-    loop {
-        let n = input.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
-}
+// The baselines: 1 is `sha256_file` (also the hash that every upload's answer must carry)
 
 /// Baseline 2: a read/write loop, then fsync.
 fn copy_with_fsync(from: &Path, to: &Path) -> Result<()> {
@@ -273,7 +244,7 @@ fn run_scenario(
 ) -> Result<Measured> {
     let server =
         Server::start(binary, data_dir, API_KEY, &[("MAX_ASSET_SIZE_BYTES", "2gb"), ("MAX_REQUEST_BYTES", "16gb")])?;
-    let api = Api::new(&server.base_url)?;
+    let api = Api::new(&server.base_url, API_KEY)?.with_method_in_errors();
     let elapsed = runtime.block_on(upload_concurrently(api, file, uploads))?;
     let peak_rss_mib = server.peak_rss_mib()?;
     server.stop()?;
@@ -297,68 +268,4 @@ async fn upload_concurrently(api: Api, file: &TestFile, uploads: usize) -> Resul
         result?;
     }
     Ok(start.elapsed())
-}
-
-/// The two calls of the upload API that the benchmark makes.
-#[derive(Clone)]
-struct Api {
-    client: Client,
-    base_url: String,
-}
-
-impl Api {
-    fn new(base_url: &str) -> Result<Self> {
-        let client = Client::builder().no_proxy().build()?;
-        Ok(Self { client, base_url: base_url.to_owned() })
-    }
-
-    async fn start_session(&self) -> Result<String> {
-        let response = self
-            .client
-            .post(format!("{}/api/session/start", self.base_url))
-            .header("x-api-key", API_KEY)
-            .json(&json!({}))
-            .send()
-            .await?;
-        let answer = expect_json(response, StatusCode::CREATED).await?;
-        let id = answer["sessionId"].as_str().ok_or_else(|| format!("no sessionId in {answer}"))?;
-        Ok(id.to_owned())
-    }
-
-    /// Streams `file` from disk as the one part of a multipart body, and checks the answer.
-    async fn upload(&self, session: &str, name: &str, file: &TestFile) -> Result<()> {
-        let reader = tokio::fs::File::open(&file.path).await?;
-        let body = Body::wrap_stream(ReaderStream::with_capacity(reader, UPLOAD_CHUNK));
-        let part = Part::stream_with_length(body, file.len).file_name(name.to_owned());
-        let response = self
-            .client
-            .post(format!("{}/api/session/{session}/assets/upload", self.base_url))
-            .header("x-api-key", API_KEY)
-            .multipart(Form::new().part("assets", part))
-            .send()
-            .await?;
-        let answer = expect_json(response, StatusCode::OK).await?;
-        check_uploaded(&answer["files"][0], name, file)
-    }
-}
-
-async fn expect_json(response: Response, expected: StatusCode) -> Result<Value> {
-    let (url, status) = (response.url().clone(), response.status());
-    let text = response.text().await?;
-    if status != expected {
-        return Err(format!("POST {url}: expected {expected}, got {status}: {text}").into());
-    }
-    serde_json::from_str(&text).map_err(|e| format!("POST {url}: the answer is not JSON ({e}): {text}").into())
-}
-
-fn check_uploaded(entry: &Value, name: &str, file: &TestFile) -> Result<()> {
-    let status = entry["status"].as_str();
-    if !matches!(status, Some("stored" | "deduplicated")) {
-        return Err(format!("{name} was not stored: {entry}").into());
-    }
-    let sha256 = entry["sha256"].as_str().unwrap_or_default();
-    if sha256 != file.sha256 {
-        return Err(format!("{name}: the server's SHA-256 {sha256} is not ours, {}", file.sha256).into());
-    }
-    Ok(())
 }

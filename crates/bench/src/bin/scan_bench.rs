@@ -34,21 +34,17 @@
 //! default the system's temp directory). Needs `/usr/sbin/clamd` and `clamdscan` (Debian
 //! `clamav-daemon`, `clamdscan`).
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use reqwest::multipart::{Form, Part};
-use reqwest::{Body, Client, Response, StatusCode};
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use reqwest::StatusCode;
+use reqwest::multipart::Part;
 use tempfile::TempDir;
 use tokio::runtime::Runtime;
-use tokio_util::io::ReaderStream;
+use vps_bench::api::Api;
 use vps_bench::server::{Server, server_binary};
-use vps_bench::testfile::{MP4_HEADER, write_mp4};
+use vps_bench::testfile::{MP4_HEADER, TestFile, sha256_file, write_mp4};
 use vps_bench::{MIB, Result, mib_per_s, value, verdict};
 use vps_testkit::clamd::{Clamd, EICAR};
 
@@ -62,8 +58,6 @@ of the server next to it:
   cargo build --release -p vps-publish -p vps-bench && target/release/scan-bench";
 
 const CLAMDSCAN: &str = "clamdscan";
-/// Bytes per chunk that the client reads from the file and sends.
-const UPLOAD_CHUNK: usize = 256 * 1024;
 /// clamd's and the server's scan limit, above the file's size.
 const LIMIT_MARGIN_MIB: u64 = 100;
 /// The server's timeout for clamd: it covers clamd's scan of the whole file after the stream.
@@ -221,27 +215,6 @@ fn scratch_dir(parent: Option<&Path>) -> Result<TempDir> {
         .map_err(|e| format!("cannot create a scratch directory in {}: {e}", parent.display()).into())
 }
 
-/// A file to upload, with the SHA-256 that the server must answer.
-struct TestFile {
-    path: PathBuf,
-    len: u64,
-    sha256: String,
-}
-
-fn sha256_file(path: &Path) -> Result<String> {
-    let mut input = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1024 * 1024];
-    loop {
-        let n = input.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
-}
-
 /// `clamdscan --stream` of `file` to `clamd`; how long it took, once it said `OK`.
 fn clamdscan(clamd: &Clamd, file: &TestFile) -> Result<Duration> {
     let start = Instant::now();
@@ -281,7 +254,7 @@ fn run_upload(
         vec![("MAX_ASSET_SIZE_BYTES", max_asset.as_str()), ("MAX_REQUEST_BYTES", max_request.as_str())];
     server_env.extend_from_slice(env);
     let server = Server::start(binary, data_dir, API_KEY, &server_env)?;
-    let api = Api::new(&server.base_url)?;
+    let api = Api::new(&server.base_url, API_KEY)?;
     let (elapsed, version) = runtime.block_on(upload_and_check(&api, file))?;
     let peak_rss_mib = server.peak_rss_mib()?;
     server.stop()?;
@@ -295,97 +268,34 @@ async fn upload_and_check(api: &Api, file: &TestFile) -> Result<(Duration, Optio
     let start = Instant::now();
     api.upload(&session, "video.mp4", file).await?;
     let elapsed = start.elapsed();
-    let version = api.scanner_version().await?;
+    let version = scanner_version(api).await?;
     if version.is_some() {
-        api.expect_eicar_refused(&session).await?;
+        expect_eicar_refused(api, &session).await?;
     }
     Ok((elapsed, version))
 }
 
-/// The calls of the API that the benchmark makes.
-struct Api {
-    client: Client,
-    base_url: String,
+/// An MP4 header followed by EICAR must come back `rejected`, `virus-detected`.
+async fn expect_eicar_refused(api: &Api, session: &str) -> Result<()> {
+    let bytes = [MP4_HEADER.as_slice(), EICAR].concat();
+    let answer = api.send(session, Part::bytes(bytes).file_name("eicar.mp4")).await?;
+    let entry = &answer["files"][0];
+    if entry["status"] != "rejected" || entry["code"] != "virus-detected" {
+        return Err(format!("EICAR was not refused as a virus; the scanner is not in the path: {entry}").into());
+    }
+    Ok(())
 }
 
-impl Api {
-    fn new(base_url: &str) -> Result<Self> {
-        let client = Client::builder().no_proxy().build()?;
-        Ok(Self { client, base_url: base_url.to_owned() })
+/// clamd's version when `/health` reports a reachable scanner; `None` when it reports none.
+async fn scanner_version(api: &Api) -> Result<Option<String>> {
+    let response = api.client().get(format!("{}/health", api.base_url())).send().await?;
+    let health = api.expect_json(response, "GET", StatusCode::OK).await?;
+    let scanner = &health["scanner"];
+    if scanner.is_null() {
+        return Ok(None);
     }
-
-    async fn start_session(&self) -> Result<String> {
-        let response = self
-            .client
-            .post(format!("{}/api/session/start", self.base_url))
-            .header("x-api-key", API_KEY)
-            .json(&json!({}))
-            .send()
-            .await?;
-        let answer = expect_json(response, StatusCode::CREATED).await?;
-        let id = answer["sessionId"].as_str().ok_or_else(|| format!("no sessionId in {answer}"))?;
-        Ok(id.to_owned())
+    if scanner["reachable"] != true {
+        return Err(format!("/health reports the scanner unreachable: {health}").into());
     }
-
-    /// Streams `file` from disk as the one part of a multipart body, and checks the answer.
-    async fn upload(&self, session: &str, name: &str, file: &TestFile) -> Result<()> {
-        let reader = tokio::fs::File::open(&file.path).await?;
-        let body = Body::wrap_stream(ReaderStream::with_capacity(reader, UPLOAD_CHUNK));
-        let part = Part::stream_with_length(body, file.len).file_name(name.to_owned());
-        let answer = self.send(session, part).await?;
-        let entry = &answer["files"][0];
-        if !matches!(entry["status"].as_str(), Some("stored" | "deduplicated")) {
-            return Err(format!("{name} was not stored: {entry}").into());
-        }
-        let sha256 = entry["sha256"].as_str().unwrap_or_default();
-        if sha256 != file.sha256 {
-            return Err(format!("{name}: the server's SHA-256 {sha256} is not ours, {}", file.sha256).into());
-        }
-        Ok(())
-    }
-
-    /// An MP4 header followed by EICAR must come back `rejected`, `virus-detected`.
-    async fn expect_eicar_refused(&self, session: &str) -> Result<()> {
-        let bytes = [MP4_HEADER.as_slice(), EICAR].concat();
-        let answer = self.send(session, Part::bytes(bytes).file_name("eicar.mp4")).await?;
-        let entry = &answer["files"][0];
-        if entry["status"] != "rejected" || entry["code"] != "virus-detected" {
-            return Err(format!("EICAR was not refused as a virus; the scanner is not in the path: {entry}").into());
-        }
-        Ok(())
-    }
-
-    async fn send(&self, session: &str, part: Part) -> Result<Value> {
-        let response = self
-            .client
-            .post(format!("{}/api/session/{session}/assets/upload", self.base_url))
-            .header("x-api-key", API_KEY)
-            .multipart(Form::new().part("assets", part))
-            .send()
-            .await?;
-        expect_json(response, StatusCode::OK).await
-    }
-
-    /// clamd's version when `/health` reports a reachable scanner; `None` when it reports none.
-    async fn scanner_version(&self) -> Result<Option<String>> {
-        let response = self.client.get(format!("{}/health", self.base_url)).send().await?;
-        let health = expect_json(response, StatusCode::OK).await?;
-        let scanner = &health["scanner"];
-        if scanner.is_null() {
-            return Ok(None);
-        }
-        if scanner["reachable"] != true {
-            return Err(format!("/health reports the scanner unreachable: {health}").into());
-        }
-        Ok(Some(scanner["version"].as_str().unwrap_or("(no version)").to_owned()))
-    }
-}
-
-async fn expect_json(response: Response, expected: StatusCode) -> Result<Value> {
-    let (url, status) = (response.url().clone(), response.status());
-    let text = response.text().await?;
-    if status != expected {
-        return Err(format!("{url}: expected {expected}, got {status}: {text}").into());
-    }
-    serde_json::from_str(&text).map_err(|e| format!("{url}: the answer is not JSON ({e}): {text}").into())
+    Ok(Some(scanner["version"].as_str().unwrap_or("(no version)").to_owned()))
 }
