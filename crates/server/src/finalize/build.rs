@@ -6,8 +6,10 @@
 //!    what it uploaded.
 //! 2. Routes, links and embeds are resolved across the whole new page set, so retained pages are
 //!    re-rendered too and their links follow pages that moved.
-//! 3. Every page becomes a blob (an unchanged page is the same blob, written once); assets are
-//!    kept while a page shows them or the session uploaded them; moved routes get redirects.
+//! 3. Every note is rendered, then the reader's site is built around the pages (navigation,
+//!    backlinks, folder and tag pages, search, feeds: see `documents`). Every page and document
+//!    becomes a blob (an unchanged one is the same blob, written once); assets are kept while a
+//!    page shows them or the session uploaded them; moved routes get redirects.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
