@@ -56,6 +56,22 @@ async fn publish(vault: &Path, server: &str, key: &str, extra: &[&str]) -> Outpu
     .unwrap()
 }
 
+/// A server that takes large files, and a vault whose note embeds a 1 GiB video: an MP4 header,
+/// then a sparse GiB (cheap to make, a real GiB to read and send).
+async fn server_and_a_vault_with_a_1_gib_video() -> (Served, tempfile::TempDir) {
+    let server = serve(|s| {
+        s.max_asset_size_bytes = 2 * 1024 * 1024 * 1024;
+        s.max_request_bytes = 4 * 1024 * 1024 * 1024;
+    })
+    .await;
+    let vault = tempfile::tempdir().unwrap();
+    std::fs::write(vault.path().join("Video.md"), "![[big.mp4]]").unwrap();
+    let file = std::fs::File::create(vault.path().join("big.mp4")).unwrap();
+    std::io::Write::write_all(&mut &file, b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2").unwrap();
+    file.set_len(1024 * 1024 * 1024).unwrap();
+    (server, vault)
+}
+
 fn summary(output: &Output) -> Value {
     assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout)
@@ -173,18 +189,7 @@ async fn wrong_key_unreachable_server_and_bad_config_have_their_exit_codes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vault_with_a_1_gib_asset_publishes_in_bounded_client_memory() {
-    let server = serve(|s| {
-        s.max_asset_size_bytes = 2 * 1024 * 1024 * 1024;
-        s.max_request_bytes = 4 * 1024 * 1024 * 1024;
-    })
-    .await;
-    let vault = tempfile::tempdir().unwrap();
-    std::fs::write(vault.path().join("Video.md"), "![[big.mp4]]").unwrap();
-    // An MP4 header, then a sparse GiB: cheap to make, a real GiB to read and send.
-    let file = std::fs::File::create(vault.path().join("big.mp4")).unwrap();
-    std::io::Write::write_all(&mut &file, b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2").unwrap();
-    file.set_len(1024 * 1024 * 1024).unwrap();
-    drop(file);
+    let (server, vault) = server_and_a_vault_with_a_1_gib_video().await;
 
     let (vault_path, base) = (vault.path().to_owned(), server.base.clone());
     let (output, peak_kib) = tokio::task::spawn_blocking(move || {
@@ -248,17 +253,7 @@ async fn a_publish_the_server_refuses_exits_6_and_init_writes_a_starter_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_aborts_the_session_on_the_server() {
-    let server = serve(|s| {
-        s.max_asset_size_bytes = 2 * 1024 * 1024 * 1024;
-        s.max_request_bytes = 4 * 1024 * 1024 * 1024;
-    })
-    .await;
-    let vault = tempfile::tempdir().unwrap();
-    std::fs::write(vault.path().join("Video.md"), "![[big.mp4]]").unwrap();
-    let file = std::fs::File::create(vault.path().join("big.mp4")).unwrap();
-    std::io::Write::write_all(&mut &file, b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2").unwrap();
-    file.set_len(1024 * 1024 * 1024).unwrap();
-    drop(file);
+    let (server, vault) = server_and_a_vault_with_a_1_gib_video().await;
 
     let (vault_path, base) = (vault.path().to_owned(), server.base.clone());
     let child = Command::new(BIN)
