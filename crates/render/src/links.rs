@@ -144,10 +144,11 @@ pub fn page_href(page: &PageRef, subpath: Option<&str>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn page(vault_path: &str, relative_path: &str, route: &str) -> PageRef {
+    /// A page of a test index, titled after its file name.
+    pub(crate) fn page(vault_path: &str, relative_path: &str, route: &str) -> PageRef {
         let title = vault_path.rsplit('/').next().unwrap().trim_end_matches(".md").to_owned();
         PageRef {
             vault_path: vault_path.into(),

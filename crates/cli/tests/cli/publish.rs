@@ -72,6 +72,19 @@ async fn server_and_a_vault_with_a_1_gib_video() -> (Served, tempfile::TempDir) 
     (server, vault)
 }
 
+/// `vps-publish publish` started in the background, its output piped.
+fn spawn_publish(vault: &Path, server: &str) -> std::process::Child {
+    Command::new(BIN)
+        .arg("publish")
+        .arg(vault)
+        .args(["--server", server, "--json", "--yes"])
+        .env("VPS_PUBLISH_API_KEY", KEY)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn summary(output: &Output) -> Value {
     assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout)
@@ -193,15 +206,7 @@ async fn a_vault_with_a_1_gib_asset_publishes_in_bounded_client_memory() {
 
     let (vault_path, base) = (vault.path().to_owned(), server.base.clone());
     let (output, peak_kib) = tokio::task::spawn_blocking(move || {
-        let child = Command::new(BIN)
-            .arg("publish")
-            .arg(&vault_path)
-            .args(["--server", &base, "--json", "--yes"])
-            .env("VPS_PUBLISH_API_KEY", KEY)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn_publish(&vault_path, &base);
         crate::wait_with_peak_rss(child)
     })
     .await
@@ -256,15 +261,7 @@ async fn ctrl_c_aborts_the_session_on_the_server() {
     let (server, vault) = server_and_a_vault_with_a_1_gib_video().await;
 
     let (vault_path, base) = (vault.path().to_owned(), server.base.clone());
-    let child = Command::new(BIN)
-        .arg("publish")
-        .arg(&vault_path)
-        .args(["--server", &base, "--json", "--yes"])
-        .env("VPS_PUBLISH_API_KEY", KEY)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_publish(&vault_path, &base);
     // Wait until a session exists (the upload is under way), then interrupt.
     let sessions = server.data.path().join("sessions");
     for _ in 0..200 {

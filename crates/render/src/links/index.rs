@@ -346,17 +346,7 @@ fn slug_path(path: &str) -> String {
 mod tests {
     use super::*;
     use crate::links::split_wikilink;
-
-    fn page(vault_path: &str, relative_path: &str, route: &str) -> PageRef {
-        let title = vault_path.rsplit('/').next().unwrap().trim_end_matches(".md").to_owned();
-        PageRef {
-            vault_path: vault_path.into(),
-            relative_path: relative_path.into(),
-            title,
-            aliases: vec![],
-            route: route.into(),
-        }
-    }
+    use crate::links::tests::page;
 
     /// A small vault published under `/blog` (folder `Blog`).
     fn vault() -> Vec<PageRef> {
