@@ -5,7 +5,8 @@
 #   scripts/test.sh -p vps-server upload   # extra arguments go to `cargo test`
 #
 # The tests start the real server in-process (and the real binary) on 127.0.0.1, on ports chosen
-# at run time, each with its own temporary data directory.
+# at run time, each with its own temporary data directory. Services they need are installed when
+# missing: Chromium and chromedriver, clamd (apt-get), s3s-fs (cargo install).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,5 +49,21 @@ if [ ! -x /usr/sbin/clamd ] || ! need clamdscan; then
         echo "test.sh: warning: could not install clamav-daemon and clamdscan; the virus-scanning tests will skip" >&2
     fi
 fi
+
+# s3s-fs, an S3 server over a directory, for the S3 tests (crates/testkit/tests/s3.rs and those
+# using vps_testkit::s3), which start it on a free port with a fresh bucket. 0.14.1 is the last
+# version that builds with Rust 1.95. Without it those tests print SKIP (fail with CI=true).
+# scripts/test-garage.sh runs the same tests against Garage instead.
+if ! need s3s-fs && [ ! -x "$HOME/.cargo/bin/s3s-fs" ]; then
+    echo "test.sh: installing s3s-fs 0.14.1 (cargo install, a few minutes) for the S3 tests" >&2
+    if ! cargo install s3s-fs --version 0.14.1 --features binary --locked; then
+        echo "test.sh: warning: could not install s3s-fs; the S3 tests will skip" >&2
+    fi
+fi
+# cargo install puts it there; the tests look it up on PATH.
+case ":$PATH:" in
+    *":$HOME/.cargo/bin:"*) ;;
+    *) export PATH="$PATH:$HOME/.cargo/bin" ;;
+esac
 
 cargo test --workspace --locked "$@"

@@ -42,6 +42,23 @@ enum Command {
         /// How many of the newest revisions to keep (the live one is always kept).
         #[arg(long, default_value_t = 10)]
         keep: usize,
+        /// Spare unreferenced blobs younger than this many seconds (they may belong to a session
+        /// in progress on another server) [default: 0 on a filesystem, 3600 in a bucket]
+        #[arg(long, value_name = "SECS")]
+        min_age: Option<u64>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Copy blobs, revisions and the pointer from one store to another (fs → s3 and back).
+    /// Resumable: what the target has is skipped. Every blob is hashed on its way.
+    MigrateStore {
+        /// The store to copy from: `fs:<data directory>` or `s3://<bucket>[/<prefix>]`.
+        #[arg(long, value_name = "STORE")]
+        from: String,
+        /// The store to copy to (same forms). A bucket's endpoint, region and credentials come
+        /// from the settings, as for `serve` (S3_ENDPOINT, S3_REGION, AWS_ACCESS_KEY_ID…).
+        #[arg(long, value_name = "STORE")]
+        to: String,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -52,15 +69,16 @@ struct DataArgs {
     /// The server's data directory [env: DATA_DIR] [default: ./data]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// A TOML settings file (for its data_dir).
+    /// A TOML settings file (for its data_dir and storage settings).
     #[arg(long, env = "VPS_PUBLISH_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 }
 
 impl DataArgs {
-    fn resolve(&self) -> Result<PathBuf, vps_server::SettingsError> {
+    /// The server's settings (file, environment, `--data-dir`): where its store is.
+    fn resolve(&self) -> Result<Settings, vps_server::SettingsError> {
         let overrides = Overrides { data_dir: self.data_dir.clone(), ..Overrides::default() };
-        Ok(Settings::load(self.config.as_deref(), |name| std::env::var(name).ok(), &overrides)?.data_dir)
+        Settings::load(self.config.as_deref(), |name| std::env::var(name).ok(), &overrides)
     }
 }
 
@@ -99,8 +117,8 @@ fn main() -> ExitCode {
             }
             Err(error) => fail(publish::exit::CONFIG, &error),
         },
-        Command::Revisions(data) => with_data_dir(&data, |dir| {
-            for revision in admin::list_revisions(dir)? {
+        Command::Revisions(data) => with_store(&data, async |settings| {
+            for revision in admin::list_revisions(settings).await? {
                 let mark = if revision.current { "*" } else { " " };
                 println!(
                     "{mark} {}  {}  {} pages  {} assets",
@@ -109,29 +127,48 @@ fn main() -> ExitCode {
             }
             Ok(())
         }),
-        Command::Rollback { revision, data } => with_data_dir(&data, |dir| {
-            let id = admin::rollback(dir, revision.as_deref())?;
+        Command::Rollback { revision, data } => with_store(&data, async |settings| {
+            let id = admin::rollback(settings, revision.as_deref()).await?;
             println!("now serving {id}");
             Ok(())
         }),
-        Command::Gc { keep, data } => with_data_dir(&data, |dir| {
-            let report = admin::gc(dir, keep)?;
+        Command::Gc { keep, min_age, data } => with_store(&data, async |settings| {
+            let report = admin::gc(settings, keep, min_age.map(std::time::Duration::from_secs)).await?;
             println!(
                 "removed {} revisions and {} blobs ({} bytes)",
                 report.revisions_removed, report.blobs_removed, report.bytes_freed
+            );
+            if report.blobs_spared > 0 {
+                println!("kept {} unreferenced blobs younger than --min-age", report.blobs_spared);
+            }
+            Ok(())
+        }),
+        Command::MigrateStore { from, to, data } => with_store(&data, async |settings| {
+            let (from, to) = (admin::parse_store(&from, settings)?, admin::parse_store(&to, settings)?);
+            let report = admin::migrate(&from, &to, &|line| println!("{line}")).await?;
+            println!(
+                "copied {} blobs ({} bytes) and {} revisions; {} blobs and {} revisions were there already",
+                report.blobs_copied,
+                report.bytes_copied,
+                report.revisions_copied,
+                report.blobs_present,
+                report.revisions_present
             );
             Ok(())
         }),
     }
 }
 
-fn with_data_dir(data: &DataArgs, run: impl FnOnce(&std::path::Path) -> Result<(), admin::AdminError>) -> ExitCode {
-    let dir = match data.resolve() {
-        Ok(dir) => dir,
+/// Runs an operator command on the store the settings name.
+fn with_store(data: &DataArgs, run: impl AsyncFnOnce(&Settings) -> Result<(), admin::AdminError>) -> ExitCode {
+    let settings = match data.resolve() {
+        Ok(settings) => settings,
         Err(error) => return fail(EXIT_CONFIG, &error),
     };
-    match run(&dir) {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    match runtime.block_on(run(&settings)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error @ admin::AdminError::BadStoreSpec(_)) => fail(EXIT_CONFIG, &error),
         Err(error) => fail(EXIT_RUNTIME, &error),
     }
 }

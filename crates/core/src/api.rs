@@ -196,10 +196,23 @@ pub struct Health {
     /// `ok`, `degraded` (the virus scanner is down) or `unavailable` (nothing can be stored).
     pub status: String,
     pub data_dir_writable: bool,
+    /// The blob and revision store: the data directory, or the bucket.
+    pub store: StoreHealth,
     pub version: String,
     /// The virus scanner's state, when scanning is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scanner: Option<ScannerHealth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreHealth {
+    /// `fs` or `s3`.
+    pub kind: String,
+    /// Whether a request to the store just succeeded.
+    pub reachable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

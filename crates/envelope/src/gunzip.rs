@@ -26,7 +26,7 @@ pub(crate) const OUT_LEN: usize = 64 * 1024;
 /// Pieces queued for the inflating thread before the reader waits.
 const QUEUE_PIECES: usize = 2;
 /// Temp files carry the prefix of `vps-store`'s temp files, so that
-/// `FsStore::remove_stale_temp_files` also sweeps ours after a crash when `out_dir` is the
+/// `vps_store::remove_stale_temp_files` also sweeps ours after a crash when `out_dir` is the
 /// store's temp directory.
 const TEMP_PREFIX: &str = "vps-upload-json-";
 

@@ -16,7 +16,7 @@ mod content;
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use vps_ingest::{IngestError, Outcome, Policy};
-use vps_store::FsStore;
+use vps_store::BlobStore;
 
 use crate::json_reader::JsonReader;
 use crate::{EnvelopeError, TempJson};
@@ -78,7 +78,7 @@ impl LegacyAssetError {
 /// error. On failure, the temp files of the assets already ingested are deleted.
 pub async fn ingest_legacy_assets(
     json: &TempJson,
-    store: &FsStore,
+    store: &dyn BlobStore,
     policy: &Policy,
 ) -> Result<Vec<LegacyAsset>, EnvelopeError> {
     let file = tokio::fs::File::open(json.path()).await.map_err(EnvelopeError::io("open", json.path()))?;
@@ -130,7 +130,7 @@ impl Fields {
 /// Reads one asset object whose `{` is consumed, ingesting its content on the way.
 async fn read_asset<R>(
     reader: &mut JsonReader<R>,
-    store: &FsStore,
+    store: &dyn BlobStore,
     policy: &Policy,
 ) -> Result<LegacyAsset, EnvelopeError>
 where
@@ -214,7 +214,7 @@ where
 /// leaves the cursor after its closing quote.
 async fn ingest_content<R>(
     reader: &mut JsonReader<R>,
-    store: &FsStore,
+    store: &dyn BlobStore,
     policy: &Policy,
     extension: Option<&str>,
 ) -> Result<Result<Outcome, LegacyAssetError>, EnvelopeError>

@@ -21,7 +21,7 @@
 //! [`status`](EnvelopeError::status).
 //!
 //! ```no_run
-//! # async fn demo(body: &[u8], session: vps_core::SessionId, blobs: &vps_store::FsStore)
+//! # async fn demo(body: &[u8], session: vps_core::SessionId, blobs: &dyn vps_store::BlobStore, temp_dir: &std::path::Path)
 //! # -> Result<(), vps_envelope::EnvelopeError> {
 //! use vps_envelope::{ChunkLimits, ChunkOutcome, ChunkStore, Envelope, RouteKind};
 //!
@@ -32,7 +32,7 @@
 //!     ChunkOutcome::Replay(reply) => println!("200 again: {reply}"),
 //!     ChunkOutcome::Complete(upload) => {
 //!         let cap = chunks.limits().max_original_bytes(upload.kind());
-//!         let json = vps_envelope::gunzip_to_file(upload.reader(), cap, upload.original_size(), blobs.temp_dir()).await?;
+//!         let json = vps_envelope::gunzip_to_file(upload.reader(), cap, upload.original_size(), temp_dir).await?;
 //!         let assets = vps_envelope::ingest_legacy_assets(&json, blobs, &vps_ingest::Policy::default()).await?;
 //!         // … commit the accepted assets, build the reply …
 //!         let reply = serde_json::json!({ "sessionId": session, "publishedCount": assets.len(), "errors": [] });

@@ -14,13 +14,13 @@
 //!   is crossed; the temp file is gone by the time the error is seen.
 //!
 //! ```no_run
-//! # async fn demo(store: &vps_store::FsStore, body: impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin)
+//! # async fn demo(store: &dyn vps_store::BlobStore, body: impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin)
 //! # -> Result<(), Box<dyn std::error::Error>> {
 //! use vps_ingest::{ingest, Outcome, Policy};
 //!
 //! let policy = Policy::default();
 //! match ingest(store, &policy, Some("png"), body).await? {
-//!     Outcome::Accepted(file) => { store.commit(file.sealed).await?; }
+//!     Outcome::Accepted(file) => { file.sealed.commit().await?; }
 //!     Outcome::Rejected(why) => println!("{}: {}", why.code, why.message),
 //! }
 //! # Ok(()) }

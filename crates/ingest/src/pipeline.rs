@@ -2,7 +2,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use vps_core::{ContentHash, MediaType};
 use vps_scan::{ScanError, ScanStream, Scanner, Verdict};
-use vps_store::{FsStore, SealedBlob, StoreError};
+use vps_store::{BlobStore, SealedBlob, StoreError};
 
 use crate::MediaAllowlist;
 use crate::sniff::{SNIFF_LEN, sniff};
@@ -85,7 +85,7 @@ pub enum IngestError<E> {
 /// whatever the file's size. A refused type does not stop the stream from being read to its end
 /// (it is counted, so the size limit still applies), but nothing of it is written.
 pub async fn ingest<S, E>(
-    store: &FsStore,
+    store: &dyn BlobStore,
     policy: &Policy,
     extension: Option<&str>,
     mut body: S,
@@ -242,9 +242,9 @@ mod tests {
         stream::iter(pieces)
     }
 
-    fn store() -> (tempfile::TempDir, FsStore) {
+    fn store() -> (tempfile::TempDir, vps_store::FsStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = FsStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap();
+        let store = vps_store::FsStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap();
         (dir, store)
     }
 
@@ -269,7 +269,8 @@ mod tests {
         assert_eq!(file.hash, ContentHash::from_digest(expected));
         assert_eq!(file.size, 100_000);
         assert_eq!(file.media_type.as_str(), "image/png");
-        assert_eq!(std::fs::read(file.sealed.path()).unwrap(), data);
+        file.sealed.commit().await.unwrap();
+        assert_eq!(store.read_bytes(&file.hash).await.unwrap().as_deref(), Some(&data[..]));
     }
 
     #[tokio::test]

@@ -1,19 +1,26 @@
-//! Operator commands on a data directory: list revisions, roll back, collect garbage.
+//! Operator commands on a server's store: list revisions, roll back, collect garbage, migrate to
+//! another store.
 //!
-//! `rollback` only moves the `current` pointer (atomically), so it is safe while a server runs:
-//! the server notices the move within `REVISION_POLL_MS`. `gc` deletes files, so it takes the
-//! data directory's lock and refuses to run beside a server.
+//! `rollback` only moves the `current` pointer (atomically), so it is safe while servers run:
+//! they notice the move within `REVISION_POLL_MS`. `gc` deletes, so it takes the data directory's
+//! lock and refuses to run beside a server on that directory; with a bucket shared by other
+//! servers it also spares blobs younger than `--min-age`, which may belong to a session in
+//! progress elsewhere.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::OpenOptions;
-use std::path::Path;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
+use futures_util::{StreamExt, TryStreamExt, stream};
 use vps_core::ContentHash;
 use vps_core::job::iso8601;
 use vps_core::revision::{Revision, RevisionId};
-use vps_store::{FsStore, Revisions, StoreError};
+use vps_store::{Backend, BlobStore, Expect, StoreError, Stores};
 
+use crate::Settings;
 use crate::sessions::{SessionState, Sessions};
+use crate::settings::Storage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -25,6 +32,12 @@ pub enum AdminError {
     NothingToRollBackTo,
     #[error("a server is running on {0}; stop it before collecting garbage")]
     ServerRunning(String),
+    #[error("`{0}` is not a store: write fs:<data directory> or s3://<bucket>[/<prefix>]")]
+    BadStoreSpec(String),
+    #[error("the source blob {hash} is corrupt: its bytes hash to {actual}; nothing was copied for it")]
+    CorruptBlob { hash: ContentHash, actual: ContentHash },
+    #[error("revision {revision} references blob {blob}, which is in neither store; it was not copied")]
+    IncompleteRevision { revision: RevisionId, blob: ContentHash },
 }
 
 /// One line of `vps-publish revisions`.
@@ -37,12 +50,16 @@ pub struct RevisionSummary {
     pub current: bool,
 }
 
-pub fn list_revisions(data_dir: &Path) -> Result<Vec<RevisionSummary>, AdminError> {
-    let revisions = Revisions::open(data_dir)?;
-    let current = revisions.current()?;
+fn open(settings: &Settings) -> Result<Stores, AdminError> {
+    Ok(settings.backend().open()?)
+}
+
+pub async fn list_revisions(settings: &Settings) -> Result<Vec<RevisionSummary>, AdminError> {
+    let revisions = open(settings)?.revisions;
+    let current = revisions.current().await?;
     let mut summaries = Vec::new();
-    for id in revisions.list()? {
-        let Some(revision) = revisions.load(&id)? else { continue };
+    for id in revisions.list().await? {
+        let Some(revision) = revisions.load(&id).await? else { continue };
         summaries.push(RevisionSummary {
             current: current.as_ref() == Some(&id),
             created_at: iso8601(revision.created_at_ms),
@@ -55,13 +72,13 @@ pub fn list_revisions(data_dir: &Path) -> Result<Vec<RevisionSummary>, AdminErro
 }
 
 /// Points the site at `target`, or at the revision before the current one.
-pub fn rollback(data_dir: &Path, target: Option<&str>) -> Result<RevisionId, AdminError> {
-    let revisions = Revisions::open(data_dir)?;
+pub async fn rollback(settings: &Settings, target: Option<&str>) -> Result<RevisionId, AdminError> {
+    let revisions = open(settings)?.revisions;
     let id = match target {
         Some(text) => RevisionId::parse(text).map_err(|_| AdminError::UnknownRevision(text.to_owned()))?,
         None => {
-            let all = revisions.list()?;
-            let current = revisions.current()?;
+            let all = revisions.list().await?;
+            let current = revisions.current().await?;
             let before = match &current {
                 Some(current) => all.iter().rev().find(|id| *id < current),
                 None => all.last(),
@@ -69,10 +86,10 @@ pub fn rollback(data_dir: &Path, target: Option<&str>) -> Result<RevisionId, Adm
             before.cloned().ok_or(AdminError::NothingToRollBackTo)?
         }
     };
-    if revisions.load(&id)?.is_none() {
+    if revisions.load(&id).await?.is_none() {
         return Err(AdminError::UnknownRevision(id.to_string()));
     }
-    revisions.set_current(Some(&id))?;
+    revisions.set_current(Some(&id), Expect::Anything).await?;
     Ok(id)
 }
 
@@ -82,11 +99,16 @@ pub struct GcReport {
     pub revisions_removed: usize,
     pub blobs_removed: usize,
     pub bytes_freed: u64,
+    /// Unreferenced blobs kept because they are younger than `min_age`.
+    pub blobs_spared: usize,
 }
 
-/// Keeps the current revision and the `keep` newest ones, and every blob they or an open
-/// session reference; removes the rest.
-pub fn gc(data_dir: &Path, keep: usize) -> Result<GcReport, AdminError> {
+/// Keeps the current revision and the `keep` newest ones, every blob they or an open session
+/// reference, and every blob younger than `min_age` (default: none on a filesystem, which one
+/// server owns; an hour in a bucket, which other servers may be uploading into); removes the rest.
+pub async fn gc(settings: &Settings, keep: usize, min_age: Option<Duration>) -> Result<GcReport, AdminError> {
+    let data_dir = &settings.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(StoreError::io("create directory", data_dir))?;
     let lock_path = data_dir.join(".lock");
     let lock = OpenOptions::new()
         .create(true)
@@ -95,45 +117,188 @@ pub fn gc(data_dir: &Path, keep: usize) -> Result<GcReport, AdminError> {
         .open(&lock_path)
         .map_err(StoreError::io("open", &lock_path))?;
     lock.try_lock().map_err(|_| AdminError::ServerRunning(data_dir.display().to_string()))?;
+    let min_age = min_age.unwrap_or(match settings.storage {
+        Storage::Fs => Duration::ZERO,
+        Storage::S3 => Duration::from_secs(3600),
+    });
 
-    let revisions = Revisions::open(data_dir)?;
-    let current = revisions.current()?;
-    let all = revisions.list()?;
+    let Stores { blobs, revisions } = open(settings)?;
+    let current = revisions.current().await?;
+    let all = revisions.list().await?;
     let newest: HashSet<&RevisionId> = all.iter().rev().take(keep).collect();
     let mut report = GcReport::default();
     let mut referenced: HashSet<ContentHash> = HashSet::new();
     for id in &all {
         if newest.contains(id) || current.as_ref() == Some(id) {
-            if let Some(revision) = revisions.load(id)? {
+            if let Some(revision) = revisions.load(id).await? {
                 referenced.extend(revision.blobs().copied());
             }
         } else {
-            revisions.remove(id)?;
+            revisions.remove(id).await?;
             report.revisions_removed += 1;
         }
     }
     let sessions = Sessions::open(&data_dir.join("sessions"))?;
-    for session in sessions.all_blocking() {
+    for session in sessions.all().await {
         if matches!(session.state, SessionState::Open | SessionState::Finishing) {
             referenced.extend(session.assets.values().map(|asset| asset.sha256));
         }
     }
-    let store = FsStore::open(&data_dir.join("blobs"), &data_dir.join("tmp"))?;
-    for hash in store.list()? {
-        if !referenced.contains(&hash) {
-            report.bytes_freed += std::fs::metadata(store.blob_path(&hash)).map(|m| m.len()).unwrap_or(0);
-            store.remove(&hash)?;
-            report.blobs_removed += 1;
+    let now = SystemTime::now();
+    for blob in blobs.list().await? {
+        if referenced.contains(&blob.hash) {
+            continue;
         }
+        let age = blob.modified.and_then(|at| now.duration_since(at).ok()).unwrap_or(Duration::MAX);
+        if age < min_age {
+            report.blobs_spared += 1;
+            continue;
+        }
+        blobs.remove(&blob.hash).await?;
+        report.bytes_freed += blob.len;
+        report.blobs_removed += 1;
     }
     Ok(report)
 }
 
 /// The revision the site serves now, if any.
-pub fn current_revision(data_dir: &Path) -> Result<Option<Revision>, AdminError> {
-    let revisions = Revisions::open(data_dir)?;
-    match revisions.current()? {
-        Some(id) => Ok(revisions.load(&id)?),
+pub async fn current_revision(settings: &Settings) -> Result<Option<Revision>, AdminError> {
+    let revisions = open(settings)?.revisions;
+    match revisions.current().await? {
+        Some(id) => Ok(revisions.load(&id).await?),
         None => Ok(None),
     }
+}
+
+/// Reads `fs:<data directory>` or `s3://<bucket>[/<prefix>]`. The bucket's endpoint, region and
+/// credentials come from `settings` (`S3_ENDPOINT`, `AWS_ACCESS_KEY_ID`…), as for `serve`.
+pub fn parse_store(spec: &str, settings: &Settings) -> Result<Backend, AdminError> {
+    if let Some(dir) = spec.strip_prefix("fs:").filter(|dir| !dir.is_empty()) {
+        let data_dir = PathBuf::from(dir);
+        let tmp = data_dir.join("tmp");
+        return Ok(Backend::Fs { data_dir, tmp, batch_bytes: settings.streaming_chunk_size });
+    }
+    let Some(rest) = spec.strip_prefix("s3://") else { return Err(AdminError::BadStoreSpec(spec.to_owned())) };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(AdminError::BadStoreSpec(spec.to_owned()));
+    }
+    let mut settings = settings.clone();
+    settings.storage = Storage::S3;
+    settings.s3_bucket = Some(bucket.to_owned());
+    settings.s3_prefix = prefix.trim_matches('/').to_owned();
+    Ok(settings.backend())
+}
+
+/// What `migrate-store` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrateReport {
+    pub blobs_copied: usize,
+    pub bytes_copied: u64,
+    /// Blobs the target had already (an earlier, interrupted run; or shared content).
+    pub blobs_present: usize,
+    pub revisions_copied: usize,
+    pub revisions_present: usize,
+    /// What the target's pointer names now.
+    pub current: Option<RevisionId>,
+}
+
+/// Blobs copied at once.
+const MIGRATE_CONCURRENCY: usize = 4;
+
+/// Copies every blob, then every revision, then the pointer from `from` to `to`. Each blob is
+/// streamed and hashed on its way; one whose bytes do not match its name is not copied (and the
+/// migration fails, naming it). Blobs and revisions the target has are skipped, so an interrupted
+/// migration resumes where it stopped. A revision is written only after every blob it references
+/// is in the target, and the pointer last: the target is a consistent store at every moment.
+pub async fn migrate(
+    from: &Backend,
+    to: &Backend,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<MigrateReport, AdminError> {
+    let (source, target) = (from.open()?, to.open()?);
+    let mut report = MigrateReport::default();
+
+    let present: HashMap<ContentHash, u64> =
+        target.blobs.list().await?.into_iter().map(|blob| (blob.hash, blob.len)).collect();
+    let mut missing = Vec::new();
+    for blob in source.blobs.list().await? {
+        if present.get(&blob.hash) == Some(&blob.len) {
+            report.blobs_present += 1;
+        } else {
+            missing.push(blob);
+        }
+    }
+    progress(&format!(
+        "blobs: {} to copy ({} bytes), {} already in {}",
+        missing.len(),
+        missing.iter().map(|b| b.len).sum::<u64>(),
+        report.blobs_present,
+        target.blobs.describe()
+    ));
+    let total = missing.len();
+    let mut copied = stream::iter(missing)
+        .map(|blob| {
+            let (source, target) = (&source.blobs, &target.blobs);
+            async move { copy_blob(&**source, &**target, &blob.hash).await.map(|len| (blob.hash, len)) }
+        })
+        .buffer_unordered(MIGRATE_CONCURRENCY);
+    let mut in_target: HashSet<ContentHash> = present.into_keys().collect();
+    while let Some((hash, len)) = copied.try_next().await? {
+        // A blob removed from the source meanwhile (`gc`) is not copied: a revision that
+        // references it stops the migration below.
+        let Some(len) = len else { continue };
+        in_target.insert(hash);
+        report.blobs_copied += 1;
+        report.bytes_copied += len;
+        if report.blobs_copied % 100 == 0 || report.blobs_copied == total {
+            progress(&format!("blobs: {}/{total} copied", report.blobs_copied));
+        }
+    }
+    drop(copied);
+
+    let existing: HashSet<RevisionId> = target.revisions.list().await?.into_iter().collect();
+    for id in source.revisions.list().await? {
+        if existing.contains(&id) {
+            report.revisions_present += 1;
+            continue;
+        }
+        let Some(revision) = source.revisions.load(&id).await? else { continue };
+        if let Some(blob) = revision.blobs().find(|blob| !in_target.contains(blob)) {
+            return Err(AdminError::IncompleteRevision { revision: id, blob: *blob });
+        }
+        target.revisions.save(&revision).await?;
+        report.revisions_copied += 1;
+    }
+    report.current = source.revisions.current().await?;
+    target.revisions.set_current(report.current.as_ref(), Expect::Anything).await?;
+    progress(&format!(
+        "revisions: {} copied, {} already there; the pointer names {}",
+        report.revisions_copied,
+        report.revisions_present,
+        report.current.as_ref().map_or_else(|| "no revision".to_owned(), RevisionId::to_string)
+    ));
+    Ok(report)
+}
+
+/// Streams one blob from `source` into `target`, checking its hash; returns its length, or
+/// `None` when the source no longer has it.
+async fn copy_blob(
+    source: &dyn BlobStore,
+    target: &dyn BlobStore,
+    hash: &ContentHash,
+) -> Result<Option<u64>, AdminError> {
+    let Some(reader) = source.open(hash).await? else { return Ok(None) };
+    let mut bytes = reader.stream(None).await?;
+    let mut temp = target.create_temp().await?;
+    while let Some(chunk) = bytes.try_next().await? {
+        temp.write(chunk).await?;
+    }
+    let sealed = temp.finish().await?;
+    if sealed.hash() != hash {
+        return Err(AdminError::CorruptBlob { hash: *hash, actual: *sealed.hash() });
+    }
+    let len = sealed.len();
+    sealed.commit().await?;
+    Ok(Some(len))
 }

@@ -7,19 +7,24 @@ mod documents;
 mod jobs;
 mod links;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::sync::mpsc;
-use vps_core::SessionId;
-use vps_core::job::{JobResult, Phase};
+use vps_core::job::{FinishRequest, JobResult, Phase};
 use vps_core::revision::{Revision, RevisionId};
+use vps_core::{ContentHash, SessionId};
+use vps_store::{BlobStore, StoreError, Stored};
 
 pub use build::publish_css;
 pub use documents::SiteModel;
 pub use jobs::{Jobs, now_ms};
 
 use crate::metrics::Metrics;
-use crate::sessions::SessionState;
+use crate::sessions::{Session, SessionState};
+use crate::settings::Storage;
+use crate::site::{Live, Site};
 use crate::state::AppState;
 
 /// Hands finished sessions to the worker.
@@ -62,43 +67,56 @@ pub async fn run_worker(app: AppState, mut queue: mpsc::UnboundedReceiver<Sessio
     }
 }
 
+/// Publishing attempts per session when other servers keep moving the pointer meanwhile.
+const PUBLISH_ATTEMPTS: usize = 5;
+/// With a shared bucket, how long after moving the pointer a publish checks that no concurrent
+/// write replaced it (the other write's request was in flight when ours completed).
+const CONFIRM_AFTER: Duration = Duration::from_millis(500);
+
 async fn finalize(app: &AppState, session_id: SessionId) -> Result<RevisionId, String> {
-    let session = app.sessions.get(session_id).await.map_err(|e| e.to_string())?;
-    let request = app.jobs.request(session_id).unwrap_or_default();
-    let base = app.site.live();
-    if base.session == Some(session_id) {
-        // The server stopped after publishing this session's revision but before saying so.
-        let result = JobResult { content_revision: base.id.to_string(), ..JobResult::default() };
-        app.jobs.complete(session_id, result).map_err(|e| e.to_string())?;
-        return Ok(base.id.clone());
-    }
-    let app = app.clone();
-    tokio::task::spawn_blocking(move || {
-        let progress = |phase, percent| app.jobs.advance(session_id, phase, percent);
-        progress(Phase::RebuildingNotes, 2);
-        let uploaded = app.sessions.load_notes(&session).map_err(|e| e.to_string())?;
-        let now = now_ms();
-        let input = build::BuildInput {
-            base: &base,
-            session: &session,
-            uploaded,
-            inventory: request.inventory.as_deref(),
-            site: &build::SiteOptions {
-                name: app.settings.site_name.clone(),
-                base_url: app.settings.base_url.clone(),
-                home_note: app.settings.home_note.clone(),
-            },
-            revision_id: RevisionId::new(now, random_u32()),
-            now_ms: now,
+    let session = Arc::new(app.sessions.get(session_id).await.map_err(|e| e.to_string())?);
+    let request = Arc::new(app.jobs.request(session_id).unwrap_or_default());
+    for attempt in 1..=PUBLISH_ATTEMPTS {
+        let base = app.site.live();
+        if base.session == Some(session_id) {
+            // The server stopped after publishing this session's revision but before saying so.
+            let result = JobResult { content_revision: base.id.to_string(), ..JobResult::default() };
+            app.jobs.complete(session_id, result).map_err(|e| e.to_string())?;
+            return Ok(base.id.clone());
+        }
+        let built = {
+            let (app, base, session, request) = (app.clone(), base.clone(), session.clone(), request.clone());
+            tokio::task::spawn_blocking(move || build_on(&app, &base, &session, &request))
+                .await
+                .map_err(|e| format!("the finalization stopped: {e}"))??
         };
-        let built = build::build(&app.store, input, &progress).map_err(|e| e.to_string())?;
-        progress(Phase::CompletingPublication, 97);
+        app.jobs.advance(session_id, Phase::CompletingPublication, 97);
         // A publish that changes nothing (every note skipped, same settings) keeps the live
         // revision rather than adding an identical one to the history.
         let id = if !base.is_empty_site() && same_site(&base, &built.revision) {
             base.id.clone()
         } else {
-            app.site.publish(built.revision, built.site).map_err(|e| e.to_string())?.id.clone()
+            match app.site.publish(built.revision, built.site, Site::expect_live(&base)).await {
+                Ok(live) if app.settings.storage == Storage::S3 && attempt < PUBLISH_ATTEMPTS => {
+                    tokio::time::sleep(CONFIRM_AFTER).await;
+                    if !app.site.still_includes(&live.id).await.map_err(|e| e.to_string())? {
+                        tracing::warn!(%session_id, revision = %live.id, attempt, "another server's publish replaced this one; rebuilding on it");
+                        app.site.refresh(&*app.store).await.map_err(|e| e.to_string())?;
+                        continue;
+                    }
+                    live.id.clone()
+                }
+                Ok(live) => live.id.clone(),
+                Err(StoreError::PointerMoved { expected, found }) if attempt < PUBLISH_ATTEMPTS => {
+                    // Another server sharing the bucket published (or an operator rolled back)
+                    // while this revision was built: build again on top of what is live now,
+                    // so that neither publish loses the other's pages.
+                    tracing::warn!(%session_id, %expected, %found, attempt, "the site changed meanwhile; rebuilding on it");
+                    app.site.refresh(&*app.store).await.map_err(|e| e.to_string())?;
+                    continue;
+                }
+                Err(error) => return Err(error.to_string()),
+            }
         };
         let result = JobResult {
             notes_processed: request.notes_processed,
@@ -107,10 +125,52 @@ async fn finalize(app: &AppState, session_id: SessionId) -> Result<RevisionId, S
             promotion_stats: built.stats,
         };
         app.jobs.complete(session_id, result).map_err(|e| e.to_string())?;
-        Ok(id)
-    })
-    .await
-    .map_err(|e| format!("the finalization stopped: {e}"))?
+        return Ok(id);
+    }
+    unreachable!("the last attempt returns")
+}
+
+/// Builds the session's revision on top of `base`. Runs on a blocking thread (rendering is CPU
+/// work; the store is called through [`BlockingBlobs`]).
+fn build_on(app: &AppState, base: &Live, session: &Session, request: &FinishRequest) -> Result<build::Built, String> {
+    let session_id = session.id;
+    let progress = |phase, percent| app.jobs.advance(session_id, phase, percent);
+    progress(Phase::RebuildingNotes, 2);
+    let uploaded = app.sessions.load_notes(session).map_err(|e| e.to_string())?;
+    let now = now_ms();
+    let input = build::BuildInput {
+        base,
+        session,
+        uploaded,
+        inventory: request.inventory.as_deref(),
+        site: &build::SiteOptions {
+            name: app.settings.site_name.clone(),
+            base_url: app.settings.base_url.clone(),
+            home_note: app.settings.home_note.clone(),
+        },
+        revision_id: RevisionId::new(now, random_u32()),
+        now_ms: now,
+    };
+    let blobs = BlockingBlobs { store: &*app.store, runtime: tokio::runtime::Handle::current() };
+    build::build(&blobs, input, &progress).map_err(|e| e.to_string())
+}
+
+/// The blob store as the finalization's blocking thread uses it: each call waits for the store
+/// (a file, or a request to the bucket).
+pub struct BlockingBlobs<'a> {
+    store: &'a dyn BlobStore,
+    runtime: tokio::runtime::Handle,
+}
+
+impl BlockingBlobs<'_> {
+    /// Stores a page, a note's source or a document unless a blob with its hash is stored.
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<(ContentHash, Stored), StoreError> {
+        self.runtime.block_on(self.store.put_bytes(Bytes::copy_from_slice(bytes)))
+    }
+
+    pub fn read_bytes(&self, hash: &ContentHash) -> Result<Option<Bytes>, StoreError> {
+        self.runtime.block_on(self.store.read_bytes(hash))
+    }
 }
 
 /// Whether two revisions publish the same site. Generated documents are left out: the feed
@@ -129,16 +189,16 @@ fn random_u32() -> u32 {
     u32::from_le_bytes(bytes)
 }
 
-/// Follows the `current` pointer when another process moves it (rollback while serving).
+/// Follows the `current` pointer when another process moves it (a rollback while serving, another
+/// server publishing to the same bucket): one small read every `REVISION_POLL_MS`.
 pub async fn watch_pointer(app: AppState) {
     let every = Duration::from_millis(app.settings.revision_poll_ms);
     loop {
         tokio::time::sleep(every).await;
-        let site = app.clone();
-        match tokio::task::spawn_blocking(move || site.site.refresh(&site.store)).await {
-            Ok(Ok(Some(id))) => tracing::info!(revision = %id, "now serving a revision chosen elsewhere"),
-            Ok(Err(error)) => tracing::warn!(%error, "cannot follow the current revision pointer"),
-            _ => {}
+        match app.site.refresh(&*app.store).await {
+            Ok(Some(id)) => tracing::info!(revision = %id, "now serving a revision chosen elsewhere"),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(?error, "cannot follow the current revision pointer"),
         }
     }
 }

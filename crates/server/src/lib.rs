@@ -31,5 +31,5 @@ mod state;
 
 pub use api_key::{ApiKey, ApiKeyError, KEY_FILE};
 pub use error::ApiError;
-pub use settings::{Overrides, Settings, SettingsError};
+pub use settings::{Overrides, Secret, Settings, SettingsError, Storage};
 pub use startup::{Application, StartupError};

@@ -213,10 +213,14 @@ impl Sessions {
         expired
     }
 
-    /// Every session, from a blocking context (operator commands).
-    pub fn all_blocking(&self) -> Vec<Session> {
+    /// Every session (for `gc`, which keeps what open sessions reference).
+    pub async fn all(&self) -> Vec<Session> {
         let entries: Vec<_> = self.live.lock().expect("sessions lock").values().cloned().collect();
-        entries.iter().map(|entry| entry.blocking_lock().clone()).collect()
+        let mut sessions = Vec::with_capacity(entries.len());
+        for entry in entries {
+            sessions.push(entry.lock().await.clone());
+        }
+        sessions
     }
 
     fn entry(&self, id: SessionId) -> Result<Arc<AsyncMutex<Session>>, ApiError> {

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use vps_ingest::MediaAllowlist;
 
+use vps_store::{Backend, S3Config};
+
 use crate::api_key::ApiKey;
 
 /// Everything the server needs to start. Built by [`Settings::load`]; tests build it directly.
@@ -67,6 +69,63 @@ pub struct Settings {
     pub clamav_max_connections: u64,
     /// The largest file clamd will scan (its `StreamMaxLength`); larger files are refused.
     pub clamav_stream_max_length: u64,
+    /// Where blobs and revisions live: the data directory, or a bucket.
+    pub storage: Storage,
+    pub s3_bucket: Option<String>,
+    /// Keys start with this, so that several sites can share a bucket.
+    pub s3_prefix: String,
+    /// The S3 API's address, for anything but AWS (Garage, MinIO…).
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    /// Allow an `http://` endpoint.
+    pub s3_allow_http: bool,
+    /// Move the `current` pointer with a conditional PUT (`If-Match`); turn off for servers that
+    /// reject those headers.
+    pub s3_conditional_writes: bool,
+    /// Part size of multipart uploads (at least 5 MiB).
+    pub s3_part_size: u64,
+    /// Parts of one upload in flight at once.
+    pub s3_part_concurrency: u64,
+    pub aws_access_key_id: Option<Secret>,
+    pub aws_secret_access_key: Option<Secret>,
+}
+
+/// Where blobs and revisions are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// `<data_dir>/blobs`, `<data_dir>/revisions`, `<data_dir>/current`.
+    Fs,
+    /// A bucket of S3-compatible object storage.
+    S3,
+}
+
+impl Storage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Storage::Fs => "fs",
+            Storage::S3 => "s3",
+        }
+    }
+}
+
+/// A credential: kept, used, never shown (`Debug` and `--print-config` say `<redacted>`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for Settings {
@@ -102,6 +161,17 @@ impl Default for Settings {
             virus_scanner_fail_open: false,
             clamav_max_connections: 4,
             clamav_stream_max_length: 25 * MIB,
+            storage: Storage::Fs,
+            s3_bucket: None,
+            s3_prefix: String::new(),
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_allow_http: false,
+            s3_conditional_writes: true,
+            s3_part_size: 8 * MIB,
+            s3_part_concurrency: 2,
+            aws_access_key_id: None,
+            aws_secret_access_key: None,
         }
     }
 }
@@ -142,6 +212,17 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("virus_scanner_fail_open", &["VIRUS_SCANNER_FAIL_OPEN"]),
     ("clamav_max_connections", &["CLAMAV_MAX_CONNECTIONS"]),
     ("clamav_stream_max_length", &["CLAMAV_STREAM_MAX_LENGTH"]),
+    ("storage", &["STORAGE"]),
+    ("s3_bucket", &["S3_BUCKET"]),
+    ("s3_prefix", &["S3_PREFIX"]),
+    ("s3_endpoint", &["S3_ENDPOINT", "AWS_ENDPOINT_URL"]),
+    ("s3_region", &["S3_REGION", "AWS_REGION"]),
+    ("s3_allow_http", &["S3_ALLOW_HTTP"]),
+    ("s3_conditional_writes", &["S3_CONDITIONAL_WRITES"]),
+    ("s3_part_size", &["S3_PART_SIZE"]),
+    ("s3_part_concurrency", &["S3_PART_CONCURRENCY"]),
+    ("aws_access_key_id", &["AWS_ACCESS_KEY_ID"]),
+    ("aws_secret_access_key", &["AWS_SECRET_ACCESS_KEY"]),
 ];
 
 /// A setting that could not be read.
@@ -208,6 +289,10 @@ impl Settings {
         if let Some(dir) = &overrides.data_dir {
             settings.data_dir = dir.clone();
         }
+        if settings.storage == Storage::S3 && settings.s3_bucket.is_none() {
+            let message = "STORAGE=s3 needs a bucket: set S3_BUCKET".to_owned();
+            return Err(SettingsError::Invalid { source_name: "storage".into(), message });
+        }
         Ok(settings)
     }
 
@@ -254,14 +339,55 @@ impl Settings {
             "virus_scanner_fail_open" => self.virus_scanner_fail_open = flag(value)?,
             "clamav_max_connections" => self.clamav_max_connections = number(value)?.max(1),
             "clamav_stream_max_length" => self.clamav_stream_max_length = size(value)?,
+            "storage" => {
+                self.storage = match value.to_ascii_lowercase().as_str() {
+                    "fs" | "filesystem" => Storage::Fs,
+                    "s3" => Storage::S3,
+                    _ => return Err(invalid(format!("`{value}` is not a storage (fs or s3)"))),
+                }
+            }
+            "s3_bucket" => self.s3_bucket = Some(value.to_owned()),
+            "s3_prefix" => self.s3_prefix = value.trim_matches('/').to_owned(),
+            "s3_endpoint" => self.s3_endpoint = Some(value.trim_end_matches('/').to_owned()),
+            "s3_region" => self.s3_region = value.to_owned(),
+            "s3_allow_http" => self.s3_allow_http = flag(value)?,
+            "s3_conditional_writes" => self.s3_conditional_writes = flag(value)?,
+            "s3_part_size" => self.s3_part_size = size(value)?.clamp(vps_store::MIN_PART_BYTES as u64, GIB),
+            "s3_part_concurrency" => self.s3_part_concurrency = number(value)?.clamp(1, 64),
+            "aws_access_key_id" => self.aws_access_key_id = Some(Secret(value.to_owned())),
+            "aws_secret_access_key" => self.aws_secret_access_key = Some(Secret(value.to_owned())),
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
     }
 
-    /// Where uploads are streamed before they are committed.
+    /// Where uploads are streamed before they are committed (with `STORAGE=s3`, where chunked
+    /// uploads of the plugin's JSON protocol are spooled).
     pub fn temp_dir(&self) -> PathBuf {
         self.upload_temp_dir.clone().unwrap_or_else(|| self.data_dir.join("tmp"))
+    }
+
+    /// Where blobs and revisions are kept, as the store opens it.
+    pub fn backend(&self) -> Backend {
+        match self.storage {
+            Storage::Fs => Backend::Fs {
+                data_dir: self.data_dir.clone(),
+                tmp: self.temp_dir(),
+                batch_bytes: self.streaming_chunk_size,
+            },
+            Storage::S3 => Backend::S3(S3Config {
+                bucket: self.s3_bucket.clone().unwrap_or_default(),
+                prefix: self.s3_prefix.clone(),
+                endpoint: self.s3_endpoint.clone(),
+                region: self.s3_region.clone(),
+                allow_http: self.s3_allow_http,
+                access_key_id: self.aws_access_key_id.as_ref().map(|s| s.expose().to_owned()),
+                secret_access_key: self.aws_secret_access_key.as_ref().map(|s| s.expose().to_owned()),
+                conditional_writes: self.s3_conditional_writes,
+                part_bytes: self.s3_part_size as usize,
+                part_concurrency: self.s3_part_concurrency as usize,
+            }),
+        }
     }
 
     /// The merged settings as a TOML document, secrets redacted: what `serve --print-config` shows.
@@ -301,7 +427,23 @@ impl Settings {
             virus_scanner_fail_open: bool,
             clamav_max_connections: u64,
             clamav_stream_max_length: u64,
+            storage: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            s3_bucket: Option<&'a str>,
+            s3_prefix: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            s3_endpoint: Option<&'a str>,
+            s3_region: &'a str,
+            s3_allow_http: bool,
+            s3_conditional_writes: bool,
+            s3_part_size: u64,
+            s3_part_concurrency: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            aws_access_key_id: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            aws_secret_access_key: Option<&'a str>,
         }
+        let redacted = |secret: &Option<Secret>| secret.as_ref().map(|_| "<redacted>");
         let shown = Shown {
             host: self.host.to_string(),
             port: self.port,
@@ -336,6 +478,17 @@ impl Settings {
             virus_scanner_fail_open: self.virus_scanner_fail_open,
             clamav_max_connections: self.clamav_max_connections,
             clamav_stream_max_length: self.clamav_stream_max_length,
+            storage: self.storage.name(),
+            s3_bucket: self.s3_bucket.as_deref(),
+            s3_prefix: &self.s3_prefix,
+            s3_endpoint: self.s3_endpoint.as_deref(),
+            s3_region: &self.s3_region,
+            s3_allow_http: self.s3_allow_http,
+            s3_conditional_writes: self.s3_conditional_writes,
+            s3_part_size: self.s3_part_size,
+            s3_part_concurrency: self.s3_part_concurrency,
+            aws_access_key_id: redacted(&self.aws_access_key_id),
+            aws_secret_access_key: redacted(&self.aws_secret_access_key),
         };
         toml::to_string(&shown).expect("plain values serialize")
     }
@@ -425,6 +578,43 @@ mod tests {
         std::fs::write(&file, "prot = 1\n").unwrap();
         let err = Settings::load(Some(&file), env(&[]), &Overrides::default()).unwrap_err();
         assert!(err.to_string().ends_with("key `prot`: unknown setting `prot`"), "{err}");
+    }
+
+    #[test]
+    fn object_storage_is_configured_from_the_environment_and_credentials_never_show() {
+        let settings = Settings::load(
+            None,
+            env(&[
+                ("STORAGE", "s3"),
+                ("S3_BUCKET", "site"),
+                ("S3_PREFIX", "/blog/"),
+                ("S3_ENDPOINT", "http://127.0.0.1:3900/"),
+                ("S3_REGION", "garage"),
+                ("S3_ALLOW_HTTP", "true"),
+                ("S3_PART_SIZE", "1mb"),
+                ("AWS_ACCESS_KEY_ID", "GK-access-key-id"),
+                ("AWS_SECRET_ACCESS_KEY", "very-secret-access-key"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        let Backend::S3(config) = settings.backend() else { panic!("not s3: {:?}", settings.backend()) };
+        assert_eq!(config.bucket, "site");
+        assert_eq!(config.prefix, "blog");
+        assert_eq!(config.endpoint.as_deref(), Some("http://127.0.0.1:3900"));
+        assert_eq!(config.region, "garage");
+        assert!(config.allow_http && config.conditional_writes);
+        assert_eq!(config.part_bytes, vps_store::MIN_PART_BYTES, "parts are at least 5 MiB");
+        assert_eq!(config.secret_access_key.as_deref(), Some("very-secret-access-key"));
+        for shown in [settings.to_redacted_toml(), format!("{settings:?}"), format!("{config:?}")] {
+            assert!(!shown.contains("very-secret-access-key") && !shown.contains("GK-access-key-id"), "{shown}");
+        }
+        assert!(settings.to_redacted_toml().contains("aws_secret_access_key = \"<redacted>\""));
+
+        let error = Settings::load(None, env(&[("STORAGE", "s3")]), &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("S3_BUCKET"), "{error}");
+        let error = Settings::load(None, env(&[("STORAGE", "tape")]), &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("STORAGE"), "{error}");
     }
 
     #[test]

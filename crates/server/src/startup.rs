@@ -15,7 +15,7 @@ use vps_core::SessionId;
 use vps_envelope::{ChunkLimits, ChunkStore};
 use vps_ingest::{Policy, ScanPolicy};
 use vps_scan::{Endpoint, Scanner, ScannerConfig};
-use vps_store::{FsStore, Revisions, StoreError};
+use vps_store::StoreError;
 
 use crate::Settings;
 use crate::api_key::{ApiKey, ApiKeyError};
@@ -82,12 +82,16 @@ impl Application {
             },
         };
 
-        let store = FsStore::open(&data_dir.join("blobs"), &settings.temp_dir())?
-            .with_batch_bytes(settings.streaming_chunk_size);
-        let removed = store.remove_stale_temp_files()?;
+        let temp_dir = settings.temp_dir();
+        std::fs::create_dir_all(&temp_dir).map_err(StoreError::io("create directory", &temp_dir))?;
+        let stores = settings.backend().open()?;
+        // Fail now, with the store's own words, rather than at the first upload.
+        stores.blobs.check().await?;
+        let removed = vps_store::remove_stale_temp_files(&temp_dir)? + stores.blobs.remove_stale_temps().await?;
         if removed > 0 {
             tracing::warn!(removed, "removed temp files left by an interrupted run");
         }
+        tracing::info!(store = %stores.blobs.describe(), "blobs and revisions");
         let sessions = Sessions::open(&data_dir.join("sessions"))?;
         let policy = Policy {
             max_file_bytes: settings.max_asset_size_bytes,
@@ -97,7 +101,7 @@ impl Application {
                 fail_open: settings.virus_scanner_fail_open,
             }),
         };
-        let site = Site::open(Revisions::open(&data_dir)?, &store)?;
+        let site = Site::open(stores.revisions, &*stores.blobs).await?;
         let (jobs, unfinished) = Jobs::open(&data_dir.join("sessions"));
         let (finalize, queue) = Queue::new();
         for session in unfinished {
@@ -113,7 +117,8 @@ impl Application {
         let state = AppState::new(Inner {
             settings,
             api_key,
-            store,
+            store: stores.blobs,
+            temp_dir,
             sessions,
             policy,
             site,

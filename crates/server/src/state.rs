@@ -1,10 +1,11 @@
 use std::ops::Deref;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use vps_envelope::ChunkStore;
 use vps_ingest::Policy;
-use vps_store::FsStore;
+use vps_store::BlobStore;
 
 use crate::Settings;
 use crate::api_key::ApiKey;
@@ -20,7 +21,11 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub settings: Settings,
     pub api_key: ApiKey,
-    pub store: FsStore,
+    /// Blobs: on the filesystem or in a bucket.
+    pub store: Arc<dyn BlobStore>,
+    /// Local scratch space (the data directory's `tmp`): chunked JSON uploads are spooled here
+    /// whatever the store.
+    pub temp_dir: PathBuf,
     pub sessions: Sessions,
     pub policy: Policy,
     pub site: Site,

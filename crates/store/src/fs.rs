@@ -6,11 +6,13 @@ use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use vps_core::ContentHash;
 
 use crate::temp::{DEFAULT_BATCH_BYTES, RemoveOnDrop, TEMP_PREFIX};
-use crate::{SealedBlob, StoreError, TempBlob, durable};
+use crate::{BlobInfo, BlobReader, BlobStore, StoreError, Stored, TempBlob, blob_key, blocking, durable};
 
 /// Blobs under `<blobs>/sha256/ab/cd/<64 hex>`, temp files under `<tmp>`. The two directories
 /// should be on one filesystem, so that committing a blob is a rename; when they are not, the
@@ -22,30 +24,14 @@ pub struct FsStore {
     batch_bytes: usize,
 }
 
-/// What committing a blob did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stored {
-    /// The bytes were new and are now stored.
-    Created,
-    /// A blob with this hash was already stored; the new copy was dropped.
-    AlreadyPresent,
-}
-
-/// An open blob: the file and its length.
-#[derive(Debug)]
-pub struct BlobFile {
-    pub file: tokio::fs::File,
-    pub len: u64,
-}
-
 impl FsStore {
     /// Opens (creating if needed) a store over these two directories.
     pub fn open(blobs: &Path, tmp: &Path) -> Result<Self, StoreError> {
-        let blobs = blobs.join("sha256");
-        for dir in [&blobs, tmp] {
+        let sharded = blobs.join("sha256");
+        for dir in [&sharded, tmp] {
             fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
         }
-        Ok(Self { blobs, tmp: tmp.to_owned(), batch_bytes: DEFAULT_BATCH_BYTES })
+        Ok(Self { blobs: blobs.to_owned(), tmp: tmp.to_owned(), batch_bytes: DEFAULT_BATCH_BYTES })
     }
 
     /// Sets how many bytes of an upload's chunks are gathered into one batch for the hashing and
@@ -59,115 +45,129 @@ impl FsStore {
         &self.tmp
     }
 
-    /// Removes the temp files a crash left behind; returns how many. Call it before serving.
-    pub fn remove_stale_temp_files(&self) -> Result<usize, StoreError> {
-        let entries = fs::read_dir(&self.tmp).map_err(StoreError::io("list", &self.tmp))?;
-        let mut removed = 0;
-        for entry in entries {
-            let entry = entry.map_err(StoreError::io("list", &self.tmp))?;
-            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-                let path = entry.path();
-                fs::remove_file(&path).map_err(StoreError::io("remove stale temp file", &path))?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
-    }
-
-    /// Starts a new temp file for an upload.
-    pub async fn create_temp(&self) -> Result<TempBlob, StoreError> {
-        TempBlob::create(&self.tmp, self.batch_bytes).await
-    }
-
     /// Where the blob with this hash lives (whether or not it exists).
     pub fn blob_path(&self, hash: &ContentHash) -> PathBuf {
-        let hex = hash.to_hex();
-        self.blobs.join(&hex[0..2]).join(&hex[2..4]).join(hex)
+        self.blobs.join(blob_key(hash))
     }
 
-    /// The length of a stored blob, or `None` when it is not stored.
-    pub async fn len(&self, hash: &ContentHash) -> Result<Option<u64>, StoreError> {
-        let path = self.blob_path(hash);
-        match tokio::fs::metadata(&path).await {
-            Ok(meta) => Ok(Some(meta.len())),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::io("stat", path)(e)),
-        }
-    }
-
-    /// Opens a stored blob for reading, or `None` when it is not stored.
-    pub async fn open_blob(&self, hash: &ContentHash) -> Result<Option<BlobFile>, StoreError> {
-        let path = self.blob_path(hash);
-        let file = match tokio::fs::File::open(&path).await {
-            Ok(file) => file,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StoreError::io("open", path)(e)),
-        };
-        let len = file.metadata().await.map_err(StoreError::io("stat", &path))?.len();
-        Ok(Some(BlobFile { file, len }))
-    }
-
-    /// Stores a small blob held in memory (a page's HTML, a note's source): hashed here, written
-    /// durably unless already present. Blocking file I/O: call it from a blocking context.
-    pub fn put_bytes(&self, bytes: &[u8]) -> Result<(ContentHash, Stored), StoreError> {
+    fn put_bytes_blocking(&self, bytes: &[u8]) -> Result<(ContentHash, Stored), StoreError> {
         let hash = ContentHash::from_digest(Sha256::digest(bytes).into());
-        let target = self.blob_path(&hash);
-        if target.exists() {
+        if self.blob_path(&hash).exists() {
             return Ok((hash, Stored::AlreadyPresent));
         }
         let guard = RemoveOnDrop::new(self.tmp.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple())));
         let mut file = fs::File::create_new(&guard.path).map_err(StoreError::io("create", &guard.path))?;
         file.write_all(bytes).map_err(StoreError::io("write", &guard.path))?;
         file.sync_all().map_err(StoreError::io("fsync", &guard.path))?;
-        let stored = commit_blocking(SealedBlob { guard, len: bytes.len() as u64, hash }, &target)?;
+        let stored = commit_file(guard, bytes.len() as u64, &self.blobs, &hash)?;
         Ok((hash, stored))
     }
 
-    /// Reads a whole blob into memory: only for small blobs (note sources), never assets.
-    /// Blocking file I/O.
-    pub fn read_bytes(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>, StoreError> {
-        let path = self.blob_path(hash);
-        match fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::io("read", path)(e)),
-        }
-    }
-
-    /// Every stored blob's hash (for garbage collection).
-    pub fn list(&self) -> Result<Vec<ContentHash>, StoreError> {
-        let mut hashes = Vec::new();
-        for first in read_dir(&self.blobs)? {
+    fn list_blocking(&self) -> Result<Vec<BlobInfo>, StoreError> {
+        let mut blobs = Vec::new();
+        for first in read_dir(&self.blobs.join("sha256"))? {
             for second in read_dir(&first)? {
-                for blob in read_dir(&second)? {
-                    let name = blob.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    if let Ok(hash) = ContentHash::parse(&name) {
-                        hashes.push(hash);
-                    }
+                for path in read_dir(&second)? {
+                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let Ok(hash) = ContentHash::parse(&name) else { continue };
+                    let meta = fs::metadata(&path).map_err(StoreError::io("stat", &path))?;
+                    blobs.push(BlobInfo { hash, len: meta.len(), modified: meta.modified().ok() });
                 }
             }
         }
-        Ok(hashes)
+        Ok(blobs)
     }
+}
 
-    /// Deletes a blob (garbage collection only: blobs are otherwise immutable).
-    pub fn remove(&self, hash: &ContentHash) -> Result<(), StoreError> {
-        let path = self.blob_path(hash);
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != ErrorKind::NotFound => Err(StoreError::io("remove", path)(e)),
-            _ => Ok(()),
+/// Removes the temp files (ours only: they carry our prefix) that a crash left in `dir`; returns
+/// how many. Blocking file I/O; call it at start-up, before anything streams into `dir`.
+pub fn remove_stale_temp_files(dir: &Path) -> Result<usize, StoreError> {
+    let entries = fs::read_dir(dir).map_err(StoreError::io("list", dir))?;
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(StoreError::io("list", dir))?;
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(StoreError::io("remove stale temp file", &path))?;
+            removed += 1;
         }
     }
+    Ok(removed)
+}
 
-    /// Moves a sealed temp file to its place under its hash, unless that blob is already stored.
-    ///
-    /// Two uploads of the same bytes may race here; both renames put identical bytes in place,
-    /// so the only effect is that both may report `Created`.
-    pub async fn commit(&self, sealed: SealedBlob) -> Result<Stored, StoreError> {
-        let target = self.blob_path(sealed.hash());
-        tokio::task::spawn_blocking(move || commit_blocking(sealed, &target))
-            .await
-            .map_err(|_| StoreError::WriterGone { path: PathBuf::from("commit") })?
+impl BlobStore for FsStore {
+    fn describe(&self) -> String {
+        format!("filesystem {}", self.blobs.display())
+    }
+
+    fn create_temp(&self) -> BoxFuture<'_, Result<TempBlob, StoreError>> {
+        Box::pin(TempBlob::create_file(&self.tmp, self.blobs.clone(), self.batch_bytes))
+    }
+
+    fn len<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+        Box::pin(async move {
+            let path = self.blob_path(hash);
+            match tokio::fs::metadata(&path).await {
+                Ok(meta) => Ok(Some(meta.len())),
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(StoreError::io("stat", path)(e)),
+            }
+        })
+    }
+
+    fn open<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<BlobReader>, StoreError>> {
+        Box::pin(async move {
+            let path = self.blob_path(hash);
+            let file = match tokio::fs::File::open(&path).await {
+                Ok(file) => file,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(StoreError::io("open", path)(e)),
+            };
+            let len = file.metadata().await.map_err(StoreError::io("stat", &path))?.len();
+            Ok(Some(BlobReader::file(file, len, path)))
+        })
+    }
+
+    fn put_bytes(&self, bytes: Bytes) -> BoxFuture<'_, Result<(ContentHash, Stored), StoreError>> {
+        let store = self.clone();
+        Box::pin(blocking(move || store.put_bytes_blocking(&bytes)))
+    }
+
+    fn read_bytes<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
+        Box::pin(async move {
+            let path = self.blob_path(hash);
+            match tokio::fs::read(&path).await {
+                Ok(bytes) => Ok(Some(bytes.into())),
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(StoreError::io("read", path)(e)),
+            }
+        })
+    }
+
+    fn list(&self) -> BoxFuture<'_, Result<Vec<BlobInfo>, StoreError>> {
+        let store = self.clone();
+        Box::pin(blocking(move || store.list_blocking()))
+    }
+
+    fn remove<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let path = self.blob_path(hash);
+            match tokio::fs::remove_file(&path).await {
+                Err(e) if e.kind() != ErrorKind::NotFound => Err(StoreError::io("remove", path)(e)),
+                _ => Ok(()),
+            }
+        })
+    }
+
+    fn remove_stale_temps(&self) -> BoxFuture<'_, Result<usize, StoreError>> {
+        let store = self.clone();
+        Box::pin(blocking(move || remove_stale_temp_files(&store.tmp)))
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            tokio::fs::metadata(&self.blobs).await.map(drop).map_err(StoreError::io("stat", &self.blobs))
+        })
     }
 }
 
@@ -176,18 +176,27 @@ fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     entries.map(|entry| entry.map(|e| e.path()).map_err(StoreError::io("list", dir))).collect()
 }
 
-fn commit_blocking(mut sealed: SealedBlob, target: &Path) -> Result<Stored, StoreError> {
+/// Moves a sealed temp file to its place under its hash in `blobs`, unless that blob is already
+/// stored. Blocking file I/O.
+pub(crate) fn commit_file(
+    mut guard: RemoveOnDrop,
+    len: u64,
+    blobs: &Path,
+    hash: &ContentHash,
+) -> Result<Stored, StoreError> {
+    let target = blobs.join(blob_key(hash));
     if target.exists() {
         return Ok(Stored::AlreadyPresent); // the guard deletes the temp file
     }
+    debug_assert_eq!(fs::metadata(&guard.path).map(|m| m.len()).ok(), Some(len));
     let shard = target.parent().expect("blob paths have a shard directory");
     ensure_dir_durably(shard)?;
-    let source = sealed.guard.path.clone();
+    let source = guard.path.clone();
     // Blobs are immutable: make that visible to anyone who looks at the files.
     fs::set_permissions(&source, Permissions::from_mode(0o444)).map_err(StoreError::io("set permissions", &source))?;
-    match fs::rename(&source, target) {
-        Ok(()) => sealed.guard.disarm(),
-        Err(e) if e.kind() == ErrorKind::CrossesDevices => copy_across_devices(&source, target)?,
+    match fs::rename(&source, &target) {
+        Ok(()) => guard.disarm(),
+        Err(e) if e.kind() == ErrorKind::CrossesDevices => copy_across_devices(&source, &target)?,
         Err(e) => return Err(StoreError::io("rename into blob store", target)(e)),
     }
     durable::sync_dir(shard)?;
@@ -222,9 +231,8 @@ fn ensure_dir_durably(dir: &Path) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
+    use crate::SealedBlob;
 
     fn hash_of(content: &[u8]) -> ContentHash {
         use sha2::{Digest, Sha256};
@@ -247,9 +255,9 @@ mod tests {
         let first = sealed(&store, b"hello, blob").await;
         assert_eq!(first.len(), 11);
         assert_eq!(first.hash(), &hash_of(b"hello, blob"));
-        assert_eq!(store.commit(first).await.unwrap(), Stored::Created);
+        assert_eq!(first.commit().await.unwrap(), Stored::Created);
         let second = sealed(&store, b"hello, blob").await;
-        assert_eq!(store.commit(second).await.unwrap(), Stored::AlreadyPresent);
+        assert_eq!(second.commit().await.unwrap(), Stored::AlreadyPresent);
 
         let hash = hash_of(b"hello, blob");
         let hex = hash.to_hex();
@@ -270,7 +278,7 @@ mod tests {
         temp.write(Bytes::new()).await.unwrap();
         let sealed = temp.finish().await.unwrap();
         assert_eq!(sealed.len(), 4096);
-        assert_eq!(store.commit(sealed).await.unwrap(), Stored::Created);
+        assert_eq!(sealed.commit().await.unwrap(), Stored::Created);
     }
 
     #[tokio::test]
@@ -292,7 +300,7 @@ mod tests {
         let store = FsStore::open(&dir.path().join("blobs"), &tmp).unwrap();
         fs::write(tmp.join(format!("{TEMP_PREFIX}crashed")), b"x").unwrap();
         fs::write(tmp.join("someone-elses-file"), b"y").unwrap();
-        assert_eq!(store.remove_stale_temp_files().unwrap(), 1);
+        assert_eq!(remove_stale_temp_files(store.temp_dir()).unwrap(), 1);
         assert!(tmp.join("someone-elses-file").exists());
     }
 }

@@ -1,13 +1,15 @@
-//! A file being streamed into the temp directory.
+//! An upload being streamed into the store.
 //!
 //! The caller hands over chunks as they arrive (`write`); one blocking thread hashes them
-//! (SHA-256) while another writes them, so the async side is never stalled by the disk or the
-//! hash, and receiving, hashing and writing proceed in parallel on as many cores as there are.
-//! A chunk is shared between the two threads (reference-counted), not copied. The channel between
-//! them is bounded, so memory is a few chunks whatever the file's size, and a slow disk slows the
-//! sender down (backpressure) instead of filling memory.
+//! (SHA-256) while a sink stores them — a blocking thread writing a temp file, or a task sending
+//! the parts of an S3 multipart upload — so the async side is never stalled by the disk, the
+//! network or the hash, and receiving, hashing and storing proceed in parallel. A chunk is shared
+//! between the hasher and the sink (reference-counted), not copied. The queues are bounded, so
+//! memory is a few chunks (a few parts for S3) whatever the file's size, and a slow disk or
+//! bucket slows the sender down (backpressure) instead of filling memory.
 
 use std::fs::{self, File, OpenOptions};
+use std::future::Future;
 use std::io::{IoSlice, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -20,25 +22,28 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use vps_core::ContentHash;
 
-use crate::StoreError;
+use crate::s3::{ObjectSink, PendingObject};
+use crate::{StoreError, Stored};
 
 /// Chunks are handed to the threads in batches of about this many bytes (unless the store says
 /// otherwise): one wake-up of a thread and one `writev` per batch rather than per (often 64 KiB)
 /// chunk, and no copy into a write buffer.
-pub(crate) const DEFAULT_BATCH_BYTES: usize = 256 * 1024;
+pub const DEFAULT_BATCH_BYTES: usize = 256 * 1024;
 /// Batches queued for each thread before the sender waits.
 const QUEUE_BATCHES: usize = 2;
 
-type Batch = Vec<Bytes>;
-/// Temp files carry this prefix, so that start-up cleans only its own files even when the temp
-/// directory is shared (`UPLOAD_TEMP_DIR=/tmp`).
+pub(crate) type Batch = Vec<Bytes>;
+/// Temp files (and temp objects) carry this prefix, so that start-up cleans only its own files
+/// even when the temp directory is shared (`UPLOAD_TEMP_DIR=/tmp`).
 pub(crate) const TEMP_PREFIX: &str = "vps-upload-";
 
-/// A temp file being written. Dropping it before [`TempBlob::finish`] deletes the file.
+/// An upload in progress. Dropping it before [`TempBlob::finish`] deletes what was written (the
+/// temp file; or the multipart upload is aborted).
 pub struct TempBlob {
-    guard: RemoveOnDrop,
     hasher: Worker<ContentHash>,
-    writer: Worker<()>,
+    sink: Sink,
+    /// Tells the sink that the upload was dropped, not finished: when its queue closes, it
+    /// discards instead of completing.
     cancelled: Arc<AtomicBool>,
     batch: Batch,
     batch_bytes: usize,
@@ -46,21 +51,37 @@ pub struct TempBlob {
     written: u64,
 }
 
-/// A temp file whose bytes are all written and fsynced, waiting to be committed under its hash.
-/// Dropping it deletes the file.
+/// Where a temp blob's bytes go.
+enum Sink {
+    File { guard: RemoveOnDrop, blobs: PathBuf, writer: Worker<()> },
+    Object(ObjectSink),
+}
+
+/// An upload whose bytes are all stored (fsynced; or the multipart upload completed) under a
+/// temporary name, waiting to be committed under its hash. Dropping it deletes them.
 pub struct SealedBlob {
-    pub(crate) guard: RemoveOnDrop,
     pub(crate) len: u64,
     pub(crate) hash: ContentHash,
+    pending: Pending,
+}
+
+/// Where a sealed blob's bytes wait.
+pub(crate) enum Pending {
+    /// A temp file and the blob directory it is to be renamed into.
+    File {
+        guard: RemoveOnDrop,
+        blobs: PathBuf,
+    },
+    Object(PendingObject),
 }
 
 impl std::fmt::Debug for SealedBlob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SealedBlob")
-            .field("path", &self.guard.path)
-            .field("len", &self.len)
-            .field("hash", &self.hash)
-            .finish()
+        let temp = match &self.pending {
+            Pending::File { guard, .. } => guard.path.display().to_string(),
+            Pending::Object(object) => object.key().to_string(),
+        };
+        f.debug_struct("SealedBlob").field("temp", &temp).field("len", &self.len).field("hash", &self.hash).finish()
     }
 }
 
@@ -78,13 +99,27 @@ impl SealedBlob {
         self.len == 0
     }
 
-    pub fn path(&self) -> &Path {
-        &self.guard.path
+    /// Places the bytes under their hash, unless that blob is already stored.
+    ///
+    /// Two uploads of the same bytes may race here; both put identical bytes in place, so the
+    /// only effect is that both may report `Created`.
+    pub async fn commit(self) -> Result<Stored, StoreError> {
+        let hash = self.hash;
+        match self.pending {
+            Pending::File { guard, blobs } => {
+                let len = self.len;
+                tokio::task::spawn_blocking(move || crate::fs::commit_file(guard, len, &blobs, &hash))
+                    .await
+                    .map_err(|_| StoreError::WriterGone { path: PathBuf::from("commit") })?
+            }
+            Pending::Object(object) => object.commit(&hash).await,
+        }
     }
 }
 
 impl TempBlob {
-    pub(crate) async fn create(dir: &Path, batch_limit: usize) -> Result<Self, StoreError> {
+    /// An upload into a temp file in `dir`, to be committed into `blobs`.
+    pub(crate) async fn create_file(dir: &Path, blobs: PathBuf, batch_limit: usize) -> Result<Self, StoreError> {
         let path = dir.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
         let open = {
             let path = path.clone();
@@ -100,15 +135,24 @@ impl TempBlob {
         let file = open.await.map_err(|_| StoreError::WriterGone { path: path.clone() })??;
         let guard = RemoveOnDrop::new(path.clone());
         let cancelled = Arc::new(AtomicBool::new(false));
-        let hasher = Worker::spawn(hash_all);
         let writer = {
             let cancelled = cancelled.clone();
-            Worker::spawn(move |batches| write_all(file, &path, batches, &cancelled))
+            Worker::spawn_blocking(move |batches| write_all(file, &path, batches, &cancelled))
         };
-        Ok(Self { guard, hasher, writer, cancelled, batch: Vec::new(), batch_bytes: 0, batch_limit, written: 0 })
+        Ok(Self::with_sink(Sink::File { guard, blobs, writer }, cancelled, batch_limit))
     }
 
-    /// Queues a chunk for hashing and writing; waits only when a thread is several batches behind.
+    /// An upload through an object sink (see [`crate::s3`]).
+    pub(crate) fn create_object(sink: ObjectSink, cancelled: Arc<AtomicBool>, batch_limit: usize) -> Self {
+        Self::with_sink(Sink::Object(sink), cancelled, batch_limit)
+    }
+
+    fn with_sink(sink: Sink, cancelled: Arc<AtomicBool>, batch_limit: usize) -> Self {
+        let hasher = Worker::spawn_blocking(hash_all);
+        Self { hasher, sink, cancelled, batch: Vec::new(), batch_bytes: 0, batch_limit, written: 0 }
+    }
+
+    /// Queues a chunk for hashing and storing; waits only when a worker is several batches behind.
     pub async fn write(&mut self, chunk: Bytes) -> Result<(), StoreError> {
         // Multipart parsers may end a part with an empty chunk: nothing to write, and a batch of
         // only empty chunks would make `writev` write zero bytes.
@@ -127,9 +171,20 @@ impl TempBlob {
     async fn send_batch(&mut self) -> Result<(), StoreError> {
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
-        let path = &self.guard.path;
-        self.hasher.send(batch.clone(), path).await?;
-        self.writer.send(batch, path).await
+        let name = self.name();
+        self.hasher.send(batch.clone(), &name).await?;
+        match &mut self.sink {
+            Sink::File { writer, .. } => writer.send(batch, &name).await,
+            Sink::Object(sink) => sink.worker.send(batch, &name).await,
+        }
+    }
+
+    /// What the upload is called in errors: the temp file or temp key.
+    fn name(&self) -> PathBuf {
+        match &self.sink {
+            Sink::File { guard, .. } => guard.path.clone(),
+            Sink::Object(sink) => PathBuf::from(sink.key()),
+        }
     }
 
     /// Bytes handed to [`TempBlob::write`] so far.
@@ -137,43 +192,59 @@ impl TempBlob {
         self.written
     }
 
-    /// Waits for every byte to reach the disk (flush + fsync) and for the hash.
+    /// Waits for every byte to be stored (fsync; or the multipart upload completed) and for the
+    /// hash.
     pub async fn finish(mut self) -> Result<SealedBlob, StoreError> {
         self.send_batch().await?;
-        let path = self.guard.path.clone();
-        self.writer.join(&path).await?;
-        let hash = self.hasher.join(&path).await?;
-        let guard = std::mem::replace(&mut self.guard, RemoveOnDrop::disarmed());
-        Ok(SealedBlob { guard, len: self.written, hash })
+        let name = self.name();
+        let pending = match &mut self.sink {
+            Sink::File { guard, blobs, writer } => {
+                writer.join(&name).await?;
+                let guard = std::mem::replace(guard, RemoveOnDrop::disarmed());
+                Pending::File { guard, blobs: std::mem::take(blobs) }
+            }
+            Sink::Object(sink) => Pending::Object(sink.worker.join(&name).await?),
+        };
+        let hash = self.hasher.join(&name).await?;
+        Ok(SealedBlob { len: self.written, hash, pending })
     }
 }
 
-/// A blocking thread fed with batches of chunks through a bounded queue.
-struct Worker<T> {
+/// A worker (a blocking thread or a task) fed with batches of chunks through a bounded queue.
+pub(crate) struct Worker<T> {
     sender: Option<mpsc::Sender<Batch>>,
     handle: Option<JoinHandle<Result<T, StoreError>>>,
 }
 
 impl<T: Send + 'static> Worker<T> {
-    fn spawn(work: impl FnOnce(mpsc::Receiver<Batch>) -> Result<T, StoreError> + Send + 'static) -> Self {
+    fn spawn_blocking(work: impl FnOnce(mpsc::Receiver<Batch>) -> Result<T, StoreError> + Send + 'static) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_BATCHES);
         let handle = tokio::task::spawn_blocking(move || work(receiver));
         Self { sender: Some(sender), handle: Some(handle) }
     }
 
-    async fn send(&mut self, batch: Batch, path: &Path) -> Result<(), StoreError> {
+    pub(crate) fn spawn<F>(work: impl FnOnce(mpsc::Receiver<Batch>) -> F) -> Self
+    where
+        F: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let (sender, receiver) = mpsc::channel(QUEUE_BATCHES);
+        let handle = tokio::spawn(work(receiver));
+        Self { sender: Some(sender), handle: Some(handle) }
+    }
+
+    pub(crate) async fn send(&mut self, batch: Batch, name: &Path) -> Result<(), StoreError> {
         let sender = self.sender.as_ref().expect("send after join");
         match sender.send(batch).await {
             Ok(()) => Ok(()),
-            // The thread stopped early: it failed, and its error says why.
-            Err(_) => Err(self.join(path).await.err().unwrap_or_else(|| StoreError::WriterGone { path: path.into() })),
+            // The worker stopped early: it failed, and its error says why.
+            Err(_) => Err(self.join(name).await.err().unwrap_or_else(|| StoreError::WriterGone { path: name.into() })),
         }
     }
 
-    /// Closes the queue and waits for the thread's result.
-    async fn join(&mut self, path: &Path) -> Result<T, StoreError> {
+    /// Closes the queue and waits for the worker's result.
+    pub(crate) async fn join(&mut self, name: &Path) -> Result<T, StoreError> {
         self.sender = None;
-        let gone = || StoreError::WriterGone { path: path.into() };
+        let gone = || StoreError::WriterGone { path: name.into() };
         let handle = self.handle.take().ok_or_else(gone)?;
         handle.await.map_err(|_| gone())?
     }
@@ -181,7 +252,8 @@ impl<T: Send + 'static> Worker<T> {
 
 impl Drop for TempBlob {
     fn drop(&mut self) {
-        // Tell the writer not to bother with fsync; the guard deletes the file.
+        // Runs before the fields (and so the queues) are dropped: a sink that sees its queue
+        // close after this discards what it has (no fsync; the multipart upload is aborted).
         self.cancelled.store(true, Ordering::Relaxed);
     }
 }

@@ -5,7 +5,8 @@
 //! envelopes, chunks of one upload in order, then `finish` and the job. [`note`] and [`asset`]
 //! build its payloads by hand; [`vault::scan`] builds them from a real vault, as the plugin
 //! does. [`html::elements`] reads served pages; [`webdriver`] drives headless Chromium;
-//! [`clamd`] runs a private clamd that knows the EICAR test file.
+//! [`clamd`] runs a private clamd that knows the EICAR test file; [`s3`] a private S3 server
+//! (s3s-fs), or points at an external one (Garage), with a prefix of its own per test.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -19,6 +20,7 @@
 
 pub mod clamd;
 pub mod html;
+pub mod s3;
 pub mod vault;
 pub mod webdriver;
 

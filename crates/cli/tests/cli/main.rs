@@ -9,6 +9,7 @@ use std::thread;
 use std::time::Duration;
 
 mod crash;
+mod migrate;
 mod operator;
 mod publish;
 

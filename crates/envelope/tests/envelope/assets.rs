@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use vps_core::{ContentHash, SessionId};
 use vps_envelope::{LegacyAsset, LegacyAssetError, RouteKind, TempJson, gunzip_to_file, ingest_legacy_assets};
 use vps_ingest::{Accepted, Outcome, Policy};
-use vps_store::FsStore;
+use vps_store::{BlobStore, FsStore};
 
 use crate::{entries, envelopes, gzip, new_upload_id, open_store, send_all, unpack};
 
@@ -60,6 +60,13 @@ fn accepted(asset: &LegacyAsset) -> &Accepted {
     }
 }
 
+fn into_accepted(asset: LegacyAsset) -> Accepted {
+    match asset.outcome {
+        Ok(Outcome::Accepted(file)) => file,
+        other => panic!("{} was not accepted: {other:?}", asset.relative_path),
+    }
+}
+
 #[tokio::test]
 async fn two_assets_round_trip_through_the_chunks_to_their_exact_bytes_and_sha256() {
     let dir = tempfile::tempdir().unwrap();
@@ -83,12 +90,13 @@ async fn two_assets_round_trip_through_the_chunks_to_their_exact_bytes_and_sha25
         ("img/diagram.png", "assets/img/diagram.png", "diagram.png")
     );
     assert_eq!(assets[0].mime_type.as_deref(), Some("image/png"));
-    for (asset, bytes, media_type) in [(&assets[0], &image, "image/png"), (&assets[1], &text, "text/plain")] {
-        let file = accepted(asset);
+    for (asset, (bytes, media_type)) in assets.into_iter().zip([(&image, "image/png"), (&text, "text/plain")]) {
+        let file = into_accepted(asset);
         assert_eq!(file.hash, sha256(bytes));
         assert_eq!(file.size, bytes.len() as u64);
         assert_eq!(file.media_type.as_str(), media_type);
-        assert_eq!(&std::fs::read(file.sealed.path()).unwrap(), bytes);
+        file.sealed.commit().await.unwrap();
+        assert_eq!(blobs.read_bytes(&file.hash).await.unwrap().as_deref(), Some(&bytes[..]));
     }
 }
 
@@ -106,9 +114,10 @@ async fn a_20_mib_asset_streams_through_to_its_exact_bytes() {
     let json = unpack(&chunks, outcome, blobs.temp_dir()).await.unwrap();
     drop(payload);
     let assets = ingest_legacy_assets(&json, &blobs, &Policy::default()).await.unwrap();
-    let file = accepted(&assets[0]);
+    let file = into_accepted(assets.into_iter().next().unwrap());
     assert_eq!((file.hash, file.size), (sha256(&big), big.len() as u64));
-    assert!(std::fs::read(file.sealed.path()).unwrap() == big);
+    file.sealed.commit().await.unwrap();
+    assert!(blobs.read_bytes(&file.hash).await.unwrap().unwrap() == big);
 }
 
 #[tokio::test]

@@ -83,7 +83,7 @@ pub fn entries(dir: &Path) -> Vec<String> {
 fn the_async_api_is_send() {
     fn assert_send<T: Send>(_: T) {}
     let _ = |store: &ChunkStore,
-             blobs: &vps_store::FsStore,
+             blobs: &dyn vps_store::BlobStore,
              json: &TempJson,
              upload: &vps_envelope::Assembled,
              session: SessionId,

@@ -21,7 +21,9 @@ use vps_core::revision::{Asset, Page, Revision, RevisionId, SiteSettings};
 use vps_core::{AssetPath, ContentHash};
 use vps_render::{LinkIndex, PageMeta, PageRef, RenderOptions, Resolver, Transclusion};
 use vps_site::{Heading as SiteHeading, PageInfo, SiteInfo};
-use vps_store::{FsStore, StoreError};
+use vps_store::StoreError;
+
+use super::BlockingBlobs;
 
 use super::documents::{self, Draft};
 use super::links::AssetLookup;
@@ -70,7 +72,11 @@ struct Entry {
     source_blob: Option<ContentHash>,
 }
 
-pub fn build(store: &FsStore, input: BuildInput<'_>, progress: &dyn Fn(Phase, u8)) -> Result<Built, BuildError> {
+pub fn build(
+    store: &BlockingBlobs<'_>,
+    input: BuildInput<'_>,
+    progress: &dyn Fn(Phase, u8),
+) -> Result<Built, BuildError> {
     progress(Phase::RebuildingNotes, 5);
     let BuildInput { base, session, uploaded, inventory, site, revision_id, now_ms } = input;
     let settings = settings_for(base, session);
@@ -308,7 +314,7 @@ impl PagePart {
 }
 
 fn build_page(
-    store: &FsStore,
+    store: &BlockingBlobs<'_>,
     cx: &PageContext<'_>,
     route: &str,
     entry: &Entry,

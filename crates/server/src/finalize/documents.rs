@@ -9,7 +9,9 @@ use vps_core::ContentHash;
 use vps_core::job::iso8601;
 use vps_core::revision::Generated;
 use vps_site::{PageInfo, Site, SiteInfo};
-use vps_store::{FsStore, StoreError};
+use vps_store::StoreError;
+
+use super::BlockingBlobs;
 
 const HTML: &str = "text/html; charset=utf-8";
 
@@ -41,7 +43,12 @@ impl SiteModel {
     }
 }
 
-pub fn write(store: &FsStore, info: SiteInfo, drafts: Vec<Draft>, now_ms: u64) -> Result<Documents, StoreError> {
+pub fn write(
+    store: &BlockingBlobs<'_>,
+    info: SiteInfo,
+    drafts: Vec<Draft>,
+    now_ms: u64,
+) -> Result<Documents, StoreError> {
     let model = SiteModel { info, pages: drafts.iter().map(|draft| draft.info.clone()).collect() };
     let (site_blob, _) = store.put_bytes(&serde_json::to_vec(&model).expect("the site model serializes"))?;
     let home_missing = model.info.home_route.is_none();

@@ -1,26 +1,21 @@
-//! `GET /_blob/{sha256}`: a blob's bytes at an immutable URL, streamed from disk.
+//! `GET /_blob/{sha256}`: a blob's bytes at an immutable URL, streamed from the store (a file,
+//! or the bucket with the range passed through).
 //!
 //! Strong `ETag` (the hash), a year of caching, `If-None-Match` → 304, one byte range → 206
 //! (416 when it cannot be satisfied; several ranges get the whole blob, as RFC 9110 allows).
 //! The media type is sniffed from the blob's first bytes, as it was at upload.
 
-use std::io::SeekFrom;
-
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 use vps_core::{ContentHash, MediaType};
 use vps_ingest::sniff::{SNIFF_LEN, sniff};
-use vps_store::{BlobFile, StoreError};
+use vps_store::BlobReader;
 
 use crate::ApiError;
 use crate::state::AppState;
 
-/// Bytes per chunk of a blob's body.
-const READ_CHUNK: usize = 64 * 1024;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 pub async fn get_blob(
@@ -50,7 +45,7 @@ pub async fn serve_blob(
     headers: &HeaderMap,
     caching: Caching,
 ) -> Result<Response, ApiError> {
-    let mut blob = app.store.open_blob(hash).await?.ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
+    let mut blob = app.store.open(hash).await?.ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
     let etag = format!("\"{hash}\"");
 
     let mut response = if if_none_match(headers, &etag) {
@@ -60,13 +55,13 @@ pub async fn serve_blob(
             Some(known) => known.clone(),
             None => media_type_of(&mut blob, None).await?,
         };
-        let range = if if_range_holds(headers, &etag) { requested_range(headers, blob.len) } else { Ok(None) };
+        let range = if if_range_holds(headers, &etag) { requested_range(headers, blob.len()) } else { Ok(None) };
         match range {
             Err(()) => {
                 let mut response =
                     ApiError::InvalidRequest("the requested range is outside the blob".into()).into_response();
                 *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
-                let value = format!("bytes */{}", blob.len);
+                let value = format!("bytes */{}", blob.len());
                 response.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
                 return Ok(response);
             }
@@ -86,17 +81,17 @@ pub async fn serve_blob(
 }
 
 async fn body_response(
-    mut blob: BlobFile,
+    blob: BlobReader,
     range: Option<(u64, u64)>,
     media_type: &MediaType,
 ) -> Result<Response, ApiError> {
+    let total = blob.len();
     let (status, start, end) = match range {
         Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
-        None => (StatusCode::OK, 0, blob.len.saturating_sub(1)),
+        None => (StatusCode::OK, 0, total.saturating_sub(1)),
     };
-    let len = if blob.len == 0 { 0 } else { end - start + 1 };
-    blob.file.seek(SeekFrom::Start(start)).await.map_err(|e| store_error("seek", e))?;
-    let stream = ReaderStream::with_capacity(blob.file.take(len), READ_CHUNK);
+    let len = if total == 0 { 0 } else { end - start + 1 };
+    let stream = blob.stream(Some(start..start + len)).await?;
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -105,7 +100,7 @@ async fn body_response(
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("media types are ascii"));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     if status == StatusCode::PARTIAL_CONTENT {
-        let value = format!("bytes {start}-{end}/{}", blob.len);
+        let value = format!("bytes {start}-{end}/{total}");
         headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
     }
     if media_type.as_str() == "image/svg+xml" {
@@ -115,18 +110,12 @@ async fn body_response(
     Ok(response)
 }
 
-/// Sniffs a blob's media type from its first bytes and rewinds it. Unknown content is
+/// Sniffs a blob's media type from its first bytes. Unknown content is
 /// `application/octet-stream`.
-pub async fn media_type_of(blob: &mut BlobFile, extension: Option<&str>) -> Result<MediaType, ApiError> {
-    let mut head = vec![0u8; SNIFF_LEN.min(blob.len as usize)];
-    blob.file.read_exact(&mut head).await.map_err(|e| store_error("read", e))?;
-    blob.file.rewind().await.map_err(|e| store_error("seek", e))?;
-    let complete = blob.len as usize <= SNIFF_LEN;
+pub async fn media_type_of(blob: &mut BlobReader, extension: Option<&str>) -> Result<MediaType, ApiError> {
+    let head = blob.head(SNIFF_LEN).await?;
+    let complete = blob.len() <= SNIFF_LEN as u64;
     Ok(sniff(&head, complete, extension).unwrap_or(MediaType::OCTET_STREAM))
-}
-
-fn store_error(op: &'static str, source: std::io::Error) -> ApiError {
-    ApiError::Store(StoreError::Io { op, path: "blob".into(), source })
 }
 
 /// `If-None-Match: "a", "b"` or `*`; weak tags compare by their opaque part.

@@ -57,13 +57,13 @@ pub async fn check(
             code: code.map(str::to_owned),
             message,
         };
-        let Some(mut blob) = app.store.open_blob(&sha256).await? else {
+        let Some(mut blob) = app.store.open(&sha256).await? else {
             missing.insert(sha256);
             files.push(result(CheckStatus::Missing, None, None, None));
             continue;
         };
-        if blob.len != size {
-            let message = format!("the stored bytes with this hash are {} bytes long, not {size}", blob.len);
+        if blob.len() != size {
+            let message = format!("the stored bytes with this hash are {} bytes long, not {size}", blob.len());
             files.push(result(CheckStatus::Rejected, None, Some("size-mismatch"), Some(message)));
             continue;
         }

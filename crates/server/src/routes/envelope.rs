@@ -52,5 +52,5 @@ where
 
 async fn inflate(app: &AppState, upload: &Assembled) -> Result<TempJson, ApiError> {
     let cap = app.chunks.limits().max_original_bytes(upload.kind());
-    Ok(vps_envelope::gunzip_to_file(upload.reader(), cap, upload.original_size(), app.store.temp_dir()).await?)
+    Ok(vps_envelope::gunzip_to_file(upload.reader(), cap, upload.original_size(), &app.temp_dir).await?)
 }

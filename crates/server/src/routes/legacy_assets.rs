@@ -18,7 +18,7 @@ use crate::state::AppState;
 pub async fn upload(app: &AppState, id: SessionId, body: Body) -> Result<Response, ApiError> {
     let state = app.clone();
     receive(app, id, RouteKind::Assets, body, move |json| async move {
-        let assets = ingest_legacy_assets(&json, &state.store, &state.policy).await?;
+        let assets = ingest_legacy_assets(&json, &*state.store, &state.policy).await?;
         let mut records = Vec::new();
         let mut errors: Vec<Value> = Vec::new();
         for asset in assets {
@@ -33,7 +33,7 @@ pub async fn upload(app: &AppState, id: SessionId, body: Body) -> Result<Respons
                 (Ok(_), Ok(Outcome::Rejected(why))) => errors.push(refuse(why.code, why.message)),
                 (Ok(path), Ok(Outcome::Accepted(file))) => {
                     Metrics::add(&state.metrics.upload_bytes, file.size);
-                    let counter = match state.store.commit(file.sealed).await? {
+                    let counter = match file.sealed.commit().await? {
                         vps_store::Stored::Created => &state.metrics.files_stored,
                         vps_store::Stored::AlreadyPresent => &state.metrics.files_deduplicated,
                     };

@@ -26,8 +26,7 @@ pub async fn cleanup(
     if request.target_name.trim().is_empty() {
         return Err(ApiError::InvalidRequest("targetName must name the server being cleaned".into()));
     }
-    let site = app.clone();
-    tokio::task::spawn_blocking(move || site.site.clear()).await.map_err(|e| ApiError::Internal(e.to_string()))??;
+    app.site.clear().await?;
     tracing::warn!(target_name = %request.target_name.trim(), "site cleared by maintenance cleanup");
     Ok(Json(json!({"status": "ok", "cleared": ["content", "assets"]})))
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use vps_core::api::{Health, PublicConfig, ScannerHealth};
+use vps_core::api::{Health, PublicConfig, ScannerHealth, StoreHealth};
 
 use crate::state::AppState;
 
@@ -13,9 +13,9 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// The plugin's chunk size (`L`): it never sends more per request, whatever we answer.
 pub const MAX_BYTES_PER_REQUEST: u64 = 1024 * 1024;
 
-/// 200 when the server can write to its data directory, 503 otherwise.
+/// 200 when the server can write to its data directory and reach its store, 503 otherwise.
 pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
-    let probe = app.store.temp_dir().join(format!(".health-{}", uuid::Uuid::new_v4().simple()));
+    let probe = app.temp_dir.join(format!(".health-{}", uuid::Uuid::new_v4().simple()));
     let writable = tokio::task::spawn_blocking(move || {
         let ok = std::fs::write(&probe, b"ok").is_ok();
         let _ = std::fs::remove_file(&probe);
@@ -23,6 +23,13 @@ pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     })
     .await
     .unwrap_or(false);
+    let store = match app.store.check().await {
+        Ok(()) => StoreHealth { kind: app.settings.storage.name().into(), reachable: true, error: None },
+        Err(error) => {
+            tracing::warn!(?error, "the store cannot be reached");
+            StoreHealth { kind: app.settings.storage.name().into(), reachable: false, error: Some(error.to_string()) }
+        }
+    };
     let scanner = match app.policy.scan.as_ref() {
         Some(scan) => Some(match scan.scanner.ping().await {
             Ok(()) => ScannerHealth { reachable: true, version: scan.scanner.version().await.ok(), error: None },
@@ -30,7 +37,7 @@ pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
         }),
         None => None,
     };
-    let (status, label) = match (writable, scanner.as_ref().is_none_or(|s| s.reachable)) {
+    let (status, label) = match (writable && store.reachable, scanner.as_ref().is_none_or(|s| s.reachable)) {
         (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         // Pages are still served; uploads are refused (or, fail-open, unscanned).
         (true, false) => (StatusCode::OK, "degraded"),
@@ -39,6 +46,7 @@ pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     let health = Health {
         status: label.into(),
         data_dir_writable: writable,
+        store,
         version: env!("CARGO_PKG_VERSION").into(),
         scanner,
     };

@@ -161,12 +161,13 @@ async fn stored(
         response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).expect("ascii"));
         return Ok(response);
     }
-    let file = app.store.open_blob(blob).await?.ok_or_else(|| ApiError::BlobNotFound(blob.to_hex()))?;
-    let mut response = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(file.file)));
+    let reader = app.store.open(blob).await?.ok_or_else(|| ApiError::BlobNotFound(blob.to_hex()))?;
+    let len = reader.len();
+    let mut response = Response::new(Body::from_stream(reader.stream(None).await?));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).expect("ascii"));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(file.len));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("ascii"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

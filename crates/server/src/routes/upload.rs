@@ -77,7 +77,7 @@ pub async fn upload(
             return Err(ApiError::DuplicatePath(path.to_string()));
         }
         let extension = path.extension();
-        let outcome = ingest(&app.store, &app.policy, extension.as_deref(), field).await.map_err(|e| match e {
+        let outcome = ingest(&*app.store, &app.policy, extension.as_deref(), field).await.map_err(|e| match e {
             IngestError::TooLarge { limit } => ApiError::FileTooLarge { path: path.to_string(), limit },
             IngestError::Body(e) => multipart_error(e),
             IngestError::Store(e) => ApiError::Store(e),
@@ -114,7 +114,7 @@ pub async fn upload(
         files.push(match part {
             Part::Rejected(file) => file,
             Part::Accepted(path, file) => {
-                let stored = app.store.commit(file.sealed).await?;
+                let stored = file.sealed.commit().await?;
                 let status = match stored {
                     Stored::Created => FileStatus::Stored,
                     Stored::AlreadyPresent => FileStatus::Deduplicated,

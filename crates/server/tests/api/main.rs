@@ -11,5 +11,6 @@ mod lifecycle;
 mod plugin_bad_inputs;
 mod publish;
 mod reader;
+mod s3;
 mod scan;
 mod upload;

@@ -1,0 +1,532 @@
+//! Blobs and revisions in one bucket of S3-compatible storage (AWS S3, Garage, MinIO…), through
+//! the `object_store` crate. Keys, under an optional prefix:
+//!
+//! - `blobs/sha256/ab/cd/<hex>` — blobs, immutable;
+//! - `tmp/vps-upload-<uuid>` — uploads in progress, before they are placed under their hash;
+//! - `revisions/<id>.json` — revisions, immutable;
+//! - `current` — the pointer: a revision id and a newline, or empty.
+//!
+//! An upload streams into a multipart upload under a temp key, cut into parts of
+//! [`S3Config::part_bytes`] as the bytes arrive, at most [`S3Config::part_concurrency`] parts in
+//! flight, hashed in the same pass; memory is a few parts whatever the size. A small upload (less
+//! than one part) is one PUT. Committing copies the temp object under its hash (unless a blob with
+//! that hash is there: content-addressed keys need no conditional create, and overwriting one with
+//! identical bytes is harmless) and deletes the temp object. An upload dropped before it is
+//! committed aborts its multipart upload or deletes its temp object.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use futures_util::future::BoxFuture;
+use object_store::aws::{AmazonS3Builder, S3ConditionalPut};
+use object_store::path::Path as ObjectPath;
+use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use vps_core::ContentHash;
+use vps_core::revision::{Revision, RevisionId};
+
+use crate::revisions::{check_expected, decode, parse_pointer, pointer_text};
+use crate::temp::{Batch, DEFAULT_BATCH_BYTES, TEMP_PREFIX, Worker};
+use crate::{BlobInfo, BlobReader, BlobStore, Expect, RevisionStore, StoreError, Stored, TempBlob, blob_key};
+
+/// The smallest part S3 accepts (all parts but the last).
+pub const MIN_PART_BYTES: usize = 5 * 1024 * 1024;
+/// Temp objects younger than this may be another replica's upload in progress.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
+
+/// How to reach the bucket.
+#[derive(Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    /// Keys start with this (`site-a/`), so that several sites can share a bucket.
+    pub prefix: String,
+    /// `https://s3.example.com` for anything but AWS; `None` for AWS itself.
+    pub endpoint: Option<String>,
+    pub region: String,
+    /// Allow `http://` endpoints (a local Garage or MinIO).
+    pub allow_http: bool,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// Move the pointer with `If-Match`/`If-None-Match`, for servers that honour them.
+    pub conditional_writes: bool,
+    /// Size of the parts of a multipart upload (at least 5 MiB).
+    pub part_bytes: usize,
+    /// Parts of one upload sent at once.
+    pub part_concurrency: usize,
+}
+
+impl S3Config {
+    /// A configuration with the defaults for everything but the bucket.
+    pub fn new(bucket: impl Into<String>) -> Self {
+        Self {
+            bucket: bucket.into(),
+            prefix: String::new(),
+            endpoint: None,
+            region: "us-east-1".into(),
+            allow_http: false,
+            access_key_id: None,
+            secret_access_key: None,
+            conditional_writes: true,
+            part_bytes: 8 * 1024 * 1024,
+            part_concurrency: 2,
+        }
+    }
+}
+
+impl fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("allow_http", &self.allow_http)
+            .field("access_key_id", &self.access_key_id.as_ref().map(|_| "<redacted>"))
+            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "<redacted>"))
+            .field("conditional_writes", &self.conditional_writes)
+            .field("part_bytes", &self.part_bytes)
+            .field("part_concurrency", &self.part_concurrency)
+            .finish()
+    }
+}
+
+/// A bucket holding blobs and revisions.
+#[derive(Clone)]
+pub struct S3Store {
+    store: Arc<dyn ObjectStore>,
+    /// `""` or `"<prefix>/"`.
+    prefix: String,
+    description: String,
+    conditional_writes: bool,
+    part_bytes: usize,
+    part_concurrency: usize,
+}
+
+impl fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Store").field("at", &self.description).finish()
+    }
+}
+
+impl S3Store {
+    /// Builds a client for the bucket (no request is made: [`BlobStore::check`] makes one).
+    pub fn open(config: &S3Config) -> Result<Self, StoreError> {
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&config.bucket)
+            .with_region(&config.region)
+            .with_allow_http(config.allow_http)
+            .with_virtual_hosted_style_request(false)
+            .with_conditional_put(if config.conditional_writes {
+                S3ConditionalPut::ETagMatch
+            } else {
+                S3ConditionalPut::Disabled
+            });
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        if let Some(key) = &config.access_key_id {
+            builder = builder.with_access_key_id(key);
+        }
+        if let Some(secret) = &config.secret_access_key {
+            builder = builder.with_secret_access_key(secret);
+        }
+        let store = builder.build().map_err(StoreError::object("configure bucket", &config.bucket))?;
+        let prefix = config.prefix.trim_matches('/');
+        let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
+        let endpoint = config.endpoint.as_deref().unwrap_or("AWS");
+        Ok(Self {
+            store: Arc::new(store),
+            description: format!("s3://{}/{prefix} at {endpoint}", config.bucket),
+            prefix,
+            conditional_writes: config.conditional_writes,
+            part_bytes: config.part_bytes.max(MIN_PART_BYTES),
+            part_concurrency: config.part_concurrency.max(1),
+        })
+    }
+
+    fn key(&self, relative: &str) -> ObjectPath {
+        ObjectPath::from(format!("{}{relative}", self.prefix))
+    }
+
+    fn blob(&self, hash: &ContentHash) -> ObjectPath {
+        self.key(&format!("blobs/{}", blob_key(hash)))
+    }
+
+    fn revision(&self, id: &RevisionId) -> ObjectPath {
+        self.key(&format!("revisions/{id}.json"))
+    }
+
+    /// The object's length, `None` when it does not exist.
+    async fn head(&self, key: &ObjectPath) -> Result<Option<u64>, StoreError> {
+        match self.store.head(key).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(StoreError::object("head", key)(e)),
+        }
+    }
+
+    /// The object's bytes and ETag, `None` when it does not exist.
+    async fn get(&self, key: &ObjectPath) -> Result<Option<(Bytes, Option<String>)>, StoreError> {
+        let result = match self.store.get(key).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(StoreError::object("get", key)(e)),
+        };
+        let e_tag = result.meta.e_tag.clone();
+        let bytes = result.bytes().await.map_err(StoreError::object("read", key))?;
+        Ok(Some((bytes, e_tag)))
+    }
+
+    async fn put(&self, key: &ObjectPath, bytes: Bytes) -> Result<(), StoreError> {
+        self.store.put(key, bytes.into()).await.map(drop).map_err(StoreError::object("put", key))
+    }
+
+    async fn list_keys(&self, relative: &str) -> Result<Vec<object_store::ObjectMeta>, StoreError> {
+        let prefix = self.key(relative);
+        self.store.list(Some(&prefix)).try_collect().await.map_err(StoreError::object("list", &prefix))
+    }
+
+    async fn delete(&self, key: &ObjectPath) -> Result<(), StoreError> {
+        match self.store.delete(key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(StoreError::object("delete", key)(e)),
+        }
+    }
+}
+
+impl BlobStore for S3Store {
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+
+    fn create_temp(&self) -> BoxFuture<'_, Result<TempBlob, StoreError>> {
+        Box::pin(async move {
+            let key = self.key(&format!("tmp/{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+            let cancelled = Arc::new(AtomicBool::new(false));
+            let upload = Upload {
+                store: self.store.clone(),
+                key: key.clone(),
+                part_bytes: self.part_bytes,
+                part_concurrency: self.part_concurrency,
+                cancelled: cancelled.clone(),
+                blobs: self.key("blobs/").to_string(),
+            };
+            let worker = Worker::spawn(move |batches| upload.run(batches));
+            let sink = ObjectSink { worker, key: key.to_string() };
+            Ok(TempBlob::create_object(sink, cancelled, DEFAULT_BATCH_BYTES))
+        })
+    }
+
+    fn len<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+        Box::pin(async move { self.head(&self.blob(hash)).await })
+    }
+
+    fn open<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<BlobReader>, StoreError>> {
+        Box::pin(async move {
+            let key = self.blob(hash);
+            Ok(self.head(&key).await?.map(|len| BlobReader::object(self.store.clone(), key, len)))
+        })
+    }
+
+    fn put_bytes(&self, bytes: Bytes) -> BoxFuture<'_, Result<(ContentHash, Stored), StoreError>> {
+        Box::pin(async move {
+            let hash = ContentHash::from_digest(Sha256::digest(&bytes).into());
+            let key = self.blob(&hash);
+            if self.head(&key).await?.is_some() {
+                return Ok((hash, Stored::AlreadyPresent));
+            }
+            // One PUT is atomic: no temp object needed.
+            self.put(&key, bytes).await?;
+            Ok((hash, Stored::Created))
+        })
+    }
+
+    fn read_bytes<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
+        Box::pin(async move { Ok(self.get(&self.blob(hash)).await?.map(|(bytes, _)| bytes)) })
+    }
+
+    fn list(&self) -> BoxFuture<'_, Result<Vec<BlobInfo>, StoreError>> {
+        Box::pin(async move {
+            let objects = self.list_keys("blobs/sha256/").await?;
+            Ok(objects
+                .into_iter()
+                .filter_map(|meta| {
+                    let hash = ContentHash::parse(meta.location.filename()?).ok()?;
+                    Some(BlobInfo { hash, len: meta.size, modified: Some(meta.last_modified.into()) })
+                })
+                .collect())
+        })
+    }
+
+    fn remove<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.delete_owned(self.blob(hash)))
+    }
+
+    fn remove_stale_temps(&self) -> BoxFuture<'_, Result<usize, StoreError>> {
+        Box::pin(async move {
+            let now = SystemTime::now();
+            let mut removed = 0;
+            for meta in self.list_keys("tmp/").await? {
+                let age = now.duration_since(meta.last_modified.into()).unwrap_or_default();
+                if age >= STALE_TEMP_AGE {
+                    self.delete(&meta.location).await?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { self.head(&self.key("current")).await.map(drop) })
+    }
+}
+
+impl S3Store {
+    async fn delete_owned(&self, key: ObjectPath) -> Result<(), StoreError> {
+        self.delete(&key).await
+    }
+}
+
+impl RevisionStore for S3Store {
+    fn save<'a>(&'a self, revision: &'a Revision) -> BoxFuture<'a, Result<(), StoreError>> {
+        let bytes = serde_json::to_vec(revision).expect("revisions serialize");
+        Box::pin(async move { self.put(&self.revision(&revision.id), bytes.into()).await })
+    }
+
+    fn load<'a>(&'a self, id: &'a RevisionId) -> BoxFuture<'a, Result<Option<Revision>, StoreError>> {
+        Box::pin(async move {
+            let key = self.revision(id);
+            match self.get(&key).await? {
+                Some((bytes, _)) => decode(&bytes, &key).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn list(&self) -> BoxFuture<'_, Result<Vec<RevisionId>, StoreError>> {
+        Box::pin(async move {
+            let mut ids: Vec<RevisionId> = self
+                .list_keys("revisions/")
+                .await?
+                .iter()
+                .filter_map(|meta| RevisionId::parse(meta.location.filename()?.strip_suffix(".json")?).ok())
+                .collect();
+            ids.sort();
+            Ok(ids)
+        })
+    }
+
+    fn current(&self) -> BoxFuture<'_, Result<Option<RevisionId>, StoreError>> {
+        Box::pin(async move {
+            let key = self.key("current");
+            match self.get(&key).await? {
+                Some((bytes, _)) => parse_pointer(&String::from_utf8_lossy(&bytes), key.as_ref()),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn set_current<'a>(&'a self, id: Option<&'a RevisionId>, expect: Expect) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let key = self.key("current");
+            let payload = PutPayload::from(pointer_text(id));
+            let mode = match &expect {
+                Expect::Anything => PutMode::Overwrite,
+                Expect::Current(_) => {
+                    let stored = self.get(&key).await?;
+                    let found = match &stored {
+                        Some((bytes, _)) => parse_pointer(&String::from_utf8_lossy(bytes), key.as_ref())?,
+                        None => None,
+                    };
+                    check_expected(&expect, &found)?;
+                    match stored {
+                        _ if !self.conditional_writes => PutMode::Overwrite,
+                        // Only if nobody wrote it since we read it.
+                        Some((_, e_tag)) => PutMode::Update(UpdateVersion { e_tag, version: None }),
+                        None => PutMode::Create,
+                    }
+                }
+            };
+            match self.store.put_opts(&key, payload, PutOptions::from(mode)).await {
+                Ok(_) => Ok(()),
+                Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => {
+                    let found = self.current().await?;
+                    Err(StoreError::PointerMoved {
+                        expected: match expect {
+                            Expect::Current(Some(id)) => id.to_string(),
+                            _ => "no revision".into(),
+                        },
+                        found: found.map_or_else(|| "no revision".into(), |id| id.to_string()),
+                    })
+                }
+                Err(e) => Err(StoreError::object("put", &key)(e)),
+            }
+        })
+    }
+
+    fn remove<'a>(&'a self, id: &'a RevisionId) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.delete_owned(self.revision(id)))
+    }
+}
+
+/// The sink of a [`TempBlob`] going to the bucket: a task running an [`Upload`].
+pub(crate) struct ObjectSink {
+    pub(crate) worker: Worker<PendingObject>,
+    key: String,
+}
+
+impl ObjectSink {
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// One upload's bytes on their way to a temp object.
+struct Upload {
+    store: Arc<dyn ObjectStore>,
+    key: ObjectPath,
+    part_bytes: usize,
+    part_concurrency: usize,
+    cancelled: Arc<AtomicBool>,
+    /// The key prefix of blobs (`<prefix>/blobs`), where the object goes when committed.
+    blobs: String,
+}
+
+impl Upload {
+    /// Receives batches until the queue closes, then completes the upload — or, when the temp
+    /// blob was dropped or a part failed, aborts it, so that no object and no parts are left.
+    async fn run(self, mut batches: mpsc::Receiver<Batch>) -> Result<PendingObject, StoreError> {
+        let mut multipart: Option<Box<dyn MultipartUpload>> = None;
+        let mut in_flight = JoinSet::new();
+        let result = self.send(&mut batches, &mut multipart, &mut in_flight).await;
+        if result.is_err() {
+            in_flight.abort_all();
+            if let Some(mut multipart) = multipart
+                && let Err(error) = multipart.abort().await
+            {
+                tracing::warn!(key = %self.key, %error, "could not abort a multipart upload");
+            }
+        }
+        result.map(|()| PendingObject {
+            store: self.store.clone(),
+            key: self.key.clone(),
+            blobs: self.blobs.clone(),
+            armed: true,
+        })
+    }
+
+    async fn send(
+        &self,
+        batches: &mut mpsc::Receiver<Batch>,
+        multipart: &mut Option<Box<dyn MultipartUpload>>,
+        in_flight: &mut JoinSet<object_store::Result<()>>,
+    ) -> Result<(), StoreError> {
+        let mut part: Vec<Bytes> = Vec::new();
+        let mut part_len = 0;
+        while let Some(batch) = batches.recv().await {
+            for mut chunk in batch {
+                while !chunk.is_empty() {
+                    let piece = chunk.split_to((self.part_bytes - part_len).min(chunk.len()));
+                    part_len += piece.len();
+                    part.push(piece);
+                    if part_len < self.part_bytes {
+                        continue;
+                    }
+                    let upload = match multipart {
+                        Some(upload) => upload,
+                        None => multipart.insert(
+                            self.store
+                                .put_multipart(&self.key)
+                                .await
+                                .map_err(StoreError::object("start upload of", &self.key))?,
+                        ),
+                    };
+                    in_flight.spawn(upload.put_part(PutPayload::from_iter(std::mem::take(&mut part))));
+                    part_len = 0;
+                    while in_flight.len() >= self.part_concurrency {
+                        join_part(in_flight, &self.key).await?;
+                    }
+                }
+            }
+        }
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(StoreError::WriterGone { path: self.key.to_string().into() });
+        }
+        let Some(upload) = multipart else {
+            // Less than a part: one PUT.
+            let payload = PutPayload::from_iter(part);
+            return self.store.put(&self.key, payload).await.map(drop).map_err(StoreError::object("put", &self.key));
+        };
+        if part_len > 0 {
+            in_flight.spawn(upload.put_part(PutPayload::from_iter(part)));
+        }
+        while !in_flight.is_empty() {
+            join_part(in_flight, &self.key).await?;
+        }
+        upload.complete().await.map(drop).map_err(StoreError::object("complete upload of", &self.key))
+    }
+}
+
+async fn join_part(in_flight: &mut JoinSet<object_store::Result<()>>, key: &ObjectPath) -> Result<(), StoreError> {
+    match in_flight.join_next().await {
+        Some(Ok(result)) => result.map_err(StoreError::object("upload part of", key)),
+        Some(Err(_)) => Err(StoreError::WriterGone { path: key.to_string().into() }),
+        None => Ok(()),
+    }
+}
+
+/// A complete temp object waiting to be placed under its hash; deleted when dropped uncommitted.
+pub(crate) struct PendingObject {
+    store: Arc<dyn ObjectStore>,
+    key: ObjectPath,
+    blobs: String,
+    armed: bool,
+}
+
+impl PendingObject {
+    pub(crate) fn key(&self) -> &ObjectPath {
+        &self.key
+    }
+
+    /// Copies the temp object under the blob key (unless that blob exists), then deletes it.
+    pub(crate) async fn commit(mut self, hash: &ContentHash) -> Result<Stored, StoreError> {
+        let target = ObjectPath::from(format!("{}/{}", self.blobs, blob_key(hash)));
+        let stored = match self.store.head(&target).await {
+            Ok(_) => Stored::AlreadyPresent,
+            Err(object_store::Error::NotFound { .. }) => {
+                self.store.copy(&self.key, &target).await.map_err(StoreError::object("copy into place", &target))?;
+                Stored::Created
+            }
+            Err(e) => return Err(StoreError::object("head", &target)(e)),
+        };
+        self.armed = false;
+        if let Err(error) = self.store.delete(&self.key).await {
+            // The blob is in place; a leftover temp object is removed at a later start-up.
+            tracing::warn!(key = %self.key, %error, "could not delete a temp object");
+        }
+        Ok(stored)
+    }
+}
+
+impl Drop for PendingObject {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (store, key) = (self.store.clone(), self.key.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = store.delete(&key).await {
+                    tracing::warn!(%key, %error, "could not delete a temp object");
+                }
+            });
+        }
+    }
+}
