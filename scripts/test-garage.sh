@@ -3,7 +3,7 @@
 # the s3s-fs that scripts/test.sh uses: a single Garage node on 127.0.0.1, in a temp directory,
 # with one bucket and one key, started here and killed on exit.
 #
-#   scripts/test-garage.sh             # the S3 tests of vps-testkit, vps-store and vps-server
+#   scripts/test-garage.sh             # the S3 tests of vps-testkit, vps-store, vps-server, the CLI
 #   scripts/test-garage.sh multipart   # extra arguments go to the vps-testkit `cargo test`
 #
 # Installs Garage with `cargo install` when missing (about 15 minutes on 2 cores). The tests find
@@ -156,6 +156,7 @@ run() {
 run "vps-testkit s3" -p vps-testkit --test s3 "$@"
 run "vps-store contract" -p vps-store --test contract
 run "vps-server api s3_" -p vps-server --test api s3_
+run "vps-publish cli migrate" -p vps-publish --test cli migrate
 
 echo "test-garage.sh: against $(garage --version | awk '{ print $1, $2 }'): $summary"
 exit "$failed"

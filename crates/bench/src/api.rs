@@ -57,11 +57,24 @@ impl Api {
         Ok(id.to_owned())
     }
 
-    /// Streams `file` from disk as the one part of a multipart body, and checks the answer.
+    /// Streams `file` from disk as the one part of a multipart body, as the plugin does, and
+    /// checks the answer.
     pub async fn upload(&self, session: &str, name: &str, file: &TestFile) -> Result<()> {
+        self.upload_declaring(session, name, file, false).await
+    }
+
+    /// [`Api::upload`], with the file's SHA-256 declared in the part's `Content-Digest` when
+    /// `declare` (as `vps-publish publish` sends it).
+    pub async fn upload_declaring(&self, session: &str, name: &str, file: &TestFile, declare: bool) -> Result<()> {
         let reader = tokio::fs::File::open(&file.path).await?;
         let body = Body::wrap_stream(ReaderStream::with_capacity(reader, UPLOAD_CHUNK));
-        let part = Part::stream_with_length(body, file.len).file_name(name.to_owned());
+        let mut part = Part::stream_with_length(body, file.len).file_name(name.to_owned());
+        if declare {
+            let digest = vps_core::ContentHash::parse(&file.sha256)?.to_content_digest();
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert("content-digest", reqwest::header::HeaderValue::from_str(&digest)?);
+            part = part.headers(headers);
+        }
         let answer = self.send(session, part).await?;
         check_uploaded(&answer["files"][0], name, file)
     }

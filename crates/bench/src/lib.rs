@@ -29,6 +29,45 @@ pub fn value<T: FromStr>(args: &mut impl Iterator<Item = String>, flag: &str) ->
     raw.parse().map_err(|_| format!("{flag}: invalid value {raw:?}").into())
 }
 
+/// The options of the benchmarks that upload one large test file: `--size-mib N` and `--dir PATH`
+/// (where to create the scratch directory).
+pub struct FileOptions {
+    pub size_mib: u64,
+    pub dir: Option<PathBuf>,
+}
+
+impl FileOptions {
+    /// Reads the command line; `-h` prints `usage` and exits.
+    pub fn parse(mut args: impl Iterator<Item = String>, default_size_mib: u64, usage: &str) -> Result<Self> {
+        let mut options = Self { size_mib: default_size_mib, dir: None };
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--size-mib" => options.size_mib = value(&mut args, &arg)?,
+                "--dir" => options.dir = Some(value(&mut args, &arg)?),
+                "-h" | "--help" => {
+                    println!("{usage}");
+                    std::process::exit(0);
+                }
+                other => return Err(format!("unknown argument {other:?}\n{usage}").into()),
+            }
+        }
+        if options.size_mib == 0 {
+            return Err("--size-mib must be at least 1".into());
+        }
+        Ok(options)
+    }
+}
+
+/// A scratch directory named after the benchmark, in `parent` (default: the system's temp
+/// directory); deleted when dropped.
+pub fn scratch_dir(bench: &str, parent: Option<&Path>) -> Result<tempfile::TempDir> {
+    let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
+    tempfile::Builder::new()
+        .prefix(&format!("{bench}-"))
+        .tempdir_in(&parent)
+        .map_err(|e| format!("cannot create a scratch directory in {}: {e}", parent.display()).into())
+}
+
 /// How a report says whether a target is met.
 pub fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "NOT met" }

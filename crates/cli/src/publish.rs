@@ -214,7 +214,13 @@ async fn upload_and_finish(
     let files: Vec<UploadFile> = plan
         .assets
         .iter()
-        .map(|asset| UploadFile { path: asset.vault_path.clone(), file: asset.file.clone(), size: asset.size })
+        .zip(hashes)
+        .map(|(asset, hash)| UploadFile {
+            path: asset.vault_path.clone(),
+            file: asset.file.clone(),
+            size: asset.size,
+            sha256: Some(*hash),
+        })
         .collect();
 
     // Attachments: only the bytes the server lacks.

@@ -375,7 +375,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, size: u64) -> UploadFile {
-        UploadFile { path: AssetPath::parse(path).unwrap(), file: path.into(), size }
+        UploadFile { path: AssetPath::parse(path).unwrap(), file: path.into(), size, sha256: None }
     }
 
     #[test]
@@ -391,7 +391,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let on_disk = dir.path().join("x");
         std::fs::write(&on_disk, b"\x89PNG hello").unwrap();
-        let upload = UploadFile { path: AssetPath::parse("Attachments/a \"b\".png").unwrap(), file: on_disk, size: 10 };
+        let upload = UploadFile {
+            path: AssetPath::parse("Attachments/a \"b\".png").unwrap(),
+            file: on_disk,
+            size: 10,
+            sha256: None,
+        };
         assert_eq!(asset_json_len(&upload), (asset_head(&upload).len() + 16 + 2) as u64);
         let mut batch = spool_assets(&[(asset_head(&upload), upload.clone())]).unwrap();
         let gzip = batch.slice(0).await.unwrap();
@@ -412,7 +417,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let on_disk = dir.path().join("x");
         std::fs::write(&on_disk, b"1234").unwrap();
-        let upload = UploadFile { path: AssetPath::parse("x.png").unwrap(), file: on_disk, size: 3 };
+        let upload = UploadFile { path: AssetPath::parse("x.png").unwrap(), file: on_disk, size: 3, sha256: None };
         let error = spool_assets(&[(asset_head(&upload), upload)]).err().unwrap();
         assert_eq!(error.kind(), crate::ErrorKind::Io);
     }

@@ -25,6 +25,7 @@
 //!     path: AssetPath::parse("Attachments/diagram.png").unwrap(),
 //!     file: "vault/Attachments/diagram.png".into(),
 //!     size: 48_213,
+//!     sha256: None, // or Some(hash): sent as the part's Content-Digest
 //! }];
 //! let uploaded = client.upload_files(session, &files, &UploadLimits::from_config(&config), &|_| {}).await?;
 //! let finish = client.finish(session, &FinishRequest::default()).await?;

@@ -15,7 +15,7 @@ use reqwest::multipart::{Form, Part};
 use tokio::fs::File;
 use tokio_util::io::ReaderStream;
 use vps_core::api::{PublicConfig, UploadResponse, UploadedFile};
-use vps_core::{AssetPath, SessionId};
+use vps_core::{AssetPath, ContentHash, SessionId};
 
 use crate::client::{Client, decode};
 use crate::error::ClientError;
@@ -36,6 +36,9 @@ pub struct UploadFile {
     pub file: PathBuf,
     /// The size the file had when it was scanned; a file that no longer has it is an error.
     pub size: u64,
+    /// Its SHA-256, when known: sent as the part's `Content-Digest`, so that the server refuses
+    /// bytes damaged on the way, and may store them straight under their hash.
+    pub sha256: Option<ContentHash>,
 }
 
 /// How uploads are cut into requests; see [`UploadLimits::from_config`].
@@ -144,7 +147,15 @@ impl Client {
             };
             let form = group.iter().fold(Form::new(), |form, file| {
                 let body = reqwest::Body::wrap_stream(file_stream(file.file.clone(), file.size, meter.clone()));
-                form.part("assets", Part::stream_with_length(body, file.size).file_name(file.path.as_str().to_owned()))
+                let mut part = Part::stream_with_length(body, file.size).file_name(file.path.as_str().to_owned());
+                if let Some(hash) = &file.sha256 {
+                    let mut headers = reqwest::header::HeaderMap::new();
+                    let digest =
+                        reqwest::header::HeaderValue::from_str(&hash.to_content_digest()).expect("base64 is ASCII");
+                    headers.insert("content-digest", digest);
+                    part = part.headers(headers);
+                }
+                form.part("assets", part)
             });
             Ok(self.api(Method::POST, &path).multipart(form))
         };
@@ -294,7 +305,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, size: u64) -> UploadFile {
-        UploadFile { path: AssetPath::parse(path).unwrap(), file: PathBuf::from(path), size }
+        UploadFile { path: AssetPath::parse(path).unwrap(), file: PathBuf::from(path), size, sha256: None }
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum ContentHashError {
     Length(usize),
     #[error("a SHA-256 hash is written in hex digits (0-9, a-f)")]
     NotHex,
+    #[error("a Content-Digest's sha-256 is 32 bytes in base64 between colons (sha-256=:…:)")]
+    BadDigest,
 }
 
 impl ContentHash {
@@ -35,6 +37,30 @@ impl ContentHash {
     /// Wraps a digest computed by a hasher.
     pub fn from_digest(digest: [u8; 32]) -> Self {
         Self(digest)
+    }
+
+    /// The `sha-256` of a `Content-Digest` field (RFC 9530): `sha-256=:<base64>:`, possibly
+    /// among other algorithms (`sha-512=:…:, sha-256=:…:`), which are ignored. `None` when the
+    /// field has no `sha-256`.
+    pub fn from_content_digest(field: &str) -> Result<Option<Self>, ContentHashError> {
+        use base64::Engine as _;
+
+        let Some(value) = field.split(',').find_map(|member| member.trim().strip_prefix("sha-256=")) else {
+            return Ok(None);
+        };
+        let encoded = value.trim().strip_prefix(':').and_then(|v| v.strip_suffix(':'));
+        let bytes = encoded
+            .and_then(|encoded| base64::engine::general_purpose::STANDARD.decode(encoded).ok())
+            .ok_or(ContentHashError::BadDigest)?;
+        let digest: [u8; 32] = bytes.try_into().map_err(|_| ContentHashError::BadDigest)?;
+        Ok(Some(Self(digest)))
+    }
+
+    /// The `Content-Digest` field value that declares this hash: `sha-256=:<base64>:`.
+    pub fn to_content_digest(&self) -> String {
+        use base64::Engine as _;
+
+        format!("sha-256=:{}:", base64::engine::general_purpose::STANDARD.encode(self.0))
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
@@ -117,5 +143,19 @@ mod tests {
         let json = serde_json::to_string(&hash).unwrap();
         assert_eq!(json, format!("\"{EMPTY}\""));
         assert_eq!(serde_json::from_str::<ContentHash>(&json).unwrap(), hash);
+    }
+
+    #[test]
+    fn content_digest_fields_declare_a_sha256() {
+        let hash = ContentHash::parse(&"ab".repeat(32)).unwrap();
+        let field = hash.to_content_digest();
+        assert_eq!(field, "sha-256=:q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=:");
+        assert_eq!(ContentHash::from_content_digest(&field), Ok(Some(hash)));
+        let among = format!("sha-512=:AAAA:, {field}");
+        assert_eq!(ContentHash::from_content_digest(&among), Ok(Some(hash)));
+        assert_eq!(ContentHash::from_content_digest("sha-512=:AAAA:"), Ok(None));
+        for bad in ["sha-256=q6ur", "sha-256=:not base64:", "sha-256=:AAAA:", "sha-256=::"] {
+            assert_eq!(ContentHash::from_content_digest(bad), Err(ContentHashError::BadDigest), "{bad}");
+        }
     }
 }

@@ -231,7 +231,7 @@ where
             }
         });
         // The pipeline may poll again after the end: fuse.
-        vps_ingest::ingest(store, policy, extension, Box::pin(chunks.fuse())).await
+        vps_ingest::ingest(store, policy, extension, None, Box::pin(chunks.fuse())).await
     };
     let outcome = match result {
         Ok(outcome) => Ok(outcome),

@@ -19,7 +19,7 @@
 //! use vps_ingest::{ingest, Outcome, Policy};
 //!
 //! let policy = Policy::default();
-//! match ingest(store, &policy, Some("png"), body).await? {
+//! match ingest(store, &policy, Some("png"), None, body).await? {
 //!     Outcome::Accepted(file) => { file.sealed.commit().await?; }
 //!     Outcome::Rejected(why) => println!("{}: {}", why.code, why.message),
 //! }

@@ -84,10 +84,14 @@ pub enum IngestError<E> {
 /// counted, hashed and handed to the temp writer as it arrives, so memory stays at a few chunks
 /// whatever the file's size. A refused type does not stop the stream from being read to its end
 /// (it is counted, so the size limit still applies), but nothing of it is written.
+///
+/// `declared` is the SHA-256 the client declared for the file (a `Content-Digest`): bytes that
+/// hash otherwise are refused (`digest-mismatch`), and the store may stream straight under it.
 pub async fn ingest<S, E>(
     store: &dyn BlobStore,
     policy: &Policy,
     extension: Option<&str>,
+    declared: Option<ContentHash>,
     mut body: S,
 ) -> Result<Outcome, IngestError<E>>
 where
@@ -153,7 +157,7 @@ where
     // 2. Stream every chunk, as it arrives, to the temp writer (which hashes and writes it) and
     //    to the scanner: each byte is read once, and the three proceed side by side.
     let mut scan = Scan::begin(policy.scan.as_ref()).await;
-    let mut temp = store.create_temp().await?;
+    let mut temp = store.create_temp(declared).await?;
     for chunk in held {
         scan.write(&chunk).await;
         temp.write(chunk).await?;
@@ -165,6 +169,18 @@ where
     // clamd scans once the stream has ended: let it work while the temp file is fsynced.
     let (sealed, verdict) = tokio::join!(temp.finish(), scan.verdict());
     let sealed = sealed?;
+    if let Some(declared) = declared.filter(|declared| declared != sealed.hash()) {
+        let message = format!(
+            "the file's bytes hash to {}, not to the {declared} its Content-Digest declares (damaged on the way?)",
+            sealed.hash()
+        );
+        return Ok(Outcome::Rejected(Rejection {
+            code: "digest-mismatch",
+            message,
+            size,
+            media_type: Some(media_type),
+        }));
+    }
     match verdict {
         Ok(()) => Ok(Outcome::Accepted(Accepted { hash: *sealed.hash(), size, media_type, sealed })),
         // Dropping `sealed` deletes the temp file: nothing of a refused file is kept.
@@ -261,7 +277,7 @@ mod tests {
         let (_dir, store) = store();
         let data = png(100_000);
         let Outcome::Accepted(file) =
-            ingest(&store, &Policy::default(), Some("png"), chunks(&data, 1000)).await.unwrap()
+            ingest(&store, &Policy::default(), Some("png"), None, chunks(&data, 1000)).await.unwrap()
         else {
             panic!("a PNG is accepted");
         };
@@ -277,7 +293,7 @@ mod tests {
     async fn crossing_the_size_limit_fails_at_once_and_leaves_no_temp_file() {
         let (_dir, store) = store();
         let policy = Policy { max_file_bytes: 50_000, ..Policy::default() };
-        let err = ingest(&store, &policy, None, chunks(&png(60_000), 4096)).await.unwrap_err();
+        let err = ingest(&store, &policy, None, None, chunks(&png(60_000), 4096)).await.unwrap_err();
         assert!(matches!(err, IngestError::TooLarge { limit: 50_000 }));
         assert_eq!(std::fs::read_dir(store.temp_dir()).unwrap().count(), 0);
     }
@@ -286,12 +302,14 @@ mod tests {
     async fn refused_types_and_empty_files_are_rejections_not_errors() {
         let (_dir, store) = store();
         let exe = b"MZ\x90\0".repeat(5000);
-        let Outcome::Rejected(why) = ingest(&store, &Policy::default(), Some("png"), chunks(&exe, 999)).await.unwrap()
+        let Outcome::Rejected(why) =
+            ingest(&store, &Policy::default(), Some("png"), None, chunks(&exe, 999)).await.unwrap()
         else {
             panic!("an executable is refused");
         };
         assert_eq!((why.code, why.size), ("unsupported-media-type", 20_000));
-        let Outcome::Rejected(why) = ingest(&store, &Policy::default(), None, chunks(b"", 1)).await.unwrap() else {
+        let Outcome::Rejected(why) = ingest(&store, &Policy::default(), None, None, chunks(b"", 1)).await.unwrap()
+        else {
             panic!("an empty file is refused");
         };
         assert_eq!(why.code, "empty-file");

@@ -290,7 +290,8 @@ async fn copy_blob(
 ) -> Result<Option<u64>, AdminError> {
     let Some(reader) = source.open(hash).await? else { return Ok(None) };
     let mut bytes = reader.stream(None).await?;
-    let mut temp = target.create_temp().await?;
+    // Declared: the S3 store writes it straight under its key, and only if the bytes match.
+    let mut temp = target.create_temp(Some(*hash)).await?;
     while let Some(chunk) = bytes.try_next().await? {
         temp.write(chunk).await?;
     }

@@ -44,6 +44,8 @@ pub enum ApiError {
     MissingFilename,
     #[error("the path {0:?} appears twice in one request")]
     DuplicatePath(String),
+    #[error("the Content-Digest of {path:?} is not valid: {source}")]
+    InvalidDigest { path: String, source: ContentHashError },
     #[error("the request holds no file")]
     NoFiles,
     #[error("file {path:?} is larger than the limit of {limit} bytes")]
@@ -104,6 +106,7 @@ impl ApiError {
             | UnexpectedField(_)
             | MissingFilename
             | DuplicatePath(_)
+            | InvalidDigest { .. }
             | NoFiles
             | BodyRead(_) => StatusCode::BAD_REQUEST,
             UnsupportedContentType(_) | StreamingDisabled => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -134,6 +137,7 @@ impl ApiError {
             UnexpectedField(_) => "unexpected-field",
             MissingFilename => "missing-filename",
             DuplicatePath(_) => "duplicate-path",
+            InvalidDigest { .. } => "invalid-content-digest",
             NoFiles => "no-files",
             FileTooLarge { .. } => "file-too-large",
             TooManyFiles { .. } => "too-many-files",

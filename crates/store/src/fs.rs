@@ -100,8 +100,8 @@ impl BlobStore for FsStore {
         format!("filesystem {}", self.blobs.display())
     }
 
-    fn create_temp(&self) -> BoxFuture<'_, Result<TempBlob, StoreError>> {
-        Box::pin(TempBlob::create_file(&self.tmp, self.blobs.clone(), self.batch_bytes))
+    fn create_temp(&self, declared: Option<ContentHash>) -> BoxFuture<'_, Result<TempBlob, StoreError>> {
+        Box::pin(TempBlob::create_file(&self.tmp, self.blobs.clone(), self.batch_bytes, declared))
     }
 
     fn len<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
@@ -240,7 +240,7 @@ mod tests {
     }
 
     async fn sealed(store: &FsStore, content: &'static [u8]) -> SealedBlob {
-        let mut temp = store.create_temp().await.unwrap();
+        let mut temp = store.create_temp(None).await.unwrap();
         for piece in content.chunks(3) {
             temp.write(Bytes::from_static(piece)).await.unwrap();
         }
@@ -273,7 +273,7 @@ mod tests {
     async fn an_empty_chunk_after_a_full_batch_is_harmless() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap().with_batch_bytes(4096);
-        let mut temp = store.create_temp().await.unwrap();
+        let mut temp = store.create_temp(None).await.unwrap();
         temp.write(Bytes::from(vec![7u8; 4096])).await.unwrap();
         temp.write(Bytes::new()).await.unwrap();
         let sealed = temp.finish().await.unwrap();
@@ -285,7 +285,7 @@ mod tests {
     async fn a_dropped_temp_blob_leaves_no_file() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap();
-        let mut temp = store.create_temp().await.unwrap();
+        let mut temp = store.create_temp(None).await.unwrap();
         temp.write(Bytes::from_static(b"partial")).await.unwrap();
         drop(temp);
         let sealed = sealed(&store, b"sealed but never committed").await;

@@ -18,7 +18,7 @@
 //! use vps_store::{BlobStore, FsStore, Stored};
 //!
 //! let store = FsStore::open("data/blobs".as_ref(), "data/tmp".as_ref())?;
-//! let mut temp = store.create_temp().await?;
+//! let mut temp = store.create_temp(None).await?;
 //! temp.write(Bytes::from_static(b"hello")).await?;
 //! let sealed = temp.finish().await?; // hashed as it was written
 //! println!("sha256 {}", sealed.hash());
@@ -76,7 +76,10 @@ pub trait BlobStore: Send + Sync + fmt::Debug + 'static {
     fn describe(&self) -> String;
 
     /// Starts an upload: bytes handed to the [`TempBlob`] are hashed and stored as they arrive.
-    fn create_temp(&self) -> BoxFuture<'_, Result<TempBlob, StoreError>>;
+    /// `declared` is the SHA-256 the client says they have, if it said: the S3 store then streams
+    /// them straight to that blob's key, as a multipart upload completed only at the commit (no
+    /// temp object, no copy), and any store's commit refuses bytes whose hash differs.
+    fn create_temp(&self, declared: Option<ContentHash>) -> BoxFuture<'_, Result<TempBlob, StoreError>>;
 
     /// The length of a stored blob, or `None` when it is not stored.
     fn len<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<u64>, StoreError>>;

@@ -205,13 +205,17 @@ impl BlobStore for S3Store {
         self.description.clone()
     }
 
-    fn create_temp(&self) -> BoxFuture<'_, Result<TempBlob, StoreError>> {
+    fn create_temp(&self, declared: Option<ContentHash>) -> BoxFuture<'_, Result<TempBlob, StoreError>> {
         Box::pin(async move {
-            let key = self.key(&format!("tmp/{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+            let key = match &declared {
+                Some(hash) => self.blob(hash),
+                None => self.key(&format!("tmp/{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple())),
+            };
             let cancelled = Arc::new(AtomicBool::new(false));
             let upload = Upload {
                 store: self.store.clone(),
                 key: key.clone(),
+                direct: declared.is_some(),
                 part_bytes: self.part_bytes,
                 part_concurrency: self.part_concurrency,
                 cancelled: cancelled.clone(),
@@ -219,7 +223,7 @@ impl BlobStore for S3Store {
             };
             let worker = Worker::spawn(move |batches| upload.run(batches));
             let sink = ObjectSink { worker, key: key.to_string() };
-            Ok(TempBlob::create_object(sink, cancelled, DEFAULT_BATCH_BYTES))
+            Ok(TempBlob::create_object(sink, cancelled, DEFAULT_BATCH_BYTES, declared))
         })
     }
 
@@ -388,10 +392,12 @@ impl ObjectSink {
     }
 }
 
-/// One upload's bytes on their way to a temp object.
+/// One upload's bytes on their way to the bucket.
 struct Upload {
     store: Arc<dyn ObjectStore>,
+    /// A temp key; or, when the client declared the hash, the blob's own key.
     key: ObjectPath,
+    direct: bool,
     part_bytes: usize,
     part_concurrency: usize,
     cancelled: Arc<AtomicBool>,
@@ -400,26 +406,33 @@ struct Upload {
 }
 
 impl Upload {
-    /// Receives batches until the queue closes, then completes the upload — or, when the temp
-    /// blob was dropped or a part failed, aborts it, so that no object and no parts are left.
+    /// Receives batches until the queue closes. To a temp key, the object is then completed; to
+    /// the blob's own key, it is left for the commit to complete once the hash is known to match
+    /// (until then S3 shows nothing under that key). When the temp blob was dropped or a part
+    /// failed, the multipart upload is aborted: no object and no parts are left.
     async fn run(self, mut batches: mpsc::Receiver<Batch>) -> Result<PendingObject, StoreError> {
         let mut multipart: Option<Box<dyn MultipartUpload>> = None;
         let mut in_flight = JoinSet::new();
         let result = self.send(&mut batches, &mut multipart, &mut in_flight).await;
-        if result.is_err() {
-            in_flight.abort_all();
-            if let Some(mut multipart) = multipart
-                && let Err(error) = multipart.abort().await
-            {
-                tracing::warn!(key = %self.key, %error, "could not abort a multipart upload");
+        let state = match result {
+            Ok(state) => state,
+            Err(error) => {
+                in_flight.abort_all();
+                if let Some(mut multipart) = multipart
+                    && let Err(error) = multipart.abort().await
+                {
+                    tracing::warn!(key = %self.key, %error, "could not abort a multipart upload");
+                }
+                return Err(error);
             }
-        }
-        result.map(|()| PendingObject {
-            store: self.store.clone(),
-            key: self.key.clone(),
-            blobs: self.blobs.clone(),
-            armed: true,
-        })
+        };
+        let state = match (state, multipart) {
+            (Sent::Complete, _) => Waiting::Temp,
+            (Sent::Parts, Some(multipart)) => Waiting::Parts(multipart),
+            (Sent::Small(payload), _) => Waiting::Small(payload),
+            (Sent::Parts, None) => unreachable!("parts were sent through a multipart upload"),
+        };
+        Ok(PendingObject { store: self.store.clone(), key: self.key.clone(), blobs: self.blobs.clone(), state })
     }
 
     async fn send(
@@ -427,7 +440,7 @@ impl Upload {
         batches: &mut mpsc::Receiver<Batch>,
         multipart: &mut Option<Box<dyn MultipartUpload>>,
         in_flight: &mut JoinSet<object_store::Result<()>>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Sent, StoreError> {
         let mut part: Vec<Bytes> = Vec::new();
         let mut part_len = 0;
         while let Some(batch) = batches.recv().await {
@@ -460,9 +473,13 @@ impl Upload {
             return Err(StoreError::WriterGone { path: self.key.to_string().into() });
         }
         let Some(upload) = multipart else {
-            // Less than a part: one PUT.
+            // Less than a part: one PUT, now to a temp key, at the commit to the blob's own key.
             let payload = PutPayload::from_iter(part);
-            return self.store.put(&self.key, payload).await.map(drop).map_err(StoreError::object("put", &self.key));
+            if self.direct {
+                return Ok(Sent::Small(payload));
+            }
+            self.store.put(&self.key, payload).await.map_err(StoreError::object("put", &self.key))?;
+            return Ok(Sent::Complete);
         };
         if part_len > 0 {
             in_flight.spawn(upload.put_part(PutPayload::from_iter(part)));
@@ -470,8 +487,22 @@ impl Upload {
         while !in_flight.is_empty() {
             join_part(in_flight, &self.key).await?;
         }
-        upload.complete().await.map(drop).map_err(StoreError::object("complete upload of", &self.key))
+        if self.direct {
+            return Ok(Sent::Parts);
+        }
+        upload.complete().await.map_err(StoreError::object("complete upload of", &self.key))?;
+        Ok(Sent::Complete)
     }
+}
+
+/// How far an upload went once every byte was sent.
+enum Sent {
+    /// The object is complete (under a temp key).
+    Complete,
+    /// Every part is uploaded; the multipart upload waits to be completed.
+    Parts,
+    /// A small upload, held until the commit.
+    Small(PutPayload),
 }
 
 async fn join_part(in_flight: &mut JoinSet<object_store::Result<()>>, key: &ObjectPath) -> Result<(), StoreError> {
@@ -482,12 +513,24 @@ async fn join_part(in_flight: &mut JoinSet<object_store::Result<()>>, key: &Obje
     }
 }
 
-/// A complete temp object waiting to be placed under its hash; deleted when dropped uncommitted.
+/// An upload whose bytes are all sent, waiting to be placed under its hash; what it left is
+/// removed when it is dropped uncommitted.
 pub(crate) struct PendingObject {
     store: Arc<dyn ObjectStore>,
     key: ObjectPath,
     blobs: String,
-    armed: bool,
+    state: Waiting,
+}
+
+enum Waiting {
+    /// A complete temp object: copied under the hash at the commit, then deleted.
+    Temp,
+    /// A multipart upload to the declared hash's key, completed at the commit.
+    Parts(Box<dyn MultipartUpload>),
+    /// A small upload to the declared hash's key, PUT at the commit.
+    Small(PutPayload),
+    /// Committed, or nothing left to clean.
+    Done,
 }
 
 impl PendingObject {
@@ -495,38 +538,69 @@ impl PendingObject {
         &self.key
     }
 
-    /// Copies the temp object under the blob key (unless that blob exists), then deletes it.
+    /// Places the bytes under the blob key of `hash`, unless that blob exists.
     pub(crate) async fn commit(mut self, hash: &ContentHash) -> Result<Stored, StoreError> {
         let target = ObjectPath::from(format!("{}/{}", self.blobs, blob_key(hash)));
-        let stored = match self.store.head(&target).await {
-            Ok(_) => Stored::AlreadyPresent,
-            Err(object_store::Error::NotFound { .. }) => {
-                self.store.copy(&self.key, &target).await.map_err(StoreError::object("copy into place", &target))?;
-                Stored::Created
-            }
+        let present = match self.store.head(&target).await {
+            Ok(_) => true,
+            Err(object_store::Error::NotFound { .. }) => false,
             Err(e) => return Err(StoreError::object("head", &target)(e)),
         };
-        self.armed = false;
-        if let Err(error) = self.store.delete(&self.key).await {
-            // The blob is in place; a leftover temp object is removed at a later start-up.
-            tracing::warn!(key = %self.key, %error, "could not delete a temp object");
+        match std::mem::replace(&mut self.state, Waiting::Done) {
+            Waiting::Temp => {
+                if !present {
+                    let copied = self.store.copy(&self.key, &target).await;
+                    if let Err(error) = copied {
+                        self.state = Waiting::Temp; // dropped: the temp object is deleted
+                        return Err(StoreError::object("copy into place", &target)(error));
+                    }
+                }
+                if let Err(error) = self.store.delete(&self.key).await {
+                    // The blob is in place; a leftover temp object is removed at a later start-up.
+                    tracing::warn!(key = %self.key, %error, "could not delete a temp object");
+                }
+            }
+            state @ (Waiting::Parts(_) | Waiting::Small(_)) if self.key != target => {
+                self.state = state; // dropped: the upload is aborted
+                let why = format!("the bytes hash to {hash}, not to the hash declared for them");
+                return Err(StoreError::Corrupt { what: self.key.to_string(), why });
+            }
+            Waiting::Parts(mut upload) if present => {
+                upload.abort().await.map_err(StoreError::object("abort upload of", &self.key))?;
+            }
+            Waiting::Parts(mut upload) => {
+                upload.complete().await.map_err(StoreError::object("complete upload of", &self.key))?;
+            }
+            Waiting::Small(_) if present => {}
+            Waiting::Small(payload) => {
+                self.store.put(&self.key, payload).await.map_err(StoreError::object("put", &self.key))?;
+            }
+            Waiting::Done => unreachable!("a pending object is committed once"),
         }
-        Ok(stored)
+        Ok(if present { Stored::AlreadyPresent } else { Stored::Created })
     }
 }
 
 impl Drop for PendingObject {
     fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
         let (store, key) = (self.store.clone(), self.key.clone());
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(error) = store.delete(&key).await {
-                    tracing::warn!(%key, %error, "could not delete a temp object");
-                }
-            });
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        match std::mem::replace(&mut self.state, Waiting::Done) {
+            Waiting::Temp => {
+                runtime.spawn(async move {
+                    if let Err(error) = store.delete(&key).await {
+                        tracing::warn!(%key, %error, "could not delete a temp object");
+                    }
+                });
+            }
+            Waiting::Parts(mut upload) => {
+                runtime.spawn(async move {
+                    if let Err(error) = upload.abort().await {
+                        tracing::warn!(%key, %error, "could not abort a multipart upload");
+                    }
+                });
+            }
+            Waiting::Small(_) | Waiting::Done => {}
         }
     }
 }

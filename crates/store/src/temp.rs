@@ -45,6 +45,8 @@ pub struct TempBlob {
     /// Tells the sink that the upload was dropped, not finished: when its queue closes, it
     /// discards instead of completing.
     cancelled: Arc<AtomicBool>,
+    /// The hash the client declared, checked at the commit.
+    declared: Option<ContentHash>,
     batch: Batch,
     batch_bytes: usize,
     batch_limit: usize,
@@ -62,6 +64,7 @@ enum Sink {
 pub struct SealedBlob {
     pub(crate) len: u64,
     pub(crate) hash: ContentHash,
+    declared: Option<ContentHash>,
     pending: Pending,
 }
 
@@ -103,8 +106,14 @@ impl SealedBlob {
     ///
     /// Two uploads of the same bytes may race here; both put identical bytes in place, so the
     /// only effect is that both may report `Created`.
+    /// Bytes whose hash differs from the one declared for them are refused
+    /// ([`StoreError::Corrupt`]) and dropped.
     pub async fn commit(self) -> Result<Stored, StoreError> {
         let hash = self.hash;
+        if let Some(declared) = self.declared.filter(|declared| *declared != hash) {
+            let why = format!("the bytes hash to {hash}, not to the {declared} declared for them");
+            return Err(StoreError::Corrupt { what: format!("upload of {declared}"), why });
+        }
         match self.pending {
             Pending::File { guard, blobs } => {
                 let len = self.len;
@@ -119,7 +128,12 @@ impl SealedBlob {
 
 impl TempBlob {
     /// An upload into a temp file in `dir`, to be committed into `blobs`.
-    pub(crate) async fn create_file(dir: &Path, blobs: PathBuf, batch_limit: usize) -> Result<Self, StoreError> {
+    pub(crate) async fn create_file(
+        dir: &Path,
+        blobs: PathBuf,
+        batch_limit: usize,
+        declared: Option<ContentHash>,
+    ) -> Result<Self, StoreError> {
         let path = dir.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
         let open = {
             let path = path.clone();
@@ -139,17 +153,22 @@ impl TempBlob {
             let cancelled = cancelled.clone();
             Worker::spawn_blocking(move |batches| write_all(file, &path, batches, &cancelled))
         };
-        Ok(Self::with_sink(Sink::File { guard, blobs, writer }, cancelled, batch_limit))
+        Ok(Self::with_sink(Sink::File { guard, blobs, writer }, cancelled, batch_limit, declared))
     }
 
     /// An upload through an object sink (see [`crate::s3`]).
-    pub(crate) fn create_object(sink: ObjectSink, cancelled: Arc<AtomicBool>, batch_limit: usize) -> Self {
-        Self::with_sink(Sink::Object(sink), cancelled, batch_limit)
+    pub(crate) fn create_object(
+        sink: ObjectSink,
+        cancelled: Arc<AtomicBool>,
+        batch_limit: usize,
+        declared: Option<ContentHash>,
+    ) -> Self {
+        Self::with_sink(Sink::Object(sink), cancelled, batch_limit, declared)
     }
 
-    fn with_sink(sink: Sink, cancelled: Arc<AtomicBool>, batch_limit: usize) -> Self {
+    fn with_sink(sink: Sink, cancelled: Arc<AtomicBool>, batch_limit: usize, declared: Option<ContentHash>) -> Self {
         let hasher = Worker::spawn_blocking(hash_all);
-        Self { hasher, sink, cancelled, batch: Vec::new(), batch_bytes: 0, batch_limit, written: 0 }
+        Self { hasher, sink, cancelled, declared, batch: Vec::new(), batch_bytes: 0, batch_limit, written: 0 }
     }
 
     /// Queues a chunk for hashing and storing; waits only when a worker is several batches behind.
@@ -206,7 +225,7 @@ impl TempBlob {
             Sink::Object(sink) => Pending::Object(sink.worker.join(&name).await?),
         };
         let hash = self.hasher.join(&name).await?;
-        Ok(SealedBlob { len: self.written, hash, pending })
+        Ok(SealedBlob { len: self.written, hash, declared: self.declared, pending })
     }
 }
 

@@ -53,24 +53,10 @@ fn s3_config(server: &S3Server) -> S3Config {
     }
 }
 
-/// A client of its own on the same bucket, to look at keys behind the store's back.
-fn raw_client(server: &S3Server) -> std::sync::Arc<dyn ObjectStore> {
-    let store = object_store::aws::AmazonS3Builder::new()
-        .with_endpoint(server.endpoint())
-        .with_bucket_name(server.bucket())
-        .with_region(server.region())
-        .with_access_key_id(server.access_key())
-        .with_secret_access_key(server.secret_key())
-        .with_allow_http(true)
-        .build()
-        .unwrap();
-    std::sync::Arc::new(store)
-}
-
 fn s3_fixture(test: &str) -> Option<Fixture> {
     let server = vps_testkit::s3::start_or_skip(test)?;
     let stores = Backend::S3(s3_config(&server)).open().unwrap();
-    let raw = raw_client(&server);
+    let raw: std::sync::Arc<dyn ObjectStore> = std::sync::Arc::new(server.client());
     let tmp = object_store::path::Path::from(format!("{}tmp", server.prefix()));
     let leftovers = Box::new(move || {
         let (raw, tmp) = (raw.clone(), tmp.clone());
@@ -109,6 +95,7 @@ contract!(
     revisions_are_saved_listed_and_the_pointer_moves,
     the_pointer_moves_only_from_the_revision_it_was_expected_to_name,
     of_publishers_racing_from_one_revision_one_wins_and_the_others_are_told,
+    a_declared_hash_is_stored_if_the_bytes_match_it_and_else_nothing_is,
 );
 
 fn hash_of(bytes: &[u8]) -> ContentHash {
@@ -129,7 +116,7 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 }
 
 async fn upload(fixture: &Fixture, bytes: &[u8], chunk: usize) -> vps_store::SealedBlob {
-    let mut temp = fixture.stores.blobs.create_temp().await.unwrap();
+    let mut temp = fixture.stores.blobs.create_temp(None).await.unwrap();
     for piece in bytes.chunks(chunk.max(1)) {
         temp.write(Bytes::copy_from_slice(piece)).await.unwrap();
     }
@@ -217,7 +204,7 @@ async fn an_upload_dropped_midway_leaves_nothing(fixture: Fixture) {
     // Dropped once past the first part (the multipart upload has begun) and before any part.
     for len in [12 * 1024 * 1024, 1000] {
         let content = pattern(len, 2);
-        let mut temp = fixture.stores.blobs.create_temp().await.unwrap();
+        let mut temp = fixture.stores.blobs.create_temp(None).await.unwrap();
         for piece in content.chunks(64 * 1024) {
             temp.write(Bytes::copy_from_slice(piece)).await.unwrap();
         }
@@ -340,4 +327,41 @@ async fn of_publishers_racing_from_one_revision_one_wins_and_the_others_are_told
     }
     let current = revisions.current().await.unwrap().unwrap();
     assert!(winners.contains(&current), "the pointer names a winner: {current} of {winners:?}");
+}
+
+async fn upload_declared(fixture: &Fixture, bytes: &[u8], declared: ContentHash) -> vps_store::SealedBlob {
+    let mut temp = fixture.stores.blobs.create_temp(Some(declared)).await.unwrap();
+    for piece in bytes.chunks(64 * 1024) {
+        temp.write(Bytes::copy_from_slice(piece)).await.unwrap();
+    }
+    temp.finish().await.unwrap()
+}
+
+async fn a_declared_hash_is_stored_if_the_bytes_match_it_and_else_nothing_is(fixture: Fixture) {
+    let blobs = &fixture.stores.blobs;
+    // Large (a multipart upload) and small (one PUT), as declared.
+    for (len, seed) in [(11 * 1024 * 1024 + 7, 3), (1000, 4)] {
+        let content = pattern(len, seed);
+        let hash = hash_of(&content);
+        let sealed = upload_declared(&fixture, &content, hash).await;
+        assert_eq!(blobs.len(&hash).await.unwrap(), None, "nothing is visible before the commit");
+        assert_eq!(sealed.commit().await.unwrap(), Stored::Created);
+        assert_eq!(hash_of(&read_all(&fixture, &hash, None).await), hash);
+        let again = upload_declared(&fixture, &content, hash).await;
+        assert_eq!(again.commit().await.unwrap(), Stored::AlreadyPresent);
+    }
+    // Bytes that are not what was declared: refused at the commit, and nothing is stored, under
+    // either hash.
+    for (len, seed) in [(11 * 1024 * 1024, 5), (1000, 6)] {
+        let content = pattern(len, seed);
+        let claimed = hash_of(b"what the client said it would send");
+        let sealed = upload_declared(&fixture, &content, claimed).await;
+        assert_eq!(sealed.hash(), &hash_of(&content));
+        let refused = sealed.commit().await.unwrap_err();
+        assert!(matches!(refused, StoreError::Corrupt { .. }), "{refused:?}");
+        assert_eq!(blobs.len(&claimed).await.unwrap(), None);
+        assert_eq!(blobs.len(&hash_of(&content)).await.unwrap(), None);
+    }
+    assert_no_leftovers(&fixture).await;
+    assert_eq!(blobs.list().await.unwrap().len(), 2);
 }

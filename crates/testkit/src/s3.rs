@@ -112,6 +112,26 @@ impl S3Server {
         &self.region
     }
 
+    /// A client of the bucket, to look at its keys behind a server's back: path-style requests,
+    /// as s3s-fs and Garage on 127.0.0.1 have no bucket host names.
+    pub fn client(&self) -> object_store::aws::AmazonS3 {
+        object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(self.endpoint())
+            .with_bucket_name(self.bucket())
+            .with_region(self.region())
+            .with_access_key_id(self.access_key())
+            .with_secret_access_key(self.secret_key())
+            .with_allow_http(true)
+            .with_virtual_hosted_style_request(false)
+            .build()
+            .expect("a client of a bucket on an http:// endpoint")
+    }
+
+    /// The key of `name` under this server's prefix.
+    pub fn key(&self, name: &str) -> object_store::path::Path {
+        object_store::path::Path::from(format!("{}{name}", self.prefix()))
+    }
+
     /// The environment a vps-publish server needs to keep its data under this bucket's prefix.
     pub fn env(&self) -> Vec<(String, String)> {
         [

@@ -7,33 +7,13 @@
 //! With s3s-fs by default; `scripts/test-garage.sh` runs it against Garage.
 
 use futures_util::TryStreamExt;
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::AmazonS3;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use vps_testkit::s3::{self, S3Server};
+use vps_testkit::s3;
 
 /// S3's least part size, but for the last part.
 const MIB_5: usize = 5 * 1024 * 1024;
-
-/// A client as a vps-publish server builds it from [`S3Server::env`]: path-style requests, as
-/// s3s-fs and Garage on 127.0.0.1 have no bucket host names.
-fn client(s3: &S3Server) -> AmazonS3 {
-    AmazonS3Builder::new()
-        .with_endpoint(s3.endpoint())
-        .with_bucket_name(s3.bucket())
-        .with_region(s3.region())
-        .with_access_key_id(s3.access_key())
-        .with_secret_access_key(s3.secret_key())
-        .with_allow_http(true)
-        .with_virtual_hosted_style_request(false)
-        .build()
-        .unwrap()
-}
-
-/// `name` under the server's prefix.
-fn at(s3: &S3Server, name: &str) -> Path {
-    Path::parse(format!("{}{name}", s3.prefix())).unwrap()
-}
 
 async fn read(client: &AmazonS3, path: &Path) -> Vec<u8> {
     client.get(path).await.unwrap().bytes().await.unwrap().to_vec()
@@ -44,15 +24,15 @@ async fn plain_and_multipart_puts_are_read_back_whole_and_listed_under_the_prefi
     let Some(s3) = s3::start_or_skip("plain_and_multipart_puts_are_read_back_whole_and_listed_under_the_prefix") else {
         return;
     };
-    let client = client(&s3);
+    let client = s3.client();
 
-    let note = at(&s3, "notes/Hello World.md");
+    let note = s3.key("notes/Hello World.md");
     client.put(&note, PutPayload::from_static(b"# Hello\n")).await.unwrap();
     assert_eq!(read(&client, &note).await, b"# Hello\n");
 
     // Not a repeating pattern of the part size: a part stored at the wrong offset would show.
     let bytes: Vec<u8> = (0..MIB_5 + 1).map(|i| (i % 251) as u8).collect();
-    let asset = at(&s3, "assets/big.bin");
+    let asset = s3.key("assets/big.bin");
     let mut upload = client.put_multipart(&asset).await.unwrap();
     upload.put_part(PutPayload::from(bytes[..MIB_5].to_vec())).await.unwrap();
     upload.put_part(PutPayload::from(bytes[MIB_5..].to_vec())).await.unwrap();

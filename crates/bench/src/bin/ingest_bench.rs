@@ -36,12 +36,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use futures_util::future::try_join_all;
-use tempfile::TempDir;
 use tokio::runtime::Runtime;
 use vps_bench::api::Api;
 use vps_bench::server::{Server, server_binary};
 use vps_bench::testfile::{TestFile, sha256_file, write_mp4};
-use vps_bench::{MIB, Result, mib_per_s, value, verdict};
+use vps_bench::{MIB, Result, mib_per_s, scratch_dir, value, verdict};
 
 const USAGE: &str = "usage: ingest-bench [--size-mib N] [--concurrency N] [--dir PATH]
 
@@ -121,7 +120,7 @@ struct Measured {
 
 fn run(options: Options) -> Result<()> {
     let binary = server_binary()?;
-    let scratch = scratch_dir(options.dir.as_deref())?;
+    let scratch = scratch_dir("ingest-bench", options.dir.as_deref())?;
     let runtime = Runtime::new()?;
     let size = options.size_mib * MIB;
 
@@ -200,15 +199,6 @@ fn timed<T>(work: impl FnOnce() -> Result<T>) -> Result<(T, Duration)> {
     let start = Instant::now();
     let value = work()?;
     Ok((value, start.elapsed()))
-}
-
-/// A fresh directory, deleted with everything in it when dropped.
-fn scratch_dir(parent: Option<&Path>) -> Result<TempDir> {
-    let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
-    tempfile::Builder::new()
-        .prefix("ingest-bench-")
-        .tempdir_in(&parent)
-        .map_err(|e| format!("cannot create a scratch directory in {}: {e}", parent.display()).into())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,18 +34,17 @@
 //! default the system's temp directory). Needs `/usr/sbin/clamd` and `clamdscan` (Debian
 //! `clamav-daemon`, `clamdscan`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::multipart::Part;
-use tempfile::TempDir;
 use tokio::runtime::Runtime;
 use vps_bench::api::Api;
 use vps_bench::server::{Server, server_binary};
 use vps_bench::testfile::{MP4_HEADER, TestFile, sha256_file, write_mp4};
-use vps_bench::{MIB, Result, mib_per_s, value, verdict};
+use vps_bench::{FileOptions, MIB, Result, mib_per_s, scratch_dir, verdict};
 use vps_testkit::clamd::{Clamd, EICAR};
 
 const USAGE: &str = "usage: scan-bench [--size-mib N] [--dir PATH]
@@ -71,39 +70,13 @@ const PEAK_RSS_TARGET_MIB: f64 = 48.0;
 const LABEL: usize = 34;
 
 fn main() -> ExitCode {
-    let result = Options::parse(std::env::args().skip(1)).and_then(run);
+    let result = FileOptions::parse(std::env::args().skip(1), 500, USAGE).and_then(run);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("scan-bench: {error}");
             ExitCode::FAILURE
         }
-    }
-}
-
-struct Options {
-    size_mib: u64,
-    dir: Option<PathBuf>,
-}
-
-impl Options {
-    fn parse(mut args: impl Iterator<Item = String>) -> Result<Self> {
-        let mut options = Self { size_mib: 500, dir: None };
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--size-mib" => options.size_mib = value(&mut args, &arg)?,
-                "--dir" => options.dir = Some(value(&mut args, &arg)?),
-                "-h" | "--help" => {
-                    println!("{USAGE}");
-                    std::process::exit(0);
-                }
-                other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
-            }
-        }
-        if options.size_mib == 0 {
-            return Err("--size-mib must be at least 1".into());
-        }
-        Ok(options)
     }
 }
 
@@ -122,9 +95,9 @@ struct Measured {
     peak_rss_mib: f64,
 }
 
-fn run(options: Options) -> Result<()> {
+fn run(options: FileOptions) -> Result<()> {
     let binary = server_binary()?;
-    let scratch = scratch_dir(options.dir.as_deref())?;
+    let scratch = scratch_dir("scan-bench", options.dir.as_deref())?;
     let runtime = Runtime::new()?;
     let size = options.size_mib * MIB;
     let limit_mib = options.size_mib + LIMIT_MARGIN_MIB;
@@ -204,15 +177,6 @@ impl Report {
 
 fn progress(message: &str) {
     eprintln!("scan-bench: {message}");
-}
-
-/// A fresh directory, deleted with everything in it when dropped.
-fn scratch_dir(parent: Option<&Path>) -> Result<TempDir> {
-    let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
-    tempfile::Builder::new()
-        .prefix("scan-bench-")
-        .tempdir_in(&parent)
-        .map_err(|e| format!("cannot create a scratch directory in {}: {e}", parent.display()).into())
 }
 
 /// `clamdscan --stream` of `file` to `clamd`; how long it took, once it said `OK`.

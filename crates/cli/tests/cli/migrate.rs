@@ -20,20 +20,11 @@ fn migrate(s3: &S3Server, from: &str, to: &str) -> (Option<i32>, String, String)
 }
 
 fn bucket(s3: &S3Server) -> std::sync::Arc<dyn ObjectStore> {
-    let store = object_store::aws::AmazonS3Builder::new()
-        .with_endpoint(s3.endpoint())
-        .with_bucket_name(s3.bucket())
-        .with_region(s3.region())
-        .with_access_key_id(s3.access_key())
-        .with_secret_access_key(s3.secret_key())
-        .with_allow_http(true)
-        .build()
-        .unwrap();
-    std::sync::Arc::new(store)
+    std::sync::Arc::new(s3.client())
 }
 
 fn blob_key(s3: &S3Server, hex: &str) -> ObjectPath {
-    ObjectPath::from(format!("{}blobs/sha256/{}/{}/{hex}", s3.prefix(), &hex[..2], &hex[2..4]))
+    s3.key(&format!("blobs/sha256/{}/{}/{hex}", &hex[..2], &hex[2..4]))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -144,7 +135,7 @@ async fn corrupt_source_bytes_are_not_copied_and_bad_store_names_are_refused() {
     assert!(stderr.contains(&hex) && stderr.contains("corrupt"), "{stderr}");
     let missing = bucket(&s3).head(&blob_key(&s3, &hex)).await;
     assert!(matches!(missing, Err(object_store::Error::NotFound { .. })), "{missing:?}");
-    let pointer = bucket(&s3).head(&ObjectPath::from(format!("{}current", s3.prefix()))).await;
+    let pointer = bucket(&s3).head(&s3.key("current")).await;
     assert!(pointer.is_err(), "no pointer in a half-copied store");
 
     for bad in ["ftp://x", "fs:", "s3://", "data"] {

@@ -89,7 +89,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 pub fn vault_file(dir: &Path, vault_path: &str, data: &[u8]) -> UploadFile {
     let file = dir.join(sha256_hex(vault_path.as_bytes()));
     std::fs::write(&file, data).unwrap();
-    UploadFile { path: AssetPath::parse(vault_path).unwrap(), file, size: data.len() as u64 }
+    UploadFile { path: AssetPath::parse(vault_path).unwrap(), file, size: data.len() as u64, sha256: None }
 }
 
 /// A note as the plugin sends it, in a folder published at `/`.

@@ -10,12 +10,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn small_and_large_files_are_stored_then_deduplicated() {
-    // Works around a server bug (reported): when a part's last bytes arrive just before its
-    // closing delimiter, multer yields an empty chunk; if the chunk before it filled a write
-    // batch, vps-store's `write_batch` gets a batch of one empty chunk and fails with
-    // `WriteZero` (a 500), about one run in ten here. Batches larger than any file here keep
-    // the empty chunk behind data. Remove once `TempBlob::write` skips empty chunks.
-    let app = spawn_app_with(|s| s.streaming_chunk_size = 64 * 1024 * 1024).await;
+    let app = spawn_app().await;
     let client = app.client();
     let dir = tempfile::tempdir().unwrap();
     let big = png(30 * 1024 * 1024, 9);
@@ -49,6 +44,26 @@ async fn small_and_large_files_are_stored_then_deduplicated() {
         let sent = client.bytes_sent() - before;
         assert!(sent >= total && sent < total + 4096, "{sent} bytes counted for {total} bytes of files");
     }
+}
+
+#[tokio::test]
+async fn a_file_that_changed_after_it_was_hashed_is_refused_by_its_digest() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let dir = tempfile::tempdir().unwrap();
+    let hashed = png(200_000, 4);
+    let mut file = vault_file(dir.path(), "Attachments/edited.png", &hashed);
+    file.sha256 = Some(vps_core::ContentHash::parse(&sha256_hex(&hashed)).unwrap());
+    let session = client.start(&StartSessionRequest::default()).await.unwrap().session_id;
+    // Edited in place after the scan hashed it: same size, other bytes.
+    std::fs::write(&file.file, png(200_000, 5)).unwrap();
+    let uploaded =
+        client.upload_files(session, std::slice::from_ref(&file), &UploadLimits::default(), &|_| {}).await.unwrap();
+    assert_eq!((uploaded[0].status, uploaded[0].code.as_deref()), (FileStatus::Rejected, Some("digest-mismatch")));
+    // Hashed again, it goes through.
+    file.sha256 = Some(vps_core::ContentHash::parse(&sha256_hex(&png(200_000, 5))).unwrap());
+    let uploaded = client.upload_files(session, &[file], &UploadLimits::default(), &|_| {}).await.unwrap();
+    assert_eq!(uploaded[0].status, FileStatus::Stored);
 }
 
 #[tokio::test]

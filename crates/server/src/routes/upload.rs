@@ -15,8 +15,8 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use vps_core::AssetPath;
 use vps_core::api::{FileStatus, UploadResponse, UploadedFile};
+use vps_core::{AssetPath, ContentHash};
 use vps_ingest::{Accepted, IngestError, Outcome, ingest};
 use vps_store::Stored;
 
@@ -76,12 +76,18 @@ pub async fn upload(
         if !seen.insert(path.clone()) {
             return Err(ApiError::DuplicatePath(path.to_string()));
         }
+        let declared = match field.headers().get("content-digest") {
+            Some(value) => ContentHash::from_content_digest(value.to_str().unwrap_or_default())
+                .map_err(|source| ApiError::InvalidDigest { path: path.to_string(), source })?,
+            None => None,
+        };
         let extension = path.extension();
-        let outcome = ingest(&*app.store, &app.policy, extension.as_deref(), field).await.map_err(|e| match e {
-            IngestError::TooLarge { limit } => ApiError::FileTooLarge { path: path.to_string(), limit },
-            IngestError::Body(e) => multipart_error(e),
-            IngestError::Store(e) => ApiError::Store(e),
-        })?;
+        let outcome =
+            ingest(&*app.store, &app.policy, extension.as_deref(), declared, field).await.map_err(|e| match e {
+                IngestError::TooLarge { limit } => ApiError::FileTooLarge { path: path.to_string(), limit },
+                IngestError::Body(e) => multipart_error(e),
+                IngestError::Store(e) => ApiError::Store(e),
+            })?;
         parts.push(match outcome {
             Outcome::Accepted(file) => Part::Accepted(path, file),
             Outcome::Rejected(why) => {

@@ -146,8 +146,20 @@ impl Multipart {
     }
 
     pub fn file(&mut self, field: &str, filename: &str, data: &[u8]) -> &mut Self {
+        self.file_with_headers(field, filename, &[], data)
+    }
+
+    /// A file part with extra part headers (`Content-Digest: …`).
+    pub fn file_with_headers(
+        &mut self,
+        field: &str,
+        filename: &str,
+        headers: &[(&str, &str)],
+        data: &[u8],
+    ) -> &mut Self {
+        let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
         let head = format!(
-            "--{}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+            "--{}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n{extra}\r\n",
             self.boundary
         );
         self.raw(head.as_bytes()).raw(data).raw(b"\r\n")

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
-use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -40,21 +39,12 @@ async fn spawn_on_with(server: &S3Server, configure: impl FnOnce(&mut Settings))
 
 /// A client of its own, to see the bucket's keys as an operator would.
 fn bucket(server: &S3Server) -> Arc<dyn ObjectStore> {
-    let store = object_store::aws::AmazonS3Builder::new()
-        .with_endpoint(server.endpoint())
-        .with_bucket_name(server.bucket())
-        .with_region(server.region())
-        .with_access_key_id(server.access_key())
-        .with_secret_access_key(server.secret_key())
-        .with_allow_http(true)
-        .build()
-        .unwrap();
-    Arc::new(store)
+    Arc::new(server.client())
 }
 
 /// The keys under the test's prefix and `under` (`blobs`, `tmp`, …), relative to the prefix.
 async fn keys(server: &S3Server, under: &str) -> Vec<String> {
-    let prefix = ObjectPath::from(format!("{}{under}", server.prefix()));
+    let prefix = server.key(under);
     let objects: Vec<_> = bucket(server).list(Some(&prefix)).try_collect().await.unwrap();
     let strip = server.prefix().trim_end_matches('/').len() + 1;
     objects.into_iter().map(|meta| meta.location.as_ref()[strip..].to_owned()).collect()
@@ -101,6 +91,22 @@ async fn s3_a_publish_lands_in_the_bucket_and_is_served_from_it() {
         (body["files"][0]["status"].as_str(), body["files"][0]["sha256"].as_str()),
         (Some("stored"), Some(sha256_hex(&video).as_str()))
     );
+    // With its digest declared (as `vps-publish publish` sends it), a file streams straight to
+    // its blob key: no temp object, no copy; the same bytes damaged on the way are refused.
+    let declared = big_png(11 * 1024 * 1024 + 5);
+    let digest = vps_core::ContentHash::parse(&sha256_hex(&declared)).unwrap().to_content_digest();
+    let mut damaged = declared.clone();
+    damaged[6 * 1024 * 1024] ^= 1;
+    for (data, status) in [(&damaged, "rejected"), (&declared, "stored")] {
+        let mut form = Multipart::new();
+        form.file_with_headers("assets", "Attachments/declared.png", &[("Content-Digest", &digest)], data);
+        let (code, body) = app.send_multipart(&session, form.finish()).await;
+        assert_eq!((code, body["files"][0]["status"].as_str()), (StatusCode::OK, Some(status)), "{body}");
+    }
+    let blobs = keys(&server, "blobs").await;
+    assert!(!blobs.iter().any(|key| key.ends_with(&sha256_hex(&damaged))), "{blobs:?}");
+    let fetched = app.client.get(app.url(&format!("/_blob/{}", sha256_hex(&declared)))).send().await.unwrap();
+    assert!(fetched.bytes().await.unwrap() == declared);
     // Then a publish through the plugin's JSON protocol, with a small image.
     let image = png(3000, 7);
     let plugin = app.plugin();
@@ -142,7 +148,7 @@ async fn s3_a_publish_lands_in_the_bucket_and_is_served_from_it() {
     assert!(blobs.iter().any(|key| key.ends_with(&hash)), "{blobs:?}");
     assert!(blobs.iter().any(|key| key.ends_with(&sha256_hex(&image))), "{blobs:?}");
     assert_eq!(keys(&server, "revisions").await, [format!("revisions/{revision}.json")]);
-    let pointer = bucket(&server).get(&ObjectPath::from(format!("{}current", server.prefix()))).await.unwrap();
+    let pointer = bucket(&server).get(&server.key("current")).await.unwrap();
     assert_eq!(pointer.bytes().await.unwrap(), format!("{revision}\n").as_bytes());
     assert!(keys(&server, "tmp").await.is_empty(), "no temp object stays");
     assert!(app.blob_files().is_empty() && !app.data.path().join("revisions").exists());
@@ -286,4 +292,60 @@ async fn s3_an_unreachable_bucket_is_reported_and_refuses_uploads_cleanly() {
     // What is in memory is still served: the page (its HTML is a blob: 5xx, not a broken page).
     let (status, _) = get(&app, "/").await;
     assert!(status == StatusCode::OK || status.is_server_error(), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_a_publish_replaced_right_after_it_moved_the_pointer_is_built_again_on_top() {
+    let Some(server) =
+        vps_testkit::s3::start_or_skip("s3_a_publish_replaced_right_after_it_moved_the_pointer_is_built_again_on_top")
+    else {
+        return;
+    };
+    let app = spawn_on(&server, 600_000).await;
+    let base = app.plugin().publish(&[note("Base.md", "The base note.")], &[]).await;
+    let base = base["result"]["contentRevision"].as_str().unwrap().to_owned();
+    let raw = bucket(&server);
+    let key = |name: &str| server.key(name);
+
+    // Another writer's revision, built on the same base, as a server that ignores conditional
+    // PUTs would let through: written over the pointer just after this server moved it.
+    let mut sibling: Value =
+        serde_json::from_slice(&raw.get(&key(&format!("revisions/{base}.json"))).await.unwrap().bytes().await.unwrap())
+            .unwrap();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let sibling_id = vps_core::revision::RevisionId::new(now_ms, 1).to_string();
+    sibling["id"] = Value::from(sibling_id.as_str());
+    sibling["parent"] = Value::from(base.as_str());
+    raw.put(&key(&format!("revisions/{sibling_id}.json")), serde_json::to_vec(&sibling).unwrap().into()).await.unwrap();
+    let overwrite = {
+        let (raw, pointer, base, sibling_id) = (raw.clone(), key("current"), base.clone(), sibling_id.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            loop {
+                let named = raw.get(&pointer).await.unwrap().bytes().await.unwrap();
+                let named = String::from_utf8_lossy(&named).trim().to_owned();
+                if named != base {
+                    raw.put(&pointer, format!("{sibling_id}\n").into()).await.unwrap();
+                    return named;
+                }
+                assert!(started.elapsed() < Duration::from_secs(20), "the pointer never moved");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+
+    let done = app.plugin().publish(&[note("Y.md", "Published while replaced.")], &[]).await;
+    let replaced = overwrite.await.unwrap();
+    let published = done["result"]["contentRevision"].as_str().unwrap().to_owned();
+    assert_ne!(published, replaced, "the replaced revision was built again");
+    let current = raw.get(&key("current")).await.unwrap().bytes().await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&current).trim(), published);
+    let revision: Value = serde_json::from_slice(
+        &raw.get(&key(&format!("revisions/{published}.json"))).await.unwrap().bytes().await.unwrap(),
+    )
+    .unwrap();
+    assert_eq!(revision["parent"], sibling_id.as_str(), "built on the revision that replaced it");
+    for path in ["/base", "/y"] {
+        assert_eq!(get(&app, path).await.0, StatusCode::OK, "{path}");
+    }
 }

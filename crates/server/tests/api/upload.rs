@@ -208,3 +208,54 @@ async fn a_client_that_disconnects_mid_file_leaves_no_temp_file() {
     assert!(app.blob_files().is_empty());
     app.assert_still_serving().await;
 }
+
+/// `Content-Digest: sha-256=:…:` of `data`.
+fn digest_of(data: &[u8]) -> String {
+    vps_core::ContentHash::parse(&sha256_hex(data)).unwrap().to_content_digest()
+}
+
+#[tokio::test]
+async fn a_declared_content_digest_is_checked_against_the_bytes() {
+    let app = spawn_app().await;
+    let session = app.start_session().await;
+    let (good, damaged) = (png(300_000, 11), png(300_000, 12));
+    let mut form = Multipart::new();
+    form.file_with_headers("assets", "good.png", &[("Content-Digest", &digest_of(&good))], &good);
+    // Bytes damaged on the way: they no longer hash to what the client declared.
+    form.file_with_headers("assets", "damaged.png", &[("Content-Digest", &digest_of(&good))], &damaged);
+    let (status, body) = app.send_multipart(&session, form.finish()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["files"][0]["status"].as_str(), body["files"][0]["sha256"].as_str()),
+        (Some("stored"), Some(sha256_hex(&good).as_str()))
+    );
+    let refused = &body["files"][1];
+    assert_eq!(
+        (refused["status"].as_str(), refused["code"].as_str()),
+        (Some("rejected"), Some("digest-mismatch")),
+        "{body}"
+    );
+    assert!(refused["message"].as_str().unwrap().contains(&sha256_hex(&damaged)), "{refused}");
+    let damaged_blob = app.client.get(app.url(&format!("/_blob/{}", sha256_hex(&damaged)))).send().await.unwrap();
+    assert_eq!(damaged_blob.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.blob_files().len(), 1);
+
+    // A digest that cannot be read refuses the request, naming the file.
+    for bad in ["sha-256=:not base64:", "sha-256=:AAAA:", "sha-256=abc"] {
+        let mut form = Multipart::new();
+        form.file_with_headers("assets", "x.png", &[("Content-Digest", bad)], &good);
+        let (status, body) = app.send_multipart(&session, form.finish()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid-content-digest")),
+            "{bad}: {body}"
+        );
+        assert!(body["message"].as_str().unwrap().contains("x.png"), "{body}");
+    }
+    // Other algorithms alone declare nothing we check; the file is taken as it is.
+    let mut form = Multipart::new();
+    form.file_with_headers("assets", "other.png", &[("Content-Digest", "sha-512=:AAAA:")], &damaged);
+    let (status, body) = app.send_multipart(&session, form.finish()).await;
+    assert_eq!((status, body["files"][0]["status"].as_str()), (StatusCode::OK, Some("stored")), "{body}");
+    app.assert_still_serving().await;
+}
