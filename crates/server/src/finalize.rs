@@ -7,15 +7,19 @@ mod documents;
 mod jobs;
 mod links;
 
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt, stream};
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use vps_core::job::{FinishRequest, JobResult, Phase};
 use vps_core::revision::{Revision, RevisionId};
 use vps_core::{ContentHash, SessionId};
-use vps_store::{BlobStore, StoreError, Stored};
+use vps_store::{BlobStore, StoreError};
 
 pub use build::publish_css;
 pub use documents::SiteModel;
@@ -151,25 +155,76 @@ fn build_on(app: &AppState, base: &Live, session: &Session, request: &FinishRequ
         revision_id: RevisionId::new(now, random_u32()),
         now_ms: now,
     };
-    let blobs = BlockingBlobs { store: &*app.store, runtime: tokio::runtime::Handle::current() };
+    let blobs = BlockingBlobs::new(&*app.store, tokio::runtime::Handle::current());
     build::build(&blobs, input, &progress).map_err(|e| e.to_string())
 }
 
-/// The blob store as the finalization's blocking thread uses it: each call waits for the store
-/// (a file, or a request to the bucket).
+/// The blob store as the finalization's blocking thread uses it. Stores are called many at a
+/// time (a bucket answers each request in milliseconds; a few hundred pages one after the other
+/// would take seconds): [`BlockingBlobs::put_bytes`] hashes here and queues the bytes, stored
+/// together, [`STORE_CONCURRENCY`] requests at a time, when [`FLUSH_BYTES`] are queued and at
+/// [`BlockingBlobs::flush`]; [`BlockingBlobs::read_many`] reads many at once.
 pub struct BlockingBlobs<'a> {
     store: &'a dyn BlobStore,
     runtime: tokio::runtime::Handle,
+    queued: RefCell<Queued>,
 }
 
-impl BlockingBlobs<'_> {
-    /// Stores a page, a note's source or a document unless a blob with its hash is stored.
-    pub fn put_bytes(&self, bytes: &[u8]) -> Result<(ContentHash, Stored), StoreError> {
-        self.runtime.block_on(self.store.put_bytes(Bytes::copy_from_slice(bytes)))
+#[derive(Default)]
+struct Queued {
+    blobs: Vec<Bytes>,
+    hashes: HashSet<ContentHash>,
+    bytes: usize,
+}
+
+/// Requests to the store in flight at once.
+const STORE_CONCURRENCY: usize = 16;
+/// Bytes queued before they are stored.
+const FLUSH_BYTES: usize = 16 * 1024 * 1024;
+
+impl<'a> BlockingBlobs<'a> {
+    fn new(store: &'a dyn BlobStore, runtime: tokio::runtime::Handle) -> Self {
+        Self { store, runtime, queued: RefCell::default() }
     }
 
-    pub fn read_bytes(&self, hash: &ContentHash) -> Result<Option<Bytes>, StoreError> {
-        self.runtime.block_on(self.store.read_bytes(hash))
+    /// The hash of a page, a note's source or a document; its bytes are stored by the next
+    /// [`BlockingBlobs::flush`] at the latest.
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<ContentHash, StoreError> {
+        let hash = ContentHash::from_digest(Sha256::digest(bytes).into());
+        let full = {
+            let mut queued = self.queued.borrow_mut();
+            if queued.hashes.insert(hash) {
+                queued.blobs.push(Bytes::copy_from_slice(bytes));
+                queued.bytes += bytes.len();
+            }
+            queued.bytes >= FLUSH_BYTES
+        };
+        if full {
+            self.flush()?;
+        }
+        Ok(hash)
+    }
+
+    /// Stores what is queued (each blob unless already stored).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let blobs = std::mem::take(&mut self.queued.borrow_mut().blobs);
+        self.queued.borrow_mut().bytes = 0;
+        self.runtime.block_on(
+            stream::iter(blobs)
+                .map(|bytes| self.store.put_bytes(bytes))
+                .buffer_unordered(STORE_CONCURRENCY)
+                .try_for_each(|_| std::future::ready(Ok(()))),
+        )
+    }
+
+    /// Reads small blobs (note sources), many at a time; `None` for one that is not stored.
+    pub fn read_many(&self, hashes: Vec<ContentHash>) -> Result<Vec<Option<Bytes>>, StoreError> {
+        self.runtime.block_on(
+            stream::iter(hashes)
+                .map(|hash| async move { self.store.read_bytes(&hash).await })
+                .buffered(STORE_CONCURRENCY)
+                .try_collect(),
+        )
     }
 }
 

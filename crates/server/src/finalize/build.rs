@@ -90,14 +90,19 @@ pub fn build(
     let in_inventory = |vault_path: &str| inventory.is_none_or(|paths| paths.iter().any(|p| p == vault_path));
     let mut retained = 0u64;
     if session.offered_skips {
-        for page in base.pages.values() {
-            let key = (page.vault_path.clone(), page.folder_id.clone());
-            if entries.contains_key(&key) || !in_inventory(&page.vault_path) {
-                continue;
-            }
-            let bytes =
-                store.read_bytes(&page.source_blob)?.ok_or_else(|| BuildError::Source(page.vault_path.clone()))?;
+        let kept: Vec<&Page> = base
+            .pages
+            .values()
+            .filter(|page| {
+                !entries.contains_key(&(page.vault_path.clone(), page.folder_id.clone()))
+                    && in_inventory(&page.vault_path)
+            })
+            .collect();
+        let sources = store.read_many(kept.iter().map(|page| page.source_blob).collect())?;
+        for (page, bytes) in kept.into_iter().zip(sources) {
+            let bytes = bytes.ok_or_else(|| BuildError::Source(page.vault_path.clone()))?;
             let note = serde_json::from_slice(&bytes).map_err(|_| BuildError::Source(page.vault_path.clone()))?;
+            let key = (page.vault_path.clone(), page.folder_id.clone());
             entries.insert(key, Entry { note, source_blob: Some(page.source_blob) });
             retained += 1;
         }
@@ -152,6 +157,8 @@ pub fn build(
         home_route: home.clone(),
     };
     let documents = documents::write(store, info, drafts, now_ms)?;
+    // Every blob the revision names is stored before the revision exists.
+    store.flush()?;
     let pages: BTreeMap<String, Page> = parts
         .into_iter()
         .map(|part| {
@@ -329,7 +336,7 @@ fn build_page(
     let title = meta.title.clone().unwrap_or_else(|| note.title.clone());
     let source_blob = match entry.source_blob {
         Some(blob) => blob,
-        None => store.put_bytes(&serde_json::to_vec(note).expect("notes serialize"))?.0,
+        None => store.put_bytes(&serde_json::to_vec(note).expect("notes serialize"))?,
     };
     // Assets the client detected (frontmatter images, HTML references) count as shown too.
     let mut shown = resolver.shown.into_inner();

@@ -50,19 +50,19 @@ pub fn write(
     now_ms: u64,
 ) -> Result<Documents, StoreError> {
     let model = SiteModel { info, pages: drafts.iter().map(|draft| draft.info.clone()).collect() };
-    let (site_blob, _) = store.put_bytes(&serde_json::to_vec(&model).expect("the site model serializes"))?;
+    let site_blob = store.put_bytes(&serde_json::to_vec(&model).expect("the site model serializes"))?;
     let home_missing = model.info.home_route.is_none();
     let site = model.build();
 
     let mut pages = BTreeMap::new();
     for draft in &drafts {
         let html = site.page(&draft.info.route, &draft.content_html).unwrap_or_else(|| site.not_found());
-        pages.insert(draft.info.route.clone(), store.put_bytes(html.as_bytes())?.0);
+        pages.insert(draft.info.route.clone(), store.put_bytes(html.as_bytes())?);
     }
 
     let mut generated = BTreeMap::new();
     let mut add = |route: String, body: String, content_type: &str| -> Result<(), StoreError> {
-        let (blob, _) = store.put_bytes(body.as_bytes())?;
+        let blob = store.put_bytes(body.as_bytes())?;
         generated.insert(route, Generated { blob, content_type: content_type.to_owned() });
         Ok(())
     };
