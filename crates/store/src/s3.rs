@@ -288,7 +288,17 @@ impl BlobStore for S3Store {
     }
 
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async move { self.head(&self.key("current")).await.map(drop) })
+        Box::pin(async move {
+            // A listing of the prefix's top level (a handful of entries): unlike a HEAD, it tells
+            // a missing bucket (NoSuchBucket) from a missing key.
+            let prefix = self.key("");
+            let prefix = (!self.prefix.is_empty()).then_some(&prefix);
+            self.store
+                .list_with_delimiter(prefix)
+                .await
+                .map(drop)
+                .map_err(StoreError::object("list", &self.description))
+        })
     }
 }
 

@@ -149,3 +149,25 @@ fn set_writable(file: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
 }
+
+#[test]
+fn a_server_on_a_missing_bucket_does_not_start_and_says_why() {
+    let Some(s3) = vps_testkit::s3::start_or_skip("a_server_on_a_missing_bucket_does_not_start_and_says_why") else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let missing = format!("{}-missing", s3.bucket());
+    let output = Command::new(BIN)
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(data.path())
+        .envs(s3.env())
+        .env("S3_BUCKET", &missing)
+        .env("API_KEY", KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot open the store") && stderr.contains(&missing), "{stderr}");
+    assert!(stderr.contains("NoSuchBucket"), "{stderr}");
+    assert!(!stderr.contains(s3.secret_key()), "the secret never shows: {stderr}");
+}
