@@ -59,7 +59,7 @@ impl FsStore {
         let mut file = fs::File::create_new(&guard.path).map_err(StoreError::io("create", &guard.path))?;
         file.write_all(bytes).map_err(StoreError::io("write", &guard.path))?;
         file.sync_all().map_err(StoreError::io("fsync", &guard.path))?;
-        let stored = commit_file(guard, bytes.len() as u64, &self.blobs, &hash)?;
+        let stored = commit_file(guard, &self.blobs, &hash)?;
         Ok((hash, stored))
     }
 
@@ -178,17 +178,11 @@ fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
 
 /// Moves a sealed temp file to its place under its hash in `blobs`, unless that blob is already
 /// stored. Blocking file I/O.
-pub(crate) fn commit_file(
-    mut guard: RemoveOnDrop,
-    len: u64,
-    blobs: &Path,
-    hash: &ContentHash,
-) -> Result<Stored, StoreError> {
+pub(crate) fn commit_file(mut guard: RemoveOnDrop, blobs: &Path, hash: &ContentHash) -> Result<Stored, StoreError> {
     let target = blobs.join(blob_key(hash));
     if target.exists() {
         return Ok(Stored::AlreadyPresent); // the guard deletes the temp file
     }
-    debug_assert_eq!(fs::metadata(&guard.path).map(|m| m.len()).ok(), Some(len));
     let shard = target.parent().expect("blob paths have a shard directory");
     ensure_dir_durably(shard)?;
     let source = guard.path.clone();

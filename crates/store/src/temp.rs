@@ -116,8 +116,7 @@ impl SealedBlob {
         }
         match self.pending {
             Pending::File { guard, blobs } => {
-                let len = self.len;
-                tokio::task::spawn_blocking(move || crate::fs::commit_file(guard, len, &blobs, &hash))
+                tokio::task::spawn_blocking(move || crate::fs::commit_file(guard, &blobs, &hash))
                     .await
                     .map_err(|_| StoreError::WriterGone { path: PathBuf::from("commit") })?
             }

@@ -16,7 +16,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -24,15 +24,18 @@ use futures_util::TryStreamExt;
 use futures_util::future::BoxFuture;
 use object_store::aws::{AmazonS3Builder, S3ConditionalPut};
 use object_store::path::Path as ObjectPath;
-use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use sha2::{Digest, Sha256};
-use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 use vps_core::ContentHash;
 use vps_core::revision::{Revision, RevisionId};
 
+mod upload;
+
+use upload::Upload;
+pub(crate) use upload::{ObjectSink, PendingObject};
+
 use crate::revisions::{check_expected, decode, parse_pointer, pointer_text};
-use crate::temp::{Batch, DEFAULT_BATCH_BYTES, TEMP_PREFIX, Worker};
+use crate::temp::{DEFAULT_BATCH_BYTES, TEMP_PREFIX, Worker};
 use crate::{BlobInfo, BlobReader, BlobStore, Expect, RevisionStore, StoreError, Stored, TempBlob, blob_key};
 
 /// The smallest part S3 accepts (all parts but the last).
@@ -269,7 +272,7 @@ impl BlobStore for S3Store {
     }
 
     fn remove<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.delete_owned(self.blob(hash)))
+        Box::pin(async move { self.delete(&self.blob(hash)).await })
     }
 
     fn remove_stale_temps(&self) -> BoxFuture<'_, Result<usize, StoreError>> {
@@ -299,12 +302,6 @@ impl BlobStore for S3Store {
                 .map(drop)
                 .map_err(StoreError::object("list", &self.description))
         })
-    }
-}
-
-impl S3Store {
-    async fn delete_owned(&self, key: ObjectPath) -> Result<(), StoreError> {
-        self.delete(&key).await
     }
 }
 
@@ -386,231 +383,6 @@ impl RevisionStore for S3Store {
     }
 
     fn remove<'a>(&'a self, id: &'a RevisionId) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.delete_owned(self.revision(id)))
-    }
-}
-
-/// The sink of a [`TempBlob`] going to the bucket: a task running an [`Upload`].
-pub(crate) struct ObjectSink {
-    pub(crate) worker: Worker<PendingObject>,
-    key: String,
-}
-
-impl ObjectSink {
-    pub(crate) fn key(&self) -> &str {
-        &self.key
-    }
-}
-
-/// One upload's bytes on their way to the bucket.
-struct Upload {
-    store: Arc<dyn ObjectStore>,
-    /// A temp key; or, when the client declared the hash, the blob's own key.
-    key: ObjectPath,
-    direct: bool,
-    part_bytes: usize,
-    part_concurrency: usize,
-    cancelled: Arc<AtomicBool>,
-    /// The key prefix of blobs (`<prefix>/blobs`), where the object goes when committed.
-    blobs: String,
-}
-
-impl Upload {
-    /// Receives batches until the queue closes. To a temp key, the object is then completed; to
-    /// the blob's own key, it is left for the commit to complete once the hash is known to match
-    /// (until then S3 shows nothing under that key). When the temp blob was dropped or a part
-    /// failed, the multipart upload is aborted: no object and no parts are left.
-    async fn run(self, mut batches: mpsc::Receiver<Batch>) -> Result<PendingObject, StoreError> {
-        let mut multipart: Option<Box<dyn MultipartUpload>> = None;
-        let mut in_flight = JoinSet::new();
-        let result = self.send(&mut batches, &mut multipart, &mut in_flight).await;
-        let state = match result {
-            Ok(state) => state,
-            Err(error) => {
-                in_flight.abort_all();
-                if let Some(mut multipart) = multipart
-                    && let Err(error) = multipart.abort().await
-                {
-                    tracing::warn!(key = %self.key, %error, "could not abort a multipart upload");
-                }
-                return Err(error);
-            }
-        };
-        let state = match (state, multipart) {
-            (Sent::Complete, _) => Waiting::Temp,
-            (Sent::Parts, Some(multipart)) => Waiting::Parts(multipart),
-            (Sent::Small(payload), _) => Waiting::Small(payload),
-            (Sent::Parts, None) => unreachable!("parts were sent through a multipart upload"),
-        };
-        Ok(PendingObject { store: self.store.clone(), key: self.key.clone(), blobs: self.blobs.clone(), state })
-    }
-
-    async fn send(
-        &self,
-        batches: &mut mpsc::Receiver<Batch>,
-        multipart: &mut Option<Box<dyn MultipartUpload>>,
-        in_flight: &mut JoinSet<object_store::Result<()>>,
-    ) -> Result<Sent, StoreError> {
-        let mut part: Vec<Bytes> = Vec::new();
-        let mut part_len = 0;
-        while let Some(batch) = batches.recv().await {
-            for mut chunk in batch {
-                while !chunk.is_empty() {
-                    let piece = chunk.split_to((self.part_bytes - part_len).min(chunk.len()));
-                    part_len += piece.len();
-                    part.push(piece);
-                    if part_len < self.part_bytes {
-                        continue;
-                    }
-                    let upload = match multipart {
-                        Some(upload) => upload,
-                        None => multipart.insert(
-                            self.store
-                                .put_multipart(&self.key)
-                                .await
-                                .map_err(StoreError::object("start upload of", &self.key))?,
-                        ),
-                    };
-                    in_flight.spawn(upload.put_part(PutPayload::from_iter(std::mem::take(&mut part))));
-                    part_len = 0;
-                    while in_flight.len() >= self.part_concurrency {
-                        join_part(in_flight, &self.key).await?;
-                    }
-                }
-            }
-        }
-        if self.cancelled.load(Ordering::Relaxed) {
-            return Err(StoreError::WriterGone { path: self.key.to_string().into() });
-        }
-        let Some(upload) = multipart else {
-            // Less than a part: one PUT, now to a temp key, at the commit to the blob's own key.
-            let payload = PutPayload::from_iter(part);
-            if self.direct {
-                return Ok(Sent::Small(payload));
-            }
-            self.store.put(&self.key, payload).await.map_err(StoreError::object("put", &self.key))?;
-            return Ok(Sent::Complete);
-        };
-        if part_len > 0 {
-            in_flight.spawn(upload.put_part(PutPayload::from_iter(part)));
-        }
-        while !in_flight.is_empty() {
-            join_part(in_flight, &self.key).await?;
-        }
-        if self.direct {
-            return Ok(Sent::Parts);
-        }
-        upload.complete().await.map_err(StoreError::object("complete upload of", &self.key))?;
-        Ok(Sent::Complete)
-    }
-}
-
-/// How far an upload went once every byte was sent.
-enum Sent {
-    /// The object is complete (under a temp key).
-    Complete,
-    /// Every part is uploaded; the multipart upload waits to be completed.
-    Parts,
-    /// A small upload, held until the commit.
-    Small(PutPayload),
-}
-
-async fn join_part(in_flight: &mut JoinSet<object_store::Result<()>>, key: &ObjectPath) -> Result<(), StoreError> {
-    match in_flight.join_next().await {
-        Some(Ok(result)) => result.map_err(StoreError::object("upload part of", key)),
-        Some(Err(_)) => Err(StoreError::WriterGone { path: key.to_string().into() }),
-        None => Ok(()),
-    }
-}
-
-/// An upload whose bytes are all sent, waiting to be placed under its hash; what it left is
-/// removed when it is dropped uncommitted.
-pub(crate) struct PendingObject {
-    store: Arc<dyn ObjectStore>,
-    key: ObjectPath,
-    blobs: String,
-    state: Waiting,
-}
-
-enum Waiting {
-    /// A complete temp object: copied under the hash at the commit, then deleted.
-    Temp,
-    /// A multipart upload to the declared hash's key, completed at the commit.
-    Parts(Box<dyn MultipartUpload>),
-    /// A small upload to the declared hash's key, PUT at the commit.
-    Small(PutPayload),
-    /// Committed, or nothing left to clean.
-    Done,
-}
-
-impl PendingObject {
-    pub(crate) fn key(&self) -> &ObjectPath {
-        &self.key
-    }
-
-    /// Places the bytes under the blob key of `hash`, unless that blob exists.
-    pub(crate) async fn commit(mut self, hash: &ContentHash) -> Result<Stored, StoreError> {
-        let target = ObjectPath::from(format!("{}/{}", self.blobs, blob_key(hash)));
-        let present = match self.store.head(&target).await {
-            Ok(_) => true,
-            Err(object_store::Error::NotFound { .. }) => false,
-            Err(e) => return Err(StoreError::object("head", &target)(e)),
-        };
-        match std::mem::replace(&mut self.state, Waiting::Done) {
-            Waiting::Temp => {
-                if !present {
-                    let copied = self.store.copy(&self.key, &target).await;
-                    if let Err(error) = copied {
-                        self.state = Waiting::Temp; // dropped: the temp object is deleted
-                        return Err(StoreError::object("copy into place", &target)(error));
-                    }
-                }
-                if let Err(error) = self.store.delete(&self.key).await {
-                    // The blob is in place; a leftover temp object is removed at a later start-up.
-                    tracing::warn!(key = %self.key, %error, "could not delete a temp object");
-                }
-            }
-            state @ (Waiting::Parts(_) | Waiting::Small(_)) if self.key != target => {
-                self.state = state; // dropped: the upload is aborted
-                let why = format!("the bytes hash to {hash}, not to the hash declared for them");
-                return Err(StoreError::Corrupt { what: self.key.to_string(), why });
-            }
-            Waiting::Parts(mut upload) if present => {
-                upload.abort().await.map_err(StoreError::object("abort upload of", &self.key))?;
-            }
-            Waiting::Parts(mut upload) => {
-                upload.complete().await.map_err(StoreError::object("complete upload of", &self.key))?;
-            }
-            Waiting::Small(_) if present => {}
-            Waiting::Small(payload) => {
-                self.store.put(&self.key, payload).await.map_err(StoreError::object("put", &self.key))?;
-            }
-            Waiting::Done => unreachable!("a pending object is committed once"),
-        }
-        Ok(if present { Stored::AlreadyPresent } else { Stored::Created })
-    }
-}
-
-impl Drop for PendingObject {
-    fn drop(&mut self) {
-        let (store, key) = (self.store.clone(), self.key.clone());
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        match std::mem::replace(&mut self.state, Waiting::Done) {
-            Waiting::Temp => {
-                runtime.spawn(async move {
-                    if let Err(error) = store.delete(&key).await {
-                        tracing::warn!(%key, %error, "could not delete a temp object");
-                    }
-                });
-            }
-            Waiting::Parts(mut upload) => {
-                runtime.spawn(async move {
-                    if let Err(error) = upload.abort().await {
-                        tracing::warn!(%key, %error, "could not abort a multipart upload");
-                    }
-                });
-            }
-            Waiting::Small(_) | Waiting::Done => {}
-        }
+        Box::pin(async move { self.delete(&self.revision(id)).await })
     }
 }
