@@ -138,8 +138,11 @@ async fn finalize(app: &AppState, session_id: SessionId) -> Result<RevisionId, S
 /// work; the store is called through [`BlockingBlobs`]).
 fn build_on(app: &AppState, base: &Live, session: &Session, request: &FinishRequest) -> Result<build::Built, String> {
     let session_id = session.id;
-    let progress = |phase, percent| app.jobs.advance(session_id, phase, percent);
-    progress(Phase::RebuildingNotes, 2);
+    let progress = |phase, percent| -> Result<(), build::BuildError> {
+        app.jobs.advance(session_id, phase, percent);
+        Ok(())
+    };
+    let _ = progress(Phase::RebuildingNotes, 2);
     let uploaded = app.sessions.load_notes(session).map_err(|e| e.to_string())?;
     let now = now_ms();
     let input = build::BuildInput {

@@ -64,6 +64,10 @@ pub enum BuildError {
     Source(String),
     #[error("cleanup rule {0}")]
     Cleanup(String),
+    /// The finalization was stopped from outside: aborted by the client, or over its time
+    /// budget. The message says which.
+    #[error("{0}")]
+    Stopped(String),
 }
 
 /// A note of the new site and, when it was retained, its stored source.
@@ -75,9 +79,9 @@ struct Entry {
 pub fn build(
     store: &BlockingBlobs<'_>,
     input: BuildInput<'_>,
-    progress: &dyn Fn(Phase, u8),
+    progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
 ) -> Result<Built, BuildError> {
-    progress(Phase::RebuildingNotes, 5);
+    progress(Phase::RebuildingNotes, 5)?;
     let BuildInput { base, session, uploaded, inventory, site, revision_id, now_ms } = input;
     let settings = settings_for(base, session);
 
@@ -123,7 +127,7 @@ pub fn build(
     }
     let lookup = AssetLookup::new(available.keys());
 
-    progress(Phase::RenderingHtml, 20);
+    progress(Phase::RenderingHtml, 20)?;
     let rules = cleanup_rules(&settings);
     let total = routed.len().max(1);
     let mut parts = Vec::with_capacity(routed.len());
@@ -142,10 +146,10 @@ pub fn build(
         let (part, draft) = build_page(store, &cx, route, entry)?;
         parts.push(part);
         drafts.push(draft);
-        progress(Phase::RenderingHtml, 20 + (50 * (i + 1) / total) as u8);
+        progress(Phase::RenderingHtml, 20 + (50 * (i + 1) / total) as u8)?;
     }
 
-    progress(Phase::PromotingContent, 75);
+    progress(Phase::PromotingContent, 75)?;
     let home = home_route(&routed, site.home_note.as_deref());
     let info = SiteInfo {
         name: site.name.clone(),
@@ -171,7 +175,7 @@ pub fn build(
     let keep = |path: &AssetPath| shown.contains(path) || session.assets.contains_key(path) || *path == css;
     let assets: BTreeMap<AssetPath, Asset> = available.into_iter().filter(|(path, _)| keep(path)).collect();
 
-    progress(Phase::RebuildingIndexes, 92);
+    progress(Phase::RebuildingIndexes, 92)?;
     let redirects = redirects(base, &pages);
     let kept_from_base =
         assets.keys().filter(|p| base.assets.contains_key(*p) && !session.assets.contains_key(*p)).count();
