@@ -5,6 +5,7 @@
 //! end   ─▶ verdict ─▶ fsync ─▶ (caller) commit under the hash, or drop
 //! ```
 //!
+//! - [`multipart`]: bounds the regions a multipart parser holds whole (preamble, part headers).
 //! - [`sniff`]: tells a file's media type from its first bytes; the extension is only a hint
 //!   (it picks `text/markdown` over `text/plain`, never makes an executable a PNG).
 //! - [`MediaAllowlist`]: which detected types are accepted.
@@ -27,6 +28,7 @@
 //! ```
 
 mod allowlist;
+pub mod multipart;
 mod pipeline;
 pub mod sniff;
 

@@ -80,6 +80,9 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error("internal error")]
     Internal(String),
+    // issue 11 — http
+    #[error("the request body did not arrive whole within {secs} s")]
+    BodyTooSlow { secs: u64 },
 }
 
 impl ApiError {
@@ -113,6 +116,8 @@ impl ApiError {
             FileTooLarge { .. } | TooManyFiles { .. } | RequestTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Store(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // issue 11 — http
+            BodyTooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -154,6 +159,8 @@ impl ApiError {
             ScannerUnavailable => "scanner-unavailable",
             Envelope(e) => e.code(),
             Store(_) | Internal(_) => "internal-error",
+            // issue 11 — http
+            BodyTooSlow { .. } => "body-timeout",
         }
     }
 }

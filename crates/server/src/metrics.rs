@@ -16,6 +16,13 @@ pub struct Metrics {
     pub notes_received: AtomicU64,
     pub publishes_completed: AtomicU64,
     pub publishes_failed: AtomicU64,
+    // issue 11 — http
+    /// Connections open now (a gauge).
+    pub open_connections: AtomicU64,
+    /// The cap on open connections in effect (a gauge; see `serve`).
+    pub connection_limit: AtomicU64,
+    /// Connections closed to make room at the cap while they were between requests.
+    pub connections_shed: AtomicU64,
 }
 
 impl Metrics {
@@ -50,6 +57,12 @@ impl Metrics {
         for (name, help, value) in counters {
             counter(name, help, value.load(Ordering::Relaxed));
         }
+        // issue 11 — http
+        counter(
+            "vps_connections_shed_total",
+            "Connections closed at the cap while they were still sending request headers or idle.",
+            self.connections_shed.load(Ordering::Relaxed),
+        );
         if let Some(scans) = scans {
             counter("vps_scans_total", "Files streamed to the virus scanner.", scans.scans);
             counter("vps_scan_detections_total", "Files in which the scanner found a virus.", scans.infected);
@@ -57,6 +70,14 @@ impl Metrics {
             counter("vps_scan_too_large_total", "Files refused for exceeding the scan limit.", scans.too_large);
             counter("vps_scan_milliseconds_total", "Time spent scanning.", scans.scan_time_ms);
             counter("vps_scan_bytes_total", "Bytes sent to the virus scanner.", scans.bytes_scanned);
+        }
+        // issue 11 — http
+        for (name, help, value) in [
+            ("vps_open_connections", "HTTP connections open now.", &self.open_connections),
+            ("vps_connection_limit", "The cap on open HTTP connections in effect.", &self.connection_limit),
+        ] {
+            let value = value.load(Ordering::Relaxed);
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
         }
         out
     }

@@ -14,7 +14,6 @@ mod site;
 mod upload;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
@@ -29,10 +28,9 @@ use vps_core::SessionId;
 use crate::ApiError;
 use crate::state::AppState;
 
-/// JSON bodies (session start carries CSS snippets, hash checks list many files).
-const JSON_BODY_LIMIT: usize = 8 * 1024 * 1024;
-
-pub fn router(state: AppState) -> Router {
+/// The routes, with the state the accept loop needs (settings, connection gauges). Every
+/// handler reads its body through `crate::body` (limits and timeouts); none collects one itself.
+pub fn router(state: AppState) -> crate::serve::Routes {
     let api = Router::new()
         .route("/ping", get(meta::ping))
         .route("/session/start", post(session::start))
@@ -42,14 +40,12 @@ pub fn router(state: AppState) -> Router {
         .route("/session/{id}/status", get(finish::status))
         .route("/maintenance/cleanup", post(maintenance::cleanup))
         .route("/session/{id}/assets/check", post(check::check))
-        // Uploads stream their body themselves, with their own limits.
-        .route("/session/{id}/assets/upload", post(upload::upload).layer(DefaultBodyLimit::disable()))
+        .route("/session/{id}/assets/upload", post(upload::upload))
         .fallback(api_not_found)
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_active_requests));
 
-    Router::new()
+    let router = Router::new()
         .route("/health", get(meta::health))
         .route("/public-config", get(meta::public_config))
         .route("/metrics", get(meta::metrics))
@@ -66,7 +62,8 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new()))
         .layer(middleware::map_response(tag_compressed_variant))
         .layer(middleware::from_fn(log_request))
-        .with_state(state)
+        .with_state(state.clone());
+    crate::serve::Routes { router, state }
 }
 
 /// A compressed response is another representation of the same resource: it gets its own

@@ -88,6 +88,20 @@ pub struct Settings {
     pub s3_part_concurrency: u64,
     pub aws_access_key_id: Option<Secret>,
     pub aws_secret_access_key: Option<Secret>,
+    // issue 11 — http
+    /// Bytes a multipart body may carry before its first boundary.
+    pub multipart_max_preamble_bytes: u64,
+    /// Bytes of one multipart part's header block.
+    pub multipart_max_header_bytes: u64,
+    /// The largest JSON body (session start, finish, hash checks, note and legacy asset chunks).
+    pub max_json_body_bytes: u64,
+    /// A JSON body must arrive whole within this time, however steadily it trickles.
+    pub body_total_timeout_secs: u64,
+    /// Open connections at most (lowered to fit the file-descriptor limit).
+    pub max_connections: u64,
+    /// A connection must send a request's headers within this time; an idle keep-alive
+    /// connection is closed after it.
+    pub header_read_timeout_secs: u64,
 }
 
 /// Where blobs and revisions are kept.
@@ -172,6 +186,13 @@ impl Default for Settings {
             s3_part_concurrency: 2,
             aws_access_key_id: None,
             aws_secret_access_key: None,
+            // issue 11 — http
+            multipart_max_preamble_bytes: 64 * 1024,
+            multipart_max_header_bytes: 8 * 1024,
+            max_json_body_bytes: 8 * MIB,
+            body_total_timeout_secs: 120,
+            max_connections: 4096,
+            header_read_timeout_secs: 10,
         }
     }
 }
@@ -223,6 +244,13 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("s3_part_concurrency", &["S3_PART_CONCURRENCY"]),
     ("aws_access_key_id", &["AWS_ACCESS_KEY_ID"]),
     ("aws_secret_access_key", &["AWS_SECRET_ACCESS_KEY"]),
+    // issue 11 — http
+    ("multipart_max_preamble_bytes", &["MULTIPART_MAX_PREAMBLE_BYTES"]),
+    ("multipart_max_header_bytes", &["MULTIPART_MAX_HEADER_BYTES"]),
+    ("max_json_body_bytes", &["MAX_JSON_BODY_BYTES"]),
+    ("body_total_timeout_secs", &["BODY_TOTAL_TIMEOUT_SECS"]),
+    ("max_connections", &["MAX_CONNECTIONS"]),
+    ("header_read_timeout_secs", &["HEADER_READ_TIMEOUT_SECS"]),
 ];
 
 /// A setting that could not be read.
@@ -356,6 +384,13 @@ impl Settings {
             "s3_part_concurrency" => self.s3_part_concurrency = number(value)?.clamp(1, 64),
             "aws_access_key_id" => self.aws_access_key_id = Some(Secret(value.to_owned())),
             "aws_secret_access_key" => self.aws_secret_access_key = Some(Secret(value.to_owned())),
+            // issue 11 — http
+            "multipart_max_preamble_bytes" => self.multipart_max_preamble_bytes = size(value)?,
+            "multipart_max_header_bytes" => self.multipart_max_header_bytes = size(value)?.max(256),
+            "max_json_body_bytes" => self.max_json_body_bytes = size(value)?.max(1024),
+            "body_total_timeout_secs" => self.body_total_timeout_secs = number(value)?.max(1),
+            "max_connections" => self.max_connections = number(value)?.max(1),
+            "header_read_timeout_secs" => self.header_read_timeout_secs = number(value)?.max(1),
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
@@ -442,6 +477,13 @@ impl Settings {
             aws_access_key_id: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             aws_secret_access_key: Option<&'a str>,
+            // issue 11 — http
+            multipart_max_preamble_bytes: u64,
+            multipart_max_header_bytes: u64,
+            max_json_body_bytes: u64,
+            body_total_timeout_secs: u64,
+            max_connections: u64,
+            header_read_timeout_secs: u64,
         }
         let redacted = |secret: &Option<Secret>| secret.as_ref().map(|_| "<redacted>");
         let shown = Shown {
@@ -489,6 +531,13 @@ impl Settings {
             s3_part_concurrency: self.s3_part_concurrency,
             aws_access_key_id: redacted(&self.aws_access_key_id),
             aws_secret_access_key: redacted(&self.aws_secret_access_key),
+            // issue 11 — http
+            multipart_max_preamble_bytes: self.multipart_max_preamble_bytes,
+            multipart_max_header_bytes: self.multipart_max_header_bytes,
+            max_json_body_bytes: self.max_json_body_bytes,
+            body_total_timeout_secs: self.body_total_timeout_secs,
+            max_connections: self.max_connections,
+            header_read_timeout_secs: self.header_read_timeout_secs,
         };
         toml::to_string(&shown).expect("plain values serialize")
     }

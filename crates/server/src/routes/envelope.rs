@@ -15,10 +15,8 @@ use vps_envelope::{Assembled, ChunkOutcome, Envelope, RouteKind, TempJson};
 use crate::ApiError;
 use crate::state::AppState;
 
-/// JSON bodies on the upload routes: the plugin sends at most 1 MiB; allow a good margin.
-pub const ENVELOPE_BODY_LIMIT: usize = 8 * 1024 * 1024;
-
-/// Reads the body (bounded), accepts the chunk, and on the last one runs `complete`.
+/// Reads the body (`MAX_JSON_BODY_BYTES` and the body timeouts; the plugin sends at most 1 MiB),
+/// accepts the chunk, and on the last one runs `complete`.
 pub async fn receive<F, Fut>(
     app: &AppState,
     session: SessionId,
@@ -30,9 +28,7 @@ where
     F: FnOnce(TempJson) -> Fut,
     Fut: Future<Output = Result<Value, ApiError>>,
 {
-    let bytes = axum::body::to_bytes(body, ENVELOPE_BODY_LIMIT)
-        .await
-        .map_err(|_| ApiError::RequestTooLarge { limit: ENVELOPE_BODY_LIMIT as u64 })?;
+    let bytes = crate::body::read_json_body(body, &app.settings).await?;
     let envelope = Envelope::from_slice(&bytes)?;
     let (upload_id, chunk_index) = (envelope.metadata.upload_id.clone(), envelope.metadata.chunk_index);
     match app.chunks.accept(session, kind, envelope).await? {

@@ -8,7 +8,6 @@
 //! answer and the others are kept.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
@@ -22,7 +21,7 @@ use vps_store::Stored;
 
 use super::parse_session_id;
 use crate::ApiError;
-use crate::body::{BodyError, RequestBody};
+use crate::body::{BodyError, MultipartBody, RequestBody, idle_timeout};
 use crate::metrics::Metrics;
 use crate::sessions::SessionAsset;
 use crate::state::AppState;
@@ -52,14 +51,10 @@ pub async fn upload(
         return super::legacy_assets::upload(&app, id, body).await;
     }
     let boundary = multipart_boundary(&headers, app.settings.streaming_enabled)?;
-    let limit = app.settings.max_request_bytes;
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(ApiError::RequestTooLarge { limit });
-    }
-
-    let idle = Duration::from_secs(app.settings.body_idle_timeout_secs);
-    let mut multipart = multer::Multipart::new(RequestBody::new(body, limit, idle), boundary);
+    // A declared length over the limit is refused before a byte is read (see `RequestBody`).
+    let body = RequestBody::new(body, app.settings.max_request_bytes, idle_timeout(&app.settings));
+    let body = MultipartBody::new(body, &boundary, &app.settings);
+    let mut multipart = multer::Multipart::new(body, boundary);
     let mut parts = Vec::new();
     let mut seen = HashSet::new();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -177,16 +172,13 @@ fn multipart_boundary(headers: &HeaderMap, streaming_enabled: bool) -> Result<St
     multer::parse_boundary(content_type).map_err(|_| ApiError::MissingBoundary)
 }
 
-/// Tells a body that could not be read (too large, stalled, client gone) from a malformed one.
+/// Tells a body that could not be read (too large, stalled, client gone, a preamble or part
+/// headers past their limit) from a malformed one.
 fn multipart_error(error: multer::Error) -> ApiError {
     if let multer::Error::StreamReadFailed(source) = &error
         && let Some(body) = source.downcast_ref::<BodyError>()
     {
-        return match body {
-            BodyError::TooLarge { limit } => ApiError::RequestTooLarge { limit: *limit },
-            BodyError::Idle { secs } => ApiError::BodyTimeout { secs: *secs },
-            BodyError::Read(message) => ApiError::BodyRead(message.clone()),
-        };
+        return body.clone().into();
     }
     ApiError::MalformedMultipart(error.to_string())
 }

@@ -11,6 +11,7 @@ mod lifecycle;
 mod plugin_bad_inputs;
 mod publish;
 mod reader;
+mod request_limits;
 mod s3;
 mod scan;
 mod upload;
