@@ -32,7 +32,7 @@ pub struct MultipartLimits {
 
 impl Default for MultipartLimits {
     fn default() -> Self {
-        Self { max_preamble_bytes: 64 * 1024, max_header_bytes: 8 * 1024 }
+        Self { max_preamble_bytes: 64 * 1024, max_header_bytes: 16 * 1024 }
     }
 }
 

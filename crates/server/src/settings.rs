@@ -91,7 +91,8 @@ pub struct Settings {
     // issue 11 — http
     /// Bytes a multipart body may carry before its first boundary.
     pub multipart_max_preamble_bytes: u64,
-    /// Bytes of one multipart part's header block.
+    /// Bytes of one multipart part's header block. 16 KiB leaves room for a filename well past
+    /// the path limit (1 KiB, 3 KiB percent-encoded), so that it gets its own precise error.
     pub multipart_max_header_bytes: u64,
     /// The largest JSON body (session start, finish, hash checks, note and legacy asset chunks).
     pub max_json_body_bytes: u64,
@@ -188,7 +189,7 @@ impl Default for Settings {
             aws_secret_access_key: None,
             // issue 11 — http
             multipart_max_preamble_bytes: 64 * 1024,
-            multipart_max_header_bytes: 8 * 1024,
+            multipart_max_header_bytes: 16 * 1024,
             max_json_body_bytes: 8 * MIB,
             body_total_timeout_secs: 120,
             max_connections: 4096,
