@@ -15,7 +15,7 @@
 //! let mut scanner = MultipartScanner::new("XyZ", limits);
 //! scanner.feed(b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello").unwrap();
 //! scanner.feed(b"\r\n--XyZ--\r\n").unwrap();
-//! assert!(MultipartScanner::new("XyZ", limits).feed(&[b'x'; 17]).is_err());
+//! assert!(MultipartScanner::new("XyZ", limits).feed(&[b'x'; 64]).is_err());
 //! ```
 
 use memchr::memmem;
@@ -258,8 +258,9 @@ mod tests {
     const LIMITS: MultipartLimits = MultipartLimits { max_preamble_bytes: 64, max_header_bytes: 128 };
 
     fn part(name: &str, data: &[u8]) -> Vec<u8> {
-        let mut out = format!("--B0undary\r\nContent-Disposition: form-data; name=\"assets\"; filename=\"{name}\"\r\n\r\n")
-            .into_bytes();
+        let mut out =
+            format!("--B0undary\r\nContent-Disposition: form-data; name=\"assets\"; filename=\"{name}\"\r\n\r\n")
+                .into_bytes();
         out.extend_from_slice(data);
         out.extend_from_slice(b"\r\n");
         out

@@ -99,7 +99,7 @@ impl RequestBody {
     /// Whether the total time budget is spent (and the error to answer).
     fn out_of_time(&mut self, cx: &mut Context<'_>) -> Option<BodyError> {
         let (budget, deadline) = self.total_deadline.as_mut()?;
-        deadline.as_mut().poll(cx).is_ready().then(|| BodyError::TooSlow { secs: budget.as_secs() })
+        deadline.as_mut().poll(cx).is_ready().then_some(BodyError::TooSlow { secs: budget.as_secs() })
     }
 }
 

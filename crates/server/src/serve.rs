@@ -68,11 +68,7 @@ pub async fn serve(listener: TcpListener, routes: Routes, stop: CancellationToke
     let cap = connection_cap(settings, raise_fd_limit());
     state.metrics.connection_limit.store(cap as u64, Ordering::Relaxed);
     let header_timeout = Duration::from_secs(settings.header_read_timeout_secs);
-    tracing::info!(
-        max_connections = cap,
-        header_read_timeout_secs = header_timeout.as_secs(),
-        "serving connections"
-    );
+    tracing::info!(max_connections = cap, header_read_timeout_secs = header_timeout.as_secs(), "serving connections");
     let mut builder = http1::Builder::new();
     builder.max_buf_size(READ_BUFFER).timer(TokioTimer::new()).header_read_timeout(header_timeout);
     let connections = Arc::new(Connections::new(cap, state.clone()));
@@ -185,8 +181,7 @@ impl Connections {
                 }
                 // One at a time: wait for the connection being closed to be gone.
                 if !open.values().any(|entry| entry.shed.is_cancelled())
-                    && let Some(oldest_idle) =
-                        open.values().find(|entry| entry.in_flight.load(Ordering::SeqCst) == 0)
+                    && let Some(oldest_idle) = open.values().find(|entry| entry.in_flight.load(Ordering::SeqCst) == 0)
                 {
                     oldest_idle.shed.cancel();
                 }
@@ -274,9 +269,10 @@ fn raise_fd_limit() -> Option<u64> {
         tracing::warn!(error = %std::io::Error::last_os_error(), "cannot read the file-descriptor limit");
         return None;
     }
-    let before = limit.rlim_cur as u64;
+    let before = limit.rlim_cur;
     if limit.rlim_cur < limit.rlim_max {
-        let target = if limit.rlim_max == libc::RLIM_INFINITY { UNLIMITED_FALLBACK as libc::rlim_t } else { limit.rlim_max };
+        let target =
+            if limit.rlim_max == libc::RLIM_INFINITY { UNLIMITED_FALLBACK as libc::rlim_t } else { limit.rlim_max };
         let raised = libc::rlimit { rlim_cur: target, rlim_max: limit.rlim_max };
         // SAFETY: setrlimit only reads the struct it is given.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
@@ -286,16 +282,15 @@ fn raise_fd_limit() -> Option<u64> {
             tracing::warn!(%error, soft = before, "cannot raise the file-descriptor limit");
         }
     }
-    let soft = limit.rlim_cur as u64;
-    tracing::info!(before, soft, hard = limit.rlim_max as u64, "file-descriptor limit");
+    let soft = limit.rlim_cur;
+    tracing::info!(before, soft, hard = limit.rlim_max, "file-descriptor limit");
     Some(soft)
 }
 
 /// `MAX_CONNECTIONS`, lowered so that connections cannot use up the descriptors.
 fn connection_cap(settings: &Settings, fd_limit: Option<u64>) -> usize {
-    let fits = fd_limit.map_or(u64::MAX, |soft| {
-        soft.saturating_sub(RESERVED_DESCRIPTORS + settings.clamav_max_connections) / 2
-    });
+    let fits = fd_limit
+        .map_or(u64::MAX, |soft| soft.saturating_sub(RESERVED_DESCRIPTORS + settings.clamav_max_connections) / 2);
     let cap = settings.max_connections.min(fits).max(1);
     if cap < settings.max_connections {
         tracing::warn!(

@@ -121,9 +121,8 @@ async fn multipart_part_headers_that_never_end_are_refused_at_their_limit() {
     })
     .await;
     let boundary = Multipart::new().boundary;
-    let prefix = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"assets\"; filename=\"a.png\"\r\nX-Padding: "
-    );
+    let prefix =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"assets\"; filename=\"a.png\"\r\nX-Padding: ");
     let (status, body) = refused_after_limit(&app, prefix.as_bytes(), b'h', 4096).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["code"], "malformed-multipart");
@@ -199,7 +198,9 @@ async fn json_bodies_over_the_limit_get_413() {
         let (status, body) = json_answer(declared).await;
         assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("request-too-large")));
         let bytes = serde_json::to_vec(&big).unwrap();
-        let stream = futures_util::stream::iter(bytes.chunks(1000).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>());
+        let stream = futures_util::stream::iter(
+            bytes.chunks(1000).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>(),
+        );
         let chunked = app
             .post(&path)
             .header("content-type", "application/json")
