@@ -80,6 +80,11 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error("internal error")]
     Internal(String),
+    // issue 11 — blobs
+    /// A stored blob's bytes do not match its hash (found while serving it, or earlier). The
+    /// client learns only that; the log names the blob.
+    #[error("internal error: stored content is damaged")]
+    BlobCorrupt(vps_core::ContentHash),
 }
 
 impl ApiError {
@@ -113,6 +118,8 @@ impl ApiError {
             FileTooLarge { .. } | TooManyFiles { .. } | RequestTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Store(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // issue 11 — blobs
+            BlobCorrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -154,6 +161,8 @@ impl ApiError {
             ScannerUnavailable => "scanner-unavailable",
             Envelope(e) => e.code(),
             Store(_) | Internal(_) => "internal-error",
+            // issue 11 — blobs
+            BlobCorrupt(_) => "blob-corrupt",
         }
     }
 }

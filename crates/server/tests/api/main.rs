@@ -14,3 +14,7 @@ mod reader;
 mod s3;
 mod scan;
 mod upload;
+// issue 11 — blobs
+mod integrity;
+mod live_blobs;
+mod redirects;
