@@ -88,6 +88,11 @@ pub struct Settings {
     pub s3_part_concurrency: u64,
     pub aws_access_key_id: Option<Secret>,
     pub aws_secret_access_key: Option<Secret>,
+    // issue 11 — blobs
+    /// Blobs up to this size are read whole and checked against their hash before their first
+    /// byte is sent (a damaged page is a 500, never a defaced page); larger ones are checked as
+    /// they stream. Memory: up to this much per request reading a blob.
+    pub blob_check_whole_max_bytes: u64,
 }
 
 /// Where blobs and revisions are kept.
@@ -172,6 +177,8 @@ impl Default for Settings {
             s3_part_concurrency: 2,
             aws_access_key_id: None,
             aws_secret_access_key: None,
+            // issue 11 — blobs
+            blob_check_whole_max_bytes: MIB,
         }
     }
 }
@@ -223,6 +230,8 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("s3_part_concurrency", &["S3_PART_CONCURRENCY"]),
     ("aws_access_key_id", &["AWS_ACCESS_KEY_ID"]),
     ("aws_secret_access_key", &["AWS_SECRET_ACCESS_KEY"]),
+    // issue 11 — blobs
+    ("blob_check_whole_max_bytes", &["BLOB_CHECK_WHOLE_MAX_BYTES"]),
 ];
 
 /// A setting that could not be read.
@@ -356,6 +365,8 @@ impl Settings {
             "s3_part_concurrency" => self.s3_part_concurrency = number(value)?.clamp(1, 64),
             "aws_access_key_id" => self.aws_access_key_id = Some(Secret(value.to_owned())),
             "aws_secret_access_key" => self.aws_secret_access_key = Some(Secret(value.to_owned())),
+            // issue 11 — blobs
+            "blob_check_whole_max_bytes" => self.blob_check_whole_max_bytes = size(value)?.min(64 * MIB),
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
@@ -442,6 +453,8 @@ impl Settings {
             aws_access_key_id: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             aws_secret_access_key: Option<&'a str>,
+            // issue 11 — blobs
+            blob_check_whole_max_bytes: u64,
         }
         let redacted = |secret: &Option<Secret>| secret.as_ref().map(|_| "<redacted>");
         let shown = Shown {
@@ -489,6 +502,8 @@ impl Settings {
             s3_part_concurrency: self.s3_part_concurrency,
             aws_access_key_id: redacted(&self.aws_access_key_id),
             aws_secret_access_key: redacted(&self.aws_secret_access_key),
+            // issue 11 — blobs
+            blob_check_whole_max_bytes: self.blob_check_whole_max_bytes,
         };
         toml::to_string(&shown).expect("plain values serialize")
     }

@@ -11,7 +11,7 @@
 //! satisfied; several ranges get the whole blob, as RFC 9110 allows).
 //!
 //! **Integrity.** Bytes are checked against their hash as they are served. A blob of at most
-//! [`SMALL_BLOB`] bytes (pages, stylesheets, most images) is read whole and checked before its
+//! `BLOB_CHECK_WHOLE_MAX_BYTES` (1 MiB: pages, stylesheets, most images) is read whole and checked before its
 //! first byte is sent: a damaged one is a 500 `blob-corrupt`, never a cut-off or defaced page.
 //! A larger one is hashed as it streams, its last chunk held back until the hash is known: on a
 //! mismatch the body ends with an error (the client sees a broken transfer, not a complete wrong
@@ -36,9 +36,6 @@ use crate::ApiError;
 use crate::state::AppState;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
-/// Blobs up to this size are read whole and checked before anything is sent.
-pub const SMALL_BLOB: u64 = 1024 * 1024;
 
 pub async fn get_blob(
     State(app): State<AppState>,
@@ -178,7 +175,7 @@ async fn checked_body(
     range: Option<(u64, u64)>,
 ) -> Result<Body, ApiError> {
     let total = blob.len();
-    if total <= SMALL_BLOB {
+    if total <= app.settings.blob_check_whole_max_bytes {
         let mut bytes = BytesMut::with_capacity(total as usize);
         let mut chunks = blob.stream(None).await?;
         while let Some(chunk) = chunks.try_next().await? {
