@@ -80,3 +80,45 @@ async fn verify_names_corrupt_and_missing_blobs_and_quarantines_the_corrupt_ones
     server.signal("-TERM");
     let _ = server.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_checks_and_quarantines_the_blobs_of_a_bucket() {
+    use object_store::ObjectStoreExt;
+    let Some(s3) = vps_testkit::s3::start_or_skip("verify_checks_and_quarantines_the_blobs_of_a_bucket") else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let owned = s3.env();
+    let mut env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.push(("API_KEY", KEY));
+    let server = Server::start(data.path(), &env);
+    let plugin = Plugin::new(&format!("http://127.0.0.1:{}", server.port), KEY);
+    let image = b"\x89PNG\r\n\x1a\nan image in a bucket".to_vec();
+    plugin.publish(&[note("Page.md", "![[a.png]]")], &[asset("a.png", &image)]).await;
+    server.signal("-TERM");
+    let _ = server.wait();
+    let run = |quarantine: bool| {
+        let mut command = Command::new(BIN);
+        command.arg("verify").arg("--data-dir").arg(data.path()).envs(s3.env());
+        if quarantine {
+            command.arg("--quarantine");
+        }
+        let output = command.output().unwrap();
+        (output.status.code(), String::from_utf8(output.stdout).unwrap())
+    };
+    let (code, said) = run(false);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.lines().next().unwrap().ends_with(": 0 corrupt, 0 missing"), "{said}");
+
+    let hash = hash_of(&image).to_hex();
+    let key = s3.key(&format!("blobs/sha256/{}/{}/{hash}", &hash[..2], &hash[2..4]));
+    let bucket = s3.client();
+    bucket.put(&key, b"\x89PNG\r\n\x1a\nan image, defaced".to_vec().into()).await.unwrap();
+    let (code, said) = run(true);
+    assert_eq!(code, Some(EXIT_DAMAGED), "{said}");
+    assert!(said.contains(&format!("corrupt {hash}")) && said.contains("moved to the quarantine"), "{said}");
+    assert!(said.contains(" asset a.png"), "{said}");
+    assert!(bucket.head(&key).await.is_err(), "moved out of blobs/");
+    let kept = bucket.get(&s3.key(&format!("quarantine/{hash}"))).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&kept[..], b"\x89PNG\r\n\x1a\nan image, defaced");
+}
