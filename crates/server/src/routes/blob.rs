@@ -11,15 +11,21 @@
 //! satisfied; several ranges get the whole blob, as RFC 9110 allows).
 //!
 //! **Integrity.** Bytes are checked against their hash as they are served. A blob of at most
-//! `BLOB_CHECK_WHOLE_MAX_BYTES` (1 MiB: pages, stylesheets, most images) is read whole and checked before its
-//! first byte is sent: a damaged one is a 500 `blob-corrupt`, never a cut-off or defaced page.
+//! `BLOB_CHECK_WHOLE_MAX_BYTES` (1 MiB: pages, stylesheets, most images) is read whole and
+//! checked before its first byte is sent: a damaged one is a 500 `blob-corrupt`, never a cut-off
+//! or defaced page.
 //! A larger one is hashed as it streams, its last chunk held back until the hash is known: on a
 //! mismatch the body ends with an error (the client sees a broken transfer, not a complete wrong
 //! body). Either way the blob is reported ([`crate::site::Site::report_corrupt`]: logged,
 //! remembered, moved to the quarantine) and every later request for it gets 500 `blob-corrupt`.
 //! A range of a large blob is not checked — that would mean reading the whole blob for a piece
-//! of it — unless it covers the whole blob; the full request (what a browser makes first) is.
-//! `vps-publish verify` checks every blob of every kept revision.
+//! of it — unless it covers the whole blob; the full request (what a browser makes first) is,
+//! and once the blob is known damaged, ranges of it are refused too. `vps-publish verify` checks
+//! every blob of every kept revision.
+//!
+//! Why HTML at `/_blob/` gets the page CSP rather than being refused: a page's blob is as much
+//! the page as its route (same bytes, same `ETag`), so it gets the same headers — one rule for
+//! every HTML answer ([`content_security_policy`]), wherever it comes from.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -96,7 +102,7 @@ pub async fn serve_blob(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     if app.site.is_corrupt(&*app.store, hash).await? {
-        tracing::warn!(blob = %hash, "refused a blob found corrupt earlier");
+        tracing::debug!(blob = %hash, "refused a blob found corrupt earlier");
         return Err(ApiError::BlobCorrupt(*hash));
     }
     let etag = format!("\"{hash}\"");

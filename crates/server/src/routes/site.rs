@@ -160,9 +160,9 @@ fn redirect(target: &str) -> Response {
 }
 
 /// The `Location` of every redirect the site makes: a path on this site, whatever `path` holds.
-/// It is `/` followed by neither `/` nor `\\` — a browser reads `//host` and `/\\host` as another
+/// It is `/` followed by neither `/` nor `\` — a browser reads `//host` and `/\host` as another
 /// host — so leading slashes and backslashes go, runs of slashes become one, and the rest is
-/// percent-encoded (a `\\` inside a route stays, as `%5C`; control characters cannot reach the
+/// percent-encoded (a `\` inside a route stays, as `%5C`; control characters cannot reach the
 /// header).
 pub(crate) fn local_location(path: &str) -> String {
     let segments: Vec<&str> =
