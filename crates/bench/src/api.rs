@@ -92,6 +92,33 @@ impl Api {
         self.expect_json(response, "POST", StatusCode::OK).await
     }
 
+    /// Finishes `session` and waits until its job completes: what it uploaded is then published
+    /// (the server serves only what the live revision publishes, `/_blob/` included).
+    pub async fn publish(&self, session: &str) -> Result<()> {
+        let response = self
+            .client
+            .post(format!("{}/api/session/{session}/finish", self.base_url))
+            .header("x-api-key", &self.api_key)
+            .json(&json!({"notesProcessed": 0, "assetsProcessed": 1}))
+            .send()
+            .await?;
+        self.expect_json(response, "POST", StatusCode::ACCEPTED).await?;
+        loop {
+            let response = self
+                .client
+                .get(format!("{}/api/session/{session}/status", self.base_url))
+                .header("x-api-key", &self.api_key)
+                .send()
+                .await?;
+            let status = self.expect_json(response, "GET", StatusCode::OK).await?;
+            match status["status"].as_str() {
+                Some("completed") => return Ok(()),
+                Some("failed") => return Err(format!("the publish of session {session} failed: {status}").into()),
+                _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+    }
+
     /// The JSON body of `response`, which must have status `expected`; `method` is the request's,
     /// for the error message.
     pub async fn expect_json(&self, response: Response, method: &str, expected: StatusCode) -> Result<Value> {

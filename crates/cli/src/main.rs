@@ -62,6 +62,16 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Check every blob of every kept revision against its SHA-256 (both stores). Exits with 7
+    /// when a blob is corrupt or missing. Safe while servers run.
+    Verify {
+        /// Move corrupt blobs out of the store (fs: <data>/quarantine/, bucket: quarantine/), so
+        /// that servers answer 5xx or 404 for them instead of damaged bytes.
+        #[arg(long)]
+        quarantine: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(clap::Args)]
@@ -101,9 +111,11 @@ struct ServeArgs {
     print_config: bool,
 }
 
-/// Exit codes: 0 stopped cleanly, 1 failed while running or starting, 2 bad configuration.
+/// Exit codes: 0 stopped cleanly, 1 failed while running or starting, 2 bad configuration,
+/// 7 `verify` found corrupt or missing blobs.
 const EXIT_RUNTIME: u8 = 1;
 const EXIT_CONFIG: u8 = 2;
+const EXIT_DAMAGED: u8 = 7;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -156,6 +168,45 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
+        Command::Verify { quarantine, data } => {
+            let mut clean = true;
+            let code = with_store(&data, async |settings| {
+                let report = admin::verify(settings, quarantine).await?;
+                print_verify(&report);
+                clean = report.is_clean();
+                Ok(())
+            });
+            if clean { code } else { ExitCode::from(EXIT_DAMAGED) }
+        }
+    }
+}
+
+fn print_verify(report: &admin::VerifyReport) {
+    println!(
+        "checked {} blobs ({} bytes) of {} revisions: {} corrupt, {} missing",
+        report.checked,
+        report.bytes,
+        report.revisions,
+        report.corrupt(),
+        report.missing()
+    );
+    for (id, why) in &report.unreadable_revisions {
+        println!("unreadable revision {id}: {why}");
+    }
+    for bad in &report.bad {
+        match &bad.damage {
+            admin::Damage::Corrupt { actual } => {
+                let moved = if bad.quarantined { "; moved to the quarantine" } else { "" };
+                println!("corrupt {} (its bytes hash to {actual}){moved}", bad.hash);
+            }
+            admin::Damage::Missing => println!("missing {}", bad.hash),
+        }
+        for used in &bad.uses {
+            println!("  used by {used}");
+        }
+        if bad.use_count > bad.uses.len() {
+            println!("  and {} more uses", bad.use_count - bad.uses.len());
+        }
     }
 }
 

@@ -303,3 +303,149 @@ async fn copy_blob(
     sealed.commit().await?;
     Ok(Some(len))
 }
+
+// issue 11 — blobs: `vps-publish verify`
+
+/// Blobs read at once by `verify`.
+const VERIFY_CONCURRENCY: usize = 4;
+/// Uses of one bad blob listed by `verify` (the rest are counted).
+const USES_SHOWN: usize = 20;
+
+/// What `verify` found wrong with one blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Damage {
+    /// Its bytes hash to `actual`.
+    Corrupt { actual: ContentHash },
+    /// The store does not have it.
+    Missing,
+}
+
+/// A blob a kept revision needs that is damaged or missing, and where it is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadBlob {
+    pub hash: ContentHash,
+    pub damage: Damage,
+    /// `r… page /route (HTML)`, `r… asset Attachments/a.png`… (at most [`USES_SHOWN`]).
+    pub uses: Vec<String>,
+    /// How many uses there are in all.
+    pub use_count: usize,
+    /// Moved to the quarantine (`--quarantine`).
+    pub quarantined: bool,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub revisions: usize,
+    /// Blobs read (intact and corrupt ones).
+    pub checked: usize,
+    pub bytes: u64,
+    /// Corrupt, then missing blobs, each in hash order.
+    pub bad: Vec<BadBlob>,
+    /// Revisions whose manifest could not be read, with why.
+    pub unreadable_revisions: Vec<(RevisionId, String)>,
+}
+
+impl VerifyReport {
+    pub fn corrupt(&self) -> usize {
+        self.bad.iter().filter(|bad| matches!(bad.damage, Damage::Corrupt { .. })).count()
+    }
+
+    pub fn missing(&self) -> usize {
+        self.bad.iter().filter(|bad| bad.damage == Damage::Missing).count()
+    }
+
+    /// Whether everything every kept revision needs is there and intact.
+    pub fn is_clean(&self) -> bool {
+        self.bad.is_empty() && self.unreadable_revisions.is_empty()
+    }
+}
+
+/// Reads every blob of every kept revision through SHA-256 (streamed, a few at a time) and
+/// reports the ones whose bytes do not match their hash and the ones missing, with the
+/// revisions, routes and paths that use them. With `quarantine`, corrupt blobs are moved out of
+/// the store ([`BlobStore::quarantine`]): a server then answers 5xx or 404 for them instead of
+/// serving damaged bytes, and the next upload of the right bytes stores them again. Read-only
+/// otherwise, so safe beside running servers.
+pub async fn verify(settings: &Settings, quarantine: bool) -> Result<VerifyReport, AdminError> {
+    let Stores { blobs, revisions } = open(settings)?;
+    let mut report = VerifyReport::default();
+    let ids = revisions.list().await?;
+    let mut needed: HashSet<ContentHash> = HashSet::new();
+    for id in &ids {
+        match revisions.load(id).await {
+            Ok(Some(revision)) => needed.extend(revision.blobs().copied()),
+            Ok(None) => {}
+            Err(error @ StoreError::Corrupt { .. }) => {
+                report.unreadable_revisions.push((id.clone(), error.to_string()))
+            }
+            Err(error) => return Err(error.into()),
+        }
+        report.revisions += 1;
+    }
+    let mut needed: Vec<ContentHash> = needed.into_iter().collect();
+    needed.sort();
+
+    let store = &*blobs;
+    let mut checks = stream::iter(needed)
+        .map(|hash| async move { vps_store::verify::check_blob(store, &hash).await.map(|check| (hash, check)) })
+        .buffered(VERIFY_CONCURRENCY);
+    let mut bad = Vec::new();
+    while let Some((hash, check)) = checks.try_next().await? {
+        let damage = match check {
+            vps_store::verify::Check::Intact { len } => {
+                report.checked += 1;
+                report.bytes += len;
+                continue;
+            }
+            vps_store::verify::Check::Corrupt { len, actual } => {
+                report.checked += 1;
+                report.bytes += len;
+                Damage::Corrupt { actual }
+            }
+            vps_store::verify::Check::Missing => Damage::Missing,
+        };
+        bad.push(BadBlob { hash, damage, uses: Vec::new(), use_count: 0, quarantined: false });
+    }
+    drop(checks);
+    if bad.is_empty() {
+        return Ok(report);
+    }
+
+    // Where the bad ones are used: a second pass, so that only they cost memory.
+    let index: HashMap<ContentHash, usize> = bad.iter().enumerate().map(|(i, blob)| (blob.hash, i)).collect();
+    for id in &ids {
+        let Ok(Some(revision)) = revisions.load(id).await else { continue };
+        for (hash, what) in blob_uses(&revision) {
+            if let Some(&i) = index.get(hash) {
+                let entry = &mut bad[i];
+                entry.use_count += 1;
+                if entry.uses.len() < USES_SHOWN {
+                    entry.uses.push(format!("{id} {what}"));
+                }
+            }
+        }
+    }
+    if quarantine {
+        for entry in bad.iter_mut().filter(|bad| matches!(bad.damage, Damage::Corrupt { .. })) {
+            entry.quarantined = blobs.quarantine(&entry.hash).await?;
+        }
+    }
+    bad.sort_by_key(|entry| (entry.damage == Damage::Missing, entry.hash));
+    report.bad = bad;
+    Ok(report)
+}
+
+/// Every blob a revision uses, with what it is for, in words.
+fn blob_uses(revision: &Revision) -> impl Iterator<Item = (&ContentHash, String)> {
+    let pages = revision.pages.iter().flat_map(|(route, page)| {
+        [
+            (&page.html_blob, format!("page {route} (HTML)")),
+            (&page.source_blob, format!("page {route} (source of {})", page.vault_path)),
+        ]
+    });
+    let assets = revision.assets.iter().map(|(path, asset)| (&asset.sha256, format!("asset {path}")));
+    let documents = revision.generated.iter().map(|(route, document)| (&document.blob, format!("document {route}")));
+    let model = revision.site_blob.iter().map(|blob| (blob, "site model".to_owned()));
+    pages.chain(assets).chain(documents).chain(model)
+}

@@ -83,6 +83,11 @@ pub enum ApiError {
     // issue 11 — http
     #[error("the request body did not arrive whole within {secs} s")]
     BodyTooSlow { secs: u64 },
+    // issue 11 — blobs
+    /// A stored blob's bytes do not match its hash (found while serving it, or earlier). The
+    /// client learns only that; the log names the blob.
+    #[error("internal error: stored content is damaged")]
+    BlobCorrupt(vps_core::ContentHash),
 }
 
 impl ApiError {
@@ -118,6 +123,8 @@ impl ApiError {
             Store(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             // issue 11 — http
             BodyTooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
+            // issue 11 — blobs
+            BlobCorrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -161,6 +168,8 @@ impl ApiError {
             Store(_) | Internal(_) => "internal-error",
             // issue 11 — http
             BodyTooSlow { .. } => "body-timeout",
+            // issue 11 — blobs
+            BlobCorrupt(_) => "blob-corrupt",
         }
     }
 }

@@ -103,6 +103,11 @@ pub struct Settings {
     /// A connection must send a request's headers within this time; an idle keep-alive
     /// connection is closed after it.
     pub header_read_timeout_secs: u64,
+    // issue 11 — blobs
+    /// Blobs up to this size are read whole and checked against their hash before their first
+    /// byte is sent (a damaged page is a 500, never a defaced page); larger ones are checked as
+    /// they stream. Memory: up to this much per request reading a blob.
+    pub blob_check_whole_max_bytes: u64,
 }
 
 /// Where blobs and revisions are kept.
@@ -194,6 +199,8 @@ impl Default for Settings {
             body_total_timeout_secs: 120,
             max_connections: 4096,
             header_read_timeout_secs: 10,
+            // issue 11 — blobs
+            blob_check_whole_max_bytes: MIB,
         }
     }
 }
@@ -252,6 +259,8 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("body_total_timeout_secs", &["BODY_TOTAL_TIMEOUT_SECS"]),
     ("max_connections", &["MAX_CONNECTIONS"]),
     ("header_read_timeout_secs", &["HEADER_READ_TIMEOUT_SECS"]),
+    // issue 11 — blobs
+    ("blob_check_whole_max_bytes", &["BLOB_CHECK_WHOLE_MAX_BYTES"]),
 ];
 
 /// A setting that could not be read.
@@ -392,6 +401,8 @@ impl Settings {
             "body_total_timeout_secs" => self.body_total_timeout_secs = number(value)?.max(1),
             "max_connections" => self.max_connections = number(value)?.max(1),
             "header_read_timeout_secs" => self.header_read_timeout_secs = number(value)?.max(1),
+            // issue 11 — blobs
+            "blob_check_whole_max_bytes" => self.blob_check_whole_max_bytes = size(value)?.min(64 * MIB),
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
@@ -485,6 +496,8 @@ impl Settings {
             body_total_timeout_secs: u64,
             max_connections: u64,
             header_read_timeout_secs: u64,
+            // issue 11 — blobs
+            blob_check_whole_max_bytes: u64,
         }
         let redacted = |secret: &Option<Secret>| secret.as_ref().map(|_| "<redacted>");
         let shown = Shown {
@@ -539,6 +552,8 @@ impl Settings {
             body_total_timeout_secs: self.body_total_timeout_secs,
             max_connections: self.max_connections,
             header_read_timeout_secs: self.header_read_timeout_secs,
+            // issue 11 — blobs
+            blob_check_whole_max_bytes: self.blob_check_whole_max_bytes,
         };
         toml::to_string(&shown).expect("plain values serialize")
     }

@@ -4,11 +4,18 @@
 //! site or the new one, never a mix. The pointer may live in a bucket shared by several servers:
 //! each follows it ([`Site::refresh`]), and a publish moves it only from the revision it was built
 //! on ([`Site::publish`]).
+//!
+//! With the revision goes the set of blobs it publishes ([`Live::public`]): only those are
+//! served at `/_blob/<hash>`, so a deleted page, an offline site, an aborted upload or a note's
+//! source is never served, whatever hash is asked for. Blobs found damaged while being served
+//! are remembered in [`Site`] ([`Site::report_corrupt`]) so that they are never served again.
 
+use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use vps_core::revision::{Revision, RevisionId};
+use vps_core::{ContentHash, MediaType};
 use vps_store::{BlobStore, Expect, RevisionStore, StoreError};
 
 use crate::finalize::SiteModel;
@@ -17,6 +24,60 @@ use crate::finalize::SiteModel;
 pub struct Live {
     pub revision: Revision,
     pub site: Option<vps_site::Site>,
+    /// Every blob the revision publishes, and what it is: one entry per blob, built once per
+    /// revision, looked up by hash.
+    public: HashMap<ContentHash, Public>,
+}
+
+/// What a published blob is, which says how it is served at `/_blob/<hash>`. Note sources and
+/// the site model are not published: they have no entry. (Compressed variants of a page or
+/// document, when revisions record them, join as one more kind naming the blob they encode.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Public {
+    /// A page's whole HTML.
+    Page,
+    /// A generated document (folder index, tag page, sitemap, feed, 404 page).
+    Document { content_type: String },
+    /// An uploaded asset, with the media type detected at upload.
+    Asset { media_type: MediaType },
+}
+
+impl Public {
+    /// The `Content-Type` it is served with.
+    pub fn content_type(&self) -> String {
+        match self {
+            Public::Page => PAGE_CONTENT_TYPE.to_owned(),
+            Public::Document { content_type } => content_type.clone(),
+            Public::Asset { media_type } if media_type.is_textual() => format!("{media_type}; charset=utf-8"),
+            Public::Asset { media_type } => media_type.to_string(),
+        }
+    }
+}
+
+/// How pages are served, at their route and at `/_blob/`.
+pub const PAGE_CONTENT_TYPE: &str = "text/html; charset=utf-8";
+
+impl Live {
+    pub fn new(revision: Revision, site: Option<vps_site::Site>) -> Self {
+        let mut public =
+            HashMap::with_capacity(revision.pages.len() + revision.generated.len() + revision.assets.len());
+        // Later kinds win for a blob that is two things at once: an asset keeps its own type.
+        for page in revision.pages.values() {
+            public.insert(page.html_blob, Public::Page);
+        }
+        for document in revision.generated.values() {
+            public.insert(document.blob, Public::Document { content_type: document.content_type.clone() });
+        }
+        for asset in revision.assets.values() {
+            public.insert(asset.sha256, Public::Asset { media_type: asset.media_type.clone() });
+        }
+        Self { revision, site, public }
+    }
+
+    /// What `hash` is in this revision, if the revision publishes it.
+    pub fn public(&self, hash: &ContentHash) -> Option<&Public> {
+        self.public.get(hash)
+    }
 }
 
 impl Deref for Live {
@@ -29,13 +90,21 @@ impl Deref for Live {
 pub struct Site {
     revisions: Arc<dyn RevisionStore>,
     live: RwLock<Arc<Live>>,
+    /// Blobs found damaged while being served, and whether they were moved out of the store.
+    corrupt: Mutex<HashMap<ContentHash, Quarantined>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quarantined {
+    Yes,
+    No,
 }
 
 impl Site {
     /// Loads the revision `current` names (or an empty site).
     pub async fn open(revisions: Arc<dyn RevisionStore>, store: &dyn BlobStore) -> Result<Self, StoreError> {
         let live = Self::load_current(&*revisions, store).await?;
-        Ok(Self { revisions, live: RwLock::new(Arc::new(live)) })
+        Ok(Self { revisions, live: RwLock::new(Arc::new(live)), corrupt: Mutex::default() })
     }
 
     async fn load_current(revisions: &dyn RevisionStore, store: &dyn BlobStore) -> Result<Live, StoreError> {
@@ -51,7 +120,7 @@ impl Site {
                 .map(SiteModel::build),
             None => None,
         };
-        Ok(Live { revision, site })
+        Ok(Live::new(revision, site))
     }
 
     pub fn live(&self) -> Arc<Live> {
@@ -79,7 +148,7 @@ impl Site {
             }
             return Err(error);
         }
-        let live = Arc::new(Live { revision, site: Some(site) });
+        let live = Arc::new(Live::new(revision, Some(site)));
         *self.live.write().expect("site lock") = live.clone();
         Ok(live)
     }
@@ -87,7 +156,7 @@ impl Site {
     /// Serves nothing (the plugin's "clean VPS"): the pointer names no revision; history stays.
     pub async fn clear(&self) -> Result<(), StoreError> {
         self.revisions.set_current(None, Expect::Anything).await?;
-        *self.live.write().expect("site lock") = Arc::new(Live { revision: Revision::empty(), site: None });
+        *self.live.write().expect("site lock") = Arc::new(Live::new(Revision::empty(), None));
         Ok(())
     }
 
@@ -123,6 +192,43 @@ impl Site {
         let id = loaded.revision.id.clone();
         *self.live.write().expect("site lock") = Arc::new(loaded);
         Ok(Some(id))
+    }
+}
+
+impl Site {
+    /// Records that the bytes stored as `hash` hash to `actual`: logs it, remembers it (every
+    /// later request gets a 5xx, never the bytes) and moves the blob out of the store, so that
+    /// a restart does not serve it either and a new upload of the right bytes can store it again.
+    pub async fn report_corrupt(&self, store: &dyn BlobStore, hash: &ContentHash, actual: &ContentHash) {
+        tracing::error!(blob = %hash, actual = %actual, store = %store.describe(), "a stored blob is corrupt: its bytes do not match its hash; it is no longer served");
+        self.corrupt.lock().expect("corrupt lock").insert(*hash, Quarantined::No);
+        match store.quarantine(hash).await {
+            Ok(moved) => {
+                if moved {
+                    tracing::warn!(blob = %hash, "the corrupt blob was moved to the quarantine");
+                }
+                self.corrupt.lock().expect("corrupt lock").insert(*hash, Quarantined::Yes);
+            }
+            Err(error) => tracing::error!(blob = %hash, error = %error, "the corrupt blob could not be quarantined"),
+        }
+    }
+
+    /// Whether `hash` was found corrupt. A quarantined blob that the store holds again was
+    /// stored anew since (uploads are hashed as they are written): it is trusted again, and
+    /// verified as every blob is when served.
+    pub async fn is_corrupt(&self, store: &dyn BlobStore, hash: &ContentHash) -> Result<bool, StoreError> {
+        let mark = self.corrupt.lock().expect("corrupt lock").get(hash).copied();
+        match mark {
+            None => Ok(false),
+            Some(Quarantined::No) => Ok(true),
+            Some(Quarantined::Yes) => {
+                if store.len(hash).await?.is_none() {
+                    return Ok(true);
+                }
+                self.corrupt.lock().expect("corrupt lock").remove(hash);
+                Ok(false)
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use vps_core::ContentHash;
 
 use crate::temp::{DEFAULT_BATCH_BYTES, RemoveOnDrop, TEMP_PREFIX};
-use crate::{BlobInfo, BlobReader, BlobStore, StoreError, Stored, TempBlob, blob_key, blocking, durable};
+use crate::{BlobInfo, BlobReader, BlobStore, QUARANTINE, StoreError, Stored, TempBlob, blob_key, blocking, durable};
 
 /// Blobs under `<blobs>/sha256/ab/cd/<64 hex>`, temp files under `<tmp>`. The two directories
 /// should be on one filesystem, so that committing a blob is a rename; when they are not, the
@@ -21,6 +21,8 @@ use crate::{BlobInfo, BlobReader, BlobStore, StoreError, Stored, TempBlob, blob_
 pub struct FsStore {
     blobs: PathBuf,
     tmp: PathBuf,
+    /// Beside `blobs`: `<data>/quarantine`, created when first needed.
+    quarantine: PathBuf,
     batch_bytes: usize,
 }
 
@@ -31,7 +33,8 @@ impl FsStore {
         for dir in [&sharded, tmp] {
             fs::create_dir_all(dir).map_err(StoreError::io("create directory", dir))?;
         }
-        Ok(Self { blobs: blobs.to_owned(), tmp: tmp.to_owned(), batch_bytes: DEFAULT_BATCH_BYTES })
+        let quarantine = blobs.parent().unwrap_or(blobs).join(QUARANTINE);
+        Ok(Self { blobs: blobs.to_owned(), tmp: tmp.to_owned(), quarantine, batch_bytes: DEFAULT_BATCH_BYTES })
     }
 
     /// Sets how many bytes of an upload's chunks are gathered into one batch for the hashing and
@@ -61,6 +64,28 @@ impl FsStore {
         file.sync_all().map_err(StoreError::io("fsync", &guard.path))?;
         let stored = commit_file(guard, &self.blobs, &hash)?;
         Ok((hash, stored))
+    }
+
+    /// Where a quarantined blob's bytes are kept.
+    pub fn quarantine_path(&self, hash: &ContentHash) -> PathBuf {
+        self.quarantine.join(hash.to_hex())
+    }
+
+    fn quarantine_blocking(&self, hash: &ContentHash) -> Result<bool, StoreError> {
+        let source = self.blob_path(hash);
+        if !source.exists() {
+            return Ok(false);
+        }
+        ensure_dir_durably(&self.quarantine)?;
+        let target = self.quarantine_path(hash);
+        match fs::rename(&source, &target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(StoreError::io("move into quarantine", target)(e)),
+        }
+        durable::sync_dir(&self.quarantine)?;
+        durable::sync_dir(source.parent().expect("blob paths have a shard directory"))?;
+        Ok(true)
     }
 
     fn list_blocking(&self) -> Result<Vec<BlobInfo>, StoreError> {
@@ -157,6 +182,11 @@ impl BlobStore for FsStore {
                 _ => Ok(()),
             }
         })
+    }
+
+    fn quarantine<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (store, hash) = (self.clone(), *hash);
+        Box::pin(blocking(move || store.quarantine_blocking(&hash)))
     }
 
     fn remove_stale_temps(&self) -> BoxFuture<'_, Result<usize, StoreError>> {

@@ -9,6 +9,8 @@
 //! - [`RevisionStore`]: the immutable manifests of published sites and the `current` pointer,
 //!   the one mutable thing, moved in one step (rename; or a conditional PUT).
 //! - [`durable`]: write-temp → fsync → rename → fsync-dir, for the few small mutable files.
+//! - [`verify`]: whether a blob's bytes still hash to its name, for a whole blob or while it
+//!   streams out; a damaged blob can be moved aside ([`BlobStore::quarantine`]).
 //!
 //! [`Backend::open`] gives both for a configuration.
 //!
@@ -33,6 +35,7 @@ mod reader;
 mod revisions;
 mod s3;
 mod temp;
+pub mod verify;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -50,6 +53,10 @@ pub use reader::{BlobReader, ByteStream};
 pub use revisions::FsRevisions;
 pub use s3::{MIN_PART_BYTES, S3Config, S3Store};
 pub use temp::{DEFAULT_BATCH_BYTES, SealedBlob, TempBlob};
+
+/// Where corrupt blobs go: a directory beside `blobs` in the data directory, a key prefix beside
+/// `blobs/` in the bucket.
+pub const QUARANTINE: &str = "quarantine";
 
 /// What committing a blob did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +105,13 @@ pub trait BlobStore: Send + Sync + fmt::Debug + 'static {
 
     /// Deletes a blob (garbage collection only: blobs are otherwise immutable).
     fn remove<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Moves a blob whose bytes do not match its hash out of the store, kept for inspection
+    /// under [`QUARANTINE`] (`<data>/quarantine/<hex>`, or the key `quarantine/<hex>` in the
+    /// bucket; a later quarantine of the same hash replaces it). Afterwards the store does not
+    /// have the blob, so an upload of the right bytes stores it again. Answers `false` when the
+    /// blob was not there.
+    fn quarantine<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Removes what interrupted uploads left behind (temp files, temp objects older than an
     /// hour — younger ones may belong to another replica's upload in progress); returns how

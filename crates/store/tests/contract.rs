@@ -24,7 +24,61 @@ struct Fixture {
     /// wins). The filesystem store locks; S3 servers differ: s3s-fs checks `If-Match` before it
     /// writes, not atomically with the write, and Garage ignores it.
     atomic_pointer: bool,
+    /// Reads and writes the store's objects behind its back, to damage a blob as a disk error
+    /// or a hand edit would.
+    raw: Box<dyn Raw>,
     _keep: Box<dyn std::any::Any + Send>,
+}
+
+/// Where a blob and its quarantined copy are, in the store's own layout.
+trait Raw: Send + Sync {
+    fn overwrite_blob(&self, hash: &ContentHash, bytes: Vec<u8>) -> BoxFuture<'_, ()>;
+    fn quarantined(&self, hash: &ContentHash) -> BoxFuture<'_, Option<Vec<u8>>>;
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+struct RawFs(vps_store::FsStore);
+
+impl Raw for RawFs {
+    fn overwrite_blob(&self, hash: &ContentHash, bytes: Vec<u8>) -> BoxFuture<'_, ()> {
+        let path = self.0.blob_path(hash);
+        Box::pin(async move {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            std::fs::write(&path, bytes).unwrap();
+        })
+    }
+
+    fn quarantined(&self, hash: &ContentHash) -> BoxFuture<'_, Option<Vec<u8>>> {
+        let path = self.0.quarantine_path(hash);
+        Box::pin(async move { std::fs::read(path).ok() })
+    }
+}
+
+/// Keys as the README documents them: `blobs/sha256/ab/cd/<hex>`, `quarantine/<hex>`.
+struct RawS3 {
+    client: std::sync::Arc<dyn ObjectStore>,
+    prefix: String,
+}
+
+impl Raw for RawS3 {
+    fn overwrite_blob(&self, hash: &ContentHash, bytes: Vec<u8>) -> BoxFuture<'_, ()> {
+        let hex = hash.to_hex();
+        let key =
+            object_store::path::Path::from(format!("{}blobs/sha256/{}/{}/{hex}", self.prefix, &hex[..2], &hex[2..4]));
+        Box::pin(async move {
+            object_store::ObjectStoreExt::put(&*self.client, &key, bytes.into()).await.unwrap();
+        })
+    }
+
+    fn quarantined(&self, hash: &ContentHash) -> BoxFuture<'_, Option<Vec<u8>>> {
+        let key = object_store::path::Path::from(format!("{}quarantine/{}", self.prefix, hash.to_hex()));
+        Box::pin(async move {
+            let got = object_store::ObjectStoreExt::get(&*self.client, &key).await.ok()?;
+            Some(got.bytes().await.unwrap().to_vec())
+        })
+    }
 }
 
 fn fs_fixture() -> Fixture {
@@ -35,7 +89,8 @@ fn fs_fixture() -> Fixture {
         let count = std::fs::read_dir(&tmp).unwrap().count();
         Box::pin(async move { count }) as std::pin::Pin<Box<dyn Future<Output = usize> + Send>>
     });
-    Fixture { stores, leftovers, atomic_pointer: true, _keep: Box::new(dir) }
+    let raw = Box::new(RawFs(vps_store::FsStore::open(&dir.path().join("blobs"), &dir.path().join("tmp")).unwrap()));
+    Fixture { stores, leftovers, atomic_pointer: true, raw, _keep: Box::new(dir) }
 }
 
 /// The configuration a server would use for this bucket, with the smallest parts S3 accepts so
@@ -58,12 +113,13 @@ fn s3_fixture(test: &str) -> Option<Fixture> {
     let stores = Backend::S3(s3_config(&server)).open().unwrap();
     let raw: std::sync::Arc<dyn ObjectStore> = std::sync::Arc::new(server.client());
     let tmp = object_store::path::Path::from(format!("{}tmp", server.prefix()));
+    let raw_objects = Box::new(RawS3 { client: raw.clone(), prefix: server.prefix().to_owned() });
     let leftovers = Box::new(move || {
         let (raw, tmp) = (raw.clone(), tmp.clone());
         Box::pin(async move { raw.list(Some(&tmp)).try_collect::<Vec<_>>().await.unwrap().len() })
             as std::pin::Pin<Box<dyn Future<Output = usize> + Send>>
     });
-    Some(Fixture { stores, leftovers, atomic_pointer: false, _keep: Box::new(server) })
+    Some(Fixture { stores, leftovers, atomic_pointer: false, raw: raw_objects, _keep: Box::new(server) })
 }
 
 /// Runs each contract test against both stores.
@@ -96,6 +152,7 @@ contract!(
     the_pointer_moves_only_from_the_revision_it_was_expected_to_name,
     of_publishers_racing_from_one_revision_one_wins_and_the_others_are_told,
     a_declared_hash_is_stored_if_the_bytes_match_it_and_else_nothing_is,
+    a_damaged_blob_is_found_by_its_hash_and_quarantined_out_of_the_store,
 );
 
 fn hash_of(bytes: &[u8]) -> ContentHash {
@@ -364,4 +421,29 @@ async fn a_declared_hash_is_stored_if_the_bytes_match_it_and_else_nothing_is(fix
     }
     assert_no_leftovers(&fixture).await;
     assert_eq!(blobs.list().await.unwrap().len(), 2);
+}
+
+async fn a_damaged_blob_is_found_by_its_hash_and_quarantined_out_of_the_store(fixture: Fixture) {
+    use vps_store::verify::{Check, check_blob};
+    let blobs = &*fixture.stores.blobs;
+    let content = pattern(300_000, 9);
+    let (hash, _) = blobs.put_bytes(Bytes::from(content.clone())).await.unwrap();
+    assert_eq!(check_blob(blobs, &hash).await.unwrap(), Check::Intact { len: 300_000 });
+
+    let mut damaged = content.clone();
+    damaged[150_000] ^= 0x40;
+    fixture.raw.overwrite_blob(&hash, damaged.clone()).await;
+    let check = check_blob(blobs, &hash).await.unwrap();
+    assert_eq!(check, Check::Corrupt { len: 300_000, actual: hash_of(&damaged) });
+
+    assert!(blobs.quarantine(&hash).await.unwrap(), "it was there to be moved");
+    assert_eq!(blobs.len(&hash).await.unwrap(), None, "the store no longer has it");
+    assert_eq!(check_blob(blobs, &hash).await.unwrap(), Check::Missing);
+    assert_eq!(fixture.raw.quarantined(&hash).await, Some(damaged), "kept for inspection");
+    assert!(!blobs.quarantine(&hash).await.unwrap(), "nothing left to move");
+    assert!(blobs.list().await.unwrap().iter().all(|info| info.hash != hash), "not listed as a blob");
+
+    // The right bytes, uploaded again, are stored again.
+    assert_eq!(blobs.put_bytes(Bytes::from(content)).await.unwrap(), (hash, Stored::Created));
+    assert_eq!(check_blob(blobs, &hash).await.unwrap(), Check::Intact { len: 300_000 });
 }

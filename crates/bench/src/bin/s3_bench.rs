@@ -150,6 +150,7 @@ fn measure(
         let started = Instant::now();
         api.upload_declaring(&session, "large.mp4", file, declare).await?;
         let upload_time = started.elapsed();
+        api.publish(&session).await?; // only what is published is served
         let get_time = download(&api, file).await?;
         Result::Ok((upload_time, get_time))
     })?;

@@ -12,6 +12,7 @@ mod crash;
 mod migrate;
 mod operator;
 mod publish;
+mod verify;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vps-publish");
 

@@ -1,18 +1,43 @@
-//! `GET /_blob/{sha256}`: a blob's bytes at an immutable URL, streamed from the store (a file,
-//! or the bucket with the range passed through).
+//! Serving stored blobs. Every byte the reader's site sends from the store goes through
+//! [`serve_blob`]: pages, generated documents, `/assets/…`, `/publish.css` and `/_blob/{sha256}`.
 //!
-//! Strong `ETag` (the hash), a year of caching, `If-None-Match` → 304, one byte range → 206
-//! (416 when it cannot be satisfied; several ranges get the whole blob, as RFC 9110 allows).
-//! The media type is sniffed from the blob's first bytes, as it was at upload.
+//! `GET /_blob/{sha256}` is a blob at an immutable URL — but only a blob the live revision
+//! publishes (a page's HTML, a generated document, an asset: [`crate::site::Public`]). Anything
+//! else, an old page, an offline site, an aborted upload, a note's source, answers exactly as a
+//! hash that was never stored does: 404 `blob-not-found`. It is served with the type its
+//! revision records (HTML with the page CSP, like at its route).
+//!
+//! Strong `ETag` (the hash), `If-None-Match` → 304, one byte range → 206 (416 when it cannot be
+//! satisfied; several ranges get the whole blob, as RFC 9110 allows).
+//!
+//! **Integrity.** Bytes are checked against their hash as they are served. A blob of at most
+//! `BLOB_CHECK_WHOLE_MAX_BYTES` (1 MiB: pages, stylesheets, most images) is read whole and
+//! checked before its first byte is sent: a damaged one is a 500 `blob-corrupt`, never a cut-off
+//! or defaced page.
+//! A larger one is hashed as it streams, its last chunk held back until the hash is known: on a
+//! mismatch the body ends with an error (the client sees a broken transfer, not a complete wrong
+//! body). Either way the blob is reported ([`crate::site::Site::report_corrupt`]: logged,
+//! remembered, moved to the quarantine) and every later request for it gets 500 `blob-corrupt`.
+//! A range of a large blob is not checked — that would mean reading the whole blob for a piece
+//! of it — unless it covers the whole blob; the full request (what a browser makes first) is,
+//! and once the blob is known damaged, ranges of it are refused too. `vps-publish verify` checks
+//! every blob of every kept revision.
+//!
+//! Why HTML at `/_blob/` gets the page CSP rather than being refused: a page's blob is as much
+//! the page as its route (same bytes, same `ETag`), so it gets the same headers — one rule for
+//! every HTML answer ([`content_security_policy`]), wherever it comes from.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
+use futures_util::TryStreamExt;
 use vps_core::{ContentHash, MediaType};
 use vps_ingest::sniff::{SNIFF_LEN, sniff};
-use vps_store::BlobReader;
+use vps_store::{BlobReader, verify};
 
+use super::site::PAGE_CSP;
 use crate::ApiError;
 use crate::state::AppState;
 
@@ -24,7 +49,11 @@ pub async fn get_blob(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let hash = ContentHash::parse(&raw)?;
-    serve_blob(&app, &hash, None, &headers, Caching::Immutable).await
+    let live = app.site.live();
+    // Not published and not stored get one answer: nothing tells which blobs the store holds.
+    let public = live.public(&hash).ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
+    let delivery = Delivery::new(public.content_type(), Caching::Immutable).with_ranges();
+    serve_blob(&app, &hash, &delivery, &headers).await
 }
 
 /// How long clients may keep what they got.
@@ -36,78 +65,151 @@ pub enum Caching {
     Revalidate,
 }
 
-/// Streams a blob with conditional and range handling. The media type is the one recorded at
-/// upload when the caller knows it, else sniffed from the blob's first bytes.
+/// How a blob is served.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The `Content-Type` header.
+    pub content_type: String,
+    pub caching: Caching,
+    /// 200, or 404 for the site's 404 page (never answered 304 or ranged).
+    pub status: StatusCode,
+    /// Whether `Range` is honoured.
+    pub ranges: bool,
+}
+
+impl Delivery {
+    pub fn new(content_type: impl Into<String>, caching: Caching) -> Self {
+        Self { content_type: content_type.into(), caching, status: StatusCode::OK, ranges: false }
+    }
+
+    pub fn with_ranges(mut self) -> Self {
+        self.ranges = true;
+        self
+    }
+
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+/// Serves the blob `hash` as `delivery` says, checked against its hash (see the module's docs),
+/// with conditional and range handling.
 pub async fn serve_blob(
     app: &AppState,
     hash: &ContentHash,
-    media_type: Option<&MediaType>,
+    delivery: &Delivery,
     headers: &HeaderMap,
-    caching: Caching,
 ) -> Result<Response, ApiError> {
-    let mut blob = app.store.open(hash).await?.ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
+    if app.site.is_corrupt(&*app.store, hash).await? {
+        tracing::debug!(blob = %hash, "refused a blob found corrupt earlier");
+        return Err(ApiError::BlobCorrupt(*hash));
+    }
     let etag = format!("\"{hash}\"");
-
-    let mut response = if if_none_match(headers, &etag) {
+    let ok = delivery.status == StatusCode::OK;
+    let mut response = if ok && if_none_match(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let media_type = match media_type {
-            Some(known) => known.clone(),
-            None => media_type_of(&mut blob, None).await?,
+        let blob = app.store.open(hash).await?.ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
+        let total = blob.len();
+        let range = if ok && delivery.ranges && if_range_holds(headers, &etag) {
+            requested_range(headers, total)
+        } else {
+            Ok(None)
         };
-        let range = if if_range_holds(headers, &etag) { requested_range(headers, blob.len()) } else { Ok(None) };
-        match range {
-            Err(()) => {
-                let mut response =
-                    ApiError::InvalidRequest("the requested range is outside the blob".into()).into_response();
-                *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
-                let value = format!("bytes */{}", blob.len());
-                response.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
-                return Ok(response);
-            }
-            Ok(range) => body_response(blob, range, &media_type).await?,
+        let Ok(range) = range else { return Ok(range_not_satisfiable(total)) };
+        let body = checked_body(app, hash, blob, range).await?;
+        let mut response = Response::new(body);
+        let (status, len) = match range {
+            Some((start, end)) => (StatusCode::PARTIAL_CONTENT, end - start + 1),
+            None => (delivery.status, total),
+        };
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        if let Some((start, end)) = range {
+            let value = format!("bytes {start}-{end}/{total}");
+            headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
         }
+        let content_type = HeaderValue::from_str(&delivery.content_type)
+            .map_err(|_| ApiError::Internal(format!("content type {:?}", delivery.content_type)))?;
+        headers.insert(header::CONTENT_TYPE, content_type);
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        if let Some(policy) = content_security_policy(&delivery.content_type) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+        }
+        response
     };
     let headers = response.headers_mut();
     headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is ascii"));
-    let cache_control = match caching {
+    let cache_control = match delivery.caching {
         Caching::Immutable => IMMUTABLE,
         Caching::Revalidate => "no-cache",
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
-    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if delivery.ranges {
+        headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(response)
 }
 
-async fn body_response(
+/// The policy a served document gets from its type: HTML runs only our own script and styles
+/// (the page CSP, wherever a page is served from); an SVG opened directly runs no script at all.
+fn content_security_policy(content_type: &str) -> Option<&'static str> {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "text/html" | "application/xhtml+xml" => Some(PAGE_CSP),
+        "image/svg+xml" => Some("sandbox"),
+        _ => None,
+    }
+}
+
+fn range_not_satisfiable(total: u64) -> Response {
+    let mut response = ApiError::InvalidRequest("the requested range is outside the blob".into()).into_response();
+    *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+    let value = format!("bytes */{total}");
+    response.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
+    response
+}
+
+/// The body of `range` (inclusive; or the whole blob), checked against `hash` as the module's
+/// docs say.
+async fn checked_body(
+    app: &AppState,
+    hash: &ContentHash,
     blob: BlobReader,
     range: Option<(u64, u64)>,
-    media_type: &MediaType,
-) -> Result<Response, ApiError> {
+) -> Result<Body, ApiError> {
     let total = blob.len();
-    let (status, start, end) = match range {
-        Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end),
-        None => (StatusCode::OK, 0, total.saturating_sub(1)),
-    };
-    let len = if total == 0 { 0 } else { end - start + 1 };
-    let stream = blob.stream(Some(start..start + len)).await?;
-    let mut response = Response::new(Body::from_stream(stream));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    let content_type =
-        if media_type.is_textual() { format!("{media_type}; charset=utf-8") } else { media_type.to_string() };
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&content_type).expect("media types are ascii"));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    if status == StatusCode::PARTIAL_CONTENT {
-        let value = format!("bytes {start}-{end}/{total}");
-        headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
+    if total <= app.settings.blob_check_whole_max_bytes {
+        let mut bytes = BytesMut::with_capacity(total as usize);
+        let mut chunks = blob.stream(None).await?;
+        while let Some(chunk) = chunks.try_next().await? {
+            bytes.extend_from_slice(&chunk);
+        }
+        let bytes = bytes.freeze();
+        let actual = verify::hash_bytes(&bytes);
+        if &actual != hash {
+            app.site.report_corrupt(&*app.store, hash, &actual).await;
+            return Err(ApiError::BlobCorrupt(*hash));
+        }
+        return Ok(Body::from(match range {
+            Some((start, end)) => bytes.slice(start as usize..=end as usize),
+            None => bytes,
+        }));
     }
-    if media_type.as_str() == "image/svg+xml" {
-        // An SVG opened directly must not run scripts on the site's origin.
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
+    match range {
+        Some((start, end)) if start > 0 || end + 1 < total => {
+            Ok(Body::from_stream(blob.stream(Some(start..end + 1)).await?))
+        }
+        _ => {
+            let (app, expected) = (app.clone(), *hash);
+            let stream = verify::verified(blob.stream(None).await?, expected, move |actual| {
+                tokio::spawn(async move { app.site.report_corrupt(&*app.store, &expected, &actual).await });
+            });
+            Ok(Body::from_stream(stream))
+        }
     }
-    Ok(response)
 }
 
 /// Sniffs a blob's media type from its first bytes. Unknown content is

@@ -1,20 +1,21 @@
 //! The reader's side: pages, generated documents, assets and search of the live revision.
 //! Nothing else is ever served here: sessions, staging and temp files have no URL.
 
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use vps_core::{AssetPath, ContentHash};
+use vps_core::AssetPath;
 
-use super::blob::{Caching, if_none_match, serve_blob};
+use super::blob::{Caching, Delivery, serve_blob};
 use crate::ApiError;
+use crate::site::{PAGE_CONTENT_TYPE, Public};
 use crate::state::AppState;
 
-/// Pages are HTML of our own making: only our own script and styles may run.
-const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data: https:; media-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
-const HTML: &str = "text/html; charset=utf-8";
+/// Pages are HTML of our own making: only our own script and styles may run. Every HTML
+/// response of the site gets it (see `blob::content_security_policy`), whatever its URL.
+pub(crate) const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data: https:; media-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
+const HTML: &str = PAGE_CONTENT_TYPE;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// `/assets/<vault path>`: an asset of the live revision, by its path.
@@ -27,7 +28,8 @@ pub async fn asset(
     let path = AssetPath::parse(&raw).map_err(|_| not_found())?;
     let live = app.site.live();
     let asset = live.assets.get(&path).ok_or_else(not_found)?;
-    serve_blob(&app, &asset.sha256, Some(&asset.media_type), &headers, Caching::Revalidate).await
+    let media_type = Public::Asset { media_type: asset.media_type.clone() }.content_type();
+    serve_blob(&app, &asset.sha256, &Delivery::new(media_type, Caching::Revalidate).with_ranges(), &headers).await
 }
 
 /// `/publish.css`: the vault's own stylesheet, when published.
@@ -35,9 +37,7 @@ pub async fn publish_css(State(app): State<AppState>, headers: HeaderMap) -> Res
     let live = app.site.live();
     let css =
         live.assets.get(&crate::finalize::publish_css()).ok_or_else(|| ApiError::BlobNotFound("publish.css".into()))?;
-    let mut response = stored(&app, &css.sha256, "text/css; charset=utf-8", &headers, StatusCode::OK).await?;
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
-    Ok(response)
+    serve_blob(&app, &css.sha256, &Delivery::new("text/css; charset=utf-8", Caching::Immutable), &headers).await
 }
 
 /// `/_site/<file>`: the site's own stylesheet and script, at URLs named by their hash.
@@ -111,17 +111,18 @@ pub async fn page(
     let path = vps_core::url::decode(uri.path());
     let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path.as_str() };
     if trimmed != path {
-        return Ok(redirect(trimmed)); // one URL per page: no trailing slash
+        return Ok(redirect(trimmed)); // one URL per page: no trailing slash (and `//host/` stays here)
     }
     let route = match trimmed {
         "/" => live.home.clone().unwrap_or_else(|| "/".to_owned()),
         route => route.to_owned(),
     };
     if let Some(page) = live.pages.get(&route) {
-        return stored(&app, &page.html_blob, HTML, &headers, StatusCode::OK).await;
+        return serve_blob(&app, &page.html_blob, &Delivery::new(HTML, Caching::Revalidate), &headers).await;
     }
     if let Some(document) = live.generated.get(&route) {
-        return stored(&app, &document.blob, &document.content_type, &headers, StatusCode::OK).await;
+        let delivery = Delivery::new(document.content_type.as_str(), Caching::Revalidate);
+        return serve_blob(&app, &document.blob, &delivery, &headers).await;
     }
     if let Some(target) = live.redirects.get(trimmed) {
         return Ok(redirect(target));
@@ -134,7 +135,10 @@ pub async fn page(
         }
     }
     match live.generated.get("/404") {
-        Some(document) => stored(&app, &document.blob, HTML, &HeaderMap::new(), StatusCode::NOT_FOUND).await,
+        Some(document) => {
+            let delivery = Delivery::new(HTML, Caching::Revalidate).with_status(StatusCode::NOT_FOUND);
+            serve_blob(&app, &document.blob, &delivery, &HeaderMap::new()).await
+        }
         None => {
             let mut response = (
                 StatusCode::NOT_FOUND,
@@ -147,39 +151,53 @@ pub async fn page(
     }
 }
 
-/// A stored document with a strong ETag (its hash) and a 304 when the client has it.
-async fn stored(
-    app: &AppState,
-    blob: &ContentHash,
-    content_type: &str,
-    headers: &HeaderMap,
-    status: StatusCode,
-) -> Result<Response, ApiError> {
-    let etag = format!("\"{blob}\"");
-    if status == StatusCode::OK && if_none_match(headers, &etag) {
-        let mut response = StatusCode::NOT_MODIFIED.into_response();
-        response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).expect("ascii"));
-        return Ok(response);
-    }
-    let reader = app.store.open(blob).await?.ok_or_else(|| ApiError::BlobNotFound(blob.to_hex()))?;
-    let len = reader.len();
-    let mut response = Response::new(Body::from_stream(reader.stream(None).await?));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).expect("ascii"));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("ascii"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    if content_type.starts_with("text/html") {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
-    }
-    Ok(response)
-}
-
+/// A 301 to `target`, a path of the site, through [`local_location`].
 fn redirect(target: &str) -> Response {
-    let location = vps_core::url::encode_path(target);
+    let location = local_location(target);
     let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
     response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("encoded"));
     response
+}
+
+/// The `Location` of every redirect the site makes: a path on this site, whatever `path` holds.
+/// It is `/` followed by neither `/` nor `\` — a browser reads `//host` and `/\host` as another
+/// host — so leading slashes and backslashes go, runs of slashes become one, and the rest is
+/// percent-encoded (a `\` inside a route stays, as `%5C`; control characters cannot reach the
+/// header).
+pub(crate) fn local_location(path: &str) -> String {
+    let segments: Vec<&str> =
+        path.trim_start_matches(['/', '\\']).split('/').filter(|segment| !segment.is_empty()).collect();
+    vps_core::url::encode_path(&format!("/{}", segments.join("/")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_location;
+
+    #[test]
+    fn every_location_is_a_path_of_this_site() {
+        let table = [
+            ("/notes/page", "/notes/page"),
+            ("/Mon Blog/Été", "/Mon%20Blog/%C3%89t%C3%A9"),
+            ("", "/"),
+            ("/", "/"),
+            ("//evil.example", "/evil.example"),
+            ("///evil.example", "/evil.example"),
+            ("/\\evil.example", "/evil.example"),
+            ("\\\\evil.example", "/evil.example"),
+            ("/\\/\\evil.example", "/evil.example"),
+            ("evil.example", "/evil.example"),
+            ("/a//b///c", "/a/b/c"),
+            ("/folder\\name", "/folder%5Cname"),
+            ("/\t/evil.example", "/%09/evil.example"),
+            ("/\r\nSet-Cookie: x", "/%0D%0ASet-Cookie%3A%20x"),
+            ("/https://evil.example", "/https%3A/evil.example"),
+        ];
+        for (path, expected) in table {
+            let location = local_location(path);
+            assert_eq!(location, expected, "{path:?}");
+            let second = location.as_bytes().get(1);
+            assert!(location.starts_with('/') && !matches!(second, Some(b'/' | b'\\')), "{path:?}");
+        }
+    }
 }

@@ -6,6 +6,7 @@ async fn stored_blob(app: &TestApp, data: &[u8]) -> String {
     let session = app.start_session().await;
     let (status, body) = app.upload(&session, &[("file.png", data)]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    app.publish_session(&session).await;
     format!("/_blob/{}", sha256_hex(data))
 }
 

@@ -42,6 +42,7 @@ async fn images_are_never_recompressed() {
     let session = app.start_session().await;
     let image = png(50_000, 1);
     app.upload(&session, &[("i.png", &image)]).await;
+    app.publish_session(&session).await;
     let response = app
         .client
         .get(app.url(&format!("/_blob/{}", sha256_hex(&image))))

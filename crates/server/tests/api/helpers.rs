@@ -88,6 +88,16 @@ impl TestApp {
         json_answer(response).await
     }
 
+    /// Finishes a session whose files were uploaded: they are published (`/_blob/` serves only
+    /// what the live revision publishes). Panics unless the job completes.
+    pub async fn publish_session(&self, session: &str) {
+        let plugin = self.plugin();
+        let (status, body) = plugin.finish(session, 0, 0).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let done = plugin.wait(session).await;
+        assert_eq!(done["status"], "completed", "{done}");
+    }
+
     pub fn temp_files(&self) -> Vec<PathBuf> {
         files_under(&self.data.path().join("tmp"))
     }

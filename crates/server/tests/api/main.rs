@@ -15,3 +15,7 @@ mod request_limits;
 mod s3;
 mod scan;
 mod upload;
+// issue 11 — blobs
+mod integrity;
+mod live_blobs;
+mod redirects;

@@ -18,6 +18,7 @@ async fn uploaded_bytes_come_back_identical_under_their_sha256() {
     assert_eq!(file["mediaType"], "image/png");
     assert_eq!(file["sha256"], sha256_hex(&data));
 
+    app.publish_session(&session).await;
     let blob = app.client.get(app.url(&format!("/_blob/{}", sha256_hex(&data)))).send().await.unwrap();
     assert_eq!(blob.status(), StatusCode::OK);
     assert_eq!(blob.headers()["content-type"], "image/png");
@@ -162,6 +163,7 @@ async fn content_decides_the_type_not_the_name() {
     assert_eq!(files[2]["code"], "empty-file");
     assert_eq!(files[3]["mediaType"], "image/svg+xml");
     assert_eq!(app.blob_files().len(), 2, "only the PNG and the SVG are stored");
+    app.publish_session(&session).await;
 
     let svg_blob = app.client.get(app.url(&format!("/_blob/{}", sha256_hex(svg)))).send().await.unwrap();
     assert_eq!(svg_blob.headers()["content-security-policy"], "sandbox");

@@ -4,7 +4,8 @@
 //! - `blobs/sha256/ab/cd/<hex>` — blobs, immutable;
 //! - `tmp/vps-upload-<uuid>` — uploads in progress, before they are placed under their hash;
 //! - `revisions/<id>.json` — revisions, immutable;
-//! - `current` — the pointer: a revision id and a newline, or empty.
+//! - `current` — the pointer: a revision id and a newline, or empty;
+//! - `quarantine/<hex>` — blobs found corrupt, moved out of `blobs/` (see [`BlobStore::quarantine`]).
 //!
 //! An upload streams into a multipart upload under a temp key, cut into parts of
 //! [`S3Config::part_bytes`] as the bytes arrive, at most [`S3Config::part_concurrency`] parts in
@@ -36,7 +37,9 @@ pub(crate) use upload::{ObjectSink, PendingObject};
 
 use crate::revisions::{check_expected, decode, parse_pointer, pointer_text};
 use crate::temp::{DEFAULT_BATCH_BYTES, TEMP_PREFIX, Worker};
-use crate::{BlobInfo, BlobReader, BlobStore, Expect, RevisionStore, StoreError, Stored, TempBlob, blob_key};
+use crate::{
+    BlobInfo, BlobReader, BlobStore, Expect, QUARANTINE, RevisionStore, StoreError, Stored, TempBlob, blob_key,
+};
 
 /// The smallest part S3 accepts (all parts but the last).
 pub const MIN_PART_BYTES: usize = 5 * 1024 * 1024;
@@ -273,6 +276,20 @@ impl BlobStore for S3Store {
 
     fn remove<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move { self.delete(&self.blob(hash)).await })
+    }
+
+    fn quarantine<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let (key, kept) = (self.blob(hash), self.key(&format!("{QUARANTINE}/{}", hash.to_hex())));
+            // Copy, then delete: a failure between the two leaves the blob where it was.
+            match self.store.copy(&key, &kept).await {
+                Ok(()) => {}
+                Err(object_store::Error::NotFound { .. }) => return Ok(false),
+                Err(e) => return Err(StoreError::object("copy into quarantine", &key)(e)),
+            }
+            self.delete(&key).await?;
+            Ok(true)
+        })
     }
 
     fn remove_stale_temps(&self) -> BoxFuture<'_, Result<usize, StoreError>> {
