@@ -88,6 +88,9 @@ pub struct Settings {
     pub s3_part_concurrency: u64,
     pub aws_access_key_id: Option<Secret>,
     pub aws_secret_access_key: Option<Secret>,
+    // issue 11 — render
+    /// The bounds of a publish (`MAX_PATH_DEPTH`, `MAX_TRANSCLUSION_BYTES`, `LISTING_PAGE_SIZE`…).
+    pub publish_limits: vps_render::PublishLimits,
 }
 
 /// Where blobs and revisions are kept.
@@ -172,6 +175,8 @@ impl Default for Settings {
             s3_part_concurrency: 2,
             aws_access_key_id: None,
             aws_secret_access_key: None,
+            // issue 11 — render
+            publish_limits: vps_render::PublishLimits::default(),
         }
     }
 }
@@ -223,6 +228,18 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("s3_part_concurrency", &["S3_PART_CONCURRENCY"]),
     ("aws_access_key_id", &["AWS_ACCESS_KEY_ID"]),
     ("aws_secret_access_key", &["AWS_SECRET_ACCESS_KEY"]),
+    // issue 11 — render
+    ("max_path_depth", &["MAX_PATH_DEPTH"]),
+    ("max_tag_depth", &["MAX_TAG_DEPTH"]),
+    ("max_nesting_depth", &["MAX_NESTING_DEPTH"]),
+    ("max_transclusion_depth", &["MAX_TRANSCLUSION_DEPTH"]),
+    ("max_transclusion_bytes", &["MAX_TRANSCLUSION_BYTES"]),
+    ("cleanup_max_output_bytes", &["CLEANUP_MAX_OUTPUT_BYTES"]),
+    ("cleanup_time_per_note_ms", &["CLEANUP_TIME_PER_NOTE_MS"]),
+    ("cleanup_time_per_publish_ms", &["CLEANUP_TIME_PER_PUBLISH_MS"]),
+    ("max_page_bytes", &["MAX_PAGE_BYTES"]),
+    ("max_document_bytes", &["MAX_DOCUMENT_BYTES"]),
+    ("listing_page_size", &["LISTING_PAGE_SIZE"]),
 ];
 
 /// A setting that could not be read.
@@ -356,6 +373,24 @@ impl Settings {
             "s3_part_concurrency" => self.s3_part_concurrency = number(value)?.clamp(1, 64),
             "aws_access_key_id" => self.aws_access_key_id = Some(Secret(value.to_owned())),
             "aws_secret_access_key" => self.aws_secret_access_key = Some(Secret(value.to_owned())),
+            // issue 11 — render
+            // Depths are capped where they bound recursion (transclusion renders each level on
+            // the stack) and sizes fit in memory on a 32-bit `usize`.
+            "max_path_depth" => self.publish_limits.max_path_depth = number(value)?.clamp(1, 4096) as usize,
+            "max_tag_depth" => self.publish_limits.max_tag_depth = number(value)?.clamp(1, 4096) as usize,
+            "max_nesting_depth" => self.publish_limits.max_nesting_depth = number(value)?.clamp(4, 1024) as usize,
+            "max_transclusion_depth" => self.publish_limits.max_transclusion_depth = number(value)?.min(16) as usize,
+            "max_transclusion_bytes" => self.publish_limits.max_transclusion_bytes = size(value)?.min(GIB) as usize,
+            "cleanup_max_output_bytes" => self.publish_limits.cleanup_max_output_bytes = size(value)?.min(GIB) as usize,
+            "cleanup_time_per_note_ms" => {
+                self.publish_limits.cleanup_time_per_note = std::time::Duration::from_millis(number(value)?)
+            }
+            "cleanup_time_per_publish_ms" => {
+                self.publish_limits.cleanup_time_per_publish = std::time::Duration::from_millis(number(value)?)
+            }
+            "max_page_bytes" => self.publish_limits.max_page_bytes = size(value)?.min(GIB) as usize,
+            "max_document_bytes" => self.publish_limits.max_document_bytes = size(value)?.min(GIB) as usize,
+            "listing_page_size" => self.publish_limits.listing_page_size = number(value)?.clamp(1, 100_000) as usize,
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
@@ -442,6 +477,18 @@ impl Settings {
             aws_access_key_id: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             aws_secret_access_key: Option<&'a str>,
+            // issue 11 — render
+            max_path_depth: usize,
+            max_tag_depth: usize,
+            max_nesting_depth: usize,
+            max_transclusion_depth: usize,
+            max_transclusion_bytes: usize,
+            cleanup_max_output_bytes: usize,
+            cleanup_time_per_note_ms: u128,
+            cleanup_time_per_publish_ms: u128,
+            max_page_bytes: usize,
+            max_document_bytes: usize,
+            listing_page_size: usize,
         }
         let redacted = |secret: &Option<Secret>| secret.as_ref().map(|_| "<redacted>");
         let shown = Shown {
@@ -489,6 +536,18 @@ impl Settings {
             s3_part_concurrency: self.s3_part_concurrency,
             aws_access_key_id: redacted(&self.aws_access_key_id),
             aws_secret_access_key: redacted(&self.aws_secret_access_key),
+            // issue 11 — render
+            max_path_depth: self.publish_limits.max_path_depth,
+            max_tag_depth: self.publish_limits.max_tag_depth,
+            max_nesting_depth: self.publish_limits.max_nesting_depth,
+            max_transclusion_depth: self.publish_limits.max_transclusion_depth,
+            max_transclusion_bytes: self.publish_limits.max_transclusion_bytes,
+            cleanup_max_output_bytes: self.publish_limits.cleanup_max_output_bytes,
+            cleanup_time_per_note_ms: self.publish_limits.cleanup_time_per_note.as_millis(),
+            cleanup_time_per_publish_ms: self.publish_limits.cleanup_time_per_publish.as_millis(),
+            max_page_bytes: self.publish_limits.max_page_bytes,
+            max_document_bytes: self.publish_limits.max_document_bytes,
+            listing_page_size: self.publish_limits.listing_page_size,
         };
         toml::to_string(&shown).expect("plain values serialize")
     }
