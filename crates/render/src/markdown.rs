@@ -398,7 +398,7 @@ pub(crate) mod tests {
             ">".repeat(100_000),
             "> ".repeat(100_000) + "x",
             "- ".repeat(100_000) + "x",
-            "> [!note]\n".repeat(1) + &"> ".repeat(100_000),
+            "> [!note]\n".to_owned() + &"> ".repeat(100_000),
             (0..2_000).map(|i| format!("{}- item\n", "  ".repeat(i))).collect::<String>(),
             (0..2_000).map(|i| format!("{}> [!note] level {i}\n", "> ".repeat(i))).collect::<String>(),
         ];

@@ -374,10 +374,12 @@ impl Settings {
             "aws_access_key_id" => self.aws_access_key_id = Some(Secret(value.to_owned())),
             "aws_secret_access_key" => self.aws_secret_access_key = Some(Secret(value.to_owned())),
             // issue 11 — render
-            // Depths are capped where they bound recursion (transclusion renders each level on
-            // the stack) and sizes fit in memory on a 32-bit `usize`.
-            "max_path_depth" => self.publish_limits.max_path_depth = number(value)?.clamp(1, 4096) as usize,
-            "max_tag_depth" => self.publish_limits.max_tag_depth = number(value)?.clamp(1, 4096) as usize,
+            // Caps: transclusion renders each level on the stack; a path or tag `d` levels deep
+            // makes `d` folder or tag pages whose breadcrumbs and navigation grow with `d` and
+            // whose routes with `d` again (d³ bytes: 250 KB at 32, 16 MB at 200); sizes fit a
+            // 32-bit `usize`.
+            "max_path_depth" => self.publish_limits.max_path_depth = number(value)?.clamp(1, 256) as usize,
+            "max_tag_depth" => self.publish_limits.max_tag_depth = number(value)?.clamp(1, 256) as usize,
             "max_nesting_depth" => self.publish_limits.max_nesting_depth = number(value)?.clamp(4, 1024) as usize,
             "max_transclusion_depth" => self.publish_limits.max_transclusion_depth = number(value)?.min(16) as usize,
             "max_transclusion_bytes" => self.publish_limits.max_transclusion_bytes = size(value)?.min(GIB) as usize,

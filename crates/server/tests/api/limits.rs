@@ -164,7 +164,8 @@ async fn a_route_base_with_a_backslash_publishes_under_a_route_without_one() {
     let mut escaping = note("Escape.md", "findme");
     escaping["folderConfig"]["routeBase"] = json!("\\evil.example");
     app.plugin().publish(&[escaping], &[]).await;
-    let hits: Value = app.client.get(app.url("/search?format=json&q=findme")).send().await.unwrap().json().await.unwrap();
+    let hits: Value =
+        app.client.get(app.url("/search?format=json&q=findme")).send().await.unwrap().json().await.unwrap();
     assert_eq!(hits[0]["route"], "/evil.example/escape", "{hits}");
     let page = app.client.get(app.url("/evil.example/escape")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
