@@ -11,13 +11,18 @@
 //! an empty match right after a non-empty one is skipped (`"aab".replace(/a*/g, "-")` gives
 //! `-b-`, not `--b-`).
 
+use std::time::Instant;
+
 use fancy_regex::{Captures, Regex, RegexBuilder};
 use serde::Deserialize;
+
+use crate::limits::{Exceeded, PublishLimits};
 
 /// The most backtracking steps one search of one rule may take. A rule that needs more is
 /// almost certainly catastrophic (`(a+)+\1`), and is reported instead of stalling the
 /// finalisation job. Patterns without look-around or back-references never backtrack: the
-/// engine hands them to a linear-time matcher.
+/// engine hands them to a linear-time matcher. One search that hits it takes about 10 ms; many
+/// cheap searches are bounded by the [`CleanupBudget`]'s deadline, checked between matches.
 const BACKTRACK_LIMIT: usize = 1_000_000;
 
 /// One cleanup rule, as sent in the first notes batch (`{id, name, regex, replacement,
@@ -59,6 +64,113 @@ pub enum CleanupError {
         /// The engine's explanation.
         message: String,
     },
+    /// The rule's output or the time spent went over the [`CleanupBudget`] (the rule is named
+    /// in `exceeded.what`).
+    #[error("{exceeded}")]
+    Limit {
+        /// The rule's id.
+        id: String,
+        exceeded: Exceeded,
+    },
+}
+
+/// What cleanup rules may cost on one note: the size of the Markdown each rule writes, and a
+/// deadline (the note's own time, or what is left of the publish's, whichever ends first),
+/// checked between matches.
+#[derive(Debug, Clone, Copy)]
+pub struct CleanupBudget {
+    max_output_bytes: usize,
+    deadline: Instant,
+    /// The setting whose limit `deadline` is, and that limit in milliseconds.
+    deadline_setting: &'static str,
+    deadline_ms: u64,
+}
+
+impl CleanupBudget {
+    /// The budget of a note whose cleanup starts now, in a publish whose cleanup started at
+    /// `publish_started`.
+    pub fn for_note(limits: &PublishLimits, publish_started: Instant) -> CleanupBudget {
+        let now = Instant::now();
+        let note_deadline = now + limits.cleanup_time_per_note;
+        let publish_deadline = publish_started + limits.cleanup_time_per_publish;
+        let (deadline, deadline_setting, limit) = if publish_deadline < note_deadline {
+            (publish_deadline, "CLEANUP_TIME_PER_PUBLISH_MS", limits.cleanup_time_per_publish)
+        } else {
+            (note_deadline, "CLEANUP_TIME_PER_NOTE_MS", limits.cleanup_time_per_note)
+        };
+        CleanupBudget {
+            max_output_bytes: limits.cleanup_max_output_bytes,
+            deadline,
+            deadline_setting,
+            deadline_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    fn out_of_time(&self, rule: &CompiledRule) -> Option<CleanupError> {
+        (Instant::now() >= self.deadline).then(|| CleanupError::Limit {
+            id: rule.id.clone(),
+            exceeded: Exceeded::new(
+                format!("the time of cleanup rule {:?}", rule.id),
+                self.deadline_setting,
+                self.deadline_ms,
+            ),
+        })
+    }
+
+    fn too_large(&self, rule: &CompiledRule) -> CleanupError {
+        CleanupError::Limit {
+            id: rule.id.clone(),
+            exceeded: Exceeded::new(
+                format!("the output of cleanup rule {:?}", rule.id),
+                "CLEANUP_MAX_OUTPUT_BYTES",
+                self.max_output_bytes,
+            ),
+        }
+    }
+}
+
+/// Cleanup rules compiled once, to apply to every note of a publish.
+#[derive(Debug)]
+pub struct CompiledRules(Vec<CompiledRule>);
+
+#[derive(Debug)]
+struct CompiledRule {
+    id: String,
+    regex: Regex,
+    template: Template,
+}
+
+impl CompiledRules {
+    /// Compiles the enabled rules with a non-empty regex, in order.
+    pub fn compile(rules: &[CleanupRule]) -> Result<CompiledRules, CleanupError> {
+        let enabled = rules.iter().filter(|rule| rule.enabled && !rule.regex.is_empty());
+        let compiled = enabled
+            .map(|rule| {
+                let regex = compile(rule)?;
+                let template = Template::parse(&rule.replacement, &regex);
+                Ok(CompiledRule { id: rule.id.clone(), regex, template })
+            })
+            .collect::<Result<Vec<_>, CleanupError>>()?;
+        Ok(CompiledRules(compiled))
+    }
+
+    /// Applies the rules in order to `content`, skipping those named in `ignored_rule_ids`,
+    /// within `budget`.
+    pub fn apply(
+        &self,
+        content: &str,
+        ignored_rule_ids: &[String],
+        budget: &CleanupBudget,
+    ) -> Result<String, CleanupError> {
+        let mut text = content.to_owned();
+        for rule in &self.0 {
+            if ignored_rule_ids.contains(&rule.id) {
+                continue;
+            }
+            text = replace_all(rule, &text, budget)?;
+        }
+        Ok(text)
+    }
 }
 
 /// Applies the enabled rules in order, skipping those named in `ignored_rule_ids` and those with
@@ -77,22 +189,16 @@ pub enum CleanupError {
 /// let out = apply_cleanup_rules("TODO: write\ntext", &[rule], &[]).unwrap();
 /// assert_eq!(out, "- [ ] write\ntext");
 /// ```
+///
+/// Runs within the default [`PublishLimits`]; a publish compiles its rules once
+/// ([`CompiledRules`]) and gives each note its [`CleanupBudget`].
 pub fn apply_cleanup_rules(
     content: &str,
     rules: &[CleanupRule],
     ignored_rule_ids: &[String],
 ) -> Result<String, CleanupError> {
-    let mut text = content.to_owned();
-    for rule in rules {
-        if !rule.enabled || rule.regex.is_empty() || ignored_rule_ids.contains(&rule.id) {
-            continue;
-        }
-        let regex = compile(rule)?;
-        let template = Template::parse(&rule.replacement, &regex);
-        text = replace_all(&regex, &text, &template)
-            .map_err(|e| CleanupError::MatchFailed { id: rule.id.clone(), message: e.to_string() })?;
-    }
-    Ok(text)
+    let budget = CleanupBudget::for_note(&PublishLimits::default(), Instant::now());
+    CompiledRules::compile(rules)?.apply(content, ignored_rule_ids, &budget)
 }
 
 /// Compiles a rule with JavaScript's `m` flag; `g` is the loop in [`replace_all`].
@@ -103,15 +209,28 @@ fn compile(rule: &CleanupRule) -> Result<Regex, CleanupError> {
         .map_err(|e| CleanupError::InvalidRegex { id: rule.id.clone(), message: e.to_string() })
 }
 
-fn replace_all(regex: &Regex, text: &str, template: &Template) -> Result<String, fancy_regex::Error> {
-    let mut out = String::with_capacity(text.len());
+/// One rule over `text`, every match replaced. The output's size is checked before each piece
+/// is written and the deadline after each match, so neither a quadratic template (`` $` ``) nor
+/// many cheap matches can run away.
+fn replace_all(rule: &CompiledRule, text: &str, budget: &CleanupBudget) -> Result<String, CleanupError> {
+    let mut out = String::with_capacity(text.len().min(budget.max_output_bytes));
     let mut last = 0;
-    for caps in regex.captures_iter(text) {
-        let caps = caps?;
+    for caps in rule.regex.captures_iter(text) {
+        let caps = caps.map_err(|e| CleanupError::MatchFailed { id: rule.id.clone(), message: e.to_string() })?;
+        if let Some(error) = budget.out_of_time(rule) {
+            return Err(error);
+        }
         let Some(whole) = caps.get(0) else { continue };
+        let grown = out.len() + (whole.start() - last) + rule.template.expanded_len(&caps, text);
+        if grown > budget.max_output_bytes {
+            return Err(budget.too_large(rule));
+        }
         out.push_str(&text[last..whole.start()]);
-        template.expand(&caps, text, &mut out);
+        rule.template.expand(&caps, text, &mut out);
         last = whole.end();
+    }
+    if out.len() + (text.len() - last) > budget.max_output_bytes {
+        return Err(budget.too_large(rule));
     }
     out.push_str(&text[last..]);
     Ok(out)
@@ -181,6 +300,22 @@ impl Template {
             pieces.push(Piece::Literal(literal));
         }
         Template(pieces)
+    }
+
+    /// The length of [`Template::expand`]'s output for one match, without writing it.
+    fn expanded_len(&self, caps: &Captures<'_, str>, text: &str) -> usize {
+        let whole = caps.get(0).map_or(0..0, |m| m.start()..m.end());
+        self.0
+            .iter()
+            .map(|piece| match piece {
+                Piece::Literal(s) => s.len(),
+                Piece::Group(i) => caps.get(*i).map_or(0, |m| m.as_str().len()),
+                Piece::Named(name) => caps.name(name).map_or(0, |m| m.as_str().len()),
+                Piece::WholeMatch => whole.len(),
+                Piece::BeforeMatch => whole.start,
+                Piece::AfterMatch => text.len() - whole.end,
+            })
+            .sum()
     }
 
     /// Appends the replacement for one match. Groups that did not take part in the match, and
@@ -293,6 +428,44 @@ mod tests {
         let content = format!("{}b", "a".repeat(40));
         let err = apply_cleanup_rules(&content, &[rule("evil", r"^(\w+\s?)+(?=\d)$", "")], &[]).unwrap_err();
         assert!(matches!(&err, CleanupError::MatchFailed { id, .. } if id == "evil"), "{err:?}");
+    }
+
+    #[test]
+    fn a_template_whose_output_grows_quadratically_stops_at_the_output_limit() {
+        // `.` → `` $` `` writes the whole text before each character: 200 KB would give 20 GB.
+        let content = "x".repeat(200_000);
+        let rules = CompiledRules::compile(&[rule("prefix", ".", "$`")]).unwrap();
+        let limits = PublishLimits::default();
+        let err = rules.apply(&content, &[], &CleanupBudget::for_note(&limits, Instant::now())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the output of cleanup rule \"prefix\" exceeds CLEANUP_MAX_OUTPUT_BYTES ({})",
+                limits.cleanup_max_output_bytes
+            )
+        );
+    }
+
+    #[test]
+    fn output_up_to_the_limit_is_kept() {
+        let limits = PublishLimits { cleanup_max_output_bytes: 6, ..PublishLimits::default() };
+        let rules = CompiledRules::compile(&[rule("double", "a", "aa")]).unwrap();
+        let budget = CleanupBudget::for_note(&limits, Instant::now());
+        assert_eq!(rules.apply("aaa", &[], &budget).unwrap(), "aaaaaa");
+        assert!(matches!(rules.apply("aaaa", &[], &budget), Err(CleanupError::Limit { .. })));
+    }
+
+    #[test]
+    fn cleanup_is_stopped_between_matches_once_the_note_or_the_publish_is_out_of_time() {
+        let content = "ab".repeat(30_000);
+        let rules = CompiledRules::compile(&[rule("cheap", "a", "c")]).unwrap();
+        let note = PublishLimits { cleanup_time_per_note: std::time::Duration::ZERO, ..PublishLimits::default() };
+        let err = rules.apply(&content, &[], &CleanupBudget::for_note(&note, Instant::now())).unwrap_err();
+        assert_eq!(err.to_string(), "the time of cleanup rule \"cheap\" exceeds CLEANUP_TIME_PER_NOTE_MS (0)");
+
+        let publish = PublishLimits { cleanup_time_per_publish: std::time::Duration::ZERO, ..PublishLimits::default() };
+        let err = rules.apply(&content, &[], &CleanupBudget::for_note(&publish, Instant::now())).unwrap_err();
+        assert_eq!(err.to_string(), "the time of cleanup rule \"cheap\" exceeds CLEANUP_TIME_PER_PUBLISH_MS (0)");
     }
 
     #[test]

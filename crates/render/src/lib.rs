@@ -15,6 +15,8 @@
 //!   block ids and plain text it found ([`Rendered`]). Callouts, math (as MathML) and code
 //!   highlighting are done on the server; the HTML needs no script.
 //! - [`PageMeta`]: the frontmatter properties a page uses (title, tags, cover image, `publish`…).
+//! - [`PublishLimits`]: the bounds of a publish (depths, sizes, times); a note over one fails
+//!   with a [`LimitError`] that names it and the setting ([`try_render`], [`CompiledRules`]).
 //!
 //! ```
 //! use vps_render::{LinkIndex, PageRef, RenderOptions, Resolver, compute_route, page_href, render};
@@ -57,13 +59,15 @@
 //! ```
 
 mod cleanup;
+mod limits;
 mod links;
 mod markdown;
 mod meta;
 mod routing;
 
-pub use cleanup::{CleanupError, CleanupRule, apply_cleanup_rules};
+pub use cleanup::{CleanupBudget, CleanupError, CleanupRule, CompiledRules, apply_cleanup_rules};
+pub use limits::{Exceeded, LimitError, PublishLimits, folder_depth, tag_depth};
 pub use links::{LinkIndex, PageRef, WikiTarget, fragment, page_href, split_wikilink};
-pub use markdown::{Heading, RenderOptions, Rendered, Resolver, Transclusion, default_tag_href, render};
+pub use markdown::{Heading, RenderOptions, Rendered, Resolver, Transclusion, default_tag_href, render, try_render};
 pub use meta::PageMeta;
 pub use routing::{compute_route, heading_slug, link_slug, normalize_route_base, route_slug};

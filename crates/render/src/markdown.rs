@@ -37,6 +37,7 @@ mod embed;
 mod format;
 mod headings;
 mod math;
+mod nesting;
 mod plain;
 mod rewrite;
 mod sanitize;
@@ -46,6 +47,8 @@ mod transclude;
 
 use comrak::Options;
 use percent_encoding::utf8_percent_encode;
+
+use crate::limits::{Exceeded, PublishLimits};
 
 /// Answers the renderer's questions about the rest of the publication.
 ///
@@ -111,6 +114,8 @@ pub struct RenderOptions<'a> {
     /// Tags to remove from the text (`ignoredTags` of the session), with or without `#`.
     /// Matching folds accents and case; ignoring `private` also removes `#private/diary`.
     pub ignored_tags: &'a [String],
+    /// The bounds of nesting and transclusion ([`try_render`] fails past them).
+    pub limits: PublishLimits,
 }
 
 /// A heading of the rendered page, in document order.
@@ -165,10 +170,41 @@ pub struct Rendered {
 /// assert!(!page.html.contains("script"));
 /// assert_eq!(page.unresolved, ["Missing"]);
 /// ```
+///
+/// A note over one of the [`PublishLimits`] of `options` renders as a paragraph that says
+/// which; [`try_render`] returns the limit instead.
 pub fn render(markdown: &str, resolver: &dyn Resolver, options: &RenderOptions<'_>) -> Rendered {
+    try_render(markdown, resolver, options).unwrap_or_else(|exceeded| Rendered {
+        html: format!(
+            "<p class=\"render-error\">This note cannot be shown: {}.</p>\n",
+            escape_html(&exceeded.to_string())
+        ),
+        ..Rendered::default()
+    })
+}
+
+/// [`render`], or the limit of `options.limits` the note exceeds: its nesting
+/// (`MAX_NESTING_DEPTH`, measured before parsing) or the Markdown of the notes it transcludes
+/// (`MAX_TRANSCLUSION_BYTES`, counted as each embed is expanded).
+///
+/// ```
+/// use vps_render::{PublishLimits, RenderOptions, Resolver, try_render};
+///
+/// struct NoPages;
+/// impl Resolver for NoPages {
+///     fn page_href(&self, _: &str, _: Option<&str>) -> Option<String> { None }
+///     fn asset_href(&self, _: &str) -> Option<String> { None }
+/// }
+///
+/// let quotes = ">".repeat(100_000);
+/// let error = try_render(&quotes, &NoPages, &RenderOptions::default()).unwrap_err();
+/// assert_eq!(error.setting, "MAX_NESTING_DEPTH");
+/// assert_eq!(error.limit, PublishLimits::default().max_nesting_depth as u64);
+/// ```
+pub fn try_render(markdown: &str, resolver: &dyn Resolver, options: &RenderOptions<'_>) -> Result<Rendered, Exceeded> {
     let mut session = document::Session::new(resolver, options);
-    let page = document::render_document(&mut session, markdown, 0);
-    Rendered {
+    let page = document::render_document(&mut session, markdown, 0)?;
+    Ok(Rendered {
         html: sanitize::clean(&page.html),
         headings: page.headings,
         links: page.refs.links,
@@ -177,7 +213,7 @@ pub fn render(markdown: &str, resolver: &dyn Resolver, options: &RenderOptions<'
         tags: page.refs.tags,
         text: page.text,
         block_ids: page.block_ids,
-    }
+    })
 }
 
 fn comrak_options() -> Options<'static> {
@@ -350,6 +386,57 @@ pub(crate) mod tests {
         assert!(out.starts_with(r#"<pre><code class="language-rust"><span class="hl-source hl-rust">"#), "{out}");
         assert!(out.contains(r#"<span class="hl-storage hl-type hl-rust">let</span> x"#), "{out}");
         assert!(out.contains("&lt;b&gt;"), "{out}");
+    }
+
+    fn nesting_error(markdown: &str) -> Option<Exceeded> {
+        try_render(markdown, &MapResolver::new(), &RenderOptions::default()).err()
+    }
+
+    #[test]
+    fn a_note_of_100000_nested_quotes_lists_or_callouts_fails_with_the_nesting_limit() {
+        let inputs = [
+            ">".repeat(100_000),
+            "> ".repeat(100_000) + "x",
+            "- ".repeat(100_000) + "x",
+            "> [!note]\n".to_owned() + &"> ".repeat(100_000),
+            (0..2_000).map(|i| format!("{}- item\n", "  ".repeat(i))).collect::<String>(),
+            (0..2_000).map(|i| format!("{}> [!note] level {i}\n", "> ".repeat(i))).collect::<String>(),
+        ];
+        for input in &inputs {
+            let error = nesting_error(input).unwrap_or_else(|| panic!("rendered {}…", &input[..40]));
+            assert_eq!(error.setting, "MAX_NESTING_DEPTH");
+            assert_eq!(error.limit, 64);
+        }
+    }
+
+    #[test]
+    fn deeply_nested_inlines_and_raw_html_do_not_overflow_the_stack() {
+        let inputs = [
+            format!("{}a{}", "*".repeat(100_000), "*".repeat(100_000)),
+            format!("{}a{}", "_".repeat(50_000), "_".repeat(50_000)),
+            // These three take time quadratic in their length (comrak's brackets, html5ever's
+            // open elements): smaller, and still far deeper than any stack allows recursion.
+            "[".repeat(20_000) + "a" + &"](x)".repeat(20_000),
+            "<div>".repeat(20_000),
+            "[[".repeat(10_000) + "a" + &"]]".repeat(10_000),
+            "<span>".repeat(100_000) + "x",
+            "<b><i>".repeat(50_000),
+            "`".repeat(100_000),
+            "~~".repeat(50_000) + "a" + &"~~".repeat(50_000),
+            "==".repeat(50_000) + "a" + &"==".repeat(50_000),
+            "^[".repeat(50_000) + "a" + &"]".repeat(50_000),
+            "$".repeat(100_000),
+            "![[".repeat(10_000) + "Note" + &"]]".repeat(10_000),
+        ];
+        for input in &inputs {
+            // Either rendered or refused: what matters is that the thread survives.
+            let _ = nesting_error(input);
+        }
+    }
+
+    #[test]
+    fn ordinary_nesting_renders() {
+        assert!(nesting_error("> quote\n> - item\n>   - sub\n>     > [!tip] deep\n>     > *a **b [c](d)***").is_none());
     }
 
     #[test]

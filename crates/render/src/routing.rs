@@ -102,15 +102,19 @@ fn join_words<'a>(words: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// Normalises a `folderConfig.routeBase` (§7.2 step 1): trim, ensure a leading `/`, and drop one
-/// trailing `/` unless the base is `/` itself. Segments are kept verbatim, not slugged.
+/// trailing `/` unless the base is `/` itself. Segments are kept verbatim, not slugged, except
+/// that a `\` separates segments like `/` (as in vault paths) and runs of `/` are collapsed: no
+/// route may contain `\` or `//`, which browsers read as the start of another origin
+/// (`/\evil.example` is `//evil.example`).
 ///
 /// ```
 /// assert_eq!(vps_render::normalize_route_base(" blog/ "), "/blog");
 /// assert_eq!(vps_render::normalize_route_base(""), "/");
+/// assert_eq!(vps_render::normalize_route_base("\\evil.example\\x"), "/evil.example/x");
 /// ```
 pub fn normalize_route_base(base: &str) -> String {
-    let trimmed = base.trim_matches(is_js_whitespace);
-    let mut out = if trimmed.starts_with('/') { trimmed.to_owned() } else { format!("/{trimmed}") };
+    let trimmed = base.trim_matches(is_js_whitespace).replace('\\', "/");
+    let mut out = collapse_slashes(&format!("/{trimmed}"));
     if out.len() > 1 && out.ends_with('/') {
         out.pop();
     }
@@ -181,6 +185,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn no_route_contains_a_backslash_or_an_empty_segment() {
+        for (base, relative) in [("\\evil.example", "a.md"), ("/x\\\\y/", "b\\c.md"), ("//evil.example", "d.md")] {
+            let route = compute_route(base, relative, false);
+            assert!(!route.contains('\\') && !route.contains("//"), "{base} + {relative} → {route}");
+        }
+        assert_eq!(compute_route("\\evil.example", "a.md", false), "/evil.example/a");
+    }
+
+    #[test]
     fn routes_match_every_row_of_the_protocol_table() {
         let rows = [
             ("/blog", "Sub Dir/Été Spécial.md", false, "/blog/sub-dir/ete-special"),
@@ -209,7 +222,7 @@ mod tests {
         assert_eq!(normalize_route_base("/blog"), "/blog");
         assert_eq!(normalize_route_base("blog"), "/blog");
         assert_eq!(normalize_route_base("  /blog/ "), "/blog");
-        assert_eq!(normalize_route_base("/blog//"), "/blog/");
+        assert_eq!(normalize_route_base("/blog//"), "/blog", "runs of `/` are collapsed");
         assert_eq!(normalize_route_base("/"), "/");
         assert_eq!(normalize_route_base("   "), "/");
     }

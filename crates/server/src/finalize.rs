@@ -154,6 +154,7 @@ fn build_on(app: &AppState, base: &Live, session: &Session, request: &FinishRequ
             name: app.settings.site_name.clone(),
             base_url: app.settings.base_url.clone(),
             home_note: app.settings.home_note.clone(),
+            limits: app.settings.publish_limits,
         },
         revision_id: RevisionId::new(now, random_u32()),
         now_ms: now,

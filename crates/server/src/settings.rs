@@ -108,6 +108,9 @@ pub struct Settings {
     /// byte is sent (a damaged page is a 500, never a defaced page); larger ones are checked as
     /// they stream. Memory: up to this much per request reading a blob.
     pub blob_check_whole_max_bytes: u64,
+    // issue 11 — render
+    /// The bounds of a publish (`MAX_PATH_DEPTH`, `MAX_TRANSCLUSION_BYTES`, `LISTING_PAGE_SIZE`…).
+    pub publish_limits: vps_render::PublishLimits,
 }
 
 /// Where blobs and revisions are kept.
@@ -201,6 +204,8 @@ impl Default for Settings {
             header_read_timeout_secs: 10,
             // issue 11 — blobs
             blob_check_whole_max_bytes: MIB,
+            // issue 11 — render
+            publish_limits: vps_render::PublishLimits::default(),
         }
     }
 }
@@ -261,6 +266,18 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("header_read_timeout_secs", &["HEADER_READ_TIMEOUT_SECS"]),
     // issue 11 — blobs
     ("blob_check_whole_max_bytes", &["BLOB_CHECK_WHOLE_MAX_BYTES"]),
+    // issue 11 — render
+    ("max_path_depth", &["MAX_PATH_DEPTH"]),
+    ("max_tag_depth", &["MAX_TAG_DEPTH"]),
+    ("max_nesting_depth", &["MAX_NESTING_DEPTH"]),
+    ("max_transclusion_depth", &["MAX_TRANSCLUSION_DEPTH"]),
+    ("max_transclusion_bytes", &["MAX_TRANSCLUSION_BYTES"]),
+    ("cleanup_max_output_bytes", &["CLEANUP_MAX_OUTPUT_BYTES"]),
+    ("cleanup_time_per_note_ms", &["CLEANUP_TIME_PER_NOTE_MS"]),
+    ("cleanup_time_per_publish_ms", &["CLEANUP_TIME_PER_PUBLISH_MS"]),
+    ("max_page_bytes", &["MAX_PAGE_BYTES"]),
+    ("max_document_bytes", &["MAX_DOCUMENT_BYTES"]),
+    ("listing_page_size", &["LISTING_PAGE_SIZE"]),
 ];
 
 /// A setting that could not be read.
@@ -403,6 +420,26 @@ impl Settings {
             "header_read_timeout_secs" => self.header_read_timeout_secs = number(value)?.max(1),
             // issue 11 — blobs
             "blob_check_whole_max_bytes" => self.blob_check_whole_max_bytes = size(value)?.min(64 * MIB),
+            // issue 11 — render
+            // Caps: transclusion renders each level on the stack; a path or tag `d` levels deep
+            // makes `d` folder or tag pages whose breadcrumbs and navigation grow with `d` and
+            // whose routes with `d` again (d³ bytes: 250 KB at 32, 16 MB at 200); sizes fit a
+            // 32-bit `usize`.
+            "max_path_depth" => self.publish_limits.max_path_depth = number(value)?.clamp(1, 256) as usize,
+            "max_tag_depth" => self.publish_limits.max_tag_depth = number(value)?.clamp(1, 256) as usize,
+            "max_nesting_depth" => self.publish_limits.max_nesting_depth = number(value)?.clamp(4, 1024) as usize,
+            "max_transclusion_depth" => self.publish_limits.max_transclusion_depth = number(value)?.min(16) as usize,
+            "max_transclusion_bytes" => self.publish_limits.max_transclusion_bytes = size(value)?.min(GIB) as usize,
+            "cleanup_max_output_bytes" => self.publish_limits.cleanup_max_output_bytes = size(value)?.min(GIB) as usize,
+            "cleanup_time_per_note_ms" => {
+                self.publish_limits.cleanup_time_per_note = std::time::Duration::from_millis(number(value)?)
+            }
+            "cleanup_time_per_publish_ms" => {
+                self.publish_limits.cleanup_time_per_publish = std::time::Duration::from_millis(number(value)?)
+            }
+            "max_page_bytes" => self.publish_limits.max_page_bytes = size(value)?.min(GIB) as usize,
+            "max_document_bytes" => self.publish_limits.max_document_bytes = size(value)?.min(GIB) as usize,
+            "listing_page_size" => self.publish_limits.listing_page_size = number(value)?.clamp(1, 100_000) as usize,
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
@@ -498,6 +535,18 @@ impl Settings {
             header_read_timeout_secs: u64,
             // issue 11 — blobs
             blob_check_whole_max_bytes: u64,
+            // issue 11 — render
+            max_path_depth: usize,
+            max_tag_depth: usize,
+            max_nesting_depth: usize,
+            max_transclusion_depth: usize,
+            max_transclusion_bytes: usize,
+            cleanup_max_output_bytes: usize,
+            cleanup_time_per_note_ms: u128,
+            cleanup_time_per_publish_ms: u128,
+            max_page_bytes: usize,
+            max_document_bytes: usize,
+            listing_page_size: usize,
         }
         let redacted = |secret: &Option<Secret>| secret.as_ref().map(|_| "<redacted>");
         let shown = Shown {
@@ -554,6 +603,18 @@ impl Settings {
             header_read_timeout_secs: self.header_read_timeout_secs,
             // issue 11 — blobs
             blob_check_whole_max_bytes: self.blob_check_whole_max_bytes,
+            // issue 11 — render
+            max_path_depth: self.publish_limits.max_path_depth,
+            max_tag_depth: self.publish_limits.max_tag_depth,
+            max_nesting_depth: self.publish_limits.max_nesting_depth,
+            max_transclusion_depth: self.publish_limits.max_transclusion_depth,
+            max_transclusion_bytes: self.publish_limits.max_transclusion_bytes,
+            cleanup_max_output_bytes: self.publish_limits.cleanup_max_output_bytes,
+            cleanup_time_per_note_ms: self.publish_limits.cleanup_time_per_note.as_millis(),
+            cleanup_time_per_publish_ms: self.publish_limits.cleanup_time_per_publish.as_millis(),
+            max_page_bytes: self.publish_limits.max_page_bytes,
+            max_document_bytes: self.publish_limits.max_document_bytes,
+            listing_page_size: self.publish_limits.listing_page_size,
         };
         toml::to_string(&shown).expect("plain values serialize")
     }

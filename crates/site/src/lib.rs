@@ -7,7 +7,9 @@
 //!   backlinks, tags, date) around its already sanitised HTML;
 //! - [`Site::folder_index`] for each of [`Site::folder_routes`], [`Site::home`] when no note is
 //!   the home page, [`Site::tag_page`] for each of [`Site::tags`], [`Site::tags_index`] and
-//!   [`Site::not_found`];
+//!   [`Site::not_found`]; listings of more than [`LISTING_PAGE_SIZE`] entries continue on
+//!   numbered pages ([`Site::folder_index_page`], [`Site::tag_page_number`], at
+//!   [`listing_page_route`]: `/blog/page/2`, `/tags/rust/page/2`);
 //! - [`Site::search`] per request, shown by [`Site::search_page`] or [`Site::search_json`];
 //! - [`Site::sitemap_xml`], [`Site::robots_txt`] and [`Site::feed_xml`];
 //! - the static assets [`STYLE_CSS`], [`SEARCH_JS`] (optional enhancement) and [`FAVICON_SVG`],
@@ -53,9 +55,10 @@ mod tree;
 
 pub use assets::{FAVICON_SVG, SEARCH_JS, STYLE_CSS, search_js_href, style_href};
 pub use escape::escape;
+pub use listing::listing_page_route;
 pub use model::{Heading, PageInfo, SiteInfo};
 pub use search::SearchHit;
-pub use site::Site;
+pub use site::{LISTING_PAGE_SIZE, Site};
 
 #[cfg(test)]
 mod fixture;

@@ -1,6 +1,6 @@
 //! Generated pages: folder indexes, the generated home page, tag pages and the 404 page.
 
-use crate::escape::{escape, summarize, tag_href};
+use crate::escape::{encode_route, escape, summarize, tag_href};
 use crate::feeds::{newest_first, normalize_datetime};
 use crate::layout::Document;
 use crate::model::PageInfo;
@@ -25,9 +25,25 @@ impl Site {
     /// The generated index of a folder: its introduction (the folder's index note, already
     /// sanitised), then its sub-folders and pages. `None` for an unknown folder.
     pub fn folder_index(&self, folder_route: &str, intro_html: Option<&str>) -> Option<String> {
+        self.folder_index_page(folder_route, intro_html, 1)
+    }
+
+    /// How many pages the listing of a folder takes (at least 1; 0 for an unknown folder).
+    pub fn folder_index_pages(&self, folder_route: &str) -> usize {
+        let Some(folder) = self.tree.folder(&normalize_route(folder_route)) else { return 0 };
+        pages_for(folder.folders.len() + folder.pages.len(), self.listing_page_size)
+    }
+
+    /// Page `number` (from 1) of a folder's index, served at [`listing_page_route`]; the
+    /// introduction is on the first page only. `None` for an unknown folder or page.
+    pub fn folder_index_page(&self, folder_route: &str, intro_html: Option<&str>, number: usize) -> Option<String> {
         let route = normalize_route(folder_route);
+        if number == 0 || number > self.folder_index_pages(&route) {
+            return None;
+        }
+        let intro_html = intro_html.filter(|_| number == 1);
         if route == "/" {
-            return Some(self.generated_home(intro_html));
+            return Some(self.generated_home(intro_html, number));
         }
         let folder = self.tree.folder(&route)?;
         let mut items = vec![(self.info.name.clone(), "/".to_owned())];
@@ -42,11 +58,12 @@ impl Site {
         if let Some(intro) = intro_html.filter(|i| !i.trim().is_empty()) {
             main.push_str(&format!("<article class=\"markdown-body folder-intro\">\n{intro}\n</article>\n"));
         }
-        main.push_str(&self.folder_listing(&route));
+        main.push_str(&self.folder_listing(&route, number));
+        let path = listing_page_route(&route, number);
         Some(self.render_document(&Document {
             title: Some(&folder.label),
             description: format!("Pages in {}", folder.label),
-            path: Some(&route),
+            path: Some(&path),
             og_type: "website",
             image: None,
             noindex: false,
@@ -59,20 +76,24 @@ impl Site {
     /// The generated index served at `/` when the site has no home page: the root's folders and
     /// pages and the most recently updated pages.
     pub fn home(&self) -> String {
-        self.generated_home(None)
+        self.generated_home(None, 1)
     }
 
-    fn generated_home(&self, intro_html: Option<&str>) -> String {
+    fn generated_home(&self, intro_html: Option<&str>, number: usize) -> String {
         let mut main = format!("<header class=\"page-header\"><h1>{}</h1></header>\n", escape(&self.info.name));
         if let Some(intro) = intro_html.filter(|i| !i.trim().is_empty()) {
             main.push_str(&format!("<article class=\"markdown-body folder-intro\">\n{intro}\n</article>\n"));
         }
-        main.push_str(&self.folder_listing("/"));
-        let recent: Vec<usize> = newest_first(&self.pages)
-            .into_iter()
-            .filter(|&i| self.pages[i].updated.is_some())
-            .take(RECENT_ON_HOME)
-            .collect();
+        main.push_str(&self.folder_listing("/", number));
+        let recent: Vec<usize> = if number == 1 {
+            newest_first(&self.pages)
+                .into_iter()
+                .filter(|&i| self.pages[i].updated.is_some())
+                .take(RECENT_ON_HOME)
+                .collect()
+        } else {
+            Vec::new()
+        };
         if !recent.is_empty() {
             main.push_str("<h2>Recently updated</h2>\n<ul class=\"listing recent\">");
             for index in recent {
@@ -83,7 +104,7 @@ impl Site {
         self.render_document(&Document {
             title: None,
             description: format!("{}: all pages", self.info.name),
-            path: Some("/"),
+            path: Some(&listing_page_route("/", number)),
             og_type: "website",
             image: None,
             noindex: false,
@@ -93,23 +114,31 @@ impl Site {
         })
     }
 
-    fn folder_listing(&self, route: &str) -> String {
+    /// Page `number` of a folder's entries: sub-folders, then pages.
+    fn folder_listing(&self, route: &str, number: usize) -> String {
         let Some(folder) = self.tree.folder(route) else { return String::new() };
         if folder.folders.is_empty() && folder.pages.is_empty() {
             return "<p class=\"empty\">This folder has no pages yet.</p>\n".to_owned();
         }
+        let size = self.listing_page_size;
+        let total = folder.folders.len() + folder.pages.len();
+        let start = (number - 1) * size;
+        let end = (start + size).min(total);
         let mut out = String::from("<ul class=\"listing\">");
-        for child in &folder.folders {
+        for child in folder.folders.iter().take(end).skip(start) {
             out.push_str(&format!(
                 "<li class=\"folder\"><a href=\"{}\">{}</a></li>",
                 escape(&self.href(child)),
                 escape(&self.tree.label(child))
             ));
         }
-        for &index in &folder.pages {
+        let skip = start.saturating_sub(folder.folders.len());
+        let take = end.saturating_sub(folder.folders.len()).saturating_sub(skip);
+        for &index in folder.pages.iter().skip(skip).take(take) {
             out.push_str(&self.page_item(&self.pages[index]));
         }
         out.push_str("</ul>\n");
+        out.push_str(&pagination(route, number, pages_for(total, size)));
         out
     }
 
@@ -139,7 +168,22 @@ impl Site {
     /// The page of a tag (`/tags/<tag>`): pages with the tag or one of its sub-tags, by title.
     /// Tags match case-insensitively, with or without `#`. `None` for an unknown tag.
     pub fn tag_page(&self, tag: &str) -> Option<String> {
+        self.tag_page_number(tag, 1)
+    }
+
+    /// How many pages the listing of a tag takes (0 for an unknown tag).
+    pub fn tag_pages(&self, tag: &str) -> usize {
+        self.tags.get(tag).map_or(0, |entry| pages_for(entry.pages.len(), self.listing_page_size))
+    }
+
+    /// Page `number` (from 1) of a tag's listing, served at [`listing_page_route`] of its path.
+    pub fn tag_page_number(&self, tag: &str, number: usize) -> Option<String> {
         let entry = self.tags.get(tag)?;
+        let size = self.listing_page_size;
+        let page_count = pages_for(entry.pages.len(), size);
+        if number == 0 || number > page_count {
+            return None;
+        }
         let name = format!("#{}", entry.name);
         let items = vec![
             (self.info.name.clone(), "/".to_owned()),
@@ -155,7 +199,8 @@ impl Site {
         ));
         if !entry.children.is_empty() {
             main.push_str("<ul class=\"page-tags sub-tags\" aria-label=\"Sub-tags\">");
-            for child in entry.children.iter().filter_map(|key| self.tags.entry_by_key(key)) {
+            // As many sub-tags as entries on a listing page; every tag is on `/tags`.
+            for child in entry.children.iter().take(size).filter_map(|key| self.tags.entry_by_key(key)) {
                 main.push_str(&format!(
                     "<li><a class=\"tag\" href=\"{}\">#{}</a></li>",
                     escape(&tag_href(&child.name)),
@@ -167,11 +212,12 @@ impl Site {
         let mut pages = entry.pages.clone();
         pages.sort_by(|&a, &b| crate::tree::title_order(&self.pages[a], &self.pages[b]));
         main.push_str("<ul class=\"listing\">");
-        for index in pages {
+        for index in pages.into_iter().skip((number - 1) * size).take(size) {
             main.push_str(&self.page_item(&self.pages[index]));
         }
         main.push_str("</ul>\n");
-        let path = tag_path(&entry.name);
+        main.push_str(&pagination(&tag_path(&entry.name), number, page_count));
+        let path = listing_page_route(&tag_path(&entry.name), number);
         Some(self.render_document(&Document {
             title: Some(&name),
             description: format!("Pages tagged {name}"),
@@ -237,6 +283,46 @@ impl Site {
             main,
         })
     }
+}
+
+/// Where page `number` of the listing at `route` is served: the route itself for the first
+/// page, then `<route>/page/<number>` (`/page/2` for the root). A note published at such a route
+/// is served there instead (pages come before generated documents).
+///
+/// ```
+/// assert_eq!(vps_site::listing_page_route("/blog", 1), "/blog");
+/// assert_eq!(vps_site::listing_page_route("/blog", 3), "/blog/page/3");
+/// assert_eq!(vps_site::listing_page_route("/", 2), "/page/2");
+/// ```
+pub fn listing_page_route(route: &str, number: usize) -> String {
+    match number {
+        0 | 1 => route.to_owned(),
+        n => format!("{}/page/{n}", route.trim_end_matches('/')),
+    }
+}
+
+/// Pages needed for `entries` at `size` per page; an empty listing still has its first page.
+fn pages_for(entries: usize, size: usize) -> usize {
+    entries.div_ceil(size.max(1)).max(1)
+}
+
+/// Links to the previous and next pages of a listing; nothing for a single page.
+fn pagination(route: &str, number: usize, count: usize) -> String {
+    if count <= 1 {
+        return String::new();
+    }
+    let mut out = String::from("<nav class=\"pagination\" aria-label=\"Pages of this listing\">");
+    if number > 1 {
+        let href = encode_route(&listing_page_route(route, number - 1));
+        out.push_str(&format!("<a rel=\"prev\" href=\"{}\">← Previous</a> ", escape(&href)));
+    }
+    out.push_str(&format!("<span>Page {number} of {count}</span>"));
+    if number < count {
+        let href = encode_route(&listing_page_route(route, number + 1));
+        out.push_str(&format!(" <a rel=\"next\" href=\"{}\">Next →</a>", escape(&href)));
+    }
+    out.push_str("</nav>\n");
+    out
 }
 
 /// The (unencoded) path of a tag page.

@@ -23,7 +23,13 @@ pub struct Site {
     pub(crate) backlinks: Vec<Vec<usize>>,
     pub(crate) tags: TagIndex,
     pub(crate) search: SearchIndex,
+    /// Entries on one page of a folder or tag listing.
+    pub(crate) listing_page_size: usize,
 }
+
+/// Entries on one page of a folder or tag listing, unless [`Site::with_listing_page_size`] says
+/// otherwise (the server's `LISTING_PAGE_SIZE`).
+pub const LISTING_PAGE_SIZE: usize = 200;
 
 impl Site {
     /// Builds the navigation tree, backlinks, tag index and search index.
@@ -47,7 +53,13 @@ impl Site {
         let backlinks = backlinks(&pages, &by_route, home);
         let tags = TagIndex::build(&pages);
         let search = SearchIndex::build(&pages);
-        Site { info, pages, by_route, home, tree, backlinks, tags, search }
+        Site { info, pages, by_route, home, tree, backlinks, tags, search, listing_page_size: LISTING_PAGE_SIZE }
+    }
+
+    /// The same site with `size` entries per listing page (at least 1).
+    pub fn with_listing_page_size(mut self, size: usize) -> Site {
+        self.listing_page_size = size.max(1);
+        self
     }
 
     /// The site settings, normalised.

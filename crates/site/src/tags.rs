@@ -36,16 +36,16 @@ impl TagIndex {
                         entry.pages.push(index);
                     }
                     if let Some(parent) = parent.replace(key.clone()) {
-                        let children = &mut entries.get_mut(&parent).expect("parent inserted first").children;
-                        if !children.contains(&key) {
-                            children.push(key);
-                        }
+                        // Repeats are removed once at the end: a `contains` here would be
+                        // quadratic in the sub-tags of one tag.
+                        entries.get_mut(&parent).expect("parent inserted first").children.push(key);
                     }
                 }
             }
         }
         for entry in entries.values_mut() {
             entry.children.sort();
+            entry.children.dedup();
         }
         TagIndex { entries }
     }

@@ -9,10 +9,25 @@ use unicode_normalization::char::is_combining_mark;
 use crate::escape::{encode_route, escape};
 use crate::model::{PageInfo, SiteInfo};
 
+/// Entries (folders, then pages) a folder shows in the navigation; the rest are behind a
+/// "N more…" link to the folder's page.
+pub(crate) const NAV_ENTRIES_PER_FOLDER: usize = 50;
+
+/// Up to this many entries (counted with [`NAV_ENTRIES_PER_FOLDER`]), every page carries the
+/// whole tree, closed folders included; past it, a page's navigation shows the top level and the
+/// folders that lead to the page (its neighbourhood), so that its size does not grow with the
+/// site's. Either way the navigation of one page has at most
+/// `max(NAV_FULL_TREE_ENTRIES, (depth + 1) × (NAV_ENTRIES_PER_FOLDER + 1))` entries.
+pub(crate) const NAV_FULL_TREE_ENTRIES: usize = 500;
+
 /// Every folder of the site by route, the root (`/`) included.
 #[derive(Debug, Default)]
 pub(crate) struct Tree {
     folders: BTreeMap<String, Folder>,
+    /// The route of every page, by index.
+    routes: Vec<String>,
+    /// Whether the whole tree fits in [`NAV_FULL_TREE_ENTRIES`].
+    full: bool,
 }
 
 #[derive(Debug, Default)]
@@ -77,7 +92,10 @@ impl Tree {
             folder.folders.sort_by(|a, b| labels[a].cmp(&labels[b]).then_with(|| a.cmp(b)));
             folder.pages.sort_by(|&a, &b| title_order(&pages[a], &pages[b]));
         }
-        Tree { folders }
+        let entries: usize =
+            folders.values().map(|f| (f.folders.len() + f.pages.len()).min(NAV_ENTRIES_PER_FOLDER + 1)).sum();
+        let routes = pages.iter().map(|page| page.route.clone()).collect();
+        Tree { folders, routes, full: entries <= NAV_FULL_TREE_ENTRIES }
     }
 
     pub(crate) fn folder(&self, route: &str) -> Option<&Folder> {
@@ -107,41 +125,105 @@ impl Tree {
         out
     }
 
-    /// `<nav class="site-nav">`: the tree with `current` marked and its folders open.
+    /// `<nav class="site-nav">`: the tree with `current` marked and its folders open. Each
+    /// folder shows at most [`NAV_ENTRIES_PER_FOLDER`] entries (plus the one leading to
+    /// `current`); a large site shows only `current`'s neighbourhood ([`NAV_FULL_TREE_ENTRIES`]).
+    /// Written with an explicit stack: the tree's depth is the vault's.
     pub(crate) fn render_nav(&self, pages: &[PageInfo], current: Option<&str>) -> String {
         let mut out = String::from("<nav class=\"site-nav\" id=\"site-nav\" aria-label=\"Pages\">");
-        self.render_children(&mut out, "/", pages, current);
+        let mut stack = vec![NavStep::Children("/")];
+        while let Some(step) = stack.pop() {
+            match step {
+                NavStep::Markup(markup) => out.push_str(markup),
+                NavStep::Children(route) => {
+                    let steps = self.children_steps(route, current);
+                    stack.extend(steps.into_iter().rev());
+                }
+                NavStep::Folder(child, open) => {
+                    let is_current = current == Some(child);
+                    if open || self.full {
+                        out.push_str(if open {
+                            "<li class=\"nav-folder\"><details open>"
+                        } else {
+                            "<li class=\"nav-folder\"><details>"
+                        });
+                        out.push_str("<summary>");
+                        link(&mut out, child, &self.folders[child].label, is_current);
+                        out.push_str("</summary>");
+                    } else {
+                        out.push_str("<li class=\"nav-folder nav-folder-closed\">");
+                        link(&mut out, child, &self.folders[child].label, is_current);
+                    }
+                }
+                NavStep::Page(index) => {
+                    let page = &pages[index];
+                    out.push_str("<li class=\"nav-page\">");
+                    link(&mut out, &page.route, &page.title, current == Some(page.route.as_str()));
+                    out.push_str("</li>");
+                }
+                NavStep::More(route, hidden) => {
+                    out.push_str("<li class=\"nav-more\"><a href=\"");
+                    out.push_str(&escape(&encode_route(route)));
+                    out.push_str(&format!("\">{hidden} more…</a></li>"));
+                }
+            }
+        }
         out.push_str("</nav>");
         out
     }
 
-    fn render_children(&self, out: &mut String, route: &str, pages: &[PageInfo], current: Option<&str>) {
-        let Some(folder) = self.folders.get(route) else { return };
+    /// What the navigation shows of the folder at `route`, in order.
+    fn children_steps<'t>(&'t self, route: &'t str, current: Option<&str>) -> Vec<NavStep<'t>> {
+        let Some(folder) = self.folders.get(route) else { return Vec::new() };
         if folder.folders.is_empty() && folder.pages.is_empty() {
-            return;
+            return Vec::new();
         }
-        out.push_str("<ul>");
+        let mut steps = vec![NavStep::Markup("<ul>")];
+        let mut shown = 0;
         for child in &folder.folders {
             let open = current.is_some_and(|c| is_within(c, child));
-            out.push_str(if open {
-                "<li class=\"nav-folder\"><details open>"
+            if shown >= NAV_ENTRIES_PER_FOLDER && !open {
+                continue;
+            }
+            shown += 1;
+            steps.push(NavStep::Folder(child, open));
+            if open || self.full {
+                steps.push(NavStep::Children(child));
+                steps.push(NavStep::Markup("</details></li>"));
             } else {
-                "<li class=\"nav-folder\"><details>"
-            });
-            out.push_str("<summary>");
-            link(out, child, &self.folders[child].label, current == Some(child.as_str()));
-            out.push_str("</summary>");
-            self.render_children(out, child, pages, current);
-            out.push_str("</details></li>");
+                steps.push(NavStep::Markup("</li>"));
+            }
         }
         for &index in &folder.pages {
-            let page = &pages[index];
-            out.push_str("<li class=\"nav-page\">");
-            link(out, &page.route, &page.title, current == Some(page.route.as_str()));
-            out.push_str("</li>");
+            if shown >= NAV_ENTRIES_PER_FOLDER && current != Some(self.page_route(index)) {
+                continue;
+            }
+            shown += 1;
+            steps.push(NavStep::Page(index));
         }
-        out.push_str("</ul>");
+        let hidden = folder.folders.len() + folder.pages.len() - shown;
+        if hidden > 0 {
+            steps.push(NavStep::More(route, hidden));
+        }
+        steps.push(NavStep::Markup("</ul>"));
+        steps
     }
+
+    fn page_route(&self, index: usize) -> &str {
+        self.routes.get(index).map_or("", String::as_str)
+    }
+}
+
+/// One step of writing the navigation.
+enum NavStep<'t> {
+    Markup(&'static str),
+    /// The entries of a folder.
+    Children(&'t str),
+    /// A folder's entry (open when it leads to the current page), up to its children.
+    Folder(&'t str, bool),
+    Page(usize),
+    /// The link to a folder's page for its entries not shown.
+    More(&'t str, usize),
 }
 
 fn link(out: &mut String, route: &str, label: &str, current: bool) {

@@ -8,8 +8,9 @@ use super::format::{self, Ids};
 use super::headings::{self, IdSet};
 use super::rewrite::{self, References};
 use super::text::IgnoredTags;
-use super::transclude::{self, EmbedStack};
-use super::{Heading, RenderOptions, Resolver, comments};
+use super::transclude::{self, EmbedStack, TransclusionBudget};
+use super::{Heading, RenderOptions, Resolver, comments, nesting};
+use crate::limits::Exceeded;
 
 /// What one page and all its embeds share while rendering.
 pub(super) struct Session<'r> {
@@ -17,6 +18,8 @@ pub(super) struct Session<'r> {
     pub(super) ignored: IgnoredTags,
     pub(super) ids: IdSet,
     pub(super) embeds: EmbedStack,
+    pub(super) transclusion: TransclusionBudget,
+    max_nesting: usize,
 }
 
 impl<'r> Session<'r> {
@@ -26,6 +29,8 @@ impl<'r> Session<'r> {
             ignored: IgnoredTags::new(options.ignored_tags),
             ids: IdSet::default(),
             embeds: EmbedStack::default(),
+            transclusion: TransclusionBudget::new(&options.limits),
+            max_nesting: options.limits.max_nesting_depth,
         }
     }
 }
@@ -40,17 +45,26 @@ pub(super) struct Document {
 }
 
 /// Renders `markdown` found at embed nesting `depth` (0 for the page).
-pub(super) fn render_document(session: &mut Session<'_>, markdown: &str, depth: usize) -> Document {
+pub(super) fn render_document(session: &mut Session<'_>, markdown: &str, depth: usize) -> Result<Document, Exceeded> {
     let source = comments::strip(markdown);
+    let too_deep =
+        || Exceeded::new("its nesting of quotes, lists, callouts or inlines", "MAX_NESTING_DEPTH", session.max_nesting);
+    // Measured before the parser and the passes below walk the nesting (some recursively).
+    if nesting::source_depth(&source, session.max_nesting) > session.max_nesting {
+        return Err(too_deep());
+    }
     let options = super::comrak_options();
     let arena = Arena::new();
     let root = parse_document(&arena, &source, &options);
-    let rewritten = rewrite::rewrite(&arena, root, session.resolver, &session.ignored, depth);
+    if nesting::tree_depth(root, session.max_nesting) > session.max_nesting {
+        return Err(too_deep());
+    }
+    let rewritten = rewrite::rewrite(&arena, root, session.resolver, &session.ignored, depth, &session.transclusion)?;
     // The page's headings take their ids before any embed is rendered.
     let (heading_ids, headings) = headings::assign(root, &mut session.ids);
     let mut refs = rewritten.refs;
     for placeholder in rewritten.embeds {
-        let mut html = transclude::render(session, &placeholder.request, depth, &mut refs);
+        let mut html = transclude::render(session, &placeholder.request, depth, &mut refs)?;
         if placeholder.block {
             html.push('\n');
         }
@@ -58,5 +72,5 @@ pub(super) fn render_document(session: &mut Session<'_>, markdown: &str, depth: 
     }
     let text = super::plain::text(root);
     let html = format::html(root, &options, Ids { headings: heading_ids, blocks: rewritten.block_ids });
-    Document { html, headings, refs, text, block_ids: rewritten.block_id_list }
+    Ok(Document { html, headings, refs, text, block_ids: rewritten.block_id_list })
 }

@@ -17,8 +17,9 @@ use super::blocks;
 use super::embed::{self, AssetKind};
 use super::format::node_key;
 use super::text::{self, IgnoredTags, Segment};
-use super::transclude::{self, EmbedRequest};
+use super::transclude::{self, EmbedRequest, TransclusionBudget};
 use super::{Resolver, escape_html};
+use crate::limits::Exceeded;
 use crate::links::{WikiTarget, split_wikilink};
 
 /// What a page refers to, gathered while rewriting. Lists keep first-seen order, no repeats.
@@ -62,19 +63,23 @@ enum Piece {
 }
 
 /// Rewrites the tree under `root` in place and returns what it refers to. `depth` is the embed
-/// nesting level of the document (0 for the page itself).
+/// nesting level of the document (0 for the page itself); every note embed found is charged to
+/// `budget` as it is requested, and the first one over it is the error.
 pub(super) fn rewrite<'a>(
     arena: &'a Arena<'a>,
     root: Node<'a>,
     resolver: &dyn Resolver,
     ignored: &IgnoredTags,
     depth: usize,
-) -> Rewritten<'a> {
+    budget: &TransclusionBudget,
+) -> Result<Rewritten<'a>, Exceeded> {
     let mut rewriter = Rewriter {
         arena,
         resolver,
         ignored,
         depth,
+        budget,
+        exceeded: None,
         refs: References::default(),
         block_ids: HashMap::new(),
         block_id_list: Vec::new(),
@@ -99,6 +104,9 @@ pub(super) fn rewrite<'a>(
             Action::Paragraph => rewriter.paragraph(node),
             Action::None => {}
         }
+        if let Some(exceeded) = rewriter.exceeded.take() {
+            return Err(exceeded);
+        }
         if let Some(in_link) = descend {
             stack.extend(children.into_iter().map(|child| (child, in_link)));
         }
@@ -106,12 +114,12 @@ pub(super) fn rewrite<'a>(
     for placeholder in &mut rewriter.embeds {
         placeholder.block = transclude::place_as_block(arena, placeholder.node);
     }
-    Rewritten {
+    Ok(Rewritten {
         refs: rewriter.refs,
         block_ids: rewriter.block_ids,
         block_id_list: rewriter.block_id_list,
         embeds: rewriter.embeds,
-    }
+    })
 }
 
 fn is_break(node: Node<'_>) -> bool {
@@ -160,6 +168,9 @@ struct Rewriter<'a, 'r> {
     resolver: &'r dyn Resolver,
     ignored: &'r IgnoredTags,
     depth: usize,
+    budget: &'r TransclusionBudget,
+    /// The first limit exceeded; the pass stops at the node that found it.
+    exceeded: Option<Exceeded>,
     refs: References,
     block_ids: HashMap<usize, String>,
     block_id_list: Vec<String>,
@@ -243,9 +254,14 @@ impl<'a> Rewriter<'a, '_> {
         }
         let mut href = self.resolver.page_href(&link.target, link.subpath.as_deref());
         if embed
-            && self.depth < transclude::MAX_DEPTH
+            && self.exceeded.is_none()
+            && self.depth < self.budget.max_depth()
             && let Some(request) = transclude::request(self.resolver, &link, href.as_deref())
         {
+            if let Err(exceeded) = self.budget.charge(&request) {
+                self.exceeded = Some(exceeded);
+                return Vec::new();
+            }
             push_unique(&mut self.refs.links, request.href());
             return vec![Piece::Embed(Box::new(request))];
         }
@@ -565,7 +581,7 @@ mod tests {
     #[test]
     fn ignored_tags_are_removed_from_the_text() {
         let ignored = ["#Privé".to_owned()];
-        let options = RenderOptions { ignored_tags: &ignored };
+        let options = RenderOptions { ignored_tags: &ignored, ..RenderOptions::default() };
         let page = render("Kept #public, gone #prive and #PRIVÉ/x.", &MapResolver::new(), &options);
         assert_eq!(page.tags, ["public"]);
         assert_eq!(

@@ -8,15 +8,22 @@
 //! </div>
 //! ```
 //!
-//! Embeds nest up to [`MAX_DEPTH`] levels; deeper ones are plain links. A note (or section)
+//! Embeds nest up to `MAX_TRANSCLUSION_DEPTH` levels; deeper ones are plain links. Every embed
+//! is charged to the page's [`TransclusionBudget`] when it is requested, before it is rendered,
+//! so that notes embedding notes many times over (120 × 120 × 120) fail at
+//! `MAX_TRANSCLUSION_BYTES` instead of multiplying. A note (or section)
 //! that is already being shown further up renders a visible "embed cycle" notice instead of
 //! recursing. Embedded headings continue the page's set of ids (so ids never collide), embedded
 //! footnotes get ids of their own, and embedded block markers are hidden without ids. Links
 //! and assets of embedded notes count as the page's; their tags and headings do not.
 
+use std::cell::Cell;
+
 use super::Resolver;
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Node};
+
+use crate::limits::{Exceeded, PublishLimits};
 
 use super::document::{self, Session};
 use super::escape_html;
@@ -24,8 +31,42 @@ use super::rewrite::{References, push_unique};
 use super::section;
 use crate::links::{WikiTarget, fragment};
 
-/// How many levels of embeds inside embeds are rendered.
-pub(super) const MAX_DEPTH: usize = 3;
+/// What one embed adds to a page besides its note's Markdown: the markup around it (two links
+/// to the note, the wrapper elements), counted so that many embeds of an empty note still add up.
+const EMBED_OVERHEAD: usize = 256;
+
+/// The transclusion limits of one page, with what its embeds have used so far.
+#[derive(Debug)]
+pub(super) struct TransclusionBudget {
+    max_depth: usize,
+    max_bytes: usize,
+    used: Cell<usize>,
+}
+
+impl TransclusionBudget {
+    pub(super) fn new(limits: &PublishLimits) -> TransclusionBudget {
+        TransclusionBudget {
+            max_depth: limits.max_transclusion_depth,
+            max_bytes: limits.max_transclusion_bytes,
+            used: Cell::new(0),
+        }
+    }
+
+    /// How many levels of embeds inside embeds are rendered.
+    pub(super) fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
+    /// Counts one embed's bytes; the error when the page's embeds go over the limit.
+    pub(super) fn charge(&self, request: &EmbedRequest) -> Result<(), Exceeded> {
+        let used = self.used.get().saturating_add(request.markdown.len() + EMBED_OVERHEAD);
+        self.used.set(used);
+        if used > self.max_bytes {
+            return Err(Exceeded::new("the notes it transcludes", "MAX_TRANSCLUSION_BYTES", self.max_bytes));
+        }
+        Ok(())
+    }
+}
 
 /// An embed the resolver could answer, with the part of the note it shows.
 #[derive(Debug)]
@@ -71,7 +112,12 @@ impl EmbedRequest {
 }
 
 /// The HTML of one embed found at nesting `depth`; its links and assets are added to `refs`.
-pub(super) fn render(session: &mut Session<'_>, request: &EmbedRequest, depth: usize, refs: &mut References) -> String {
+pub(super) fn render(
+    session: &mut Session<'_>,
+    request: &EmbedRequest,
+    depth: usize,
+    refs: &mut References,
+) -> Result<String, Exceeded> {
     if !session.embeds.seeded {
         session.embeds.seeded = true;
         if let Some(page) = session.resolver.note_markdown("") {
@@ -82,16 +128,17 @@ pub(super) fn render(session: &mut Session<'_>, request: &EmbedRequest, depth: u
     let link = format!(r#"<a class="markdown-embed-link" href="{href}">{}</a>"#, escape_html(&request.label));
     let identity = (request.key.clone(), request.subpath.clone());
     if session.embeds.open.contains(&identity) {
-        return format!(
+        return Ok(format!(
             "<div class=\"markdown-embed markdown-embed-cycle\" data-href=\"{href}\">\
              <p>Embed cycle: {link} is already shown above.</p></div>"
-        );
+        ));
     }
     session.embeds.open.push(identity);
     session.embeds.count += 1;
     let number = session.embeds.count;
     let inner = document::render_document(session, &request.markdown, depth + 1);
     session.embeds.open.pop();
+    let inner = inner?;
 
     for (list, found) in [
         (&mut refs.links, &inner.refs.links),
@@ -102,12 +149,12 @@ pub(super) fn render(session: &mut Session<'_>, request: &EmbedRequest, depth: u
             push_unique(list, value);
         }
     }
-    format!(
+    Ok(format!(
         "<div class=\"markdown-embed\" data-href=\"{href}\">\n\
          <div class=\"markdown-embed-title\">{link}</div>\n\
          <div class=\"markdown-embed-content\">\n{}</div>\n</div>",
         prefix_footnote_ids(&inner.html, number)
-    )
+    ))
 }
 
 /// Makes a block of the embed `node` when it sits in a paragraph: the paragraph is split around

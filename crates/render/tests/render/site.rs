@@ -18,6 +18,8 @@ const PAGES: &[(&str, &str, &[&str])] = &[
     ("Deep 2.md", "/deep-2", &[]),
     ("Deep 3.md", "/deep-3", &[]),
     ("Deep 4.md", "/deep-4", &[]),
+    ("Deep 5.md", "/deep-5", &[]),
+    ("Deep 6.md", "/deep-6", &[]),
     ("Evil.md", "/evil", &[]),
 ];
 
@@ -32,7 +34,9 @@ const NOTES: &[(&str, &str)] = &[
     ("Deep 1.md", "Level 1\n\n![[Deep 2]]\n"),
     ("Deep 2.md", "Level 2\n\n![[Deep 3]]\n"),
     ("Deep 3.md", "Level 3\n\n![[Deep 4]]\n"),
-    ("Deep 4.md", "Level 4\n"),
+    ("Deep 4.md", "Level 4\n\n![[Deep 5]]\n"),
+    ("Deep 5.md", "Level 5\n\n![[Deep 6]]\n"),
+    ("Deep 6.md", "Level 6\n"),
     ("Evil.md", "<script>alert('embedded')</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))\n"),
     ("Current.md", "# Current\n\n## Local Part\n\nLocal text.\n"),
 ];

@@ -12,14 +12,18 @@
 //!    page shows them or the session uploaded them; moved routes get redirects.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 use vps_core::job::{Phase, PromotionStats};
 use vps_core::note::Note;
 use vps_core::revision::{Asset, Page, Revision, RevisionId, SiteSettings};
 use vps_core::{AssetPath, ContentHash};
-use vps_render::{LinkIndex, PageMeta, PageRef, RenderOptions, Resolver, Transclusion};
+use vps_render::{
+    CleanupBudget, CleanupError, CompiledRules, Exceeded, LimitError, LinkIndex, PageMeta, PageRef, PublishLimits,
+    RenderOptions, Resolver, Transclusion,
+};
 use vps_site::{Heading as SiteHeading, PageInfo, SiteInfo};
 use vps_store::StoreError;
 
@@ -47,6 +51,8 @@ pub struct SiteOptions {
     pub base_url: Option<String>,
     /// The vault path of the note to serve at `/`, when configured.
     pub home_note: Option<String>,
+    /// The bounds of the publish; a note over one fails it with [`BuildError::Limit`].
+    pub limits: PublishLimits,
 }
 
 pub struct Built {
@@ -64,6 +70,9 @@ pub enum BuildError {
     Source(String),
     #[error("cleanup rule {0}")]
     Cleanup(String),
+    /// A note went over one of the [`PublishLimits`]: `note "<vault path>": … exceeds SETTING (n)`.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
     /// The finalization was stopped from outside: aborted by the client, or over its time
     /// budget. The message says which.
     #[error("{0}")]
@@ -91,7 +100,8 @@ pub fn build(
         entries.insert(key, Entry { note, source_blob: None });
     }
     let uploaded_keys = entries.len() as u64;
-    let in_inventory = |vault_path: &str| inventory.is_none_or(|paths| paths.iter().any(|p| p == vault_path));
+    let inventory: Option<HashSet<&str>> = inventory.map(|paths| paths.iter().map(String::as_str).collect());
+    let in_inventory = |vault_path: &str| inventory.as_ref().is_none_or(|paths| paths.contains(vault_path));
     let mut retained = 0u64;
     if session.offered_skips {
         let kept: Vec<&Page> = base
@@ -114,7 +124,17 @@ pub fn build(
 
     // `publish: false` in the frontmatter un-publishes a note.
     entries.retain(|_, entry| PageMeta::from_frontmatter(&entry.note.frontmatter.flat).publish != Some(false));
+    let limits = &site.limits;
+    // Depth is checked before anything walks the paths folder by folder (routes, the link
+    // index, the navigation tree, breadcrumbs).
+    for entry in entries.values() {
+        let note = &entry.note;
+        check_path_depth(&note.vault_path, &note.vault_path, limits)?;
+    }
     let routed = route_all(entries.into_values().collect(), &settings);
+    for (route, entry) in &routed {
+        check_path_depth(route, &entry.note.vault_path, limits)?;
+    }
     let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, &entry.note)).collect();
     let index = LinkIndex::new(&refs);
 
@@ -127,8 +147,11 @@ pub fn build(
     }
     let lookup = AssetLookup::new(available.keys());
 
+    progress(Phase::RenderingHtml, 15)?;
+    let cleaned = clean_all(&routed, &settings, limits, progress)?;
     progress(Phase::RenderingHtml, 20)?;
-    let rules = cleanup_rules(&settings);
+    let positions: HashMap<usize, usize> =
+        refs.iter().enumerate().map(|(i, page)| (std::ptr::from_ref(page).addr(), i)).collect();
     let total = routed.len().max(1);
     let mut parts = Vec::with_capacity(routed.len());
     let mut drafts = Vec::with_capacity(routed.len());
@@ -140,8 +163,10 @@ pub fn build(
             me: i,
             lookup: &lookup,
             assets: &available,
-            rules: &rules,
+            cleaned: &cleaned,
+            positions: &positions,
             settings: &settings,
+            limits,
         };
         let (part, draft) = build_page(store, &cx, route, entry)?;
         parts.push(part);
@@ -160,7 +185,7 @@ pub fn build(
             .map(|css| format!("/publish.css?v={}", &css.sha256.to_hex()[..12])),
         home_route: home.clone(),
     };
-    let documents = documents::write(store, info, drafts, now_ms)?;
+    let documents = documents::write(store, info, drafts, now_ms, limits, progress)?;
     // Every blob the revision names is stored before the revision exists.
     store.flush()?;
     let pages: BTreeMap<String, Page> = parts
@@ -230,6 +255,48 @@ fn cleanup_rules(settings: &SiteSettings) -> Vec<vps_render::CleanupRule> {
         .collect()
 }
 
+/// Every note's Markdown after the cleanup rules, in the order of `routed`: once per note, for
+/// its page and for every page that embeds it. The rules are compiled once; each note gets its
+/// [`CleanupBudget`] (output size, its own time and what is left of the publish's).
+fn clean_all(
+    routed: &[(String, Entry)],
+    settings: &SiteSettings,
+    limits: &PublishLimits,
+    progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
+) -> Result<Vec<String>, BuildError> {
+    let rules = CompiledRules::compile(&cleanup_rules(settings)).map_err(|e| BuildError::Cleanup(e.to_string()))?;
+    let started = Instant::now();
+    let mut cleaned = Vec::with_capacity(routed.len());
+    for (i, (_, entry)) in routed.iter().enumerate() {
+        let note = &entry.note;
+        let budget = CleanupBudget::for_note(limits, started);
+        let content =
+            rules.apply(&note.content, &note.folder_config.ignored_cleanup_rule_ids, &budget).map_err(|error| {
+                match error {
+                    CleanupError::Limit { exceeded, .. } => BuildError::Limit(exceeded.in_note(&note.vault_path)),
+                    other => BuildError::Cleanup(other.to_string()),
+                }
+            })?;
+        cleaned.push(content);
+        if i % 64 == 63 {
+            progress(Phase::RenderingHtml, 15 + (5 * (i + 1) / routed.len()) as u8)?;
+        }
+    }
+    Ok(cleaned)
+}
+
+/// `path` (a vault path or a route of the note at `vault_path`) has at most `MAX_PATH_DEPTH`
+/// folders.
+fn check_path_depth(path: &str, vault_path: &str, limits: &PublishLimits) -> Result<(), BuildError> {
+    let depth = vps_render::folder_depth(path);
+    if depth > limits.max_path_depth {
+        let what = format!("the depth of {path:?} ({depth} folders)");
+        let what = if what.len() > 200 { format!("its depth ({depth} folders)") } else { what };
+        return Err(Exceeded::new(what, "MAX_PATH_DEPTH", limits.max_path_depth).in_note(vault_path).into());
+    }
+    Ok(())
+}
+
 /// Routes every note: folder route base + slugged path, custom index pages moved to
 /// `<folder>/index`, and a `-1`, `-2`… suffix for notes that would share a route (in vault-path
 /// order, so the outcome does not depend on upload order).
@@ -291,8 +358,12 @@ struct PageContext<'a> {
     me: usize,
     lookup: &'a AssetLookup,
     assets: &'a BTreeMap<AssetPath, Asset>,
-    rules: &'a [vps_render::CleanupRule],
+    /// Every note's Markdown after cleanup rules, in the order of `refs`.
+    cleaned: &'a [String],
+    /// The index in `refs` of each page reference, by its address.
+    positions: &'a HashMap<usize, usize>,
     settings: &'a SiteSettings,
+    limits: &'a PublishLimits,
 }
 
 /// A page's manifest entry, all but its HTML (which needs the whole site around it).
@@ -331,11 +402,11 @@ fn build_page(
     entry: &Entry,
 ) -> Result<(PagePart, Draft), BuildError> {
     let note = &entry.note;
-    let ignored = &note.folder_config.ignored_cleanup_rule_ids;
-    let content = vps_render::apply_cleanup_rules(&note.content, cx.rules, ignored)
-        .map_err(|e| BuildError::Cleanup(e.to_string()))?;
+    let content = &cx.cleaned[cx.me];
     let resolver = PageResolver { cx, shown: RefCell::new(BTreeSet::new()) };
-    let rendered = vps_render::render(&content, &resolver, &RenderOptions { ignored_tags: &cx.settings.ignored_tags });
+    let options = RenderOptions { ignored_tags: &cx.settings.ignored_tags, limits: *cx.limits };
+    let rendered =
+        vps_render::try_render(content, &resolver, &options).map_err(|exceeded| exceeded.in_note(&note.vault_path))?;
     let meta = PageMeta::from_frontmatter(&note.frontmatter.flat);
     let title = meta.title.clone().unwrap_or_else(|| note.title.clone());
     let source_blob = match entry.source_blob {
@@ -357,6 +428,15 @@ fn build_page(
         .collect();
     tags.sort();
     tags.dedup();
+    if let Some(tag) = tags.iter().find(|tag| vps_render::tag_depth(tag) > cx.limits.max_tag_depth) {
+        let depth = vps_render::tag_depth(tag);
+        let what = if tag.len() > 200 {
+            format!("a tag's depth ({depth} levels)")
+        } else {
+            format!("the depth of tag #{tag} ({depth} levels)")
+        };
+        return Err(Exceeded::new(what, "MAX_TAG_DEPTH", cx.limits.max_tag_depth).in_note(&note.vault_path).into());
+    }
     let links_to: Vec<String> =
         rendered.links.iter().map(|href| href.split('#').next().unwrap_or_default().to_owned()).collect();
     let info = PageInfo {
@@ -453,10 +533,9 @@ impl Resolver for PageResolver<'_> {
     /// `![[Note]]`: the embedded note's Markdown (its cleanup rules applied), to render in place.
     fn note_markdown(&self, target: &str) -> Option<Transclusion> {
         let page = self.cx.index.resolve(&self.cx.refs[self.cx.me], target)?;
-        let position = self.cx.refs.iter().position(|candidate| std::ptr::eq(candidate, page))?;
+        let position = *self.cx.positions.get(&std::ptr::from_ref(page).addr())?;
         let note = &self.cx.notes[position].1.note;
-        let ignored = &note.folder_config.ignored_cleanup_rule_ids;
-        let markdown = vps_render::apply_cleanup_rules(&note.content, self.cx.rules, ignored).ok()?;
+        let markdown = self.cx.cleaned[position].clone();
         Some(Transclusion { markdown, href: page.route.clone(), key: note.vault_path.clone() })
     }
 

@@ -2,16 +2,21 @@
 //! breadcrumbs, table of contents, backlinks, tags), and the documents made for the whole site
 //! (folder indexes, tag pages, the generated home page, sitemap, robots.txt, feed, 404). All of
 //! them are blobs: a document that did not change between two revisions costs nothing.
+//!
+//! Each page is checked against `MAX_PAGE_BYTES` and each generated document against
+//! `MAX_DOCUMENT_BYTES` as it is made, before it is stored; listings of more than
+//! `LISTING_PAGE_SIZE` entries continue on numbered pages (`/blog/page/2`).
 
 use std::collections::BTreeMap;
 
 use vps_core::ContentHash;
-use vps_core::job::iso8601;
+use vps_core::job::{Phase, iso8601};
 use vps_core::revision::Generated;
-use vps_site::{PageInfo, Site, SiteInfo};
-use vps_store::StoreError;
+use vps_render::{Exceeded, PublishLimits};
+use vps_site::{PageInfo, Site, SiteInfo, listing_page_route};
 
 use super::BlockingBlobs;
+use super::build::BuildError;
 
 const HTML: &str = "text/html; charset=utf-8";
 
@@ -43,50 +48,117 @@ impl SiteModel {
     }
 }
 
+/// Writes every page and document of the site. `progress` is called once per page and per
+/// document, so a stopped finalization is seen between two of them.
 pub fn write(
     store: &BlockingBlobs<'_>,
     info: SiteInfo,
     drafts: Vec<Draft>,
     now_ms: u64,
-) -> Result<Documents, StoreError> {
+    limits: &PublishLimits,
+    progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
+) -> Result<Documents, BuildError> {
     let model = SiteModel { info, pages: drafts.iter().map(|draft| draft.info.clone()).collect() };
-    let site_blob = store.put_bytes(&serde_json::to_vec(&model).expect("the site model serializes"))?;
+    let site_blob = store.put_bytes(&site_model_json(&model, limits, progress)?)?;
     let home_missing = model.info.home_route.is_none();
-    let site = model.build();
+    let site = model.build().with_listing_page_size(limits.listing_page_size);
+    // A site-wide document too large is blamed on the last note it lists: the one that tipped it.
+    let last_note = drafts.last().map_or("", |draft| draft.info.vault_path.as_str());
 
+    let total = drafts.len().max(1);
     let mut pages = BTreeMap::new();
-    for draft in &drafts {
+    for (i, draft) in drafts.iter().enumerate() {
+        progress(Phase::PromotingContent, 75 + (10 * i / total) as u8)?;
         let html = site.page(&draft.info.route, &draft.content_html).unwrap_or_else(|| site.not_found());
+        if html.len() > limits.max_page_bytes {
+            let what = format!("its page ({} bytes)", html.len());
+            return Err(Exceeded::new(what, "MAX_PAGE_BYTES", limits.max_page_bytes)
+                .in_note(&draft.info.vault_path)
+                .into());
+        }
         pages.insert(draft.info.route.clone(), store.put_bytes(html.as_bytes())?);
     }
 
     let mut generated = BTreeMap::new();
-    let mut add = |route: String, body: String, content_type: &str| -> Result<(), StoreError> {
+    let mut add = |route: String, body: String, content_type: &str, blame: &str| -> Result<(), BuildError> {
+        progress(Phase::PromotingContent, 86)?;
+        if body.len() > limits.max_document_bytes {
+            let what = format!("the document {route:?} ({} bytes)", body.len());
+            return Err(Exceeded::new(what, "MAX_DOCUMENT_BYTES", limits.max_document_bytes).in_note(blame).into());
+        }
+        // A note published at a listing's page route (`/blog/page/2`) keeps it.
+        if pages.contains_key(&route) {
+            return Ok(());
+        }
         let blob = store.put_bytes(body.as_bytes())?;
-        generated.insert(route, Generated { blob, content_type: content_type.to_owned() });
+        generated.entry(route).or_insert(Generated { blob, content_type: content_type.to_owned() });
         Ok(())
     };
     if home_missing {
-        add("/".into(), site.home(), HTML)?;
+        for number in 1..=site.folder_index_pages("/") {
+            if let Some(html) = site.folder_index_page("/", None, number) {
+                add(listing_page_route("/", number), html, HTML, last_note)?;
+            }
+        }
     }
     // A folder's index note (`<folder>/index`, e.g. a custom index file) opens its folder page.
+    let by_route: BTreeMap<&str, &Draft> = drafts.iter().map(|draft| (draft.info.route.as_str(), draft)).collect();
+    // A listing too large is blamed on the first note in its folder.
+    let listed = |folder: &str| -> &str {
+        let prefix = format!("{}/", folder.trim_end_matches('/'));
+        let first = by_route.range(prefix.as_str()..).next().filter(|(route, _)| route.starts_with(&prefix));
+        first.map_or(last_note, |(_, draft)| draft.info.vault_path.as_str())
+    };
     for folder in site.folder_routes() {
         let index_route = format!("{}/index", folder.trim_end_matches('/'));
-        let intro =
-            drafts.iter().find(|draft| draft.info.route == index_route).map(|draft| draft.content_html.as_str());
-        if let Some(html) = site.folder_index(&folder, intro) {
-            add(folder, html, HTML)?;
+        let intro = by_route.get(index_route.as_str()).map(|draft| draft.content_html.as_str());
+        for number in 1..=site.folder_index_pages(&folder) {
+            if let Some(html) = site.folder_index_page(&folder, intro, number) {
+                add(listing_page_route(&folder, number), html, HTML, listed(&folder))?;
+            }
         }
     }
-    add("/tags".into(), site.tags_index(), HTML)?;
+    add("/tags".into(), site.tags_index(), HTML, last_note)?;
     for tag in site.tags() {
-        if let Some(html) = site.tag_page(&tag) {
-            add(format!("/tags/{tag}"), html, HTML)?;
+        for number in 1..=site.tag_pages(&tag) {
+            if let Some(html) = site.tag_page_number(&tag, number) {
+                add(listing_page_route(&format!("/tags/{tag}"), number), html, HTML, last_note)?;
+            }
         }
     }
-    add("/404".into(), site.not_found(), HTML)?;
-    add("/sitemap.xml".into(), site.sitemap_xml(), "application/xml; charset=utf-8")?;
-    add("/robots.txt".into(), site.robots_txt(), "text/plain; charset=utf-8")?;
-    add("/feed.xml".into(), site.feed_xml(&iso8601(now_ms)), "application/atom+xml; charset=utf-8")?;
+    add("/404".into(), site.not_found(), HTML, last_note)?;
+    add("/sitemap.xml".into(), site.sitemap_xml(), "application/xml; charset=utf-8", last_note)?;
+    add("/robots.txt".into(), site.robots_txt(), "text/plain; charset=utf-8", last_note)?;
+    add("/feed.xml".into(), site.feed_xml(&iso8601(now_ms)), "application/atom+xml; charset=utf-8", last_note)?;
     Ok(Documents { pages, generated, site_blob, site })
+}
+
+/// The site model as JSON (what `SiteModel`'s `Serialize` writes), page by page: the search
+/// index grows with every note's text, so its size is checked as each page is added and the
+/// note that takes it over `MAX_DOCUMENT_BYTES` is named.
+fn site_model_json(
+    model: &SiteModel,
+    limits: &PublishLimits,
+    progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
+) -> Result<Vec<u8>, BuildError> {
+    let mut out = b"{\"info\":".to_vec();
+    serde_json::to_writer(&mut out, &model.info).expect("the site info serializes");
+    out.extend_from_slice(b",\"pages\":[");
+    for (i, page) in model.pages.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, page).expect("a page's info serializes");
+        if out.len() > limits.max_document_bytes {
+            let what = format!("the search index (over {} bytes with this note)", out.len());
+            return Err(Exceeded::new(what, "MAX_DOCUMENT_BYTES", limits.max_document_bytes)
+                .in_note(&page.vault_path)
+                .into());
+        }
+        if i % 256 == 255 {
+            progress(Phase::PromotingContent, 75)?;
+        }
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
 }

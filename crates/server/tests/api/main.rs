@@ -8,6 +8,7 @@ mod blob;
 mod caching;
 mod check;
 mod lifecycle;
+mod limits;
 mod plugin_bad_inputs;
 mod publish;
 mod reader;

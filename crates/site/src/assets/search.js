@@ -24,8 +24,18 @@
     input.setAttribute("aria-expanded", "false");
   }
 
-  function isLocal(route) {
-    return typeof route === "string" && route.charAt(0) === "/" && route.charAt(1) !== "/";
+  // The absolute URL of a result on this site, or null. Resolving against the origin and
+  // comparing origins catches every way out (`//host`, `/\host`, `https:`, tabs in the scheme),
+  // and the link gets the absolute URL, which no browser can read as another origin.
+  function localHref(route) {
+    if (typeof route !== "string" || route.charAt(0) !== "/") return null;
+    var url;
+    try {
+      url = new URL(route, window.location.origin);
+    } catch (error) {
+      return null;
+    }
+    return url.origin === window.location.origin ? url.href : null;
   }
 
   function show(hits, query) {
@@ -37,10 +47,11 @@
     } else {
       var list = document.createElement("ul");
       hits.slice(0, 8).forEach(function (hit) {
-        if (!isLocal(hit.route)) return;
+        var href = localHref(hit.route);
+        if (!href) return;
         var item = document.createElement("li");
         var link = document.createElement("a");
-        link.href = hit.route;
+        link.href = href;
         var title = document.createElement("span");
         title.className = "search-suggest-title";
         title.textContent = hit.title;
