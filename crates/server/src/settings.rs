@@ -88,6 +88,10 @@ pub struct Settings {
     pub s3_part_concurrency: u64,
     pub aws_access_key_id: Option<Secret>,
     pub aws_secret_access_key: Option<Secret>,
+    // issue 11 — jobs
+    /// A finalization running longer than this is stopped (its job fails, the live site is
+    /// unchanged) and the next queued publish runs.
+    pub finalization_timeout_secs: u64,
 }
 
 /// Where blobs and revisions are kept.
@@ -172,6 +176,8 @@ impl Default for Settings {
             s3_part_concurrency: 2,
             aws_access_key_id: None,
             aws_secret_access_key: None,
+            // issue 11 — jobs
+            finalization_timeout_secs: 300,
         }
     }
 }
@@ -223,6 +229,8 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("s3_part_concurrency", &["S3_PART_CONCURRENCY"]),
     ("aws_access_key_id", &["AWS_ACCESS_KEY_ID"]),
     ("aws_secret_access_key", &["AWS_SECRET_ACCESS_KEY"]),
+    // issue 11 — jobs
+    ("finalization_timeout_secs", &["FINALIZATION_TIMEOUT_SECS"]),
 ];
 
 /// A setting that could not be read.
@@ -356,6 +364,8 @@ impl Settings {
             "s3_part_concurrency" => self.s3_part_concurrency = number(value)?.clamp(1, 64),
             "aws_access_key_id" => self.aws_access_key_id = Some(Secret(value.to_owned())),
             "aws_secret_access_key" => self.aws_secret_access_key = Some(Secret(value.to_owned())),
+            // issue 11 — jobs
+            "finalization_timeout_secs" => self.finalization_timeout_secs = number(value)?.max(1),
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
@@ -442,6 +452,8 @@ impl Settings {
             aws_access_key_id: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             aws_secret_access_key: Option<&'a str>,
+            // issue 11 — jobs
+            finalization_timeout_secs: u64,
         }
         let redacted = |secret: &Option<Secret>| secret.as_ref().map(|_| "<redacted>");
         let shown = Shown {
@@ -489,6 +501,8 @@ impl Settings {
             s3_part_concurrency: self.s3_part_concurrency,
             aws_access_key_id: redacted(&self.aws_access_key_id),
             aws_secret_access_key: redacted(&self.aws_secret_access_key),
+            // issue 11 — jobs
+            finalization_timeout_secs: self.finalization_timeout_secs,
         };
         toml::to_string(&shown).expect("plain values serialize")
     }
