@@ -266,6 +266,7 @@ impl Jobs {
             self.end(session);
             return None;
         }
+        tracing::info!(%session, attempt = record.attempts, "finalization started");
         self.registry().jobs.get(&session).map(|job| job.stop.clone())
     }
 
