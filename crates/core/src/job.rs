@@ -95,7 +95,7 @@ pub struct JobStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
     /// While `pending`: how many publishes will run before this one (the one running included).
-    /// The plugin ignores it; our CLI shows it.
+    /// The plugin ignores unknown fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queued_ahead: Option<u32>,
 }

@@ -124,7 +124,8 @@ async fn finalize(
         let built = build_on_thread(app, &base, &session, &request, stop, deadline).await?;
         app.jobs.advance(session_id, Phase::CompletingPublication, 97);
         if tokio::time::Instant::now() >= deadline {
-            app.jobs.cancel(session_id, &timeout_message(app.settings.finalization_timeout_secs))
+            app.jobs
+                .cancel(session_id, &timeout_message(app.settings.finalization_timeout_secs))
                 .map_err(|e| e.to_string())?;
         }
         // From here on the job cannot be stopped; a stopped job never gets here.
@@ -183,7 +184,8 @@ async fn build_on_thread(
     deadline: tokio::time::Instant,
 ) -> Result<build::Built, String> {
     let session_id = session.id;
-    let (app_, base, session, request, stop_) = (app.clone(), base.clone(), session.clone(), request.clone(), stop.clone());
+    let (app_, base, session, request, stop_) =
+        (app.clone(), base.clone(), session.clone(), request.clone(), stop.clone());
     let runtime = tokio::runtime::Handle::current();
     let mut done = on_thread("finalization", BUILD_STACK_BYTES, move || {
         build_on(&app_, &base, &session, &request, &stop_, runtime)
@@ -227,7 +229,9 @@ fn on_thread<T: Send + 'static>(
             let _ = sender.send(result);
         })
         .map_err(|e| format!("cannot start the finalization: {e}"))?;
-    Ok(Box::pin(async move { receiver.await.unwrap_or_else(|_| Err("the finalization ended without an answer".into())) }))
+    Ok(Box::pin(
+        async move { receiver.await.unwrap_or_else(|_| Err("the finalization ended without an answer".into())) },
+    ))
 }
 
 /// Builds the session's revision on top of `base`, on the finalization's thread (rendering is

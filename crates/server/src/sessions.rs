@@ -350,7 +350,8 @@ fn load_session(dir: &Path) -> Result<Loaded, StoreError> {
     if !session.assets.is_empty() && !journal.exists() {
         // Written by a server that kept the assets in `session.json`: move them to the journal.
         let at = session.updated_at_ms;
-        let lines = session.assets.iter().map(|(path, asset)| AssetLine::Put { at, path: path.clone(), asset: asset.clone() });
+        let lines =
+            session.assets.iter().map(|(path, asset)| AssetLine::Put { at, path: path.clone(), asset: asset.clone() });
         let mut bytes = Vec::new();
         for line in lines {
             serde_json::to_writer(&mut bytes, &line).expect("records serialize");
@@ -453,8 +454,7 @@ fn append_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
         move |source| StoreError::Io { op, path, source }
     };
     let existed = path.exists();
-    let mut file =
-        std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(&path).map_err(io("open"))?;
+    let mut file = std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(&path).map_err(io("open"))?;
     file.write_all(bytes).map_err(io("append"))?;
     file.sync_data().map_err(io("fsync"))?;
     if !existed {

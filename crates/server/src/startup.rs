@@ -121,8 +121,8 @@ impl Application {
                 .await;
         }
         let limits = ChunkLimits::for_max_asset_bytes(settings.max_asset_size_bytes);
-        let chunks =
-            ChunkStore::open(&data_dir.join("chunks"), limits, &data_dir.join("quarantine")).map_err(|e| StartupError::Chunks(e.to_string()))?;
+        let chunks = ChunkStore::open(&data_dir.join("chunks"), limits, &data_dir.join("quarantine"))
+            .map_err(|e| StartupError::Chunks(e.to_string()))?;
 
         let addr = SocketAddr::new(settings.host, settings.port);
         let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;

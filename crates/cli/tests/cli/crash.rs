@@ -138,7 +138,9 @@ async fn killing_the_server_during_finalization_never_leaves_a_mixed_site() {
 /// Generated notes, enough that their finalization takes seconds.
 fn bulk_notes(count: usize) -> Vec<Value> {
     (0..count)
-        .map(|i| note(&format!("Bulk/B{i}.md"), &format!("# B{i}\n\nSee [[B{}]] and [[B{}]].\n", (i + 1) % count, i / 2)))
+        .map(|i| {
+            note(&format!("Bulk/B{i}.md"), &format!("# B{i}\n\nSee [[B{}]] and [[B{}]].\n", (i + 1) % count, i / 2))
+        })
         .collect()
 }
 

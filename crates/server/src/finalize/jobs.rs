@@ -200,8 +200,7 @@ impl Jobs {
             completed_at: None,
             queued_ahead: None,
         };
-        let record =
-            JobRecord { status, request, response: response.clone(), token, token_expires_ms, attempts: 0 };
+        let record = JobRecord { status, request, response: response.clone(), token, token_expires_ms, attempts: 0 };
         self.persist(&record)?;
         let mut registry = self.registry();
         registry.jobs.insert(session, Live::new(record));
@@ -231,8 +230,11 @@ impl Jobs {
         token: &str,
     ) -> Result<watch::Receiver<JobStatus>, ApiError> {
         let registry = self.registry();
-        let job =
-            registry.jobs.get(&session).filter(|live| live.record.status.job_id == job_id).ok_or(ApiError::JobNotFound)?;
+        let job = registry
+            .jobs
+            .get(&session)
+            .filter(|live| live.record.status.job_id == job_id)
+            .ok_or(ApiError::JobNotFound)?;
         let matches: bool = job.record.token.as_bytes().ct_eq(token.as_bytes()).into();
         if !matches {
             return Err(ApiError::InvalidToken);
