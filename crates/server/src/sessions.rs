@@ -471,3 +471,66 @@ fn sanitize_file_name(id: &str) -> String {
 fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asset(seed: u8) -> SessionAsset {
+        SessionAsset { sha256: ContentHash::from_digest([seed; 32]), size: 10, media_type: MediaType::OCTET_STREAM }
+    }
+
+    async fn session_with_two_uploads(dir: &Path, quarantine: &Path) -> SessionId {
+        let sessions = Sessions::open(dir, quarantine).unwrap();
+        let id = sessions.create(StartSessionRequest::default(), false).await.unwrap().id;
+        for (name, seed) in [("a.png", 1), ("b.png", 2), ("a.png", 3)] {
+            let path = AssetPath::parse(name).unwrap();
+            sessions
+                .update(id, |s| {
+                    s.assets.insert(path, asset(seed));
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        }
+        id
+    }
+
+    #[tokio::test]
+    async fn asset_records_come_back_in_order_the_later_one_winning() {
+        let root = tempfile::tempdir().unwrap();
+        let (dir, quarantine) = (root.path().join("sessions"), root.path().join("quarantine"));
+        let id = session_with_two_uploads(&dir, &quarantine).await;
+        let sessions = Sessions::open(&dir, &quarantine).unwrap();
+        let assets = sessions.get(id).await.unwrap().assets;
+        assert_eq!(assets.len(), 2);
+        assert_eq!(assets[&AssetPath::parse("a.png").unwrap()], asset(3));
+        // An abort clears them with one more line.
+        sessions
+            .update(id, |s| {
+                s.assets.clear();
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let sessions = Sessions::open(&dir, &quarantine).unwrap();
+        assert!(sessions.get(id).await.unwrap().assets.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_bad_record_before_the_last_line_quarantines_the_session() {
+        let root = tempfile::tempdir().unwrap();
+        let (dir, quarantine) = (root.path().join("sessions"), root.path().join("quarantine"));
+        let id = session_with_two_uploads(&dir, &quarantine).await;
+        let journal = dir.join(id.to_string()).join(ASSETS_FILE);
+        let text = std::fs::read_to_string(&journal).unwrap();
+        std::fs::write(&journal, text.replacen("\"put\"", "\"pu", 1)).unwrap();
+        let sessions = Sessions::open(&dir, &quarantine).unwrap();
+        assert!(sessions.get(id).await.is_err(), "not loaded");
+        let set_aside: Vec<String> =
+            std::fs::read_dir(&quarantine).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        assert_eq!(set_aside.len(), 1);
+        assert!(set_aside[0].starts_with("session-") && set_aside[0].ends_with(&id.to_string()), "{set_aside:?}");
+        assert!(!dir.join(id.to_string()).exists());
+    }
+}
