@@ -94,6 +94,10 @@ pub struct JobStatus {
     pub started_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
+    /// While `pending`: how many publishes will run before this one (the one running included).
+    /// The plugin ignores unknown fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued_ahead: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -179,11 +179,18 @@ impl Upload {
 
 impl ChunkStore {
     /// Opens (creating if needed) the store under `dir`, taking back the uploads a previous run
-    /// left there. Their inactivity clock starts now.
-    pub fn open(dir: &Path, limits: ChunkLimits) -> Result<Self, EnvelopeError> {
+    /// left there. Their inactivity clock starts now. An upload whose files cannot be trusted
+    /// (unreadable metadata, counts or sizes beyond `limits`: never used to size anything) is
+    /// moved to `quarantine` with a warning, and the store opens without it.
+    pub fn open(dir: &Path, limits: ChunkLimits, quarantine: &Path) -> Result<Self, EnvelopeError> {
         std::fs::create_dir_all(dir).map_err(EnvelopeError::io("create directory", dir))?;
         let mut uploads = HashMap::new();
-        for found in disk::scan(dir)? {
+        let (found, untrusted) = disk::scan(dir, &|kind, meta| meta.check(&limits, kind))?;
+        for bad in untrusted {
+            let name = bad.dir.strip_prefix(dir).unwrap_or(&bad.dir).to_string_lossy().replace('/', "-");
+            vps_store::durable::quarantine(quarantine, "chunks", &name, &bad.dir, &bad.reason)?;
+        }
+        for found in found {
             let mut lens = vec![None; found.meta.total_chunks as usize];
             for (index, len) in found.lens {
                 lens[index as usize] = Some(len);
@@ -424,30 +431,11 @@ impl ChunkStore {
     }
 
     fn check_metadata(&self, kind: RouteKind, metadata: &EnvelopeMetadata) -> Result<Meta, EnvelopeError> {
-        let limits = &self.inner.limits;
         let meta = Meta::of(metadata);
+        meta.check(&self.inner.limits, kind)?;
         let (index, total) = (metadata.chunk_index, meta.total_chunks);
-        if total == 0 {
-            return Err(EnvelopeError::InvalidChunkMetadata("totalChunks must be at least 1"));
-        }
         if index >= total {
             return Err(EnvelopeError::ChunkIndexOutOfRange { index, total });
-        }
-        if total > limits.max_total_chunks {
-            return Err(EnvelopeError::TooManyChunks { total, limit: limits.max_total_chunks });
-        }
-        if meta.original_size > limits.max_original_bytes(kind) {
-            return Err(EnvelopeError::DecompressedTooLarge { limit: limits.max_original_bytes(kind) });
-        }
-        let max_compressed = limits.max_compressed_bytes(kind);
-        if meta.compressed_size > max_compressed {
-            return Err(EnvelopeError::UploadTooLarge { len: meta.compressed_size, limit: max_compressed });
-        }
-        if meta.compressed_size < total {
-            return Err(EnvelopeError::InvalidChunkMetadata("compressedSize is smaller than totalChunks"));
-        }
-        if meta.compressed_size > total.saturating_mul(limits.max_slice_bytes) {
-            return Err(EnvelopeError::InvalidChunkMetadata("compressedSize does not fit in totalChunks chunks"));
         }
         Ok(meta)
     }

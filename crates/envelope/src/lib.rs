@@ -25,7 +25,7 @@
 //! # -> Result<(), vps_envelope::EnvelopeError> {
 //! use vps_envelope::{ChunkLimits, ChunkOutcome, ChunkStore, Envelope, RouteKind};
 //!
-//! let chunks = ChunkStore::open("data/chunks".as_ref(), ChunkLimits::default())?;
+//! let chunks = ChunkStore::open("data/chunks".as_ref(), ChunkLimits::default(), "data/quarantine".as_ref())?;
 //! let envelope = Envelope::from_slice(body)?;
 //! match chunks.accept(session, RouteKind::Assets, envelope).await? {
 //!     ChunkOutcome::Partial { received, total } => println!("202: {received} of {total}"),

@@ -138,7 +138,7 @@ pub async fn gc(settings: &Settings, keep: usize, min_age: Option<Duration>) -> 
             report.revisions_removed += 1;
         }
     }
-    let sessions = Sessions::open(&data_dir.join("sessions"))?;
+    let sessions = Sessions::open(&data_dir.join("sessions"), &data_dir.join("quarantine"))?;
     for session in sessions.all().await {
         if matches!(session.state, SessionState::Open | SessionState::Finishing) {
             referenced.extend(session.assets.values().map(|asset| asset.sha256));

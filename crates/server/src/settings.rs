@@ -111,6 +111,10 @@ pub struct Settings {
     // issue 11 — render
     /// The bounds of a publish (`MAX_PATH_DEPTH`, `MAX_TRANSCLUSION_BYTES`, `LISTING_PAGE_SIZE`…).
     pub publish_limits: vps_render::PublishLimits,
+    // issue 11 — jobs
+    /// A finalization running longer than this is stopped (its job fails, the live site is
+    /// unchanged) and the next queued publish runs.
+    pub finalization_timeout_secs: u64,
 }
 
 /// Where blobs and revisions are kept.
@@ -206,6 +210,8 @@ impl Default for Settings {
             blob_check_whole_max_bytes: MIB,
             // issue 11 — render
             publish_limits: vps_render::PublishLimits::default(),
+            // issue 11 — jobs
+            finalization_timeout_secs: 300,
         }
     }
 }
@@ -278,6 +284,8 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("max_page_bytes", &["MAX_PAGE_BYTES"]),
     ("max_document_bytes", &["MAX_DOCUMENT_BYTES"]),
     ("listing_page_size", &["LISTING_PAGE_SIZE"]),
+    // issue 11 — jobs
+    ("finalization_timeout_secs", &["FINALIZATION_TIMEOUT_SECS"]),
 ];
 
 /// A setting that could not be read.
@@ -440,6 +448,8 @@ impl Settings {
             "max_page_bytes" => self.publish_limits.max_page_bytes = size(value)?.min(GIB) as usize,
             "max_document_bytes" => self.publish_limits.max_document_bytes = size(value)?.min(GIB) as usize,
             "listing_page_size" => self.publish_limits.listing_page_size = number(value)?.clamp(1, 100_000) as usize,
+            // issue 11 — jobs
+            "finalization_timeout_secs" => self.finalization_timeout_secs = number(value)?.max(1),
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
@@ -547,6 +557,8 @@ impl Settings {
             max_page_bytes: usize,
             max_document_bytes: usize,
             listing_page_size: usize,
+            // issue 11 — jobs
+            finalization_timeout_secs: u64,
         }
         let redacted = |secret: &Option<Secret>| secret.as_ref().map(|_| "<redacted>");
         let shown = Shown {
@@ -615,6 +627,8 @@ impl Settings {
             max_page_bytes: self.publish_limits.max_page_bytes,
             max_document_bytes: self.publish_limits.max_document_bytes,
             listing_page_size: self.publish_limits.listing_page_size,
+            // issue 11 — jobs
+            finalization_timeout_secs: self.finalization_timeout_secs,
         };
         toml::to_string(&shown).expect("plain values serialize")
     }

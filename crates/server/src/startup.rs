@@ -21,7 +21,7 @@ use crate::Settings;
 use crate::api_key::{ApiKey, ApiKeyError};
 use crate::finalize::{self, Jobs, Queue};
 use crate::metrics::Metrics;
-use crate::sessions::Sessions;
+use crate::sessions::{SessionState, Sessions};
 use crate::site::Site;
 use crate::state::{AppState, Inner};
 
@@ -42,6 +42,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("cannot open the chunk store: {0}")]
     Chunks(String),
+    #[error("cannot open the finalization jobs: {0}")]
+    Jobs(String),
     #[error("cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,
@@ -92,7 +94,8 @@ impl Application {
             tracing::warn!(removed, "removed temp files left by an interrupted run");
         }
         tracing::info!(store = %stores.blobs.describe(), "blobs and revisions");
-        let sessions = Sessions::open(&data_dir.join("sessions"))?;
+        let quarantine = data_dir.join("quarantine");
+        let sessions = Sessions::open(&data_dir.join("sessions"), &quarantine)?;
         let policy = Policy {
             max_file_bytes: settings.max_asset_size_bytes,
             allowlist: settings.allowed_media_types.clone(),
@@ -102,15 +105,24 @@ impl Application {
             }),
         };
         let site = Site::open(stores.revisions, &*stores.blobs).await?;
-        let (jobs, unfinished) = Jobs::open(&data_dir.join("sessions"));
+        let (jobs, reopened) =
+            Jobs::open(&data_dir.join("sessions"), &quarantine).map_err(|e| StartupError::Jobs(e.to_string()))?;
         let (finalize, queue) = Queue::new();
-        for session in unfinished {
+        for session in reopened.to_run {
             tracing::warn!(%session, "finalization interrupted by a stop; running it again");
             finalize.push(session);
         }
+        for session in reopened.given_up {
+            let _ = sessions
+                .update(session, |s| {
+                    s.state = SessionState::Finished;
+                    Ok(())
+                })
+                .await;
+        }
         let limits = ChunkLimits::for_max_asset_bytes(settings.max_asset_size_bytes);
-        let chunks =
-            ChunkStore::open(&data_dir.join("chunks"), limits).map_err(|e| StartupError::Chunks(e.to_string()))?;
+        let chunks = ChunkStore::open(&data_dir.join("chunks"), limits, &data_dir.join("quarantine"))
+            .map_err(|e| StartupError::Chunks(e.to_string()))?;
 
         let addr = SocketAddr::new(settings.host, settings.port);
         let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
@@ -160,6 +172,7 @@ impl Application {
             tokio::spawn(finalize::watch_pointer(self.state.clone())),
             tokio::spawn(finalize::expire_sessions(self.state.clone())),
         ];
+        let state = self.state.clone();
         let router = crate::routes::router(self.state);
         let stop = self.shutdown.clone();
         let signals = self.signals;
@@ -170,8 +183,12 @@ impl Application {
             }
         });
         crate::serve::serve(self.listener, router, self.shutdown, grace).await;
-        // A finalization in progress is not cut: it runs to the end inside its blocking thread,
-        // or, if the process exits first, runs again at the next start.
+        // A finalization in progress is not cut: it runs to the end on its thread, or, if the
+        // process exits first, runs again at the next start; a stop on purpose does not count
+        // as one of the runs that stopped the server.
+        if let Some(session) = state.jobs.running() {
+            state.jobs.release_attempt(session);
+        }
         background.iter().for_each(tokio::task::JoinHandle::abort);
     }
 }

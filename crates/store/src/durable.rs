@@ -43,6 +43,32 @@ pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(StoreError::io("fsync directory", dir))
 }
 
+// issue 11 — jobs
+/// Moves a state file or directory that cannot be trusted (unreadable, or declaring counts out of
+/// bounds) out of the way, to `<quarantine>/<kind>-<unix ms>-<name>`, and says so in the log; the
+/// server then carries on without it. Answers where it went.
+pub fn quarantine(
+    quarantine: &Path,
+    kind: &str,
+    name: &str,
+    path: &Path,
+    reason: &str,
+) -> Result<std::path::PathBuf, StoreError> {
+    fs::create_dir_all(quarantine).map_err(StoreError::io("create directory", quarantine))?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let mut target = quarantine.join(format!("{kind}-{now}-{name}"));
+    for n in 1.. {
+        if !target.exists() {
+            break;
+        }
+        target = quarantine.join(format!("{kind}-{now}-{n}-{name}"));
+    }
+    fs::rename(path, &target).map_err(StoreError::io("move into quarantine", path))?;
+    sync_dir(quarantine)?;
+    tracing::warn!(path = %path.display(), moved_to = %target.display(), reason, "quarantined a state file that cannot be trusted");
+    Ok(target)
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;

@@ -134,6 +134,14 @@ impl Plugin {
     /// are cut into batches of at most [`L`] bytes of JSON (an item larger than that alone), as
     /// the plugin does, sent one after the other.
     pub async fn publish(&self, notes: &[Value], assets: &[Value]) -> Value {
+        let session = self.upload_and_finish(notes, assets).await;
+        let done = self.wait(&session).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        done
+    }
+
+    /// [`Plugin::publish`] up to `finish` (answered 202): the job is queued. Answers the session.
+    pub async fn upload_and_finish(&self, notes: &[Value], assets: &[Value]) -> String {
         let start = self.start().await;
         let session = start["sessionId"].as_str().unwrap().to_owned();
         for (route, items) in [("notes", notes), ("assets", assets)] {
@@ -146,9 +154,16 @@ impl Plugin {
         }
         let (status, body) = self.finish(&session, notes.len(), assets.len()).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-        let done = self.wait(&session).await;
-        assert_eq!(done["status"], "completed", "{done}");
-        done
+        session
+    }
+
+    /// `GET /api/session/{id}/status`: the job as the plugin polls it.
+    pub async fn status(&self, session: &str) -> Value {
+        let url = self.url(&format!("/api/session/{session}/status"));
+        let response = self.client.get(url).header("x-api-key", &self.key).send().await.unwrap();
+        let (status, body) = json_answer(response).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
     }
 }
 

@@ -1,7 +1,10 @@
 //! Crash consistency: the server is killed (SIGKILL, no chance to clean up) at moments spread
-//! over a finalization, twenty times. After each restart the site serves one complete
-//! revision — every page of the old one or every page of the new one — the interrupted job runs
-//! again to completion, and no temp file is left.
+//! over a finalization, twenty times, each time during another publish. After each restart the
+//! site serves one complete revision — every page of the old one or every page of the new one —
+//! the interrupted job runs again to completion, and no temp file is left.
+//!
+//! A job whose run stops the server a second time is not run again: it fails, and the server
+//! stays up and publishes (no crash loop, whatever a publish holds).
 
 use std::path::Path;
 use std::time::Instant;
@@ -130,4 +133,67 @@ async fn killing_the_server_during_finalization_never_leaves_a_mixed_site() {
         interrupted >= 5,
         "only {interrupted} of 20 kills landed before the pointer moved (finalization {finalization:?})"
     );
+}
+
+/// Generated notes, enough that their finalization takes seconds.
+fn bulk_notes(count: usize) -> Vec<Value> {
+    (0..count)
+        .map(|i| {
+            note(&format!("Bulk/B{i}.md"), &format!("# B{i}\n\nSee [[B{}]] and [[B{}]].\n", (i + 1) % count, i / 2))
+        })
+        .collect()
+}
+
+/// Waits for the log line saying that `session`'s finalization started (a run is under way).
+fn wait_for_run(server: &mut Server, session: &str) {
+    while !server.wait_for_line("finalization started").contains(session) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finalization_that_stops_the_server_twice_is_failed_and_not_run_again() {
+    let data = tempfile::tempdir().unwrap();
+    let env = [("API_KEY", KEY), ("RUST_LOG", "info")];
+    let mut server = Server::start(data.path(), &env);
+    let mut plugin = Plugin::new(&format!("http://127.0.0.1:{}", server.port), KEY);
+    plugin.publish(&[note("Home.md", "home v1")], &[]).await;
+    let notes = bulk_notes(3000);
+
+    let mut tries = 0;
+    let failed = loop {
+        tries += 1;
+        assert!(tries <= 3, "the kills never landed during the runs");
+        let session = plugin.upload_and_finish(&notes, &[]).await;
+        // Killed during its run, twice: once as first queued, once as re-run at start-up.
+        for _ in 0..2 {
+            wait_for_run(&mut server, &session);
+            server.signal("-KILL");
+            let _ = server.wait();
+            server = Server::start(data.path(), &env);
+        }
+        plugin = Plugin::new(&format!("http://127.0.0.1:{}", server.port), KEY);
+        let status = plugin.status(&session).await;
+        if status["status"] == "failed" {
+            break status;
+        }
+        // A run ended before its kill (a very fast machine): let it end, and try again.
+        plugin.wait(&session).await;
+    };
+    assert!(
+        failed["error"].as_str().unwrap().contains("the finalization stopped the server twice; not run again"),
+        "{failed}"
+    );
+    // Up, serving the old site, and publishing.
+    let page = plugin.client.get(plugin.url("/home")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(plugin.client.get(plugin.url("/bulk/b0")).send().await.unwrap().status().as_u16(), 404);
+    plugin.publish(&[note("After.md", "after")], &[]).await;
+    assert_eq!(plugin.client.get(plugin.url("/after")).send().await.unwrap().status().as_u16(), 200);
+    // Not run again at the next start either.
+    server.signal("-TERM");
+    let (code, _, lines) = server.wait();
+    assert_eq!(code, Some(0));
+    assert!(!lines.iter().any(|l| l.contains("panicked")), "{lines:?}");
+    let server = Server::start(data.path(), &env);
+    let plugin = Plugin::new(&format!("http://127.0.0.1:{}", server.port), KEY);
+    assert_eq!(plugin.status(failed["sessionId"].as_str().unwrap()).await["status"], "failed");
 }

@@ -25,7 +25,7 @@ use vps_core::SessionId;
 use vps_store::durable;
 
 use crate::wire::{RouteKind, UploadTail};
-use crate::{EnvelopeError, EnvelopeMetadata};
+use crate::{ChunkLimits, EnvelopeError, EnvelopeMetadata};
 
 const META: &str = "meta.json";
 const REPLY: &str = "reply.json";
@@ -49,6 +49,34 @@ impl Meta {
             original_size: metadata.original_size,
             compressed_size: metadata.compressed_size,
         }
+    }
+
+    /// Fails unless the declared counts and sizes are within `limits` for the route: at most
+    /// `max_total_chunks` chunks, sizes under the route's caps, and a compressed size that the
+    /// chunks can hold. Checked on every chunk received and on every `meta.json` read back at
+    /// start-up, before anything is sized by it.
+    pub(crate) fn check(&self, limits: &ChunkLimits, kind: RouteKind) -> Result<(), EnvelopeError> {
+        let total = self.total_chunks;
+        if total == 0 {
+            return Err(EnvelopeError::InvalidChunkMetadata("totalChunks must be at least 1"));
+        }
+        if total > limits.max_total_chunks {
+            return Err(EnvelopeError::TooManyChunks { total, limit: limits.max_total_chunks });
+        }
+        if self.original_size > limits.max_original_bytes(kind) {
+            return Err(EnvelopeError::DecompressedTooLarge { limit: limits.max_original_bytes(kind) });
+        }
+        let max_compressed = limits.max_compressed_bytes(kind);
+        if self.compressed_size > max_compressed {
+            return Err(EnvelopeError::UploadTooLarge { len: self.compressed_size, limit: max_compressed });
+        }
+        if self.compressed_size < total {
+            return Err(EnvelopeError::InvalidChunkMetadata("compressedSize is smaller than totalChunks"));
+        }
+        if self.compressed_size > total.saturating_mul(limits.max_slice_bytes) {
+            return Err(EnvelopeError::InvalidChunkMetadata("compressedSize does not fit in totalChunks chunks"));
+        }
+        Ok(())
     }
 
     /// Fails when a later chunk declares other sizes than the first one did.
@@ -191,35 +219,55 @@ pub(crate) struct Found {
     pub(crate) reply: Option<serde_json::Value>,
 }
 
-/// Lists the uploads under `root`, removing temp files and uploads whose metadata is unreadable.
-/// Entries that are not the store's are left alone.
-pub(crate) fn scan(root: &Path) -> Result<Vec<Found>, EnvelopeError> {
+/// An upload directory found at start-up that cannot be trusted: unreadable metadata, counts or
+/// sizes out of bounds. Set aside by the caller, never loaded.
+pub(crate) struct Untrusted {
+    pub(crate) dir: PathBuf,
+    pub(crate) reason: String,
+}
+
+/// Lists the uploads under `root`, removing temp files. An upload whose metadata is unreadable or
+/// fails `check` (given the route and the metadata, before anything is sized by it) is listed
+/// apart, untouched. Entries that are not the store's are left alone.
+pub(crate) fn scan(
+    root: &Path,
+    check: &dyn Fn(RouteKind, &Meta) -> Result<(), EnvelopeError>,
+) -> Result<(Vec<Found>, Vec<Untrusted>), EnvelopeError> {
     let mut found = Vec::new();
+    let mut untrusted = Vec::new();
     for session_dir in subdirs(root)? {
         let Some(session) = file_name(&session_dir).and_then(|n| SessionId::parse(n).ok()) else { continue };
         for kind_dir in subdirs(&session_dir)? {
             let Some(kind) = file_name(&kind_dir).and_then(RouteKind::parse) else { continue };
             for upload_dir in subdirs(&kind_dir)? {
                 let Some(tail) = file_name(&upload_dir).and_then(UploadTail::from_dir_name) else { continue };
-                match read_upload(&upload_dir)? {
-                    Some((meta, lens, reply)) => found.push(Found { session, kind, tail, meta, lens, reply }),
-                    None => {
-                        tracing::warn!(dir = %upload_dir.display(), "removing an upload without readable metadata");
-                        remove_tree(&upload_dir)?;
-                    }
+                match read_upload(&upload_dir, &|meta| check(kind, meta))? {
+                    Ok((meta, lens, reply)) => found.push(Found { session, kind, tail, meta, lens, reply }),
+                    Err(reason) => untrusted.push(Untrusted { dir: upload_dir, reason }),
                 }
             }
         }
     }
-    Ok(found)
+    Ok((found, untrusted))
 }
 
 type UploadFiles = (Meta, HashMap<u64, u64>, Option<serde_json::Value>);
 
-fn read_upload(dir: &Path) -> Result<Option<UploadFiles>, EnvelopeError> {
-    let Some(meta) = read_json::<Meta>(&dir.join(META))? else { return Ok(None) };
+/// An upload's files, or why they cannot be trusted. The metadata is checked before anything is
+/// sized by it, and so is every slice against it.
+fn read_upload(
+    dir: &Path,
+    check: &dyn Fn(&Meta) -> Result<(), EnvelopeError>,
+) -> Result<Result<UploadFiles, String>, EnvelopeError> {
+    let Some(meta) = read_json::<Meta>(&dir.join(META))? else {
+        return Ok(Err(format!("{META} is missing or unreadable")));
+    };
+    if let Err(error) = check(&meta) {
+        return Ok(Err(format!("{META}: {error}")));
+    }
     let reply = read_json::<serde_json::Value>(&dir.join(REPLY))?;
     let mut lens = HashMap::new();
+    let mut stored = 0u64;
     for entry in fs::read_dir(dir).map_err(EnvelopeError::io("list", dir))? {
         let entry = entry.map_err(EnvelopeError::io("list", dir))?;
         let path = entry.path();
@@ -232,13 +280,17 @@ fn read_upload(dir: &Path) -> Result<Option<UploadFiles>, EnvelopeError> {
         let index = name.strip_suffix(CHUNK_SUFFIX).and_then(|digits| digits.parse::<u64>().ok());
         if let Some(index) = index.filter(|&i| i < meta.total_chunks && reply.is_none()) {
             let len = entry.metadata().map_err(EnvelopeError::io("stat", &path))?.len();
+            stored = stored.saturating_add(len);
+            if stored > meta.compressed_size {
+                return Ok(Err(format!("its chunks hold more than the {} bytes declared", meta.compressed_size)));
+            }
             lens.insert(index, len);
         }
     }
     if reply.is_some() {
         remove_chunks(dir, meta.total_chunks);
     }
-    Ok(Some((meta, lens, reply)))
+    Ok(Ok((meta, lens, reply)))
 }
 
 /// A JSON file's content; `None` when it is missing or unreadable as `T`.

@@ -136,6 +136,34 @@ async fn a_restart_keeps_the_chunks_already_received() {
     assert_eq!(std::fs::read(json.path()).unwrap(), notes_payload());
 }
 
+#[tokio::test]
+async fn uploads_whose_stored_metadata_cannot_be_trusted_are_quarantined_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad, torn) = (SessionId::generate(), SessionId::generate(), SessionId::generate());
+    for session in [good, bad, torn] {
+        let chunks = envelopes(&new_upload_id(RouteKind::Notes, session), &notes_payload(), 1000);
+        let store = open_store(dir.path());
+        send_all(&store, session, RouteKind::Notes, chunks[..2].to_vec()).await.unwrap();
+    }
+    let meta_of = |session: SessionId| {
+        let uploads = dir.path().join("chunks").join(session.to_string()).join("notes");
+        uploads.join(&entries(&uploads)[0]).join("meta.json")
+    };
+    // 10^15 chunks: sizing anything by it aborts the process.
+    let huge = json!({"totalChunks": 1_000_000_000_000_000u64, "originalSize": 1000, "compressedSize": 1_000_000_000_000_000u64});
+    std::fs::write(meta_of(bad), huge.to_string()).unwrap();
+    std::fs::write(meta_of(torn), b"{\"totalChu").unwrap();
+
+    let store = open_store(dir.path());
+    assert!(store.has_incomplete(good), "the sound upload is kept");
+    assert!(!store.has_incomplete(bad) && !store.has_incomplete(torn));
+    let mut quarantined = entries(&dir.path().join("quarantine"));
+    quarantined.sort();
+    assert_eq!(quarantined.len(), 2, "{quarantined:?}");
+    assert!(quarantined.iter().all(|name| name.starts_with("chunks-")), "{quarantined:?}");
+    assert!(entries(&dir.path().join("chunks").join(bad.to_string()).join("notes")).is_empty());
+}
+
 /// A valid chunk of a small notes upload of `total` chunks.
 fn chunk(session: SessionId, index: u64, total: u64) -> Envelope {
     Envelope {
@@ -154,7 +182,7 @@ fn chunk(session: SessionId, index: u64, total: u64) -> Envelope {
 async fn bad_chunks_are_refused_with_their_code_and_status() {
     let dir = tempfile::tempdir().unwrap();
     let limits = ChunkLimits { max_total_chunks: 100, max_notes_bytes: 1 << 20, ..ChunkLimits::default() };
-    let store = ChunkStore::open(&dir.path().join("chunks"), limits).unwrap();
+    let store = ChunkStore::open(&dir.path().join("chunks"), limits, &dir.path().join("quarantine")).unwrap();
     let session = SessionId::generate();
     store.accept(session, RouteKind::Notes, chunk(session, 0, 3)).await.unwrap();
     let other_session = SessionId::generate();
@@ -212,7 +240,7 @@ async fn bad_chunks_are_refused_with_their_code_and_status() {
 async fn a_session_may_have_only_so_many_open_uploads() {
     let dir = tempfile::tempdir().unwrap();
     let limits = ChunkLimits { max_open_uploads_per_session: 2, ..ChunkLimits::default() };
-    let store = ChunkStore::open(&dir.path().join("chunks"), limits).unwrap();
+    let store = ChunkStore::open(&dir.path().join("chunks"), limits, &dir.path().join("quarantine")).unwrap();
     let session = SessionId::generate();
     let payload = notes_payload();
     let mut first_chunks = Vec::new();
@@ -241,7 +269,7 @@ async fn a_session_may_have_only_so_many_open_uploads() {
 async fn a_gzip_bomb_is_refused_without_leaving_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let limits = ChunkLimits { max_notes_bytes: 1 << 20, ..ChunkLimits::default() };
-    let store = ChunkStore::open(&dir.path().join("chunks"), limits).unwrap();
+    let store = ChunkStore::open(&dir.path().join("chunks"), limits, &dir.path().join("quarantine")).unwrap();
     let session = SessionId::generate();
     let zeros = vec![0u8; 10 << 20];
 

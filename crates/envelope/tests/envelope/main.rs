@@ -46,7 +46,7 @@ pub fn envelopes(upload_id: &str, payload: &[u8], slice: usize) -> Vec<Envelope>
 }
 
 pub fn open_store(dir: &Path) -> ChunkStore {
-    ChunkStore::open(&dir.join("chunks"), ChunkLimits::default()).unwrap()
+    ChunkStore::open(&dir.join("chunks"), ChunkLimits::default(), &dir.join("quarantine")).unwrap()
 }
 
 /// Sends every envelope, in the order given; returns the last outcome.

@@ -14,6 +14,7 @@ use super::json::ApiJson;
 use super::meta::MAX_BYTES_PER_REQUEST;
 use super::parse_session_id;
 use crate::ApiError;
+use crate::finalize::Cancelled;
 use crate::sessions::SessionState;
 use crate::state::AppState;
 
@@ -50,17 +51,26 @@ pub async fn start(
     ))
 }
 
-/// Idempotent: aborting an aborted session answers 200 again.
+/// Idempotent: aborting an aborted session answers 200 again. After `finish`, it stops the
+/// finalization (waiting or running: its job fails, saying it was aborted, and the live site
+/// stays as it was) unless it already ended or is moving the pointer (409).
 pub async fn abort(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<SessionAck>, ApiError> {
     let id = parse_session_id(&id)?;
     app.sessions
-        .update(id, |session| match session.state {
-            SessionState::Open | SessionState::Aborted => {
-                session.state = SessionState::Aborted;
-                session.assets.clear();
-                Ok(())
+        .update(id, |session| {
+            match session.state {
+                SessionState::Open | SessionState::Aborted => {}
+                SessionState::Finishing => match app.jobs.cancel(id, crate::finalize::ABORTED)? {
+                    Cancelled::Stopped => tracing::info!(session = %id, "finalization aborted"),
+                    Cancelled::TooLate => {
+                        return Err(ApiError::SessionNotOpen { id: id.to_string(), state: "finishing" });
+                    }
+                },
+                state => return Err(ApiError::SessionNotOpen { id: id.to_string(), state: state.as_str() }),
             }
-            state => Err(ApiError::SessionNotOpen { id: id.to_string(), state: state.as_str() }),
+            session.state = SessionState::Aborted;
+            session.assets.clear();
+            Ok(())
         })
         .await?;
     tracing::info!(session = %id, "session aborted");

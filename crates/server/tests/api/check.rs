@@ -3,10 +3,17 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
+/// The session's assets as recorded on disk (`assets.jsonl`, one record per line; only `put`
+/// records occur here).
 fn session_assets(app: &TestApp, session: &str) -> Value {
-    let path = app.data.path().join("sessions").join(session).join("session.json");
-    let session: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    session["assets"].clone()
+    let path = app.data.path().join("sessions").join(session).join("assets.jsonl");
+    let mut assets = serde_json::Map::new();
+    for line in std::fs::read_to_string(path).unwrap_or_default().lines() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(record["op"], "put", "{record}");
+        assets.insert(record["path"].as_str().unwrap().to_owned(), record);
+    }
+    Value::Object(assets)
 }
 
 #[tokio::test]

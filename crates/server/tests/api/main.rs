@@ -7,6 +7,7 @@ mod bad_inputs;
 mod blob;
 mod caching;
 mod check;
+mod jobs;
 mod lifecycle;
 mod limits;
 mod plugin_bad_inputs;
