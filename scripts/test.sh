@@ -6,7 +6,7 @@
 #
 # The tests start the real server in-process (and the real binary) on 127.0.0.1, on ports chosen
 # at run time, each with its own temporary data directory. Services they need are installed when
-# missing: Chromium and chromedriver, clamd (apt-get), s3s-fs (cargo install).
+# missing: Chromium and chromedriver, clamd, nginx (apt-get), s3s-fs (cargo install).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +47,34 @@ if [ ! -x /usr/sbin/clamd ] || ! need clamdscan; then
     elif ! { $sudo apt-get update -qq \
             && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon clamdscan; } >/dev/null; then
         echo "test.sh: warning: could not install clamav-daemon and clamdscan; the virus-scanning tests will skip" >&2
+    fi
+fi
+
+# nginx, for the reverse-proxy tests (crates/cli/tests/cli/nginx.rs), which start a private
+# nginx (one process, its own prefix directory, a port chosen at run time) configured by the
+# shipped deploy/nginx/vps-publish.conf. Without it those tests print SKIP (fail with CI=true).
+# The package would start a system nginx on port 80, which the tests never use: a policy-rc.d
+# that forbids starting services (exit 101) is put in place for the install, unless the
+# machine already has one.
+if [ ! -x /usr/sbin/nginx ]; then
+    echo "test.sh: installing nginx (Debian) for the reverse-proxy tests" >&2
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    if ! need apt-get; then
+        echo "test.sh: warning: no apt-get; install nginx to run the reverse-proxy tests" >&2
+    else
+        policy=""
+        if [ ! -e /usr/sbin/policy-rc.d ] \
+            && printf '#!/bin/sh\n# test.sh: no service starts while nginx is installed\nexit 101\n' \
+                | $sudo tee /usr/sbin/policy-rc.d >/dev/null \
+            && $sudo chmod 755 /usr/sbin/policy-rc.d; then
+            policy="yes"
+        fi
+        if ! { $sudo apt-get update -qq \
+                && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; } >/dev/null; then
+            echo "test.sh: warning: could not install nginx; the reverse-proxy tests will skip" >&2
+        fi
+        if [ -n "$policy" ]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
     fi
 fi
 

@@ -1,6 +1,6 @@
 //! Helpers shared by the benchmarks of vps-publish: command-line values, verdicts, units, peak
-//! RSS, the real server run as a child process ([`server`]), large test files ([`testfile`]) and
-//! the client of its upload API ([`api`]).
+//! RSS, open file descriptors, the real server run as a child process ([`server`]), large test
+//! files ([`testfile`]) and the client of its upload API ([`api`]).
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -99,4 +99,10 @@ pub fn peak_rss_mib(pid: Option<u32>) -> Result<f64> {
         .and_then(|kib| kib.trim().parse().ok())
         .ok_or_else(|| format!("no VmHWM in {path}"))?;
     Ok(kib as f64 / 1024.0)
+}
+
+/// How many file descriptors process `pid` has open (the entries of `/proc/<pid>/fd`).
+pub fn open_fds(pid: u32) -> Result<usize> {
+    let path = format!("/proc/{pid}/fd");
+    Ok(std::fs::read_dir(&path).map_err(|e| format!("cannot read {path}: {e}"))?.count())
 }

@@ -72,6 +72,16 @@ impl Server {
         crate::peak_rss_mib(Some(self.child.id()))
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The file descriptors the server has open now.
+    pub fn open_fds(&self) -> Result<usize> {
+        crate::open_fds(self.child.id())
+    }
+
     /// SIGTERM, then waits for a clean exit.
     pub fn stop(mut self) -> Result<()> {
         let pid = self.child.id().to_string();

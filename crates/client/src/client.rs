@@ -192,7 +192,7 @@ impl Client {
                     let body = response.text().await.unwrap_or_default();
                     let busy = status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE;
                     if !busy || attempt >= attempts {
-                        return Err(ClientError::from_answer(call, &self.base, status, &body));
+                        return Err(ClientError::from_answer(call, &self.base, status, &headers, &body));
                     }
                     let delay = self.retry.server_delay(&headers, &body).unwrap_or_else(|| self.retry.backoff(attempt));
                     tracing::debug!(call, attempt, %status, delay_ms = delay.as_millis() as u64, "server busy; retrying");

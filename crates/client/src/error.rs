@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, SERVER};
 use vps_core::api::ErrorBody;
 
 /// What kind of failure, for the caller to decide what to tell the user and whether to retry.
@@ -45,6 +46,18 @@ pub enum ClientError {
     #[error("the server refused {call}: {message} ({status}, {code})")]
     Server { call: &'static str, status: StatusCode, code: String, message: String },
 
+    /// A refusal that is not the server's (no JSON `{code, message}`): a reverse proxy in front
+    /// of it answered, most often nginx with its own HTML page.
+    #[error("the proxy in front of the server at {base}{by} refused {call}: {status} — {advice}")]
+    Proxy {
+        call: &'static str,
+        base: String,
+        status: StatusCode,
+        /// ` (nginx/1.22.1)`: the proxy's `Server` header, when it sent one; else empty.
+        by: String,
+        advice: &'static str,
+    },
+
     #[error("the server's answer to {call} was not understood: {detail}")]
     Protocol { call: &'static str, detail: String },
 
@@ -63,6 +76,8 @@ impl ClientError {
             Self::Unauthorized { .. } => ErrorKind::Unauthorized,
             Self::Unreachable { .. } => ErrorKind::Unreachable,
             Self::Server { .. } => ErrorKind::Server,
+            Self::Proxy { status, .. } if status.is_server_error() => ErrorKind::Unreachable,
+            Self::Proxy { .. } => ErrorKind::Server,
             Self::Protocol { .. } => ErrorKind::Protocol,
             Self::Io { .. } => ErrorKind::Io,
         }
@@ -71,7 +86,9 @@ impl ClientError {
     /// The HTTP status of a refusal, if the server answered.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::Unauthorized { status, .. } | Self::Server { status, .. } => Some(*status),
+            Self::Unauthorized { status, .. } | Self::Server { status, .. } | Self::Proxy { status, .. } => {
+                Some(*status)
+            }
             _ => None,
         }
     }
@@ -106,18 +123,42 @@ impl ClientError {
     }
 
     /// A non-2xx answer: 401/403 are about the key; a JSON `{code, message}` body is a refusal
-    /// the server explained; anything else is not understood.
-    pub(crate) fn from_answer(call: &'static str, base: &str, status: StatusCode, body: &str) -> Self {
+    /// the server explained; a 413, 502, 503 or 504 without one comes from a proxy in front of
+    /// the server (the server answers every call with JSON), and says what to change there;
+    /// anything else is not understood. `headers` are the answer's (`Server` names the proxy).
+    pub(crate) fn from_answer(
+        call: &'static str,
+        base: &str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &str,
+    ) -> Self {
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Self::Unauthorized { call, base: base.to_owned(), status };
         }
-        match serde_json::from_str::<ErrorBody>(body) {
-            Ok(ErrorBody { code, message }) => Self::Server { call, status, code, message },
-            Err(_) => {
-                let excerpt: String = body.chars().take(200).collect();
-                Self::protocol(call, format!("status {status} with body {excerpt:?}"))
-            }
+        if let Ok(ErrorBody { code, message }) = serde_json::from_str::<ErrorBody>(body) {
+            return Self::Server { call, status, code, message };
         }
+        let advice = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                "the request is larger than the proxy accepts; raise its body size limit \
+                 (nginx: client_max_body_size) to at least the server's MAX_REQUEST_BYTES"
+            }
+            StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+                "the proxy could not get an answer from the vps-publish server behind it; \
+                 check that the server runs and that the proxy points at its address"
+            }
+            _ => {
+                let excerpt: String = body.chars().take(200).collect();
+                return Self::protocol(call, format!("status {status} with body {excerpt:?}"));
+            }
+        };
+        let by = headers
+            .get(SERVER)
+            .and_then(|value| value.to_str().ok())
+            .map(|name| format!(" ({})", name.chars().take(60).collect::<String>()))
+            .unwrap_or_default();
+        Self::Proxy { call, base: base.to_owned(), status, by, advice }
     }
 }
 
@@ -136,15 +177,37 @@ mod tests {
             (404, "<html>not found</html>", ErrorKind::Protocol),
         ];
         for (status, body, kind) in cases {
-            let error = ClientError::from_answer("upload", "http://h", StatusCode::from_u16(status).unwrap(), body);
+            let status = StatusCode::from_u16(status).unwrap();
+            let error = ClientError::from_answer("upload", "http://h", status, &HeaderMap::new(), body);
             assert_eq!(error.kind(), kind, "{status} {body}");
         }
-        let error = ClientError::from_answer("upload", "http://h", StatusCode::PAYLOAD_TOO_LARGE, body);
+        let error =
+            ClientError::from_answer("upload", "http://h", StatusCode::PAYLOAD_TOO_LARGE, &HeaderMap::new(), body);
         assert_eq!(error.code(), Some("file-too-large"));
         assert_eq!(error.status(), Some(StatusCode::PAYLOAD_TOO_LARGE));
         assert_eq!(
             error.to_string(),
             "the server refused upload: file \"a.png\" is larger than the limit of 10 bytes (413 Payload Too Large, file-too-large)"
         );
+    }
+
+    #[test]
+    fn a_proxys_own_refusal_says_which_limit_to_raise() {
+        let page = "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>…</body></html>";
+        let mut headers = HeaderMap::new();
+        headers.insert(SERVER, "nginx/1.22.1".parse().unwrap());
+        let error = ClientError::from_answer("upload", "http://h", StatusCode::PAYLOAD_TOO_LARGE, &headers, page);
+        assert_eq!(error.kind(), ErrorKind::Server, "a refused publish");
+        assert_eq!(error.status(), Some(StatusCode::PAYLOAD_TOO_LARGE));
+        assert_eq!(
+            error.to_string(),
+            "the proxy in front of the server at http://h (nginx/1.22.1) refused upload: 413 Payload Too Large — \
+             the request is larger than the proxy accepts; raise its body size limit (nginx: client_max_body_size) \
+             to at least the server's MAX_REQUEST_BYTES"
+        );
+
+        let error = ClientError::from_answer("finish", "http://h", StatusCode::BAD_GATEWAY, &HeaderMap::new(), page);
+        assert_eq!(error.kind(), ErrorKind::Unreachable, "the server behind the proxy is down");
+        assert!(error.to_string().starts_with("the proxy in front of the server at http://h refused finish: 502"));
     }
 }

@@ -6,7 +6,8 @@
 //! build its payloads by hand; [`vault::scan`] builds them from a real vault, as the plugin
 //! does. [`html::elements`] reads served pages; [`webdriver`] drives headless Chromium;
 //! [`clamd`] runs a private clamd that knows the EICAR test file; [`s3`] a private S3 server
-//! (s3s-fs), or points at an external one (Garage), with a prefix of its own per test.
+//! (s3s-fs), or points at an external one (Garage), with a prefix of its own per test;
+//! [`nginx`] a private nginx in front of a server, configured by the shipped config.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -20,6 +21,7 @@
 
 pub mod clamd;
 pub mod html;
+pub mod nginx;
 pub mod s3;
 pub mod vault;
 pub mod webdriver;

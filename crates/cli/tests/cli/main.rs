@@ -10,6 +10,7 @@ use std::time::Duration;
 
 mod crash;
 mod migrate;
+mod nginx;
 mod operator;
 mod publish;
 mod verify;

@@ -1,0 +1,253 @@
+//! A private nginx in front of a server under test, configured by the shipped config.
+//!
+//! [`Nginx::start`] runs `/usr/sbin/nginx` (Debian's `nginx`; `scripts/test.sh` installs it) in
+//! the foreground, as one process (`master_process off`: no worker to switch to another user,
+//! so it runs as whoever runs the tests, root in CI), with a prefix directory of its own in a
+//! temp directory: its config, pid file, error and access logs, and temp paths. Its `http` block
+//! includes the repository's `deploy/nginx/vps-publish.conf` ([`SHIPPED`]), rendered by
+//! [`render`] with three substitutions only: the port it listens on, the server's port, and
+//! `client_max_body_size`. It is killed when dropped.
+//!
+//! nginx cannot listen on port 0 (it refuses the port) nor take over a listening socket in
+//! single-process mode, so a free port is chosen, released and handed to nginx; when another
+//! process takes it meanwhile, nginx fails to bind and the start is tried again on another.
+//!
+//! ```no_run
+//! use vps_testkit::nginx;
+//!
+//! let app_port = 3000; // the server under test
+//! let Some(proxy) = nginx::start_or_skip("my_test", app_port, nginx::SHIPPED_BODY_LIMIT) else { return };
+//! println!("the server behind nginx at {}", proxy.base_url());
+//! ```
+
+use std::fs::{self, File};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// Where Debian's `nginx` package installs nginx.
+pub const NGINX: &str = "/usr/sbin/nginx";
+/// The nginx configuration shipped for operators, as the tests run it.
+pub const SHIPPED: &str = include_str!("../../../deploy/nginx/vps-publish.conf");
+/// `client_max_body_size` of `/api/` in [`SHIPPED`].
+pub const SHIPPED_BODY_LIMIT: &str = "1100m";
+
+/// The lines of [`SHIPPED`] that [`render`] replaces, each present exactly once.
+const LISTEN: &str = "listen 80;";
+const UPSTREAM: &str = "server 127.0.0.1:3000;";
+const BODY_LIMIT: &str = "client_max_body_size 1100m;";
+
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Tries at a free port: another process may take the port between our release of it and
+/// nginx's bind.
+const PORT_ATTEMPTS: usize = 3;
+
+/// A running nginx of its own; killed when dropped.
+pub struct Nginx {
+    dir: TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+/// [`Nginx::start`], or `None` after printing `SKIP <test>: <why>` when nginx is missing or
+/// does not start; with `CI=true` it panics instead.
+pub fn start_or_skip(test: &str, app_port: u16, body_limit: &str) -> Option<Nginx> {
+    match Nginx::start(app_port, body_limit) {
+        Ok(nginx) => Some(nginx),
+        Err(message) if std::env::var("CI").is_ok_and(|ci| ci == "true") => panic!("CI=true and {message}"),
+        Err(message) => {
+            println!("SKIP {test}: {message}");
+            None
+        }
+    }
+}
+
+/// [`SHIPPED`] listening on 127.0.0.1:`port`, proxying to 127.0.0.1:`app_port`, with
+/// `client_max_body_size` of `/api/` set to `body_limit` (nginx's syntax: `64k`, `1100m`).
+/// Err when a line to replace is not in the shipped file exactly once.
+pub fn render(port: u16, app_port: u16, body_limit: &str) -> Result<String, String> {
+    let mut config = SHIPPED.to_owned();
+    for (line, by) in [
+        (LISTEN, format!("listen 127.0.0.1:{port};")),
+        (UPSTREAM, format!("server 127.0.0.1:{app_port};")),
+        (BODY_LIMIT, format!("client_max_body_size {body_limit};")),
+    ] {
+        let found = config.matches(line).count();
+        if found != 1 {
+            return Err(format!("deploy/nginx/vps-publish.conf has `{line}` {found} times, not once"));
+        }
+        config = config.replace(line, &by);
+    }
+    Ok(config)
+}
+
+impl Nginx {
+    /// Starts nginx with the rendered [`SHIPPED`] config in front of 127.0.0.1:`app_port`, and
+    /// waits (at most 30 s) until it listens. Err when nginx is missing or does not start; the
+    /// caller decides to skip.
+    pub fn start(app_port: u16, body_limit: &str) -> Result<Nginx, String> {
+        if !Path::new(NGINX).is_file() {
+            return Err(format!("{NGINX} is missing (Debian: apt-get install nginx)"));
+        }
+        let mut failure = String::new();
+        for _ in 0..PORT_ATTEMPTS {
+            let dir = tempfile::Builder::new()
+                .prefix("vps-nginx-")
+                .tempdir()
+                .map_err(|e| format!("cannot create nginx's directory: {e}"))?;
+            // Bound, then released for nginx: see PORT_ATTEMPTS.
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .map_err(|e| format!("cannot find a free port: {e}"))?
+                .port();
+            write_config(dir.path(), port, app_port, body_limit)?;
+            let mut nginx = Nginx { dir, port, child: None };
+            match nginx.spawn() {
+                Ok(()) => return Ok(nginx),
+                Err(message) => failure = message,
+            }
+        }
+        Err(failure)
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing `/`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Its process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The configuration it runs: the wrapper and, beside it, the rendered shipped file.
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.path().join("nginx.conf")
+    }
+
+    /// What it has logged so far (`error_log` at `info`).
+    pub fn error_log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+
+    /// The requests it has served so far, one line each (nginx's `combined` format).
+    pub fn access_log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
+    }
+
+    /// Kills it and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let dir = self.dir.path();
+        let output_path = dir.join("nginx.out");
+        let output = File::create(&output_path).map_err(|e| format!("cannot create {}: {e}", output_path.display()))?;
+        let stderr = output.try_clone().map_err(|e| e.to_string())?;
+        // -p: relative paths under our directory; -e: the error log before the config is read
+        // (else nginx opens /var/log/nginx/error.log first).
+        let mut child = Command::new(NGINX)
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(self.config_file())
+            .arg("-e")
+            .arg(dir.join("error.log"))
+            .stdin(Stdio::null())
+            .stdout(output)
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("cannot start {NGINX}: {e}"))?;
+        let pid_file = dir.join("nginx.pid");
+        let deadline = Instant::now() + START_TIMEOUT;
+        let failure = loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                break format!("nginx exited with {status} before listening");
+            }
+            // nginx writes its pid file once its sockets are bound: a port that answers then
+            // is nginx's, not another process's that took the port first.
+            let written = fs::read_to_string(&pid_file).is_ok_and(|pid| pid.trim() == child.id().to_string());
+            if written && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                self.child = Some(child);
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break format!("nginx did not listen within {START_TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let log = format!("{}{}", fs::read_to_string(&output_path).unwrap_or_default(), self.error_log());
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        Err(format!("{failure}; its output ends with:\n{}", tail.join("\n")))
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `nginx.conf` (the main context, everything under `dir`) including `vps-publish.conf`, the
+/// rendered shipped file.
+fn write_config(dir: &Path, port: u16, app_port: u16, body_limit: &str) -> Result<(), String> {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let main = format!(
+        "# Written by vps_testkit::nginx for one run.\n\
+         daemon off;\n\
+         master_process off;\n\
+         pid {pid};\n\
+         error_log {error} info;\n\
+         events {{\n    worker_connections 1024;\n}}\n\
+         http {{\n\
+         \x20   access_log {access};\n\
+         \x20   client_body_temp_path {temp}/client_body;\n\
+         \x20   proxy_temp_path {temp}/proxy;\n\
+         \x20   fastcgi_temp_path {temp}/fastcgi;\n\
+         \x20   uwsgi_temp_path {temp}/uwsgi;\n\
+         \x20   scgi_temp_path {temp}/scgi;\n\
+         \x20   include {shipped};\n\
+         }}\n",
+        pid = path("nginx.pid"),
+        error = path("error.log"),
+        access = path("access.log"),
+        temp = path("temp"),
+        shipped = path("vps-publish.conf"),
+    );
+    let write = |name: &str, text: &str| {
+        fs::write(dir.join(name), text).map_err(|e| format!("cannot write nginx's {name}: {e}"))
+    };
+    fs::create_dir(dir.join("temp")).map_err(|e| format!("cannot create nginx's temp directory: {e}"))?;
+    write("nginx.conf", &main)?;
+    write("vps-publish.conf", &render(port, app_port, body_limit)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_streams_uploads_and_events() {
+        let config = render(8080, 3100, "64k").unwrap();
+        assert!(config.contains("listen 127.0.0.1:8080;"));
+        assert!(config.contains("server 127.0.0.1:3100;"));
+        assert!(config.contains("client_max_body_size 64k;"));
+        for line in ["proxy_request_buffering off;", "proxy_buffering off;", "proxy_http_version 1.1;"] {
+            assert!(config.contains(line), "{line}");
+        }
+    }
+}
