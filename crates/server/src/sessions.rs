@@ -14,7 +14,7 @@
 //! A session whose files cannot be read back (or declare what no session holds) is moved to
 //! `<data>/quarantine/` with a warning, and the server starts without it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -28,6 +28,11 @@ use vps_core::{AssetPath, ContentHash, MediaType, SessionId};
 use vps_store::{StoreError, durable};
 
 use crate::ApiError;
+
+mod assets;
+
+use assets::Change;
+pub use assets::SessionAssets;
 
 /// Where a session is in its life. Only `Open` accepts uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +77,7 @@ pub struct Session {
     /// same path replaces the earlier one. Stored in `assets.jsonl`, not in `session.json`
     /// (read from there only when an older server wrote it).
     #[serde(default, skip_serializing)]
-    pub assets: BTreeMap<AssetPath, SessionAsset>,
+    pub assets: SessionAssets,
     /// Whether `start` offered skip hints the client could use (`pipelineChanged: false` with a
     /// non-empty note map): then pages not uploaded are kept (a partial publish).
     #[serde(default)]
@@ -186,7 +191,7 @@ impl Sessions {
             created_at_ms: now,
             updated_at_ms: now,
             start,
-            assets: BTreeMap::new(),
+            assets: SessionAssets::default(),
             offered_skips,
             note_batches: Vec::new(),
             notes_received: 0,
@@ -213,16 +218,50 @@ impl Sessions {
     ) -> Result<R, ApiError> {
         let entry = self.entry(id)?;
         let mut session = entry.lock().await;
-        let mut next = session.clone();
-        let result = change(&mut next)?;
-        next.updated_at_ms = now_ms();
-        let lines = asset_changes(&session.assets, &next.assets, next.updated_at_ms);
-        if next.header_differs(&session) {
-            self.persist(&next).await?;
+        // The header is copied to restore it on failure; the assets are not (a session may hold
+        // tens of thousands): their changes are undone one by one instead.
+        let assets = std::mem::take(&mut session.assets);
+        let before = session.clone();
+        session.assets = assets;
+        let outcome = match change(&mut session) {
+            Ok(result) => self.store_changes(&mut session, &before).await.map(|()| result),
+            Err(error) => Err(error),
+        };
+        if outcome.is_err() {
+            let mut assets = std::mem::take(&mut session.assets);
+            assets.roll_back();
+            *session = before;
+            session.assets = assets;
         }
-        self.append_assets(id, lines).await?;
-        *session = next;
-        Ok(result)
+        outcome
+    }
+
+    /// Stores what an update changed: the header when it differs, one journal line per asset
+    /// change. Costs what changed, whatever the session holds.
+    async fn store_changes(&self, session: &mut Session, before: &Session) -> Result<(), ApiError> {
+        session.updated_at_ms = now_ms();
+        let at = session.updated_at_ms;
+        let lines: Vec<AssetLine> = session
+            .assets
+            .pending()
+            .iter()
+            .map(|change| match change {
+                Change::Put { path, asset, .. } => AssetLine::Put { at, path: path.clone(), asset: asset.clone() },
+                Change::Remove { path, .. } => AssetLine::Remove { at, path: path.clone() },
+                Change::Clear { .. } => AssetLine::Clear { at },
+            })
+            .collect();
+        if session.header_differs(before) {
+            self.persist(session).await?;
+        }
+        self.append_assets(session.id, lines).await?;
+        session.assets.settle();
+        Ok(())
+    }
+
+    /// Fails unless the session exists and still accepts uploads; copies nothing.
+    pub async fn ensure_open(&self, id: SessionId) -> Result<(), ApiError> {
+        self.entry(id)?.lock().await.ensure_open()
     }
 
     /// Stores a batch of notes in the session's directory; returns the file name to record.
@@ -360,10 +399,13 @@ fn load_session(dir: &Path) -> Result<Loaded, StoreError> {
         append_file(dir, ASSETS_FILE, &bytes)?;
         let header = serde_json::to_vec_pretty(&session).expect("sessions serialize");
         durable::write_file_in(dir, SESSION_FILE, &header, 0o600)?;
+        session.assets.settle();
         return Ok(Loaded::Session(Box::new(session)));
     }
     session.assets.clear();
-    match read_journal(&journal, &mut session)? {
+    let untrusted = read_journal(&journal, &mut session)?;
+    session.assets.settle();
+    match untrusted {
         Some(reason) => Ok(Loaded::Untrusted(reason)),
         None => Ok(Loaded::Session(Box::new(session))),
     }
@@ -419,28 +461,6 @@ fn read_journal(path: &Path, session: &mut Session) -> Result<Option<String>, St
             Err(error) => return Ok(Some(format!("{ASSETS_FILE} line {number} is not a record: {error}"))),
         }
     }
-}
-
-/// The lines that turn `before` into `after`.
-fn asset_changes(
-    before: &BTreeMap<AssetPath, SessionAsset>,
-    after: &BTreeMap<AssetPath, SessionAsset>,
-    at: u64,
-) -> Vec<AssetLine> {
-    let mut lines = Vec::new();
-    if after.is_empty() && !before.is_empty() {
-        lines.push(AssetLine::Clear { at });
-        return lines;
-    }
-    for path in before.keys().filter(|path| !after.contains_key(*path)) {
-        lines.push(AssetLine::Remove { at, path: path.clone() });
-    }
-    for (path, asset) in after {
-        if before.get(path) != Some(asset) {
-            lines.push(AssetLine::Put { at, path: path.clone(), asset: asset.clone() });
-        }
-    }
-    lines
 }
 
 /// Appends `bytes` to `dir/name` (created with mode 0600 if missing) and fsyncs it; a new file's

@@ -37,7 +37,7 @@ pub async fn check(
     ApiJson(entries): ApiJson<Vec<RawEntry>>,
 ) -> Result<Json<CheckResponse>, ApiError> {
     let id = parse_session_id(&id)?;
-    app.sessions.get(id).await?.ensure_open()?;
+    app.sessions.ensure_open(id).await?;
     if entries.len() > MAX_ENTRIES {
         return Err(ApiError::TooManyFiles { limit: MAX_ENTRIES as u64 });
     }

@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 pub async fn upload(State(app): State<AppState>, Path(id): Path<String>, body: Body) -> Result<Response, ApiError> {
     let id = parse_session_id(&id)?;
-    app.sessions.get(id).await?.ensure_open()?;
+    app.sessions.ensure_open(id).await?;
     let state = app.clone();
     receive(&app, id, RouteKind::Notes, body, move |json| async move {
         let payload = read_notes_payload(&json)?;

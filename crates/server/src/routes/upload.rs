@@ -46,7 +46,7 @@ pub async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let id = parse_session_id(&id)?;
-    app.sessions.get(id).await?.ensure_open()?;
+    app.sessions.ensure_open(id).await?;
     if is_json(&headers) {
         return super::legacy_assets::upload(&app, id, body).await;
     }
