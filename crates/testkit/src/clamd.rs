@@ -17,7 +17,6 @@
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -36,10 +35,6 @@ pub const EICAR_SIGNATURE: &str = "Eicar-Test-Signature";
 pub const DEFAULT_LIMIT_MIB: u64 = 300;
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
-/// Tries at a free port: another process may take the port between our release of it and
-/// clamd's bind.
-const PORT_ATTEMPTS: usize = 3;
-
 /// A running clamd of its own; killed when dropped.
 pub struct Clamd {
     dir: TempDir,
@@ -72,25 +67,11 @@ impl Clamd {
         if !Path::new(CLAMD).is_file() {
             return Err(format!("{CLAMD} is missing (Debian: apt-get install clamav-daemon clamdscan)"));
         }
-        let mut failure = String::new();
-        for _ in 0..PORT_ATTEMPTS {
-            let dir = tempfile::Builder::new()
-                .prefix("vps-clamd-")
-                .tempdir()
-                .map_err(|e| format!("cannot create clamd's directory: {e}"))?;
-            // Bound, then released for clamd: see PORT_ATTEMPTS.
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|listener| listener.local_addr())
-                .map_err(|e| format!("cannot find a free port: {e}"))?
-                .port();
+        crate::port::start_on_free_port("vps-clamd-", |dir, port| {
             write_files(dir.path(), port, limit_mib).map_err(|e| format!("cannot write clamd's config: {e}"))?;
             let mut clamd = Clamd { dir, port, child: None };
-            match clamd.spawn() {
-                Ok(()) => return Ok(clamd),
-                Err(message) => failure = message,
-            }
-        }
-        Err(failure)
+            clamd.spawn().map(|()| clamd)
+        })
     }
 
     /// Its unix socket (`LocalSocket`).

@@ -22,6 +22,7 @@
 pub mod clamd;
 pub mod html;
 pub mod nginx;
+mod port;
 pub mod s3;
 pub mod vault;
 pub mod webdriver;

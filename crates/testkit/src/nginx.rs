@@ -21,7 +21,7 @@
 //! ```
 
 use std::fs::{self, File};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,10 +41,6 @@ const UPSTREAM: &str = "server 127.0.0.1:3000;";
 const BODY_LIMIT: &str = "client_max_body_size 1100m;";
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
-/// Tries at a free port: another process may take the port between our release of it and
-/// nginx's bind.
-const PORT_ATTEMPTS: usize = 3;
-
 /// A running nginx of its own; killed when dropped.
 pub struct Nginx {
     dir: TempDir,
@@ -92,25 +88,11 @@ impl Nginx {
         if !Path::new(NGINX).is_file() {
             return Err(format!("{NGINX} is missing (Debian: apt-get install nginx)"));
         }
-        let mut failure = String::new();
-        for _ in 0..PORT_ATTEMPTS {
-            let dir = tempfile::Builder::new()
-                .prefix("vps-nginx-")
-                .tempdir()
-                .map_err(|e| format!("cannot create nginx's directory: {e}"))?;
-            // Bound, then released for nginx: see PORT_ATTEMPTS.
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|listener| listener.local_addr())
-                .map_err(|e| format!("cannot find a free port: {e}"))?
-                .port();
+        crate::port::start_on_free_port("vps-nginx-", |dir, port| {
             write_config(dir.path(), port, app_port, body_limit)?;
             let mut nginx = Nginx { dir, port, child: None };
-            match nginx.spawn() {
-                Ok(()) => return Ok(nginx),
-                Err(message) => failure = message,
-            }
-        }
-        Err(failure)
+            nginx.spawn().map(|()| nginx)
+        })
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing `/`.
