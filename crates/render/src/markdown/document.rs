@@ -47,8 +47,13 @@ pub(super) struct Document {
 /// Renders `markdown` found at embed nesting `depth` (0 for the page).
 pub(super) fn render_document(session: &mut Session<'_>, markdown: &str, depth: usize) -> Result<Document, Exceeded> {
     let source = comments::strip(markdown);
-    let too_deep =
-        || Exceeded::new("its nesting of quotes, lists, callouts or inlines", "MAX_NESTING_DEPTH", session.max_nesting);
+    let too_deep = || {
+        Exceeded::new(
+            "its nesting of quotes, lists, callouts, inlines or HTML elements",
+            "MAX_NESTING_DEPTH",
+            session.max_nesting,
+        )
+    };
     // Measured before the parser and the passes below walk the nesting (some recursively).
     if nesting::source_depth(&source, session.max_nesting) > session.max_nesting {
         return Err(too_deep());
@@ -56,7 +61,9 @@ pub(super) fn render_document(session: &mut Session<'_>, markdown: &str, depth: 
     let options = super::comrak_options();
     let arena = Arena::new();
     let root = parse_document(&arena, &source, &options);
-    if nesting::tree_depth(root, session.max_nesting) > session.max_nesting {
+    if nesting::tree_depth(root, session.max_nesting) > session.max_nesting
+        || nesting::html_depth(root, session.max_nesting) > session.max_nesting
+    {
         return Err(too_deep());
     }
     let rewritten = rewrite::rewrite(&arena, root, session.resolver, &session.ignored, depth, &session.transclusion)?;

@@ -5,9 +5,11 @@
 //! under `MAX_NESTING_DEPTH`: [`source_depth`] counts the container markers that open each line
 //! (block quotes, list items, callouts), before the parser sees the note; [`tree_depth`] measures
 //! the parsed tree (inlines such as nested emphasis and links included) before anything else
-//! walks it.
+//! walks it; [`html_depth`] counts how deeply the note's own raw HTML nests its elements, which
+//! the parser keeps as text and the sanitiser parses (100,000 nested `<div>` cost it minutes).
 
 use comrak::Node;
+use comrak::nodes::NodeValue;
 
 /// The most container markers (`>`, `-`, `*`, `+`, `1.`, `1)`) that open one line of
 /// `markdown`, stopping as soon as it passes `limit`.
@@ -59,6 +61,52 @@ pub(super) fn tree_depth(root: Node<'_>, limit: usize) -> usize {
     deepest
 }
 
+/// Elements that close themselves (void) or are closed by the next of their kind (`<p>`,
+/// `<li>`…): an unclosed one does not nest, so it is not counted.
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "p", "li",
+    "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody", "tfoot", "colgroup", "rp", "rt",
+];
+
+/// How deeply the raw HTML of the note (its HTML blocks and inline tags, in document order)
+/// nests elements: start tags open, end tags close; stops as soon as it passes `limit`.
+pub(super) fn html_depth(root: Node<'_>, limit: usize) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for node in root.descendants() {
+        let data = node.data();
+        let html = match &data.value {
+            NodeValue::HtmlBlock(block) => block.literal.as_str(),
+            NodeValue::HtmlInline(html) => html.as_str(),
+            _ => continue,
+        };
+        for tag in html.split('<').skip(1) {
+            let (closing, rest) = match tag.strip_prefix('/') {
+                Some(rest) => (true, rest),
+                None => (false, tag),
+            };
+            let name_len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+            if name_len == 0 || !rest.as_bytes()[0].is_ascii_alphabetic() {
+                continue;
+            }
+            let name = rest[..name_len].to_ascii_lowercase();
+            if NOT_NESTING.contains(&name.as_str()) {
+                continue;
+            }
+            let self_closing = rest.split('>').next().is_some_and(|attrs| attrs.ends_with('/'));
+            if closing {
+                depth = depth.saturating_sub(1);
+            } else if !self_closing {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > limit {
+                    return deepest;
+                }
+            }
+        }
+    }
+    deepest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +118,20 @@ mod tests {
         assert_eq!(source_depth("1. a\n   2) b\n- - - c", 64), 3);
         assert_eq!(source_depth("-not a list\n12345678901. neither\n*emphasis*", 64), 0);
         assert_eq!(source_depth(&">".repeat(100_000), 64), 65, "counting stops past the limit");
+    }
+
+    fn html(markdown: &str) -> usize {
+        let arena = comrak::Arena::new();
+        let root = comrak::parse_document(&arena, markdown, &crate::markdown::comrak_options());
+        html_depth(root, 64)
+    }
+
+    #[test]
+    fn raw_html_elements_nest_unless_they_close_themselves() {
+        assert_eq!(html("<div><div><span>x</span></div></div>\n"), 3);
+        assert_eq!(html("<div>\n\n<p>a<p>b<br><img src=x><hr/>\n\n</div>\n"), 1);
+        assert_eq!(html("text <b>bold <i>it</i></b> and <x-y/> done"), 2);
+        assert_eq!(html("a < b and 3<4, </div> stray"), 0);
+        assert_eq!(html(&"<div>".repeat(100_000)), 65, "counting stops past the limit");
     }
 }

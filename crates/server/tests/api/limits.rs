@@ -109,6 +109,13 @@ async fn a_note_of_100000_nested_quotes_fails_at_the_nesting_limit() {
 }
 
 #[tokio::test]
+async fn a_note_of_100000_nested_html_elements_fails_at_the_nesting_limit_before_the_sanitiser_parses_it() {
+    let app = spawn_app().await;
+    let error = failed_publish(&app, vec![note("Divs.md", &"<div>".repeat(100_000))], json!([])).await;
+    assert_names(&error, "Divs.md", "MAX_NESTING_DEPTH", 64);
+}
+
+#[tokio::test]
 async fn a_page_over_the_page_limit_fails_the_publish() {
     let app = spawn_app_with(|s| s.publish_limits.max_page_bytes = 64 * 1024).await;
     let error = failed_publish(&app, vec![note("Long.md", &"word ".repeat(20_000))], json!([])).await;
