@@ -22,7 +22,7 @@ pub trait Target {
     fn strategy(&self) -> BoxedStrategy<Self::Input>;
 
     /// The inputs a seed file holds (its format is the target's).
-    fn from_seed(&self, bytes: &[u8]) -> Vec<Self::Input>;
+    fn seed_inputs(&self, bytes: &[u8]) -> Vec<Self::Input>;
 
     /// `Err(what went wrong)` when a property does not hold; a panic counts as a failure too.
     fn check(&self, input: &Self::Input) -> Result<(), String>;
@@ -162,7 +162,7 @@ pub fn run<T: Target>(target: &T, mode: Mode) -> Summary {
 
     let mut seeds = 0;
     for (path, bytes) in seed_files(target.name()) {
-        for input in target.from_seed(&bytes) {
+        for input in target.seed_inputs(&bytes) {
             seeds += 1;
             if let Err(what) = run.check(&input) {
                 run.fail(format!("seed {}: {what}\ninput: {input:?}", path.display()));

@@ -87,7 +87,7 @@ impl Target for ChunksOpenTarget {
     }
 
     /// A seed file is a `meta.json`, tried with and without chunks and a reply.
-    fn from_seed(&self, bytes: &[u8]) -> Vec<OpenInput> {
+    fn seed_inputs(&self, bytes: &[u8]) -> Vec<OpenInput> {
         let plain = OpenInput { kind: "notes", meta: Bytes(bytes.to_vec()), chunks: Vec::new(), reply: None };
         let full = OpenInput {
             kind: "assets",

@@ -90,7 +90,7 @@ impl Target for CleanupTarget {
     }
 
     /// A seed file: the regex on its first line, the replacement on its second, the text after.
-    fn from_seed(&self, bytes: &[u8]) -> Vec<CleanupInput> {
+    fn seed_inputs(&self, bytes: &[u8]) -> Vec<CleanupInput> {
         let seed = String::from_utf8_lossy(bytes);
         let mut lines = seed.splitn(3, '\n');
         let regex = lines.next().unwrap_or_default().to_owned();

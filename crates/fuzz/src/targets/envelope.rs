@@ -202,7 +202,7 @@ impl Target for EnvelopeTarget {
 
     /// A seed file is a request body to the notes route; a `.gz` file is an upload's gzip stream,
     /// sent in one chunk to both routes and given to the gunzip.
-    fn from_seed(&self, bytes: &[u8]) -> Vec<EnvelopeInput> {
+    fn seed_inputs(&self, bytes: &[u8]) -> Vec<EnvelopeInput> {
         if bytes.starts_with(&[0x1f, 0x8b]) {
             let original = inflated_len(bytes);
             let upload = |kind| EnvelopeInput::Upload {

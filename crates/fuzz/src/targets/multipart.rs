@@ -238,7 +238,7 @@ impl Target for MultipartTarget {
 
     /// A seed file is a body sent as `multipart/form-data; boundary=fuzzBoundary7MA4YWxk`; one
     /// whose first line is `content-type: …` is sent with that type instead.
-    fn from_seed(&self, bytes: &[u8]) -> Vec<MultipartInput> {
+    fn seed_inputs(&self, bytes: &[u8]) -> Vec<MultipartInput> {
         if let Some(rest) = bytes.strip_prefix(b"content-type: ")
             && let Some(end) = rest.iter().position(|&b| b == b'\n')
         {

@@ -97,7 +97,7 @@ impl Target for PathTarget {
     }
 
     /// One path per line, checked with every plain base, flattened or not.
-    fn from_seed(&self, bytes: &[u8]) -> Vec<PathInput> {
+    fn seed_inputs(&self, bytes: &[u8]) -> Vec<PathInput> {
         lines(bytes)
             .into_iter()
             .flat_map(|text| {
