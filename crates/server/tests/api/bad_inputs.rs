@@ -5,15 +5,16 @@ use reqwest::StatusCode;
 
 use crate::helpers::*;
 
-/// One bad request and the answer it must get.
-struct Case {
-    name: &'static str,
-    path: String,
-    key: Option<&'static str>,
-    content_type: Option<String>,
-    body: Vec<u8>,
-    status: StatusCode,
-    code: &'static str,
+/// One bad request and the answer it must get. The bad-input corpus (`corpus.rs`) replays this
+/// table too.
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) path: String,
+    pub(crate) key: Option<&'static str>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
 }
 
 fn multipart_with_filename(filename: &str) -> (String, Vec<u8>) {
@@ -22,7 +23,7 @@ fn multipart_with_filename(filename: &str) -> (String, Vec<u8>) {
     form.finish()
 }
 
-fn cases(session: &str, aborted: &str) -> Vec<Case> {
+pub(crate) fn cases(session: &str, aborted: &str) -> Vec<Case> {
     let upload = format!("/api/session/{session}/assets/upload");
     let multipart = |name, (content_type, body): (String, Vec<u8>), status, code| Case {
         name,

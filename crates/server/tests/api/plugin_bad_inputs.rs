@@ -15,17 +15,15 @@ fn upload_id(session: &str) -> String {
     format!("notes-{session}-{}", uuid_like())
 }
 
-#[tokio::test]
-async fn each_bad_envelope_gets_its_status_and_code() {
-    let app = spawn_app_with(|s| s.max_asset_size_bytes = 1024 * 1024).await;
-    let plugin = app.plugin();
-    let session = plugin.start().await["sessionId"].as_str().unwrap().to_owned();
+/// Chunk envelopes the notes route must refuse, each with its status and code, for an open
+/// `session` (with the default limits). The bad-input corpus (`corpus.rs`) replays them too.
+pub(crate) fn bad_envelopes(session: &str) -> Vec<(&'static str, Value, StatusCode, &'static str)> {
     let batch = serde_json::to_vec(&json!({"notes": [note("A.md", "a")]})).unwrap();
     let gz = gzip(&batch);
     let bomb_json = vec![b' '; 64 * 1024 * 1024];
     let bomb = gzip(&bomb_json);
-
-    let cases: Vec<(&str, Value, StatusCode, &str)> = vec![
+    let session = session.to_owned();
+    vec![
         (
             "gzip bomb",
             envelope(&upload_id(&session), 0, 1, bomb_json.len(), bomb.len(), &bomb),
@@ -63,8 +61,17 @@ async fn each_bad_envelope_gets_its_status_and_code() {
             StatusCode::BAD_REQUEST,
             "size-mismatch",
         ),
-    ];
-    for (name, body, status, code) in cases {
+    ]
+}
+
+#[tokio::test]
+async fn each_bad_envelope_gets_its_status_and_code() {
+    let app = spawn_app_with(|s| s.max_asset_size_bytes = 1024 * 1024).await;
+    let plugin = app.plugin();
+    let session = plugin.start().await["sessionId"].as_str().unwrap().to_owned();
+    let batch = serde_json::to_vec(&json!({"notes": [note("A.md", "a")]})).unwrap();
+    let gz = gzip(&batch);
+    for (name, body, status, code) in bad_envelopes(&session) {
         let (got, answer) = send(&plugin, &session, "notes", &body).await;
         assert_eq!((got, answer["code"].as_str()), (status, Some(code)), "{name}: {answer}");
     }
