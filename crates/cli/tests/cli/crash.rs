@@ -197,3 +197,40 @@ async fn a_finalization_that_stops_the_server_twice_is_failed_and_not_run_again(
     let plugin = Plugin::new(&format!("http://127.0.0.1:{}", server.port), KEY);
     assert_eq!(plugin.status(failed["sessionId"].as_str().unwrap()).await["status"], "failed");
 }
+
+/// A publish over a limit, killed while it runs: the restarted server runs it again, the limit
+/// fails it (naming the note and the setting) and the server stays up, serving the old site.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_during_an_over_limit_finalization_restarts_and_the_job_fails_naming_the_limit() {
+    let data = tempfile::tempdir().unwrap();
+    let env = [("API_KEY", KEY), ("RUST_LOG", "info")];
+    let mut server = Server::start(data.path(), &env);
+    let plugin = Plugin::new(&format!("http://127.0.0.1:{}", server.port), KEY);
+    plugin.publish(&[note("Home.md", "home v1")], &[]).await;
+    // Rendered after the bulk notes (pages are rendered in vault path order): 120 embeds of a
+    // 30 KB note transclude 3.6 MB, over the default MAX_TRANSCLUSION_BYTES (2 MB).
+    let mut notes = bulk_notes(3000);
+    notes.push(note("Zz/Big.md", &"word ".repeat(6_000)));
+    notes.push(note("Zz/Over.md", &"![[Big]]\n".repeat(120)));
+    let session = plugin.upload_and_finish(&notes, &[]).await;
+    wait_for_run(&mut server, &session);
+    server.signal("-KILL");
+    let _ = server.wait();
+
+    let mut server = Server::start(data.path(), &env);
+    // The kill landed during the run: the restarted server runs the job again.
+    wait_for_run(&mut server, &session);
+    let plugin = Plugin::new(&format!("http://127.0.0.1:{}", server.port), KEY);
+    let failed = plugin.wait(&session).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let error = failed["error"].as_str().unwrap();
+    assert!(error.starts_with("note \"Zz/Over.md\":") && error.contains("MAX_TRANSCLUSION_BYTES"), "{error}");
+    assert_eq!(plugin.client.get(plugin.url("/home")).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(plugin.client.get(plugin.url("/bulk/b0")).send().await.unwrap().status().as_u16(), 404);
+    plugin.publish(&[note("After.md", "after")], &[]).await;
+    assert_eq!(plugin.client.get(plugin.url("/after")).send().await.unwrap().status().as_u16(), 200);
+    server.signal("-TERM");
+    let (code, _, lines) = server.wait();
+    assert_eq!(code, Some(0), "the server stayed up until asked to stop");
+    assert!(!lines.iter().any(|l| l.contains("panicked")), "{lines:?}");
+}
