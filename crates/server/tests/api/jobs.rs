@@ -291,20 +291,21 @@ async fn each_upload_appends_one_record_however_many_assets_the_session_holds() 
     let dir = data.path().join(format!("sessions/{session}"));
     let header_len = std::fs::metadata(dir.join("session.json")).unwrap().len();
     let client = reqwest::Client::new();
-    let mut grown = Vec::new();
-    for i in 0..40u8 {
-        let before = std::fs::metadata(dir.join("assets.jsonl")).map_or(0, |m| m.len());
+    let upload = |path: String, bytes: Vec<u8>| {
         let mut form = Multipart::new();
-        form.file("assets", &format!("img/{i:03}.png"), &png(300, i));
+        form.file("assets", &path, &bytes);
         let (content_type, body) = form.finish();
-        let response = client
+        client
             .post(format!("{}/api/session/{session}/assets/upload", server.base))
             .header("x-api-key", KEY)
             .header("content-type", content_type)
             .body(body)
             .send()
-            .await
-            .unwrap();
+    };
+    let mut grown = Vec::new();
+    for i in 0..40u8 {
+        let before = std::fs::metadata(dir.join("assets.jsonl")).map_or(0, |m| m.len());
+        let response = upload(format!("img/{i:03}.png"), png(300, i)).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         grown.push(std::fs::metadata(dir.join("assets.jsonl")).unwrap().len() - before);
         assert_eq!(
@@ -317,18 +318,8 @@ async fn each_upload_appends_one_record_however_many_assets_the_session_holds() 
     let (least, most) = (grown.iter().min().unwrap(), grown.iter().max().unwrap());
     assert!(most - least <= 2, "an upload writes the same few bytes whatever came before: {grown:?}");
     // The same path uploaded again: one more line, and the later record wins.
-    let mut form = Multipart::new();
     let replacement = png(400, 200);
-    form.file("assets", "img/000.png", &replacement);
-    let (content_type, body) = form.finish();
-    client
-        .post(format!("{}/api/session/{session}/assets/upload", server.base))
-        .header("x-api-key", KEY)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    upload("img/000.png".into(), replacement.clone()).await.unwrap();
     server.stop().await;
 
     // A crash while a record was appended leaves a torn last line: it is dropped at start-up.
