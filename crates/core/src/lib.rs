@@ -9,6 +9,8 @@
 //! - [`SessionId`]: a publish session's id, a UUID in its hyphenated lower-case form.
 //! - [`MediaType`]: a detected media type such as `image/png`.
 //! - [`api`]: the JSON shapes of the HTTP API, shared by the server and its clients.
+//! - [`slug`]: names into route segments, heading ids and tag keys, for every script; names
+//!   compared in NFC.
 //! - [`note`]: a note as the plugin sends it; [`revision`]: the manifest of a published site.
 //!
 //! ```
@@ -30,6 +32,7 @@ mod media_type;
 pub mod note;
 pub mod revision;
 mod session_id;
+pub mod slug;
 pub mod url;
 
 pub use asset_path::{AssetPath, AssetPathError};

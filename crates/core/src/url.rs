@@ -22,13 +22,30 @@ pub fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Percent-encodes a path for a URL, keeping `/` and the unreserved characters.
+/// Percent-encodes a path for a URL, keeping `/` and the unreserved characters: every route
+/// and asset path is written into a page, a header or a feed this way (`/ノート` →
+/// `/%E3%83%8E%E3%83%BC%E3%83%88`).
 pub fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for byte in path.bytes() {
+    encode(path, true)
+}
+
+/// Percent-encodes one path segment: as [`encode_path`], with `/` encoded too.
+pub fn encode_segment(segment: &str) -> String {
+    encode(segment, false)
+}
+
+fn encode(text: &str, keep_slash: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(byte as char),
-            other => out.push_str(&format!("%{other:02X}")),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte as char),
+            b'/' if keep_slash => out.push('/'),
+            other => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(HEX[usize::from(other >> 4)] as char);
+                out.push(HEX[usize::from(other & 15)] as char);
+            }
         }
     }
     out
@@ -45,5 +62,6 @@ mod tests {
         assert_eq!(decode("%C3%89t%C3%A9%20x.png"), "Été x.png");
         assert_eq!(decode("100%"), "100%");
         assert_eq!(decode(&encode_path("a b/ü?.md")), "a b/ü?.md");
+        assert_eq!(encode_segment("a/b c"), "a%2Fb%20c");
     }
 }

@@ -75,6 +75,23 @@ pub trait Resolver {
         None
     }
 
+    /// A link written inside an embedded note, `source` being that note's
+    /// [`Transclusion::key`]: resolved from the source note, as Obsidian does (a relative
+    /// target is relative to the source's folder). The renderer answers `[[#Heading]]` inside
+    /// embedded content itself, with the embed's href. Defaults to
+    /// [`page_href`](Resolver::page_href).
+    fn page_href_from(&self, source: &str, target: &str, subpath: Option<&str>) -> Option<String> {
+        let _ = source;
+        self.page_href(target, subpath)
+    }
+
+    /// An embed written inside an embedded note `source`, resolved from that note. Defaults to
+    /// [`note_markdown`](Resolver::note_markdown).
+    fn note_markdown_from(&self, source: &str, target: &str) -> Option<Transclusion> {
+        let _ = source;
+        self.note_markdown(target)
+    }
+
     /// The URL of the page that lists the notes tagged `tag` (`project/alpha`, without `#`), or
     /// None to show the tag as plain text. Defaults to `/tags/project/alpha`, each segment
     /// percent-encoded.

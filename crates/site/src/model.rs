@@ -20,6 +20,10 @@ pub struct SiteInfo {
     pub publish_css_href: Option<String>,
     /// The route of the note that is the home page, if one was configured.
     pub home_route: Option<String>,
+    /// The site's language as a BCP 47 tag (`en`, `fr-FR`, `ja`): `<html lang>` and the table
+    /// of the site's own words. Empty means English. The server sets it from `SITE_LANGUAGE`,
+    /// else the `locale` the plugin sent.
+    pub language: String,
 }
 
 /// One published page, as the layout needs it. The rendered body is passed separately to
