@@ -603,6 +603,27 @@ mod tests {
     }
 
     #[test]
+    fn every_spelling_of_a_tag_links_to_its_one_canonical_page() {
+        let page = render(
+            "#Tag, #TAG and #tag; #Été/Sub, #ÉTÉ/SUB; #日本語/タグ; #Русский and #русский",
+            &MapResolver::new(),
+            &RenderOptions::default(),
+        );
+        assert_eq!(page.tags, ["Tag", "TAG", "tag", "Été/Sub", "ÉTÉ/SUB", "日本語/タグ", "Русский", "русский"]);
+        let hrefs: Vec<&str> =
+            page.html.split("href=\"").skip(1).map(|rest| &rest[..rest.find('"').unwrap()]).collect();
+        let expected: Vec<String> = page.tags.iter().map(|tag| vps_core::slug::tag_href(tag)).collect();
+        assert_eq!(hrefs, expected);
+        assert_eq!(&hrefs[..3], ["/tags/tag"; 3]);
+        assert_eq!(hrefs[3], "/tags/%C3%A9t%C3%A9/sub");
+        assert_eq!(hrefs[3], hrefs[4]);
+        assert_eq!(hrefs[6], hrefs[7]);
+        assert!(hrefs.iter().all(|href| href.is_ascii()), "{hrefs:?}");
+        // The text keeps the writer's spelling.
+        assert!(page.html.contains(">#TAG</a>") && page.html.contains(">#ÉTÉ/SUB</a>"), "{}", page.html);
+    }
+
+    #[test]
     fn ignored_tags_are_removed_from_the_text() {
         let ignored = ["#Privé".to_owned()];
         let options = RenderOptions { ignored_tags: &ignored, ..RenderOptions::default() };

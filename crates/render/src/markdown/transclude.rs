@@ -241,7 +241,97 @@ fn prefix_footnote_ids(html: &str, n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+
+    use super::super::{RenderOptions, Resolver, render};
     use super::*;
+
+    /// The page `Current.md` embeds `Dir/Other.md`, which links to its sibling `Dir/Sibling.md`
+    /// and embeds `Dir/Child.md`; neither is reachable by name from the page itself, only from
+    /// `Other`. Records the sources it is asked about.
+    #[derive(Default)]
+    struct FromSource {
+        asked: RefCell<Vec<(String, String)>>,
+    }
+
+    impl FromSource {
+        fn note(key: &str, href: &str, markdown: &str) -> Transclusion {
+            Transclusion { markdown: markdown.to_owned(), href: href.to_owned(), key: key.to_owned() }
+        }
+    }
+
+    impl Resolver for FromSource {
+        fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+            let route = match target {
+                "" => "/current",
+                "Other" => "/other",
+                _ => return None,
+            };
+            Some(with_fragment(route, subpath))
+        }
+
+        fn asset_href(&self, _: &str) -> Option<String> {
+            None
+        }
+
+        fn note_markdown(&self, target: &str) -> Option<Transclusion> {
+            match target {
+                "" => Some(Self::note("Current.md", "/current", "# Current\n")),
+                "Other" => Some(Self::note(
+                    "Dir/Other.md",
+                    "/other",
+                    "# Other\n\n## Part\n\nSee [[#Section]], [[#見出し|midashi]] and [[Sibling]].\n\n![[Child]]\n\n\
+                     ## Section\n\nThe section.\n\n## 見出し\n\nJapanese.\n",
+                )),
+                _ => None,
+            }
+        }
+
+        fn page_href_from(&self, source: &str, target: &str, subpath: Option<&str>) -> Option<String> {
+            self.asked.borrow_mut().push((source.to_owned(), target.to_owned()));
+            match (source, target) {
+                ("Dir/Other.md", "Sibling") => Some(with_fragment("/dir/sibling", subpath)),
+                _ => self.page_href(target, subpath),
+            }
+        }
+
+        fn note_markdown_from(&self, source: &str, target: &str) -> Option<Transclusion> {
+            self.asked.borrow_mut().push((source.to_owned(), target.to_owned()));
+            match (source, target) {
+                ("Dir/Other.md", "Child") => {
+                    Some(Self::note("Dir/Child.md", "/dir/child", "Child text, back to [[#Top]].\n\n# Top\n"))
+                }
+                _ => self.note_markdown(target),
+            }
+        }
+    }
+
+    #[test]
+    fn heading_links_inside_an_embed_point_at_the_embedded_notes_page() {
+        let resolver = FromSource::default();
+        let page = render("![[Other#Part]]\n\n## Section\n\n[[#Section]]", &resolver, &RenderOptions::default());
+        assert!(page.html.contains(r#"href="/other#section""#), "{}", page.html);
+        assert!(page.html.contains(r#"href="/other#%E8%A6%8B%E5%87%BA%E3%81%97""#), "{}", page.html);
+        // The page's own `[[#Section]]` stays on the page, where its own heading is.
+        assert!(page.html.contains(r#"<h2 id="section">Section</h2>"#), "{}", page.html);
+        assert!(page.html.contains(r#"href="/current#section""#), "{}", page.html);
+        assert_eq!(page.links.iter().filter(|l| l.starts_with("/current")).count(), 1, "{:?}", page.links);
+    }
+
+    #[test]
+    fn links_and_embeds_inside_an_embed_are_resolved_from_its_note() {
+        let resolver = FromSource::default();
+        let page = render("![[Other#Part]]", &resolver, &RenderOptions::default());
+        assert!(page.html.contains(r#"href="/dir/sibling""#), "{}", page.html);
+        assert!(page.html.contains("Child text"), "the nested embed is found from Other: {}", page.html);
+        // `[[#Top]]` inside the nested embed is Child's heading, on Child's page.
+        assert!(page.html.contains(r#"href="/dir/child#top""#), "{}", page.html);
+        assert!(page.unresolved.is_empty(), "{:?}", page.unresolved);
+        let asked = resolver.asked.borrow();
+        assert!(asked.contains(&("Dir/Other.md".to_owned(), "Sibling".to_owned())), "{asked:?}");
+        assert!(asked.contains(&("Dir/Other.md".to_owned(), "Child".to_owned())), "{asked:?}");
+        assert!(asked.iter().all(|(_, target)| !target.is_empty()), "`[[#…]]` is answered by the renderer: {asked:?}");
+    }
 
     #[test]
     fn footnote_ids_of_embeds_are_prefixed() {
