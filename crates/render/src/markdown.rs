@@ -53,7 +53,8 @@ use crate::limits::{Exceeded, PublishLimits};
 ///
 /// The renderer never computes a URL itself: routes depend on the whole live set of pages
 /// (§6.2), which only the caller knows. A resolver built on [`LinkIndex`](crate::LinkIndex) and
-/// [`page_href`](crate::page_href) gives the reference's URLs.
+/// [`page_href`](crate::page_href) gives percent-encoded hrefs whose fragments are the ids
+/// [`render`] gives headings.
 pub trait Resolver {
     /// A wikilink / .md link target → the page's URL path + fragment, or None when unresolved.
     ///

@@ -259,7 +259,7 @@ impl<'p> LinkIndex<'p> {
         let rank = |&i: &usize| {
             let path = &self.pages[i].vault_path;
             let shared = common_prefix_len(&self.pages[i].route, &from.route);
-            (path.matches('/').count(), path.chars().count(), std::cmp::Reverse(shared), i)
+            (path.matches('/').count(), nfc(path).chars().count(), std::cmp::Reverse(shared), i)
         };
         candidates.into_iter().min_by_key(rank)
     }
