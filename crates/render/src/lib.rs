@@ -4,8 +4,9 @@
 //! The rules are those of the plugin protocol (`plugin-protocol.md` §5.4 and §7), so that URLs
 //! and anchors match what the reference server publishes:
 //!
-//! - [`compute_route`], with [`route_slug`], [`link_slug`] and [`heading_slug`]: where a note is
-//!   published and what its anchors are called (§7.2).
+//! - [`compute_route`]: where a note is published (§7.2). Names become route segments, heading
+//!   ids and tag URLs by the one slug module, [`vps_core::slug`] (every script kept); routes are
+//!   plain Unicode (NFC), and every href this crate writes is percent-encoded UTF-8.
 //! - [`apply_cleanup_rules`]: the user's JavaScript-flavoured regex rules ([`CleanupRule`]),
 //!   failing with a typed [`CleanupError`] instead of hanging (§5.4).
 //! - [`LinkIndex`]: which [`PageRef`] a wikilink names; [`split_wikilink`], [`fragment`] and
@@ -21,16 +22,18 @@
 //! ```
 //! use vps_render::{LinkIndex, PageRef, RenderOptions, Resolver, compute_route, page_href, render};
 //!
-//! let route = compute_route("/blog", "Sub Dir/Été Spécial.md", false);
-//! assert_eq!(route, "/blog/sub-dir/ete-special");
-//!
-//! let pages = [PageRef {
-//!     vault_path: "Blog/Sub Dir/Été Spécial.md".into(),
-//!     relative_path: "Sub Dir/Été Spécial.md".into(),
-//!     title: "Été Spécial".into(),
-//!     aliases: vec![],
-//!     route,
-//! }];
+//! let pages: Vec<PageRef> = ["Sub Dir/Été Spécial.md", "ノート/はじめに.md"]
+//!     .into_iter()
+//!     .map(|path| PageRef {
+//!         vault_path: format!("Blog/{path}"),
+//!         relative_path: path.into(),
+//!         title: path.rsplit('/').next().unwrap().trim_end_matches(".md").into(),
+//!         aliases: vec![],
+//!         route: compute_route("/blog", path, false),
+//!     })
+//!     .collect();
+//! assert_eq!(pages[0].route, "/blog/sub-dir/ete-special");
+//! assert_eq!(pages[1].route, "/blog/ノート/はじめに");
 //!
 //! /// Resolves links from one page of the publication; no assets are published.
 //! struct Site<'a> {
@@ -55,7 +58,15 @@
 //!     "<p>See <a class=\"wikilink\" href=\"/blog/sub-dir/ete-special#le-debut\" \
 //!      rel=\"noopener noreferrer\">the start</a>.</p>\n"
 //! );
-//! assert_eq!(page.links, ["/blog/sub-dir/ete-special#le-debut"]);
+//!
+//! // Unicode routes and heading ids are written percent-encoded; the heading's id is the
+//! // link's fragment, decoded.
+//! let page = render("# 見出し\n\n[[はじめに#見出し]]", &site, &RenderOptions::default());
+//! assert!(page.html.contains("<h1 id=\"見出し\">見出し</h1>"), "{}", page.html);
+//! assert_eq!(
+//!     page.links,
+//!     ["/blog/%E3%83%8E%E3%83%BC%E3%83%88/%E3%81%AF%E3%81%98%E3%82%81%E3%81%AB#%E8%A6%8B%E5%87%BA%E3%81%97"]
+//! );
 //! ```
 
 mod cleanup;
@@ -68,6 +79,6 @@ mod routing;
 pub use cleanup::{CleanupBudget, CleanupError, CleanupRule, CompiledRules, apply_cleanup_rules};
 pub use limits::{Exceeded, LimitError, PublishLimits, folder_depth, tag_depth};
 pub use links::{LinkIndex, PageRef, WikiTarget, fragment, page_href, split_wikilink};
-pub use markdown::{Heading, RenderOptions, Rendered, Resolver, Transclusion, default_tag_href, render, try_render};
+pub use markdown::{Heading, RenderOptions, Rendered, Resolver, Transclusion, render, try_render};
 pub use meta::PageMeta;
-pub use routing::{compute_route, heading_slug, link_slug, normalize_route_base, route_slug};
+pub use routing::{compute_route, normalize_route_base};

@@ -119,7 +119,27 @@ pub fn folder_depth(path: &str) -> usize {
     path.split('/').filter(|segment| !segment.is_empty()).count().saturating_sub(1)
 }
 
-/// Levels of a nested tag: `#a/b/c` has 3.
+/// Levels of a nested tag: `#a/b/c` has 3. Counted on its canonical form
+/// ([`vps_core::slug::tag_key`]), so the depth is that of the tag's page URL.
+///
+/// ```
+/// assert_eq!(vps_render::tag_depth("#Projet//Été/"), 2);
+/// assert_eq!(vps_render::tag_depth("日本語/タグ/深い"), 3);
+/// ```
 pub fn tag_depth(tag: &str) -> usize {
-    tag.split('/').filter(|segment| !segment.trim().is_empty()).count()
+    vps_core::slug::tag_key(tag).split('/').filter(|segment| !segment.is_empty()).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tags_depth_is_the_number_of_segments_of_its_page_url() {
+        for tag in ["a", "#a/b/c", "Projet//Été/", "#日本語/タグ/深い", "a/ /b", "/lead"] {
+            let href = vps_core::slug::tag_href(tag);
+            let segments = href.trim_start_matches("/tags").split('/').filter(|s| !s.is_empty()).count();
+            assert_eq!(tag_depth(tag), segments, "{tag} → {href}");
+        }
+    }
 }

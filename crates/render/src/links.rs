@@ -1,13 +1,14 @@
 //! Wikilinks (§7.4): their syntax, their hrefs, and which published page they name.
 //!
 //! [`split_wikilink`] takes `[[target#subpath|alias]]` apart, [`LinkIndex`] finds the page a target
-//! names, and [`page_href`] and [`fragment`] write the link's URL the way the reference does.
+//! names, and [`page_href`] and [`fragment`] write the link's URL: the route percent-encoded
+//! ([`vps_core::url::encode_path`]), and the fragment computed by
+//! [`vps_core::slug::heading_id`], the function that gives headings their ids.
 
 mod index;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-
-use crate::routing::heading_slug;
+use vps_core::slug::heading_id;
+use vps_core::url::{encode_path, encode_segment};
 
 pub use index::LinkIndex;
 
@@ -22,7 +23,7 @@ pub struct PageRef {
     pub title: String,
     /// The frontmatter `aliases`.
     pub aliases: Vec<String>,
-    /// The page's route (`/blog/postone`).
+    /// The page's route, plain Unicode in NFC (`/blog/post-one`, `/docs/ノート`).
     pub route: String,
 }
 
@@ -78,49 +79,42 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
-/// The URL fragment for a link's subpath, without the `#`.
+/// The URL fragment for a link's subpath, without the `#`, percent-encoded; empty for a blank
+/// subpath.
 ///
-/// A block reference `^id` is kept as written, with the caret encoded (`%5Eid`); anything else is
-/// a heading and gets [`heading_slug`]. Of a heading chain (`Part#Section`), the last heading is
-/// used, since that is the one the link lands on.
+/// A block reference `^id` keeps its id as written, with the caret encoded (`%5Eid`); anything
+/// else is a heading and gets [`heading_id`], the id that heading carries on its page. Of a
+/// heading chain (`Part#Section`), the last heading is used, since that is the one the link
+/// lands on.
 ///
 /// ```
 /// assert_eq!(vps_render::fragment("^abc123"), "%5Eabc123");
 /// assert_eq!(vps_render::fragment("Été à Paris"), "ete-a-paris");
+/// assert_eq!(vps_render::fragment("見出し"), "%E8%A6%8B%E5%87%BA%E3%81%97");
+/// assert_eq!(vps_render::fragment("!!!"), "heading");
 /// ```
 pub fn fragment(subpath: &str) -> String {
     let subpath = subpath.trim();
     if let Some(block) = subpath.strip_prefix('^') {
-        return format!("%5E{block}");
+        return format!("%5E{}", encode_segment(block.trim()));
     }
-    heading_slug(subpath.rsplit('#').next().unwrap_or_default())
+    match subpath.rsplit('#').map(str::trim).find(|heading| !heading.is_empty()) {
+        Some(heading) => encode_segment(&heading_id(heading)),
+        None => String::new(),
+    }
 }
 
-/// What JavaScript's `encodeURI` leaves alone, which the reference applies to link hrefs.
-const ENCODE_URI: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')')
-    .remove(b';')
-    .remove(b',')
-    .remove(b'/')
-    .remove(b'?')
-    .remove(b':')
-    .remove(b'@')
-    .remove(b'&')
-    .remove(b'=')
-    .remove(b'+')
-    .remove(b'$')
-    .remove(b'#');
+/// `href` with the fragment of `subpath` appended, when it gives one.
+pub(crate) fn with_fragment(href: &str, subpath: Option<&str>) -> String {
+    match subpath.map(fragment).filter(|f| !f.is_empty()) {
+        Some(fragment) => format!("{href}#{fragment}"),
+        None => href.to_owned(),
+    }
+}
 
-/// The `href` of a link to `page`: its route, encoded as by `encodeURI` (route bases are used
-/// verbatim, so they may hold spaces), plus `#fragment` when the subpath gives one.
+/// The `href` of a link to `page`: its route, percent-encoded UTF-8
+/// ([`vps_core::url::encode_path`]; route bases are used verbatim, so they may hold spaces),
+/// plus `#fragment` when the subpath gives one ([`fragment`]).
 ///
 /// ```
 /// use vps_render::{PageRef, page_href};
@@ -134,13 +128,15 @@ const ENCODE_URI: &AsciiSet = &NON_ALPHANUMERIC
 /// };
 /// assert_eq!(page_href(&page, Some("Getting Started")), "/docs/guide#getting-started");
 /// assert_eq!(page_href(&page, None), "/docs/guide");
+///
+/// let japanese = PageRef { route: "/docs/ノート".into(), ..page };
+/// assert_eq!(
+///     page_href(&japanese, Some("見出し")),
+///     "/docs/%E3%83%8E%E3%83%BC%E3%83%88#%E8%A6%8B%E5%87%BA%E3%81%97"
+/// );
 /// ```
 pub fn page_href(page: &PageRef, subpath: Option<&str>) -> String {
-    let route = utf8_percent_encode(&page.route, ENCODE_URI).to_string();
-    match subpath.map(fragment).filter(|f| !f.is_empty()) {
-        Some(fragment) => format!("{route}#{fragment}"),
-        None => route,
-    }
+    with_fragment(&encode_path(&page.route), subpath)
 }
 
 #[cfg(test)]
@@ -171,16 +167,27 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn hrefs_encode_verbatim_route_segments_like_encode_uri() {
+    fn hrefs_are_percent_encoded_utf8_that_decodes_back_to_the_route() {
         let page = page("x.md", "x.md", "/Mon Blog/été");
         assert_eq!(page_href(&page, Some("^b1")), "/Mon%20Blog/%C3%A9t%C3%A9#%5Eb1");
-        assert_eq!(page_href(&page, Some("!!!")), "/Mon%20Blog/%C3%A9t%C3%A9");
+        assert_eq!(page_href(&page, Some("!!!")), "/Mon%20Blog/%C3%A9t%C3%A9#heading");
+        assert_eq!(page_href(&page, Some("  ")), "/Mon%20Blog/%C3%A9t%C3%A9");
+        for route in ["/ノート/はじめに", "/заметки/начало-работы", "/ملاحظات/مرحبا", "/a?b#c/d"]
+        {
+            let href = page_href(&self::page("x.md", "x.md", route), None);
+            assert!(href.is_ascii(), "{href}");
+            assert_eq!(vps_core::slug::decode_route(&href), route);
+        }
     }
 
     #[test]
-    fn fragments_keep_block_ids_and_slug_headings() {
+    fn fragments_keep_block_ids_and_are_the_ids_of_the_headings_they_name() {
         assert_eq!(fragment("^block-1"), "%5Eblock-1");
-        assert_eq!(fragment("My File_2"), "my-file_2");
+        assert_eq!(fragment("My File_2"), "my-file-2");
         assert_eq!(fragment("Part#Sub Part"), "sub-part");
+        assert_eq!(fragment("Part#"), "part");
+        for heading in ["見出し 2", "Что такое Obsidian?", "مرحبا بالعالم", "Été à Paris"] {
+            assert_eq!(vps_core::url::decode(&fragment(heading)), heading_id(heading), "{heading}");
+        }
     }
 }

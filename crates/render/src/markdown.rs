@@ -46,7 +46,6 @@ mod text;
 mod transclude;
 
 use comrak::Options;
-use percent_encoding::utf8_percent_encode;
 
 use crate::limits::{Exceeded, PublishLimits};
 
@@ -54,7 +53,8 @@ use crate::limits::{Exceeded, PublishLimits};
 ///
 /// The renderer never computes a URL itself: routes depend on the whole live set of pages
 /// (§6.2), which only the caller knows. A resolver built on [`LinkIndex`](crate::LinkIndex) and
-/// [`page_href`](crate::page_href) gives the reference's URLs.
+/// [`page_href`](crate::page_href) gives percent-encoded hrefs whose fragments are the ids
+/// [`render`] gives headings.
 pub trait Resolver {
     /// A wikilink / .md link target → the page's URL path + fragment, or None when unresolved.
     ///
@@ -92,34 +92,24 @@ pub trait Resolver {
         self.note_markdown(target)
     }
 
-    /// The URL of the page that lists the notes tagged `tag` (`project/alpha`, without `#`), or
-    /// None to show the tag as plain text. Defaults to `/tags/project/alpha`, each segment
-    /// percent-encoded.
+    /// The URL of the page that lists the notes tagged `tag` (`Project/Alpha`, without `#`, as
+    /// the writer spelled it), or None to show the tag as plain text. Defaults to the tag's one
+    /// canonical URL, [`vps_core::slug::tag_href`] (`#Tag`, `#TAG` and `#tag` →
+    /// `/tags/tag`; `#Été/X` → `/tags/%C3%A9t%C3%A9/x`).
     fn tag_href(&self, tag: &str) -> Option<String> {
-        Some(default_tag_href(tag))
+        Some(vps_core::slug::tag_href(tag))
     }
 }
-
-/// `/tags/` + the tag's segments, each percent-encoded (`été/x` → `/tags/%C3%A9t%C3%A9/x`).
-pub fn default_tag_href(tag: &str) -> String {
-    let mut href = String::from("/tags");
-    for segment in tag.split('/').filter(|s| !s.is_empty()) {
-        href.push('/');
-        href.extend(utf8_percent_encode(segment, TAG_SEGMENT));
-    }
-    href
-}
-
-/// What a tag segment may keep unencoded in a URL path: unreserved characters.
-const TAG_SEGMENT: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// A note to transclude, as the [`Resolver`] found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transclusion {
     /// The note's Markdown, after cleanup rules, frontmatter already removed.
     pub markdown: String,
-    /// The note's page URL (route), which the embed links to.
+    /// The note's page URL as written into HTML (percent-encoded, as
+    /// [`page_href`](crate::page_href) gives it without a subpath). The embed links to it, and a
+    /// `[[#Heading]]` written inside the embedded note becomes this URL + `#` + the heading's
+    /// fragment: the heading is on the note's own page.
     pub href: String,
     /// A stable identity of the note (its vault path, say), for cycle detection.
     pub key: String,
@@ -142,7 +132,8 @@ pub struct Heading {
     pub level: u8,
     /// The heading's text, without markup.
     pub text: String,
-    /// Its `id` attribute: the heading slug, made unique with `-1`, `-2`.
+    /// Its `id` attribute: [`vps_core::slug::heading_id`] of the text, made unique on the page
+    /// with `-1`, `-2`. Plain Unicode (`見出し`); links to it carry it percent-encoded.
     pub id: String,
 }
 
@@ -160,7 +151,8 @@ pub struct Rendered {
     pub unresolved: Vec<String>,
     /// Asset targets referenced by embeds and images, whether or not the resolver knew them.
     pub assets: Vec<String>,
-    /// Tags found in the text, without `#`, ignored tags excluded.
+    /// Tags found in the text, without `#`, as the writer spelled them (`Tag` and `tag` are two
+    /// entries; [`vps_core::slug::tag_key`] makes them one tag), ignored tags excluded.
     pub tags: Vec<String>,
     /// The page's text without markup, whitespace collapsed: for search indexes and
     /// descriptions. Embedded notes, raw HTML and comments are left out.
@@ -220,7 +212,7 @@ pub fn render(markdown: &str, resolver: &dyn Resolver, options: &RenderOptions<'
 /// ```
 pub fn try_render(markdown: &str, resolver: &dyn Resolver, options: &RenderOptions<'_>) -> Result<Rendered, Exceeded> {
     let mut session = document::Session::new(resolver, options);
-    let page = document::render_document(&mut session, markdown, 0)?;
+    let page = document::render_document(&mut session, markdown, 0, None)?;
     Ok(Rendered {
         html: sanitize::clean(&page.html),
         headings: page.headings,
@@ -375,9 +367,13 @@ pub(crate) mod tests {
 
     #[test]
     fn heading_ids_include_link_labels_and_survive_odd_text() {
-        let page = render("## See [[Note|the note]]\n## 日本語", &MapResolver::new(), &RenderOptions::default());
+        let page = render(
+            "## See [[Note|the note]]\n## 日本語\n## !!!\n## ???",
+            &MapResolver::new(),
+            &RenderOptions::default(),
+        );
         let ids: Vec<_> = page.headings.iter().map(|h| h.id.as_str()).collect();
-        assert_eq!(ids, ["see-the-note", "heading"]);
+        assert_eq!(ids, ["see-the-note", "日本語", "heading", "heading-1"]);
     }
 
     #[test]

@@ -6,14 +6,17 @@
 //! one page wins, a step that finds several passes to the next one. Where the reference would
 //! then leave the link unresolved, this index picks the candidate with the shortest path, which
 //! is what Obsidian itself does with an ambiguous link; see [`LinkIndex::resolve`].
+//!
+//! Names are compared in two forms, both from [`vps_core::slug`]: the exact key is the name in
+//! NFC, lower-cased (so a name macOS stored in NFD finds its NFC spelling, and the reverse), and
+//! the loose key is the [`slug`] of each path segment (`post-one` finds `Post One`, `ﾉｰﾄ` finds
+//! `ノート`). An exact match always beats a slug match.
 
 use std::collections::HashMap;
 
-use percent_encoding::percent_decode_str;
-use unicode_normalization::UnicodeNormalization;
+use vps_core::slug::{nfc, slug};
 
 use super::PageRef;
-use crate::routing::{is_combining_diacritic, link_slug};
 
 /// A lookup structure over every page of a publication, built once per finalisation.
 #[derive(Debug)]
@@ -25,8 +28,8 @@ pub struct LinkIndex<'p> {
     by_name: Lookup,
 }
 
-/// One page's normalised keys. "Exact" keys are folded (NFD, accents dropped, lower case);
-/// "slug" keys are link-slugged per path segment.
+/// One page's normalised keys. "Exact" keys are NFC and lower-cased ([`exact_key`]); "slug"
+/// keys are slugged per path segment ([`slug_path`]).
 #[derive(Debug)]
 struct PageKeys {
     relative: PathKey,
@@ -42,7 +45,7 @@ struct PathKey {
 impl PathKey {
     fn new(path: &str) -> PathKey {
         let path = normalize_path(path);
-        PathKey { exact: fold(&path), slug: slug_path(&path) }
+        PathKey { exact: exact_key(&path), slug: slug_path(&path) }
     }
 }
 
@@ -76,7 +79,7 @@ impl Lookup {
 
 fn add(map: &mut HashMap<String, Vec<usize>>, key: String, page: usize) {
     if key.is_empty() {
-        // Non-Latin names have an empty link slug; an empty key would match them all.
+        // A name of punctuation only has an empty slug; an empty key would match them all.
         return;
     }
     let pages = map.entry(key).or_default();
@@ -121,12 +124,12 @@ impl<'p> LinkIndex<'p> {
             index.by_vault.add_slug(keys.vault.slug.clone(), i);
 
             let basename = normalize_path(&page.vault_path).rsplit('/').next().unwrap_or_default().to_owned();
-            index.by_name.add_exact(fold(&basename), i);
-            index.by_name.add_slug(link_slug(&basename), i);
-            index.by_name.add_slug(link_slug(&page.title), i);
+            index.by_name.add_exact(exact_key(&basename), i);
+            index.by_name.add_slug(slug(&basename), i);
+            index.by_name.add_slug(slug(&page.title), i);
             for alias in &page.aliases {
-                index.by_name.add_exact(fold(alias.trim()), i);
-                index.by_name.add_slug(link_slug(alias), i);
+                index.by_name.add_exact(exact_key(alias.trim()), i);
+                index.by_name.add_slug(slug(alias), i);
             }
             index.keys.push(keys);
         }
@@ -139,11 +142,11 @@ impl<'p> LinkIndex<'p> {
     /// - An empty target (`[[#Heading]]`) is `from` itself.
     /// - `../x` and `./x` are resolved against `from`'s directory.
     /// - A target without `/` is looked up in `from`'s directory, then as a whole relative path,
-    ///   then by file name or alias (exact first, then link-slugged, title slug included).
+    ///   then by file name or alias (exact first, then slugged, title slug included).
     /// - A target with `/` is matched against relative paths, then vault paths, then as a
     ///   `/`-suffix of either.
     ///
-    /// Each step is tried with folded exact keys first, then with link slugs. If no step finds
+    /// Each step is tried with exact keys (NFC, lower case) first, then with slugs. If no step finds
     /// exactly one page, the candidates of the first ambiguous step are ranked by path length
     /// (fewest segments, then fewest characters) and the shortest wins, as in Obsidian; the
     /// reference would leave such a link unresolved. Between equally short candidates (the same
@@ -157,7 +160,7 @@ impl<'p> LinkIndex<'p> {
         if raw.is_empty() {
             return Some(from);
         }
-        let decoded = decode(raw).replace('\\', "/");
+        let decoded = vps_core::url::decode(raw).replace('\\', "/");
         let relative_to_note = decoded.starts_with("../") || decoded.starts_with("./");
         let path = normalize_path(&decoded);
         if path.is_empty() {
@@ -206,14 +209,14 @@ impl<'p> LinkIndex<'p> {
 
     /// A target containing `/`.
     fn lookup_path(&self, path: &str, attempt: &mut impl FnMut(&[usize]) -> Option<usize>) -> Option<usize> {
-        let exact = fold(path);
-        let slug = slug_path(path);
+        let exact = exact_key(path);
+        let loose = slug_path(path);
         attempt(self.by_relative.exact(&exact))
-            .or_else(|| attempt(self.by_relative.slug(&slug)))
+            .or_else(|| attempt(self.by_relative.slug(&loose)))
             .or_else(|| attempt(self.by_vault.exact(&exact)))
-            .or_else(|| attempt(self.by_vault.slug(&slug)))
+            .or_else(|| attempt(self.by_vault.slug(&loose)))
             .or_else(|| attempt(&self.with_suffix(&exact, |k| &k.exact)))
-            .or_else(|| attempt(&self.with_suffix(&slug, |k| &k.slug)))
+            .or_else(|| attempt(&self.with_suffix(&loose, |k| &k.slug)))
     }
 
     /// A target without `/`.
@@ -223,8 +226,8 @@ impl<'p> LinkIndex<'p> {
         name: &str,
         attempt: &mut impl FnMut(&[usize]) -> Option<usize>,
     ) -> Option<usize> {
-        let exact = fold(name);
-        let slug = link_slug(name);
+        let exact = exact_key(name);
+        let loose = slug(name);
         let sibling = match normalize_path(&from.vault_path).rsplit_once('/') {
             Some((dir, _)) => PathKey::new(&format!("{dir}/{name}")),
             None => PathKey::new(name),
@@ -232,11 +235,11 @@ impl<'p> LinkIndex<'p> {
         attempt(self.by_vault.exact(&sibling.exact))
             .or_else(|| attempt(self.by_vault.slug(&sibling.slug)))
             .or_else(|| attempt(self.by_relative.exact(&exact)))
-            .or_else(|| attempt(self.by_relative.slug(&slug)))
+            .or_else(|| attempt(self.by_relative.slug(&loose)))
             .or_else(|| attempt(self.by_name.exact(&exact)))
             .or_else(|| {
                 let mut any: Vec<usize> = self.by_name.exact(&exact).to_vec();
-                any.extend_from_slice(self.by_name.slug(&slug));
+                any.extend_from_slice(self.by_name.slug(&loose));
                 attempt(&any)
             })
     }
@@ -256,7 +259,7 @@ impl<'p> LinkIndex<'p> {
         let rank = |&i: &usize| {
             let path = &self.pages[i].vault_path;
             let shared = common_prefix_len(&self.pages[i].route, &from.route);
-            (path.matches('/').count(), path.chars().count(), std::cmp::Reverse(shared), i)
+            (path.matches('/').count(), nfc(path).chars().count(), std::cmp::Reverse(shared), i)
         };
         candidates.into_iter().min_by_key(rank)
     }
@@ -264,11 +267,6 @@ impl<'p> LinkIndex<'p> {
 
 fn common_prefix_len(a: &str, b: &str) -> usize {
     a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
-}
-
-/// Percent-decoding, lossy: a malformed sequence is kept as written.
-fn decode(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// The reference's path normalisation, minus URL-decoding: `\` → `/`, `./` segments dropped,
@@ -320,24 +318,25 @@ fn join_relative(base: &str, relative: &str) -> Option<String> {
     Some(segments.join("/"))
 }
 
-/// The key form of a name: NFD, accents dropped, lower-cased.
-fn fold(s: &str) -> String {
-    s.nfd().filter(|&c| !is_combining_diacritic(c)).flat_map(char::to_lowercase).collect()
+/// The exact key of a name or path: NFC, then lower-cased (Obsidian's links ignore case).
+fn exact_key(s: &str) -> String {
+    let lowered = nfc(s).to_lowercase();
+    nfc(&lowered).into_owned()
 }
 
-/// Link slug of every segment of a path; empty when any segment's slug is empty, so that
-/// non-Latin segments cannot collapse into a shorter, wrong path.
+/// The [`slug`] of every segment of a path; empty when any segment's slug is empty (a name of
+/// punctuation only), so that such a segment cannot collapse into a shorter, wrong path.
 fn slug_path(path: &str) -> String {
     let mut out = String::new();
     for segment in path.split('/') {
-        let slug = link_slug(segment);
-        if slug.is_empty() {
+        let loose = slug(segment);
+        if loose.is_empty() {
             return String::new();
         }
         if !out.is_empty() {
             out.push('/');
         }
-        out.push_str(&slug);
+        out.push_str(&loose);
     }
     out
 }
@@ -495,6 +494,53 @@ mod tests {
             page("Other/From.md", "From.md", "/two/from"),
         ];
         assert_eq!(route_of(&pages, 2, "Note").as_deref(), Some("/two/note"));
+    }
+
+    #[test]
+    fn nfc_and_nfd_spellings_of_a_name_find_the_same_note() {
+        let pages = vec![
+            page("Blog/E\u{301}te\u{301}.md", "E\u{301}te\u{301}.md", "/blog/ete-nfd"),
+            page("Blog/Ete.md", "Ete.md", "/blog/ete"),
+            page("Notes/Café.md", "Café.md", "/notes/cafe"),
+            page("Start.md", "Start.md", "/start"),
+        ];
+        // NFC link, NFD file: the exact step finds it, ahead of `Ete`, its slug twin.
+        assert_eq!(route_of(&pages, 3, "Été").as_deref(), Some("/blog/ete-nfd"));
+        assert_eq!(route_of(&pages, 3, "Blog/Été").as_deref(), Some("/blog/ete-nfd"));
+        assert_eq!(route_of(&pages, 3, "Ete").as_deref(), Some("/blog/ete"));
+        // NFD link, NFC file.
+        assert_eq!(route_of(&pages, 3, "Cafe\u{301}").as_deref(), Some("/notes/cafe"));
+        assert_eq!(route_of(&pages, 3, "Notes/Cafe\u{301}.md").as_deref(), Some("/notes/cafe"));
+        let aliased = vec![PageRef { aliases: vec!["Re\u{301}sume\u{301}".into()], ..page("A.md", "A.md", "/a") }];
+        assert_eq!(route_of(&aliased, 0, "Résumé").as_deref(), Some("/a"));
+    }
+
+    #[test]
+    fn names_in_every_script_resolve_exactly_and_by_slug() {
+        let pages = vec![
+            page("ノート.md", "ノート.md", "/ノート"),
+            page("日本語 メモ.md", "日本語 メモ.md", "/日本語-メモ"),
+            page("Заметки/Начало работы.md", "Заметки/Начало работы.md", "/заметки/начало-работы"),
+            page("同步/快速入门.md", "同步/快速入门.md", "/同步/快速入门"),
+            page("ملاحظات/مرحبا بالعالم.md", "ملاحظات/مرحبا بالعالم.md", "/ملاحظات/مرحبا-بالعالم"),
+            page("Start.md", "Start.md", "/start"),
+        ];
+        let rows = [
+            ("ノート", "/ノート"),
+            ("ﾉｰﾄ", "/ノート"),
+            ("日本語 メモ", "/日本語-メモ"),
+            ("日本語-メモ", "/日本語-メモ"),
+            ("начало работы", "/заметки/начало-работы"),
+            ("НАЧАЛО_РАБОТЫ", "/заметки/начало-работы"),
+            ("快速入门", "/同步/快速入门"),
+            ("同步/快速入门", "/同步/快速入门"),
+            ("مرحبا-بالعالم", "/ملاحظات/مرحبا-بالعالم"),
+            ("ملاحظات/مرحبا بالعالم", "/ملاحظات/مرحبا-بالعالم"),
+        ];
+        for (target, route) in rows {
+            assert_eq!(route_of(&pages, 5, target).as_deref(), Some(route), "[[{target}]]");
+        }
+        assert_eq!(route_of(&pages, 5, "ノートブック"), None);
     }
 
     #[test]

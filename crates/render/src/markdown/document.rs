@@ -8,7 +8,7 @@ use super::format::{self, Ids};
 use super::headings::{self, IdSet};
 use super::rewrite::{self, References};
 use super::text::IgnoredTags;
-use super::transclude::{self, EmbedStack, TransclusionBudget};
+use super::transclude::{self, EmbedStack, Source, TransclusionBudget};
 use super::{Heading, RenderOptions, Resolver, comments, nesting};
 use crate::limits::Exceeded;
 
@@ -44,8 +44,14 @@ pub(super) struct Document {
     pub(super) block_ids: Vec<String>,
 }
 
-/// Renders `markdown` found at embed nesting `depth` (0 for the page).
-pub(super) fn render_document(session: &mut Session<'_>, markdown: &str, depth: usize) -> Result<Document, Exceeded> {
+/// Renders `markdown` found at embed nesting `depth` (0 for the page); `from` is the embedded
+/// note it comes from, None for the page itself.
+pub(super) fn render_document(
+    session: &mut Session<'_>,
+    markdown: &str,
+    depth: usize,
+    from: Option<Source<'_>>,
+) -> Result<Document, Exceeded> {
     let source = comments::strip(markdown);
     let too_deep = || {
         Exceeded::new(
@@ -66,7 +72,8 @@ pub(super) fn render_document(session: &mut Session<'_>, markdown: &str, depth: 
     {
         return Err(too_deep());
     }
-    let rewritten = rewrite::rewrite(&arena, root, session.resolver, &session.ignored, depth, &session.transclusion)?;
+    let rewritten =
+        rewrite::rewrite(&arena, root, session.resolver, &session.ignored, depth, from, &session.transclusion)?;
     // The page's headings take their ids before any embed is rendered.
     let (heading_ids, headings) = headings::assign(root, &mut session.ids);
     let mut refs = rewritten.refs;

@@ -1,8 +1,8 @@
 //! Heading ids, assigned in one pass over the tree before HTML is written.
 //!
 //! comrak's own `header_id_prefix` uses GitHub's slug rules and adds an anchor element; the site
-//! needs the reference's [`heading_slug`] on the heading itself, because wikilinks such as
-//! `[[Note#Part 2]]` compute the same slug for their fragment. Ids are assigned before output,
+//! needs [`heading_id`] on the heading itself, because wikilinks such as `[[Note#Part 2]]` and
+//! `[[Note#見出し]]` compute their fragment with the same function ([`crate::fragment`]). Ids are assigned before output,
 //! and before any embedded note is rendered, so that the page's own headings keep their plain
 //! slugs and the headings of embedded notes, which continue the same [`IdSet`], get the
 //! suffixes when they collide.
@@ -14,11 +14,7 @@ use comrak::nodes::NodeValue;
 
 use super::Heading;
 use super::format::node_key;
-use crate::routing::heading_slug;
-
-/// The id of a heading whose text has no slug at all (only symbols or non-Latin script):
-/// an id is still needed for a table of contents.
-const FALLBACK_ID: &str = "heading";
+use vps_core::slug::heading_id;
 
 /// The heading ids handed out so far on one page, embedded notes included.
 #[derive(Debug, Default)]
@@ -62,11 +58,7 @@ pub(super) fn assign<'a>(root: Node<'a>, ids: &mut IdSet) -> (HashMap<usize, Str
             }
         };
         let text = node.collect_text().trim().to_owned();
-        let mut base = heading_slug(&text);
-        if base.is_empty() {
-            base = FALLBACK_ID.to_owned();
-        }
-        let id = ids.assign(base);
+        let id = ids.assign(heading_id(&text));
         by_node.insert(node_key(node), id.clone());
         headings.push(Heading { level, text, id });
     }

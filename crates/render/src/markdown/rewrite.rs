@@ -11,16 +11,15 @@ use std::collections::HashMap;
 
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Node};
-use percent_encoding::percent_decode_str;
 
 use super::blocks;
 use super::embed::{self, AssetKind};
 use super::format::node_key;
 use super::text::{self, IgnoredTags, Segment};
-use super::transclude::{self, EmbedRequest, TransclusionBudget};
-use super::{Resolver, escape_html};
+use super::transclude::{self, EmbedRequest, Source, TransclusionBudget};
+use super::{Resolver, Transclusion, escape_html};
 use crate::limits::Exceeded;
-use crate::links::{WikiTarget, split_wikilink};
+use crate::links::{WikiTarget, split_wikilink, with_fragment};
 
 /// What a page refers to, gathered while rewriting. Lists keep first-seen order, no repeats.
 #[derive(Debug, Default)]
@@ -63,14 +62,16 @@ enum Piece {
 }
 
 /// Rewrites the tree under `root` in place and returns what it refers to. `depth` is the embed
-/// nesting level of the document (0 for the page itself); every note embed found is charged to
-/// `budget` as it is requested, and the first one over it is the error.
+/// nesting level of the document (0 for the page itself) and `source` the embedded note it
+/// comes from (None for the page); every note embed found is charged to `budget` as it is
+/// requested, and the first one over it is the error.
 pub(super) fn rewrite<'a>(
     arena: &'a Arena<'a>,
     root: Node<'a>,
     resolver: &dyn Resolver,
     ignored: &IgnoredTags,
     depth: usize,
+    source: Option<Source<'_>>,
     budget: &TransclusionBudget,
 ) -> Result<Rewritten<'a>, Exceeded> {
     let mut rewriter = Rewriter {
@@ -78,6 +79,7 @@ pub(super) fn rewrite<'a>(
         resolver,
         ignored,
         depth,
+        source,
         budget,
         exceeded: None,
         refs: References::default(),
@@ -168,6 +170,8 @@ struct Rewriter<'a, 'r> {
     resolver: &'r dyn Resolver,
     ignored: &'r IgnoredTags,
     depth: usize,
+    /// The embedded note being rewritten, whose links are resolved from it; None for the page.
+    source: Option<Source<'r>>,
     budget: &'r TransclusionBudget,
     /// The first limit exceeded; the pass stops at the node that found it.
     exceeded: Option<Exceeded>,
@@ -178,6 +182,25 @@ struct Rewriter<'a, 'r> {
 }
 
 impl<'a> Rewriter<'a, '_> {
+    /// The href of a link to a note, resolved from the note the link is written in: the page,
+    /// or the embedded note (`[[#Heading]]` in an embedded note is a heading of that note, on
+    /// that note's page, as in Obsidian).
+    fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+        match self.source {
+            None => self.resolver.page_href(target, subpath),
+            Some(source) if target.trim().is_empty() => Some(with_fragment(source.href, subpath)),
+            Some(source) => self.resolver.page_href_from(source.key, target, subpath),
+        }
+    }
+
+    /// The note a `![[target]]` names, from the note the embed is written in.
+    fn note_markdown(&self, target: &str) -> Option<Transclusion> {
+        match self.source {
+            None => self.resolver.note_markdown(target),
+            Some(source) => self.resolver.note_markdown_from(source.key, target),
+        }
+    }
+
     /// Inserts `pieces` where `node` is, and removes `node`.
     fn replace(&mut self, node: Node<'a>, pieces: Vec<Piece>) {
         for piece in pieces {
@@ -252,11 +275,12 @@ impl<'a> Rewriter<'a, '_> {
         if embed && let Some(kind) = kind {
             return self.asset_embed(&link, kind);
         }
-        let mut href = self.resolver.page_href(&link.target, link.subpath.as_deref());
+        let mut href = self.page_href(&link.target, link.subpath.as_deref());
         if embed
             && self.exceeded.is_none()
             && self.depth < self.budget.max_depth()
-            && let Some(request) = transclude::request(self.resolver, &link, href.as_deref())
+            && let Some(note) = self.note_markdown(&link.target)
+            && let Some(request) = transclude::request(note, &link, href.as_deref())
         {
             if let Err(exceeded) = self.budget.charge(&request) {
                 self.exceeded = Some(exceeded);
@@ -303,7 +327,7 @@ impl<'a> Rewriter<'a, '_> {
     /// `[text](Other%20Note.md#Part)`: local links to `.md` files are wikilinks in disguise.
     fn markdown_link(&mut self, node: Node<'a>, url: &str) {
         let Some((target, subpath)) = local_md_target(url) else { return };
-        match self.resolver.page_href(&target, subpath.as_deref()) {
+        match self.page_href(&target, subpath.as_deref()) {
             Some(href) => {
                 push_unique(&mut self.refs.links, &href);
                 if let NodeValue::Link(link) = &mut node.data_mut().value {
@@ -416,7 +440,7 @@ fn has_scheme(url: &str) -> bool {
 }
 
 fn decode(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
+    vps_core::url::decode(s)
 }
 
 #[cfg(test)]
@@ -576,6 +600,27 @@ mod tests {
             page.html
         );
         assert!(page.html.contains("<code>#code</code>"), "{}", page.html);
+    }
+
+    #[test]
+    fn every_spelling_of_a_tag_links_to_its_one_canonical_page() {
+        let page = render(
+            "#Tag, #TAG and #tag; #Été/Sub, #ÉTÉ/SUB; #日本語/タグ; #Русский and #русский",
+            &MapResolver::new(),
+            &RenderOptions::default(),
+        );
+        assert_eq!(page.tags, ["Tag", "TAG", "tag", "Été/Sub", "ÉTÉ/SUB", "日本語/タグ", "Русский", "русский"]);
+        let hrefs: Vec<&str> =
+            page.html.split("href=\"").skip(1).map(|rest| &rest[..rest.find('"').unwrap()]).collect();
+        let expected: Vec<String> = page.tags.iter().map(|tag| vps_core::slug::tag_href(tag)).collect();
+        assert_eq!(hrefs, expected);
+        assert_eq!(&hrefs[..3], ["/tags/tag"; 3]);
+        assert_eq!(hrefs[3], "/tags/%C3%A9t%C3%A9/sub");
+        assert_eq!(hrefs[3], hrefs[4]);
+        assert_eq!(hrefs[6], hrefs[7]);
+        assert!(hrefs.iter().all(|href| href.is_ascii()), "{hrefs:?}");
+        // The text keeps the writer's spelling.
+        assert!(page.html.contains(">#TAG</a>") && page.html.contains(">#ÉTÉ/SUB</a>"), "{}", page.html);
     }
 
     #[test]

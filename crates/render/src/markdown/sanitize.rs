@@ -183,7 +183,9 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
             (!value.is_empty() && value.len() <= 5 && value.bytes().all(|b| b.is_ascii_digit())).then_some(value.into())
         }
         ("img", "loading") => matches!(value, "lazy" | "eager").then_some(value.into()),
-        (_, "id") => (!value.is_empty() && value.len() <= 200 && value.chars().all(is_id_char)).then_some(value.into()),
+        (_, "id") => {
+            (!value.is_empty() && value.len() <= MAX_ID_BYTES && value.chars().all(is_id_char)).then_some(value.into())
+        }
         (_, "data-href") => (value.starts_with('/') && !value.starts_with("//")).then_some(value.into()),
         // MathML: lengths, keywords, alignments. Nothing there is a URL or a script.
         (element, _) if MATHML.iter().any(|&(tag, _)| tag == element) => (value.len() <= 100
@@ -207,9 +209,18 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.')
 }
 
-/// Heading slugs, footnote ids and Obsidian block ids (`^abc`) fit this set.
+/// The longest `id` kept: a heading id of 250 characters of any script (four bytes each at most).
+const MAX_ID_BYTES: usize = 1024;
+
+/// Heading ids ([`vps_core::slug::heading_id`]: letters, digits, marks and emoji of every
+/// script, `-`), footnote ids and Obsidian block ids (`^abc`) fit this set: no space, no
+/// control character, nothing ASCII but letters, digits and `-_^:.`.
 fn is_id_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '^' | ':' | '.')
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '^' | ':' | '.')
+    } else {
+        !c.is_whitespace() && !c.is_control()
+    }
 }
 
 #[cfg(test)]
@@ -337,6 +348,12 @@ mod tests {
         assert_eq!(filter_attribute("mo", "lspace", "url(x)"), None);
         assert_eq!(filter_attribute("h2", "id", "^block-1"), Some("^block-1".into()));
         assert_eq!(filter_attribute("h2", "id", "a b"), None);
+        for id in ["見出し-2", "что-такое-obsidian", "مرحبا-بالعالم", "हिन्दी", "🎉-party"]
+        {
+            assert_eq!(filter_attribute("h2", "id", id), Some(id.into()), "{id}");
+        }
+        assert_eq!(filter_attribute("h2", "id", "a\u{3000}b"), None, "no ideographic space");
+        assert_eq!(filter_attribute("h2", "id", "a\u{85}b"), None, "no control character");
     }
 
     #[test]

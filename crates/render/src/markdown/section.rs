@@ -2,14 +2,14 @@
 //! Markdown source.
 //!
 //! - A heading's section runs from the heading to the next heading of the same or a higher
-//!   level (fewer `#`), and includes the heading. Headings match by slug, so
+//!   level (fewer `#`), and includes the heading. Headings match by their id, so
 //!   `![[Note#part two]]` finds `## Part Two`; of a chain (`A#B`), the last heading counts.
 //! - A block is the paragraph whose last line ends with `^block`, or the list item that does
 //!   (with its nested items), or, for a `^block` on a line of its own, the block just before.
 //!
 //! Lines inside fenced code are never taken for headings or markers.
 
-use crate::routing::heading_slug;
+use vps_core::slug::heading_id;
 
 /// The source of the section `subpath` names, or None when the note has no such section.
 pub(super) fn extract(markdown: &str, subpath: &str) -> Option<String> {
@@ -69,10 +69,10 @@ impl<'m> Lines<'m> {
     }
 
     fn heading_section(&self, wanted: &str) -> Option<String> {
-        let wanted = heading_slug(wanted);
+        let wanted = heading_id(wanted);
         let (start, level) = (0..self.lines.len()).find_map(|i| {
             let (level, text) = self.heading(i)?;
-            let matches = heading_slug(text) == wanted || heading_slug(&display_text(text)) == wanted;
+            let matches = heading_id(text) == wanted || heading_id(&display_text(text)) == wanted;
             matches.then_some((i, level))
         })?;
         let end = (start + 1..self.lines.len())

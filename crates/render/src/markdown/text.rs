@@ -3,9 +3,10 @@
 //! Text nodes never contain code (code spans and blocks are separate nodes), so nothing found
 //! here can come from inside code.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+use vps_core::slug::{slug, tag_key};
 
-use crate::routing::{is_combining_diacritic, is_js_whitespace};
+use crate::routing::is_js_whitespace;
 
 /// A piece of a text node.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,8 +23,8 @@ pub(super) enum Segment<'t> {
 
 /// Splits `text` into plain text, tags and wikilinks.
 ///
-/// A tag is `#` followed by letters, digits, `_`, `-` and `/`, with at least one character that
-/// is not a digit (`#123` is an issue number, not a tag), at the start of the node when
+/// A tag is `#` followed by letters, digits (of any script, with their combining marks, as in
+/// `#हिन्दी`), `_`, `-` and `/`, with at least one character that is not a digit (`#123` is an issue number, not a tag), at the start of the node when
 /// `at_boundary` says the node starts a line or follows a break, or after whitespace.
 pub(super) fn scan(text: &str, at_boundary: bool) -> Vec<Segment<'_>> {
     let mut segments = Vec::new();
@@ -84,35 +85,49 @@ fn wikilink_at(s: &str) -> Option<(&str, usize)> {
 
 /// The tag name at the start of `s` (just after `#`), if there is one.
 fn tag_at(s: &str) -> Option<&str> {
-    let len: usize =
-        s.chars().take_while(|&c| c.is_alphanumeric() || matches!(c, '_' | '-' | '/')).map(char::len_utf8).sum();
+    let len: usize = s
+        .chars()
+        .take_while(|&c| c.is_alphanumeric() || is_combining_mark(c) || matches!(c, '_' | '-' | '/'))
+        .map(char::len_utf8)
+        .sum();
     let name = s[..len].trim_end_matches('/');
-    let is_tag = !name.is_empty() && !name.starts_with('/') && name.chars().any(|c| !c.is_ascii_digit());
+    let is_tag = !name.is_empty()
+        && !name.starts_with('/')
+        && !name.starts_with(is_combining_mark)
+        && name.chars().any(|c| !c.is_ascii_digit());
     is_tag.then_some(name)
 }
 
-/// The session's ignored tags, folded once.
+/// The session's ignored tags, as [`ignore_key`]s.
 #[derive(Debug, Default)]
 pub(super) struct IgnoredTags(Vec<String>);
 
 impl IgnoredTags {
     pub(super) fn new(tags: &[String]) -> IgnoredTags {
-        let folded = tags.iter().map(|t| fold_tag(t.trim().trim_start_matches('#'))).filter(|t| !t.is_empty());
+        let folded = tags.iter().map(|t| ignore_key(t)).filter(|t| !t.is_empty());
         IgnoredTags(folded.collect())
     }
 
     /// Whether `tag` (without `#`) or one of its parents (`a` of `a/b`) is ignored. Matching is
-    /// on the NFKD-folded, lower-cased name, as in the reference.
+    /// on [`ignore_key`]s: case, Unicode form and Latin accents do not count.
     pub(super) fn contains(&self, tag: &str) -> bool {
-        let tag = fold_tag(tag);
+        let tag = ignore_key(tag);
         self.0.iter().any(|ignored| {
             tag == *ignored || (tag.starts_with(ignored.as_str()) && tag[ignored.len()..].starts_with('/'))
         })
     }
 }
 
-fn fold_tag(tag: &str) -> String {
-    tag.nfkd().filter(|&c| !is_combining_diacritic(c)).flat_map(char::to_lowercase).collect()
+/// How ignored tags are compared: each segment of the [`tag_key`] by its [`slug`] (accents of
+/// Latin letters folded, so ignoring `#Privé` also hides `#prive`), or as it is when it has no
+/// slug. Wider than the tag's page (`tag_key`): an ignored tag errs on the side of hiding.
+fn ignore_key(tag: &str) -> String {
+    let key = tag_key(tag);
+    let segments = key.split('/').map(|segment| match slug(segment) {
+        loose if loose.is_empty() => segment.to_owned(),
+        loose => loose,
+    });
+    segments.collect::<Vec<_>>().join("/")
 }
 
 #[cfg(test)]
@@ -167,5 +182,20 @@ mod tests {
         assert!(ignored.contains("Draft"));
         assert!(!ignored.contains("drafts"));
         assert!(!ignored.contains("public"));
+        let japanese = IgnoredTags::new(&["#日記".to_owned(), "#Личное".to_owned()]);
+        assert!(japanese.contains("日記"));
+        assert!(japanese.contains("日記/2024"));
+        assert!(japanese.contains("ЛИЧНОЕ"));
+        assert!(!japanese.contains("日本"));
+    }
+
+    #[test]
+    fn tags_in_every_script_are_whole_marks_included() {
+        assert_eq!(scan("#हिन्दी नोट", true), [Tag("हिन्दी"), Text(" नोट")]);
+        assert_eq!(
+            scan("#日本語/タグ #Русский #العربية", true),
+            [Tag("日本語/タグ"), Text(" "), Tag("Русский"), Text(" "), Tag("العربية")]
+        );
+        assert_eq!(scan("#\u{301}x", true), [Text("#\u{301}x")], "a tag does not start with a mark");
     }
 }

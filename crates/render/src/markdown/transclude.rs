@@ -16,10 +16,16 @@
 //! recursing. Embedded headings continue the page's set of ids (so ids never collide), embedded
 //! footnotes get ids of their own, and embedded block markers are hidden without ids. Links
 //! and assets of embedded notes count as the page's; their tags and headings do not.
+//!
+//! Links and embeds written inside an embedded note are resolved from that note, as Obsidian
+//! does: through [`Resolver::page_href_from`] and [`Resolver::note_markdown_from`] with the
+//! note's [`Transclusion::key`], and `[[#Heading]]` becomes the note's own
+//! [`Transclusion::href`] with the heading's fragment (the heading is on that page; its copy
+//! in the embed may carry a suffixed id).
 
 use std::cell::Cell;
 
-use super::Resolver;
+use super::Transclusion;
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Node};
 
@@ -29,7 +35,7 @@ use super::document::{self, Session};
 use super::escape_html;
 use super::rewrite::{References, push_unique};
 use super::section;
-use crate::links::{WikiTarget, fragment};
+use crate::links::{WikiTarget, with_fragment};
 
 /// What one embed adds to a page besides its note's Markdown: the markup around it (two links
 /// to the note, the wrapper elements), counted so that many embeds of an empty note still add up.
@@ -75,6 +81,8 @@ pub(super) struct EmbedRequest {
     label: String,
     /// Where the embed links to: the note's page, with the fragment of the subpath.
     href: String,
+    /// The note's page ([`Transclusion::href`]), for `[[#Heading]]` inside it.
+    page: String,
     key: String,
     subpath: Option<String>,
     markdown: String,
@@ -90,19 +98,31 @@ pub(super) struct EmbedStack {
     count: usize,
 }
 
-/// What `![[link]]` would show, or None when the resolver does not know the note or the note has
+/// The embedded note whose Markdown is being rendered (not the page itself).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Source<'s> {
+    /// Its [`Transclusion::key`], for the resolver.
+    pub(super) key: &'s str,
+    /// Its page's URL, [`Transclusion::href`].
+    pub(super) href: &'s str,
+}
+
+/// What `![[link]]` would show of `note` (as the resolver found it), or None when the note has
 /// no such section (the caller then writes a link). `href` is the link the resolver gave.
-pub(super) fn request(resolver: &dyn Resolver, link: &WikiTarget, href: Option<&str>) -> Option<EmbedRequest> {
-    let note = resolver.note_markdown(&link.target)?;
+pub(super) fn request(note: Transclusion, link: &WikiTarget, href: Option<&str>) -> Option<EmbedRequest> {
     let markdown = match &link.subpath {
         Some(subpath) => section::extract(&note.markdown, subpath)?,
         None => note.markdown,
     };
-    let href = href.map(str::to_owned).unwrap_or_else(|| match link.subpath.as_deref().map(fragment) {
-        Some(fragment) if !fragment.is_empty() => format!("{}#{fragment}", note.href),
-        _ => note.href.clone(),
-    });
-    Some(EmbedRequest { label: link.label(), href, key: note.key, subpath: link.subpath.clone(), markdown })
+    let href = href.map_or_else(|| with_fragment(&note.href, link.subpath.as_deref()), str::to_owned);
+    Some(EmbedRequest {
+        label: link.label(),
+        href,
+        page: note.href,
+        key: note.key,
+        subpath: link.subpath.clone(),
+        markdown,
+    })
 }
 
 impl EmbedRequest {
@@ -136,7 +156,8 @@ pub(super) fn render(
     session.embeds.open.push(identity);
     session.embeds.count += 1;
     let number = session.embeds.count;
-    let inner = document::render_document(session, &request.markdown, depth + 1);
+    let source = Source { key: &request.key, href: &request.page };
+    let inner = document::render_document(session, &request.markdown, depth + 1, Some(source));
     session.embeds.open.pop();
     let inner = inner?;
 
@@ -220,7 +241,97 @@ fn prefix_footnote_ids(html: &str, n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+
+    use super::super::{RenderOptions, Resolver, render};
     use super::*;
+
+    /// The page `Current.md` embeds `Dir/Other.md`, which links to its sibling `Dir/Sibling.md`
+    /// and embeds `Dir/Child.md`; neither is reachable by name from the page itself, only from
+    /// `Other`. Records the sources it is asked about.
+    #[derive(Default)]
+    struct FromSource {
+        asked: RefCell<Vec<(String, String)>>,
+    }
+
+    impl FromSource {
+        fn note(key: &str, href: &str, markdown: &str) -> Transclusion {
+            Transclusion { markdown: markdown.to_owned(), href: href.to_owned(), key: key.to_owned() }
+        }
+    }
+
+    impl Resolver for FromSource {
+        fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+            let route = match target {
+                "" => "/current",
+                "Other" => "/other",
+                _ => return None,
+            };
+            Some(with_fragment(route, subpath))
+        }
+
+        fn asset_href(&self, _: &str) -> Option<String> {
+            None
+        }
+
+        fn note_markdown(&self, target: &str) -> Option<Transclusion> {
+            match target {
+                "" => Some(Self::note("Current.md", "/current", "# Current\n")),
+                "Other" => Some(Self::note(
+                    "Dir/Other.md",
+                    "/other",
+                    "# Other\n\n## Part\n\nSee [[#Section]], [[#見出し|midashi]] and [[Sibling]].\n\n![[Child]]\n\n\
+                     ## Section\n\nThe section.\n\n## 見出し\n\nJapanese.\n",
+                )),
+                _ => None,
+            }
+        }
+
+        fn page_href_from(&self, source: &str, target: &str, subpath: Option<&str>) -> Option<String> {
+            self.asked.borrow_mut().push((source.to_owned(), target.to_owned()));
+            match (source, target) {
+                ("Dir/Other.md", "Sibling") => Some(with_fragment("/dir/sibling", subpath)),
+                _ => self.page_href(target, subpath),
+            }
+        }
+
+        fn note_markdown_from(&self, source: &str, target: &str) -> Option<Transclusion> {
+            self.asked.borrow_mut().push((source.to_owned(), target.to_owned()));
+            match (source, target) {
+                ("Dir/Other.md", "Child") => {
+                    Some(Self::note("Dir/Child.md", "/dir/child", "Child text, back to [[#Top]].\n\n# Top\n"))
+                }
+                _ => self.note_markdown(target),
+            }
+        }
+    }
+
+    #[test]
+    fn heading_links_inside_an_embed_point_at_the_embedded_notes_page() {
+        let resolver = FromSource::default();
+        let page = render("![[Other#Part]]\n\n## Section\n\n[[#Section]]", &resolver, &RenderOptions::default());
+        assert!(page.html.contains(r#"href="/other#section""#), "{}", page.html);
+        assert!(page.html.contains(r#"href="/other#%E8%A6%8B%E5%87%BA%E3%81%97""#), "{}", page.html);
+        // The page's own `[[#Section]]` stays on the page, where its own heading is.
+        assert!(page.html.contains(r#"<h2 id="section">Section</h2>"#), "{}", page.html);
+        assert!(page.html.contains(r#"href="/current#section""#), "{}", page.html);
+        assert_eq!(page.links.iter().filter(|l| l.starts_with("/current")).count(), 1, "{:?}", page.links);
+    }
+
+    #[test]
+    fn links_and_embeds_inside_an_embed_are_resolved_from_its_note() {
+        let resolver = FromSource::default();
+        let page = render("![[Other#Part]]", &resolver, &RenderOptions::default());
+        assert!(page.html.contains(r#"href="/dir/sibling""#), "{}", page.html);
+        assert!(page.html.contains("Child text"), "the nested embed is found from Other: {}", page.html);
+        // `[[#Top]]` inside the nested embed is Child's heading, on Child's page.
+        assert!(page.html.contains(r#"href="/dir/child#top""#), "{}", page.html);
+        assert!(page.unresolved.is_empty(), "{:?}", page.unresolved);
+        let asked = resolver.asked.borrow();
+        assert!(asked.contains(&("Dir/Other.md".to_owned(), "Sibling".to_owned())), "{asked:?}");
+        assert!(asked.contains(&("Dir/Other.md".to_owned(), "Child".to_owned())), "{asked:?}");
+        assert!(asked.iter().all(|(_, target)| !target.is_empty()), "`[[#…]]` is answered by the renderer: {asked:?}");
+    }
 
     #[test]
     fn footnote_ids_of_embeds_are_prefixed() {

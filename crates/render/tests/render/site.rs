@@ -21,6 +21,8 @@ const PAGES: &[(&str, &str, &[&str])] = &[
     ("Deep 5.md", "/deep-5", &[]),
     ("Deep 6.md", "/deep-6", &[]),
     ("Evil.md", "/evil", &[]),
+    ("ノート/はじめに.md", "/ノート/はじめに", &[]),
+    ("B/Deeper/Uses Dup.md", "/b/deeper/uses-dup", &[]),
 ];
 
 /// The Markdown of the notes that can be transcluded, by vault path.
@@ -39,6 +41,11 @@ const NOTES: &[(&str, &str)] = &[
     ("Deep 6.md", "Level 6\n"),
     ("Evil.md", "<script>alert('embedded')</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))\n"),
     ("Current.md", "# Current\n\n## Local Part\n\nLocal text.\n"),
+    (
+        "ノート/はじめに.md",
+        "# はじめに\n\n## 見出し\n\nJapanese.\n\n## Что такое Obsidian?\n\nRussian.\n\n## مرحبا بالعالم\n\nArabic.\n\n## 見出し\n\nAgain.\n",
+    ),
+    ("B/Deeper/Uses Dup.md", "# Uses\n\n## Part\n\nSee [[Dup]] and [[#Local]].\n\n## Local\n\nHere.\n"),
 ];
 
 const ASSETS: &[(&str, &str)] = &[
@@ -71,8 +78,19 @@ impl Site {
 
     /// Renders `markdown` as the page `Current.md`.
     pub fn render(&self, markdown: &str) -> Rendered {
-        let resolver = PageResolver { index: LinkIndex::new(&self.pages), current: &self.pages[0], notes: &self.notes };
+        self.render_as("Current.md", markdown)
+    }
+
+    /// Renders `markdown` as the page at `vault_path`.
+    pub fn render_as(&self, vault_path: &str, markdown: &str) -> Rendered {
+        let current = self.pages.iter().find(|p| p.vault_path == vault_path).expect("a page of the site");
+        let resolver = PageResolver { index: LinkIndex::new(&self.pages), current, notes: &self.notes };
         render(markdown, &resolver, &RenderOptions::default())
+    }
+
+    /// The Markdown of a note of the site.
+    pub fn note(&self, vault_path: &str) -> &'static str {
+        self.notes[vault_path]
     }
 }
 
@@ -82,9 +100,35 @@ struct PageResolver<'a> {
     notes: &'a HashMap<&'static str, &'static str>,
 }
 
+impl PageResolver<'_> {
+    /// The page of a [`Transclusion::key`] (a vault path).
+    fn page(&self, key: &str) -> Option<&PageRef> {
+        self.index.resolve(self.current, key)
+    }
+
+    fn transclusion(&self, from: &PageRef, target: &str) -> Option<Transclusion> {
+        let page = self.index.resolve(from, target)?;
+        let markdown = self.notes.get(page.vault_path.as_str())?;
+        Some(Transclusion {
+            markdown: (*markdown).to_owned(),
+            href: page_href(page, None),
+            key: page.vault_path.clone(),
+        })
+    }
+}
+
+/// Resolves as the server does: links written in an embedded note from that note.
 impl Resolver for PageResolver<'_> {
     fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
         Some(page_href(self.index.resolve(self.current, target)?, subpath))
+    }
+
+    fn page_href_from(&self, source: &str, target: &str, subpath: Option<&str>) -> Option<String> {
+        Some(page_href(self.index.resolve(self.page(source)?, target)?, subpath))
+    }
+
+    fn note_markdown_from(&self, source: &str, target: &str) -> Option<Transclusion> {
+        self.transclusion(self.page(source)?, target)
     }
 
     fn asset_href(&self, target: &str) -> Option<String> {
@@ -92,12 +136,6 @@ impl Resolver for PageResolver<'_> {
     }
 
     fn note_markdown(&self, target: &str) -> Option<Transclusion> {
-        let page = self.index.resolve(self.current, target)?;
-        let markdown = self.notes.get(page.vault_path.as_str())?;
-        Some(Transclusion {
-            markdown: (*markdown).to_owned(),
-            href: page_href(page, None),
-            key: page.vault_path.clone(),
-        })
+        self.transclusion(self.current, target)
     }
 }
