@@ -52,6 +52,7 @@ mod search;
 mod site;
 mod tags;
 mod tree;
+mod words;
 
 pub use assets::{FAVICON_SVG, SEARCH_JS, STYLE_CSS, search_js_href, style_href};
 pub use escape::escape;

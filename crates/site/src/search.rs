@@ -4,6 +4,8 @@
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
+use vps_core::url::encode_path;
+
 use crate::escape::{escape, escape_into};
 use crate::layout::Document;
 use crate::model::PageInfo;
@@ -23,7 +25,8 @@ const SNIPPET_CHARS: usize = 200;
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchHit {
-    /// Where the page is served (`/` for the home page).
+    /// Where the page is served (`/` for the home page), as a route (plain Unicode; its href is
+    /// `vps_core::url::encode_path` of it).
     pub route: String,
     pub title: String,
     /// Escaped text around the first match in the page's text, with the matches in `<mark>`.
@@ -202,41 +205,41 @@ impl Site {
     /// The `/search?q=` page: a search form holding the query, and the hits with their snippets.
     /// Not indexed, and without a canonical URL.
     pub fn search_page(&self, query: &str, hits: &[SearchHit]) -> String {
+        let words = self.words;
         let query = query.trim();
-        let mut main = String::from("<header class=\"page-header\"><h1>Search</h1></header>\n");
+        let mut main = format!("<header class=\"page-header\"><h1>{}</h1></header>\n", escape(words.search_title));
         main.push_str(&format!(
             "<form class=\"search-form\" action=\"/search\" method=\"get\" role=\"search\">\
-<input type=\"search\" name=\"q\" value=\"{}\" aria-label=\"Search this site\">\
-<button type=\"submit\">Search</button></form>\n",
-            escape(query)
+<input type=\"search\" name=\"q\" value=\"{}\" aria-label=\"{}\" dir=\"auto\">\
+<button type=\"submit\">{}</button></form>\n",
+            escape(query),
+            escape(words.search_label),
+            escape(words.search_button)
         ));
         if !query.is_empty() {
-            let count = match hits.len() {
-                0 => "No pages match".to_owned(),
-                1 => "1 result for".to_owned(),
-                n => format!("{n} results for"),
-            };
-            main.push_str(&format!("<p class=\"search-count\" role=\"status\">{count} “{}”.</p>\n", escape(query)));
+            // The query goes in escaped; the table's words are plain text without markup.
+            let count = (words.search_count)(hits.len(), &escape(query));
+            main.push_str(&format!("<p class=\"search-count\" role=\"status\">{count}</p>\n"));
         }
         if !hits.is_empty() {
             main.push_str("<ol class=\"listing search-results\">");
             for hit in hits {
                 main.push_str(&format!(
-                    "<li><a href=\"{}\">{}</a>",
-                    escape(&crate::escape::encode_route(&hit.route)),
+                    "<li><a href=\"{}\" dir=\"auto\">{}</a>",
+                    escape(&encode_path(&hit.route)),
                     escape(&hit.title)
                 ));
                 if !hit.snippet_html.is_empty() {
-                    main.push_str(&format!("<p class=\"snippet\">{}</p>", hit.snippet_html));
+                    main.push_str(&format!("<p class=\"snippet\" dir=\"auto\">{}</p>", hit.snippet_html));
                 }
                 main.push_str("</li>");
             }
             main.push_str("</ol>\n");
         }
-        let title = if query.is_empty() { "Search".to_owned() } else { format!("Search: {query}") };
+        let title = if query.is_empty() { words.search_title.to_owned() } else { (words.search_title_for)(query) };
         self.render_document(&Document {
             title: Some(&title),
-            description: format!("Search {}", self.info.name),
+            description: (words.search_description)(&self.info.name),
             path: None,
             og_type: "website",
             image: None,
@@ -248,11 +251,13 @@ impl Site {
     }
 
     /// The hits as JSON for the search-as-you-type script: `[{"route","title","snippet"}]`,
-    /// where `snippet` is the escaped HTML snippet.
+    /// where `route` is the href (percent-encoded) and `snippet` the escaped HTML snippet.
     pub fn search_json(hits: &[SearchHit]) -> String {
         let items: Vec<serde_json::Value> = hits
             .iter()
-            .map(|hit| serde_json::json!({"route": hit.route, "title": hit.title, "snippet": hit.snippet_html}))
+            .map(|hit| {
+                serde_json::json!({"route": encode_path(&hit.route), "title": hit.title, "snippet": hit.snippet_html})
+            })
             .collect();
         serde_json::Value::Array(items).to_string()
     }
@@ -492,7 +497,9 @@ mod site_tests {
         assert!(!html.contains("<script>alert"), "query is escaped");
         assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt; salad\""));
         assert!(html.contains("1 result for “&quot;&gt;&lt;script&gt;"));
-        assert!(html.contains("<li><a href=\"/recipes/summer/ete\">Été salad</a><p class=\"snippet\">"));
+        assert!(html.contains(
+            "<li><a href=\"/recipes/summer/ete\" dir=\"auto\">Été salad</a><p class=\"snippet\" dir=\"auto\">"
+        ));
         assert!(html.contains("<mark>salad</mark>"));
         assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
         assert!(site.search_page("zzz", &[]).contains("No pages match “zzz”."));
