@@ -1,6 +1,14 @@
 //! Full-text search over titles, headings and text: accent- and case-insensitive, every term
 //! required, with a highlighted snippet. Text is folded once when the site is built, so a
 //! query is a handful of substring scans.
+//!
+//! Every script is searched. Folding lower-cases (`РАБОТЫ` finds `работы`, `ΟΔΟΣ` finds `οδός`),
+//! applies compatibility forms (full-width `ＡＢＣ`, half-width `ｶﾞ`) and drops the marks a
+//! reader may or may not type: Latin, Greek and Cyrillic accents, Arabic harakat, Hebrew points.
+//! Marks that make another letter are kept: Japanese dakuten (`ガ` is not `カ`) and the vowel
+//! signs of Indic and South-East Asian scripts; Hangul syllables stay whole. Query terms are
+//! split at whitespace and punctuation (full-width `，。、` included); scripts written without
+//! spaces (Chinese, Japanese, Thai) match anywhere, a Latin term at the start of a word.
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
@@ -50,14 +58,22 @@ impl Folded {
         }
         let mut folded = String::with_capacity(text.len());
         let mut origin = Vec::with_capacity(text.len());
+        let mut push = |part: char, offset: usize| {
+            for lower in part.to_lowercase() {
+                // Greek final sigma is the same letter as σ.
+                folded.push(if lower == 'ς' { 'σ' } else { lower });
+                origin.resize(folded.len(), offset as u32);
+            }
+        };
         for (offset, c) in text.char_indices() {
+            if is_hangul_syllable(c) {
+                // Decomposed into jamo, `시` would be found inside `식`.
+                push(c, offset);
+                continue;
+            }
             decompose_compatible(c, |part| {
-                if is_combining_mark(part) {
-                    return;
-                }
-                for lower in part.to_lowercase() {
-                    folded.push(lower);
-                    origin.resize(folded.len(), offset as u32);
+                if !is_combining_mark(part) || is_letter_mark(part) {
+                    push(part, offset);
                 }
             });
         }
@@ -76,7 +92,11 @@ impl Folded {
             Some(origin) => {
                 let last = origin[end - 1] as usize;
                 let last_len = original[last..].chars().next().map_or(0, char::len_utf8);
-                (origin[start] as usize, last + last_len)
+                // The marks written after the last letter (a Hebrew point, Arabic harakat) are
+                // part of it, though folding dropped them.
+                let marks: usize =
+                    original[last + last_len..].chars().take_while(|&c| is_combining_mark(c)).map(char::len_utf8).sum();
+                (origin[start] as usize, last + last_len + marks)
             }
         }
     }
@@ -90,9 +110,20 @@ impl Folded {
     }
 }
 
-/// Lower-case, compatibility-decomposed, without combining marks: `Été` → `ete`.
+/// Lower-case, compatibility-decomposed, without accents: `Été` → `ete`.
 pub(crate) fn fold(text: &str) -> String {
     Folded::new(text).folded
+}
+
+fn is_hangul_syllable(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
+}
+
+/// Combining marks that make another letter rather than accent one, kept by folding: the kana
+/// voicing marks and the vowel signs and viramas of the Indic and South-East Asian scripts
+/// (Devanagari to Myanmar, Khmer).
+fn is_letter_mark(c: char) -> bool {
+    matches!(c, '\u{3099}' | '\u{309A}' | '\u{0900}'..='\u{109F}' | '\u{1780}'..='\u{17FF}')
 }
 
 #[derive(Debug)]
@@ -152,7 +183,8 @@ impl SearchIndex {
 fn query_terms(query: &str) -> Vec<String> {
     let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
     let mut terms: Vec<String> = Vec::new();
-    for term in fold(&query).split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+    let separator = |c: char| !(c.is_alphanumeric() || is_combining_mark(c));
+    for term in fold(&query).split(separator).filter(|t| !t.is_empty()) {
         if !terms.iter().any(|t| t == term) {
             terms.push(term.to_owned());
         }
@@ -263,14 +295,18 @@ impl Site {
     }
 }
 
-/// Where `term` occurs in `folded` at the start of a word. Only ASCII letters and digits (all
-/// that Latin text folds to) continue a word, so in other scripts, which may not separate words
-/// with spaces, any occurrence counts.
+/// Where `term` occurs in `folded`. A term that starts with an ASCII letter or digit (all that
+/// Latin text folds to) must start a word: `ete` is not found in `complete`. Other scripts may
+/// not separate words with spaces, so there any occurrence counts (`同步` in `使用Obsidian同步`).
+/// A match never ends inside a letter: `カ` is not found in `ガ` (`カ` and a kept mark).
 fn term_matches<'a>(folded: &'a str, term: &'a str) -> impl Iterator<Item = usize> + 'a {
-    folded
-        .match_indices(term)
-        .map(|(at, _)| at)
-        .filter(move |&at| folded[..at].chars().next_back().is_none_or(|before| !before.is_ascii_alphanumeric()))
+    let latin = term.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    folded.match_indices(term).map(|(at, _)| at).filter(move |&at| {
+        let starts_word =
+            !latin || folded[..at].chars().next_back().is_none_or(|before| !before.is_ascii_alphanumeric());
+        let ends_letter = folded[at + term.len()..].chars().next().is_none_or(|after| !is_combining_mark(after));
+        starts_word && ends_letter
+    })
 }
 
 fn contains_term(folded: &str, term: &str) -> bool {
@@ -504,6 +540,94 @@ mod site_tests {
         assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
         assert!(site.search_page("zzz", &[]).contains("No pages match “zzz”."));
         assert!(!site.search_page("", &[]).contains("search-count"));
+    }
+
+    /// One page per script; each query must find its page alone, with the match marked.
+    fn scripts_site() -> Site {
+        let pages = [
+            ("/ja", "Obsidian はメモアプリです。ノートを書きましょう。ガイドを読んでください。"),
+            ("/zh", "快速入门指南：如何使用Obsidian同步功能。同步需要登录。"),
+            ("/ko", "시작하기 가이드입니다. 노트를 작성하세요."),
+            ("/ru", "Начало работы с Obsidian: создайте первую заметку."),
+            ("/ar", "مَرْحَبًا بِكُمْ فِي دَلِيلِ البِدَايَةِ"),
+            ("/ar-plain", "كتابة الملاحظات اليومية"),
+            ("/he", "שָׁלוֹם, זֶה מַדְרִיךְ הַהַתְחָלָה"),
+            ("/el", "Η Οδός των σημειώσεων"),
+        ];
+        let pages = pages
+            .iter()
+            .map(|(route, text)| PageInfo { text: (*text).into(), ..page(route, &route[1..], "x.md") })
+            .collect();
+        Site::new(SiteInfo::default(), pages)
+    }
+
+    /// The only hit for `query` is `route`, and its snippet marks `marked` (the original text).
+    fn finds(site: &Site, query: &str, route: &str, marked: &str) {
+        let hits = site.search(query, 10);
+        assert_eq!(routes(&hits), vec![route], "{query}");
+        let snippet = &hits[0].snippet_html;
+        assert!(snippet.contains(&format!("<mark>{marked}</mark>")), "{query}: {snippet}");
+    }
+
+    #[test]
+    fn search_finds_japanese_with_and_without_spaces_and_keeps_dakuten_apart() {
+        let site = scripts_site();
+        finds(&site, "ノート", "/ja", "ノート");
+        finds(&site, "書きましょう", "/ja", "書きましょう");
+        finds(&site, "ｶﾞｲﾄﾞ", "/ja", "ガイド");
+        finds(&site, "ノート。", "/ja", "ノート");
+        assert!(site.search("カイド", 10).is_empty(), "カ is not ガ");
+        assert!(site.search("ハ", 10).is_empty(), "no match ends inside a voiced kana");
+    }
+
+    #[test]
+    fn search_finds_chinese_phrases_and_short_words_inside_sentences() {
+        let site = scripts_site();
+        finds(&site, "快速入门", "/zh", "快速入门");
+        finds(&site, "同步", "/zh", "同步");
+        finds(&site, "入门指南", "/zh", "入门指南");
+        let hits = site.search("同步", 10);
+        assert_eq!(hits[0].snippet_html.matches("<mark>同步</mark>").count(), 2, "after Latin letters too");
+        finds(&site, "登录，同步", "/zh", "登录");
+    }
+
+    #[test]
+    fn search_finds_korean_by_whole_syllables() {
+        let site = scripts_site();
+        finds(&site, "가이드", "/ko", "가이드");
+        finds(&site, "시작", "/ko", "시작");
+        assert!(site.search("식", 10).is_empty());
+        assert!(site.search("자", 10).is_empty(), "자 is not inside 작 (작성하세요)");
+    }
+
+    #[test]
+    fn search_finds_russian_and_greek_whatever_the_case() {
+        let site = scripts_site();
+        finds(&site, "РАБОТЫ", "/ru", "работы");
+        finds(&site, "заметку", "/ru", "заметку");
+        finds(&site, "ΟΔΟΣ", "/el", "Οδός");
+    }
+
+    #[test]
+    fn search_finds_arabic_and_hebrew_with_and_without_points() {
+        let site = scripts_site();
+        finds(&site, "مرحبا", "/ar", "مَرْحَبًا");
+        finds(&site, "مَرْحَبًا", "/ar", "مَرْحَبًا");
+        finds(&site, "المَلَاحَظَات", "/ar-plain", "الملاحظات");
+        finds(&site, "שלום", "/he", "שָׁלוֹם");
+        finds(&site, "מדריך", "/he", "מַדְרִיךְ");
+    }
+
+    #[test]
+    fn snippets_of_long_text_without_spaces_are_windows_of_whole_characters() {
+        let text = format!("{}同步{}", "天地玄黄宇宙洪荒".repeat(40), "日月盈昃辰宿列张".repeat(40));
+        let page = PageInfo { text: text.clone(), ..page("/long", "Long", "Long.md") };
+        let hits = Site::new(SiteInfo::default(), vec![page]).search("同步", 5);
+        let snippet = &hits[0].snippet_html;
+        assert!(snippet.starts_with('…') && snippet.ends_with('…'), "{snippet}");
+        assert!(snippet.contains("<mark>同步</mark>"));
+        let plain = snippet.replace("<mark>", "").replace("</mark>", "");
+        assert!(text.contains(plain.trim_matches('…')), "the window is the text's own characters: {snippet}");
     }
 
     #[test]
