@@ -63,3 +63,5 @@ pub use site::{LISTING_PAGE_SIZE, Site};
 
 #[cfg(test)]
 mod fixture;
+#[cfg(test)]
+mod i18n_tests;

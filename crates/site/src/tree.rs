@@ -349,6 +349,21 @@ mod tests {
     }
 
     #[test]
+    fn vault_folder_names_label_the_folders_whose_segment_they_give() {
+        let pages = vec![
+            page("/obsidian-sync-について/x", "X", "Obsidian Sync について/X.md"),
+            page("/post-one/y", "Y", "Post-One/Y.md"),
+            page("/ノート/z", "Z", "ノート/Z.md"),
+            page("/note/w", "W", "Ｎｏｔｅ/W.md"),
+        ];
+        let tree = Tree::build(&SiteInfo::default(), &pages, None);
+        assert_eq!(tree.label("/obsidian-sync-について"), "Obsidian Sync について");
+        assert_eq!(tree.label("/post-one"), "Post-One");
+        assert_eq!(tree.label("/ノート"), "ノート");
+        assert_eq!(tree.label("/note"), "Ｎｏｔｅ", "full-width Latin gives `note`");
+    }
+
+    #[test]
     fn folders_come_first_and_pages_sort_by_title_without_index_notes() {
         let pages = vec![
             page("/b-page", "beta", "b.md"),
