@@ -1,4 +1,4 @@
-//! Escaping and encoding: the only ways text reaches markup or a URL.
+//! Escaping: the only way text reaches markup. URLs are encoded by `vps_core::url`.
 
 /// Escapes text for HTML and XML, in element content and in quoted attributes alike.
 ///
@@ -26,28 +26,6 @@ pub(crate) fn escape_into(out: &mut String, text: &str) {
             c => out.push(c),
         }
     }
-}
-
-/// Percent-encodes one path segment: everything but the unreserved characters.
-pub(crate) fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte as char),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
-}
-
-/// Percent-encodes a route for an `href`, keeping its `/` separators.
-pub(crate) fn encode_route(route: &str) -> String {
-    route.split('/').map(encode_segment).collect::<Vec<_>>().join("/")
-}
-
-/// The URL of a tag's page: `/tags/` then each `/`-separated part of the tag, encoded.
-pub(crate) fn tag_href(tag: &str) -> String {
-    format!("/tags/{}", encode_route(tag))
 }
 
 /// Collapses whitespace and cuts `text` to about `max` characters at a word boundary,
@@ -85,14 +63,6 @@ mod tests {
         assert_eq!(escape("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
         assert_eq!(escape("a\"b&c"), "a&quot;b&amp;c");
         assert_eq!(escape("bell\u{7}ok\n"), "bellok\n");
-    }
-
-    #[test]
-    fn tag_hrefs_encode_each_segment_but_keep_slashes() {
-        assert_eq!(tag_href("project/alpha beta"), "/tags/project/alpha%20beta");
-        assert_eq!(tag_href("<script>"), "/tags/%3Cscript%3E");
-        assert_eq!(tag_href("été"), "/tags/%C3%A9t%C3%A9");
-        assert_eq!(encode_route("/blog/a b"), "/blog/a%20b");
     }
 
     #[test]

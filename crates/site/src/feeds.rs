@@ -1,9 +1,10 @@
 //! Machine-readable views of the site: `sitemap.xml`, `robots.txt` and the Atom feed.
 
-use crate::escape::{encode_route, escape, summarize};
+use vps_core::url::encode_path;
+
+use crate::escape::{escape, summarize};
 use crate::model::PageInfo;
 use crate::site::Site;
-use crate::tags::normalize_tag;
 
 /// How many entries the feed carries.
 const FEED_ENTRIES: usize = 20;
@@ -61,7 +62,7 @@ impl Site {
         let now = normalize_datetime(now_iso).unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
         let name = escape(&self.info.name);
         let site_id =
-            self.absolute("/").unwrap_or_else(|| format!("urn:vps-publish:site:{}", encode_route(&self.info.name)));
+            self.absolute("/").unwrap_or_else(|| format!("urn:vps-publish:site:{}", encode_path(&self.info.name)));
         let mut out =
             String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
         out.push_str(&format!("<title>{name}</title>\n<id>{}</id>\n", escape(&site_id)));
@@ -79,7 +80,7 @@ impl Site {
             let path = self.public_path(&page.route);
             let url = self.url(path);
             let id =
-                self.absolute(path).unwrap_or_else(|| format!("urn:vps-publish:page:{}", encode_route(&page.route)));
+                self.absolute(path).unwrap_or_else(|| format!("urn:vps-publish:page:{}", encode_path(&page.route)));
             let updated = page.updated.as_deref().and_then(normalize_datetime).unwrap_or_else(|| now.clone());
             out.push_str("<entry>\n");
             out.push_str(&format!("<title>{}</title>\n", escape(&page.title)));
@@ -92,8 +93,15 @@ impl Site {
             if !summary.is_empty() {
                 out.push_str(&format!("<summary>{}</summary>\n", escape(&summary)));
             }
-            for tag in page.tags.iter().filter_map(|t| normalize_tag(t)) {
-                out.push_str(&format!("<category term=\"{}\"/>\n", escape(&tag)));
+            // Each tag once, as the site shows it.
+            let mut names: Vec<&str> = Vec::new();
+            for entry in page.tags.iter().filter_map(|tag| self.tags.get(tag)) {
+                if !names.contains(&entry.name.as_str()) {
+                    names.push(&entry.name);
+                }
+            }
+            for name in names {
+                out.push_str(&format!("<category term=\"{}\"/>\n", escape(name)));
             }
             out.push_str("</entry>\n");
         }
@@ -103,7 +111,7 @@ impl Site {
 
     /// An absolute URL when the base URL is known, else the encoded root-relative path.
     fn url(&self, path: &str) -> String {
-        self.absolute(path).unwrap_or_else(|| encode_route(path))
+        self.absolute(path).unwrap_or_else(|| encode_path(path))
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::assets::{search_js_href, style_href};
 use crate::escape::{escape, summarize};
 use crate::site::Site;
+use crate::words::lang_attribute;
 
 /// What one full page puts into the shell.
 pub(crate) struct Document<'a> {
@@ -81,22 +82,33 @@ impl Site {
         }
         head.push_str(&format!("<script src=\"{}\" defer></script>\n", search_js_href()));
 
-        let nav = self.tree.render_nav(&self.pages, doc.nav_current);
+        let words = self.words;
+        let nav = self.tree.render_nav(&self.pages, doc.nav_current, words);
         let home_current = if doc.nav_current == Some("/") { " aria-current=\"page\"" } else { "" };
         let query = escape(doc.query);
         format!(
-            "<!doctype html>\n<html lang=\"en\">\n<head>\n{head}</head>\n<body>\n\
-<a class=\"skip-link\" href=\"#main\">Skip to content</a>\n\
+            "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n{head}</head>\n<body>\n\
+<a class=\"skip-link\" href=\"#main\">{skip}</a>\n\
 <header class=\"site-header\">\n<a class=\"site-name\" href=\"/\"{home_current}>{site_name}</a>\n\
-<form class=\"site-search\" action=\"/search\" method=\"get\" role=\"search\">\
-<input type=\"search\" name=\"q\" value=\"{query}\" placeholder=\"Search…\" aria-label=\"Search this site\" autocomplete=\"off\">\
-<button type=\"submit\">Search</button></form>\n</header>\n\
+<form class=\"site-search\" action=\"/search\" method=\"get\" role=\"search\" data-no-results=\"{no_results}\" data-all-results=\"{all_results}\">\
+<input type=\"search\" name=\"q\" value=\"{query}\" placeholder=\"{placeholder}\" aria-label=\"{search_label}\" autocomplete=\"off\" dir=\"auto\">\
+<button type=\"submit\">{search_button}</button></form>\n</header>\n\
 <div class=\"site-body\">\n\
 <input type=\"checkbox\" id=\"nav-toggle\" class=\"nav-toggle\" aria-controls=\"site-nav\">\
-<label for=\"nav-toggle\" class=\"nav-toggle-label\">Pages</label>\n\
+<label for=\"nav-toggle\" class=\"nav-toggle-label\">{pages}</label>\n\
 {nav}\n<main id=\"main\" class=\"site-main\">\n{main}\n</main>\n</div>\n\
-<footer class=\"site-footer\"><a href=\"/\">{site_name}</a> · <a href=\"/tags\">Tags</a> · <a href=\"/feed.xml\">Feed</a></footer>\n\
+<footer class=\"site-footer\"><a href=\"/\">{site_name}</a> · <a href=\"/tags\">{tags}</a> · <a href=\"/feed.xml\">{feed}</a></footer>\n\
 </body>\n</html>\n",
+            lang = escape(lang_attribute(&self.info.language)),
+            skip = escape(words.skip_link),
+            no_results = escape(words.no_results),
+            all_results = escape(words.all_results),
+            placeholder = escape(words.search_placeholder),
+            search_label = escape(words.search_label),
+            search_button = escape(words.search_button),
+            pages = escape(words.pages),
+            tags = escape(words.tags),
+            feed = escape(words.feed),
             main = doc.main,
         )
     }
@@ -154,7 +166,7 @@ mod tests {
                 "<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">",
                 "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Garden\" href=\"/feed.xml\">",
                 "<a class=\"site-name\" href=\"/\"",
-                "<form class=\"site-search\" action=\"/search\" method=\"get\" role=\"search\"><input type=\"search\" name=\"q\"",
+                "<form class=\"site-search\" action=\"/search\" method=\"get\" role=\"search\" data-no-results=\"No results\" data-all-results=\"All results\"><input type=\"search\" name=\"q\"",
                 "<nav class=\"site-nav\"",
                 "<main id=\"main\"",
             ] {

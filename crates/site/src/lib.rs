@@ -10,6 +10,9 @@
 //!   [`Site::not_found`]; listings of more than [`LISTING_PAGE_SIZE`] entries continue on
 //!   numbered pages ([`Site::folder_index_page`], [`Site::tag_page_number`], at
 //!   [`listing_page_route`]: `/blog/page/2`, `/tags/rust/page/2`);
+//! - [`Site::tag_route`] says where a tag's page is (`/tags/<tag_key>`, any spelling of the tag
+//!   finds it) and [`Site::canonical_tag_route`] which route an incoming `/tags/…` path in
+//!   another spelling (`/tags/Tag`) should be redirected to;
 //! - [`Site::search`] per request, shown by [`Site::search_page`] or [`Site::search_json`];
 //! - [`Site::sitemap_xml`], [`Site::robots_txt`] and [`Site::feed_xml`];
 //! - the static assets [`STYLE_CSS`], [`SEARCH_JS`] (optional enhancement) and [`FAVICON_SVG`],
@@ -17,6 +20,12 @@
 //!
 //! Every text from the model reaches markup through [`escape`]. Pages carry no inline script,
 //! so they can be served with `script-src 'self'`.
+//!
+//! Routes in the model (`PageInfo::route`, `links_to`, `home_route`, the keys of
+//! `folder_display_names`) are plain Unicode, compared in NFC; every route written into a page,
+//! the sitemap, the feed or the search JSON is `vps_core::url::encode_path` of it, and every name
+//! is compared with `vps_core::slug`. The site's own words come from one table per language
+//! (`words.rs`), chosen by [`SiteInfo::language`].
 //!
 //! ```
 //! use vps_site::{Heading, PageInfo, Site, SiteInfo};
@@ -52,6 +61,7 @@ mod search;
 mod site;
 mod tags;
 mod tree;
+mod words;
 
 pub use assets::{FAVICON_SVG, SEARCH_JS, STYLE_CSS, search_js_href, style_href};
 pub use escape::escape;
@@ -62,3 +72,5 @@ pub use site::{LISTING_PAGE_SIZE, Site};
 
 #[cfg(test)]
 mod fixture;
+#[cfg(test)]
+mod i18n_tests;

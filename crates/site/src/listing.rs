@@ -1,12 +1,16 @@
 //! Generated pages: folder indexes, the generated home page, tag pages and the 404 page.
 
-use crate::escape::{encode_route, escape, summarize, tag_href};
+use vps_core::slug::tag_href;
+use vps_core::url::encode_path;
+
+use crate::escape::{escape, summarize};
 use crate::feeds::{newest_first, normalize_datetime};
 use crate::layout::Document;
 use crate::model::PageInfo;
 use crate::site::{Site, normalize_route};
-use crate::tags::normalize_tag;
+use crate::tags::tag_route;
 use crate::tree::render_breadcrumbs;
+use crate::words::Words;
 
 /// How many pages the generated home page lists under "Recently updated".
 const RECENT_ON_HOME: usize = 10;
@@ -53,16 +57,21 @@ impl Site {
         }
         items.push((folder.label.clone(), String::new()));
 
-        let mut main = render_breadcrumbs(&items);
-        main.push_str(&format!("<header class=\"page-header\"><h1>{}</h1></header>\n", escape(&folder.label)));
+        let mut main = render_breadcrumbs(&items, self.words);
+        main.push_str(&format!(
+            "<header class=\"page-header\"><h1 dir=\"auto\">{}</h1></header>\n",
+            escape(&folder.label)
+        ));
         if let Some(intro) = intro_html.filter(|i| !i.trim().is_empty()) {
-            main.push_str(&format!("<article class=\"markdown-body folder-intro\">\n{intro}\n</article>\n"));
+            main.push_str(&format!(
+                "<article class=\"markdown-body folder-intro\" dir=\"auto\">\n{intro}\n</article>\n"
+            ));
         }
         main.push_str(&self.folder_listing(&route, number));
         let path = listing_page_route(&route, number);
         Some(self.render_document(&Document {
             title: Some(&folder.label),
-            description: format!("Pages in {}", folder.label),
+            description: (self.words.pages_in)(&folder.label),
             path: Some(&path),
             og_type: "website",
             image: None,
@@ -82,7 +91,9 @@ impl Site {
     fn generated_home(&self, intro_html: Option<&str>, number: usize) -> String {
         let mut main = format!("<header class=\"page-header\"><h1>{}</h1></header>\n", escape(&self.info.name));
         if let Some(intro) = intro_html.filter(|i| !i.trim().is_empty()) {
-            main.push_str(&format!("<article class=\"markdown-body folder-intro\">\n{intro}\n</article>\n"));
+            main.push_str(&format!(
+                "<article class=\"markdown-body folder-intro\" dir=\"auto\">\n{intro}\n</article>\n"
+            ));
         }
         main.push_str(&self.folder_listing("/", number));
         let recent: Vec<usize> = if number == 1 {
@@ -95,7 +106,7 @@ impl Site {
             Vec::new()
         };
         if !recent.is_empty() {
-            main.push_str("<h2>Recently updated</h2>\n<ul class=\"listing recent\">");
+            main.push_str(&format!("<h2>{}</h2>\n<ul class=\"listing recent\">", escape(self.words.recently_updated)));
             for index in recent {
                 main.push_str(&self.page_item(&self.pages[index]));
             }
@@ -103,7 +114,7 @@ impl Site {
         }
         self.render_document(&Document {
             title: None,
-            description: format!("{}: all pages", self.info.name),
+            description: (self.words.all_pages_of)(&self.info.name),
             path: Some(&listing_page_route("/", number)),
             og_type: "website",
             image: None,
@@ -118,7 +129,7 @@ impl Site {
     fn folder_listing(&self, route: &str, number: usize) -> String {
         let Some(folder) = self.tree.folder(route) else { return String::new() };
         if folder.folders.is_empty() && folder.pages.is_empty() {
-            return "<p class=\"empty\">This folder has no pages yet.</p>\n".to_owned();
+            return format!("<p class=\"empty\">{}</p>\n", escape(self.words.folder_empty));
         }
         let size = self.listing_page_size;
         let total = folder.folders.len() + folder.pages.len();
@@ -127,7 +138,7 @@ impl Site {
         let mut out = String::from("<ul class=\"listing\">");
         for child in folder.folders.iter().take(end).skip(start) {
             out.push_str(&format!(
-                "<li class=\"folder\"><a href=\"{}\">{}</a></li>",
+                "<li class=\"folder\"><a href=\"{}\" dir=\"auto\">{}</a></li>",
                 escape(&self.href(child)),
                 escape(&self.tree.label(child))
             ));
@@ -138,35 +149,42 @@ impl Site {
             out.push_str(&self.page_item(&self.pages[index]));
         }
         out.push_str("</ul>\n");
-        out.push_str(&pagination(route, number, pages_for(total, size)));
+        out.push_str(&pagination(route, number, pages_for(total, size), self.words));
         out
     }
 
     /// One page in a listing: title link, date, and description.
     pub(crate) fn page_item(&self, page: &PageInfo) -> String {
-        let mut out = format!("<li><a href=\"{}\">{}</a>", escape(&self.href(&page.route)), escape(&page.title));
+        let mut out =
+            format!("<li><a href=\"{}\" dir=\"auto\">{}</a>", escape(&self.href(&page.route)), escape(&page.title));
         if let Some(updated) = page.updated.as_deref().and_then(normalize_datetime) {
-            out.push_str(&format!("<time datetime=\"{}\">{}</time>", escape(&updated), escape(&updated[..10])));
+            out.push_str(&format!(
+                "<time datetime=\"{}\">{}</time>",
+                escape(&updated),
+                escape(&self.words.format_date(&updated))
+            ));
         }
         let description = match page.description.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
             Some(description) => summarize(description, 200),
             None => summarize(&page.text, 160),
         };
         if !description.is_empty() {
-            out.push_str(&format!("<p>{}</p>", escape(&description)));
+            out.push_str(&format!("<p dir=\"auto\">{}</p>", escape(&description)));
         }
         out.push_str("</li>");
         out
     }
 
     /// Every tag with a page, parents of nested tags included (`project` for `project/alpha`),
-    /// as first written; sorted case-insensitively.
+    /// once per [`tag_key`](vps_core::slug::tag_key), as most of its pages write it; sorted by
+    /// key. Each one's page is at [`Site::tag_route`].
     pub fn tags(&self) -> Vec<String> {
         self.tags.iter().map(|entry| entry.name.clone()).collect()
     }
 
-    /// The page of a tag (`/tags/<tag>`): pages with the tag or one of its sub-tags, by title.
-    /// Tags match case-insensitively, with or without `#`. `None` for an unknown tag.
+    /// The page of a tag (at [`Site::tag_route`]): pages with the tag or one of its sub-tags, by
+    /// title. The tag is looked up by its [`tag_key`](vps_core::slug::tag_key): `#Tag`, `tag` and
+    /// `TAG` find the same page. `None` for an unknown tag.
     pub fn tag_page(&self, tag: &str) -> Option<String> {
         self.tag_page_number(tag, 1)
     }
@@ -185,25 +203,22 @@ impl Site {
             return None;
         }
         let name = format!("#{}", entry.name);
+        let words = self.words;
         let items = vec![
             (self.info.name.clone(), "/".to_owned()),
-            ("Tags".to_owned(), "/tags".to_owned()),
+            (words.tags.to_owned(), "/tags".to_owned()),
             (name.clone(), String::new()),
         ];
-        let mut main = render_breadcrumbs(&items);
-        main.push_str(&format!("<header class=\"page-header\"><h1>{}</h1></header>\n", escape(&name)));
-        let count = entry.pages.len();
-        main.push_str(&format!(
-            "<p class=\"search-count\">{count} {}</p>\n",
-            if count == 1 { "page" } else { "pages" }
-        ));
+        let mut main = render_breadcrumbs(&items, words);
+        main.push_str(&format!("<header class=\"page-header\"><h1 dir=\"auto\">{}</h1></header>\n", escape(&name)));
+        main.push_str(&format!("<p class=\"search-count\">{}</p>\n", escape(&(words.page_count)(entry.pages.len()))));
         if !entry.children.is_empty() {
-            main.push_str("<ul class=\"page-tags sub-tags\" aria-label=\"Sub-tags\">");
+            main.push_str(&format!("<ul class=\"page-tags sub-tags\" aria-label=\"{}\">", escape(words.sub_tags)));
             // As many sub-tags as entries on a listing page; every tag is on `/tags`.
             for child in entry.children.iter().take(size).filter_map(|key| self.tags.entry_by_key(key)) {
                 main.push_str(&format!(
-                    "<li><a class=\"tag\" href=\"{}\">#{}</a></li>",
-                    escape(&tag_href(&child.name)),
+                    "<li><a class=\"tag\" href=\"{}\" dir=\"auto\">#{}</a></li>",
+                    escape(&tag_href(&child.key)),
                     escape(&child.name)
                 ));
             }
@@ -216,11 +231,12 @@ impl Site {
             main.push_str(&self.page_item(&self.pages[index]));
         }
         main.push_str("</ul>\n");
-        main.push_str(&pagination(&tag_path(&entry.name), number, page_count));
-        let path = listing_page_route(&tag_path(&entry.name), number);
+        let route = tag_route(&entry.key);
+        main.push_str(&pagination(&route, number, page_count, words));
+        let path = listing_page_route(&route, number);
         Some(self.render_document(&Document {
             title: Some(&name),
-            description: format!("Pages tagged {name}"),
+            description: (words.pages_tagged)(&name),
             path: Some(&path),
             og_type: "website",
             image: None,
@@ -233,17 +249,18 @@ impl Site {
 
     /// The list of all tags (`/tags`), with their page counts.
     pub fn tags_index(&self) -> String {
-        let items = vec![(self.info.name.clone(), "/".to_owned()), ("Tags".to_owned(), String::new())];
-        let mut main = render_breadcrumbs(&items);
-        main.push_str("<header class=\"page-header\"><h1>Tags</h1></header>\n");
+        let words = self.words;
+        let items = vec![(self.info.name.clone(), "/".to_owned()), (words.tags.to_owned(), String::new())];
+        let mut main = render_breadcrumbs(&items, words);
+        main.push_str(&format!("<header class=\"page-header\"><h1>{}</h1></header>\n", escape(words.tags)));
         if self.tags.iter().next().is_none() {
-            main.push_str("<p class=\"empty\">No page has a tag yet.</p>\n");
+            main.push_str(&format!("<p class=\"empty\">{}</p>\n", escape(words.no_tags)));
         } else {
             main.push_str("<ul class=\"page-tags all-tags\">");
             for entry in self.tags.iter() {
                 main.push_str(&format!(
-                    "<li><a class=\"tag\" href=\"{}\">#{}</a> <span class=\"count\">{}</span></li>",
-                    escape(&tag_href(&entry.name)),
+                    "<li><a class=\"tag\" href=\"{}\" dir=\"auto\">#{}</a> <span class=\"count\">{}</span></li>",
+                    escape(&tag_href(&entry.key)),
                     escape(&entry.name),
                     entry.pages.len()
                 ));
@@ -251,8 +268,8 @@ impl Site {
             main.push_str("</ul>\n");
         }
         self.render_document(&Document {
-            title: Some("Tags"),
-            description: format!("All tags of {}", self.info.name),
+            title: Some(words.tags),
+            description: (words.all_tags_of)(&self.info.name),
             path: Some("/tags"),
             og_type: "website",
             image: None,
@@ -265,14 +282,21 @@ impl Site {
 
     /// The 404 page: a message, a search box and a way home. Not indexed.
     pub fn not_found(&self) -> String {
-        let main = "<div class=\"not-found\"><header class=\"page-header\"><h1>Page not found</h1></header>\n\
-<p>There is no page at this address. It may have moved or been unpublished.</p>\n\
+        let words = self.words;
+        let main = format!(
+            "<div class=\"not-found\"><header class=\"page-header\"><h1>{title}</h1></header>\n\
+<p>{text}</p>\n\
 <form class=\"search-form\" action=\"/search\" method=\"get\" role=\"search\">\
-<input type=\"search\" name=\"q\" aria-label=\"Search this site\"><button type=\"submit\">Search</button></form>\n\
-<p><a href=\"/\">Go to the home page</a></p></div>"
-            .to_owned();
+<input type=\"search\" name=\"q\" aria-label=\"{label}\" dir=\"auto\"><button type=\"submit\">{button}</button></form>\n\
+<p><a href=\"/\">{home}</a></p></div>",
+            title = escape(words.page_not_found),
+            text = escape(words.not_found_text),
+            label = escape(words.search_label),
+            button = escape(words.search_button),
+            home = escape(words.go_home),
+        );
         self.render_document(&Document {
-            title: Some("Page not found"),
+            title: Some(words.page_not_found),
             description: String::new(),
             path: None,
             og_type: "website",
@@ -307,27 +331,22 @@ fn pages_for(entries: usize, size: usize) -> usize {
 }
 
 /// Links to the previous and next pages of a listing; nothing for a single page.
-fn pagination(route: &str, number: usize, count: usize) -> String {
+fn pagination(route: &str, number: usize, count: usize, words: &Words) -> String {
     if count <= 1 {
         return String::new();
     }
-    let mut out = String::from("<nav class=\"pagination\" aria-label=\"Pages of this listing\">");
+    let mut out = format!("<nav class=\"pagination\" aria-label=\"{}\">", escape(words.pagination_label));
     if number > 1 {
-        let href = encode_route(&listing_page_route(route, number - 1));
-        out.push_str(&format!("<a rel=\"prev\" href=\"{}\">← Previous</a> ", escape(&href)));
+        let href = encode_path(&listing_page_route(route, number - 1));
+        out.push_str(&format!("<a rel=\"prev\" href=\"{}\">{}</a> ", escape(&href), escape(words.previous)));
     }
-    out.push_str(&format!("<span>Page {number} of {count}</span>"));
+    out.push_str(&format!("<span>{}</span>", escape(&(words.page_of)(number, count))));
     if number < count {
-        let href = encode_route(&listing_page_route(route, number + 1));
-        out.push_str(&format!(" <a rel=\"next\" href=\"{}\">Next →</a>", escape(&href)));
+        let href = encode_path(&listing_page_route(route, number + 1));
+        out.push_str(&format!(" <a rel=\"next\" href=\"{}\">{}</a>", escape(&href), escape(words.next)));
     }
     out.push_str("</nav>\n");
     out
-}
-
-/// The (unencoded) path of a tag page.
-pub(crate) fn tag_path(tag: &str) -> String {
-    format!("/tags/{}", normalize_tag(tag).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -350,17 +369,19 @@ mod tests {
         let site = site();
         let html = site.folder_index("/recipes/", Some("<p>Seasonal food.</p>")).unwrap();
         assert!(html.contains("<title>Recipes · Garden</title>"));
-        assert!(html.contains("<h1>Recipes</h1>"));
+        assert!(html.contains("<h1 dir=\"auto\">Recipes</h1>"));
         assert!(html.contains("<p>Seasonal food.</p>"));
-        assert!(html.contains("<li class=\"folder\"><a href=\"/recipes/summer\">Summer</a></li>"));
-        assert!(html.contains("<summary><a href=\"/recipes\" aria-current=\"page\">Recipes</a></summary>"));
+        assert!(html.contains("<li class=\"folder\"><a href=\"/recipes/summer\" dir=\"auto\">Summer</a></li>"));
+        assert!(
+            html.contains("<summary><a href=\"/recipes\" aria-current=\"page\" dir=\"auto\">Recipes</a></summary>")
+        );
         assert!(html.contains("<link rel=\"canonical\" href=\"https://notes.example.com/recipes\">"));
 
         let blog = site.folder_index("/blog", None).unwrap();
-        let first = blog.find("<li><a href=\"/blog/first-post\">First post</a>").unwrap();
-        let second = blog.find("<li><a href=\"/blog/second\">Second post</a>").unwrap();
+        let first = blog.find("<li><a href=\"/blog/first-post\" dir=\"auto\">First post</a>").unwrap();
+        let second = blog.find("<li><a href=\"/blog/second\" dir=\"auto\">Second post</a>").unwrap();
         assert!(first < second);
-        assert!(blog.contains("<p>The very first post.</p>"), "descriptions are listed");
+        assert!(blog.contains("<p dir=\"auto\">The very first post.</p>"), "descriptions are listed");
         assert!(site.folder_index("/nope", None).is_none());
     }
 
@@ -368,7 +389,7 @@ mod tests {
     fn generated_home_lists_the_root_and_recent_pages() {
         let home = fixture::site().home();
         assert!(home.contains("<title>Garden</title>"));
-        assert!(home.contains("<li class=\"folder\"><a href=\"/blog\">The Blog</a></li>"));
+        assert!(home.contains("<li class=\"folder\"><a href=\"/blog\" dir=\"auto\">The Blog</a></li>"));
         let recent = &home[home.find("Recently updated").unwrap()..];
         let second = recent.find("Second post").unwrap();
         let first = recent.find("First post").unwrap();
@@ -388,7 +409,10 @@ mod tests {
             assert!(listed.contains(&format!(">{title}</a>")), "{title}");
         }
         assert!(!listed.contains(">About</a>"));
-        assert!(html.contains("<a class=\"tag\" href=\"/tags/project/alpha\">#project/alpha</a>"), "sub-tags linked");
+        assert!(
+            html.contains("<a class=\"tag\" href=\"/tags/project/alpha\" dir=\"auto\">#project/alpha</a>"),
+            "sub-tags linked"
+        );
         assert!(html.contains("<link rel=\"canonical\" href=\"https://notes.example.com/tags/project\">"));
 
         let alpha = site.tag_page("project/alpha").unwrap();
@@ -396,7 +420,8 @@ mod tests {
         assert!(listed.contains(">First post</a>") && !listed.contains(">Second post</a>"));
         assert!(site.tag_page("alpha").is_none());
         assert!(
-            site.tags_index().contains("<a class=\"tag\" href=\"/tags/rust\">#rust</a> <span class=\"count\">1</span>")
+            site.tags_index()
+                .contains("<a class=\"tag\" href=\"/tags/rust\" dir=\"auto\">#rust</a> <span class=\"count\">1</span>")
         );
     }
 

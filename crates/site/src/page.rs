@@ -1,12 +1,15 @@
 //! A note's full page: breadcrumbs, title, tags, table of contents, content, backlinks and date.
 
-use crate::escape::{escape, tag_href};
+use vps_core::slug::{tag_href, tag_key};
+
+use crate::escape::escape;
 use crate::feeds::normalize_datetime;
 use crate::layout::Document;
 use crate::model::{Heading, PageInfo};
 use crate::site::Site;
-use crate::tags::normalize_tag;
+use crate::tags::spelling_segments;
 use crate::tree::render_breadcrumbs;
+use crate::words::Words;
 
 impl Site {
     /// The full HTML document of the page at `route` (`/` is the home page), around
@@ -25,15 +28,18 @@ impl Site {
         let (title_html, content_html) = if starts_with_title_heading(page) {
             split_leading_h1(content_html).map_or((String::new(), content_html), |(h1, rest)| (h1.to_owned(), rest))
         } else {
-            (format!("<h1>{}</h1>", escape(&page.title)), content_html)
+            (format!("<h1 dir=\"auto\">{}</h1>", escape(&page.title)), content_html)
         };
         main.push_str("<header class=\"page-header\">");
         main.push_str(&title_html);
-        main.push_str(&render_tags(&page.tags));
+        main.push_str(&render_tags(&page.tags, self.words));
         main.push_str("</header>\n<div class=\"page-columns\">\n");
-        main.push_str(&render_toc(&page.headings));
+        main.push_str(&render_toc(&page.headings, self.words));
         let classes: String = page.cssclasses.iter().map(|c| format!(" {}", escape(c.trim()))).collect();
-        main.push_str(&format!("<article class=\"markdown-body{classes}\">\n{content_html}\n</article>\n</div>\n"));
+        // The note's own direction (Arabic, Hebrew…), whatever the site's language.
+        main.push_str(&format!(
+            "<article class=\"markdown-body{classes}\" dir=\"auto\">\n{content_html}\n</article>\n</div>\n"
+        ));
         main.push_str(&self.page_footer(index));
 
         let path = self.public_path(&page.route);
@@ -57,7 +63,7 @@ impl Site {
             items.push((label, href));
         }
         items.push((page.title.clone(), String::new()));
-        render_breadcrumbs(&items)
+        render_breadcrumbs(&items, self.words)
     }
 
     fn page_footer(&self, index: usize) -> String {
@@ -66,11 +72,11 @@ impl Site {
         let backlinks = &self.backlinks[index];
         if !backlinks.is_empty() {
             footer.push_str("<section class=\"backlinks\" aria-labelledby=\"backlinks-title\">");
-            footer.push_str("<h2 id=\"backlinks-title\">Linked from</h2><ul>");
+            footer.push_str(&format!("<h2 id=\"backlinks-title\">{}</h2><ul>", escape(self.words.linked_from)));
             for &source in backlinks {
                 let source = &self.pages[source];
                 footer.push_str(&format!(
-                    "<li><a href=\"{}\">{}</a></li>",
+                    "<li><a href=\"{}\" dir=\"auto\">{}</a></li>",
                     escape(&self.href(&source.route)),
                     escape(&source.title)
                 ));
@@ -79,9 +85,10 @@ impl Site {
         }
         if let Some(updated) = page.updated.as_deref().and_then(normalize_datetime) {
             footer.push_str(&format!(
-                "<p class=\"updated\">Last updated <time datetime=\"{}\">{}</time></p>",
+                "<p class=\"updated\">{} <time datetime=\"{}\">{}</time></p>",
+                escape(self.words.last_updated),
                 escape(&updated),
-                escape(&updated[..10])
+                escape(&self.words.format_date(&updated))
             ));
         }
         if footer.is_empty() { footer } else { format!("<footer class=\"page-footer\">{footer}</footer>\n") }
@@ -103,34 +110,50 @@ fn split_leading_h1(html: &str) -> Option<(&str, &str)> {
     opens.then(|| trimmed.split_at(end))
 }
 
-/// Tag links, or nothing when there are no tags.
-pub(crate) fn render_tags(tags: &[String]) -> String {
-    let tags: Vec<String> = tags.iter().filter_map(|t| normalize_tag(t)).collect();
-    if tags.is_empty() {
+/// Tag links as the page writes them, each to its tag's one page ([`tag_href`]); a tag the
+/// page writes twice (`#Tag`, `#tag`) once. Nothing when there are no tags.
+pub(crate) fn render_tags(tags: &[String], words: &Words) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    let mut tags_shown: Vec<String> = Vec::new();
+    for tag in tags {
+        let spelling = spelling_segments(tag).join("/");
+        let key = tag_key(&spelling);
+        if !spelling.is_empty() && !seen.contains(&key) {
+            seen.push(key);
+            tags_shown.push(spelling);
+        }
+    }
+    if tags_shown.is_empty() {
         return String::new();
     }
-    let mut out = String::from("<ul class=\"page-tags\" aria-label=\"Tags\">");
-    for tag in tags {
-        out.push_str(&format!("<li><a class=\"tag\" href=\"{}\">#{}</a></li>", escape(&tag_href(&tag)), escape(&tag)));
+    let mut out = format!("<ul class=\"page-tags\" aria-label=\"{}\">", escape(words.tags));
+    for tag in tags_shown {
+        out.push_str(&format!(
+            "<li><a class=\"tag\" href=\"{}\" dir=\"auto\">#{}</a></li>",
+            escape(&tag_href(&tag)),
+            escape(&tag)
+        ));
     }
     out.push_str("</ul>");
     out
 }
 
 /// `<nav class="toc">` over the level 2–4 headings; nothing when there are fewer than two.
-pub(crate) fn render_toc(headings: &[Heading]) -> String {
+pub(crate) fn render_toc(headings: &[Heading], words: &Words) -> String {
     let entries: Vec<&Heading> = headings.iter().filter(|h| (2..=4).contains(&h.level) && !h.id.is_empty()).collect();
     if entries.len() < 2 {
         return String::new();
     }
-    let mut out = String::from(
-        "<nav class=\"toc\" aria-labelledby=\"toc-title\"><h2 class=\"toc-title\" id=\"toc-title\">On this page</h2><ul>",
+    let mut out = format!(
+        "<nav class=\"toc\" aria-labelledby=\"toc-title\"><h2 class=\"toc-title\" id=\"toc-title\">{}</h2><ul>",
+        escape(words.on_this_page)
     );
     for heading in entries {
+        // The fragment is the id percent-encoded, as every href (`#見出し` → `#%E8%A6%8B…`).
         out.push_str(&format!(
-            "<li class=\"toc-h{}\"><a href=\"#{}\">{}</a></li>",
+            "<li class=\"toc-h{}\"><a href=\"#{}\" dir=\"auto\">{}</a></li>",
             heading.level,
-            escape(&heading.id),
+            escape(&vps_core::url::encode_segment(&heading.id)),
             escape(&heading.text)
         ));
     }
@@ -154,11 +177,14 @@ mod tests {
     fn nav_marks_the_current_page_and_opens_only_its_folders() {
         let html = site().page("/recipes/summer/ete", "<p>x</p>").unwrap();
         let nav = between(&html, "<nav class=\"site-nav\"", "</nav>");
-        assert!(nav.contains("<a href=\"/recipes/summer/ete\" aria-current=\"page\">Été salad</a>"), "{nav}");
+        assert!(
+            nav.contains("<a href=\"/recipes/summer/ete\" aria-current=\"page\" dir=\"auto\">Été salad</a>"),
+            "{nav}"
+        );
         assert_eq!(nav.matches("aria-current").count(), 1);
-        assert!(nav.contains("<details open><summary><a href=\"/recipes\">Recipes</a>"), "{nav}");
-        assert!(nav.contains("<details open><summary><a href=\"/recipes/summer\">Summer</a>"), "{nav}");
-        assert!(nav.contains("<details><summary><a href=\"/blog\">The Blog</a>"), "{nav}");
+        assert!(nav.contains("<details open><summary><a href=\"/recipes\" dir=\"auto\">Recipes</a>"), "{nav}");
+        assert!(nav.contains("<details open><summary><a href=\"/recipes/summer\" dir=\"auto\">Summer</a>"), "{nav}");
+        assert!(nav.contains("<details><summary><a href=\"/blog\" dir=\"auto\">The Blog</a>"), "{nav}");
         assert!(!nav.contains("Welcome"), "the home page is not listed: {nav}");
     }
 
@@ -179,8 +205,8 @@ mod tests {
         let crumbs = between(&html, "<nav class=\"breadcrumbs\" aria-label=\"Breadcrumb\">", "</nav>");
         assert_eq!(
             crumbs,
-            "<ol><li><a href=\"/\">Garden</a></li><li><a href=\"/recipes\">Recipes</a></li>\
-<li><a href=\"/recipes/summer\">Summer</a></li><li><span aria-current=\"page\">Été salad</span></li></ol>"
+            "<ol><li><a href=\"/\" dir=\"auto\">Garden</a></li><li><a href=\"/recipes\" dir=\"auto\">Recipes</a></li>\
+<li><a href=\"/recipes/summer\" dir=\"auto\">Summer</a></li><li><span aria-current=\"page\" dir=\"auto\">Été salad</span></li></ol>"
         );
     }
 
@@ -189,8 +215,8 @@ mod tests {
         let site = site();
         let first = site.page("/blog/first-post", "").unwrap();
         let toc = between(&first, "<nav class=\"toc\"", "</nav>");
-        assert!(toc.contains("<li class=\"toc-h2\"><a href=\"#intro\">Intro</a></li>"));
-        assert!(toc.contains("<li class=\"toc-h3\"><a href=\"#details\">Details</a></li>"));
+        assert!(toc.contains("<li class=\"toc-h2\"><a href=\"#intro\" dir=\"auto\">Intro</a></li>"));
+        assert!(toc.contains("<li class=\"toc-h3\"><a href=\"#details\" dir=\"auto\">Details</a></li>"));
         assert!(!toc.contains("first-post"), "h1 is not in the contents");
         let second = site.page("/blog/second", "").unwrap();
         assert!(!second.contains("class=\"toc\""), "one heading gives no contents");
@@ -203,10 +229,10 @@ mod tests {
         assert_eq!(html.matches("<h1").count(), 1);
         let header = between(&html, "<header class=\"page-header\">", "</header>");
         assert!(header.starts_with("<h1 id=\"first-post\">First post</h1>"), "{header}");
-        assert!(html.contains("<article class=\"markdown-body wide\">\n<p>Body</p>"));
+        assert!(html.contains("<article class=\"markdown-body wide\" dir=\"auto\">\n<p>Body</p>"));
 
         let other = site.page("/about", "<p>About</p>").unwrap();
-        assert!(other.contains("<header class=\"page-header\"><h1>About</h1>"));
+        assert!(other.contains("<header class=\"page-header\"><h1 dir=\"auto\">About</h1>"));
     }
 
     #[test]
@@ -216,7 +242,7 @@ mod tests {
         let backlinks = between(&html, "<h2 id=\"backlinks-title\">Linked from</h2>", "</section>");
         assert_eq!(
             backlinks,
-            "<ul><li><a href=\"/blog/second\">Second post</a></li><li><a href=\"/recipes/summer/ete\">Été salad</a></li></ul>"
+            "<ul><li><a href=\"/blog/second\" dir=\"auto\">Second post</a></li><li><a href=\"/recipes/summer/ete\" dir=\"auto\">Été salad</a></li></ul>"
         );
         let second = site.page("/blog/second", "").unwrap();
         assert!(!second.contains("Linked from"), "a page linking to itself has no backlink");
@@ -225,8 +251,8 @@ mod tests {
     #[test]
     fn tags_link_to_tag_pages_and_date_is_a_time_element() {
         let html = site().page("/blog/first-post", "").unwrap();
-        assert!(html.contains("<a class=\"tag\" href=\"/tags/project/alpha\">#project/alpha</a>"));
-        assert!(html.contains("Last updated <time datetime=\"2024-03-01T00:00:00Z\">2024-03-01</time>"));
+        assert!(html.contains("<a class=\"tag\" href=\"/tags/project/alpha\" dir=\"auto\">#project/alpha</a>"));
+        assert!(html.contains("Last updated <time datetime=\"2024-03-01T00:00:00Z\">1 March 2024</time>"));
         let about = site().page("/about", "").unwrap();
         assert!(!about.contains("Last updated") && !about.contains("page-tags"));
     }

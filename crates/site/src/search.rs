@@ -1,8 +1,18 @@
 //! Full-text search over titles, headings and text: accent- and case-insensitive, every term
 //! required, with a highlighted snippet. Text is folded once when the site is built, so a
 //! query is a handful of substring scans.
+//!
+//! Every script is searched. Folding lower-cases (`РАБОТЫ` finds `работы`, `ΟΔΟΣ` finds `οδός`),
+//! applies compatibility forms (full-width `ＡＢＣ`, half-width `ｶﾞ`) and drops the marks a
+//! reader may or may not type: Latin, Greek and Cyrillic accents, Arabic harakat, Hebrew points.
+//! Marks that make another letter are kept: Japanese dakuten (`ガ` is not `カ`) and the vowel
+//! signs of Indic and South-East Asian scripts; Hangul syllables stay whole. Query terms are
+//! split at whitespace and punctuation (full-width `，。、` included); scripts written without
+//! spaces (Chinese, Japanese, Thai) match anywhere, a Latin term at the start of a word.
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+use vps_core::url::encode_path;
 
 use crate::escape::{escape, escape_into};
 use crate::layout::Document;
@@ -23,7 +33,8 @@ const SNIPPET_CHARS: usize = 200;
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchHit {
-    /// Where the page is served (`/` for the home page).
+    /// Where the page is served (`/` for the home page), as a route (plain Unicode; its href is
+    /// `vps_core::url::encode_path` of it).
     pub route: String,
     pub title: String,
     /// Escaped text around the first match in the page's text, with the matches in `<mark>`.
@@ -47,14 +58,22 @@ impl Folded {
         }
         let mut folded = String::with_capacity(text.len());
         let mut origin = Vec::with_capacity(text.len());
+        let mut push = |part: char, offset: usize| {
+            for lower in part.to_lowercase() {
+                // Greek final sigma is the same letter as σ.
+                folded.push(if lower == 'ς' { 'σ' } else { lower });
+                origin.resize(folded.len(), offset as u32);
+            }
+        };
         for (offset, c) in text.char_indices() {
+            if is_hangul_syllable(c) {
+                // Decomposed into jamo, `시` would be found inside `식`.
+                push(c, offset);
+                continue;
+            }
             decompose_compatible(c, |part| {
-                if is_combining_mark(part) {
-                    return;
-                }
-                for lower in part.to_lowercase() {
-                    folded.push(lower);
-                    origin.resize(folded.len(), offset as u32);
+                if !is_combining_mark(part) || is_letter_mark(part) {
+                    push(part, offset);
                 }
             });
         }
@@ -73,7 +92,11 @@ impl Folded {
             Some(origin) => {
                 let last = origin[end - 1] as usize;
                 let last_len = original[last..].chars().next().map_or(0, char::len_utf8);
-                (origin[start] as usize, last + last_len)
+                // The marks written after the last letter (a Hebrew point, Arabic harakat) are
+                // part of it, though folding dropped them.
+                let marks: usize =
+                    original[last + last_len..].chars().take_while(|&c| is_combining_mark(c)).map(char::len_utf8).sum();
+                (origin[start] as usize, last + last_len + marks)
             }
         }
     }
@@ -87,9 +110,20 @@ impl Folded {
     }
 }
 
-/// Lower-case, compatibility-decomposed, without combining marks: `Été` → `ete`.
+/// Lower-case, compatibility-decomposed, without accents: `Été` → `ete`.
 pub(crate) fn fold(text: &str) -> String {
     Folded::new(text).folded
+}
+
+fn is_hangul_syllable(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
+}
+
+/// Combining marks that make another letter rather than accent one, kept by folding: the kana
+/// voicing marks and the vowel signs and viramas of the Indic and South-East Asian scripts
+/// (Devanagari to Myanmar, Khmer).
+fn is_letter_mark(c: char) -> bool {
+    matches!(c, '\u{3099}' | '\u{309A}' | '\u{0900}'..='\u{109F}' | '\u{1780}'..='\u{17FF}')
 }
 
 #[derive(Debug)]
@@ -149,7 +183,8 @@ impl SearchIndex {
 fn query_terms(query: &str) -> Vec<String> {
     let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
     let mut terms: Vec<String> = Vec::new();
-    for term in fold(&query).split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+    let separator = |c: char| !(c.is_alphanumeric() || is_combining_mark(c));
+    for term in fold(&query).split(separator).filter(|t| !t.is_empty()) {
         if !terms.iter().any(|t| t == term) {
             terms.push(term.to_owned());
         }
@@ -202,41 +237,41 @@ impl Site {
     /// The `/search?q=` page: a search form holding the query, and the hits with their snippets.
     /// Not indexed, and without a canonical URL.
     pub fn search_page(&self, query: &str, hits: &[SearchHit]) -> String {
+        let words = self.words;
         let query = query.trim();
-        let mut main = String::from("<header class=\"page-header\"><h1>Search</h1></header>\n");
+        let mut main = format!("<header class=\"page-header\"><h1>{}</h1></header>\n", escape(words.search_title));
         main.push_str(&format!(
             "<form class=\"search-form\" action=\"/search\" method=\"get\" role=\"search\">\
-<input type=\"search\" name=\"q\" value=\"{}\" aria-label=\"Search this site\">\
-<button type=\"submit\">Search</button></form>\n",
-            escape(query)
+<input type=\"search\" name=\"q\" value=\"{}\" aria-label=\"{}\" dir=\"auto\">\
+<button type=\"submit\">{}</button></form>\n",
+            escape(query),
+            escape(words.search_label),
+            escape(words.search_button)
         ));
         if !query.is_empty() {
-            let count = match hits.len() {
-                0 => "No pages match".to_owned(),
-                1 => "1 result for".to_owned(),
-                n => format!("{n} results for"),
-            };
-            main.push_str(&format!("<p class=\"search-count\" role=\"status\">{count} “{}”.</p>\n", escape(query)));
+            // The query goes in escaped; the table's words are plain text without markup.
+            let count = (words.search_count)(hits.len(), &escape(query));
+            main.push_str(&format!("<p class=\"search-count\" role=\"status\">{count}</p>\n"));
         }
         if !hits.is_empty() {
             main.push_str("<ol class=\"listing search-results\">");
             for hit in hits {
                 main.push_str(&format!(
-                    "<li><a href=\"{}\">{}</a>",
-                    escape(&crate::escape::encode_route(&hit.route)),
+                    "<li><a href=\"{}\" dir=\"auto\">{}</a>",
+                    escape(&encode_path(&hit.route)),
                     escape(&hit.title)
                 ));
                 if !hit.snippet_html.is_empty() {
-                    main.push_str(&format!("<p class=\"snippet\">{}</p>", hit.snippet_html));
+                    main.push_str(&format!("<p class=\"snippet\" dir=\"auto\">{}</p>", hit.snippet_html));
                 }
                 main.push_str("</li>");
             }
             main.push_str("</ol>\n");
         }
-        let title = if query.is_empty() { "Search".to_owned() } else { format!("Search: {query}") };
+        let title = if query.is_empty() { words.search_title.to_owned() } else { (words.search_title_for)(query) };
         self.render_document(&Document {
             title: Some(&title),
-            description: format!("Search {}", self.info.name),
+            description: (words.search_description)(&self.info.name),
             path: None,
             og_type: "website",
             image: None,
@@ -248,24 +283,30 @@ impl Site {
     }
 
     /// The hits as JSON for the search-as-you-type script: `[{"route","title","snippet"}]`,
-    /// where `snippet` is the escaped HTML snippet.
+    /// where `route` is the href (percent-encoded) and `snippet` the escaped HTML snippet.
     pub fn search_json(hits: &[SearchHit]) -> String {
         let items: Vec<serde_json::Value> = hits
             .iter()
-            .map(|hit| serde_json::json!({"route": hit.route, "title": hit.title, "snippet": hit.snippet_html}))
+            .map(|hit| {
+                serde_json::json!({"route": encode_path(&hit.route), "title": hit.title, "snippet": hit.snippet_html})
+            })
             .collect();
         serde_json::Value::Array(items).to_string()
     }
 }
 
-/// Where `term` occurs in `folded` at the start of a word. Only ASCII letters and digits (all
-/// that Latin text folds to) continue a word, so in other scripts, which may not separate words
-/// with spaces, any occurrence counts.
+/// Where `term` occurs in `folded`. A term that starts with an ASCII letter or digit (all that
+/// Latin text folds to) must start a word: `ete` is not found in `complete`. Other scripts may
+/// not separate words with spaces, so there any occurrence counts (`同步` in `使用Obsidian同步`).
+/// A match never ends inside a letter: `カ` is not found in `ガ` (`カ` and a kept mark).
 fn term_matches<'a>(folded: &'a str, term: &'a str) -> impl Iterator<Item = usize> + 'a {
-    folded
-        .match_indices(term)
-        .map(|(at, _)| at)
-        .filter(move |&at| folded[..at].chars().next_back().is_none_or(|before| !before.is_ascii_alphanumeric()))
+    let latin = term.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    folded.match_indices(term).map(|(at, _)| at).filter(move |&at| {
+        let starts_word =
+            !latin || folded[..at].chars().next_back().is_none_or(|before| !before.is_ascii_alphanumeric());
+        let ends_letter = folded[at + term.len()..].chars().next().is_none_or(|after| !is_combining_mark(after));
+        starts_word && ends_letter
+    })
 }
 
 fn contains_term(folded: &str, term: &str) -> bool {
@@ -492,11 +533,101 @@ mod site_tests {
         assert!(!html.contains("<script>alert"), "query is escaped");
         assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt; salad\""));
         assert!(html.contains("1 result for “&quot;&gt;&lt;script&gt;"));
-        assert!(html.contains("<li><a href=\"/recipes/summer/ete\">Été salad</a><p class=\"snippet\">"));
+        assert!(html.contains(
+            "<li><a href=\"/recipes/summer/ete\" dir=\"auto\">Été salad</a><p class=\"snippet\" dir=\"auto\">"
+        ));
         assert!(html.contains("<mark>salad</mark>"));
         assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
         assert!(site.search_page("zzz", &[]).contains("No pages match “zzz”."));
         assert!(!site.search_page("", &[]).contains("search-count"));
+    }
+
+    /// One page per script; each query must find its page alone, with the match marked.
+    fn scripts_site() -> Site {
+        let pages = [
+            ("/ja", "Obsidian はメモアプリです。ノートを書きましょう。ガイドを読んでください。"),
+            ("/zh", "快速入门指南：如何使用Obsidian同步功能。同步需要登录。"),
+            ("/ko", "시작하기 가이드입니다. 노트를 작성하세요."),
+            ("/ru", "Начало работы с Obsidian: создайте первую заметку."),
+            ("/ar", "مَرْحَبًا بِكُمْ فِي دَلِيلِ البِدَايَةِ"),
+            ("/ar-plain", "كتابة الملاحظات اليومية"),
+            ("/he", "שָׁלוֹם, זֶה מַדְרִיךְ הַהַתְחָלָה"),
+            ("/el", "Η Οδός των σημειώσεων"),
+        ];
+        let pages = pages
+            .iter()
+            .map(|(route, text)| PageInfo { text: (*text).into(), ..page(route, &route[1..], "x.md") })
+            .collect();
+        Site::new(SiteInfo::default(), pages)
+    }
+
+    /// The only hit for `query` is `route`, and its snippet marks `marked` (the original text).
+    fn finds(site: &Site, query: &str, route: &str, marked: &str) {
+        let hits = site.search(query, 10);
+        assert_eq!(routes(&hits), vec![route], "{query}");
+        let snippet = &hits[0].snippet_html;
+        assert!(snippet.contains(&format!("<mark>{marked}</mark>")), "{query}: {snippet}");
+    }
+
+    #[test]
+    fn search_finds_japanese_with_and_without_spaces_and_keeps_dakuten_apart() {
+        let site = scripts_site();
+        finds(&site, "ノート", "/ja", "ノート");
+        finds(&site, "書きましょう", "/ja", "書きましょう");
+        finds(&site, "ｶﾞｲﾄﾞ", "/ja", "ガイド");
+        finds(&site, "ノート。", "/ja", "ノート");
+        assert!(site.search("カイド", 10).is_empty(), "カ is not ガ");
+        assert!(site.search("ハ", 10).is_empty(), "no match ends inside a voiced kana");
+    }
+
+    #[test]
+    fn search_finds_chinese_phrases_and_short_words_inside_sentences() {
+        let site = scripts_site();
+        finds(&site, "快速入门", "/zh", "快速入门");
+        finds(&site, "同步", "/zh", "同步");
+        finds(&site, "入门指南", "/zh", "入门指南");
+        let hits = site.search("同步", 10);
+        assert_eq!(hits[0].snippet_html.matches("<mark>同步</mark>").count(), 2, "after Latin letters too");
+        finds(&site, "登录，同步", "/zh", "登录");
+    }
+
+    #[test]
+    fn search_finds_korean_by_whole_syllables() {
+        let site = scripts_site();
+        finds(&site, "가이드", "/ko", "가이드");
+        finds(&site, "시작", "/ko", "시작");
+        assert!(site.search("식", 10).is_empty());
+        assert!(site.search("자", 10).is_empty(), "자 is not inside 작 (작성하세요)");
+    }
+
+    #[test]
+    fn search_finds_russian_and_greek_whatever_the_case() {
+        let site = scripts_site();
+        finds(&site, "РАБОТЫ", "/ru", "работы");
+        finds(&site, "заметку", "/ru", "заметку");
+        finds(&site, "ΟΔΟΣ", "/el", "Οδός");
+    }
+
+    #[test]
+    fn search_finds_arabic_and_hebrew_with_and_without_points() {
+        let site = scripts_site();
+        finds(&site, "مرحبا", "/ar", "مَرْحَبًا");
+        finds(&site, "مَرْحَبًا", "/ar", "مَرْحَبًا");
+        finds(&site, "المَلَاحَظَات", "/ar-plain", "الملاحظات");
+        finds(&site, "שלום", "/he", "שָׁלוֹם");
+        finds(&site, "מדריך", "/he", "מַדְרִיךְ");
+    }
+
+    #[test]
+    fn snippets_of_long_text_without_spaces_are_windows_of_whole_characters() {
+        let text = format!("{}同步{}", "天地玄黄宇宙洪荒".repeat(40), "日月盈昃辰宿列张".repeat(40));
+        let page = PageInfo { text: text.clone(), ..page("/long", "Long", "Long.md") };
+        let hits = Site::new(SiteInfo::default(), vec![page]).search("同步", 5);
+        let snippet = &hits[0].snippet_html;
+        assert!(snippet.starts_with('…') && snippet.ends_with('…'), "{snippet}");
+        assert!(snippet.contains("<mark>同步</mark>"));
+        let plain = snippet.replace("<mark>", "").replace("</mark>", "");
+        assert!(text.contains(plain.trim_matches('…')), "the window is the text's own characters: {snippet}");
     }
 
     #[test]

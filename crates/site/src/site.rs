@@ -2,11 +2,15 @@
 
 use std::collections::HashMap;
 
-use crate::escape::encode_route;
+use vps_core::slug::nfc;
+use vps_core::url::encode_path;
+
+use crate::listing::listing_page_route;
 use crate::model::{PageInfo, SiteInfo};
 use crate::search::SearchIndex;
-use crate::tags::TagIndex;
+use crate::tags::{TagIndex, tag_route};
 use crate::tree::Tree;
+use crate::words::Words;
 
 /// A published site, ready to render any of its pages.
 ///
@@ -25,6 +29,8 @@ pub struct Site {
     pub(crate) search: SearchIndex,
     /// Entries on one page of a folder or tag listing.
     pub(crate) listing_page_size: usize,
+    /// The site's own words, in its language.
+    pub(crate) words: &'static Words,
 }
 
 /// Entries on one page of a folder or tag listing, unless [`Site::with_listing_page_size`] says
@@ -34,10 +40,11 @@ pub const LISTING_PAGE_SIZE: usize = 200;
 impl Site {
     /// Builds the navigation tree, backlinks, tag index and search index.
     ///
-    /// Routes are normalised (leading `/`, no trailing `/`); of two pages with one route, the
-    /// first is kept.
+    /// Routes are normalised (leading `/`, no trailing `/`, NFC); of two pages with one route,
+    /// the first is kept. The site's words follow [`SiteInfo::language`].
     pub fn new(info: SiteInfo, pages: Vec<PageInfo>) -> Site {
-        let info = normalize_info(info);
+        let words = Words::for_language(&info.language);
+        let info = normalize_info(info, words);
         let mut by_route = HashMap::new();
         let mut kept = Vec::with_capacity(pages.len());
         for mut page in pages {
@@ -53,7 +60,7 @@ impl Site {
         let backlinks = backlinks(&pages, &by_route, home);
         let tags = TagIndex::build(&pages);
         let search = SearchIndex::build(&pages);
-        Site { info, pages, by_route, home, tree, backlinks, tags, search, listing_page_size: LISTING_PAGE_SIZE }
+        Site { info, pages, by_route, home, tree, backlinks, tags, search, listing_page_size: LISTING_PAGE_SIZE, words }
     }
 
     /// The same site with `size` entries per listing page (at least 1).
@@ -91,21 +98,47 @@ impl Site {
         if self.home_route() == Some(route) { "/" } else { route }
     }
 
-    /// An `href` for a route (encoded, and `/` for the home page).
+    /// An `href` for a route (percent-encoded, and `/` for the home page).
     pub(crate) fn href(&self, route: &str) -> String {
-        encode_route(self.public_path(route))
+        encode_path(self.public_path(route))
     }
 
-    /// `base_url` + an encoded path, when the base URL is known.
+    /// `base_url` + the percent-encoded path, when the base URL is known.
     pub(crate) fn absolute(&self, path: &str) -> Option<String> {
-        self.info.base_url.as_ref().map(|base| format!("{base}{}", encode_route(path)))
+        self.info.base_url.as_ref().map(|base| format!("{base}{}", encode_path(path)))
+    }
+
+    /// The route (not encoded) of the page of a tag written any way (`#Tag`, `tag`, `TAG` →
+    /// `/tags/tag`; `#日本語/メモ` → `/tags/日本語/メモ`), or `None` for a tag no page has. Page
+    /// `n` of its listing is at [`listing_page_route`] of it; its href is
+    /// `vps_core::slug::tag_href(tag)`, which is this route percent-encoded.
+    pub fn tag_route(&self, tag: &str) -> Option<String> {
+        self.tags.get(tag).map(|entry| tag_route(&entry.key))
+    }
+
+    /// The canonical route of a (decoded) path under `/tags/` that names a known tag in another
+    /// spelling: `/tags/Tag` → `/tags/tag`, `/tags/TAG/page/2` → `/tags/tag/page/2` (when the
+    /// listing has that page). `Some` of the path itself when it is already canonical, `None` when
+    /// it names no tag. The server answers a path that differs from its canonical route with a
+    /// 301 to `vps_core::url::encode_path` of it.
+    pub fn canonical_tag_route(&self, path: &str) -> Option<String> {
+        let path = normalize_route(path);
+        let tag = path.strip_prefix("/tags/")?;
+        if let Some(entry) = self.tags.get(tag) {
+            return Some(tag_route(&entry.key));
+        }
+        let (tag, number) = tag.rsplit_once("/page/")?;
+        let number: usize = number.parse().ok().filter(|n: &usize| n.to_string() == number)?;
+        let entry = self.tags.get(tag)?;
+        let pages = self.tag_pages(&entry.key);
+        (number >= 2 && number <= pages).then(|| listing_page_route(&tag_route(&entry.key), number))
     }
 }
 
-fn normalize_info(mut info: SiteInfo) -> SiteInfo {
+fn normalize_info(mut info: SiteInfo, words: &Words) -> SiteInfo {
     info.name = info.name.trim().to_owned();
     if info.name.is_empty() {
-        info.name = "Notes".to_owned();
+        info.name = words.default_site_name.to_owned();
     }
     info.base_url = info.base_url.map(|b| b.trim().trim_end_matches('/').to_owned()).filter(|b| !b.is_empty());
     info.folder_display_names =
@@ -115,12 +148,13 @@ fn normalize_info(mut info: SiteInfo) -> SiteInfo {
     info
 }
 
-/// ` blog/post/ ` → `/blog/post`; the root stays `/`.
+/// ` blog/post/ ` → `/blog/post`, in NFC; the root stays `/`. Routes are plain Unicode:
+/// percent-decoding an incoming path is the server's (`vps_core::slug::decode_route`).
 pub(crate) fn normalize_route(route: &str) -> String {
     let route = route.trim();
     let route = route.split(['#', '?']).next().unwrap_or_default();
     let trimmed = route.trim_matches('/');
-    format!("/{trimmed}")
+    format!("/{}", nfc(trimmed))
 }
 
 fn find_home(info: &SiteInfo, pages: &[PageInfo], by_route: &HashMap<String, usize>) -> Option<usize> {

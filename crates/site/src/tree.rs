@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+use vps_core::slug::{nfc, route_segment};
+use vps_core::url::encode_path;
 
-use crate::escape::{encode_route, escape};
+use crate::escape::escape;
 use crate::model::{PageInfo, SiteInfo};
+use crate::words::Words;
 
 /// Entries (folders, then pages) a folder shows in the navigation; the rest are behind a
 /// "N more…" link to the folder's page.
@@ -129,8 +130,8 @@ impl Tree {
     /// folder shows at most [`NAV_ENTRIES_PER_FOLDER`] entries (plus the one leading to
     /// `current`); a large site shows only `current`'s neighbourhood ([`NAV_FULL_TREE_ENTRIES`]).
     /// Written with an explicit stack: the tree's depth is the vault's.
-    pub(crate) fn render_nav(&self, pages: &[PageInfo], current: Option<&str>) -> String {
-        let mut out = String::from("<nav class=\"site-nav\" id=\"site-nav\" aria-label=\"Pages\">");
+    pub(crate) fn render_nav(&self, pages: &[PageInfo], current: Option<&str>, words: &Words) -> String {
+        let mut out = format!("<nav class=\"site-nav\" id=\"site-nav\" aria-label=\"{}\">", escape(words.pages));
         let mut stack = vec![NavStep::Children("/")];
         while let Some(step) = stack.pop() {
             match step {
@@ -163,8 +164,8 @@ impl Tree {
                 }
                 NavStep::More(route, hidden) => {
                     out.push_str("<li class=\"nav-more\"><a href=\"");
-                    out.push_str(&escape(&encode_route(route)));
-                    out.push_str(&format!("\">{hidden} more…</a></li>"));
+                    out.push_str(&escape(&encode_path(route)));
+                    out.push_str(&format!("\">{}</a></li>", escape(&(words.more)(hidden))));
                 }
             }
         }
@@ -226,19 +227,22 @@ enum NavStep<'t> {
     More(&'t str, usize),
 }
 
+/// A link to a folder or page: the route percent-encoded, the label (a note's title or a vault
+/// folder's name, in any script) with its own direction.
 fn link(out: &mut String, route: &str, label: &str, current: bool) {
     let aria = if current { " aria-current=\"page\"" } else { "" };
-    out.push_str(&format!("<a href=\"{}\"{aria}>{}</a>", escape(&encode_route(route)), escape(label)));
+    out.push_str(&format!("<a href=\"{}\"{aria} dir=\"auto\">{}</a>", escape(&encode_path(route)), escape(label)));
 }
 
-/// `<nav aria-label="Breadcrumb">` from (label, href) pairs; the last item is the current page.
-pub(crate) fn render_breadcrumbs(items: &[(String, String)]) -> String {
-    let mut out = String::from("<nav class=\"breadcrumbs\" aria-label=\"Breadcrumb\"><ol>");
+/// `<nav aria-label="Breadcrumb">` from (label, href) pairs, hrefs already encoded; the last
+/// item is the current page. Labels are names from the vault, each with its own direction.
+pub(crate) fn render_breadcrumbs(items: &[(String, String)], words: &Words) -> String {
+    let mut out = format!("<nav class=\"breadcrumbs\" aria-label=\"{}\"><ol>", escape(words.breadcrumbs));
     for (i, (label, href)) in items.iter().enumerate() {
         if i + 1 == items.len() {
-            out.push_str(&format!("<li><span aria-current=\"page\">{}</span></li>", escape(label)));
+            out.push_str(&format!("<li><span aria-current=\"page\" dir=\"auto\">{}</span></li>", escape(label)));
         } else {
-            out.push_str(&format!("<li><a href=\"{}\">{}</a></li>", escape(href), escape(label)));
+            out.push_str(&format!("<li><a href=\"{}\" dir=\"auto\">{}</a></li>", escape(href), escape(label)));
         }
     }
     out.push_str("</ol></nav>");
@@ -289,8 +293,9 @@ pub(crate) fn is_index_note(page: &PageInfo) -> bool {
 }
 
 /// Labels from vault folder names: each route folder above a page is matched with the vault
-/// folder at the same distance from the file, as long as the folder name slugs to the segment
-/// (a folder's route base may rename it, and then nothing is taken from the vault path).
+/// folder at the same distance from the file, as long as the folder name's
+/// [`route_segment`] is the segment, compared in NFC (a folder's route base may rename it, and
+/// then nothing is taken from the vault path). Names keep their script: `ノート` for `/ノート`.
 fn vault_folder_labels(pages: &[PageInfo]) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
     for page in pages {
@@ -299,23 +304,14 @@ fn vault_folder_labels(pages: &[PageInfo]) -> BTreeMap<String, String> {
         let vault_parts: Vec<&str> = page.vault_path.split('/').filter(|p| !p.is_empty()).collect();
         let vault_folders = &vault_parts[..vault_parts.len().saturating_sub(1)];
         for (depth, (segment, folder)) in route_folders.iter().rev().zip(vault_folders.iter().rev()).enumerate() {
-            if route_slug(folder) != *segment {
+            if route_segment(folder) != nfc(segment) {
                 break;
             }
             let route = format!("/{}", route_folders[..route_folders.len() - depth].join("/"));
-            labels.entry(route).or_insert_with(|| (*folder).to_owned());
+            labels.entry(route).or_insert_with(|| nfc(folder).into_owned());
         }
     }
     labels
-}
-
-/// The route slug of a name, as the render crate computes it: decompose, drop marks, keep ASCII
-/// letters, digits and whitespace, join the words with `-` in lower case.
-fn route_slug(name: &str) -> String {
-    let kept: String =
-        name.nfd().filter(|&c| !is_combining_mark(c) && (c.is_ascii_alphanumeric() || c.is_whitespace())).collect();
-    let slug = kept.split_whitespace().map(str::to_ascii_lowercase).collect::<Vec<_>>().join("-");
-    if slug.is_empty() { "note".to_owned() } else { slug }
 }
 
 #[cfg(test)]
@@ -353,6 +349,21 @@ mod tests {
     }
 
     #[test]
+    fn vault_folder_names_label_the_folders_whose_segment_they_give() {
+        let pages = vec![
+            page("/obsidian-sync-について/x", "X", "Obsidian Sync について/X.md"),
+            page("/post-one/y", "Y", "Post-One/Y.md"),
+            page("/ノート/z", "Z", "ノート/Z.md"),
+            page("/note/w", "W", "Ｎｏｔｅ/W.md"),
+        ];
+        let tree = Tree::build(&SiteInfo::default(), &pages, None);
+        assert_eq!(tree.label("/obsidian-sync-について"), "Obsidian Sync について");
+        assert_eq!(tree.label("/post-one"), "Post-One");
+        assert_eq!(tree.label("/ノート"), "ノート");
+        assert_eq!(tree.label("/note"), "Ｎｏｔｅ", "full-width Latin gives `note`");
+    }
+
+    #[test]
     fn folders_come_first_and_pages_sort_by_title_without_index_notes() {
         let pages = vec![
             page("/b-page", "beta", "b.md"),
@@ -362,7 +373,7 @@ mod tests {
             page("/zoo/readme", "Read me", "Zoo/README.md"),
         ];
         let tree = Tree::build(&SiteInfo::default(), &pages, None);
-        let nav = tree.render_nav(&pages, None);
+        let nav = tree.render_nav(&pages, None, &crate::words::ENGLISH);
         let zoo = nav.find("Zoo").unwrap();
         let alpha = nav.find("Alpha").unwrap();
         let beta = nav.find("beta").unwrap();

@@ -6,6 +6,9 @@
   if (!form || !window.fetch) return;
   var input = form.querySelector('input[name="q"]');
   if (!input) return;
+  // The site's words, in its language, from the form (the page writes them from its table).
+  var noResults = form.getAttribute("data-no-results") || "No results";
+  var allResults = form.getAttribute("data-all-results") || "All results";
 
   var box = document.createElement("div");
   box.className = "search-suggest";
@@ -42,7 +45,7 @@
     box.textContent = "";
     if (!hits.length) {
       var empty = document.createElement("p");
-      empty.textContent = "No results";
+      empty.textContent = noResults;
       box.appendChild(empty);
     } else {
       var list = document.createElement("ul");
@@ -54,12 +57,14 @@
         link.href = href;
         var title = document.createElement("span");
         title.className = "search-suggest-title";
+        title.dir = "auto";
         title.textContent = hit.title;
         link.appendChild(title);
         if (hit.snippet) {
           // The server escapes the text; the snippet's only markup is <mark>.
           var snippet = document.createElement("span");
           snippet.className = "search-suggest-snippet";
+          snippet.dir = "auto";
           snippet.innerHTML = hit.snippet;
           link.appendChild(snippet);
         }
@@ -69,7 +74,7 @@
       var all = document.createElement("li");
       var more = document.createElement("a");
       more.href = "/search?q=" + encodeURIComponent(query);
-      more.textContent = "All results";
+      more.textContent = allResults;
       all.appendChild(more);
       list.appendChild(all);
       box.appendChild(list);
