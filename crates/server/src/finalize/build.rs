@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use vps_core::job::{Phase, PromotionStats};
 use vps_core::note::Note;
 use vps_core::revision::{Asset, Page, Revision, RevisionId, SiteSettings};
+use vps_core::slug::nfc;
 use vps_core::{AssetPath, ContentHash};
 use vps_render::{
     CleanupBudget, CleanupError, CompiledRules, Exceeded, LimitError, LinkIndex, PageMeta, PageRef, PublishLimits,
@@ -31,6 +32,7 @@ use super::BlockingBlobs;
 
 use super::documents::{self, Draft};
 use super::links::AssetLookup;
+use super::routes;
 use crate::sessions::Session;
 
 pub struct BuildInput<'a> {
@@ -53,6 +55,8 @@ pub struct SiteOptions {
     pub home_note: Option<String>,
     /// The bounds of the publish; a note over one fails it with [`BuildError::Limit`].
     pub limits: PublishLimits,
+    /// `SITE_LANGUAGE`: the site's language tag; empty to use the plugin's `locale`.
+    pub language: String,
 }
 
 pub struct Built {
@@ -131,7 +135,7 @@ pub fn build(
         let note = &entry.note;
         check_path_depth(&note.vault_path, &note.vault_path, limits)?;
     }
-    let routed = route_all(entries.into_values().collect(), &settings);
+    let routed = route_all(entries.into_values().collect(), &settings, base);
     for (route, entry) in &routed {
         check_path_depth(route, &entry.note.vault_path, limits)?;
     }
@@ -184,6 +188,7 @@ pub fn build(
             .get(&publish_css())
             .map(|css| format!("/publish.css?v={}", &css.sha256.to_hex()[..12])),
         home_route: home.clone(),
+        language: site_language(site, &settings),
     };
     let documents = documents::write(store, info, drafts, now_ms, limits, progress)?;
     // Every blob the revision names is stored before the revision exists.
@@ -201,7 +206,7 @@ pub fn build(
     let assets: BTreeMap<AssetPath, Asset> = available.into_iter().filter(|(path, _)| keep(path)).collect();
 
     progress(Phase::RebuildingIndexes, 92)?;
-    let redirects = redirects(base, &pages);
+    let redirects = routes::redirects(base, &pages);
     let kept_from_base =
         assets.keys().filter(|p| base.assets.contains_key(*p) && !session.assets.contains_key(*p)).count();
     let live_keys: BTreeSet<(&str, &str)> =
@@ -298,23 +303,22 @@ fn check_path_depth(path: &str, vault_path: &str, limits: &PublishLimits) -> Res
 }
 
 /// Routes every note: folder route base + slugged path, custom index pages moved to
-/// `<folder>/index`, and a `-1`, `-2`… suffix for notes that would share a route (in vault-path
-/// order, so the outcome does not depend on upload order).
-fn route_all(entries: Vec<Entry>, settings: &SiteSettings) -> Vec<(String, Entry)> {
-    let index_routes: HashMap<&str, String> = settings
+/// `<folder>/index`; notes that want one route share it as [`routes`] says. In route order.
+fn route_all(entries: Vec<Entry>, settings: &SiteSettings, base: &Revision) -> Vec<(String, Entry)> {
+    let index_routes: HashMap<String, String> = settings
         .custom_index_configs
         .iter()
         .map(|config| {
             let folder = vps_render::normalize_route_base(&config.folder_path);
             let route = if folder == "/" { "/index".to_owned() } else { format!("{folder}/index") };
-            (config.index_file_path.as_str(), route)
+            (nfc(&config.index_file_path).into_owned(), route)
         })
         .collect();
-    let mut routed: Vec<(String, Entry)> = entries
-        .into_iter()
+    let wanted: Vec<routes::Wanted<'_>> = entries
+        .iter()
         .map(|entry| {
             let folder = &entry.note.folder_config;
-            let route = match index_routes.get(entry.note.vault_path.as_str()) {
+            let route = match index_routes.get(nfc(&entry.note.vault_path).as_ref()) {
                 Some(route) => route.clone(),
                 None => vps_render::compute_route(
                     &folder.route_base,
@@ -322,21 +326,13 @@ fn route_all(entries: Vec<Entry>, settings: &SiteSettings) -> Vec<(String, Entry
                     folder.flatten_tree == Some(true),
                 ),
             };
-            (route, entry)
+            routes::Wanted { route, vault_path: &entry.note.vault_path, folder_id: &folder.id }
         })
         .collect();
+    let assigned = routes::assign(&wanted, &routes::previous_routes(base));
+    drop(wanted);
+    let mut routed: Vec<(String, Entry)> = assigned.into_iter().zip(entries).collect();
     routed.sort_by(|a, b| (&a.0, &a.1.note.vault_path).cmp(&(&b.0, &b.1.note.vault_path)));
-    let mut taken = BTreeSet::new();
-    for (route, _) in &mut routed {
-        if !taken.insert(route.clone()) {
-            let free = (1..)
-                .map(|n| format!("{route}-{n}"))
-                .find(|candidate| !taken.contains(candidate))
-                .expect("a free route");
-            taken.insert(free.clone());
-            *route = free;
-        }
-    }
     routed
 }
 
@@ -498,6 +494,16 @@ fn home_route(routed: &[(String, Entry)], configured: Option<&str>) -> Option<St
         .or_else(|| by_vault_path(&|path| path.eq_ignore_ascii_case("index.md")))
 }
 
+/// The site's language: `SITE_LANGUAGE`, else the `locale` the publishing client sent (when it
+/// is a language tag), else empty (English).
+fn site_language(site: &SiteOptions, settings: &SiteSettings) -> String {
+    if !site.language.is_empty() {
+        return site.language.clone();
+    }
+    let sent = settings.locale.as_deref().unwrap_or_default();
+    crate::settings::parse_language(sent).unwrap_or_default()
+}
+
 /// Folder labels: the session's map first, then each folder's display name, then the vault
 /// folder's own name (the site crate falls back to vault folder names by itself).
 fn folder_labels(settings: &SiteSettings, routed: &[(String, Entry)]) -> BTreeMap<String, String> {
@@ -547,27 +553,4 @@ impl Resolver for PageResolver<'_> {
         self.shown.borrow_mut().insert(path);
         Some(href)
     }
-}
-
-/// Old routes of pages that moved point at their new route; older redirects follow along, and
-/// a redirect never shadows a live page.
-fn redirects(base: &Revision, pages: &BTreeMap<String, Page>) -> BTreeMap<String, String> {
-    let new_routes: HashMap<(&str, &str), &str> =
-        pages.iter().map(|(route, p)| ((p.vault_path.as_str(), p.folder_id.as_str()), route.as_str())).collect();
-    let mut redirects: BTreeMap<String, String> = BTreeMap::new();
-    for (old_route, page) in &base.pages {
-        if let Some(new_route) = new_routes.get(&(page.vault_path.as_str(), page.folder_id.as_str()))
-            && old_route != new_route
-        {
-            redirects.insert(old_route.clone(), (*new_route).to_owned());
-        }
-    }
-    for (from, to) in &base.redirects {
-        let to = redirects.get(to).cloned().unwrap_or_else(|| to.clone());
-        if pages.contains_key(&to) {
-            redirects.entry(from.clone()).or_insert(to);
-        }
-    }
-    redirects.retain(|from, _| !pages.contains_key(from));
-    redirects
 }
