@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 use vps_core::job::{Phase, PromotionStats};
 use vps_core::note::Note;
 use vps_core::revision::{Asset, Page, Revision, RevisionId, SiteSettings};
-use vps_core::slug::nfc;
+use vps_core::slug::{decode_route, nfc};
+use vps_core::url::encode_path;
 use vps_core::{AssetPath, ContentHash};
 use vps_render::{
     CleanupBudget, CleanupError, CompiledRules, Exceeded, LimitError, LinkIndex, PageMeta, PageRef, PublishLimits,
@@ -98,30 +99,31 @@ pub fn build(
     let BuildInput { base, session, uploaded, inventory, site, revision_id, now_ms } = input;
     let settings = settings_for(base, session);
 
+    // Notes are one note when their NFC vault paths are (macOS writes names in NFD).
+    let key = |vault_path: &str, folder_id: &str| (nfc(vault_path).into_owned(), folder_id.to_owned());
     let mut entries: BTreeMap<(String, String), Entry> = BTreeMap::new();
     for note in uploaded {
-        let key = (note.vault_path.clone(), note.folder_config.id.clone());
-        entries.insert(key, Entry { note, source_blob: None });
+        entries.insert(key(&note.vault_path, &note.folder_config.id), Entry { note, source_blob: None });
     }
     let uploaded_keys = entries.len() as u64;
-    let inventory: Option<HashSet<&str>> = inventory.map(|paths| paths.iter().map(String::as_str).collect());
-    let in_inventory = |vault_path: &str| inventory.as_ref().is_none_or(|paths| paths.contains(vault_path));
+    let inventory: Option<HashSet<String>> =
+        inventory.map(|paths| paths.iter().map(|path| nfc(path).into_owned()).collect());
+    let in_inventory =
+        |vault_path: &str| inventory.as_ref().is_none_or(|paths| paths.contains(nfc(vault_path).as_ref()));
     let mut retained = 0u64;
     if session.offered_skips {
         let kept: Vec<&Page> = base
             .pages
             .values()
             .filter(|page| {
-                !entries.contains_key(&(page.vault_path.clone(), page.folder_id.clone()))
-                    && in_inventory(&page.vault_path)
+                !entries.contains_key(&key(&page.vault_path, &page.folder_id)) && in_inventory(&page.vault_path)
             })
             .collect();
         let sources = store.read_many(kept.iter().map(|page| page.source_blob).collect())?;
         for (page, bytes) in kept.into_iter().zip(sources) {
             let bytes = bytes.ok_or_else(|| BuildError::Source(page.vault_path.clone()))?;
             let note = serde_json::from_slice(&bytes).map_err(|_| BuildError::Source(page.vault_path.clone()))?;
-            let key = (page.vault_path.clone(), page.folder_id.clone());
-            entries.insert(key, Entry { note, source_blob: Some(page.source_blob) });
+            entries.insert(key(&page.vault_path, &page.folder_id), Entry { note, source_blob: Some(page.source_blob) });
             retained += 1;
         }
     }
@@ -156,6 +158,10 @@ pub fn build(
     progress(Phase::RenderingHtml, 20)?;
     let positions: HashMap<usize, usize> =
         refs.iter().enumerate().map(|(i, page)| (std::ptr::from_ref(page).addr(), i)).collect();
+    let mut by_vault_path: HashMap<String, usize> = HashMap::with_capacity(routed.len());
+    for (i, (_, entry)) in routed.iter().enumerate() {
+        by_vault_path.entry(nfc(&entry.note.vault_path).into_owned()).or_insert(i);
+    }
     let total = routed.len().max(1);
     let mut parts = Vec::with_capacity(routed.len());
     let mut drafts = Vec::with_capacity(routed.len());
@@ -169,6 +175,7 @@ pub fn build(
             assets: &available,
             cleaned: &cleaned,
             positions: &positions,
+            by_vault_path: &by_vault_path,
             settings: &settings,
             limits,
         };
@@ -209,10 +216,8 @@ pub fn build(
     let redirects = routes::redirects(base, &pages);
     let kept_from_base =
         assets.keys().filter(|p| base.assets.contains_key(*p) && !session.assets.contains_key(*p)).count();
-    let live_keys: BTreeSet<(&str, &str)> =
-        pages.values().map(|p| (p.vault_path.as_str(), p.folder_id.as_str())).collect();
-    let deleted =
-        base.pages.values().filter(|p| !live_keys.contains(&(p.vault_path.as_str(), p.folder_id.as_str()))).count();
+    let live_keys: BTreeSet<(String, String)> = pages.values().map(|p| key(&p.vault_path, &p.folder_id)).collect();
+    let deleted = base.pages.values().filter(|p| !live_keys.contains(&key(&p.vault_path, &p.folder_id))).count();
     let stats = PromotionStats {
         notes_published: uploaded_keys,
         notes_deduplicated: retained,
@@ -326,6 +331,8 @@ fn route_all(entries: Vec<Entry>, settings: &SiteSettings, base: &Revision) -> V
                     folder.flatten_tree == Some(true),
                 ),
             };
+            // Routes are NFC, as incoming paths are once decoded (route bases are verbatim).
+            let route = nfc(&route).into_owned();
             routes::Wanted { route, vault_path: &entry.note.vault_path, folder_id: &folder.id }
         })
         .collect();
@@ -358,6 +365,9 @@ struct PageContext<'a> {
     cleaned: &'a [String],
     /// The index in `refs` of each page reference, by its address.
     positions: &'a HashMap<usize, usize>,
+    /// The index in `refs` of each note, by its NFC vault path (the first of a file published
+    /// under two folders).
+    by_vault_path: &'a HashMap<String, usize>,
     settings: &'a SiteSettings,
     limits: &'a PublishLimits,
 }
@@ -433,8 +443,17 @@ fn build_page(
         };
         return Err(Exceeded::new(what, "MAX_TAG_DEPTH", cx.limits.max_tag_depth).in_note(&note.vault_path).into());
     }
+    // Hrefs are percent-encoded; the site's model and the manifest name routes.
+    let links: Vec<String> = rendered
+        .links
+        .iter()
+        .map(|href| match href.split_once('#') {
+            Some((path, fragment)) => format!("{}#{fragment}", decode_route(path)),
+            None => decode_route(href),
+        })
+        .collect();
     let links_to: Vec<String> =
-        rendered.links.iter().map(|href| href.split('#').next().unwrap_or_default().to_owned()).collect();
+        links.iter().map(|link| link.split('#').next().unwrap_or_default().to_owned()).collect();
     let info = PageInfo {
         route: route.to_owned(),
         title: title.clone(),
@@ -460,7 +479,7 @@ fn build_page(
         folder_id: note.folder_config.id.clone(),
         source_sha256: Sha256::digest(note.content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect(),
         source_blob,
-        links: rendered.links,
+        links,
         assets: shown.into_iter().collect(),
         tags,
     };
@@ -489,7 +508,7 @@ fn home_route(routed: &[(String, Entry)], configured: Option<&str>) -> Option<St
         return Some("/index".into());
     }
     configured
-        .and_then(|note| by_vault_path(&|path| path == note))
+        .and_then(|note| by_vault_path(&|path| nfc(path) == nfc(note)))
         .or_else(|| by_vault_path(&|path| path.eq_ignore_ascii_case("Home.md")))
         .or_else(|| by_vault_path(&|path| path.eq_ignore_ascii_case("index.md")))
 }
@@ -528,21 +547,49 @@ struct PageResolver<'a> {
     shown: RefCell<BTreeSet<AssetPath>>,
 }
 
-impl Resolver for PageResolver<'_> {
-    fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
-        let page = self.cx.index.resolve(&self.cx.refs[self.cx.me], target)?;
+impl PageResolver<'_> {
+    /// The page of the note whose vault path is `source` (a [`Transclusion::key`]), NFC
+    /// compared; the current page when it is unknown.
+    fn source(&self, source: &str) -> &PageRef {
+        let position = self.cx.by_vault_path.get(nfc(source).as_ref()).copied().unwrap_or(self.cx.me);
+        &self.cx.refs[position]
+    }
+
+    /// The href of `target` linked from `from`: its route percent-encoded, and the fragment.
+    fn href_from(&self, from: &PageRef, target: &str, subpath: Option<&str>) -> Option<String> {
+        let page = self.cx.index.resolve(from, target)?;
         let fragment =
             subpath.filter(|s| !s.is_empty()).map(|s| format!("#{}", vps_render::fragment(s))).unwrap_or_default();
-        Some(format!("{}{fragment}", page.route))
+        Some(format!("{}{fragment}", encode_path(&page.route)))
+    }
+
+    /// `target` embedded from `from`: the note's Markdown (its cleanup rules applied).
+    fn markdown_from(&self, from: &PageRef, target: &str) -> Option<Transclusion> {
+        let page = self.cx.index.resolve(from, target)?;
+        let position = *self.cx.positions.get(&std::ptr::from_ref(page).addr())?;
+        let note = &self.cx.notes[position].1.note;
+        let markdown = self.cx.cleaned[position].clone();
+        Some(Transclusion { markdown, href: encode_path(&page.route), key: note.vault_path.clone() })
+    }
+}
+
+impl Resolver for PageResolver<'_> {
+    fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+        self.href_from(&self.cx.refs[self.cx.me], target, subpath)
+    }
+
+    /// A link inside an embedded note resolves from that note, as in Obsidian.
+    fn page_href_from(&self, source: &str, target: &str, subpath: Option<&str>) -> Option<String> {
+        self.href_from(self.source(source), target, subpath)
     }
 
     /// `![[Note]]`: the embedded note's Markdown (its cleanup rules applied), to render in place.
     fn note_markdown(&self, target: &str) -> Option<Transclusion> {
-        let page = self.cx.index.resolve(&self.cx.refs[self.cx.me], target)?;
-        let position = *self.cx.positions.get(&std::ptr::from_ref(page).addr())?;
-        let note = &self.cx.notes[position].1.note;
-        let markdown = self.cx.cleaned[position].clone();
-        Some(Transclusion { markdown, href: page.route.clone(), key: note.vault_path.clone() })
+        self.markdown_from(&self.cx.refs[self.cx.me], target)
+    }
+
+    fn note_markdown_from(&self, source: &str, target: &str) -> Option<Transclusion> {
+        self.markdown_from(self.source(source), target)
     }
 
     /// Assets are linked by their immutable `/_blob/<sha256>` URL: caches keep them for a year,
