@@ -291,4 +291,40 @@ mod tests {
             assert_eq!(is_old_placeholder(route, vault_path), expected, "{route} for {vault_path}");
         }
     }
+
+    fn page(vault_path: &str) -> Page {
+        let hash = vps_core::ContentHash::from_digest([0; 32]);
+        Page {
+            title: vault_path.into(),
+            vault_path: vault_path.into(),
+            folder_id: "f".into(),
+            source_sha256: String::new(),
+            source_blob: hash,
+            html_blob: hash,
+            links: vec![],
+            assets: vec![],
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn moved_pages_redirect_from_their_old_route_except_old_placeholders() {
+        let mut base = Revision::empty();
+        base.pages.insert("/postone".into(), page("Post-One.md"));
+        base.pages.insert("/note-3".into(), page("はじめに.md"));
+        base.pages.insert("/note/guide".into(), page("ノート/Guide.md"));
+        base.pages.insert("/kept".into(), page("Kept.md"));
+        base.redirects.insert("/older".into(), "/postone".into());
+        let mut pages = BTreeMap::new();
+        pages.insert("/post-one".to_owned(), page("Post-One.md"));
+        pages.insert("/はじめに".to_owned(), page("は\u{3057}\u{3099}めに.md")); // NFD: the same note
+        pages.insert("/ノート/guide".to_owned(), page("ノート/Guide.md"));
+        pages.insert("/kept".to_owned(), page("Kept.md"));
+        let redirects = redirects(&base, &pages);
+        let expected: BTreeMap<String, String> = [("/postone", "/post-one"), ("/older", "/post-one")]
+            .into_iter()
+            .map(|(from, to)| (from.to_owned(), to.to_owned()))
+            .collect();
+        assert_eq!(redirects, expected, "`/note-3` and `/note/guide` pointed at different notes over time");
+    }
 }
