@@ -343,12 +343,15 @@ fn route_all(entries: Vec<Entry>, settings: &SiteSettings, base: &Revision) -> V
     routed
 }
 
+/// What the link index knows of a note: its names in NFC, as link targets are looked up
+/// (`[[Été]]` typed in NFC finds `Été.md` stored in NFD, and the reverse).
 fn page_ref(route: &str, note: &Note) -> PageRef {
+    let composed = |text: &str| nfc(text).into_owned();
     PageRef {
-        vault_path: note.vault_path.clone(),
-        relative_path: note.relative_path.clone(),
-        title: note.title.clone(),
-        aliases: note.frontmatter.strings("aliases"),
+        vault_path: composed(&note.vault_path),
+        relative_path: composed(&note.relative_path),
+        title: composed(&note.title),
+        aliases: note.frontmatter.strings("aliases").iter().map(|alias| composed(alias)).collect(),
         route: route.to_owned(),
     }
 }
@@ -557,7 +560,7 @@ impl PageResolver<'_> {
 
     /// The href of `target` linked from `from`: its route percent-encoded, and the fragment.
     fn href_from(&self, from: &PageRef, target: &str, subpath: Option<&str>) -> Option<String> {
-        let page = self.cx.index.resolve(from, target)?;
+        let page = self.cx.index.resolve(from, &nfc(target))?;
         let fragment =
             subpath.filter(|s| !s.is_empty()).map(|s| format!("#{}", vps_render::fragment(s))).unwrap_or_default();
         Some(format!("{}{fragment}", encode_path(&page.route)))
@@ -565,7 +568,7 @@ impl PageResolver<'_> {
 
     /// `target` embedded from `from`: the note's Markdown (its cleanup rules applied).
     fn markdown_from(&self, from: &PageRef, target: &str) -> Option<Transclusion> {
-        let page = self.cx.index.resolve(from, target)?;
+        let page = self.cx.index.resolve(from, &nfc(target))?;
         let position = *self.cx.positions.get(&std::ptr::from_ref(page).addr())?;
         let note = &self.cx.notes[position].1.note;
         let markdown = self.cx.cleaned[position].clone();
@@ -599,5 +602,110 @@ impl Resolver for PageResolver<'_> {
         let href = format!("/_blob/{}", self.cx.assets.get(&path)?.sha256);
         self.shown.borrow_mut().insert(path);
         Some(href)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(vault_path: &str, content: &str) -> Entry {
+        let title = vault_path.rsplit('/').next().unwrap().trim_end_matches(".md").to_owned();
+        let note = Note {
+            note_id: String::new(),
+            title,
+            vault_path: vault_path.to_owned(),
+            relative_path: vault_path.to_owned(),
+            content: content.to_owned(),
+            frontmatter: Default::default(),
+            folder_config: vps_core::note::FolderConfig {
+                id: "f".into(),
+                route_base: "/".into(),
+                ..Default::default()
+            },
+            published_at: serde_json::Value::Null,
+            assets: vec![],
+            leaflet_blocks: None,
+        };
+        Entry { note, source_blob: None }
+    }
+
+    /// Resolves `check` against the site of `notes`, as the page `me` (a vault path).
+    fn with_resolver(notes: &[(&str, &str)], me: &str, check: impl FnOnce(&PageResolver<'_>)) {
+        let settings = SiteSettings::default();
+        let routed = route_all(
+            notes.iter().map(|(path, content)| entry(path, content)).collect(),
+            &settings,
+            &Revision::empty(),
+        );
+        let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, &entry.note)).collect();
+        let index = LinkIndex::new(&refs);
+        let positions = refs.iter().enumerate().map(|(i, page)| (std::ptr::from_ref(page).addr(), i)).collect();
+        let by_vault_path =
+            routed.iter().enumerate().map(|(i, (_, entry))| (nfc(&entry.note.vault_path).into_owned(), i)).collect();
+        let cleaned: Vec<String> = routed.iter().map(|(_, entry)| entry.note.content.clone()).collect();
+        let assets = BTreeMap::new();
+        let lookup = AssetLookup::new(assets.keys());
+        let limits = PublishLimits::default();
+        let cx = PageContext {
+            index: &index,
+            refs: &refs,
+            notes: &routed,
+            me: routed.iter().position(|(_, entry)| entry.note.vault_path == me).unwrap(),
+            lookup: &lookup,
+            assets: &assets,
+            cleaned: &cleaned,
+            positions: &positions,
+            by_vault_path: &by_vault_path,
+            settings: &settings,
+            limits: &limits,
+        };
+        check(&PageResolver { cx: &cx, shown: RefCell::new(BTreeSet::new()) });
+    }
+
+    fn route_of(notes: &[(&str, &str)], vault_path: &str) -> String {
+        let routed = route_all(
+            notes.iter().map(|(path, content)| entry(path, content)).collect(),
+            &SiteSettings::default(),
+            &Revision::empty(),
+        );
+        routed.into_iter().find(|(_, entry)| entry.note.vault_path == vault_path).unwrap().0
+    }
+
+    #[test]
+    fn links_inside_an_embedded_note_resolve_from_that_note() {
+        let notes = [("Home.md", "![[Inner]]"), ("sub/Inner.md", "[[Other]]"), ("sub/Other.md", ""), ("Other.md", "")];
+        let sibling = encode_path(&route_of(&notes, "sub/Other.md"));
+        let root = encode_path(&route_of(&notes, "Other.md"));
+        assert_ne!(sibling, root);
+        with_resolver(&notes, "Home.md", |resolver| {
+            assert_eq!(resolver.page_href("Other", None), Some(root.clone()), "from the embedding page");
+            assert_eq!(resolver.page_href_from("sub/Inner.md", "Other", None), Some(sibling.clone()));
+            let embedded = resolver.note_markdown_from("sub/Inner.md", "Other").unwrap();
+            assert_eq!(embedded.href, sibling, "an embed inside the embedded note, from that note");
+            assert_eq!(embedded.key, "sub/Other.md");
+            assert_eq!(resolver.note_markdown("Other").unwrap().key, "Other.md");
+        });
+    }
+
+    #[test]
+    fn wikilinks_find_notes_in_either_normalization_and_hrefs_are_encoded() {
+        let nfd = "Dossier/E\u{301}te\u{301}.md";
+        let notes = [("Home.md", ""), (nfd, "## Section"), ("Blog/Café.md", "")];
+        with_resolver(&notes, "Home.md", |resolver| {
+            let href = resolver.page_href("Été", None).expect("NFC target, NFD file");
+            assert!(href.is_ascii(), "{href}");
+            assert_eq!(decode_route(&href), route_of(&notes, nfd));
+            let cafe = resolver.page_href("Cafe\u{301}", Some("x")).expect("NFD target, NFC file");
+            assert!(cafe.is_ascii() && cafe.ends_with("#x"), "{cafe}");
+            assert_eq!(resolver.note_markdown("Dossier/Été").unwrap().markdown, "## Section");
+        });
+    }
+
+    #[test]
+    fn routes_are_nfc_and_owned_by_their_note() {
+        let nfd = "Caf\u{65}\u{301}.md";
+        let route = route_of(&[(nfd, "")], nfd);
+        assert_eq!(route, nfc(&route));
     }
 }
