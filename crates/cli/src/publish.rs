@@ -51,6 +51,10 @@ pub struct PublishArgs {
     /// Print a machine-readable summary on stdout.
     #[arg(long)]
     pub json: bool,
+    /// The site's language sent at `start` (`ja`, `pt-BR`), over the config file's `locale`;
+    /// the server's SITE_LANGUAGE wins over both.
+    #[arg(long, value_name = "TAG")]
+    pub locale: Option<String>,
 }
 
 /// What `--json` prints.
@@ -127,6 +131,13 @@ async fn publish(args: PublishArgs) -> Result<Summary, PublishError> {
         None => Config::load(&args.vault, args.config.as_deref()),
     }
     .map_err(|e| PublishError::Config(e.to_string()))?;
+    let mut config = config;
+    if let Some(locale) = &args.locale {
+        let tag = vps_publisher::language_tag(locale).ok_or_else(|| {
+            PublishError::Config(format!("--locale: `{locale}` is not a language tag (as `ja` or `pt-BR`)"))
+        })?;
+        config.locale = Some(tag);
+    }
     let server = args.server.clone().or_else(|| config.server.clone()).ok_or_else(|| {
         PublishError::Config("no server URL: pass --server, set VPS_PUBLISH_SERVER, or `server` in the config".into())
     })?;

@@ -57,6 +57,9 @@ pub struct Config {
     pub root_index_file: Option<String>,
     /// Vault paths of CSS snippets that style custom callouts (sent at `start`).
     pub callout_styles: Vec<String>,
+    /// The `locale` sent at `start` (a language tag: `en`, `fr`, `ja`): the site's language when
+    /// the server sets none. `None` sends `en`, as the plugin's default.
+    pub locale: Option<String>,
 }
 
 /// A node of the route tree (protocol §7.1).
@@ -163,6 +166,15 @@ impl ConfigError {
     }
 }
 
+/// `locale` when it is a language tag (ASCII letters, digits and `-`, at most 35 characters, as
+/// the server's `SITE_LANGUAGE`).
+pub fn language_tag(locale: &str) -> Option<String> {
+    let locale = locale.trim();
+    let valid =
+        !locale.is_empty() && locale.len() <= 35 && locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    valid.then(|| locale.to_owned())
+}
+
 /// The file as written. Every key is optional; see [`STARTER_CONFIG`] for their meaning.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -175,6 +187,7 @@ struct ConfigFile {
     ignored_tags: Vec<String>,
     root_index_file: Option<String>,
     callout_styles: Vec<String>,
+    locale: Option<String>,
     ignore_rules: Vec<IgnoreRule>,
     cleanup_rules: Vec<CleanupRuleFile>,
     routes: Vec<RouteNode>,
@@ -211,6 +224,7 @@ impl Default for Config {
             cleanup_rules: Vec::new(),
             root_index_file: None,
             callout_styles: Vec::new(),
+            locale: None,
         }
     }
 }
@@ -269,6 +283,12 @@ impl Config {
                 }
             })
             .collect();
+        let locale = match file.locale.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+            Some(locale) => Some(language_tag(locale).ok_or_else(|| {
+                invalid("locale".to_owned(), "is not a language tag (letters, digits and `-`, as `ja` or `pt-BR`)")
+            })?),
+            None => None,
+        };
         let mut routes = file.routes;
         if routes.is_empty() {
             routes = Config::default().routes;
@@ -290,6 +310,7 @@ impl Config {
             cleanup_rules,
             root_index_file: file.root_index_file.map(|f| clean_vault_path(&f)).filter(|f| !f.is_empty()),
             callout_styles: file.callout_styles.iter().map(|f| clean_vault_path(f)).collect(),
+            locale,
         })
     }
 
@@ -364,7 +385,7 @@ impl Config {
                 render_settings_hash,
                 git_commit: None,
             }),
-            locale: Some("en".to_owned()),
+            locale: Some(self.locale.clone().unwrap_or_else(|| "en".to_owned())),
             deduplication_enabled: Some(true),
         }
     }

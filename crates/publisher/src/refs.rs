@@ -11,7 +11,6 @@
 //! does not render it. A `#fragment` and an `|alias` are not part of the path, and Markdown and
 //! HTML targets are percent-decoded.
 
-use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 
 /// Extensions of files published as attachments, with the kind each is sent as.
@@ -175,7 +174,7 @@ fn in_text(masked: &str, original: &str, origin: Origin, path: Option<&str>, out
     }
     // Markdown images `![alt](dest)` and links `[text](dest)`.
     for (start, end, text, dest, image) in markdown_links(masked) {
-        let dest = percent_decode_str(&dest).decode_utf8_lossy().into_owned();
+        let dest = vps_core::url::decode(&dest);
         let (syntax, display) = if image {
             let modifiers = text.split('|').skip(1);
             (Syntax::MarkdownImage, Display::parse(modifiers))
@@ -193,7 +192,7 @@ fn in_text(masked: &str, original: &str, origin: Origin, path: Option<&str>, out
         };
         let Some(value) = value else { continue };
         let value = value.split(['#', '?']).next().unwrap_or_default();
-        let decoded = percent_decode_str(value).decode_utf8_lossy().into_owned();
+        let decoded = vps_core::url::decode(value);
         push(&original[start..end], &decoded, Syntax::HtmlRef, Display::default(), tag == "a");
     }
     // Links to attachments: `[[file.pdf]]`, `[[shot.png|see it]]`.

@@ -1,8 +1,12 @@
 //! The files of a vault, listed once, and the lookup of a reference's target among them the way
 //! Obsidian finds an attachment: next to the note, then in the assets folder, then anywhere.
+//! Paths and names are compared in NFC (`vps_core::slug::nfc`): macOS writes names in NFD, and a
+//! note typed elsewhere names them in NFC. Each file keeps its own spelling.
 
 use std::collections::HashMap;
 use std::path::Path;
+
+use vps_core::slug::nfc;
 
 /// A file of the vault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +20,8 @@ pub(crate) struct VaultFile {
 /// out too, sorted by path.
 pub(crate) struct VaultIndex {
     files: Vec<VaultFile>,
+    /// Each file's path in NFC, in the order of `files`.
+    keys: Vec<String>,
     by_path: HashMap<String, usize>,
     by_name: HashMap<String, Vec<usize>>,
     by_lower_name: HashMap<String, Vec<usize>>,
@@ -35,31 +41,40 @@ impl VaultIndex {
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_lower_name: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, file) in files.iter().enumerate() {
-            by_path.insert(file.path.clone(), i);
-            let name = file_name(&file.path);
+        let keys: Vec<String> = files.iter().map(|file| nfc(&file.path).into_owned()).collect();
+        for (i, key) in keys.iter().enumerate() {
+            // Two files whose names differ only by normalization: the first in byte order.
+            by_path.entry(key.clone()).or_insert(i);
+            let name = file_name(key);
             by_name.entry(name.to_owned()).or_default().push(i);
             by_lower_name.entry(name.to_lowercase()).or_default().push(i);
         }
-        Self { files, by_path, by_name, by_lower_name }
+        Self { files, keys, by_path, by_name, by_lower_name }
     }
 
+    /// The file at `path`, in either normalization.
     pub fn get(&self, path: &str) -> Option<&VaultFile> {
-        self.by_path.get(path).map(|&i| &self.files[i])
+        self.by_path.get(nfc(path).as_ref()).map(|&i| &self.files[i])
     }
 
     /// Notes (`.md`, any case) in `folder` and below, in path order; `""` is the whole vault.
     pub fn notes_under<'a>(&'a self, folder: &'a str) -> impl Iterator<Item = &'a VaultFile> + 'a {
-        self.files.iter().filter(move |file| {
-            is_note(&file.path)
-                && (folder.is_empty() || file.path.strip_prefix(folder).is_some_and(|r| r.starts_with('/')))
-        })
+        let folder = nfc(folder).into_owned();
+        self.files
+            .iter()
+            .zip(&self.keys)
+            .filter(move |(file, key)| {
+                is_note(&file.path)
+                    && (folder.is_empty() || key.strip_prefix(&folder).is_some_and(|r| r.starts_with('/')))
+            })
+            .map(|(file, _)| file)
     }
 
     /// Whether `folder` holds at least one file.
     pub fn has_folder(&self, folder: &str) -> bool {
+        let folder = nfc(folder);
         folder.is_empty()
-            || self.files.iter().any(|file| file.path.strip_prefix(folder).is_some_and(|r| r.starts_with('/')))
+            || self.keys.iter().any(|key| key.strip_prefix(folder.as_ref()).is_some_and(|r| r.starts_with('/')))
     }
 
     /// The file a reference written in a note of `note_dir` points to: the path relative to the
@@ -98,10 +113,13 @@ impl VaultIndex {
     /// By path suffix, then by name, exact case then any case; only under `within` if given.
     fn best_match(&self, lookup: &str, within: Option<&str>) -> Option<&VaultFile> {
         // What follows the last `..` is the part that must match.
-        let suffix = lookup.rsplit("../").next().unwrap_or(lookup).trim_start_matches("./");
+        let lookup = nfc(lookup);
+        let suffix = lookup.rsplit("../").next().unwrap_or(&lookup).trim_start_matches("./");
         let name = file_name(suffix);
         let inside = |i: &usize| {
-            within.is_none_or(|folder| self.files[*i].path.strip_prefix(folder).is_some_and(|r| r.starts_with('/')))
+            within.is_none_or(|folder| {
+                self.keys[*i].strip_prefix(nfc(folder).as_ref()).is_some_and(|r| r.starts_with('/'))
+            })
         };
         let shortest = |candidates: &mut dyn Iterator<Item = usize>| {
             candidates.min_by(|&a, &b| {
@@ -112,7 +130,7 @@ impl VaultIndex {
         let exact = self.by_name.get(name).map(Vec::as_slice).unwrap_or_default();
         let slash_suffix = format!("/{suffix}");
         let by_suffix = |path: &str| path == suffix || path.ends_with(&slash_suffix);
-        if let Some(i) = shortest(&mut exact.iter().copied().filter(inside).filter(|&i| by_suffix(&self.files[i].path)))
+        if let Some(i) = shortest(&mut exact.iter().copied().filter(inside).filter(|&i| by_suffix(&self.keys[i])))
             .or_else(|| shortest(&mut exact.iter().copied().filter(inside)))
         {
             return Some(&self.files[i]);
@@ -123,7 +141,7 @@ impl VaultIndex {
             let path = path.to_lowercase();
             path == lower_suffix || path.ends_with(&lower_slash)
         };
-        shortest(&mut lower.iter().copied().filter(inside).filter(|&i| by_lower_suffix(&self.files[i].path)))
+        shortest(&mut lower.iter().copied().filter(inside).filter(|&i| by_lower_suffix(&self.keys[i])))
             .or_else(|| shortest(&mut lower.iter().copied().filter(inside)))
             .map(|i| &self.files[i])
     }
@@ -230,5 +248,20 @@ mod tests {
         assert_eq!(join("a/b", "../c.png").as_deref(), Some("a/c.png"));
         assert_eq!(join("", "./c.png").as_deref(), Some("c.png"));
         assert_eq!(join("a", "../../c.png"), None);
+    }
+
+    #[test]
+    fn nfd_and_nfc_names_find_each_other_and_keep_their_spelling() {
+        let nfd = "Photos/E\u{301}te\u{301}.png";
+        let vault = index(&[nfd, "Notes/Café.md", "Ce\u{301}dric/Note.md"]);
+        let resolve = |lookup, dir| vault.resolve(lookup, dir, Some("assets"), true).map(|f| f.path.as_str());
+        assert_eq!(resolve("Été.png", "Notes"), Some(nfd), "by name, NFC typed, NFD stored");
+        assert_eq!(resolve("Photos/Été.png", "Notes"), Some(nfd), "by vault path");
+        assert_eq!(resolve("../Photos/Été.png", "Notes"), Some(nfd), "relative");
+        assert_eq!(resolve("été.png", "Notes"), Some(nfd), "any case");
+        assert_eq!(vault.get("Notes/Cafe\u{301}.md").map(|f| f.path.as_str()), Some("Notes/Café.md"));
+        let under: Vec<&str> = vault.notes_under("Cédric").map(|f| f.path.as_str()).collect();
+        assert_eq!(under, ["Ce\u{301}dric/Note.md"], "a folder named in NFC holds its NFD files");
+        assert!(vault.has_folder("Cédric"));
     }
 }

@@ -11,6 +11,7 @@ mod build;
 mod documents;
 mod jobs;
 mod links;
+mod routes;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -266,6 +267,7 @@ fn build_on(
             base_url: app.settings.base_url.clone(),
             home_note: app.settings.home_note.clone(),
             limits: app.settings.publish_limits,
+            language: app.settings.site_language.clone(),
         },
         revision_id: RevisionId::new(now, random_u32()),
         now_ms: now,

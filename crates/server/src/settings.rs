@@ -115,6 +115,10 @@ pub struct Settings {
     /// A finalization running longer than this is stopped (its job fails, the live site is
     /// unchanged) and the next queued publish runs.
     pub finalization_timeout_secs: u64,
+    // issue 12 — language
+    /// The site's language, a BCP 47 tag (`ja`, `pt-BR`), for `<html lang>` and the site's own
+    /// words; empty: the `locale` the plugin sent, else English.
+    pub site_language: String,
 }
 
 /// Where blobs and revisions are kept.
@@ -212,6 +216,8 @@ impl Default for Settings {
             publish_limits: vps_render::PublishLimits::default(),
             // issue 11 — jobs
             finalization_timeout_secs: 300,
+            // issue 12 — language
+            site_language: String::new(),
         }
     }
 }
@@ -286,6 +292,8 @@ const ENV_NAMES: &[(&str, &[&str])] = &[
     ("listing_page_size", &["LISTING_PAGE_SIZE"]),
     // issue 11 — jobs
     ("finalization_timeout_secs", &["FINALIZATION_TIMEOUT_SECS"]),
+    // issue 12 — language
+    ("site_language", &["SITE_LANGUAGE"]),
 ];
 
 /// A setting that could not be read.
@@ -450,6 +458,8 @@ impl Settings {
             "listing_page_size" => self.publish_limits.listing_page_size = number(value)?.clamp(1, 100_000) as usize,
             // issue 11 — jobs
             "finalization_timeout_secs" => self.finalization_timeout_secs = number(value)?.max(1),
+            // issue 12 — language
+            "site_language" => self.site_language = parse_language(value).map_err(invalid)?,
             unknown => return Err(invalid(format!("unknown setting `{unknown}`"))),
         }
         Ok(())
@@ -559,6 +569,8 @@ impl Settings {
             listing_page_size: usize,
             // issue 11 — jobs
             finalization_timeout_secs: u64,
+            // issue 12 — language
+            site_language: &'a str,
         }
         let redacted = |secret: &Option<Secret>| secret.as_ref().map(|_| "<redacted>");
         let shown = Shown {
@@ -629,6 +641,8 @@ impl Settings {
             listing_page_size: self.publish_limits.listing_page_size,
             // issue 11 — jobs
             finalization_timeout_secs: self.finalization_timeout_secs,
+            // issue 12 — language
+            site_language: &self.site_language,
         };
         toml::to_string(&shown).expect("plain values serialize")
     }
@@ -656,6 +670,19 @@ fn parse_size(value: &str) -> Option<u64> {
         _ => return None,
     };
     digits.parse::<u64>().ok()?.checked_mul(factor)
+}
+
+/// A language tag, BCP 47-ish: ASCII letters, digits and `-`, at most 35 characters (empty:
+/// unset).
+pub(crate) fn parse_language(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.len() > 35 || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        let shown: String = value.chars().take(40).collect();
+        return Err(format!(
+            "`{shown}` is not a language tag (letters, digits and `-`, at most 35, as `ja` or `pt-BR`)"
+        ));
+    }
+    Ok(value.to_owned())
 }
 
 fn parse_bool(value: &str) -> Option<bool> {
@@ -773,5 +800,22 @@ mod tests {
         assert_eq!(parse_size("50mb"), Some(50 * MIB));
         assert_eq!(parse_size("1GB"), Some(GIB));
         assert_eq!(parse_size("12 parsecs"), None);
+    }
+
+    // issue 12 — language
+    #[test]
+    fn site_language_is_a_language_tag_or_a_startup_error_naming_it() {
+        assert_eq!(Settings::load(None, env(&[]), &Overrides::default()).unwrap().site_language, "");
+        let set = Settings::load(None, env(&[("SITE_LANGUAGE", " pt-BR ")]), &Overrides::default()).unwrap();
+        assert_eq!(set.site_language, "pt-BR");
+        assert!(set.to_redacted_toml().contains("site_language = \"pt-BR\""));
+        for bad in ["fr_FR", "ja<script>", "日本語", &"x".repeat(36)] {
+            let err = Settings::load(None, env(&[("SITE_LANGUAGE", bad)]), &Overrides::default()).unwrap_err();
+            assert!(err.to_string().starts_with("environment variable SITE_LANGUAGE: `"), "{err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vps.toml");
+        std::fs::write(&file, "site_language = \"ja\"\n").unwrap();
+        assert_eq!(Settings::load(Some(&file), env(&[]), &Overrides::default()).unwrap().site_language, "ja");
     }
 }

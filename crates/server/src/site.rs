@@ -10,12 +10,14 @@
 //! source is never served, whatever hash is asked for. Blobs found damaged while being served
 //! are remembered in [`Site`] ([`Site::report_corrupt`]) so that they are never served again.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, RwLock};
 
-use vps_core::revision::{Revision, RevisionId};
-use vps_core::{ContentHash, MediaType};
+use vps_core::revision::{Asset, Revision, RevisionId};
+use vps_core::slug::nfc;
+use vps_core::{AssetPath, ContentHash, MediaType};
 use vps_store::{BlobStore, Expect, RevisionStore, StoreError};
 
 use crate::finalize::SiteModel;
@@ -27,6 +29,8 @@ pub struct Live {
     /// Every blob the revision publishes, and what it is: one entry per blob, built once per
     /// revision, looked up by hash.
     public: HashMap<ContentHash, Public>,
+    /// The assets whose path is not in NFC, by their NFC path (macOS writes NFD names).
+    nfd_assets: HashMap<String, AssetPath>,
 }
 
 /// What a published blob is, which says how it is served at `/_blob/<hash>`. Note sources and
@@ -71,7 +75,23 @@ impl Live {
         for asset in revision.assets.values() {
             public.insert(asset.sha256, Public::Asset { media_type: asset.media_type.clone() });
         }
-        Self { revision, site, public }
+        let nfd_assets = revision
+            .assets
+            .keys()
+            .filter_map(|path| match nfc(path.as_str()) {
+                Cow::Owned(composed) => Some((composed, path.clone())),
+                Cow::Borrowed(_) => None,
+            })
+            .collect();
+        Self { revision, site, public, nfd_assets }
+    }
+
+    /// The asset at `path`, compared in NFC: an NFD or NFC spelling finds the file whatever the
+    /// spelling it was uploaded under.
+    pub fn asset_by_path(&self, path: &str) -> Option<&Asset> {
+        let composed = nfc(path);
+        let exact = AssetPath::parse(&composed).ok().and_then(|path| self.revision.assets.get(&path));
+        exact.or_else(|| self.revision.assets.get(self.nfd_assets.get(composed.as_ref())?))
     }
 
     /// What `hash` is in this revision, if the revision publishes it.
@@ -237,5 +257,29 @@ fn missing(id: &RevisionId) -> StoreError {
         op: "load the current revision",
         path: format!("revisions/{id}.json").into(),
         source: std::io::Error::new(std::io::ErrorKind::NotFound, "the pointer names a revision that is not stored"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assets_are_found_by_their_nfc_and_nfd_spellings() {
+        let mut revision = Revision::empty();
+        let asset = |byte: u8| Asset {
+            sha256: ContentHash::from_digest([byte; 32]),
+            size: 1,
+            media_type: MediaType::parse("image/png").unwrap(),
+        };
+        revision.assets.insert(AssetPath::parse("img/E\u{301}te\u{301}.png").unwrap(), asset(1));
+        revision.assets.insert(AssetPath::parse("img/Café.png").unwrap(), asset(2));
+        let live = Live::new(revision, None);
+        let found = |path: &str| live.asset_by_path(path).map(|a| a.sha256.as_bytes()[0]);
+        assert_eq!(found("img/Été.png"), Some(1), "NFC finds the NFD upload");
+        assert_eq!(found("img/E\u{301}te\u{301}.png"), Some(1));
+        assert_eq!(found("img/Cafe\u{301}.png"), Some(2), "NFD finds the NFC upload");
+        assert_eq!(found("img/Café.png"), Some(2));
+        assert_eq!(found("img/cafe.png"), None);
     }
 }

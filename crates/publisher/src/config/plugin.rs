@@ -82,6 +82,8 @@ pub(super) fn read(data_json: &Path, wanted: Option<&str>) -> Result<Config, Con
         cleanup_rules,
         root_index_file: string(vps, "customRootIndexFile").map(clean_vault_path).filter(|f| !f.is_empty()),
         callout_styles: strings(settings.get("calloutStylePaths")).iter().map(|p| clean_vault_path(p)).collect(),
+        // The plugin's own language setting; `system` (Obsidian's language) is not known here.
+        locale: string(&settings, "locale").and_then(super::language_tag).filter(|l| l != "system"),
     })
 }
 

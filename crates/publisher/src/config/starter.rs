@@ -36,6 +36,10 @@ pub const STARTER_CONFIG: &str = r#"# vps-publish: what to publish from this vau
 # CSS snippets that define custom callouts (their colours and icons).
 # callout_styles = [".obsidian/snippets/callouts.css"]
 
+# The site's language, a tag such as en, fr, ja or pt-BR (`<html lang>`, the site's own words);
+# the server's SITE_LANGUAGE wins over it. Sent as the plugin's `locale`; en when unset.
+# locale = "ja"
+
 # Notes are left out when a frontmatter property matches. Dotted names reach nested values.
 # ignore_if: the property is this boolean. ignore_values: the property equals (or, for a
 # list, contains) one of these; text is compared ignoring case and accents.

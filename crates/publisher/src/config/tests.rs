@@ -378,3 +378,20 @@ fn the_starter_file_parses_documents_every_key_and_is_never_overwritten() {
     assert_eq!(write_starter(vault.path()).unwrap_err().code(), "config-exists");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "# mine");
 }
+
+// issue 12 — language
+#[test]
+fn the_locale_is_sent_at_start_from_the_file_or_the_plugin_else_en() {
+    let path = Path::new("vps.toml");
+    assert_eq!(Config::parse_toml("", path).unwrap().start_request().locale.as_deref(), Some("en"));
+    let japanese = Config::parse_toml("locale = \"ja\"\n", path).unwrap();
+    assert_eq!(japanese.start_request().locale.as_deref(), Some("ja"));
+    let err = Config::parse_toml("locale = \"日本語\"\n", path).unwrap_err().to_string();
+    assert!(err.contains("locale: is not a language tag"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = write_plugin(dir.path(), &json!({"locale": "fr", "vpsConfigs": [{"baseUrl": "http://h"}]}));
+    assert_eq!(Config::from_plugin(&data).unwrap().start_request().locale.as_deref(), Some("fr"));
+    let system = write_plugin(dir.path(), &plugin_sample());
+    assert_eq!(Config::from_plugin(&system).unwrap().start_request().locale.as_deref(), Some("en"));
+}

@@ -19,6 +19,8 @@ use sha2::{Digest, Sha256};
 use vps_core::job::{Phase, PromotionStats};
 use vps_core::note::Note;
 use vps_core::revision::{Asset, Page, Revision, RevisionId, SiteSettings};
+use vps_core::slug::{decode_route, nfc};
+use vps_core::url::encode_path;
 use vps_core::{AssetPath, ContentHash};
 use vps_render::{
     CleanupBudget, CleanupError, CompiledRules, Exceeded, LimitError, LinkIndex, PageMeta, PageRef, PublishLimits,
@@ -31,6 +33,7 @@ use super::BlockingBlobs;
 
 use super::documents::{self, Draft};
 use super::links::AssetLookup;
+use super::routes;
 use crate::sessions::Session;
 
 pub struct BuildInput<'a> {
@@ -53,6 +56,8 @@ pub struct SiteOptions {
     pub home_note: Option<String>,
     /// The bounds of the publish; a note over one fails it with [`BuildError::Limit`].
     pub limits: PublishLimits,
+    /// `SITE_LANGUAGE`: the site's language tag; empty to use the plugin's `locale`.
+    pub language: String,
 }
 
 pub struct Built {
@@ -94,30 +99,31 @@ pub fn build(
     let BuildInput { base, session, uploaded, inventory, site, revision_id, now_ms } = input;
     let settings = settings_for(base, session);
 
+    // Notes are one note when their NFC vault paths are (macOS writes names in NFD).
+    let key = |vault_path: &str, folder_id: &str| (nfc(vault_path).into_owned(), folder_id.to_owned());
     let mut entries: BTreeMap<(String, String), Entry> = BTreeMap::new();
     for note in uploaded {
-        let key = (note.vault_path.clone(), note.folder_config.id.clone());
-        entries.insert(key, Entry { note, source_blob: None });
+        entries.insert(key(&note.vault_path, &note.folder_config.id), Entry { note, source_blob: None });
     }
     let uploaded_keys = entries.len() as u64;
-    let inventory: Option<HashSet<&str>> = inventory.map(|paths| paths.iter().map(String::as_str).collect());
-    let in_inventory = |vault_path: &str| inventory.as_ref().is_none_or(|paths| paths.contains(vault_path));
+    let inventory: Option<HashSet<String>> =
+        inventory.map(|paths| paths.iter().map(|path| nfc(path).into_owned()).collect());
+    let in_inventory =
+        |vault_path: &str| inventory.as_ref().is_none_or(|paths| paths.contains(nfc(vault_path).as_ref()));
     let mut retained = 0u64;
     if session.offered_skips {
         let kept: Vec<&Page> = base
             .pages
             .values()
             .filter(|page| {
-                !entries.contains_key(&(page.vault_path.clone(), page.folder_id.clone()))
-                    && in_inventory(&page.vault_path)
+                !entries.contains_key(&key(&page.vault_path, &page.folder_id)) && in_inventory(&page.vault_path)
             })
             .collect();
         let sources = store.read_many(kept.iter().map(|page| page.source_blob).collect())?;
         for (page, bytes) in kept.into_iter().zip(sources) {
             let bytes = bytes.ok_or_else(|| BuildError::Source(page.vault_path.clone()))?;
             let note = serde_json::from_slice(&bytes).map_err(|_| BuildError::Source(page.vault_path.clone()))?;
-            let key = (page.vault_path.clone(), page.folder_id.clone());
-            entries.insert(key, Entry { note, source_blob: Some(page.source_blob) });
+            entries.insert(key(&page.vault_path, &page.folder_id), Entry { note, source_blob: Some(page.source_blob) });
             retained += 1;
         }
     }
@@ -131,7 +137,7 @@ pub fn build(
         let note = &entry.note;
         check_path_depth(&note.vault_path, &note.vault_path, limits)?;
     }
-    let routed = route_all(entries.into_values().collect(), &settings);
+    let routed = route_all(entries.into_values().collect(), &settings, base);
     for (route, entry) in &routed {
         check_path_depth(route, &entry.note.vault_path, limits)?;
     }
@@ -152,6 +158,10 @@ pub fn build(
     progress(Phase::RenderingHtml, 20)?;
     let positions: HashMap<usize, usize> =
         refs.iter().enumerate().map(|(i, page)| (std::ptr::from_ref(page).addr(), i)).collect();
+    let mut by_vault_path: HashMap<String, usize> = HashMap::with_capacity(routed.len());
+    for (i, (_, entry)) in routed.iter().enumerate() {
+        by_vault_path.entry(nfc(&entry.note.vault_path).into_owned()).or_insert(i);
+    }
     let total = routed.len().max(1);
     let mut parts = Vec::with_capacity(routed.len());
     let mut drafts = Vec::with_capacity(routed.len());
@@ -165,6 +175,7 @@ pub fn build(
             assets: &available,
             cleaned: &cleaned,
             positions: &positions,
+            by_vault_path: &by_vault_path,
             settings: &settings,
             limits,
         };
@@ -184,6 +195,7 @@ pub fn build(
             .get(&publish_css())
             .map(|css| format!("/publish.css?v={}", &css.sha256.to_hex()[..12])),
         home_route: home.clone(),
+        language: site_language(site, &settings),
     };
     let documents = documents::write(store, info, drafts, now_ms, limits, progress)?;
     // Every blob the revision names is stored before the revision exists.
@@ -201,13 +213,11 @@ pub fn build(
     let assets: BTreeMap<AssetPath, Asset> = available.into_iter().filter(|(path, _)| keep(path)).collect();
 
     progress(Phase::RebuildingIndexes, 92)?;
-    let redirects = redirects(base, &pages);
+    let redirects = routes::redirects(base, &pages);
     let kept_from_base =
         assets.keys().filter(|p| base.assets.contains_key(*p) && !session.assets.contains_key(*p)).count();
-    let live_keys: BTreeSet<(&str, &str)> =
-        pages.values().map(|p| (p.vault_path.as_str(), p.folder_id.as_str())).collect();
-    let deleted =
-        base.pages.values().filter(|p| !live_keys.contains(&(p.vault_path.as_str(), p.folder_id.as_str()))).count();
+    let live_keys: BTreeSet<(String, String)> = pages.values().map(|p| key(&p.vault_path, &p.folder_id)).collect();
+    let deleted = base.pages.values().filter(|p| !live_keys.contains(&key(&p.vault_path, &p.folder_id))).count();
     let stats = PromotionStats {
         notes_published: uploaded_keys,
         notes_deduplicated: retained,
@@ -298,23 +308,22 @@ fn check_path_depth(path: &str, vault_path: &str, limits: &PublishLimits) -> Res
 }
 
 /// Routes every note: folder route base + slugged path, custom index pages moved to
-/// `<folder>/index`, and a `-1`, `-2`… suffix for notes that would share a route (in vault-path
-/// order, so the outcome does not depend on upload order).
-fn route_all(entries: Vec<Entry>, settings: &SiteSettings) -> Vec<(String, Entry)> {
-    let index_routes: HashMap<&str, String> = settings
+/// `<folder>/index`; notes that want one route share it as [`routes`] says. In route order.
+fn route_all(entries: Vec<Entry>, settings: &SiteSettings, base: &Revision) -> Vec<(String, Entry)> {
+    let index_routes: HashMap<String, String> = settings
         .custom_index_configs
         .iter()
         .map(|config| {
             let folder = vps_render::normalize_route_base(&config.folder_path);
             let route = if folder == "/" { "/index".to_owned() } else { format!("{folder}/index") };
-            (config.index_file_path.as_str(), route)
+            (nfc(&config.index_file_path).into_owned(), route)
         })
         .collect();
-    let mut routed: Vec<(String, Entry)> = entries
-        .into_iter()
+    let wanted: Vec<routes::Wanted<'_>> = entries
+        .iter()
         .map(|entry| {
             let folder = &entry.note.folder_config;
-            let route = match index_routes.get(entry.note.vault_path.as_str()) {
+            let route = match index_routes.get(nfc(&entry.note.vault_path).as_ref()) {
                 Some(route) => route.clone(),
                 None => vps_render::compute_route(
                     &folder.route_base,
@@ -322,30 +331,27 @@ fn route_all(entries: Vec<Entry>, settings: &SiteSettings) -> Vec<(String, Entry
                     folder.flatten_tree == Some(true),
                 ),
             };
-            (route, entry)
+            // Routes are NFC, as incoming paths are once decoded (route bases are verbatim).
+            let route = nfc(&route).into_owned();
+            routes::Wanted { route, vault_path: &entry.note.vault_path, folder_id: &folder.id }
         })
         .collect();
+    let assigned = routes::assign(&wanted, &routes::previous_routes(base));
+    drop(wanted);
+    let mut routed: Vec<(String, Entry)> = assigned.into_iter().zip(entries).collect();
     routed.sort_by(|a, b| (&a.0, &a.1.note.vault_path).cmp(&(&b.0, &b.1.note.vault_path)));
-    let mut taken = BTreeSet::new();
-    for (route, _) in &mut routed {
-        if !taken.insert(route.clone()) {
-            let free = (1..)
-                .map(|n| format!("{route}-{n}"))
-                .find(|candidate| !taken.contains(candidate))
-                .expect("a free route");
-            taken.insert(free.clone());
-            *route = free;
-        }
-    }
     routed
 }
 
+/// What the link index knows of a note: its names in NFC, as link targets are looked up
+/// (`[[Été]]` typed in NFC finds `Été.md` stored in NFD, and the reverse).
 fn page_ref(route: &str, note: &Note) -> PageRef {
+    let composed = |text: &str| nfc(text).into_owned();
     PageRef {
-        vault_path: note.vault_path.clone(),
-        relative_path: note.relative_path.clone(),
-        title: note.title.clone(),
-        aliases: note.frontmatter.strings("aliases"),
+        vault_path: composed(&note.vault_path),
+        relative_path: composed(&note.relative_path),
+        title: composed(&note.title),
+        aliases: note.frontmatter.strings("aliases").iter().map(|alias| composed(alias)).collect(),
         route: route.to_owned(),
     }
 }
@@ -362,6 +368,9 @@ struct PageContext<'a> {
     cleaned: &'a [String],
     /// The index in `refs` of each page reference, by its address.
     positions: &'a HashMap<usize, usize>,
+    /// The index in `refs` of each note, by its NFC vault path (the first of a file published
+    /// under two folders).
+    by_vault_path: &'a HashMap<String, usize>,
     settings: &'a SiteSettings,
     limits: &'a PublishLimits,
 }
@@ -437,8 +446,17 @@ fn build_page(
         };
         return Err(Exceeded::new(what, "MAX_TAG_DEPTH", cx.limits.max_tag_depth).in_note(&note.vault_path).into());
     }
+    // Hrefs are percent-encoded; the site's model and the manifest name routes.
+    let links: Vec<String> = rendered
+        .links
+        .iter()
+        .map(|href| match href.split_once('#') {
+            Some((path, fragment)) => format!("{}#{fragment}", decode_route(path)),
+            None => decode_route(href),
+        })
+        .collect();
     let links_to: Vec<String> =
-        rendered.links.iter().map(|href| href.split('#').next().unwrap_or_default().to_owned()).collect();
+        links.iter().map(|link| link.split('#').next().unwrap_or_default().to_owned()).collect();
     let info = PageInfo {
         route: route.to_owned(),
         title: title.clone(),
@@ -464,7 +482,7 @@ fn build_page(
         folder_id: note.folder_config.id.clone(),
         source_sha256: Sha256::digest(note.content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect(),
         source_blob,
-        links: rendered.links,
+        links,
         assets: shown.into_iter().collect(),
         tags,
     };
@@ -493,9 +511,19 @@ fn home_route(routed: &[(String, Entry)], configured: Option<&str>) -> Option<St
         return Some("/index".into());
     }
     configured
-        .and_then(|note| by_vault_path(&|path| path == note))
+        .and_then(|note| by_vault_path(&|path| nfc(path) == nfc(note)))
         .or_else(|| by_vault_path(&|path| path.eq_ignore_ascii_case("Home.md")))
         .or_else(|| by_vault_path(&|path| path.eq_ignore_ascii_case("index.md")))
+}
+
+/// The site's language: `SITE_LANGUAGE`, else the `locale` the publishing client sent (when it
+/// is a language tag), else empty (English).
+fn site_language(site: &SiteOptions, settings: &SiteSettings) -> String {
+    if !site.language.is_empty() {
+        return site.language.clone();
+    }
+    let sent = settings.locale.as_deref().unwrap_or_default();
+    crate::settings::parse_language(sent).unwrap_or_default()
 }
 
 /// Folder labels: the session's map first, then each folder's display name, then the vault
@@ -522,21 +550,49 @@ struct PageResolver<'a> {
     shown: RefCell<BTreeSet<AssetPath>>,
 }
 
-impl Resolver for PageResolver<'_> {
-    fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
-        let page = self.cx.index.resolve(&self.cx.refs[self.cx.me], target)?;
+impl PageResolver<'_> {
+    /// The page of the note whose vault path is `source` (a [`Transclusion::key`]), NFC
+    /// compared; the current page when it is unknown.
+    fn source(&self, source: &str) -> &PageRef {
+        let position = self.cx.by_vault_path.get(nfc(source).as_ref()).copied().unwrap_or(self.cx.me);
+        &self.cx.refs[position]
+    }
+
+    /// The href of `target` linked from `from`: its route percent-encoded, and the fragment.
+    fn href_from(&self, from: &PageRef, target: &str, subpath: Option<&str>) -> Option<String> {
+        let page = self.cx.index.resolve(from, &nfc(target))?;
         let fragment =
             subpath.filter(|s| !s.is_empty()).map(|s| format!("#{}", vps_render::fragment(s))).unwrap_or_default();
-        Some(format!("{}{fragment}", page.route))
+        Some(format!("{}{fragment}", encode_path(&page.route)))
+    }
+
+    /// `target` embedded from `from`: the note's Markdown (its cleanup rules applied).
+    fn markdown_from(&self, from: &PageRef, target: &str) -> Option<Transclusion> {
+        let page = self.cx.index.resolve(from, &nfc(target))?;
+        let position = *self.cx.positions.get(&std::ptr::from_ref(page).addr())?;
+        let note = &self.cx.notes[position].1.note;
+        let markdown = self.cx.cleaned[position].clone();
+        Some(Transclusion { markdown, href: encode_path(&page.route), key: note.vault_path.clone() })
+    }
+}
+
+impl Resolver for PageResolver<'_> {
+    fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+        self.href_from(&self.cx.refs[self.cx.me], target, subpath)
+    }
+
+    /// A link inside an embedded note resolves from that note, as in Obsidian.
+    fn page_href_from(&self, source: &str, target: &str, subpath: Option<&str>) -> Option<String> {
+        self.href_from(self.source(source), target, subpath)
     }
 
     /// `![[Note]]`: the embedded note's Markdown (its cleanup rules applied), to render in place.
     fn note_markdown(&self, target: &str) -> Option<Transclusion> {
-        let page = self.cx.index.resolve(&self.cx.refs[self.cx.me], target)?;
-        let position = *self.cx.positions.get(&std::ptr::from_ref(page).addr())?;
-        let note = &self.cx.notes[position].1.note;
-        let markdown = self.cx.cleaned[position].clone();
-        Some(Transclusion { markdown, href: page.route.clone(), key: note.vault_path.clone() })
+        self.markdown_from(&self.cx.refs[self.cx.me], target)
+    }
+
+    fn note_markdown_from(&self, source: &str, target: &str) -> Option<Transclusion> {
+        self.markdown_from(self.source(source), target)
     }
 
     /// Assets are linked by their immutable `/_blob/<sha256>` URL: caches keep them for a year,
@@ -549,25 +605,107 @@ impl Resolver for PageResolver<'_> {
     }
 }
 
-/// Old routes of pages that moved point at their new route; older redirects follow along, and
-/// a redirect never shadows a live page.
-fn redirects(base: &Revision, pages: &BTreeMap<String, Page>) -> BTreeMap<String, String> {
-    let new_routes: HashMap<(&str, &str), &str> =
-        pages.iter().map(|(route, p)| ((p.vault_path.as_str(), p.folder_id.as_str()), route.as_str())).collect();
-    let mut redirects: BTreeMap<String, String> = BTreeMap::new();
-    for (old_route, page) in &base.pages {
-        if let Some(new_route) = new_routes.get(&(page.vault_path.as_str(), page.folder_id.as_str()))
-            && old_route != new_route
-        {
-            redirects.insert(old_route.clone(), (*new_route).to_owned());
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(vault_path: &str, content: &str) -> Entry {
+        let title = vault_path.rsplit('/').next().unwrap().trim_end_matches(".md").to_owned();
+        let note = Note {
+            note_id: String::new(),
+            title,
+            vault_path: vault_path.to_owned(),
+            relative_path: vault_path.to_owned(),
+            content: content.to_owned(),
+            frontmatter: Default::default(),
+            folder_config: vps_core::note::FolderConfig {
+                id: "f".into(),
+                route_base: "/".into(),
+                ..Default::default()
+            },
+            published_at: serde_json::Value::Null,
+            assets: vec![],
+            leaflet_blocks: None,
+        };
+        Entry { note, source_blob: None }
     }
-    for (from, to) in &base.redirects {
-        let to = redirects.get(to).cloned().unwrap_or_else(|| to.clone());
-        if pages.contains_key(&to) {
-            redirects.entry(from.clone()).or_insert(to);
-        }
+
+    /// Resolves `check` against the site of `notes`, as the page `me` (a vault path).
+    fn with_resolver(notes: &[(&str, &str)], me: &str, check: impl FnOnce(&PageResolver<'_>)) {
+        let settings = SiteSettings::default();
+        let routed = route_all(
+            notes.iter().map(|(path, content)| entry(path, content)).collect(),
+            &settings,
+            &Revision::empty(),
+        );
+        let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, &entry.note)).collect();
+        let index = LinkIndex::new(&refs);
+        let positions = refs.iter().enumerate().map(|(i, page)| (std::ptr::from_ref(page).addr(), i)).collect();
+        let by_vault_path =
+            routed.iter().enumerate().map(|(i, (_, entry))| (nfc(&entry.note.vault_path).into_owned(), i)).collect();
+        let cleaned: Vec<String> = routed.iter().map(|(_, entry)| entry.note.content.clone()).collect();
+        let assets = BTreeMap::new();
+        let lookup = AssetLookup::new(assets.keys());
+        let limits = PublishLimits::default();
+        let cx = PageContext {
+            index: &index,
+            refs: &refs,
+            notes: &routed,
+            me: routed.iter().position(|(_, entry)| entry.note.vault_path == me).unwrap(),
+            lookup: &lookup,
+            assets: &assets,
+            cleaned: &cleaned,
+            positions: &positions,
+            by_vault_path: &by_vault_path,
+            settings: &settings,
+            limits: &limits,
+        };
+        check(&PageResolver { cx: &cx, shown: RefCell::new(BTreeSet::new()) });
     }
-    redirects.retain(|from, _| !pages.contains_key(from));
-    redirects
+
+    fn route_of(notes: &[(&str, &str)], vault_path: &str) -> String {
+        let routed = route_all(
+            notes.iter().map(|(path, content)| entry(path, content)).collect(),
+            &SiteSettings::default(),
+            &Revision::empty(),
+        );
+        routed.into_iter().find(|(_, entry)| entry.note.vault_path == vault_path).unwrap().0
+    }
+
+    #[test]
+    fn links_inside_an_embedded_note_resolve_from_that_note() {
+        let notes = [("Home.md", "![[Inner]]"), ("sub/Inner.md", "[[Other]]"), ("sub/Other.md", ""), ("Other.md", "")];
+        let sibling = encode_path(&route_of(&notes, "sub/Other.md"));
+        let root = encode_path(&route_of(&notes, "Other.md"));
+        assert_ne!(sibling, root);
+        with_resolver(&notes, "Home.md", |resolver| {
+            assert_eq!(resolver.page_href("Other", None), Some(root.clone()), "from the embedding page");
+            assert_eq!(resolver.page_href_from("sub/Inner.md", "Other", None), Some(sibling.clone()));
+            let embedded = resolver.note_markdown_from("sub/Inner.md", "Other").unwrap();
+            assert_eq!(embedded.href, sibling, "an embed inside the embedded note, from that note");
+            assert_eq!(embedded.key, "sub/Other.md");
+            assert_eq!(resolver.note_markdown("Other").unwrap().key, "Other.md");
+        });
+    }
+
+    #[test]
+    fn wikilinks_find_notes_in_either_normalization_and_hrefs_are_encoded() {
+        let nfd = "Dossier/E\u{301}te\u{301}.md";
+        let notes = [("Home.md", ""), (nfd, "## Section"), ("Blog/Café.md", "")];
+        with_resolver(&notes, "Home.md", |resolver| {
+            let href = resolver.page_href("Été", None).expect("NFC target, NFD file");
+            assert!(href.is_ascii(), "{href}");
+            assert_eq!(decode_route(&href), route_of(&notes, nfd));
+            let cafe = resolver.page_href("Cafe\u{301}", Some("x")).expect("NFD target, NFC file");
+            assert!(cafe.is_ascii() && cafe.ends_with("#x"), "{cafe}");
+            assert_eq!(resolver.note_markdown("Dossier/Été").unwrap().markdown, "## Section");
+        });
+    }
+
+    #[test]
+    fn routes_are_nfc_and_owned_by_their_note() {
+        let nfd = "Caf\u{65}\u{301}.md";
+        let route = route_of(&[(nfd, "")], nfd);
+        assert_eq!(route, nfc(&route));
+    }
 }

@@ -122,7 +122,9 @@ pub fn write(
     for tag in site.tags() {
         for number in 1..=site.tag_pages(&tag) {
             if let Some(html) = site.tag_page_number(&tag, number) {
-                add(listing_page_route(&format!("/tags/{tag}"), number), html, HTML, last_note)?;
+                // At the tag's one URL (`tag_href`), whatever spelling the site shows.
+                let route = vps_core::slug::decode_route(&vps_core::slug::tag_href(&tag));
+                add(listing_page_route(&route, number), html, HTML, last_note)?;
             }
         }
     }

@@ -1,9 +1,12 @@
 //! Finding the asset an embed or image means, the way Obsidian does: by path, then by a path
-//! suffix, then by file name, the shortest path winning when several match.
+//! suffix, then by file name, the shortest path winning when several match. Paths are
+//! compared in NFC (macOS writes names in NFD): an embed typed in either spelling finds a file
+//! uploaded under the other.
 
 use std::collections::HashMap;
 
 use vps_core::AssetPath;
+use vps_core::slug::nfc;
 
 pub struct AssetLookup {
     by_path: HashMap<String, AssetPath>,
@@ -16,8 +19,8 @@ impl AssetLookup {
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<String, Vec<AssetPath>> = HashMap::new();
         for path in paths {
-            by_path.insert(path.as_str().to_owned(), path.clone());
-            by_name.entry(path.file_name().to_lowercase()).or_default().push(path.clone());
+            by_path.entry(nfc(path.as_str()).into_owned()).or_insert_with(|| path.clone());
+            by_name.entry(nfc(path.file_name()).to_lowercase()).or_default().push(path.clone());
         }
         // The shortest path wins: fewest folders, then fewest characters (as links do).
         let rank = |p: &AssetPath| (p.as_str().matches('/').count(), p.as_str().len(), p.as_str().to_owned());
@@ -40,16 +43,16 @@ impl AssetLookup {
         let name = target.rsplit('/').next().unwrap_or(&target).to_lowercase();
         let candidates = self.by_name.get(&name)?;
         let suffix = format!("/{}", target.to_lowercase());
-        let by_suffix = candidates.iter().find(|path| path.as_str().to_lowercase().ends_with(&suffix));
+        let by_suffix = candidates.iter().find(|path| nfc(path.as_str()).to_lowercase().ends_with(&suffix));
         by_suffix.or_else(|| if target.contains('/') { None } else { candidates.first() })
     }
 }
 
-/// Drops a `#fragment` or `?query`, percent-decodes, turns `\` into `/`, drops `./`, leading `/`
-/// and `../` segments.
+/// Drops a `#fragment` or `?query`, percent-decodes, composes (NFC), turns `\` into `/`, drops
+/// `./`, leading `/` and `../` segments.
 fn normalize(target: &str) -> String {
     let target = target.trim().split(['#', '?']).next().unwrap_or_default();
-    let decoded = vps_core::url::decode(target).replace('\\', "/");
+    let decoded = vps_core::slug::decode_route(target).replace('\\', "/");
     decoded.split('/').filter(|segment| !matches!(*segment, "" | "." | "..")).collect::<Vec<_>>().join("/")
 }
 
@@ -75,5 +78,18 @@ mod tests {
         assert_eq!(found("Attachments/img.png#interface").as_deref(), Some("Attachments/img.png"));
         assert_eq!(found("nowhere/img.png"), None);
         assert_eq!(found("missing.png"), None);
+    }
+
+    #[test]
+    fn nfd_and_nfc_spellings_find_the_same_file() {
+        let assets = lookup(&["Attachments/E\u{301}te\u{301}.png", "x/y/Café.jpg"]);
+        let found = |t: &str| assets.resolve(t).map(|p| p.as_str().to_owned());
+        let nfd = Some("Attachments/E\u{301}te\u{301}.png");
+        assert_eq!(found("Été.png").as_deref(), nfd, "by name, NFC typed");
+        assert_eq!(found("Attachments/Été.png").as_deref(), nfd, "by path");
+        assert_eq!(found("été.png").as_deref(), nfd, "by name, any case");
+        assert_eq!(found("%C3%89t%C3%A9.png").as_deref(), nfd, "percent-encoded");
+        assert_eq!(found("y/Cafe\u{301}.jpg").as_deref(), Some("x/y/Café.jpg"), "by suffix, NFD typed");
+        assert_eq!(found("Cafe\u{301}.jpg").as_deref(), Some("x/y/Café.jpg"));
     }
 }

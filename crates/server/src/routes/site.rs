@@ -5,7 +5,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use vps_core::AssetPath;
 
 use super::blob::{Caching, Delivery, serve_blob};
 use crate::ApiError;
@@ -18,16 +17,16 @@ pub(crate) const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data: http
 const HTML: &str = PAGE_CONTENT_TYPE;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// `/assets/<vault path>`: an asset of the live revision, by its path.
+/// `/assets/<vault path>`: an asset of the live revision, by its path (decoded already),
+/// compared in NFC: a file uploaded under its NFD name is found by its NFC spelling too.
 pub async fn asset(
     State(app): State<AppState>,
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::BlobNotFound(raw.chars().take(200).collect());
-    let path = AssetPath::parse(&raw).map_err(|_| not_found())?;
     let live = app.site.live();
-    let asset = live.assets.get(&path).ok_or_else(not_found)?;
+    let asset = live.asset_by_path(&raw).ok_or_else(not_found)?;
     let media_type = Public::Asset { media_type: asset.media_type.clone() }.content_type();
     serve_blob(&app, &asset.sha256, &Delivery::new(media_type, Caching::Revalidate).with_ranges(), &headers).await
 }
@@ -108,7 +107,7 @@ pub async fn page(
         return Err(ApiError::RouteNotFound);
     }
     let live = app.site.live();
-    let path = vps_core::url::decode(uri.path());
+    let path = vps_core::slug::decode_route(uri.path());
     let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path.as_str() };
     if trimmed != path {
         return Ok(redirect(trimmed)); // one URL per page: no trailing slash (and `//host/` stays here)
@@ -126,6 +125,9 @@ pub async fn page(
     }
     if let Some(target) = live.redirects.get(trimmed) {
         return Ok(redirect(target));
+    }
+    if let Some(canonical) = other_tag_spelling(trimmed, &|route| live.generated.contains_key(route)) {
+        return Ok(redirect(&canonical));
     }
     // `<folder>/index` notes are shown inside their folder's page.
     if let Some(folder) = trimmed.strip_suffix("/index") {
@@ -151,6 +153,14 @@ pub async fn page(
     }
 }
 
+/// `/tags/Tag`, `/tags/TAG`…: another spelling of a tag whose page exists, the route of that
+/// page ([`vps_core::slug::tag_href`]; pagination after the tag follows along).
+fn other_tag_spelling(route: &str, exists: &dyn Fn(&str) -> bool) -> Option<String> {
+    let tag = route.strip_prefix("/tags/")?;
+    let canonical = vps_core::slug::decode_route(&vps_core::slug::tag_href(tag));
+    (canonical != route && exists(&canonical)).then_some(canonical)
+}
+
 /// A 301 to `target`, a path of the site, through [`local_location`].
 fn redirect(target: &str) -> Response {
     let location = local_location(target);
@@ -172,7 +182,21 @@ pub(crate) fn local_location(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::local_location;
+    use super::{local_location, other_tag_spelling};
+
+    #[test]
+    fn other_spellings_of_a_tag_point_at_its_page() {
+        let pages = ["/tags/tag", "/tags/été/x", "/tags/tag/page/2"];
+        let exists = |route: &str| pages.contains(&route);
+        let nfd = vps_core::slug::decode_route("/tags/E\u{301}te\u{301}/X");
+        assert_eq!(other_tag_spelling("/tags/Tag", &exists).as_deref(), Some("/tags/tag"));
+        assert_eq!(other_tag_spelling("/tags/TAG", &exists).as_deref(), Some("/tags/tag"));
+        assert_eq!(other_tag_spelling(&nfd, &exists).as_deref(), Some("/tags/été/x"));
+        assert_eq!(other_tag_spelling("/tags/TAG/page/2", &exists).as_deref(), Some("/tags/tag/page/2"));
+        assert_eq!(other_tag_spelling("/tags/tag", &exists), None, "the page itself");
+        assert_eq!(other_tag_spelling("/tags/Missing", &exists), None, "no page: 404");
+        assert_eq!(other_tag_spelling("/blog/Tag", &exists), None);
+    }
 
     #[test]
     fn every_location_is_a_path_of_this_site() {
