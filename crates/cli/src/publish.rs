@@ -133,7 +133,7 @@ async fn publish(args: PublishArgs) -> Result<Summary, PublishError> {
     .map_err(|e| PublishError::Config(e.to_string()))?;
     let mut config = config;
     if let Some(locale) = &args.locale {
-        let tag = vps_publisher::language_tag(locale).ok_or_else(|| {
+        let tag = vps_core::language::language_tag(locale).map(str::to_owned).ok_or_else(|| {
             PublishError::Config(format!("--locale: `{locale}` is not a language tag (as `ja` or `pt-BR`)"))
         })?;
         config.locale = Some(tag);

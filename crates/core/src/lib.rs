@@ -11,6 +11,7 @@
 //! - [`api`]: the JSON shapes of the HTTP API, shared by the server and its clients.
 //! - [`slug`]: names into route segments, heading ids and tag keys, for every script; names
 //!   compared in NFC.
+//! - [`language`]: the one rule for language tags (`SITE_LANGUAGE`, the client's `locale`).
 //! - [`note`]: a note as the plugin sends it; [`revision`]: the manifest of a published site.
 //!
 //! ```
@@ -28,6 +29,7 @@ pub mod api;
 mod asset_path;
 mod hash;
 pub mod job;
+pub mod language;
 mod media_type;
 pub mod note;
 pub mod revision;

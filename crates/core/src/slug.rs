@@ -136,15 +136,16 @@ pub fn tag_key(tag: &str) -> String {
     lowered.split('/').filter(|segment| !segment.is_empty()).collect::<Vec<_>>().join("/")
 }
 
-/// The URL of a tag's page: `/tags/` and the segments of its [`tag_key`], each
-/// percent-encoded (`#Été/X` → `/tags/%C3%A9t%C3%A9/x`).
+/// The route of a tag's page: `/tags/` and its [`tag_key`] (`#Projet/Été` → `/tags/projet/été`).
+/// Every spelling of a tag has this one route; the server answers the others with a 301 to it.
+pub fn tag_route(tag: &str) -> String {
+    format!("/tags/{}", tag_key(tag))
+}
+
+/// The URL of a tag's page: its [`tag_route`] percent-encoded (`#Été/X` →
+/// `/tags/%C3%A9t%C3%A9/x`).
 pub fn tag_href(tag: &str) -> String {
-    let mut href = String::from("/tags");
-    for segment in tag_key(tag).split('/').filter(|s| !s.is_empty()) {
-        href.push('/');
-        href.push_str(&crate::url::encode_segment(segment));
-    }
-    href
+    crate::url::encode_path(&tag_route(tag))
 }
 
 /// An incoming URL path as a route: percent-decoded, then NFC-normalised, so
@@ -371,6 +372,8 @@ mod tests {
         assert_eq!(tag_key("#Projet//Été/"), "projet/été");
         assert_eq!(tag_key("#ТЕГ"), "тег");
         assert_eq!(tag_href("#Été/X"), "/tags/%C3%A9t%C3%A9/x");
+        assert_eq!(tag_route("#Été/X"), "/tags/été/x");
+        assert_eq!(decode_route(&tag_href("#TAG/Ünter")), tag_route("tag/ünter"));
         assert_eq!(tag_href("日本"), format!("/tags/{}", encode_path("日本")));
     }
 

@@ -166,15 +166,6 @@ impl ConfigError {
     }
 }
 
-/// `locale` when it is a language tag (ASCII letters, digits and `-`, at most 35 characters, as
-/// the server's `SITE_LANGUAGE`).
-pub fn language_tag(locale: &str) -> Option<String> {
-    let locale = locale.trim();
-    let valid =
-        !locale.is_empty() && locale.len() <= 35 && locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    valid.then(|| locale.to_owned())
-}
-
 /// The file as written. Every key is optional; see [`STARTER_CONFIG`] for their meaning.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -284,7 +275,7 @@ impl Config {
             })
             .collect();
         let locale = match file.locale.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
-            Some(locale) => Some(language_tag(locale).ok_or_else(|| {
+            Some(locale) => Some(vps_core::language::language_tag(locale).map(str::to_owned).ok_or_else(|| {
                 invalid("locale".to_owned(), "is not a language tag (letters, digits and `-`, as `ja` or `pt-BR`)")
             })?),
             None => None,

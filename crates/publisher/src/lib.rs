@@ -38,7 +38,7 @@ mod vault;
 
 pub use config::{
     API_KEY_ENV, ApiKey, CONFIG_FILE_NAME, Config, ConfigError, DEFAULT_VPS_ID, IgnoreRule, MAX_BYTES_PER_REQUEST,
-    RouteNode, STARTER_CONFIG, language_tag, write_starter,
+    RouteNode, STARTER_CONFIG, write_starter,
 };
 pub use hash::hash_files;
 pub use scan::{Plan, PlannedAsset, ScanError, scan};

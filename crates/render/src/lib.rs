@@ -4,6 +4,8 @@
 //! The rules are those of the plugin protocol (`plugin-protocol.md` §5.4 and §7), so that URLs
 //! and anchors match what the reference server publishes:
 //!
+//! - [`assign`]: the route of every note of a publication, stable when other notes come and
+//!   go (collisions get a hash of the vault path), and the redirects from routes that moved.
 //! - [`compute_route`]: where a note is published (§7.2). Names become route segments, heading
 //!   ids and tag URLs by the one slug module, [`vps_core::slug`] (every script kept); routes are
 //!   plain Unicode (NFC), and every href this crate writes is percent-encoded UTF-8.
@@ -69,6 +71,7 @@
 //! );
 //! ```
 
+pub mod assign;
 mod cleanup;
 mod limits;
 mod links;

@@ -11,7 +11,6 @@ mod build;
 mod documents;
 mod jobs;
 mod links;
-mod routes;
 
 use std::cell::RefCell;
 use std::collections::HashSet;

@@ -675,14 +675,19 @@ fn parse_size(value: &str) -> Option<u64> {
 /// A language tag, BCP 47-ish: ASCII letters, digits and `-`, at most 35 characters (empty:
 /// unset).
 pub(crate) fn parse_language(value: &str) -> Result<String, String> {
-    let value = value.trim();
-    if value.len() > 35 || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        let shown: String = value.chars().take(40).collect();
-        return Err(format!(
-            "`{shown}` is not a language tag (letters, digits and `-`, at most 35, as `ja` or `pt-BR`)"
-        ));
+    if value.trim().is_empty() {
+        return Ok(String::new());
     }
-    Ok(value.to_owned())
+    match vps_core::language::language_tag(value) {
+        Some(tag) => Ok(tag.to_owned()),
+        None => {
+            let shown: String = value.trim().chars().take(40).collect();
+            Err(format!(
+                "`{shown}` is not a language tag (letters, digits and `-`, at most {}, as `ja` or `pt-BR`)",
+                vps_core::language::MAX_LANGUAGE_TAG_LEN
+            ))
+        }
+    }
 }
 
 fn parse_bool(value: &str) -> Option<bool> {

@@ -10,9 +10,8 @@
 //!   [`Site::not_found`]; listings of more than [`LISTING_PAGE_SIZE`] entries continue on
 //!   numbered pages ([`Site::folder_index_page`], [`Site::tag_page_number`], at
 //!   [`listing_page_route`]: `/blog/page/2`, `/tags/rust/page/2`);
-//! - [`Site::tag_route`] says where a tag's page is (`/tags/<tag_key>`, any spelling of the tag
-//!   finds it) and [`Site::canonical_tag_route`] which route an incoming `/tags/…` path in
-//!   another spelling (`/tags/Tag`) should be redirected to;
+//! - [`Site::tag_route`] says where a tag's page is (`vps_core::slug::tag_route`: any spelling
+//!   of the tag finds it);
 //! - [`Site::search`] per request, shown by [`Site::search_page`] or [`Site::search_json`];
 //! - [`Site::sitemap_xml`], [`Site::robots_txt`] and [`Site::feed_xml`];
 //! - the static assets [`STYLE_CSS`], [`SEARCH_JS`] (optional enhancement) and [`FAVICON_SVG`],

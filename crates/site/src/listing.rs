@@ -8,9 +8,9 @@ use crate::feeds::{newest_first, normalize_datetime};
 use crate::layout::Document;
 use crate::model::PageInfo;
 use crate::site::{Site, normalize_route};
-use crate::tags::tag_route;
 use crate::tree::render_breadcrumbs;
 use crate::words::Words;
+use vps_core::slug::tag_route;
 
 /// How many pages the generated home page lists under "Recently updated".
 const RECENT_ON_HOME: usize = 10;

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use vps_core::slug::nfc;
 use vps_core::url::encode_path;
 
-use crate::listing::listing_page_route;
 use crate::model::{PageInfo, SiteInfo};
 use crate::search::SearchIndex;
-use crate::tags::{TagIndex, tag_route};
+use crate::tags::TagIndex;
 use crate::tree::Tree;
 use crate::words::Words;
+use vps_core::slug::tag_route;
 
 /// A published site, ready to render any of its pages.
 ///
@@ -114,24 +114,6 @@ impl Site {
     /// `vps_core::slug::tag_href(tag)`, which is this route percent-encoded.
     pub fn tag_route(&self, tag: &str) -> Option<String> {
         self.tags.get(tag).map(|entry| tag_route(&entry.key))
-    }
-
-    /// The canonical route of a (decoded) path under `/tags/` that names a known tag in another
-    /// spelling: `/tags/Tag` → `/tags/tag`, `/tags/TAG/page/2` → `/tags/tag/page/2` (when the
-    /// listing has that page). `Some` of the path itself when it is already canonical, `None` when
-    /// it names no tag. The server answers a path that differs from its canonical route with a
-    /// 301 to `vps_core::url::encode_path` of it.
-    pub fn canonical_tag_route(&self, path: &str) -> Option<String> {
-        let path = normalize_route(path);
-        let tag = path.strip_prefix("/tags/")?;
-        if let Some(entry) = self.tags.get(tag) {
-            return Some(tag_route(&entry.key));
-        }
-        let (tag, number) = tag.rsplit_once("/page/")?;
-        let number: usize = number.parse().ok().filter(|n: &usize| n.to_string() == number)?;
-        let entry = self.tags.get(tag)?;
-        let pages = self.tag_pages(&entry.key);
-        (number >= 2 && number <= pages).then(|| listing_page_route(&tag_route(&entry.key), number))
     }
 }
 

@@ -97,15 +97,10 @@ pub(crate) fn spelling_segments(tag: &str) -> Vec<String> {
     tag.split('/').filter(|segment| !segment.is_empty()).map(str::to_owned).collect()
 }
 
-/// The route (not encoded) of a tag's page: `/tags/` and its [`tag_key`]. Its href is
-/// `vps_core::slug::tag_href`, which is this route percent-encoded.
-pub(crate) fn tag_route(tag: &str) -> String {
-    format!("/tags/{}", tag_key(tag))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vps_core::slug::tag_route;
 
     fn tagged(tags: &[&str]) -> PageInfo {
         PageInfo { tags: tags.iter().map(|t| (*t).to_owned()).collect(), ..PageInfo::default() }

@@ -123,16 +123,10 @@ impl Words {
     }
 }
 
-/// The value of `<html lang>`: the site's language tag when it is a plausible BCP 47 tag (only
-/// ASCII letters, digits and `-`, at most 35 characters, not empty), else `en`.
+/// The value of `<html lang>`: the site's language when it is a language tag
+/// ([`vps_core::language::language_tag`]), else `en`.
 pub(crate) fn lang_attribute(language: &str) -> &str {
-    let tag = language.trim();
-    let valid = !tag.is_empty()
-        && tag.len() <= 35
-        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !tag.starts_with('-')
-        && !tag.ends_with('-');
-    if valid { tag } else { "en" }
+    vps_core::language::language_tag(language).unwrap_or("en")
 }
 
 /// English: the default.

@@ -4,7 +4,7 @@
 //! It reads the vault (by default `../shared/vaults/obsidian-help-en` next to the workspace; only
 //! read) with [`vps_testkit::vault::scan`], as the plugin reads it, and resolves links the way
 //! the server's finalization does (`crates/server/src/finalize/build.rs`): every note gets its
-//! route (`compute_route` with route base `/`, `-1`, `-2`… for notes that would share one), a
+//! route (`compute_route` with route base `/`, and `vps_render::assign` for notes that would share one), a
 //! [`LinkIndex`] over all pages resolves wikilinks, and an embed resolves to `/assets/<path>`
 //! when the plugin would have uploaded that attachment (path, then path suffix, then file name).
 //! Then, `--runs` times (default 5), it renders every note in vault order on one thread, as the
@@ -20,12 +20,13 @@
 //! Options: `--vault PATH`, `--runs N`.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use vps_bench::{Result, default_vault, value, verdict};
+use vps_render::assign::Wanted;
 use vps_render::{LinkIndex, PageRef, RenderOptions, Resolver};
 use vps_testkit::vault::{self, FileResolver, Vault};
 
@@ -162,19 +163,24 @@ fn render_all(vault: &Vault, site: &Site<'_>) -> Run {
 }
 
 /// Every note's page, in vault order (the order of `vault.notes`), routed as the server routes a
-/// folder published at `/`: a later note (in vault-path order) whose route is taken gets `-1`,
-/// `-2`…
+/// folder published at `/`, notes that would share a route told apart as the server does
+/// ([`vps_render::assign`]).
 fn page_refs(vault: &Vault) -> Vec<PageRef> {
-    let mut taken = HashSet::new();
+    let wanted: Vec<Wanted<'_>> = vault
+        .notes
+        .iter()
+        .map(|note| Wanted {
+            route: vps_render::compute_route("/", &note.vault_path, false),
+            vault_path: &note.vault_path,
+            folder_id: "vault",
+        })
+        .collect();
+    let routes = vps_render::assign::assign(&wanted, &HashMap::new());
     vault
         .notes
         .iter()
-        .map(|note| {
-            let mut route = vps_render::compute_route("/", &note.vault_path, false);
-            if !taken.insert(route.clone()) {
-                route = (1..).map(|n| format!("{route}-{n}")).find(|free| !taken.contains(free)).expect("a free route");
-                taken.insert(route.clone());
-            }
+        .zip(routes)
+        .map(|(note, route)| {
             let aliases = match &note.frontmatter["flat"]["aliases"] {
                 serde_json::Value::String(alias) => vec![alias.clone()],
                 serde_json::Value::Array(aliases) => {
@@ -213,9 +219,7 @@ struct PageResolver<'a> {
 impl Resolver for PageResolver<'_> {
     fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
         let page = self.site.index.resolve(self.me, target)?;
-        let fragment =
-            subpath.filter(|s| !s.is_empty()).map(|s| format!("#{}", vps_render::fragment(s))).unwrap_or_default();
-        Some(format!("{}{fragment}", page.route))
+        Some(vps_render::page_href(page, subpath))
     }
 
     fn asset_href(&self, target: &str) -> Option<String> {

@@ -20,7 +20,6 @@ use vps_core::job::{Phase, PromotionStats};
 use vps_core::note::Note;
 use vps_core::revision::{Asset, Page, Revision, RevisionId, SiteSettings};
 use vps_core::slug::{decode_route, nfc};
-use vps_core::url::encode_path;
 use vps_core::{AssetPath, ContentHash};
 use vps_render::{
     CleanupBudget, CleanupError, CompiledRules, Exceeded, LimitError, LinkIndex, PageMeta, PageRef, PublishLimits,
@@ -33,7 +32,6 @@ use super::BlockingBlobs;
 
 use super::documents::{self, Draft};
 use super::links::AssetLookup;
-use super::routes;
 use crate::sessions::Session;
 
 pub struct BuildInput<'a> {
@@ -213,7 +211,7 @@ pub fn build(
     let assets: BTreeMap<AssetPath, Asset> = available.into_iter().filter(|(path, _)| keep(path)).collect();
 
     progress(Phase::RebuildingIndexes, 92)?;
-    let redirects = routes::redirects(base, &pages);
+    let redirects = vps_render::assign::redirects(base, &pages);
     let kept_from_base =
         assets.keys().filter(|p| base.assets.contains_key(*p) && !session.assets.contains_key(*p)).count();
     let live_keys: BTreeSet<(String, String)> = pages.values().map(|p| key(&p.vault_path, &p.folder_id)).collect();
@@ -319,7 +317,7 @@ fn route_all(entries: Vec<Entry>, settings: &SiteSettings, base: &Revision) -> V
             (nfc(&config.index_file_path).into_owned(), route)
         })
         .collect();
-    let wanted: Vec<routes::Wanted<'_>> = entries
+    let wanted: Vec<vps_render::assign::Wanted<'_>> = entries
         .iter()
         .map(|entry| {
             let folder = &entry.note.folder_config;
@@ -333,10 +331,10 @@ fn route_all(entries: Vec<Entry>, settings: &SiteSettings, base: &Revision) -> V
             };
             // Routes are NFC, as incoming paths are once decoded (route bases are verbatim).
             let route = nfc(&route).into_owned();
-            routes::Wanted { route, vault_path: &entry.note.vault_path, folder_id: &folder.id }
+            vps_render::assign::Wanted { route, vault_path: &entry.note.vault_path, folder_id: &folder.id }
         })
         .collect();
-    let assigned = routes::assign(&wanted, &routes::previous_routes(base));
+    let assigned = vps_render::assign::assign(&wanted, &vps_render::assign::previous_routes(base));
     drop(wanted);
     let mut routed: Vec<(String, Entry)> = assigned.into_iter().zip(entries).collect();
     routed.sort_by(|a, b| (&a.0, &a.1.note.vault_path).cmp(&(&b.0, &b.1.note.vault_path)));
@@ -523,7 +521,7 @@ fn site_language(site: &SiteOptions, settings: &SiteSettings) -> String {
         return site.language.clone();
     }
     let sent = settings.locale.as_deref().unwrap_or_default();
-    crate::settings::parse_language(sent).unwrap_or_default()
+    vps_core::language::language_tag(sent).unwrap_or_default().to_owned()
 }
 
 /// Folder labels: the session's map first, then each folder's display name, then the vault
@@ -558,21 +556,19 @@ impl PageResolver<'_> {
         &self.cx.refs[position]
     }
 
-    /// The href of `target` linked from `from`: its route percent-encoded, and the fragment.
+    /// The href of `target` linked from `from` ([`vps_render::page_href`]).
     fn href_from(&self, from: &PageRef, target: &str, subpath: Option<&str>) -> Option<String> {
-        let page = self.cx.index.resolve(from, &nfc(target))?;
-        let fragment =
-            subpath.filter(|s| !s.is_empty()).map(|s| format!("#{}", vps_render::fragment(s))).unwrap_or_default();
-        Some(format!("{}{fragment}", encode_path(&page.route)))
+        let page = self.cx.index.resolve(from, target)?;
+        Some(vps_render::page_href(page, subpath))
     }
 
     /// `target` embedded from `from`: the note's Markdown (its cleanup rules applied).
     fn markdown_from(&self, from: &PageRef, target: &str) -> Option<Transclusion> {
-        let page = self.cx.index.resolve(from, &nfc(target))?;
+        let page = self.cx.index.resolve(from, target)?;
         let position = *self.cx.positions.get(&std::ptr::from_ref(page).addr())?;
         let note = &self.cx.notes[position].1.note;
         let markdown = self.cx.cleaned[position].clone();
-        Some(Transclusion { markdown, href: encode_path(&page.route), key: note.vault_path.clone() })
+        Some(Transclusion { markdown, href: vps_render::page_href(page, None), key: note.vault_path.clone() })
     }
 }
 
@@ -608,6 +604,7 @@ impl Resolver for PageResolver<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vps_core::url::encode_path;
 
     fn entry(vault_path: &str, content: &str) -> Entry {
         let title = vault_path.rsplit('/').next().unwrap().trim_end_matches(".md").to_owned();

@@ -123,7 +123,7 @@ pub fn write(
         for number in 1..=site.tag_pages(&tag) {
             if let Some(html) = site.tag_page_number(&tag, number) {
                 // At the tag's one URL (`tag_href`), whatever spelling the site shows.
-                let route = vps_core::slug::decode_route(&vps_core::slug::tag_href(&tag));
+                let route = vps_core::slug::tag_route(&tag);
                 add(listing_page_route(&route, number), html, HTML, last_note)?;
             }
         }

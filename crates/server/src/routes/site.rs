@@ -157,7 +157,7 @@ pub async fn page(
 /// page ([`vps_core::slug::tag_href`]; pagination after the tag follows along).
 fn other_tag_spelling(route: &str, exists: &dyn Fn(&str) -> bool) -> Option<String> {
     let tag = route.strip_prefix("/tags/")?;
-    let canonical = vps_core::slug::decode_route(&vps_core::slug::tag_href(tag));
+    let canonical = vps_core::slug::tag_route(tag);
     (canonical != route && exists(&canonical)).then_some(canonical)
 }
 

@@ -1,4 +1,4 @@
-//! Which route each note gets, and which old routes redirect where (issue 12, items 2 and 5).
+//! Which route each note of a publication gets, and which old routes redirect where.
 //!
 //! A note *wants* a route computed from its own vault path and its folder's route settings
 //! alone. When several notes want the same route:
@@ -24,21 +24,21 @@ use vps_core::slug::{name_hash, nfc};
 
 /// The route a note wants, and who the note is.
 #[derive(Debug, Clone)]
-pub(super) struct Wanted<'a> {
+pub struct Wanted<'a> {
     pub route: String,
     pub vault_path: &'a str,
     pub folder_id: &'a str,
 }
 
 /// A note's identity across revisions: its NFC vault path and its folder id.
-type NoteKey = (String, String);
+pub type NoteKey = (String, String);
 
-fn note_key(vault_path: &str, folder_id: &str) -> NoteKey {
+pub fn note_key(vault_path: &str, folder_id: &str) -> NoteKey {
     (nfc(vault_path).into_owned(), folder_id.to_owned())
 }
 
 /// Each note's route in the live revision.
-pub(super) fn previous_routes(base: &Revision) -> HashMap<NoteKey, String> {
+pub fn previous_routes(base: &Revision) -> HashMap<NoteKey, String> {
     base.pages.iter().map(|(route, page)| (note_key(&page.vault_path, &page.folder_id), route.clone())).collect()
 }
 
@@ -55,7 +55,7 @@ fn collision_form(route: &str, vault_path: &str, folder_id: &str, n: u32) -> Str
 }
 
 /// The route of every note of `wanted`, in the same order: see the [module](self).
-pub(super) fn assign(wanted: &[Wanted<'_>], previous: &HashMap<NoteKey, String>) -> Vec<String> {
+pub fn assign(wanted: &[Wanted<'_>], previous: &HashMap<NoteKey, String>) -> Vec<String> {
     let mut routes: Vec<Option<String>> = vec![None; wanted.len()];
     let mut by_route: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, note) in wanted.iter().enumerate() {
@@ -120,7 +120,7 @@ pub(super) fn assign(wanted: &[Wanted<'_>], previous: &HashMap<NoteKey, String>)
 /// Old routes of pages that moved point at their new route (a page is the same when its NFC
 /// vault path and folder id are); older redirects follow along, and a redirect never shadows a
 /// live page. The old slug rule's placeholders are not redirected ([`is_old_placeholder`]).
-pub(super) fn redirects(base: &Revision, pages: &BTreeMap<String, Page>) -> BTreeMap<String, String> {
+pub fn redirects(base: &Revision, pages: &BTreeMap<String, Page>) -> BTreeMap<String, String> {
     let new_routes: HashMap<NoteKey, &str> =
         pages.iter().map(|(route, p)| (note_key(&p.vault_path, &p.folder_id), route.as_str())).collect();
     let mut redirects: BTreeMap<String, String> = BTreeMap::new();
@@ -150,7 +150,7 @@ pub(super) fn redirects(base: &Revision, pages: &BTreeMap<String, Page>) -> BTre
 /// The rule: a segment `note` or `note-<digits>` whose name — the vault path's component at the
 /// same place, counted from the end (file name without extension, then its folders) — has no
 /// ASCII letter or digit.
-pub(super) fn is_old_placeholder(route: &str, vault_path: &str) -> bool {
+pub fn is_old_placeholder(route: &str, vault_path: &str) -> bool {
     let is_placeholder_segment = |segment: &str| {
         segment == "note"
             || segment.strip_prefix("note-").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
