@@ -127,13 +127,20 @@ pub fn heading_id(text: &str) -> String {
     if slug.is_empty() { "heading".to_owned() } else { slug }
 }
 
-/// The canonical form of a tag: no leading `#`, NFC, lower-cased, empty segments of a nested
-/// tag dropped (`#Projet//Été` → `projet/été`). `#tag`, `#Tag` and `#TAG` are one tag.
+/// The canonical form of a tag: no leading `#`, NFC, lower-cased, each segment of a nested tag
+/// trimmed, and segments that are empty or only dots dropped (`#Projet//Été` → `projet/été`;
+/// a browser would resolve a `.` or `..` segment of its URL away). `#tag`, `#Tag` and `#TAG`
+/// are one tag, and a tag key is its own key.
 pub fn tag_key(tag: &str) -> String {
     let tag = tag.trim().trim_start_matches('#');
     let lowered: String = nfc(tag).chars().flat_map(char::to_lowercase).collect();
     let lowered = nfc(&lowered).into_owned();
-    lowered.split('/').filter(|segment| !segment.is_empty()).collect::<Vec<_>>().join("/")
+    lowered
+        .split('/')
+        .map(str::trim)
+        .filter(|segment| !segment.is_empty() && !segment.bytes().all(|b| b == b'.'))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The route of a tag's page: `/tags/` and its [`tag_key`] (`#Projet/Été` → `/tags/projet/été`).
@@ -371,6 +378,11 @@ mod tests {
         assert_eq!(tag_key("TAG"), "tag");
         assert_eq!(tag_key("#Projet//Été/"), "projet/été");
         assert_eq!(tag_key("#ТЕГ"), "тег");
+        assert_eq!(tag_key("! /"), "!");
+        assert_eq!(tag_key("../x/./y/.."), "x/y");
+        for tag in ["! /", "#\u{85}..", "a/ /b", "#Été//X/"] {
+            assert_eq!(tag_key(&tag_key(tag)), tag_key(tag), "{tag:?}");
+        }
         assert_eq!(tag_href("#Été/X"), "/tags/%C3%A9t%C3%A9/x");
         assert_eq!(tag_route("#Été/X"), "/tags/été/x");
         assert_eq!(decode_route(&tag_href("#TAG/Ünter")), tag_route("tag/ünter"));
