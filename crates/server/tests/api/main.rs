@@ -22,3 +22,5 @@ mod upload;
 mod integrity;
 mod live_blobs;
 mod redirects;
+// issue 12 — tests
+mod upgrade;
