@@ -46,6 +46,9 @@ pub struct Plugin {
     pub run_id: String,
     /// The `locale` sent at `start` (the plugin's UI language: `en` or `fr`).
     pub locale: String,
+    /// `deduplicationEnabled` at `start`: when false, the session is a full publish (what it
+    /// does not upload is deleted).
+    pub deduplication: bool,
 }
 
 impl Plugin {
@@ -56,7 +59,15 @@ impl Plugin {
             key: key.to_owned(),
             run_id: uuid_like(),
             locale: "en".to_owned(),
+            deduplication: true,
         }
+    }
+
+    /// The plugin with deduplication unticked: each publish is a full publish, and a note
+    /// deleted from the vault leaves the site.
+    pub fn full_publish(mut self) -> Self {
+        self.deduplication = false;
+        self
     }
 
     /// The plugin of a user whose Obsidian speaks `locale` (sent at `start`).
@@ -82,6 +93,7 @@ impl Plugin {
     pub async fn start(&self) -> Value {
         let mut body = start_body();
         body["locale"] = json!(self.locale);
+        body["deduplicationEnabled"] = json!(self.deduplication);
         let (status, body) = json_answer(self.post("/api/session/start", &body).send().await.unwrap()).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body

@@ -401,13 +401,17 @@ impl ScriptVault {
         }
 
         // No placeholder anywhere: no href of any page has a `note` or `note-N` segment.
+        let mut placeholders = BTreeSet::new();
         for (route, page) in &pages {
             for href in page.iter().filter_map(|e| e.attr("href")) {
                 let Some((target, _)) = split_href(href, route) else { continue };
                 if target.split('/').any(is_placeholder) {
-                    problems.push(format!("{route} links to the placeholder route {target}"));
+                    placeholders.insert(target);
                 }
             }
+        }
+        if !placeholders.is_empty() {
+            problems.push(format!("pages link to the placeholder routes {placeholders:?}"));
         }
 
         self.check_collision(&reader, &mut problems).await;

@@ -23,4 +23,6 @@ mod integrity;
 mod live_blobs;
 mod redirects;
 // issue 12 — tests
+mod scripts;
+mod stability;
 mod upgrade;

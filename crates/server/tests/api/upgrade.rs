@@ -84,7 +84,7 @@ async fn routes_changed_by_the_new_url_rules_answer_301_from_their_old_route_but
     let vault_dir = tempfile::tempdir().unwrap();
     write_vault(vault_dir.path());
     let vault = vps_testkit::vault::scan(vault_dir.path()).unwrap();
-    app.plugin().publish(&vault.note_payloads(), &vault.asset_payloads()).await;
+    app.plugin().full_publish().publish(&vault.note_payloads(), &vault.asset_payloads()).await;
 
     let mut changed = 0;
     for (vault_path, old) in OLD_ROUTES {
