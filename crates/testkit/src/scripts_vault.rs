@@ -215,8 +215,8 @@ const NOTES: &[Spec] = &[
         &[("nfd-french", "Chaleur")],
         &[],
     ),
-    ("case-upper", "A/Notes.md", "Upper-case notes, in folder A.\n", None, &[], &[], &[]),
-    ("case-lower", "B/notes.md", "Lower-case notes, in folder B.\n", None, &[], &[], &[]),
+    ("case-upper", "A/Notes.md", "Upper-case notes, in folder A. #Tag\n", None, &[], &[], &[]),
+    ("case-lower", "B/notes.md", "Lower-case notes, in folder B. #TAG\n", None, &[], &[], &[]),
     (
         "embedded",
         "Embeds/Other.md",
@@ -292,8 +292,8 @@ pub fn multi_script_vault(dir: &Path) -> ScriptVault {
         embed: ("embedder", "embedded", "Other heading"),
         tags: vec![
             ("#tag", vec!["japanese"]),
-            ("#Tag", vec!["japanese-2"]),
-            ("#TAG", vec!["chinese"]),
+            ("#Tag", vec!["japanese-2", "case-upper"]),
+            ("#TAG", vec!["chinese", "case-lower"]),
             ("#日本語", vec!["japanese"]),
             ("#Проект/Этап", vec!["russian"]),
         ],
@@ -645,10 +645,18 @@ impl ScriptVault {
             let reference = reader.get(&encode_path(&route)).await;
             for spelling in [route.clone(), nfd.clone(), encode_path(&nfd)] {
                 let fetched = reader.get(&spelling).await;
-                if fetched.status != StatusCode::OK || fetched.body != reference.body {
+                // The page itself, or a redirect to its one URL.
+                let same = match fetched.status {
+                    StatusCode::OK => fetched.body == reference.body,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT => {
+                        fetched.location.as_deref().map(decode_route).as_deref() == Some(route.as_str())
+                    }
+                    _ => false,
+                };
+                if reference.status != StatusCode::OK || !same {
                     problems.push(format!(
-                        "{}: {spelling:?} answers {}, not the page of {route}",
-                        note.script, fetched.status
+                        "{}: {spelling:?} answers {} (Location {:?}), not the page of {route}",
+                        note.script, fetched.status, fetched.location
                     ));
                 }
             }
