@@ -341,6 +341,35 @@ impl Reader {
         Fetched { status, location, body: String::from_utf8_lossy(&bytes).into_owned(), bytes }
     }
 
+    /// `GET path` with the path's bytes written into the request line as they are (UTF-8, not
+    /// percent-encoded), as `curl` sends a URL typed with Unicode; answers status, `Location`
+    /// and body.
+    pub async fn get_raw(&self, path: &str) -> Fetched {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.base.trim_start_matches("http://");
+        let mut socket = tokio::net::TcpStream::connect(host).await.unwrap_or_else(|e| panic!("connect {host}: {e}"));
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        socket.write_all(request.as_bytes()).await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let mut answer = Vec::new();
+        socket.read_to_end(&mut answer).await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let split = answer.windows(4).position(|window| window == b"\r\n\r\n").unwrap_or(answer.len());
+        let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+        let bytes = answer.get(split + 4..).unwrap_or_default().to_vec();
+        let status =
+            head.get(9..12).and_then(|code| code.parse().ok()).and_then(|code| StatusCode::from_u16(code).ok());
+        let location = head.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("location").then(|| value.trim().to_owned())
+        });
+        // Bodies are whole (`Connection: close`); a chunked one is not expected from a page.
+        Fetched {
+            status: status.unwrap_or(StatusCode::BAD_GATEWAY),
+            location,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
+        }
+    }
+
     /// `GET /search?q=query`.
     pub async fn search(&self, query: &str) -> Fetched {
         self.get(&format!("/search?q={}", vps_core::url::encode_segment(query))).await
@@ -632,7 +661,8 @@ impl ScriptVault {
         }
     }
 
-    /// The NFC and NFD spellings of a route, as typed and percent-encoded, reach the same page.
+    /// The NFC and NFD spellings of a route reach the same page: as a browser sends them
+    /// (percent-encoded) and as `curl` does (raw UTF-8 in the request line).
     async fn check_spellings(&self, reader: &Reader, problems: &mut Vec<String>) {
         let mut compared = 0;
         for note in &self.notes {
@@ -643,11 +673,19 @@ impl ScriptVault {
             }
             compared += 1;
             let reference = reader.get(&encode_path(&route)).await;
-            for spelling in [route.clone(), nfd.clone(), encode_path(&nfd)] {
-                let fetched = reader.get(&spelling).await;
+            let spellings = [
+                (route.clone(), false),
+                (nfd.clone(), false),
+                (encode_path(&nfd), false),
+                (route.clone(), true),
+                (nfd.clone(), true),
+            ];
+            for (spelling, raw) in spellings {
+                let fetched = if raw { reader.get_raw(&spelling).await } else { reader.get(&spelling).await };
+                let spelling = if raw { format!("{spelling} (raw UTF-8)") } else { spelling };
                 // The page itself, or a redirect to its one URL.
                 let same = match fetched.status {
-                    StatusCode::OK => fetched.body == reference.body,
+                    StatusCode::OK => h1(&fetched.body) == h1(&reference.body),
                     StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT => {
                         fetched.location.as_deref().map(decode_route).as_deref() == Some(route.as_str())
                     }
@@ -703,6 +741,11 @@ impl ScriptVault {
             }
         }
     }
+}
+
+/// The text of a page's first `<h1>`, NFC.
+fn h1(html: &str) -> Option<String> {
+    elements(html).into_iter().find(|e| e.name == "h1").map(|e| nfc(e.text.trim()).into_owned())
 }
 
 /// `note` or `note-<N>`: the positional placeholders routes had before issue 12.
