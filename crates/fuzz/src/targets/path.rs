@@ -7,7 +7,8 @@
 //! non-empty slug (its own `vps_core::slug::slug`), so no `..` can come from a note's path, and
 //! the route's href decodes back to it. The `vps_core::slug` functions: slugs are idempotent,
 //! never hold `--`, `/` or a `-` at either end; route segments and heading ids are never empty;
-//! tag keys are idempotent and their hrefs decode to `/tags/<key>`; NFC is idempotent.
+//! tag keys are idempotent and their hrefs decode to `/tags/<key>` without a `.` or `..` segment
+//! (which a browser would resolve away); NFC is idempotent.
 
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -206,6 +207,9 @@ fn check_slugs(text: &str) -> Result<(), String> {
     let expected = if key.is_empty() { "/tags".to_owned() } else { format!("/tags/{key}") };
     ensure(decode_route(&href) == expected, || format!("tag_href({text:?}) = {href:?}, not {expected:?}"))?;
     ensure(href.is_ascii(), || format!("tag_href({text:?}) = {href:?} is not percent-encoded"))?;
+    // A browser resolves `.` and `..` segments away before it asks: such a page is unreachable.
+    let dots = href.split('/').any(|segment| matches!(segment, "." | ".."));
+    ensure(!dots, || format!("tag_href({text:?}) = {href:?} has a dot segment"))?;
     let composed = nfc(text);
     ensure(nfc(&composed) == composed, || format!("nfc is not idempotent on {text:?}"))
 }
