@@ -790,6 +790,27 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_raw_request_sends_the_path_unencoded_and_reads_the_answer() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0; 1024];
+            let n = socket.read(&mut request).await.unwrap();
+            request.truncate(n);
+            let answer = "HTTP/1.1 301 Moved Permanently\r\nLocation: /%E3%81%AF\r\ncontent-length: 5\r\n\r\nmoved";
+            socket.write_all(answer.as_bytes()).await.unwrap();
+            String::from_utf8(request).unwrap()
+        });
+        let fetched = Reader::new(&base).get_raw("/は").await;
+        assert!(server.await.unwrap().starts_with("GET /は HTTP/1.1\r\n"), "the path went out as UTF-8");
+        assert_eq!(fetched.status, StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(fetched.location.as_deref(), Some("/%E3%81%AF"));
+        assert_eq!(fetched.body, "moved");
+    }
+
     #[test]
     fn hrefs_split_into_decoded_routes_and_fragments() {
         let href = format!("{}#{}", encode_path("/日本語/はじめに"), encode_path("見出し"));
