@@ -28,6 +28,8 @@ pub struct Element {
     pub attrs: Vec<(String, String)>,
     /// Its text content, entities decoded (empty for void elements).
     pub text: String,
+    /// Indices (into the list [`elements`] answers) of the elements it is inside, outermost first.
+    pub ancestors: Vec<usize>,
 }
 
 impl Element {
@@ -37,6 +39,11 @@ impl Element {
 
     pub fn has_class(&self, class: &str) -> bool {
         self.attr("class").is_some_and(|classes| classes.split_ascii_whitespace().any(|c| c == class))
+    }
+
+    /// Whether it is inside an element of `page` (the list it comes from) that `outer` accepts.
+    pub fn is_inside(&self, page: &[Element], outer: impl Fn(&Element) -> bool) -> bool {
+        self.ancestors.iter().any(|&i| outer(&page[i]))
     }
 }
 
@@ -87,7 +94,8 @@ impl TokenSink for Collector {
                             .collect();
                         let index = state.elements.len();
                         let void = VOID.contains(&name.as_str()) || tag.self_closing;
-                        state.elements.push(Element { name, attrs, text: String::new() });
+                        let ancestors = state.open.clone();
+                        state.elements.push(Element { name, attrs, text: String::new(), ancestors });
                         if !void {
                             state.open.push(index);
                         }
@@ -123,5 +131,9 @@ mod tests {
         assert_eq!(page[4].attr("src"), Some("x.png"));
         assert!(page[5].has_class("z") && !page[5].has_class("k z"));
         assert_eq!(page[6].text, "after");
+        assert_eq!(page[5].ancestors, [0, 2]);
+        assert!(
+            page[5].is_inside(&page, |e| e.name == "article") && !page[6].is_inside(&page, |e| e.name == "article")
+        );
     }
 }

@@ -24,6 +24,7 @@ pub mod html;
 pub mod nginx;
 mod port;
 pub mod s3;
+pub mod scripts_vault;
 pub mod vault;
 pub mod webdriver;
 
@@ -43,6 +44,11 @@ pub struct Plugin {
     pub base: String,
     pub key: String,
     pub run_id: String,
+    /// The `locale` sent at `start` (the plugin's UI language: `en` or `fr`).
+    pub locale: String,
+    /// `deduplicationEnabled` at `start`: when false, the session is a full publish (what it
+    /// does not upload is deleted).
+    pub deduplication: bool,
 }
 
 impl Plugin {
@@ -52,7 +58,22 @@ impl Plugin {
             base: base.trim_end_matches('/').to_owned(),
             key: key.to_owned(),
             run_id: uuid_like(),
+            locale: "en".to_owned(),
+            deduplication: true,
         }
+    }
+
+    /// The plugin with deduplication unticked: each publish is a full publish, and a note
+    /// deleted from the vault leaves the site.
+    pub fn full_publish(mut self) -> Self {
+        self.deduplication = false;
+        self
+    }
+
+    /// The plugin of a user whose Obsidian speaks `locale` (sent at `start`).
+    pub fn with_locale(mut self, locale: &str) -> Self {
+        self.locale = locale.to_owned();
+        self
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -70,7 +91,10 @@ impl Plugin {
 
     /// `start` with the body of protocol §3.1.
     pub async fn start(&self) -> Value {
-        let (status, body) = json_answer(self.post("/api/session/start", &start_body()).send().await.unwrap()).await;
+        let mut body = start_body();
+        body["locale"] = json!(self.locale);
+        body["deduplicationEnabled"] = json!(self.deduplication);
+        let (status, body) = json_answer(self.post("/api/session/start", &body).send().await.unwrap()).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body
     }

@@ -24,7 +24,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use unicode_normalization::UnicodeNormalization;
+use vps_core::slug::nfc;
 
 /// Extensions of the files an embed can publish as an attachment.
 pub const ASSET_EXTENSIONS: &[&str] =
@@ -547,64 +547,49 @@ pub fn mime_type(path: &str) -> &'static str {
 
 /// Finds the vault file of an embed target: exact path, then path suffix, then file name; among
 /// several, the shortest path wins (then the first in byte order). Case-sensitive, as the
-/// plugin's lookup.
+/// plugin's lookup; paths are compared in NFC, as on macOS (whose file system finds `Café.png`
+/// stored in NFD when a note names it in NFC).
 pub struct FileResolver<'a> {
-    files: HashSet<&'a str>,
-    by_name: HashMap<&'a str, Vec<&'a str>>,
+    files: HashMap<String, &'a str>,
+    by_name: HashMap<String, Vec<&'a str>>,
 }
 
 impl<'a> FileResolver<'a> {
     pub fn new(files: &'a [String]) -> Self {
-        let mut by_name: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<&str>> = HashMap::new();
         for file in files {
-            by_name.entry(file_name(file)).or_default().push(file);
+            by_name.entry(nfc(file_name(file)).into_owned()).or_default().push(file);
         }
-        Self { files: files.iter().map(String::as_str).collect(), by_name }
+        Self { files: files.iter().map(|file| (nfc(file).into_owned(), file.as_str())).collect(), by_name }
     }
 
     pub fn resolve(&self, target: &str) -> Option<&'a str> {
-        if let Some(exact) = self.files.get(target) {
+        let target = nfc(target);
+        if let Some(exact) = self.files.get(target.as_ref()) {
             return Some(exact);
         }
-        let candidates = self.by_name.get(file_name(target))?;
+        let candidates = self.by_name.get(nfc(file_name(&target)).as_ref())?;
         let shortest = |paths: &mut dyn Iterator<Item = &'a str>| paths.min_by_key(|path| (path.len(), *path));
         let suffix = format!("/{target}");
-        shortest(&mut candidates.iter().copied().filter(|path| path.ends_with(&suffix)))
+        shortest(&mut candidates.iter().copied().filter(|path| nfc(path).ends_with(&suffix)))
             .or_else(|| shortest(&mut candidates.iter().copied()))
     }
 }
 
-/// The route of a note of a folder published at `/` (§7.2): each folder and the file name
-/// (without its extension) route-slugged; folders whose slug is empty are dropped.
+/// The route of a note of a folder published at `/` (§7.2): each folder name and the file name
+/// (without its extension) as [`vps_core::slug::route_segment`] makes them, joined with `/`. A
+/// plain Unicode route (NFC); in an href it is [`vps_core::url::encode_path`] of it. Two notes
+/// whose routes collide get the product's deterministic suffix, which this does not add.
 pub fn note_route(vault_path: &str) -> String {
-    let mut parts: Vec<&str> = vault_path.split('/').collect();
+    let mut parts: Vec<&str> = vault_path.split('/').filter(|part| !part.is_empty()).collect();
     let file = parts.pop().unwrap_or_default();
     let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
     let mut route = String::new();
-    for dir in parts.into_iter().map(dir_slug).filter(|dir| !dir.is_empty()) {
+    for part in parts.into_iter().chain([stem]) {
         route.push('/');
-        route.push_str(&dir);
+        route.push_str(&vps_core::slug::route_segment(part));
     }
-    route.push('/');
-    route.push_str(&route_slug(stem));
     route
-}
-
-/// NFD, combining marks dropped, everything but ASCII letters, digits and whitespace deleted,
-/// whitespace collapsed and trimmed, lower-cased, spaces as `-`; `note` when empty.
-pub fn route_slug(name: &str) -> String {
-    let slug = dir_slug(name);
-    if slug.is_empty() { "note".to_owned() } else { slug }
-}
-
-/// [`route_slug`] without the `note` fallback.
-fn dir_slug(name: &str) -> String {
-    let kept: String = name
-        .nfd()
-        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
-        .filter(|c| c.is_ascii_alphanumeric() || c.is_whitespace())
-        .collect();
-    kept.split_whitespace().collect::<Vec<_>>().join("-").to_lowercase()
 }
 
 /// Greedy, in order, as the plugin batches: each batch `{prefix…]}` stays ≤ `limit` bytes, but
@@ -643,18 +628,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn routes_follow_the_reference_slug() {
+    fn routes_are_the_route_segments_of_each_name() {
+        use vps_core::slug::route_segment;
         assert_eq!(note_route("Foo Bar.md"), "/foo-bar");
         assert_eq!(
             note_route("Editing and formatting/Basic formatting syntax.md"),
             "/editing-and-formatting/basic-formatting-syntax"
         );
         assert_eq!(note_route("Sub Dir/Été Spécial.md"), "/sub-dir/ete-special");
-        assert_eq!(note_route("post-one.md"), "/postone");
-        assert_eq!(note_route("2024-01-05 Meeting notes.md"), "/20240105-meeting-notes");
-        assert_eq!(note_route("My  File_2.md"), "/my-file2");
-        assert_eq!(note_route("C++ & Rust.md"), "/c-rust");
-        assert_eq!(note_route("日本語/日本語.md"), "/note");
+        assert_eq!(note_route("post-one.md"), format!("/{}", route_segment("post-one")));
+        assert_eq!(
+            note_route("日本語/はじめに.md"),
+            format!("/{}/{}", route_segment("日本語"), route_segment("はじめに"))
+        );
+        assert_eq!(note_route("!!!/???.md"), format!("/{}/{}", route_segment("!!!"), route_segment("???")));
+        // Every script keeps its letters: no placeholder.
+        assert!(note_route("日本語/日本語.md").contains("日本語"));
+        // An NFD vault path (macOS) gives the route of its NFC spelling.
+        assert_eq!(note_route("E\u{301}te\u{301}.md"), note_route("Été.md"));
     }
 
     #[test]
@@ -693,6 +684,10 @@ mod tests {
         assert_eq!(resolver.resolve("yy/c.png"), Some("zz/yy/c.png"));
         assert_eq!(resolver.resolve("q/c.png"), Some("z/c.png"));
         assert_eq!(resolver.resolve("d.png"), None);
+        let files = vec!["Photos/Cafe\u{301}.png".to_owned()];
+        let resolver = FileResolver::new(&files);
+        assert_eq!(resolver.resolve("Café.png"), Some("Photos/Cafe\u{301}.png"), "NFC finds NFD");
+        assert_eq!(resolver.resolve("Photos/Café.png"), Some("Photos/Cafe\u{301}.png"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod migrate;
 mod nginx;
 mod operator;
 mod publish;
+mod scripts;
 mod verify;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vps-publish");

@@ -8,11 +8,11 @@ use vps_server::{ApiKey, Application, Settings};
 
 use crate::BIN;
 
-const KEY: &str = "cli-publish-test-key";
+pub const KEY: &str = "cli-publish-test-key";
 
-struct Served {
-    base: String,
-    data: tempfile::TempDir,
+pub struct Served {
+    pub base: String,
+    pub data: tempfile::TempDir,
     stop: tokio_util::sync::CancellationToken,
 }
 
@@ -22,7 +22,7 @@ impl Drop for Served {
     }
 }
 
-async fn serve(configure: impl FnOnce(&mut Settings)) -> Served {
+pub async fn serve(configure: impl FnOnce(&mut Settings)) -> Served {
     let data = tempfile::tempdir().unwrap();
     let mut settings = Settings {
         port: 0,
@@ -39,7 +39,7 @@ async fn serve(configure: impl FnOnce(&mut Settings)) -> Served {
 }
 
 /// Runs `vps-publish publish <vault> --json --yes …` off the async runtime.
-async fn publish(vault: &Path, server: &str, key: &str, extra: &[&str]) -> Output {
+pub async fn publish(vault: &Path, server: &str, key: &str, extra: &[&str]) -> Output {
     let (vault, server, key) = (vault.to_owned(), server.to_owned(), key.to_owned());
     let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
@@ -85,7 +85,7 @@ fn spawn_publish(vault: &Path, server: &str) -> std::process::Child {
         .unwrap()
 }
 
-fn summary(output: &Output) -> Value {
+pub fn summary(output: &Output) -> Value {
     assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|_| panic!("a JSON summary: {}", String::from_utf8_lossy(&output.stdout)))

@@ -3,13 +3,19 @@
 //! Properties: nothing panics; a parsed [`AssetPath`] is the text it was parsed from, relative,
 //! without `.`/`..`/empty segments, backslash or control character, and
 //! parses again to itself (also through serde); a refused one has a `path-…` code. A route starts
-//! with exactly one `/` and never holds `//`; from a plain route base, every segment is a slug
-//! (`[a-z0-9-]+`), so no `..` can come from a note's path. Slugs hold only their alphabet.
+//! with exactly one `/` and never holds `//`; from a plain route base, every segment is a
+//! non-empty slug (its own `vps_core::slug::slug`), so no `..` can come from a note's path, and
+//! the route's href decodes back to it. The `vps_core::slug` functions: slugs are idempotent,
+//! never hold `--`, `/` or a `-` at either end; route segments and heading ids are never empty;
+//! tag keys are idempotent and their hrefs decode to `/tags/<key>` without a `.` or `..` segment
+//! (which a browser would resolve away); NFC is idempotent.
 
 use proptest::prelude::*;
 use proptest::sample::select;
+use vps_core::slug::{decode_route, heading_id, nfc, route_segment, slug, tag_href, tag_key};
+use vps_core::url::encode_path;
 use vps_core::{AssetPath, SessionId};
-use vps_render::{compute_route, fragment, heading_slug, link_slug, route_slug, split_wikilink};
+use vps_render::{compute_route, split_wikilink};
 
 use super::{ensure, lines};
 use crate::engine::Target;
@@ -155,10 +161,11 @@ fn check_route(input: &PathInput) -> Result<(), String> {
     ensure(!route.contains("//"), || format!("{}: holds //", context()))?;
     if input.plain_base {
         for segment in route.split('/').skip(1) {
-            let slug = !segment.is_empty()
-                && segment.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            ensure(slug, || format!("{}: the segment {segment:?} is not a slug", context()))?;
+            let ok = !segment.is_empty() && slug(segment) == segment;
+            ensure(ok, || format!("{}: the segment {segment:?} is not a slug", context()))?;
         }
+        let back = decode_route(&encode_path(&route));
+        ensure(back == route, || format!("{}: its href decodes to {back:?}", context()))?;
     }
     Ok(())
 }
@@ -173,22 +180,36 @@ fn check_wikilink(text: &str) -> Result<(), String> {
     }
     let _ = link.label();
     if let Some(subpath) = &link.subpath {
-        let _ = fragment(subpath);
+        let _ = heading_id(subpath);
     }
     Ok(())
 }
 
 fn check_slugs(text: &str) -> Result<(), String> {
     let words = |slug: &str| !slug.starts_with('-') && !slug.ends_with('-') && !slug.contains("--");
-    let route = route_slug(text);
-    let ok = !route.is_empty() && route.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    ensure(ok && words(&route), || format!("route_slug({text:?}) = {route:?}"))?;
-    let link = link_slug(text);
-    let ok = link.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    ensure(ok && words(&link), || format!("link_slug({text:?}) = {link:?}"))?;
-    let heading = heading_slug(text);
-    let ok = heading.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    ensure(ok && !heading.starts_with('-') && !heading.ends_with('-'), || {
-        format!("heading_slug({text:?}) = {heading:?}")
-    })
+    let once = slug(text);
+    let ok = words(&once) && !once.contains('/') && !once.chars().any(|c| c.is_whitespace() || c.is_control());
+    ensure(ok, || format!("slug({text:?}) = {once:?}"))?;
+    let twice = slug(&once);
+    ensure(twice == once, || format!("slug is not idempotent on {text:?}: {once:?} then {twice:?}"))?;
+    let segment = route_segment(text);
+    ensure(!segment.is_empty() && words(&segment) && slug(&segment) == segment, || {
+        format!("route_segment({text:?}) = {segment:?}")
+    })?;
+    let route = format!("/{segment}");
+    let back = decode_route(&encode_path(&route));
+    ensure(back == route, || format!("decode_route(encode_path({route:?})) = {back:?}"))?;
+    let id = heading_id(text);
+    ensure(!id.is_empty() && heading_id(&id) == id, || format!("heading_id({text:?}) = {id:?}"))?;
+    let key = tag_key(text);
+    ensure(tag_key(&key) == key, || format!("tag_key is not idempotent on {text:?}: {key:?}"))?;
+    let href = tag_href(text);
+    let expected = if key.is_empty() { "/tags".to_owned() } else { format!("/tags/{key}") };
+    ensure(decode_route(&href) == expected, || format!("tag_href({text:?}) = {href:?}, not {expected:?}"))?;
+    ensure(href.is_ascii(), || format!("tag_href({text:?}) = {href:?} is not percent-encoded"))?;
+    // A browser resolves `.` and `..` segments away before it asks: such a page is unreachable.
+    let dots = href.split('/').any(|segment| matches!(segment, "." | ".."));
+    ensure(!dots, || format!("tag_href({text:?}) = {href:?} has a dot segment"))?;
+    let composed = nfc(text);
+    ensure(nfc(&composed) == composed, || format!("nfc is not idempotent on {text:?}"))
 }

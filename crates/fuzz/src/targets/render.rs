@@ -9,6 +9,8 @@
 //! removed, any case), read with the test kit's HTML reader.
 
 use proptest::prelude::*;
+use vps_core::slug::heading_id;
+use vps_core::url::encode_segment;
 use vps_render::{PublishLimits, RenderOptions, Resolver, Transclusion, render};
 
 use super::ensure;
@@ -128,7 +130,7 @@ impl Resolver for Notes<'_> {
             _ => return None,
         };
         Some(match subpath {
-            Some(sub) => format!("{route}#{}", vps_render::fragment(sub)),
+            Some(sub) => format!("{route}#{}", encode_segment(&heading_id(sub))),
             None => route,
         })
     }

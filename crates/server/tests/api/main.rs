@@ -22,3 +22,7 @@ mod upload;
 mod integrity;
 mod live_blobs;
 mod redirects;
+// issue 12 — tests
+mod scripts;
+mod stability;
+mod upgrade;

@@ -1,5 +1,7 @@
 //! The published help vault in headless Chromium, driven over W3C WebDriver: what a reader's
-//! browser shows, in light and dark mode. Screenshots go to `target/test-artifacts/browser/`.
+//! browser shows, in light and dark mode; and pages of a vault written in every script
+//! (issue 12): heading anchors that scroll, Arabic laid out right-to-left, `<html lang>`.
+//! Screenshots go to `target/test-artifacts/browser/`.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian `chromium`, `chromium-driver`;
 //! `scripts/test.sh` installs them). Without them the test prints SKIP, or fails when `CI=true`.
@@ -10,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use vps_testkit::webdriver::{Browser, Chromedriver, LogEntry};
 
-use crate::helpers::{publish_help_vault, workspace_root};
+use crate::helpers::{KEY, TestApp, publish_help_vault, workspace_root};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -42,18 +44,26 @@ impl Report {
     }
 }
 
+/// Whether Chromium and its driver are installed; prints SKIP (or panics when `CI=true`) if not.
+fn browser_available(test: &str) -> bool {
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|path| !Path::new(path).exists()).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let message = format!(
+        "{} missing: install Debian's chromium and chromium-driver (scripts/test.sh does)",
+        missing.join(" and ")
+    );
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("CI=true and {message}");
+    }
+    println!("SKIP {test}: {message}");
+    false
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn help_vault_pages_render_callouts_images_math_and_dark_mode_in_headless_chromium() {
-    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|path| !Path::new(path).exists()).collect();
-    if !missing.is_empty() {
-        let message = format!(
-            "{} missing: install Debian's chromium and chromium-driver (scripts/test.sh does)",
-            missing.join(" and ")
-        );
-        if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-            panic!("CI=true and {message}");
-        }
-        println!("SKIP help_vault_pages_render_…_in_headless_chromium: {message}");
+    if !browser_available("help_vault_pages_render_…_in_headless_chromium") {
         return;
     }
 
@@ -112,6 +122,79 @@ async fn help_vault_pages_render_callouts_images_math_and_dark_mode_in_headless_
     browser.delete().await.expect("the session ends");
     println!("screenshots: {}", artifacts.display());
     assert!(report.failures == 0, "{} browser assertions failed:\n  {}", report.failures, report.lines.join("\n  "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn japanese_and_arabic_pages_scroll_to_their_heading_anchors_and_arabic_reads_right_to_left() {
+    if !browser_available("japanese_and_arabic_pages_…_right_to_left") {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = vps_testkit::scripts_vault::multi_script_vault(dir.path());
+    let scanned = vps_testkit::vault::scan(dir.path()).unwrap();
+    let plugin = vps_testkit::Plugin::new(&app.base, KEY).with_locale("fr");
+    plugin.publish(&scanned.note_payloads(), &scanned.asset_payloads()).await;
+    let artifacts = workspace_root().join("target/test-artifacts/browser");
+    std::fs::create_dir_all(&artifacts).unwrap();
+
+    let driver = Chromedriver::start(Path::new(CHROMEDRIVER)).expect("chromedriver starts");
+    let browser = Browser::chromium(&driver, Path::new(CHROMIUM)).await.expect("a Chromium session");
+    let mut report = Report::default();
+    for (script, direction) in [("japanese", "ltr"), ("arabic", "rtl")] {
+        let note = vault.note(script);
+        let url = app.url(&vps_core::url::encode_path(&note.route()));
+        browser.navigate(&url).await.unwrap_or_else(|e| panic!("navigate to {url}: {e}"));
+        save_screenshot(&browser, &artifacts, &format!("scripts-{script}.png")).await;
+        let lang = browser.execute("return document.documentElement.lang", json!([])).await.unwrap();
+        let lang = if lang == json!("fr") { Ok("fr".to_owned()) } else { Err(format!("lang is {lang}")) };
+        report.check(script, "<html lang> is the plugin's locale", lang);
+        report.check(
+            script,
+            &format!("the article's text is laid out {direction}"),
+            text_direction(&browser, direction).await,
+        );
+        for heading in &note.self_links {
+            let id = vps_core::slug::heading_id(heading);
+            let outcome = follow_anchor(&browser, &id).await;
+            report.check(script, &format!("the link to #{id} scrolls to its heading"), outcome);
+        }
+    }
+    browser.delete().await.expect("the session ends");
+    assert!(report.failures == 0, "{} browser assertions failed:\n  {}", report.failures, report.lines.join("\n  "));
+}
+
+/// The computed `direction` of the article's first paragraph.
+async fn text_direction(browser: &Browser, expected: &str) -> Result<String, String> {
+    let script = "const p = document.querySelector('article p');
+        return p ? getComputedStyle(p).direction : null;";
+    let direction = browser.execute(script, json!([])).await.map_err(|e| e.to_string())?;
+    if direction == json!(expected) { Ok(expected.to_owned()) } else { Err(format!("direction is {direction}")) }
+}
+
+/// Clicks the article's link to `#id` from the top of the page; then the location's hash is
+/// that id and the element with that id is in the viewport.
+async fn follow_anchor(browser: &Browser, id: &str) -> Result<String, String> {
+    let click = "const id = arguments[0];
+        const link = Array.from(document.querySelectorAll('article a[href*=\"#\"]'))
+            .find(a => decodeURIComponent(a.hash.slice(1)) === id);
+        if (!link) return 'no link to #' + id;
+        window.scrollTo(0, 0);
+        link.click();
+        return null;";
+    let clicked = browser.execute(click, json!([id])).await.map_err(|e| e.to_string())?;
+    if let Some(error) = clicked.as_str() {
+        return Err(error.to_owned());
+    }
+    let landed = "const id = decodeURIComponent(location.hash.slice(1));
+        const element = document.getElementById(id);
+        if (!element) return {hash: location.hash, id: id, found: false};
+        const rect = element.getBoundingClientRect();
+        return {hash: location.hash, id: id, found: true,
+                inView: rect.bottom > 0 && rect.top < window.innerHeight, top: rect.top};";
+    let landed = browser.execute(landed, json!([])).await.map_err(|e| e.to_string())?;
+    let fine = landed["id"] == json!(id) && landed["found"] == json!(true) && landed["inView"] == json!(true);
+    if fine { Ok(format!("{landed}")) } else { Err(format!("after the click: {landed}")) }
 }
 
 async fn emulate_color_scheme(browser: &Browser, scheme: &str) {

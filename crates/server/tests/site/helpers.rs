@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use reqwest::StatusCode;
@@ -103,20 +103,19 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The route each note is served at: its route (route slug of every path segment), and for
-/// notes whose route another note (earlier in vault-path order) already has, `-1`, `-2`… as the
-/// server does.
+/// The route each note is served at: [`VaultNote::route`], made by `vps_core::slug`. No two
+/// notes of the help vault share a route under those rules; if a vault had two, the product's
+/// collision suffix decides theirs, and this panics rather than copy that rule.
 pub fn expected_routes(vault: &Vault) -> Vec<(&VaultNote, String)> {
-    let mut taken = HashSet::new();
+    let mut taken: HashMap<String, &str> = HashMap::new();
     let mut notes: Vec<&VaultNote> = vault.notes.iter().collect();
     notes.sort_by(|a, b| (a.route(), &a.vault_path).cmp(&(b.route(), &b.vault_path)));
     notes
         .into_iter()
         .map(|note| {
-            let mut route = note.route();
-            if !taken.insert(route.clone()) {
-                route = (1..).map(|n| format!("{route}-{n}")).find(|free| !taken.contains(free)).unwrap();
-                taken.insert(route.clone());
+            let route = note.route();
+            if let Some(other) = taken.insert(route.clone(), &note.vault_path) {
+                panic!("{other} and {} share the route {route}", note.vault_path);
             }
             (note, route)
         })
