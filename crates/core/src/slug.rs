@@ -132,21 +132,33 @@ pub fn heading_id(text: &str) -> String {
 /// a browser would resolve a `.` or `..` segment of its URL away). `#tag`, `#Tag` and `#TAG`
 /// are one tag, and a tag key is its own key.
 pub fn tag_key(tag: &str) -> String {
-    let tag = tag.trim().trim_start_matches('#');
     let lowered: String = nfc(tag).chars().flat_map(char::to_lowercase).collect();
     let lowered = nfc(&lowered).into_owned();
-    lowered
-        .split('/')
-        .map(str::trim)
-        .filter(|segment| !segment.is_empty() && !segment.bytes().all(|b| b == b'.'))
-        .collect::<Vec<_>>()
-        .join("/")
+    let only_dots = |segment: &str| segment.bytes().all(|b| b == b'.');
+    let segments: Vec<&str> =
+        lowered.split('/').map(str::trim).filter(|segment| !segment.is_empty() && !only_dots(segment)).collect();
+    // The `#` marks in front belong to the syntax, not to the name: strip them from the first
+    // segment, and drop leading segments that were nothing else.
+    let mut kept = Vec::with_capacity(segments.len());
+    for segment in segments {
+        if kept.is_empty() {
+            let name = segment.trim_start_matches(|c: char| c == '#' || c.is_whitespace());
+            if !name.is_empty() && !only_dots(name) {
+                kept.push(name);
+            }
+        } else {
+            kept.push(segment);
+        }
+    }
+    kept.join("/")
 }
 
 /// The route of a tag's page: `/tags/` and its [`tag_key`] (`#Projet/Été` → `/tags/projet/été`).
 /// Every spelling of a tag has this one route; the server answers the others with a 301 to it.
+/// A tag with no key (`#`, `/`) is the list of tags, `/tags`.
 pub fn tag_route(tag: &str) -> String {
-    format!("/tags/{}", tag_key(tag))
+    let key = tag_key(tag);
+    if key.is_empty() { "/tags".to_owned() } else { format!("/tags/{key}") }
 }
 
 /// The URL of a tag's page: its [`tag_route`] percent-encoded (`#Été/X` →
@@ -380,11 +392,14 @@ mod tests {
         assert_eq!(tag_key("#ТЕГ"), "тег");
         assert_eq!(tag_key("! /"), "!");
         assert_eq!(tag_key("../x/./y/.."), "x/y");
-        for tag in ["! /", "#\u{85}..", "a/ /b", "#Été//X/"] {
+        assert_eq!(tag_key("/#"), "");
+        assert_eq!(tag_key("# #A/#b"), "a/#b");
+        for tag in ["! /", "#\u{85}..", "a/ /b", "#Été//X/", "/#", "# #a", "#/.#./x"] {
             assert_eq!(tag_key(&tag_key(tag)), tag_key(tag), "{tag:?}");
         }
         assert_eq!(tag_href("#Été/X"), "/tags/%C3%A9t%C3%A9/x");
         assert_eq!(tag_route("#Été/X"), "/tags/été/x");
+        assert_eq!(tag_route(" / "), "/tags");
         assert_eq!(decode_route(&tag_href("#TAG/Ünter")), tag_route("tag/ünter"));
         assert_eq!(tag_href("日本"), format!("/tags/{}", encode_path("日本")));
     }

@@ -151,7 +151,10 @@ async fn a_folder_of_450_notes_gets_a_bounded_navigation_and_a_paginated_listing
     assert_eq!(page.matches("class=\"nav-page\"").count(), 50);
     // The current page is listed even when it is not among the first entries.
     let (_, last) = get("/notes/note-449").await;
-    assert!(last.contains("<a href=\"/notes/note-449\" aria-current=\"page\" dir=\"auto\">"), "the current page is shown");
+    assert!(
+        last.contains("<a href=\"/notes/note-449\" aria-current=\"page\" dir=\"auto\">"),
+        "the current page is shown"
+    );
     assert!(page.len() < 40 * 1024, "a page of a 450-note folder is {} bytes", page.len());
 
     let (status, first) = get("/notes").await;
