@@ -84,7 +84,7 @@ pub(super) fn read(data_json: &Path, wanted: Option<&str>) -> Result<Config, Con
         callout_styles: strings(settings.get("calloutStylePaths")).iter().map(|p| clean_vault_path(p)).collect(),
         // The plugin's own language setting; `system` (Obsidian's language) is not known here.
         locale: string(&settings, "locale")
-            .and_then(|l| vps_core::language::language_tag(&l).map(str::to_owned))
+            .and_then(|l| vps_core::language::language_tag(l).map(str::to_owned))
             .filter(|l| l != "system"),
     })
 }
