@@ -7,7 +7,8 @@
 //! does. [`html::elements`] reads served pages; [`webdriver`] drives headless Chromium;
 //! [`clamd`] runs a private clamd that knows the EICAR test file; [`s3`] a private S3 server
 //! (s3s-fs), or points at an external one (Garage), with a prefix of its own per test;
-//! [`nginx`] a private nginx in front of a server, configured by the shipped config.
+//! [`nginx`] a private nginx in front of a server, configured by the shipped config;
+//! [`copy_dir`] copies a vault or a data directory into a temp dir.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -20,6 +21,7 @@
 //! ```
 
 pub mod clamd;
+mod files;
 pub mod html;
 pub mod nginx;
 mod port;
@@ -27,6 +29,8 @@ pub mod s3;
 pub mod scripts_vault;
 pub mod vault;
 pub mod webdriver;
+
+pub use files::copy_dir;
 
 use std::io::Write;
 use std::time::Duration;

@@ -128,7 +128,7 @@ fn run(options: Options) -> Result<()> {
 
     let vault = scratch.path().join("vault");
     progress(&format!("copying {} to {}", options.vault.display(), vault.display()));
-    let (files, bytes) = copy_tree(&options.vault, &vault)?;
+    let (files, bytes) = vps_testkit::copy_dir(&options.vault, &vault)?;
     let server = Server::start(&binary, &scratch.path().join("server-vault"), API_KEY, SERVER_ENV)?;
     progress("first publish");
     let first = cli.publish(&vault, &server.base_url)?;
@@ -279,24 +279,6 @@ fn print_notes(publishes: &[(&str, &Publish)], mut notes: Vec<String>) {
 // ---------------------------------------------------------------------------------------------
 // The vaults
 
-/// Copies the tree `from` into `to`, which it creates; returns the files and bytes copied.
-fn copy_tree(from: &Path, to: &Path) -> Result<(u64, u64)> {
-    std::fs::create_dir(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-    let (mut files, mut bytes) = (0, 0);
-    for entry in std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))? {
-        let entry = entry?;
-        let (source, target) = (entry.path(), to.join(entry.file_name()));
-        if entry.file_type()?.is_dir() {
-            let (tree_files, tree_bytes) = copy_tree(&source, &target)?;
-            files += tree_files;
-            bytes += tree_bytes;
-        } else {
-            bytes += std::fs::copy(&source, &target).map_err(|e| format!("cannot copy {}: {e}", source.display()))?;
-            files += 1;
-        }
-    }
-    Ok((files, bytes))
-}
 
 /// `Videos.md`, embedding `v1.mp4` … `v{assets}.mp4`, each `len` bytes and different.
 fn write_video_vault(dir: &Path, assets: usize, len: u64) -> Result<()> {

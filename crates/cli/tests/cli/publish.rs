@@ -91,17 +91,6 @@ pub fn summary(output: &Output) -> Value {
         .unwrap_or_else(|_| panic!("a JSON summary: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 fn help_vault() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vaults/obsidian-help-en")
@@ -120,7 +109,7 @@ async fn metric(server: &Served, name: &str) -> u64 {
 async fn publishing_the_help_vault_then_only_what_changed_then_a_deletion() {
     let server = serve(|_| {}).await;
     let vault = tempfile::tempdir().unwrap();
-    copy_dir(&help_vault(), vault.path());
+    vps_testkit::copy_dir(&help_vault(), vault.path()).unwrap();
 
     let first = summary(&publish(vault.path(), &server.base, KEY, &[]).await);
     assert_eq!(first["pages_published"], 173, "{first}");

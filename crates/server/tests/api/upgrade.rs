@@ -47,17 +47,6 @@ const OLD_ROUTES: &[(&str, &str)] = &[
 /// vault changed, so they must not lead anywhere now.
 const PLACEHOLDERS: &[(&str, &str)] = &[("はじめに.md", "/note"), ("日本語のノート.md", "/note-1")];
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 fn fixture() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upgrade-v0")
@@ -74,7 +63,7 @@ async fn get_once(client: &reqwest::Client, app: &TestApp, path: &str) -> (Statu
 #[tokio::test]
 async fn routes_changed_by_the_new_url_rules_answer_301_from_their_old_route_but_placeholders_do_not() {
     let data = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(), data.path());
+    vps_testkit::copy_dir(&fixture(), data.path()).unwrap();
     let app = spawn_app_with(|settings| settings.data_dir = data.path().to_owned()).await;
     let client = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
     // The old live revision is served as it was.

@@ -79,7 +79,7 @@ pub async fn publish_help_vault() -> PublishedVault {
     let source = help_vault_source();
     assert!(source.is_dir(), "the help vault is missing at {}", source.display());
     let dir = tempfile::Builder::new().prefix("help-vault-").tempdir().unwrap();
-    copy_dir(&source, dir.path()).unwrap();
+    vps_testkit::copy_dir(&source, dir.path()).unwrap();
     let vault = vault::scan(dir.path()).unwrap();
     assert!(vault.notes.len() > 100, "only {} notes in the help vault", vault.notes.len());
     let app = TestApp::spawn().await;
@@ -89,19 +89,6 @@ pub async fn publish_help_vault() -> PublishedVault {
     PublishedVault { app, vault }
 }
 
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
-}
 
 /// The route each note is served at: [`VaultNote::route`], made by `vps_core::slug`. No two
 /// notes of the help vault share a route under those rules; if a vault had two, the product's

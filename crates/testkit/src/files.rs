@@ -1,0 +1,28 @@
+//! Copying trees on disk: a vault into a temp dir before a test or a benchmark touches it, a
+//! checked-in data directory before a server starts on it.
+
+use std::path::Path;
+
+/// Copies the tree `from` into `to` (created, with its parents, when missing); returns the
+/// files and bytes copied. An error names the path it happened at.
+pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
+    let at = |path: &Path| {
+        let path = path.display().to_string();
+        move |e: std::io::Error| std::io::Error::new(e.kind(), format!("{path}: {e}"))
+    };
+    std::fs::create_dir_all(to).map_err(at(to))?;
+    let (mut files, mut bytes) = (0, 0);
+    for entry in std::fs::read_dir(from).map_err(at(from))? {
+        let entry = entry.map_err(at(from))?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().map_err(at(&source))?.is_dir() {
+            let (tree_files, tree_bytes) = copy_dir(&source, &target)?;
+            files += tree_files;
+            bytes += tree_bytes;
+        } else {
+            bytes += std::fs::copy(&source, &target).map_err(at(&source))?;
+            files += 1;
+        }
+    }
+    Ok((files, bytes))
+}
