@@ -279,7 +279,6 @@ fn print_notes(publishes: &[(&str, &Publish)], mut notes: Vec<String>) {
 // ---------------------------------------------------------------------------------------------
 // The vaults
 
-
 /// `Videos.md`, embedding `v1.mp4` … `v{assets}.mp4`, each `len` bytes and different.
 fn write_video_vault(dir: &Path, assets: usize, len: u64) -> Result<()> {
     std::fs::create_dir(dir)?;

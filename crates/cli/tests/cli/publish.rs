@@ -91,7 +91,6 @@ pub fn summary(output: &Output) -> Value {
         .unwrap_or_else(|_| panic!("a JSON summary: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
-
 fn help_vault() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vaults/obsidian-help-en")
 }

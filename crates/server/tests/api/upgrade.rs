@@ -47,7 +47,6 @@ const OLD_ROUTES: &[(&str, &str)] = &[
 /// vault changed, so they must not lead anywhere now.
 const PLACEHOLDERS: &[(&str, &str)] = &[("はじめに.md", "/note"), ("日本語のノート.md", "/note-1")];
 
-
 fn fixture() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upgrade-v0")
 }

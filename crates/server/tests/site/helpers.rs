@@ -89,7 +89,6 @@ pub async fn publish_help_vault() -> PublishedVault {
     PublishedVault { app, vault }
 }
 
-
 /// The route each note is served at: [`VaultNote::route`], made by `vps_core::slug`. No two
 /// notes of the help vault share a route under those rules; if a vault had two, the product's
 /// collision suffix decides theirs, and this panics rather than copy that rule.
