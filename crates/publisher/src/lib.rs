@@ -45,7 +45,5 @@ pub use config::{
     RouteNode, STARTER_CONFIG, write_starter,
 };
 pub use hash::hash_files;
-pub use publish::{
-    Milestone, Progress, Publication, PublishError, Server, Step, Summary, publish, publish_until,
-};
+pub use publish::{Milestone, Progress, Publication, PublishError, Server, Step, Summary, publish, publish_until};
 pub use scan::{Plan, PlannedAsset, ScanError, scan};

@@ -79,10 +79,12 @@ fn preparing_hashes_every_attachment_and_reports_the_bytes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vault_publishes_in_process_then_republishes_with_nothing_sent() {
     let data = tempfile::tempdir().unwrap();
-    let mut settings = Settings::default();
-    settings.port = 0;
-    settings.data_dir = data.path().to_owned();
-    settings.api_key = Some(ApiKey::new(KEY).unwrap());
+    let settings = Settings {
+        port: 0,
+        data_dir: data.path().to_owned(),
+        api_key: Some(ApiKey::new(KEY).unwrap()),
+        ..Settings::default()
+    };
     let app = Application::build(settings).await.unwrap();
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped());

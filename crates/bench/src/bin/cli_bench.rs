@@ -105,8 +105,7 @@ struct Options {
 
 impl Options {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Self> {
-        let mut options =
-            Self { vault: default_vault(), asset_mib: 200, assets: 5, verbose: false, in_process: false };
+        let mut options = Self { vault: default_vault(), asset_mib: 200, assets: 5, verbose: false, in_process: false };
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--vault" => options.vault = value(&mut args, &arg)?,
