@@ -73,5 +73,5 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         }
         hasher.update(&buffer[..n]);
     }
-    Ok(hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect())
+    Ok(vps_core::ContentHash::from_digest(hasher.finalize().into()).to_hex())
 }

@@ -265,12 +265,6 @@ fn init_logging() {
 }
 
 fn fail(code: u8, error: &dyn std::error::Error) -> ExitCode {
-    let mut message = format!("error: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!("\n  caused by: {cause}"));
-        source = cause.source();
-    }
-    eprintln!("{message}");
+    eprintln!("error: {}", vps_core::error_chain::chain(error, "\n  caused by: "));
     ExitCode::from(code)
 }

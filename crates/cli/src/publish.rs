@@ -1,20 +1,17 @@
-//! `vps-publish publish <vault>`: scan, hash, ask the server what it lacks, stream only that,
-//! send the changed notes and the full inventory, follow the job, print a summary.
+//! `vps-publish publish <vault>`: reads the flags and the configuration, scans and hashes the
+//! vault, then runs [`vps_publisher::publish_until`] (until Ctrl-C), drawing its progress and
+//! mapping its errors to exit codes; prints the summary.
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-use vps_client::{Client, ClientError, ErrorKind, UploadFile, UploadLimits};
-use vps_core::api::CheckedAsset;
-use vps_core::job::{FinishRequest, JobState};
-use vps_publisher::{Config, Plan};
+use vps_client::{Client, ClientError, ErrorKind};
+use vps_core::job::JobStatus;
+use vps_publisher::{Config, Plan, Progress, Publication, PublishError, Server, Step, Summary};
 
 /// Exit codes of `publish`, documented in the README.
 pub mod exit {
@@ -57,51 +54,36 @@ pub struct PublishArgs {
     pub locale: Option<String>,
 }
 
-/// What `--json` prints.
-#[derive(Debug, Default, Serialize)]
-pub struct Summary {
-    pub pages_published: u64,
-    pub pages_unchanged: u64,
-    pub pages_removed: u64,
-    pub assets_uploaded: u64,
-    pub assets_skipped: u64,
-    pub bytes_sent: u64,
-    pub duration_ms: u64,
-    pub revision: Option<String>,
-    pub dry_run: bool,
-    pub warnings: usize,
-}
-
 /// A failure of `publish`, with its exit code.
 #[derive(Debug, thiserror::Error)]
-pub enum PublishError {
+pub enum Failure {
     #[error("{0}")]
     Config(String),
     #[error(transparent)]
-    Client(#[from] ClientError),
-    #[error("the server could not publish: {0}")]
-    JobFailed(String),
-    #[error("cannot read the vault: {0}")]
-    Local(String),
-    #[error("interrupted; the session was aborted on the server")]
-    Interrupted,
+    Publish(#[from] PublishError),
     #[error("cancelled")]
     Cancelled,
 }
 
-impl PublishError {
+impl From<ClientError> for Failure {
+    fn from(error: ClientError) -> Self {
+        Self::Publish(error.into())
+    }
+}
+
+impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) => exit::CONFIG,
-            Self::Client(e) => match e.kind() {
+            Self::Publish(PublishError::Client(e)) => match e.kind() {
                 ErrorKind::Unauthorized => exit::AUTH,
                 ErrorKind::Unreachable => exit::UNREACHABLE,
                 ErrorKind::Server => exit::REJECTED,
                 _ => exit::FAILED,
             },
-            Self::JobFailed(_) => exit::REJECTED,
-            Self::Interrupted => exit::INTERRUPTED,
-            Self::Local(_) | Self::Cancelled => exit::FAILED,
+            Self::Publish(PublishError::JobFailed(_)) => exit::REJECTED,
+            Self::Publish(PublishError::Interrupted) => exit::INTERRUPTED,
+            Self::Publish(PublishError::Local(_)) | Self::Cancelled => exit::FAILED,
         }
     }
 }
@@ -123,40 +105,37 @@ pub fn run(args: PublishArgs) -> ExitCode {
     }
 }
 
-async fn publish(args: PublishArgs) -> Result<Summary, PublishError> {
+async fn publish(args: PublishArgs) -> Result<Summary, Failure> {
     let started = Instant::now();
     let log = Log::new();
     let config = match &args.from_plugin {
         Some(data) => Config::from_plugin(data),
         None => Config::load(&args.vault, args.config.as_deref()),
     }
-    .map_err(|e| PublishError::Config(e.to_string()))?;
+    .map_err(|e| Failure::Config(e.to_string()))?;
     let mut config = config;
     if let Some(locale) = &args.locale {
         let tag = vps_core::language::language_tag(locale).map(str::to_owned).ok_or_else(|| {
-            PublishError::Config(format!("--locale: `{locale}` is not a language tag (as `ja` or `pt-BR`)"))
+            Failure::Config(format!("--locale: `{locale}` is not a language tag (as `ja` or `pt-BR`)"))
         })?;
         config.locale = Some(tag);
     }
     let server = args.server.clone().or_else(|| config.server.clone()).ok_or_else(|| {
-        PublishError::Config("no server URL: pass --server, set VPS_PUBLISH_SERVER, or `server` in the config".into())
+        Failure::Config("no server URL: pass --server, set VPS_PUBLISH_SERVER, or `server` in the config".into())
     })?;
     let api_key = args.api_key.clone().or_else(|| config.api_key()).ok_or_else(|| {
-        PublishError::Config("no API key: pass --api-key, set VPS_PUBLISH_API_KEY, or `api_key` in the config".into())
+        Failure::Config("no API key: pass --api-key, set VPS_PUBLISH_API_KEY, or `api_key` in the config".into())
     })?;
 
     let plan = vps_publisher::scan(&args.vault, &config).map_err(|e| PublishError::Local(e.to_string()))?;
-    let start_request = config.start_request_with(plan.callout_styles.clone());
     for warning in &plan.warnings {
         log.warn(warning);
     }
     log.line(&format!("{} notes and {} attachments in {}", plan.notes.len(), plan.assets.len(), args.vault.display()));
-    let hashes = hash_assets(&plan, &log)?;
+    let publication = Publication::prepare(plan, &config, &log)?;
+    let plan = &publication.plan;
 
-    let client = Client::new(&server, &api_key)?;
-    // Servers that do not stream (the Node reference, or ours with STREAMING_ENABLED=false) get
-    // the plugin's JSON protocol.
-    let streaming = client.public_config().await?.filter(|config| config.streaming_uploads_enabled);
+    let target = Server::connect(Client::new(&server, &api_key)?).await?;
     if args.dry_run {
         log.line(&format!("dry run: would publish to {server}; nothing was sent"));
         return Ok(Summary {
@@ -166,38 +145,15 @@ async fn publish(args: PublishArgs) -> Result<Summary, PublishError> {
             ..Summary::default()
         });
     }
-    if !args.yes && std::io::stdin().is_terminal() && !confirm(&plan, &server)? {
-        return Err(PublishError::Cancelled);
+    if !args.yes && std::io::stdin().is_terminal() && !confirm(plan, &server)? {
+        return Err(Failure::Cancelled);
     }
 
-    let start = client.start(&start_request).await?;
-    let session = start.session_id;
-    let work = upload_and_finish(&client, &plan, &hashes, &start, streaming.as_ref(), &log);
-    let outcome = tokio::select! {
-        outcome = work => outcome,
-        _ = tokio::signal::ctrl_c() => {
-            let _ = client.abort(session).await;
-            return Err(PublishError::Interrupted);
-        }
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
     };
-    let (mut summary, status) = match outcome {
-        Ok(done) => done,
-        Err(error) => {
-            let _ = client.abort(session).await;
-            return Err(error);
-        }
-    };
-    if status.status != JobState::Completed {
-        return Err(PublishError::JobFailed(status.error.unwrap_or_else(|| "unknown error".into())));
-    }
-    let stats = status.result.as_ref().map(|r| r.promotion_stats).unwrap_or_default();
-    summary.pages_published = stats.notes_published;
-    summary.pages_unchanged = stats.notes_deduplicated;
-    summary.pages_removed = stats.notes_deleted;
-    summary.revision = status.content_revision.clone();
-    summary.bytes_sent = client.bytes_sent();
+    let mut summary = vps_publisher::publish_until(&target, &publication, &log, interrupt).await?;
     summary.duration_ms = elapsed(started);
-    summary.warnings = plan.warnings.len();
     log.line(&format!(
         "published {}: {} pages sent, {} unchanged, {} removed; {} attachments uploaded, {} skipped; {} sent in {:.1} s",
         summary.revision.as_deref().unwrap_or("?"),
@@ -212,118 +168,11 @@ async fn publish(args: PublishArgs) -> Result<Summary, PublishError> {
     Ok(summary)
 }
 
-async fn upload_and_finish(
-    client: &Client,
-    plan: &Plan,
-    hashes: &[vps_core::ContentHash],
-    start: &vps_core::api::StartSessionResponse,
-    streaming: Option<&vps_core::api::PublicConfig>,
-    log: &Log,
-) -> Result<(Summary, vps_core::job::JobStatus), PublishError> {
-    let session = start.session_id;
-    let mut summary = Summary::default();
-    let files: Vec<UploadFile> = plan
-        .assets
-        .iter()
-        .zip(hashes)
-        .map(|(asset, hash)| UploadFile {
-            path: asset.vault_path.clone(),
-            file: asset.file.clone(),
-            size: asset.size,
-            sha256: Some(*hash),
-        })
-        .collect();
-
-    // Attachments: only the bytes the server lacks.
-    match streaming {
-        Some(config) => {
-            let entries: Vec<CheckedAsset> = files
-                .iter()
-                .zip(hashes)
-                .map(|(file, hash)| CheckedAsset { path: file.path.clone(), sha256: *hash, size: file.size })
-                .collect();
-            let checked = client.check(session, &entries).await?;
-            let missing: HashSet<_> = checked.missing.iter().collect();
-            let send: Vec<UploadFile> =
-                files.iter().zip(hashes).filter(|(_, hash)| missing.contains(hash)).map(|(f, _)| f.clone()).collect();
-            summary.assets_skipped = (files.len() - send.len()) as u64;
-            let limits = UploadLimits::from_config(config);
-            let bar = log.bytes_bar("uploading", send.iter().map(|f| f.size).sum());
-            let uploaded = client.upload_files(session, &send, &limits, &|n| bar.inc(n)).await?;
-            bar.finish_and_clear();
-            for rejected in uploaded.iter().filter(|f| f.status == vps_core::api::FileStatus::Rejected) {
-                log.warn(&format!(
-                    "{} refused by the server: {}",
-                    rejected.path,
-                    rejected.message.as_deref().unwrap_or("")
-                ));
-            }
-            summary.assets_uploaded =
-                uploaded.iter().filter(|f| f.status != vps_core::api::FileStatus::Rejected).count() as u64;
-        }
-        None => {
-            log.line("the server does not advertise streaming uploads: using the plugin's JSON protocol");
-            let known: HashSet<_> = start.existing_asset_hashes.iter().collect();
-            let send: Vec<UploadFile> =
-                files.iter().zip(hashes).filter(|(_, hash)| !known.contains(hash)).map(|(f, _)| f.clone()).collect();
-            summary.assets_skipped = (files.len() - send.len()) as u64;
-            let bar = log.bytes_bar("uploading", send.iter().map(|f| f.size).sum());
-            client.upload_assets_json(session, &send, &|n| bar.inc(n)).await?;
-            bar.finish_and_clear();
-            summary.assets_uploaded = send.len() as u64;
-        }
-    }
-
-    // Notes: skip those whose content the server already has, as the plugin does.
-    let skip = !start.pipeline_changed;
-    let notes: Vec<_> = plan
-        .notes
-        .iter()
-        .filter(|note| {
-            let known = start.existing_source_note_hashes_by_vault_path.get(&note.vault_path);
-            !(skip && known.is_some_and(|hash| *hash == sha256_hex(&note.content)))
-        })
-        .cloned()
-        .collect();
-    if !notes.is_empty() {
-        client.upload_notes(session, &notes, &plan.cleanup_rules).await?;
-    }
-    let finish = FinishRequest {
-        notes_processed: notes.len() as u64,
-        assets_processed: files.len() as u64,
-        inventory: Some(plan.inventory.clone()),
-    };
-    let finished = client.finish(session, &finish).await?;
-    let bar = log.percent_bar("publishing");
-    let status = client
-        .follow(session, &finished, &|status| {
-            bar.set_position(u64::from(status.progress));
-            bar.set_message(format!("{:?}", status.phase).to_lowercase());
-        })
-        .await?;
-    bar.finish_and_clear();
-    Ok((summary, status))
-}
-
-fn hash_assets(plan: &Plan, log: &Log) -> Result<Vec<vps_core::ContentHash>, PublishError> {
-    let paths: Vec<PathBuf> = plan.assets.iter().map(|asset| asset.file.clone()).collect();
-    let bar = log.bytes_bar("hashing", plan.assets.iter().map(|asset| asset.size).sum());
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let hashes =
-        vps_publisher::hash_files(&paths, threads, &|n| bar.inc(n)).map_err(|e| PublishError::Local(e.to_string()))?;
-    bar.finish_and_clear();
-    Ok(hashes)
-}
-
-fn confirm(plan: &Plan, server: &str) -> Result<bool, PublishError> {
+fn confirm(plan: &Plan, server: &str) -> Result<bool, Failure> {
     eprint!("Publish {} notes and {} attachments to {server}? [y/N] ", plan.notes.len(), plan.assets.len());
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer).map_err(|e| PublishError::Local(e.to_string()))?;
     Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
-}
-
-fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn elapsed(started: Instant) -> u64 {
@@ -333,40 +182,79 @@ fn elapsed(started: Instant) -> u64 {
 /// Progress bars on a terminal, plain lines otherwise (cron, CI); nothing on stdout with --json.
 struct Log {
     bars: bool,
+    /// The bar of the step under way (hidden when there are no bars).
+    bar: Mutex<Option<ProgressBar>>,
 }
 
 impl Log {
     fn new() -> Self {
-        Self { bars: std::io::stderr().is_terminal() }
+        Self { bars: std::io::stderr().is_terminal(), bar: Mutex::new(None) }
     }
 
     fn line(&self, text: &str) {
         eprintln!("{text}");
     }
 
-    fn warn(&self, text: &str) {
-        eprintln!("warning: {text}");
+    fn bar(&self) -> Option<ProgressBar> {
+        self.bar.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn bytes_bar(&self, what: &str, total: u64) -> Arc<ProgressBar> {
+    fn bytes_bar(&self, what: &str, total: u64) -> ProgressBar {
         if !self.bars || total == 0 {
             if total > 0 {
                 self.line(&format!("{what} {}", indicatif::HumanBytes(total)));
             }
-            return Arc::new(ProgressBar::hidden());
+            return ProgressBar::hidden();
         }
         let style = ProgressStyle::with_template("{msg:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
             .expect("a valid template")
             .progress_chars("=> ");
-        Arc::new(ProgressBar::new(total).with_style(style).with_message(what.to_owned()))
+        ProgressBar::new(total).with_style(style).with_message(what.to_owned())
     }
 
-    fn percent_bar(&self, what: &str) -> Arc<ProgressBar> {
+    fn percent_bar(&self, what: &str) -> ProgressBar {
         if !self.bars {
             self.line(what);
-            return Arc::new(ProgressBar::hidden());
+            return ProgressBar::hidden();
         }
         let style = ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}% {msg}").expect("a valid template");
-        Arc::new(ProgressBar::new(100).with_style(style).with_prefix(what.to_owned()))
+        ProgressBar::new(100).with_style(style).with_prefix(what.to_owned())
+    }
+}
+
+impl Progress for Log {
+    fn info(&self, text: &str) {
+        self.line(text);
+    }
+
+    fn warn(&self, text: &str) {
+        eprintln!("warning: {text}");
+    }
+
+    fn begin(&self, step: Step, total: u64) {
+        let bar = match step {
+            Step::Hashing | Step::Uploading => self.bytes_bar(step.label(), total),
+            Step::Publishing => self.percent_bar(step.label()),
+        };
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+    }
+
+    fn advance(&self, _step: Step, done: u64) {
+        if let Some(bar) = self.bar() {
+            bar.inc(done);
+        }
+    }
+
+    fn end(&self, _step: Step) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn job(&self, status: &JobStatus) {
+        if let Some(bar) = self.bar() {
+            bar.set_position(u64::from(status.progress));
+            bar.set_message(format!("{:?}", status.phase).to_lowercase());
+        }
     }
 }

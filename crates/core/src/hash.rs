@@ -34,6 +34,19 @@ impl ContentHash {
         Ok(Self(out))
     }
 
+    /// The SHA-256 of `bytes`, all in memory: the one way to hash a note's text, a page or a
+    /// small blob (large files are streamed through a hasher, then [`ContentHash::from_digest`]).
+    ///
+    /// ```
+    /// let hash = vps_core::ContentHash::of(b"");
+    /// assert_eq!(hash.to_hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    /// ```
+    pub fn of(bytes: &[u8]) -> Self {
+        use sha2::Digest as _;
+
+        Self(sha2::Sha256::digest(bytes).into())
+    }
+
     /// Wraps a digest computed by a hasher.
     pub fn from_digest(digest: [u8; 32]) -> Self {
         Self(digest)
@@ -122,6 +135,15 @@ mod tests {
     use super::*;
 
     const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    #[test]
+    fn of_hashes_bytes_as_sha256() {
+        assert_eq!(ContentHash::of(b"").to_hex(), EMPTY);
+        assert_eq!(
+            ContentHash::of(b"abc").to_hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn round_trips_through_hex_and_folds_upper_case() {

@@ -12,6 +12,8 @@
 //! - [`slug`]: names into route segments, heading ids and tag keys, for every script; names
 //!   compared in NFC.
 //! - [`language`]: the one rule for language tags (`SITE_LANGUAGE`, the client's `locale`).
+//! - Small shared tools: [`html::escape`], [`url`] (percent-coding), [`ContentHash::of`] (SHA-256
+//!   of bytes), [`error_chain::chain`] (an error and its causes on one line).
 //! - [`note`]: a note as the plugin sends it; [`revision`]: the manifest of a published site.
 //!
 //! ```
@@ -27,7 +29,9 @@
 
 pub mod api;
 mod asset_path;
+pub mod error_chain;
 mod hash;
+pub mod html;
 pub mod job;
 pub mod language;
 mod media_type;

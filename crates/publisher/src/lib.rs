@@ -11,6 +11,9 @@
 //!   attachments found and resolved as Obsidian does) and each attachment once
 //!   ([`PlannedAsset`]), with warnings for what is missing.
 //! - [`hash_files`]: SHA-256 of the attachments, streamed, on several threads.
+//! - [`publish`]: the publish itself, as `vps-publish publish` runs it: a [`Publication`] (the
+//!   plan, its `start` body and hashes) sent to a [`Server`] (a `vps_client::Client` and its
+//!   protocol), reporting to a [`Progress`], into a [`Summary`].
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -31,6 +34,7 @@ mod config;
 mod frontmatter;
 mod hash;
 mod ignore;
+mod publish;
 mod refs;
 mod scan;
 mod time;
@@ -41,4 +45,5 @@ pub use config::{
     RouteNode, STARTER_CONFIG, write_starter,
 };
 pub use hash::hash_files;
+pub use publish::{Milestone, Progress, Publication, PublishError, Server, Step, Summary, publish, publish_until};
 pub use scan::{Plan, PlannedAsset, ScanError, scan};

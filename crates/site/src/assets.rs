@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use sha2::{Digest, Sha256};
+use vps_core::ContentHash;
 
 /// The site stylesheet, served at [`style_href`].
 pub const STYLE_CSS: &str = include_str!("assets/style.css");
@@ -29,9 +29,8 @@ pub fn search_js_href() -> String {
 }
 
 fn hashed_href(stem: &str, content: &str, extension: &str) -> String {
-    let digest = Sha256::digest(content.as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("/_site/{stem}-{hex}.{extension}")
+    let hex = ContentHash::of(content.as_bytes()).to_hex();
+    format!("/_site/{stem}-{}.{extension}", &hex[..16])
 }
 
 #[cfg(test)]

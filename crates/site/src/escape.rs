@@ -1,32 +1,8 @@
-//! Escaping: the only way text reaches markup. URLs are encoded by `vps_core::url`.
+//! Escaping: the only way text reaches markup is `vps_core::html` (re-exported here as
+//! [`escape`]). URLs are encoded by `vps_core::url`.
 
-/// Escapes text for HTML and XML, in element content and in quoted attributes alike.
-///
-/// ```
-/// assert_eq!(vps_site::escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
-///            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
-/// ```
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    escape_into(&mut out, text);
-    out
-}
-
-/// [`escape`], appending to `out`.
-pub(crate) fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters other than tab and newlines are not allowed in XML 1.0.
-            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-}
+pub use vps_core::html::escape;
+pub(crate) use vps_core::html::escape_into;
 
 /// Collapses whitespace and cuts `text` to about `max` characters at a word boundary,
 /// adding `…` when something was cut.

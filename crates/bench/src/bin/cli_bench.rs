@@ -39,7 +39,15 @@
 //! ```
 //!
 //! Options: `--vault PATH` (the vault of step 1), `--asset-mib N` (size of each video, default
-//! 200), `--assets N` (number of videos, default 5), `--verbose` (show the command's stderr).
+//! 200), `--assets N` (number of videos, default 5), `--verbose` (show the command's stderr),
+//! `--in-process` (see below).
+//!
+//! **In-process.** With `--in-process`, each publish runs in this process instead, through the
+//! library path the command runs ([`vps_publisher::Config::load`], [`vps_publisher::scan`],
+//! [`vps_publisher::Publication::prepare`], [`vps_publisher::publish`], on a tokio runtime made
+//! for it as the command makes one): the same figures, without the process's start and exit;
+//! the wall time is from the configuration's reading to the summary, and the client's peak RSS
+//! is this process's `VmHWM` after the publish (a bound: it includes the bench's own peak).
 
 use std::io::{ErrorKind, Read};
 use std::os::unix::process::ExitStatusExt;
@@ -53,13 +61,15 @@ use vps_bench::server::{Server, server_binary};
 use vps_bench::testfile::write_mp4;
 use vps_bench::{MIB, Result, bytes_label, default_vault, mib_per_s, peak_rss_mib, value, verdict};
 
-const USAGE: &str = "usage: cli-bench [--vault PATH] [--asset-mib N] [--assets N] [--verbose]
+const USAGE: &str = "usage: cli-bench [--vault PATH] [--asset-mib N] [--assets N] [--verbose] [--in-process]
 
   --vault PATH     the vault to publish and republish (default: ../shared/vaults/obsidian-help-en,
                    relative to the workspace root); a copy of it is published, it is only read
   --asset-mib N    size of each video of the second vault, in MiB (default 200)
   --assets N       number of videos of the second vault (default 5)
   --verbose        show the stderr of `vps-publish publish` (progress, logs)
+  --in-process     publish through the library (vps_publisher::publish) in this process instead
+                   of running `vps-publish publish`
 
 Needs the release build of vps-publish next to it:
   cargo build --release -p vps-publish -p vps-bench && target/release/cli-bench";
@@ -90,17 +100,19 @@ struct Options {
     asset_mib: u64,
     assets: usize,
     verbose: bool,
+    in_process: bool,
 }
 
 impl Options {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Self> {
-        let mut options = Self { vault: default_vault(), asset_mib: 200, assets: 5, verbose: false };
+        let mut options = Self { vault: default_vault(), asset_mib: 200, assets: 5, verbose: false, in_process: false };
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--vault" => options.vault = value(&mut args, &arg)?,
                 "--asset-mib" => options.asset_mib = value(&mut args, &arg)?,
                 "--assets" => options.assets = value(&mut args, &arg)?,
                 "--verbose" => options.verbose = true,
+                "--in-process" => options.in_process = true,
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -124,7 +136,7 @@ fn run(options: Options) -> Result<()> {
     let scratch = tempfile::Builder::new().prefix("cli-bench-").tempdir()?;
     let home = scratch.path().join("home");
     std::fs::create_dir(&home)?;
-    let cli = Cli { binary: binary.clone(), home, verbose: options.verbose };
+    let cli = Cli { binary: binary.clone(), home, verbose: options.verbose, in_process: options.in_process };
 
     let vault = scratch.path().join("vault");
     progress(&format!("copying {} to {}", options.vault.display(), vault.display()));
@@ -190,10 +202,11 @@ fn print_republish(first: &Publish, second: &Publish, server_peak_rss_mib: f64) 
         );
     }
     println!(
-        "{:<LABEL$}first {}, republish {} (wait4 ru_maxrss)",
+        "{:<LABEL$}first {}, republish {} ({})",
         "client peak RSS",
         first.client_peak_rss.label(),
-        second.client_peak_rss.label()
+        second.client_peak_rss.label(),
+        second.client_peak_rss.source()
     );
     println!("{:<LABEL$}{server_peak_rss_mib:.1} MiB (VmHWM, both publishes)", "server peak RSS");
     let mut notes = Vec::new();
@@ -218,9 +231,10 @@ fn print_videos(publish: &Publish, assets: usize, video_bytes: u64, server_peak_
     let rss = &publish.client_peak_rss;
     let rss_verdict = verdict(rss.max_rss_mib <= CLIENT_PEAK_RSS_TARGET_MIB);
     println!(
-        "{:<LABEL$}{} (wait4 ru_maxrss; target <= {CLIENT_PEAK_RSS_TARGET_MIB} MiB: {rss_verdict})",
+        "{:<LABEL$}{} ({}; target <= {CLIENT_PEAK_RSS_TARGET_MIB} MiB: {rss_verdict})",
         "client peak RSS",
-        rss.label()
+        rss.label(),
+        rss.source()
     );
     println!("{:<LABEL$}{server_peak_rss_mib:.1} MiB (VmHWM)", "server peak RSS");
     let summary = &publish.summary;
@@ -301,6 +315,8 @@ struct Cli {
     home: PathBuf,
     /// Whether its stderr goes to ours rather than being captured.
     verbose: bool,
+    /// Whether to publish through the library in this process instead.
+    in_process: bool,
 }
 
 /// One successful run of `vps-publish publish`.
@@ -329,15 +345,23 @@ struct Summary {
 }
 
 /// `ru_maxrss` of the command, and the floor under it: this bench's own peak RSS, which `exec`
-/// carries into it.
+/// carries into it. In-process, both are this process's `VmHWM`.
 struct ClientPeakRss {
     max_rss_mib: f64,
     bench_peak_rss_mib: f64,
+    in_process: bool,
 }
 
 impl ClientPeakRss {
+    /// Where the figure comes from.
+    fn source(&self) -> &'static str {
+        if self.in_process { "in-process: this bench's VmHWM, the publish included" } else { "wait4 ru_maxrss" }
+    }
+
     fn label(&self) -> String {
-        if self.max_rss_mib > self.bench_peak_rss_mib {
+        if self.in_process {
+            format!("<= {:.1} MiB", self.max_rss_mib)
+        } else if self.max_rss_mib > self.bench_peak_rss_mib {
             format!("{:.1} MiB", self.max_rss_mib)
         } else {
             format!("<= {:.1} MiB (this bench's own peak RSS; the client's is hidden under it)", self.max_rss_mib)
@@ -349,6 +373,9 @@ impl Cli {
     /// Runs `vps-publish publish vault --server base_url --json --yes`; an error unless it exits
     /// with 0 and prints the summary.
     fn publish(&self, vault: &Path, base_url: &str) -> Result<Publish> {
+        if self.in_process {
+            return publish_in_process(vault, base_url);
+        }
         let mut command = Command::new(&self.binary);
         command
             .arg("publish")
@@ -389,9 +416,56 @@ impl Cli {
             .into());
         }
         let summary = Summary::parse(&stdout).map_err(|e| format!("`{shown}` exited with 0, but {e}"))?;
-        let client_peak_rss = ClientPeakRss { max_rss_mib: max_rss_kib as f64 / 1024.0, bench_peak_rss_mib };
+        let client_peak_rss =
+            ClientPeakRss { max_rss_mib: max_rss_kib as f64 / 1024.0, bench_peak_rss_mib, in_process: false };
         let warnings = stderr.lines().filter(|line| line.starts_with("warning:")).map(str::to_owned).collect();
         Ok(Publish { wall, summary, warnings, client_peak_rss })
+    }
+}
+
+/// What `vps-publish publish` does, in this process: configuration, scan, hashes, publish.
+fn publish_in_process(vault: &Path, base_url: &str) -> Result<Publish> {
+    let start = Instant::now();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let config = vps_publisher::Config::load(vault, None)?;
+    let plan = vps_publisher::scan(vault, &config)?;
+    let mut warnings: Vec<String> = plan.warnings.iter().map(|warning| format!("warning: {warning}")).collect();
+    let publication = vps_publisher::Publication::prepare(plan, &config, &())?;
+    let refused = Warnings::default();
+    let summary = runtime.block_on(async {
+        let client = vps_client::Client::new(base_url, API_KEY)?;
+        let server = vps_publisher::Server::connect(client).await?;
+        vps_publisher::publish(&server, &publication, &refused).await
+    });
+    let summary = summary.map_err(|e| format!("publishing {} in-process: {e}", vault.display()))?;
+    drop(runtime);
+    let wall = start.elapsed();
+    warnings.extend(refused.0.into_inner().unwrap_or_default().into_iter().map(|w| format!("warning: {w}")));
+    let peak = peak_rss_mib(None)?;
+    let client_peak_rss = ClientPeakRss { max_rss_mib: peak, bench_peak_rss_mib: peak, in_process: true };
+    let summary = Summary {
+        pages_published: summary.pages_published,
+        pages_unchanged: summary.pages_unchanged,
+        pages_removed: summary.pages_removed,
+        assets_uploaded: summary.assets_uploaded,
+        assets_skipped: summary.assets_skipped,
+        bytes_sent: summary.bytes_sent,
+        // As the command counts it: from its start (here, the configuration's reading).
+        duration_ms: wall.as_millis() as u64,
+        revision: summary.revision.unwrap_or_else(|| "null".to_owned()),
+        dry_run: summary.dry_run,
+        warnings: summary.warnings as u64,
+    };
+    Ok(Publish { wall, summary, warnings, client_peak_rss })
+}
+
+/// The warnings of an in-process publish (files the server refused).
+#[derive(Default)]
+struct Warnings(std::sync::Mutex<Vec<String>>);
+
+impl vps_publisher::Progress for Warnings {
+    fn warn(&self, text: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(text.to_owned());
     }
 }
 

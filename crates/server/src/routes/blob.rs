@@ -41,6 +41,7 @@ use super::site::PAGE_CSP;
 use crate::ApiError;
 use crate::state::AppState;
 
+/// The `Cache-Control` of a URL named by its content: a year, never revalidated.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 pub async fn get_blob(
@@ -141,16 +142,22 @@ pub async fn serve_blob(
     };
     let headers = response.headers_mut();
     headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is ascii"));
-    let cache_control = match delivery.caching {
+    caching_headers(headers, delivery.caching);
+    if delivery.ranges {
+        headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    }
+    Ok(response)
+}
+
+/// The headers every served file gets, a stored blob or one built into the binary: its
+/// `Cache-Control` and `X-Content-Type-Options: nosniff`.
+pub(crate) fn caching_headers(headers: &mut HeaderMap, caching: Caching) {
+    let cache_control = match caching {
         Caching::Immutable => IMMUTABLE,
         Caching::Revalidate => "no-cache",
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
-    if delivery.ranges {
-        headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    Ok(response)
 }
 
 /// The policy a served document gets from its type: HTML runs only our own script and styles

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::blob::{Caching, Delivery, serve_blob};
+use super::blob::{Caching, Delivery, caching_headers, serve_blob};
 use crate::ApiError;
 use crate::site::{PAGE_CONTENT_TYPE, Public};
 use crate::state::AppState;
@@ -15,7 +15,6 @@ use crate::state::AppState;
 /// response of the site gets it (see `blob::content_security_policy`), whatever its URL.
 pub(crate) const PAGE_CSP: &str = "default-src 'self'; img-src 'self' data: https:; media-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
 const HTML: &str = PAGE_CONTENT_TYPE;
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// `/assets/<vault path>`: an asset of the live revision, by its path (decoded already),
 /// compared in NFC: a file uploaded under its NFD name is found by its NFC spelling too.
@@ -53,8 +52,7 @@ pub async fn static_file(Path(name): Path<String>) -> Response {
             let mut response = body.into_response();
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
-            headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            caching_headers(headers, Caching::Immutable);
             response
         }
         None => StatusCode::NOT_FOUND.into_response(),
