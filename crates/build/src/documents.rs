@@ -38,11 +38,14 @@ pub(crate) struct Documents {
 /// The model the layout and search are built from, stored with the revision.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct SiteModel {
+    /// The site's name, base URL, home page, language, folder labels, stylesheet.
     pub info: SiteInfo,
+    /// Every page, as navigation, backlinks, tags and search see it.
     pub pages: Vec<PageInfo>,
 }
 
 impl SiteModel {
+    /// The reader's site of the model (what is served with its revision).
     pub fn build(self) -> Site {
         Site::new(self.info, self.pages)
     }

@@ -48,7 +48,9 @@ pub struct SessionInput<'a> {
 /// The server's settings that shape the site.
 #[derive(Debug, Clone, Default)]
 pub struct SiteOptions {
+    /// `SITE_NAME`: shown in every page's header and title.
     pub name: String,
+    /// `BASE_URL`: the site's public address, for absolute URLs (sitemap, feed).
     pub base_url: Option<String>,
     /// The vault path of the note to serve at `/`, when configured.
     pub home_note: Option<String>,
@@ -60,7 +62,9 @@ pub struct SiteOptions {
 
 /// A built revision, every blob it names stored.
 pub struct Built {
+    /// The new revision's manifest, not yet saved nor live.
     pub revision: Revision,
+    /// What the publish did (notes published, kept, deleted; assets published, kept).
     pub stats: PromotionStats,
     /// The reader's site model of the revision (search, tag lists).
     pub site: vps_site::Site,

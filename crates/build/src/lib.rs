@@ -37,6 +37,8 @@
 //! [`BlockingBlobs`] is the sink over a [`vps_store::BlobStore`] for a build running on a
 //! thread of its own; [`MemoryBlobs`] keeps blobs in memory (tests, tools).
 
+#![warn(missing_docs)]
+
 mod blocking;
 mod build;
 mod clean;

@@ -34,6 +34,7 @@ pub struct MemoryBlobs {
 }
 
 impl MemoryBlobs {
+    /// No blobs.
     pub fn new() -> Self {
         Self::default()
     }

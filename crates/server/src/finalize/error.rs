@@ -66,3 +66,40 @@ impl From<JobError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_errors_answer_with_the_status_and_code_of_the_api() {
+        let answer = |error: JobError| {
+            let api = ApiError::from(error);
+            (api.status().as_u16(), api.code().to_string(), api.to_string())
+        };
+        assert_eq!(
+            answer(JobError::NotFound),
+            (404, "job-not-found".into(), "no finalization job for this session".into())
+        );
+        assert_eq!(answer(JobError::InvalidToken).0, 403);
+        assert_eq!(answer(JobError::TokenExpired).0, 410);
+        let disk = StoreError::Io {
+            op: "write",
+            path: "sessions/x/job.json".into(),
+            source: std::io::Error::other("disk full"),
+        };
+        assert_eq!(answer(JobError::Persist(disk)), (500, "internal-error".into(), "internal error".into()));
+    }
+
+    #[test]
+    fn a_job_fails_with_the_message_of_what_stopped_it() {
+        let aborted = crate::finalize::ABORTED;
+        assert_eq!(JobError::Stopped(aborted.to_owned()).to_string(), aborted);
+        let stopped = BuildError::Stopped("over its time budget".into());
+        assert_eq!(JobError::from(stopped).to_string(), "over its time budget");
+        assert_eq!(
+            JobError::Panicked("a bug".into()).to_string(),
+            "the finalization failed on an internal error (a bug); the live site is unchanged"
+        );
+    }
+}
