@@ -38,6 +38,15 @@ pub(crate) struct PageContext<'a> {
     pub(crate) limits: &'a PublishLimits,
 }
 
+impl PageContext<'_> {
+    /// The asset an embed, image or detected reference of this page means: the one place a
+    /// page resolves an attachment (the note is `self.notes[self.me]`, for a resolver that
+    /// looks next to the note first).
+    fn asset(&self, target: &str) -> Option<&AssetPath> {
+        self.lookup.resolve(target)
+    }
+}
+
 /// A page's manifest entry, all but its HTML (which needs the whole site around it).
 pub(crate) struct PagePart {
     pub(crate) route: String,
@@ -87,7 +96,7 @@ pub(crate) fn build_page(
     };
     // Assets the client detected (frontmatter images, HTML references) count as shown too.
     let mut shown = resolver.shown.into_inner();
-    shown.extend(note.assets.iter().filter_map(|asset| cx.lookup.resolve(&asset.target).cloned()));
+    shown.extend(note.assets.iter().filter_map(|asset| cx.asset(&asset.target).cloned()));
     let image = meta.image.as_deref().and_then(|target| image_url(cx, target, &mut shown));
     let mut tags: Vec<String> = note
         .frontmatter
@@ -158,7 +167,7 @@ fn image_url(cx: &PageContext<'_>, target: &str, shown: &mut BTreeSet<AssetPath>
         return Some(target.to_owned());
     }
     let target = target.trim_start_matches("![[").trim_start_matches("[[").trim_end_matches("]]");
-    let path = cx.lookup.resolve(target)?.clone();
+    let path = cx.asset(target)?.clone();
     let url = format!("/_blob/{}", cx.assets.get(&path)?.sha256);
     shown.insert(path);
     Some(url)
@@ -216,7 +225,7 @@ impl Resolver for PageResolver<'_> {
     /// Assets are linked by their immutable `/_blob/<sha256>` URL: caches keep them for a year,
     /// and a changed file is a new URL.
     fn asset_href(&self, target: &str) -> Option<String> {
-        let path = self.cx.lookup.resolve(target)?.clone();
+        let path = self.cx.asset(target)?.clone();
         let href = format!("/_blob/{}", self.cx.assets.get(&path)?.sha256);
         self.shown.borrow_mut().insert(path);
         Some(href)
