@@ -17,6 +17,7 @@
 
 pub mod admin;
 mod api_key;
+mod background;
 mod body;
 mod error;
 mod finalize;

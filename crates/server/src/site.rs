@@ -20,7 +20,7 @@ use vps_core::slug::nfc;
 use vps_core::{AssetPath, ContentHash, MediaType};
 use vps_store::{BlobStore, Expect, RevisionStore, StoreError};
 
-use crate::finalize::SiteModel;
+use vps_build::SiteModel;
 
 /// A revision and its reader's model (absent for an empty site or an unreadable model).
 pub struct Live {

@@ -4,6 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
@@ -19,7 +20,8 @@ use vps_store::StoreError;
 
 use crate::Settings;
 use crate::api_key::{ApiKey, ApiKeyError};
-use crate::finalize::{self, Jobs, Queue};
+use crate::background;
+use crate::finalize::{Jobs, Queue};
 use crate::metrics::Metrics;
 use crate::sessions::{SessionState, Sessions};
 use crate::site::Site;
@@ -131,10 +133,10 @@ impl Application {
             api_key,
             store: stores.blobs,
             temp_dir,
-            sessions,
+            sessions: Arc::new(sessions),
             policy,
-            site,
-            jobs,
+            site: Arc::new(site),
+            jobs: Arc::new(jobs),
             finalize,
             chunks,
             active_requests: AtomicU64::new(0),
@@ -168,9 +170,9 @@ impl Application {
     pub async fn run_until_stopped(self) {
         let grace = Duration::from_secs(self.state.settings.shutdown_grace_secs);
         let background = [
-            tokio::spawn(finalize::run_worker(self.state.clone(), self.queue)),
-            tokio::spawn(finalize::watch_pointer(self.state.clone())),
-            tokio::spawn(finalize::expire_sessions(self.state.clone())),
+            tokio::spawn(background::run_worker(self.state.clone(), self.queue)),
+            tokio::spawn(background::watch_pointer(self.state.clone())),
+            tokio::spawn(background::expire_sessions(self.state.clone())),
         ];
         let state = self.state.clone();
         let router = crate::routes::router(self.state);

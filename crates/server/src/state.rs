@@ -1,3 +1,5 @@
+//! [`AppState`]: what every handler and background loop can reach.
+
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,10 +28,10 @@ pub struct Inner {
     /// Local scratch space (the data directory's `tmp`): chunked JSON uploads are spooled here
     /// whatever the store.
     pub temp_dir: PathBuf,
-    pub sessions: Sessions,
+    pub sessions: Arc<Sessions>,
     pub policy: Policy,
-    pub site: Site,
-    pub jobs: Jobs,
+    pub site: Arc<Site>,
+    pub jobs: Arc<Jobs>,
     pub finalize: Queue,
     pub chunks: ChunkStore,
     /// `/api` requests in flight, for the overload guard.

@@ -24,7 +24,7 @@ use vps_core::SessionId;
 use vps_core::job::{FinishRequest, FinishResponse, JobResult, JobState, JobStatus, Phase, Realtime, iso8601};
 use vps_store::durable;
 
-use crate::ApiError;
+use super::JobError;
 
 const JOB_FILE: &str = "job.json";
 /// How long an SSE token stays valid.
@@ -130,7 +130,7 @@ impl Jobs {
     /// Loads every stored job. A job that did not finish is put back in line, unless its runs
     /// stopped the server [`MAX_ATTEMPTS`] times: it is then failed. A `job.json` that cannot be
     /// read is moved to `quarantine`.
-    pub fn open(sessions_dir: &Path, quarantine: &Path) -> Result<(Self, Reopened), ApiError> {
+    pub fn open(sessions_dir: &Path, quarantine: &Path) -> Result<(Self, Reopened), JobError> {
         let jobs = Self { sessions_dir: sessions_dir.to_owned(), registry: Mutex::default() };
         let mut unfinished = Vec::new();
         let mut given_up = Vec::new();
@@ -141,7 +141,7 @@ impl Jobs {
                 Ok(Some(record)) => record,
                 Ok(None) => continue,
                 Err(reason) => {
-                    durable::quarantine(quarantine, "job", &name, &path, &reason)?;
+                    durable::quarantine(quarantine, "job", &name, &path, &reason).map_err(JobError::Persist)?;
                     continue;
                 }
             };
@@ -169,7 +169,7 @@ impl Jobs {
     }
 
     /// Creates the job of a finished session and puts it in line.
-    pub fn create(&self, session: SessionId, request: FinishRequest) -> Result<FinishResponse, ApiError> {
+    pub fn create(&self, session: SessionId, request: FinishRequest) -> Result<FinishResponse, JobError> {
         let now = now_ms();
         let job_id = uuid::Uuid::new_v4().to_string();
         let token = random_token()?;
@@ -228,19 +228,16 @@ impl Jobs {
         session: SessionId,
         job_id: &str,
         token: &str,
-    ) -> Result<watch::Receiver<JobStatus>, ApiError> {
+    ) -> Result<watch::Receiver<JobStatus>, JobError> {
         let registry = self.registry();
-        let job = registry
-            .jobs
-            .get(&session)
-            .filter(|live| live.record.status.job_id == job_id)
-            .ok_or(ApiError::JobNotFound)?;
+        let job =
+            registry.jobs.get(&session).filter(|live| live.record.status.job_id == job_id).ok_or(JobError::NotFound)?;
         let matches: bool = job.record.token.as_bytes().ct_eq(token.as_bytes()).into();
         if !matches {
-            return Err(ApiError::InvalidToken);
+            return Err(JobError::InvalidToken);
         }
         if now_ms() > job.record.token_expires_ms {
-            return Err(ApiError::TokenExpired);
+            return Err(JobError::TokenExpired);
         }
         Ok(job.updates.subscribe())
     }
@@ -302,10 +299,10 @@ impl Jobs {
 
     /// Stops a waiting or running job, which fails with `reason`; the client and SSE
     /// subscribers see it at once. Too late once the job ended or moves the pointer.
-    pub fn cancel(&self, session: SessionId, reason: &str) -> Result<Cancelled, ApiError> {
+    pub fn cancel(&self, session: SessionId, reason: &str) -> Result<Cancelled, JobError> {
         {
             let mut registry = self.registry();
-            let job = registry.jobs.get_mut(&session).ok_or(ApiError::JobNotFound)?;
+            let job = registry.jobs.get_mut(&session).ok_or(JobError::NotFound)?;
             if job.committing || job.record.status.status.is_terminal() {
                 return Ok(Cancelled::TooLate);
             }
@@ -319,11 +316,11 @@ impl Jobs {
 
     /// The job is about to move the pointer: from now on it cannot be stopped. Fails with the
     /// reason when it was stopped first (a stopped job never publishes).
-    pub fn begin_commit(&self, session: SessionId) -> Result<(), String> {
+    pub fn begin_commit(&self, session: SessionId) -> Result<(), JobError> {
         let mut registry = self.registry();
-        let job = registry.jobs.get_mut(&session).ok_or_else(|| ApiError::JobNotFound.to_string())?;
+        let job = registry.jobs.get_mut(&session).ok_or(JobError::NotFound)?;
         if let Some(reason) = job.stop.reason() {
-            return Err(reason);
+            return Err(JobError::Stopped(reason));
         }
         job.committing = true;
         Ok(())
@@ -350,7 +347,7 @@ impl Jobs {
         });
     }
 
-    pub fn complete(&self, session: SessionId, result: JobResult) -> Result<(), ApiError> {
+    pub fn complete(&self, session: SessionId, result: JobResult) -> Result<(), JobError> {
         self.update(session, |status| {
             status.status = JobState::Completed;
             status.phase = Phase::Completed;
@@ -361,7 +358,7 @@ impl Jobs {
         })
     }
 
-    pub fn fail(&self, session: SessionId, error: String) -> Result<(), ApiError> {
+    pub fn fail(&self, session: SessionId, error: String) -> Result<(), JobError> {
         self.update(session, |status| fail_status(status, &error))
     }
 
@@ -372,10 +369,10 @@ impl Jobs {
         registry.waiting.retain(|id| *id != session);
     }
 
-    fn update(&self, session: SessionId, change: impl FnOnce(&mut JobStatus)) -> Result<(), ApiError> {
+    fn update(&self, session: SessionId, change: impl FnOnce(&mut JobStatus)) -> Result<(), JobError> {
         let record = {
             let mut registry = self.registry();
-            let Some(job) = registry.jobs.get_mut(&session) else { return Err(ApiError::JobNotFound) };
+            let Some(job) = registry.jobs.get_mut(&session) else { return Err(JobError::NotFound) };
             if job.record.status.status.is_terminal() {
                 return Ok(());
             }
@@ -395,10 +392,10 @@ impl Jobs {
         }
     }
 
-    fn persist(&self, record: &JobRecord) -> Result<(), ApiError> {
+    fn persist(&self, record: &JobRecord) -> Result<(), JobError> {
         let dir = self.sessions_dir.join(record.status.session_id.to_string());
-        let bytes = serde_json::to_vec_pretty(record).map_err(|e| ApiError::Internal(e.to_string()))?;
-        durable::write_file_in(&dir, JOB_FILE, &bytes, 0o600)?;
+        let bytes = serde_json::to_vec_pretty(record).map_err(JobError::Encode)?;
+        durable::write_file_in(&dir, JOB_FILE, &bytes, 0o600).map_err(JobError::Persist)?;
         Ok(())
     }
 
@@ -451,9 +448,9 @@ fn read_record(path: &Path) -> Result<Option<JobRecord>, String> {
     Ok(Some(record))
 }
 
-fn random_token() -> Result<String, ApiError> {
+fn random_token() -> Result<String, JobError> {
     let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).map_err(|_| ApiError::Internal("no randomness for a token".into()))?;
+    getrandom::fill(&mut bytes).map_err(|_| JobError::Randomness)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 

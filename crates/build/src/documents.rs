@@ -15,34 +15,37 @@ use vps_core::revision::Generated;
 use vps_render::{Exceeded, PublishLimits};
 use vps_site::{PageInfo, Site, SiteInfo, listing_page_route};
 
-use super::BlockingBlobs;
-use super::build::BuildError;
+use crate::error::BuildError;
+use crate::sink::BlobSink;
 
 const HTML: &str = "text/html; charset=utf-8";
 
 /// A page rendered from its note, waiting for the site around it.
-pub struct Draft {
-    pub info: PageInfo,
-    pub content_html: String,
+pub(crate) struct Draft {
+    pub(crate) info: PageInfo,
+    pub(crate) content_html: String,
 }
 
 /// What the site's documents came to.
-pub struct Documents {
+pub(crate) struct Documents {
     /// Route → the whole HTML page.
-    pub pages: BTreeMap<String, ContentHash>,
-    pub generated: BTreeMap<String, Generated>,
-    pub site_blob: ContentHash,
-    pub site: Site,
+    pub(crate) pages: BTreeMap<String, ContentHash>,
+    pub(crate) generated: BTreeMap<String, Generated>,
+    pub(crate) site_blob: ContentHash,
+    pub(crate) site: Site,
 }
 
 /// The model the layout and search are built from, stored with the revision.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct SiteModel {
+    /// The site's name, base URL, home page, language, folder labels, stylesheet.
     pub info: SiteInfo,
+    /// Every page, as navigation, backlinks, tags and search see it.
     pub pages: Vec<PageInfo>,
 }
 
 impl SiteModel {
+    /// The reader's site of the model (what is served with its revision).
     pub fn build(self) -> Site {
         Site::new(self.info, self.pages)
     }
@@ -50,8 +53,8 @@ impl SiteModel {
 
 /// Writes every page and document of the site. `progress` is called once per page and per
 /// document, so a stopped finalization is seen between two of them.
-pub fn write(
-    store: &BlockingBlobs<'_>,
+pub(crate) fn write(
+    sink: &dyn BlobSink,
     info: SiteInfo,
     drafts: Vec<Draft>,
     now_ms: u64,
@@ -59,7 +62,7 @@ pub fn write(
     progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
 ) -> Result<Documents, BuildError> {
     let model = SiteModel { info, pages: drafts.iter().map(|draft| draft.info.clone()).collect() };
-    let site_blob = store.put_bytes(&site_model_json(&model, limits, progress)?)?;
+    let site_blob = sink.put_bytes(&site_model_json(&model, limits, progress)?)?;
     let home_missing = model.info.home_route.is_none();
     let site = model.build().with_listing_page_size(limits.listing_page_size);
     // A site-wide document too large is blamed on the last note it lists: the one that tipped it.
@@ -76,7 +79,7 @@ pub fn write(
                 .in_note(&draft.info.vault_path)
                 .into());
         }
-        pages.insert(draft.info.route.clone(), store.put_bytes(html.as_bytes())?);
+        pages.insert(draft.info.route.clone(), sink.put_bytes(html.as_bytes())?);
     }
 
     let mut generated = BTreeMap::new();
@@ -90,7 +93,7 @@ pub fn write(
         if pages.contains_key(&route) {
             return Ok(());
         }
-        let blob = store.put_bytes(body.as_bytes())?;
+        let blob = sink.put_bytes(body.as_bytes())?;
         generated.entry(route).or_insert(Generated { blob, content_type: content_type.to_owned() });
         Ok(())
     };

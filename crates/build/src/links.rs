@@ -8,14 +8,14 @@ use std::collections::HashMap;
 use vps_core::AssetPath;
 use vps_core::slug::nfc;
 
-pub struct AssetLookup {
+pub(crate) struct AssetLookup {
     by_path: HashMap<String, AssetPath>,
     /// Lower-cased file name → paths, shortest first.
     by_name: HashMap<String, Vec<AssetPath>>,
 }
 
 impl AssetLookup {
-    pub fn new<'a>(paths: impl Iterator<Item = &'a AssetPath>) -> Self {
+    pub(crate) fn new<'a>(paths: impl Iterator<Item = &'a AssetPath>) -> Self {
         let mut by_path = HashMap::new();
         let mut by_name: HashMap<String, Vec<AssetPath>> = HashMap::new();
         for path in paths {
@@ -31,7 +31,7 @@ impl AssetLookup {
     }
 
     /// The asset an embed target (`img.png`, `Attachments/img.png`, `./x%20y.png`) points at.
-    pub fn resolve(&self, target: &str) -> Option<&AssetPath> {
+    pub(crate) fn resolve(&self, target: &str) -> Option<&AssetPath> {
         let target = normalize(target);
         if target.is_empty() {
             return None;

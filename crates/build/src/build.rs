@@ -1,0 +1,154 @@
+//! [`build`]: the steps of a build, in order (ARCHITECTURE §5). Each step lives in its module:
+//!
+//! 1. The page set ([`crate::select`]): uploaded notes replace their pages; a partial publish
+//!    keeps the others unless the inventory says they are gone.
+//! 2. Routes ([`crate::routes`]), then links and embeds resolved across the whole new page set,
+//!    so retained pages are re-rendered too and their links follow pages that moved.
+//! 3. Every note is cleaned ([`crate::clean`]) and rendered ([`crate::page`]), then the reader's
+//!    site is built around the pages ([`crate::documents`]). Every page and document becomes a
+//!    blob (an unchanged one is the same blob, written once); assets are kept while a page shows
+//!    them or the session uploaded them; moved routes get redirects.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use vps_core::AssetPath;
+use vps_core::job::{Phase, PromotionStats};
+use vps_core::revision::{Asset, Page, Revision};
+use vps_core::slug::nfc;
+use vps_render::{LinkIndex, PageRef};
+use vps_site::SiteInfo;
+
+use crate::clean::clean_all;
+use crate::documents;
+use crate::error::BuildError;
+use crate::input::{BuildInput, Built};
+use crate::links::AssetLookup;
+use crate::page::{PageContext, build_page};
+use crate::routes::{check_path_depth, page_ref, route_all};
+use crate::select::{Selection, key, select, settings_for};
+use crate::sink::BlobSink;
+use crate::site::{folder_labels, home_route, publish_css, site_language};
+
+/// Builds the revision of `input` on top of its base, storing every blob it names in `sink`.
+///
+/// `progress` is told how far the build is (the job's phase and percent) between two pages or
+/// documents; when it answers an error (the job must stop), the build stops with that error.
+pub fn build(
+    sink: &dyn BlobSink,
+    input: BuildInput<'_>,
+    progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
+) -> Result<Built, BuildError> {
+    progress(Phase::RebuildingNotes, 5)?;
+    let BuildInput { base, session, notes, inventory, site, revision_id, now_ms } = input;
+    let settings = settings_for(base, &session);
+    let Selection { entries, uploaded, retained } = select(sink, base, &session, notes, inventory)?;
+
+    let limits = &site.limits;
+    // Depth is checked before anything walks the paths folder by folder (routes, the link
+    // index, the navigation tree, breadcrumbs).
+    for entry in &entries {
+        let note = &entry.note;
+        check_path_depth(&note.vault_path, &note.vault_path, limits)?;
+    }
+    let routed = route_all(entries, &settings, base);
+    for (route, entry) in &routed {
+        check_path_depth(route, &entry.note.vault_path, limits)?;
+    }
+    let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, &entry.note)).collect();
+    let index = LinkIndex::new(&refs);
+
+    // Assets: what the live site has plus what this session brought (the plugin skips assets
+    // whose bytes the server has, even in a full session, so the live ones stay available).
+    let mut available: BTreeMap<AssetPath, Asset> = base.assets.clone();
+    for (path, asset) in &session.assets {
+        available.insert(path.clone(), asset.clone());
+    }
+    let lookup = AssetLookup::new(available.keys());
+
+    progress(Phase::RenderingHtml, 15)?;
+    let cleaned = clean_all(&routed, &settings, limits, progress)?;
+    progress(Phase::RenderingHtml, 20)?;
+    let positions: HashMap<usize, usize> =
+        refs.iter().enumerate().map(|(i, page)| (std::ptr::from_ref(page).addr(), i)).collect();
+    let mut by_vault_path: HashMap<String, usize> = HashMap::with_capacity(routed.len());
+    for (i, (_, entry)) in routed.iter().enumerate() {
+        by_vault_path.entry(nfc(&entry.note.vault_path).into_owned()).or_insert(i);
+    }
+    let total = routed.len().max(1);
+    let mut parts = Vec::with_capacity(routed.len());
+    let mut drafts = Vec::with_capacity(routed.len());
+    for (i, (route, entry)) in routed.iter().enumerate() {
+        let cx = PageContext {
+            index: &index,
+            refs: &refs,
+            notes: &routed,
+            me: i,
+            lookup: &lookup,
+            assets: &available,
+            cleaned: &cleaned,
+            positions: &positions,
+            by_vault_path: &by_vault_path,
+            settings: &settings,
+            limits,
+        };
+        let (part, draft) = build_page(sink, &cx, route, entry)?;
+        parts.push(part);
+        drafts.push(draft);
+        progress(Phase::RenderingHtml, 20 + (50 * (i + 1) / total) as u8)?;
+    }
+
+    progress(Phase::PromotingContent, 75)?;
+    let home = home_route(&routed, site.home_note.as_deref());
+    let info = SiteInfo {
+        name: site.name.clone(),
+        base_url: site.base_url.clone(),
+        folder_display_names: folder_labels(&settings, &routed),
+        publish_css_href: available
+            .get(&publish_css())
+            .map(|css| format!("/publish.css?v={}", &css.sha256.to_hex()[..12])),
+        home_route: home.clone(),
+        language: site_language(site, &settings),
+    };
+    let documents = documents::write(sink, info, drafts, now_ms, limits, progress)?;
+    // Every blob the revision names is stored before the revision exists.
+    sink.flush()?;
+    let pages: BTreeMap<String, Page> = parts
+        .into_iter()
+        .map(|part| {
+            let html_blob = documents.pages[&part.route];
+            (part.route.clone(), part.into_page(html_blob))
+        })
+        .collect();
+    let shown: BTreeSet<&AssetPath> = pages.values().flat_map(|page: &Page| page.assets.iter()).collect();
+    let css = publish_css();
+    let keep = |path: &AssetPath| shown.contains(path) || session.assets.contains_key(path) || *path == css;
+    let assets: BTreeMap<AssetPath, Asset> = available.into_iter().filter(|(path, _)| keep(path)).collect();
+
+    progress(Phase::RebuildingIndexes, 92)?;
+    let redirects = vps_render::assign::redirects(base, &pages);
+    let kept_from_base =
+        assets.keys().filter(|p| base.assets.contains_key(*p) && !session.assets.contains_key(*p)).count();
+    let live_keys: BTreeSet<(String, String)> = pages.values().map(|p| key(&p.vault_path, &p.folder_id)).collect();
+    let deleted = base.pages.values().filter(|p| !live_keys.contains(&key(&p.vault_path, &p.folder_id))).count();
+    let stats = PromotionStats {
+        notes_published: uploaded,
+        notes_deduplicated: retained,
+        notes_deleted: deleted as u64,
+        assets_published: session.assets.len() as u64,
+        assets_deduplicated: kept_from_base as u64,
+    };
+    let revision = Revision {
+        id: revision_id,
+        created_at_ms: now_ms,
+        parent: (!base.is_empty_site()).then(|| base.id.clone()),
+        session: Some(session.id),
+        settings,
+        pages,
+        assets,
+        redirects,
+        home,
+        generated: documents.generated,
+        site_blob: Some(documents.site_blob),
+    };
+    Ok(Built { revision, stats, site: documents.site })
+}

@@ -1,0 +1,27 @@
+//! Why a build failed. The messages are what the publishing client reads as the job's error.
+
+use vps_render::{CleanupError, LimitError};
+use vps_store::StoreError;
+
+/// Why a revision could not be built. Nothing of a failed build is live: the blobs it stored are
+/// unreferenced until the next `gc`.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The blob sink failed (the store is unreachable, the disk is full…).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A page kept from the live revision has no readable source: `{vault path}`.
+    #[error("the stored source of {0} is missing or unreadable")]
+    Source(String),
+    /// A cleanup rule does not compile or failed on a note.
+    #[error("cleanup rule {0}")]
+    Cleanup(#[source] CleanupError),
+    /// A note went over one of the [`vps_render::PublishLimits`]:
+    /// `note "<vault path>": … exceeds SETTING (n)`.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// The build was stopped from outside (the progress callback said so): aborted by the
+    /// client, or over its time budget. The message says which.
+    #[error("{0}")]
+    Stopped(String),
+}

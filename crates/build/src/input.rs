@@ -1,0 +1,71 @@
+//! What a build takes and what it gives back: plain data, filled in by whoever runs the build
+//! (the server's finalization job, a test, a tool).
+
+use std::collections::BTreeMap;
+
+use vps_core::api::StartSessionRequest;
+use vps_core::job::PromotionStats;
+use vps_core::note::{CleanupRule, Note};
+use vps_core::revision::{Asset, Revision, RevisionId};
+use vps_core::{AssetPath, SessionId};
+use vps_render::PublishLimits;
+
+/// Everything one build needs.
+pub struct BuildInput<'a> {
+    /// The live revision the new one is built on ([`Revision::empty`] for a first publish).
+    pub base: &'a Revision,
+    /// The publish: its settings, assets and skip hints.
+    pub session: SessionInput<'a>,
+    /// Every note the session uploaded, in the order received (a later copy wins).
+    pub notes: Vec<Note>,
+    /// The client's full list of vault paths, when it sent one (exact deletions).
+    pub inventory: Option<&'a [String]>,
+    /// The server's settings that shape the site.
+    pub site: &'a SiteOptions,
+    /// The id of the new revision.
+    pub revision_id: RevisionId,
+    /// The time of the build (the revision's `created_at_ms`, the feed's `updated`).
+    pub now_ms: u64,
+}
+
+/// What a publish session brings to the build, besides its notes.
+pub struct SessionInput<'a> {
+    /// Recorded as the revision's `session`.
+    pub id: SessionId,
+    /// The `start` body: routing, index pages, ignored tags, folder names, locale.
+    pub start: &'a StartSessionRequest,
+    /// The assets uploaded or linked by hash in the session, by vault path.
+    pub assets: BTreeMap<AssetPath, Asset>,
+    /// Whether `start` offered skip hints the client could use: then the live pages it did not
+    /// upload are kept (a partial publish), unless the inventory says they are gone. Without
+    /// them the session publishes exactly what it uploaded.
+    pub offered_skips: bool,
+    /// The cleanup rules the session sent, if it sent any (else a partial publish keeps the
+    /// live revision's).
+    pub cleanup_rules: Option<&'a [CleanupRule]>,
+}
+
+/// The server's settings that shape the site.
+#[derive(Debug, Clone, Default)]
+pub struct SiteOptions {
+    /// `SITE_NAME`: shown in every page's header and title.
+    pub name: String,
+    /// `BASE_URL`: the site's public address, for absolute URLs (sitemap, feed).
+    pub base_url: Option<String>,
+    /// The vault path of the note to serve at `/`, when configured.
+    pub home_note: Option<String>,
+    /// The bounds of the publish; a note over one fails it with [`crate::BuildError::Limit`].
+    pub limits: PublishLimits,
+    /// `SITE_LANGUAGE`: the site's language tag; empty to use the plugin's `locale`.
+    pub language: String,
+}
+
+/// A built revision, every blob it names stored.
+pub struct Built {
+    /// The new revision's manifest, not yet saved nor live.
+    pub revision: Revision,
+    /// What the publish did (notes published, kept, deleted; assets published, kept).
+    pub stats: PromotionStats,
+    /// The reader's site model of the revision (search, tag lists).
+    pub site: vps_site::Site,
+}

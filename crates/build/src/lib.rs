@@ -1,0 +1,61 @@
+//! The publication engine of vps-publish: from the live revision and one finished session (its
+//! notes, assets, settings and skip hints) to the next revision — every page rendered inside the
+//! reader's site, every generated document, the site model, redirects and statistics — with
+//! every blob it names stored. No HTTP, no sessions, no server settings: the caller fills a
+//! [`BuildInput`] and gives a [`BlobSink`]; the server's finalization job moves the `current`
+//! pointer afterwards.
+//!
+//! ```text
+//! build(sink, BuildInput { base, session, notes, inventory, site, .. }, progress) -> Result<Built, BuildError>
+//! ```
+//!
+//! # The path of a note, from a session to a revision
+//!
+//! 1. `input.rs`: the note arrives in [`BuildInput::notes`] (the server read it from the
+//!    session's stored batches), with the session's assets, `start` settings and skip hints in
+//!    [`SessionInput`], and the server's [`SiteOptions`] (name, base URL, home note, limits).
+//! 2. `select.rs`: it replaces the live page of the same NFC vault path and folder; in a
+//!    partial publish the live pages not uploaded are read back from their stored sources
+//!    ([`BlobSink::read_many`]) unless the client's inventory dropped them; `publish: false`
+//!    leaves the note out. The revision's settings are the session's (cleanup rules kept from
+//!    the live revision when a partial publish sent none).
+//! 3. `routes.rs`: it gets its route (folder route base + slug, custom index pages, the route it
+//!    had in the live revision when two notes want one), checked against `MAX_PATH_DEPTH`, and a
+//!    [`vps_render::PageRef`] in the site's link index.
+//! 4. `clean.rs`: the cleanup rules rewrite its Markdown, once, within its budget.
+//! 5. `page.rs`: it is rendered; its wikilinks, embeds and transclusions resolve across the
+//!    whole new page set, attachments through `links.rs` (Obsidian's lookup, NFC compared);
+//!    its tags are checked; its source becomes a blob ([`BlobSink::put_bytes`]).
+//! 6. `documents.rs`: its page is laid out in the reader's site ([`vps_site::Site`]: navigation,
+//!    backlinks, tags) and stored as a blob, with the site's folder and tag pages, sitemap, feed,
+//!    robots.txt, 404 and the [`SiteModel`] (search), each checked against its size limit.
+//! 7. `build.rs`: the manifest entry ([`vps_core::revision::Page`]) joins the new
+//!    [`vps_core::revision::Revision`] with the assets still shown (`site.rs` chooses the home
+//!    page and language), redirects for moved routes, and [`vps_core::job::PromotionStats`];
+//!    the sink is flushed, and [`Built`] goes back to the caller, who publishes it.
+//!
+//! [`BlockingBlobs`] is the sink over a [`vps_store::BlobStore`] for a build running on a
+//! thread of its own; [`MemoryBlobs`] keeps blobs in memory (tests, tools).
+
+#![warn(missing_docs)]
+
+mod blocking;
+mod build;
+mod clean;
+mod documents;
+mod error;
+mod input;
+mod links;
+mod page;
+mod routes;
+mod select;
+mod sink;
+mod site;
+
+pub use blocking::{BlockingBlobs, FLUSH_BYTES, STORE_CONCURRENCY};
+pub use build::build;
+pub use documents::SiteModel;
+pub use error::BuildError;
+pub use input::{BuildInput, Built, SessionInput, SiteOptions};
+pub use sink::{BlobSink, MemoryBlobs};
+pub use site::publish_css;
