@@ -57,7 +57,8 @@ pub async fn run_worker(app: AppState, mut queue: mpsc::UnboundedReceiver<Sessio
         // Aborted while it waited: nothing to run.
         let Some(stop) = app.jobs.begin(session) else { continue };
         let started = std::time::Instant::now();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(app.settings.finalization_timeout_secs);
+        let deadline =
+            tokio::time::Instant::now() + Duration::from_secs(app.settings.sessions.finalization_timeout_secs);
         let outcome = finalize(&app, session, &stop, deadline).await;
         app.jobs.end(session);
         match outcome {
@@ -125,7 +126,7 @@ async fn finalize(
         app.jobs.advance(session_id, Phase::CompletingPublication, 97);
         if tokio::time::Instant::now() >= deadline {
             app.jobs
-                .cancel(session_id, &timeout_message(app.settings.finalization_timeout_secs))
+                .cancel(session_id, &timeout_message(app.settings.sessions.finalization_timeout_secs))
                 .map_err(|e| e.to_string())?;
         }
         // From here on the job cannot be stopped; a stopped job never gets here.
@@ -136,7 +137,7 @@ async fn finalize(
             base.id.clone()
         } else {
             match app.site.publish(built.revision, built.site, Site::expect_live(&base)).await {
-                Ok(live) if app.settings.storage == Storage::S3 && attempt < PUBLISH_ATTEMPTS => {
+                Ok(live) if app.settings.store.storage == Storage::S3 && attempt < PUBLISH_ATTEMPTS => {
                     tokio::time::sleep(CONFIRM_AFTER).await;
                     if !app.site.still_includes(&live.id).await.map_err(|e| e.to_string())? {
                         tracing::warn!(%session_id, revision = %live.id, attempt, "another server's publish replaced this one; rebuilding on it");
@@ -194,7 +195,7 @@ async fn build_on_thread(
         result = &mut done => return result,
         () = stop.stopped() => {}
         () = tokio::time::sleep_until(deadline) => {
-            let message = timeout_message(app.settings.finalization_timeout_secs);
+            let message = timeout_message(app.settings.sessions.finalization_timeout_secs);
             tracing::warn!(%session_id, "{message}");
             app.jobs.cancel(session_id, &message).map_err(|e| e.to_string())?;
         }
@@ -262,11 +263,11 @@ fn build_on(
         uploaded,
         inventory: request.inventory.as_deref(),
         site: &build::SiteOptions {
-            name: app.settings.site_name.clone(),
-            base_url: app.settings.base_url.clone(),
-            home_note: app.settings.home_note.clone(),
+            name: app.settings.site.site_name.clone(),
+            base_url: app.settings.site.base_url.clone(),
+            home_note: app.settings.site.home_note.clone(),
             limits: app.settings.publish_limits,
-            language: app.settings.site_language.clone(),
+            language: app.settings.site.site_language.clone(),
         },
         revision_id: RevisionId::new(now, random_u32()),
         now_ms: now,
@@ -363,7 +364,7 @@ fn random_u32() -> u32 {
 /// Follows the `current` pointer when another process moves it (a rollback while serving, another
 /// server publishing to the same bucket): one small read every `REVISION_POLL_MS`.
 pub async fn watch_pointer(app: AppState) {
-    let every = Duration::from_millis(app.settings.revision_poll_ms);
+    let every = Duration::from_millis(app.settings.store.revision_poll_ms);
     loop {
         tokio::time::sleep(every).await;
         match app.site.refresh(&*app.store).await {
@@ -376,8 +377,8 @@ pub async fn watch_pointer(app: AppState) {
 
 /// Removes abandoned sessions and idle incomplete chunked uploads now and then.
 pub async fn expire_sessions(app: AppState) {
-    let ttl = Duration::from_secs(app.settings.session_ttl_secs);
-    let chunk_ttl = Duration::from_secs(app.settings.chunk_upload_ttl_secs);
+    let ttl = Duration::from_secs(app.settings.sessions.session_ttl_secs);
+    let chunk_ttl = Duration::from_secs(app.settings.sessions.chunk_upload_ttl_secs);
     loop {
         tokio::time::sleep(Duration::from_secs(30).min(chunk_ttl)).await;
         let expired = app.chunks.expire_idle(chunk_ttl).await;
