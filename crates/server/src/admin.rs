@@ -117,7 +117,7 @@ pub async fn gc(settings: &Settings, keep: usize, min_age: Option<Duration>) -> 
         .open(&lock_path)
         .map_err(StoreError::io("open", &lock_path))?;
     lock.try_lock().map_err(|_| AdminError::ServerRunning(data_dir.display().to_string()))?;
-    let min_age = min_age.unwrap_or(match settings.storage {
+    let min_age = min_age.unwrap_or(match settings.store.storage {
         Storage::Fs => Duration::ZERO,
         Storage::S3 => Duration::from_secs(3600),
     });
@@ -176,7 +176,7 @@ pub fn parse_store(spec: &str, settings: &Settings) -> Result<Backend, AdminErro
     if let Some(dir) = spec.strip_prefix("fs:").filter(|dir| !dir.is_empty()) {
         let data_dir = PathBuf::from(dir);
         let tmp = data_dir.join("tmp");
-        return Ok(Backend::Fs { data_dir, tmp, batch_bytes: settings.streaming_chunk_size });
+        return Ok(Backend::Fs { data_dir, tmp, batch_bytes: settings.uploads.streaming_chunk_size });
     }
     let Some(rest) = spec.strip_prefix("s3://") else { return Err(AdminError::BadStoreSpec(spec.to_owned())) };
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -184,9 +184,9 @@ pub fn parse_store(spec: &str, settings: &Settings) -> Result<Backend, AdminErro
         return Err(AdminError::BadStoreSpec(spec.to_owned()));
     }
     let mut settings = settings.clone();
-    settings.storage = Storage::S3;
-    settings.s3_bucket = Some(bucket.to_owned());
-    settings.s3_prefix = prefix.trim_matches('/').to_owned();
+    settings.store.storage = Storage::S3;
+    settings.store.s3_bucket = Some(bucket.to_owned());
+    settings.store.s3_prefix = prefix.trim_matches('/').to_owned();
     Ok(settings.backend())
 }
 

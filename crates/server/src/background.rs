@@ -53,7 +53,7 @@ pub async fn run_worker(app: AppState, mut queue: mpsc::UnboundedReceiver<Sessio
 /// Follows the `current` pointer when another process moves it (a rollback while serving, another
 /// server publishing to the same bucket): one small read every `REVISION_POLL_MS`.
 pub async fn watch_pointer(app: AppState) {
-    let every = Duration::from_millis(app.settings.revision_poll_ms);
+    let every = Duration::from_millis(app.settings.store.revision_poll_ms);
     loop {
         tokio::time::sleep(every).await;
         match app.site.refresh(&*app.store).await {
@@ -66,8 +66,8 @@ pub async fn watch_pointer(app: AppState) {
 
 /// Removes abandoned sessions and idle incomplete chunked uploads now and then.
 pub async fn expire_sessions(app: AppState) {
-    let ttl = Duration::from_secs(app.settings.session_ttl_secs);
-    let chunk_ttl = Duration::from_secs(app.settings.chunk_upload_ttl_secs);
+    let ttl = Duration::from_secs(app.settings.sessions.session_ttl_secs);
+    let chunk_ttl = Duration::from_secs(app.settings.sessions.chunk_upload_ttl_secs);
     loop {
         tokio::time::sleep(Duration::from_secs(30).min(chunk_ttl)).await;
         let expired = app.chunks.expire_idle(chunk_ttl).await;

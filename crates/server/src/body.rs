@@ -153,8 +153,8 @@ pub struct MultipartBody {
 impl MultipartBody {
     pub fn new(body: RequestBody, boundary: &str, settings: &Settings) -> Self {
         let limits = MultipartLimits {
-            max_preamble_bytes: settings.multipart_max_preamble_bytes,
-            max_header_bytes: settings.multipart_max_header_bytes,
+            max_preamble_bytes: settings.uploads.multipart_max_preamble_bytes,
+            max_header_bytes: settings.uploads.multipart_max_header_bytes,
         };
         Self { body, scanner: MultipartScanner::new(boundary, limits), failed: false }
     }
@@ -182,13 +182,13 @@ impl Stream for MultipartBody {
 
 /// The idle timeout every body gets.
 pub fn idle_timeout(settings: &Settings) -> Duration {
-    Duration::from_secs(settings.body_idle_timeout_secs)
+    Duration::from_secs(settings.http.body_idle_timeout_secs)
 }
 
 /// A whole JSON body, read under `MAX_JSON_BODY_BYTES` and both timeouts.
 pub async fn read_json_body(body: Body, settings: &Settings) -> Result<Bytes, ApiError> {
-    let mut body = RequestBody::new(body, settings.max_json_body_bytes, idle_timeout(settings))
-        .with_total_timeout(Duration::from_secs(settings.body_total_timeout_secs));
+    let mut body = RequestBody::new(body, settings.http.max_json_body_bytes, idle_timeout(settings))
+        .with_total_timeout(Duration::from_secs(settings.http.body_total_timeout_secs));
     let mut bytes = BytesMut::new();
     while let Some(chunk) = body.next().await {
         bytes.extend_from_slice(&chunk?);

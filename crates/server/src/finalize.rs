@@ -81,14 +81,14 @@ impl FinalizeConfig {
     /// The one place where the server's [`Settings`] become the engine's input.
     pub fn from_settings(settings: &Settings) -> Self {
         Self {
-            timeout_secs: settings.finalization_timeout_secs,
-            shared_pointer: settings.storage == Storage::S3,
+            timeout_secs: settings.sessions.finalization_timeout_secs,
+            shared_pointer: settings.store.storage == Storage::S3,
             site: SiteOptions {
-                name: settings.site_name.clone(),
-                base_url: settings.base_url.clone(),
-                home_note: settings.home_note.clone(),
+                name: settings.site.site_name.clone(),
+                base_url: settings.site.base_url.clone(),
+                home_note: settings.site.home_note.clone(),
                 limits: settings.publish_limits,
-                language: settings.site_language.clone(),
+                language: settings.site.site_language.clone(),
             },
         }
     }

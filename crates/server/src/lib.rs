@@ -25,7 +25,7 @@ mod metrics;
 mod routes;
 mod serve;
 mod sessions;
-mod settings;
+pub mod settings;
 mod site;
 mod startup;
 mod state;

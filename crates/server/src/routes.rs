@@ -130,7 +130,7 @@ async fn limit_active_requests(
     }
     let active = app.active_requests.fetch_add(1, Ordering::SeqCst) + 1;
     let _release = scopeguard(&app);
-    if active > app.settings.max_active_requests {
+    if active > app.settings.http.max_active_requests {
         return Err(ApiError::Overloaded { retry_after_secs: 5 });
     }
     Ok(next.run(request).await)

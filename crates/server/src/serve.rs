@@ -67,7 +67,7 @@ pub async fn serve(listener: TcpListener, routes: Routes, stop: CancellationToke
     let settings = &state.settings;
     let cap = connection_cap(settings, raise_fd_limit());
     state.metrics.connection_limit.store(cap as u64, Ordering::Relaxed);
-    let header_timeout = Duration::from_secs(settings.header_read_timeout_secs);
+    let header_timeout = Duration::from_secs(settings.http.header_read_timeout_secs);
     tracing::info!(max_connections = cap, header_read_timeout_secs = header_timeout.as_secs(), "serving connections");
     let mut builder = http1::Builder::new();
     builder.max_buf_size(READ_BUFFER).timer(TokioTimer::new()).header_read_timeout(header_timeout);
@@ -289,12 +289,13 @@ fn raise_fd_limit() -> Option<u64> {
 
 /// `MAX_CONNECTIONS`, lowered so that connections cannot use up the descriptors.
 fn connection_cap(settings: &Settings, fd_limit: Option<u64>) -> usize {
-    let fits = fd_limit
-        .map_or(u64::MAX, |soft| soft.saturating_sub(RESERVED_DESCRIPTORS + settings.clamav_max_connections) / 2);
-    let cap = settings.max_connections.min(fits).max(1);
-    if cap < settings.max_connections {
+    let fits = fd_limit.map_or(u64::MAX, |soft| {
+        soft.saturating_sub(RESERVED_DESCRIPTORS + settings.scanner.clamav_max_connections) / 2
+    });
+    let cap = settings.http.max_connections.min(fits).max(1);
+    if cap < settings.http.max_connections {
         tracing::warn!(
-            max_connections = settings.max_connections,
+            max_connections = settings.http.max_connections,
             effective = cap,
             fd_limit,
             "MAX_CONNECTIONS lowered to fit the file-descriptor limit"

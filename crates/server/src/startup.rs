@@ -99,11 +99,11 @@ impl Application {
         let quarantine = data_dir.join("quarantine");
         let sessions = Sessions::open(&data_dir.join("sessions"), &quarantine)?;
         let policy = Policy {
-            max_file_bytes: settings.max_asset_size_bytes,
-            allowlist: settings.allowed_media_types.clone(),
-            scan: settings.virus_scanner_enabled.then(|| ScanPolicy {
+            max_file_bytes: settings.uploads.max_asset_size_bytes,
+            allowlist: settings.uploads.allowed_media_types.clone(),
+            scan: settings.scanner.virus_scanner_enabled.then(|| ScanPolicy {
                 scanner: Scanner::new(scanner_config(&settings)),
-                fail_open: settings.virus_scanner_fail_open,
+                fail_open: settings.scanner.virus_scanner_fail_open,
             }),
         };
         let site = Site::open(stores.revisions, &*stores.blobs).await?;
@@ -122,7 +122,7 @@ impl Application {
                 })
                 .await;
         }
-        let limits = ChunkLimits::for_max_asset_bytes(settings.max_asset_size_bytes);
+        let limits = ChunkLimits::for_max_asset_bytes(settings.uploads.max_asset_size_bytes);
         let chunks = ChunkStore::open(&data_dir.join("chunks"), limits, &data_dir.join("quarantine"))
             .map_err(|e| StartupError::Chunks(e.to_string()))?;
 
@@ -197,15 +197,15 @@ impl Application {
 
 /// Where and how to reach clamd: a unix socket when one is set, else TCP.
 fn scanner_config(settings: &Settings) -> ScannerConfig {
-    let endpoint = match &settings.clamav_socket {
+    let endpoint = match &settings.scanner.clamav_socket {
         Some(socket) => Endpoint::Unix(socket.clone()),
-        None => Endpoint::Tcp { host: settings.clamav_host.clone(), port: settings.clamav_port },
+        None => Endpoint::Tcp { host: settings.scanner.clamav_host.clone(), port: settings.scanner.clamav_port },
     };
     ScannerConfig {
         endpoint,
-        timeout: Duration::from_millis(settings.clamav_timeout_ms),
-        max_connections: settings.clamav_max_connections as usize,
-        stream_max_length: settings.clamav_stream_max_length,
+        timeout: Duration::from_millis(settings.scanner.clamav_timeout_ms),
+        max_connections: settings.scanner.clamav_max_connections as usize,
+        stream_max_length: settings.scanner.clamav_stream_max_length,
     }
 }
 

@@ -60,8 +60,8 @@ pub async fn publish(vault: &Path, server: &str, key: &str, extra: &[&str]) -> O
 /// then a sparse GiB (cheap to make, a real GiB to read and send).
 async fn server_and_a_vault_with_a_1_gib_video() -> (Served, tempfile::TempDir) {
     let server = serve(|s| {
-        s.max_asset_size_bytes = 2 * 1024 * 1024 * 1024;
-        s.max_request_bytes = 4 * 1024 * 1024 * 1024;
+        s.uploads.max_asset_size_bytes = 2 * 1024 * 1024 * 1024;
+        s.uploads.max_request_bytes = 4 * 1024 * 1024 * 1024;
     })
     .await;
     let vault = tempfile::tempdir().unwrap();
@@ -207,7 +207,7 @@ async fn a_vault_with_a_1_gib_asset_publishes_in_bounded_client_memory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_without_streaming_get_the_plugins_json_protocol() {
-    let server = serve(|s| s.streaming_enabled = false).await;
+    let server = serve(|s| s.uploads.streaming_enabled = false).await;
     let vault = tempfile::tempdir().unwrap();
     std::fs::write(vault.path().join("Note.md"), "![[pic.png]]").unwrap();
     std::fs::write(vault.path().join("pic.png"), b"\x89PNG\r\n\x1a\nsome picture bytes").unwrap();

@@ -12,7 +12,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn public_config_advertises_streaming_and_the_limits() {
-    let app = spawn_app_with(|s| s.max_files_per_request = 7).await;
+    let app = spawn_app_with(|s| s.uploads.max_files_per_request = 7).await;
     let config = app.client().public_config().await.unwrap().expect("our server has a public config");
     assert!(config.streaming_uploads_enabled);
     assert_eq!(config.max_files_per_request, 7);

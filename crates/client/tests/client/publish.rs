@@ -64,7 +64,7 @@ async fn notes_in_several_batches_are_published_and_their_pages_served() {
 
 #[tokio::test]
 async fn follow_polls_the_status_when_the_server_offers_no_event_stream() {
-    let app = spawn_app_with(|s| s.finalization_sse_enabled = false).await;
+    let app = spawn_app_with(|s| s.sessions.finalization_sse_enabled = false).await;
     let client = app.client();
     let session = client.start(&StartSessionRequest::default()).await.unwrap().session_id;
     client.upload_notes(session, &[note("Home.md", "Hello from the client.")], &[]).await.unwrap();

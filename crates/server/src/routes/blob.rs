@@ -188,7 +188,7 @@ async fn checked_body(
     range: Option<(u64, u64)>,
 ) -> Result<Body, ApiError> {
     let total = blob.len();
-    if total <= app.settings.blob_check_whole_max_bytes {
+    if total <= app.settings.http.blob_check_whole_max_bytes {
         let mut bytes = BytesMut::with_capacity(total as usize);
         let mut chunks = blob.stream(None).await?;
         while let Some(chunk) = chunks.try_next().await? {

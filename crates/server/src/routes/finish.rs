@@ -52,7 +52,7 @@ pub async fn finish(
             response
         }
     };
-    if !app.settings.finalization_sse_enabled {
+    if !app.settings.sessions.finalization_sse_enabled {
         response.realtime = None;
     }
     Ok((StatusCode::ACCEPTED, Json(response)))

@@ -24,10 +24,14 @@ pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     .await
     .unwrap_or(false);
     let store = match app.store.check().await {
-        Ok(()) => StoreHealth { kind: app.settings.storage.name().into(), reachable: true, error: None },
+        Ok(()) => StoreHealth { kind: app.settings.store.storage.name().into(), reachable: true, error: None },
         Err(error) => {
             tracing::warn!(?error, "the store cannot be reached");
-            StoreHealth { kind: app.settings.storage.name().into(), reachable: false, error: Some(error.to_string()) }
+            StoreHealth {
+                kind: app.settings.store.storage.name().into(),
+                reachable: false,
+                error: Some(error.to_string()),
+            }
         }
     };
     let scanner = match app.policy.scan.as_ref() {
@@ -57,14 +61,14 @@ pub async fn public_config(State(app): State<AppState>) -> Json<PublicConfig> {
     let settings = &app.settings;
     Json(PublicConfig {
         protocol_version: PROTOCOL_VERSION,
-        streaming_uploads_enabled: settings.streaming_enabled,
-        max_asset_size_bytes: settings.max_asset_size_bytes,
-        max_files_per_request: settings.max_files_per_request,
-        max_request_bytes: settings.max_request_bytes,
+        streaming_uploads_enabled: settings.uploads.streaming_enabled,
+        max_asset_size_bytes: settings.uploads.max_asset_size_bytes,
+        max_files_per_request: settings.uploads.max_files_per_request,
+        max_request_bytes: settings.uploads.max_request_bytes,
         max_bytes_per_request: MAX_BYTES_PER_REQUEST,
-        allowed_media_types: settings.allowed_media_types.entries().to_vec(),
-        site_name: settings.site_name.clone(),
-        base_url: settings.base_url.clone(),
+        allowed_media_types: settings.uploads.allowed_media_types.entries().to_vec(),
+        site_name: settings.site.site_name.clone(),
+        base_url: settings.site.base_url.clone(),
     })
 }
 

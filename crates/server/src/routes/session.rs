@@ -26,7 +26,7 @@ pub async fn start(
     let live = app.site.live();
     // The skip hints describe the live site; `pipelineChanged` says whether what `start` sent
     // would render it differently (then every note must come again).
-    let pipeline_changed = app.settings.always_full_publish
+    let pipeline_changed = app.settings.sessions.always_full_publish
         || live.is_empty_site()
         || live.settings.without_cleanup_rules() != SiteSettings::from_start(&start);
     let note_hashes: BTreeMap<String, String> =

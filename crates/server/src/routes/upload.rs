@@ -50,9 +50,9 @@ pub async fn upload(
     if is_json(&headers) {
         return super::legacy_assets::upload(&app, id, body).await;
     }
-    let boundary = multipart_boundary(&headers, app.settings.streaming_enabled)?;
+    let boundary = multipart_boundary(&headers, app.settings.uploads.streaming_enabled)?;
     // A declared length over the limit is refused before a byte is read (see `RequestBody`).
-    let body = RequestBody::new(body, app.settings.max_request_bytes, idle_timeout(&app.settings));
+    let body = RequestBody::new(body, app.settings.uploads.max_request_bytes, idle_timeout(&app.settings));
     let body = MultipartBody::new(body, &boundary, &app.settings);
     let mut multipart = multer::Multipart::new(body, boundary);
     let mut parts = Vec::new();
@@ -65,8 +65,8 @@ pub async fn upload(
         let raw_path = field.file_name().ok_or(ApiError::MissingFilename)?;
         let path = AssetPath::parse(raw_path)
             .map_err(|source| ApiError::InvalidPath { path: raw_path.chars().take(200).collect(), source })?;
-        if parts.len() as u64 >= app.settings.max_files_per_request {
-            return Err(ApiError::TooManyFiles { limit: app.settings.max_files_per_request });
+        if parts.len() as u64 >= app.settings.uploads.max_files_per_request {
+            return Err(ApiError::TooManyFiles { limit: app.settings.uploads.max_files_per_request });
         }
         if !seen.insert(path.clone()) {
             return Err(ApiError::DuplicatePath(path.to_string()));

@@ -103,7 +103,7 @@ async fn start_server(data: &Path) -> Server {
         data_dir: data.to_owned(),
         api_key: Some(ApiKey::new(KEY).unwrap()),
         shutdown_grace_secs: 1,
-        body_idle_timeout_secs: BODY_IDLE_SECS,
+        http: vps_server::settings::Http { body_idle_timeout_secs: BODY_IDLE_SECS, ..Default::default() },
         ..Settings::default()
     };
     let app = Application::build(settings).await.expect("the corpus server builds");

@@ -67,7 +67,7 @@ async fn events(plugin: &Plugin, finish: &Value) -> Vec<(String, Value)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finalization_over_its_time_budget_fails_naming_the_setting_and_the_next_publish_runs() {
-    let app = spawn_app_with(|s| s.finalization_timeout_secs = 1).await;
+    let app = spawn_app_with(|s| s.sessions.finalization_timeout_secs = 1).await;
     let plugin = app.plugin();
     plugin.publish(&[note("Home.md", "home v1")], &[]).await;
 

@@ -28,7 +28,7 @@ async fn start_answers_the_fields_the_plugin_reads() {
 
 #[tokio::test]
 async fn ping_health_and_public_config() {
-    let app = spawn_app_with(|s| s.max_asset_size_bytes = 12345).await;
+    let app = spawn_app_with(|s| s.uploads.max_asset_size_bytes = 12345).await;
     let response = app.client.get(app.url("/api/ping")).header("x-api-key", KEY).send().await.unwrap();
     assert_eq!(json_answer(response).await.1, json!({"api": "ok"}));
 

@@ -38,7 +38,7 @@ async fn assert_not_served(app: &TestApp, hash: &str, what: &str) {
 
 #[tokio::test]
 async fn blob_urls_serve_only_what_the_live_revision_publishes() {
-    let app = spawn_app_with(|s| s.always_full_publish = true).await;
+    let app = spawn_app_with(|s| s.sessions.always_full_publish = true).await;
     let plugin = app.plugin();
     let image = png(5000, 4);
     let notes = [note("Kept.md", "Kept. ![[pic.png]]"), note("Gone.md", "Soon deleted.")];

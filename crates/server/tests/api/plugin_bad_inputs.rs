@@ -66,7 +66,7 @@ pub(crate) fn bad_envelopes(session: &str) -> Vec<(&'static str, Value, StatusCo
 
 #[tokio::test]
 async fn each_bad_envelope_gets_its_status_and_code() {
-    let app = spawn_app_with(|s| s.max_asset_size_bytes = 1024 * 1024).await;
+    let app = spawn_app_with(|s| s.uploads.max_asset_size_bytes = 1024 * 1024).await;
     let plugin = app.plugin();
     let session = plugin.start().await["sessionId"].as_str().unwrap().to_owned();
     let batch = serde_json::to_vec(&json!({"notes": [note("A.md", "a")]})).unwrap();
@@ -168,7 +168,7 @@ async fn an_invalid_cleanup_rule_fails_the_job_and_leaves_the_site_untouched() {
 
 #[tokio::test]
 async fn overload_answers_429_with_both_retry_hints() {
-    let app = spawn_app_with(|s| s.max_active_requests = 1).await;
+    let app = spawn_app_with(|s| s.http.max_active_requests = 1).await;
     let plugin = app.plugin();
     let session = plugin.start().await["sessionId"].as_str().unwrap().to_owned();
     // Hold one request open: a multipart upload whose body has not finished.

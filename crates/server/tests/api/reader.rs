@@ -83,8 +83,8 @@ async fn unpublished_notes_are_left_out_and_scripts_never_survive() {
 #[tokio::test]
 async fn the_configured_home_note_canonical_links_and_the_vaults_publish_css() {
     let app = spawn_app_with(|s| {
-        s.home_note = Some("Start Here.md".into());
-        s.base_url = Some("https://notes.example.com".into());
+        s.site.home_note = Some("Start Here.md".into());
+        s.site.base_url = Some("https://notes.example.com".into());
     })
     .await;
     let plugin = app.plugin();

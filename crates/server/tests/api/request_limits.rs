@@ -105,7 +105,7 @@ async fn refused_after_limit(app: &TestApp, prefix: &[u8], filler: u8, limit: us
 #[tokio::test]
 async fn a_multipart_preamble_without_a_boundary_is_refused_at_its_limit() {
     // The body idle timeout must not be what answers.
-    let app = spawn_app_with(|s| s.body_idle_timeout_secs = 3600).await;
+    let app = spawn_app_with(|s| s.http.body_idle_timeout_secs = 3600).await;
     let (status, body) = refused_after_limit(&app, b"", b'p', 64 * 1024).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["code"], "malformed-multipart");
@@ -116,8 +116,8 @@ async fn a_multipart_preamble_without_a_boundary_is_refused_at_its_limit() {
 #[tokio::test]
 async fn multipart_part_headers_that_never_end_are_refused_at_their_limit() {
     let app = spawn_app_with(|s| {
-        s.body_idle_timeout_secs = 3600;
-        s.multipart_max_header_bytes = 4096;
+        s.http.body_idle_timeout_secs = 3600;
+        s.uploads.multipart_max_header_bytes = 4096;
     })
     .await;
     let boundary = Multipart::new().boundary;
@@ -133,8 +133,8 @@ async fn multipart_part_headers_that_never_end_are_refused_at_their_limit() {
 #[tokio::test]
 async fn json_bodies_that_stop_arriving_get_408_and_free_their_slot() {
     let app = spawn_app_with(|s| {
-        s.body_idle_timeout_secs = 1;
-        s.max_active_requests = 2;
+        s.http.body_idle_timeout_secs = 1;
+        s.http.max_active_requests = 2;
     })
     .await;
     let session = app.start_session().await;
@@ -163,8 +163,8 @@ async fn json_bodies_that_stop_arriving_get_408_and_free_their_slot() {
 #[tokio::test]
 async fn a_json_body_trickling_under_the_idle_timeout_is_cut_at_the_total_timeout() {
     let app = spawn_app_with(|s| {
-        s.body_idle_timeout_secs = 3600;
-        s.body_total_timeout_secs = 2;
+        s.http.body_idle_timeout_secs = 3600;
+        s.http.body_total_timeout_secs = 2;
     })
     .await;
     let session = app.start_session().await;
@@ -189,7 +189,7 @@ async fn a_json_body_trickling_under_the_idle_timeout_is_cut_at_the_total_timeou
 
 #[tokio::test]
 async fn json_bodies_over_the_limit_get_413() {
-    let app = spawn_app_with(|s| s.max_json_body_bytes = 4096).await;
+    let app = spawn_app_with(|s| s.http.max_json_body_bytes = 4096).await;
     let session = app.start_session().await;
     let big = serde_json::json!({ "siteName": "x".repeat(10_000) });
     for path in ["/api/session/start".to_owned(), format!("/api/session/{session}/notes/upload")] {
@@ -251,8 +251,8 @@ async fn slow_header_connection(app: &TestApp) -> TcpStream {
 async fn slow_header_connections_beyond_the_cap_do_not_keep_readers_out() {
     // The header timeout is long: only the cap's shedding can let a reader in.
     let app = spawn_app_with(|s| {
-        s.max_connections = 20;
-        s.header_read_timeout_secs = 3600;
+        s.http.max_connections = 20;
+        s.http.header_read_timeout_secs = 3600;
     })
     .await;
     let mut slow = Vec::new();
@@ -271,7 +271,7 @@ async fn slow_header_connections_beyond_the_cap_do_not_keep_readers_out() {
 
 #[tokio::test]
 async fn slow_header_and_idle_keep_alive_connections_are_closed_after_the_header_timeout() {
-    let app = spawn_app_with(|s| s.header_read_timeout_secs = 1).await;
+    let app = spawn_app_with(|s| s.http.header_read_timeout_secs = 1).await;
     let mut sockets = Vec::new();
     for _ in 0..10 {
         sockets.push(slow_header_connection(&app).await);

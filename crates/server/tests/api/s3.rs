@@ -18,20 +18,20 @@ use crate::helpers::{Multipart, TestApp, png, sha256_hex, spawn_app_with};
 /// A server whose blobs and revisions are in `server`'s bucket; it checks the pointer every
 /// `poll_ms`.
 async fn spawn_on(server: &S3Server, poll_ms: u64) -> TestApp {
-    spawn_on_with(server, |settings| settings.revision_poll_ms = poll_ms).await
+    spawn_on_with(server, |settings| settings.store.revision_poll_ms = poll_ms).await
 }
 
 async fn spawn_on_with(server: &S3Server, configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_app_with(|settings| {
-        settings.storage = Storage::S3;
-        settings.s3_bucket = Some(server.bucket().to_owned());
-        settings.s3_prefix = server.prefix().trim_matches('/').to_owned();
-        settings.s3_endpoint = Some(server.endpoint().to_owned());
-        settings.s3_region = server.region().to_owned();
-        settings.s3_allow_http = true;
-        settings.s3_part_size = vps_store::MIN_PART_BYTES as u64;
-        settings.aws_access_key_id = Some(Secret::new(server.access_key()));
-        settings.aws_secret_access_key = Some(Secret::new(server.secret_key()));
+        settings.store.storage = Storage::S3;
+        settings.store.s3_bucket = Some(server.bucket().to_owned());
+        settings.store.s3_prefix = server.prefix().trim_matches('/').to_owned();
+        settings.store.s3_endpoint = Some(server.endpoint().to_owned());
+        settings.store.s3_region = server.region().to_owned();
+        settings.store.s3_allow_http = true;
+        settings.store.s3_part_size = vps_store::MIN_PART_BYTES as u64;
+        settings.store.aws_access_key_id = Some(Secret::new(server.access_key()));
+        settings.store.aws_secret_access_key = Some(Secret::new(server.secret_key()));
         configure(settings);
     })
     .await
@@ -168,7 +168,7 @@ async fn s3_refused_and_interrupted_uploads_leave_no_object() {
     let Some(server) = vps_testkit::s3::start_or_skip("s3_refused_and_interrupted_uploads_leave_no_object") else {
         return;
     };
-    let app = spawn_on_with(&server, |settings| settings.max_asset_size_bytes = 20 * 1024 * 1024).await;
+    let app = spawn_on_with(&server, |settings| settings.uploads.max_asset_size_bytes = 20 * 1024 * 1024).await;
     let session = app.start_session().await;
 
     // Refused by content after a multipart upload began (an executable named .png, 11 MiB).

@@ -10,10 +10,10 @@ use crate::helpers::*;
 async fn scanning_app(clamd: &Clamd, configure: impl FnOnce(&mut vps_server::Settings)) -> TestApp {
     let socket = clamd.socket();
     spawn_app_with(|s| {
-        s.virus_scanner_enabled = true;
-        s.clamav_socket = Some(socket);
-        s.clamav_timeout_ms = 3_000;
-        s.clamav_stream_max_length = 300 * 1024 * 1024;
+        s.scanner.virus_scanner_enabled = true;
+        s.scanner.clamav_socket = Some(socket);
+        s.scanner.clamav_timeout_ms = 3_000;
+        s.scanner.clamav_stream_max_length = 300 * 1024 * 1024;
         configure(s);
     })
     .await
@@ -27,7 +27,8 @@ fn eicar_in_a_zip() -> Vec<u8> {
 async fn eicar_is_refused_plain_zipped_and_split_across_chunks_and_nothing_is_stored() {
     let Some(clamd) = clamd::start_or_skip("eicar_is_refused") else { return };
     let app = scanning_app(&clamd, |s| {
-        s.allowed_media_types = vps_ingest::MediaAllowlist::parse("image/*, text/plain, application/zip").unwrap();
+        s.uploads.allowed_media_types =
+            vps_ingest::MediaAllowlist::parse("image/*, text/plain, application/zip").unwrap();
     })
     .await;
     let session = app.start_session().await;
@@ -81,10 +82,10 @@ async fn eicar_as_a_legacy_base64_asset_is_refused() {
 async fn clean_files_of_1_kib_and_200_mib_are_stored_and_health_reports_the_scanner() {
     let Some(clamd) = clamd::start_or_skip("clean_files_are_stored") else { return };
     let app = scanning_app(&clamd, |s| {
-        s.max_asset_size_bytes = 300 * 1024 * 1024;
-        s.max_request_bytes = 600 * 1024 * 1024;
+        s.uploads.max_asset_size_bytes = 300 * 1024 * 1024;
+        s.uploads.max_request_bytes = 600 * 1024 * 1024;
         // The verdict comes after clamd has read all 200 MiB: allow for a busy machine.
-        s.clamav_timeout_ms = 60_000;
+        s.scanner.clamav_timeout_ms = 60_000;
     })
     .await;
     let session = app.start_session().await;
@@ -110,10 +111,10 @@ async fn a_stopped_scanner_fails_closed_and_scanning_resumes_when_it_is_back() {
     // Over TCP this time (CLAMAV_HOST / CLAMAV_PORT).
     let port = clamd.tcp_port();
     let app = spawn_app_with(|s| {
-        s.virus_scanner_enabled = true;
-        s.clamav_host = "127.0.0.1".into();
-        s.clamav_port = port;
-        s.clamav_timeout_ms = 2_000;
+        s.scanner.virus_scanner_enabled = true;
+        s.scanner.clamav_host = "127.0.0.1".into();
+        s.scanner.clamav_port = port;
+        s.scanner.clamav_timeout_ms = 2_000;
     })
     .await;
     let session = app.start_session().await;
@@ -146,7 +147,7 @@ async fn a_stopped_scanner_fails_closed_and_scanning_resumes_when_it_is_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fail_open_accepts_unscanned_files_when_the_scanner_is_down() {
     let Some(mut clamd) = clamd::start_or_skip("fail_open_accepts") else { return };
-    let app = scanning_app(&clamd, |s| s.virus_scanner_fail_open = true).await;
+    let app = scanning_app(&clamd, |s| s.scanner.virus_scanner_fail_open = true).await;
     clamd.stop();
     let session = app.start_session().await;
     let (status, body) = app.upload(&session, &[("a.png", &png(2000, 4))]).await;
@@ -157,7 +158,7 @@ async fn fail_open_accepts_unscanned_files_when_the_scanner_is_down() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_above_the_scan_limit_are_refused_with_their_own_code() {
     let Some(clamd) = clamd::start_or_skip("files_above_the_scan_limit") else { return };
-    let app = scanning_app(&clamd, |s| s.clamav_stream_max_length = 100_000).await;
+    let app = scanning_app(&clamd, |s| s.scanner.clamav_stream_max_length = 100_000).await;
     let session = app.start_session().await;
     let (status, body) = app.upload(&session, &[("big.png", &png(150_000, 5)), ("small.png", &png(1000, 6))]).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -50,7 +50,7 @@ async fn the_same_bytes_under_two_paths_and_two_sessions_are_one_blob() {
 
 #[tokio::test]
 async fn a_file_over_the_limit_is_refused_with_413_and_leaves_nothing() {
-    let app = spawn_app_with(|s| s.max_asset_size_bytes = 1024 * 1024).await;
+    let app = spawn_app_with(|s| s.uploads.max_asset_size_bytes = 1024 * 1024).await;
     let session = app.start_session().await;
     let small = png(10_000, 3);
     let big = png(1024 * 1024 + 1, 4);
@@ -70,7 +70,7 @@ async fn a_file_over_the_limit_is_refused_with_413_and_leaves_nothing() {
 
 #[tokio::test]
 async fn too_many_files_in_one_request_is_refused_with_413() {
-    let app = spawn_app_with(|s| s.max_files_per_request = 3).await;
+    let app = spawn_app_with(|s| s.uploads.max_files_per_request = 3).await;
     let session = app.start_session().await;
     let files: Vec<(String, Vec<u8>)> = (0..4).map(|i| (format!("f{i}.png"), png(1000, i))).collect();
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, d)| (p.as_str(), d.as_slice())).collect();
@@ -87,7 +87,7 @@ async fn too_many_files_in_one_request_is_refused_with_413() {
 
 #[tokio::test]
 async fn a_request_over_the_whole_request_limit_is_refused_with_413() {
-    let app = spawn_app_with(|s| s.max_request_bytes = 100_000).await;
+    let app = spawn_app_with(|s| s.uploads.max_request_bytes = 100_000).await;
     let session = app.start_session().await;
     let data = png(150_000, 5);
     // Declared by Content-Length: refused before a byte is read.
@@ -113,7 +113,7 @@ async fn a_request_over_the_whole_request_limit_is_refused_with_413() {
 
 #[tokio::test]
 async fn the_413_comes_as_soon_as_the_limit_is_crossed_not_after_the_whole_body() {
-    let app = spawn_app_with(|s| s.max_asset_size_bytes = 256 * 1024).await;
+    let app = spawn_app_with(|s| s.uploads.max_asset_size_bytes = 256 * 1024).await;
     let session = app.start_session().await;
     let mut form = Multipart::new();
     let head = format!(
@@ -172,8 +172,10 @@ async fn content_decides_the_type_not_the_name() {
 
 #[tokio::test]
 async fn a_configured_allowlist_replaces_the_default() {
-    let app =
-        spawn_app_with(|s| s.allowed_media_types = vps_ingest::MediaAllowlist::parse("application/pdf").unwrap()).await;
+    let app = spawn_app_with(|s| {
+        s.uploads.allowed_media_types = vps_ingest::MediaAllowlist::parse("application/pdf").unwrap()
+    })
+    .await;
     let session = app.start_session().await;
     let (_, body) = app.upload(&session, &[("doc.pdf", b"%PDF-1.7\n%%EOF\n"), ("a.png", &png(100, 8))]).await;
     assert_eq!(body["files"][0]["status"], "stored");
