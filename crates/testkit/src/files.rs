@@ -26,3 +26,29 @@ pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
     }
     Ok((files, bytes))
 }
+
+/// Every file below `root` outside dot folders, dot files left out, as paths with `/`, sorted:
+/// what a vault holds. Names that are not UTF-8 are skipped.
+pub(crate) fn list_files(root: &Path) -> std::io::Result<Vec<String>> {
+    let mut files = Vec::new();
+    let mut folders = vec![String::new()];
+    while let Some(dir) = folders.pop() {
+        let path = root.join(&dir);
+        for entry in std::fs::read_dir(&path)? {
+            let entry = entry?;
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            if name.starts_with('.') {
+                continue;
+            }
+            let vault_path = if dir.is_empty() { name } else { format!("{dir}/{name}") };
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                folders.push(vault_path);
+            } else if kind.is_file() {
+                files.push(vault_path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}

@@ -3,58 +3,20 @@ use std::path::Path;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use tempfile::TempDir;
-use tokio_util::sync::CancellationToken;
 use vps_client::{Client, RetryPolicy, UploadFile};
 use vps_core::AssetPath;
 use vps_core::note::Note;
-use vps_server::{ApiKey, Application, Settings};
 
-pub const KEY: &str = "client-test-key-0123456789";
+pub use vps_server::test_util::{KEY, TestApp, spawn_app, spawn_app_with};
 
-/// A running server with its own data directory; stopped when dropped.
-pub struct TestApp {
-    pub base: String,
-    /// Kept for the server's lifetime; removed when the test ends.
-    _data: TempDir,
-    stop: CancellationToken,
+/// The client under test, pointed at a [`TestApp`].
+pub trait ClientOf {
+    fn client(&self) -> Client;
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(|_| {}).await
-}
-
-pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let data = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings {
-        port: 0,
-        data_dir: data.path().to_owned(),
-        api_key: Some(ApiKey::new(KEY).unwrap()),
-        shutdown_grace_secs: 1,
-        ..Settings::default()
-    };
-    configure(&mut settings);
-    let app = Application::build(settings).await.expect("the app builds");
-    let base = format!("http://{}", app.local_addr());
-    let stop = app.shutdown_handle();
-    tokio::spawn(app.run_until_stopped());
-    TestApp { base, _data: data, stop }
-}
-
-impl TestApp {
-    pub fn client(&self) -> Client {
+impl ClientOf for TestApp {
+    fn client(&self) -> Client {
         Client::new(&self.base, KEY).unwrap()
-    }
-
-    pub async fn get(&self, path: &str) -> (reqwest::StatusCode, bytes::Bytes) {
-        let response = reqwest::get(format!("{}{path}", self.base)).await.unwrap();
-        (response.status(), response.bytes().await.unwrap())
     }
 }
 
