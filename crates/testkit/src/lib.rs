@@ -30,7 +30,8 @@ pub mod scripts_vault;
 pub mod vault;
 pub mod webdriver;
 
-pub use files::copy_dir;
+pub use files::{copy_dir, noise, png};
+pub use vault::sha256_hex;
 
 use std::io::Write;
 use std::time::Duration;

@@ -2,12 +2,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use vps_client::{Client, RetryPolicy, UploadFile};
 use vps_core::AssetPath;
 use vps_core::note::Note;
 
 pub use vps_server::test_util::{KEY, TestApp, spawn_app, spawn_app_with};
+pub use vps_testkit::{noise, png, sha256_hex};
 
 /// The client under test, pointed at a [`TestApp`].
 pub trait ClientOf {
@@ -23,28 +23,6 @@ impl ClientOf for TestApp {
 /// Retries that wait milliseconds, not seconds.
 pub fn quick_retries(attempts: u32) -> RetryPolicy {
     RetryPolicy { attempts, first_delay: Duration::from_millis(10), max_delay: Duration::from_secs(5) }
-}
-
-/// A PNG signature followed by `len - 8` bytes that depend on `seed`.
-pub fn png(len: usize, seed: u8) -> Vec<u8> {
-    let mut data = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(seed);
-    data.extend((8..len).map(|_| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state as u8
-    }));
-    data
-}
-
-/// Text that gzip cannot shrink much, so that a batch spans several chunks.
-pub fn noise(len: usize, seed: u8) -> String {
-    png(len, seed).iter().map(|b| char::from(b'a' + b % 26)).collect()
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes `data` under `dir` and describes it as the vault file `vault_path`.

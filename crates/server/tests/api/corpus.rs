@@ -29,7 +29,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vps_server::test_util::{RunningApp, start_app};
 use vps_testkit::{L, Plugin, asset, envelope, gzip, note, start_body, uuid_like};
 
-use crate::helpers::{KEY, Multipart, png, sha256_hex};
+use crate::helpers::{KEY, Multipart, files_under, png, sha256_hex};
 
 mod checks;
 mod publishing;
@@ -220,16 +220,6 @@ async fn wait_job(ctx: &Ctx, session: &str) -> Result<Value, String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Err("the job did not end within 100 s".into())
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return found };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() { found.extend(files_under(&path)) } else { found.push(path) }
-    }
-    found
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,9 +3,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 pub use vps_server::test_util::{KEY, TestApp, spawn_app, spawn_app_with};
-pub use vps_testkit::json_answer;
+pub use vps_testkit::{json_answer, png, sha256_hex};
 
 /// What the API tests do with a [`TestApp`] beyond `url`, `get` and `post`.
 #[allow(async_fn_in_trait)]
@@ -96,7 +95,7 @@ impl ApiTestApp for TestApp {
     }
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return found };
     for entry in entries.flatten() {
@@ -155,21 +154,4 @@ impl Multipart {
         self.body.extend_from_slice(end.as_bytes());
         (self.content_type(), std::mem::take(&mut self.body))
     }
-}
-
-/// A PNG signature followed by `len - 8` bytes that depend on `seed`.
-pub fn png(len: usize, seed: u8) -> Vec<u8> {
-    let mut data = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(seed);
-    data.extend((8..len).map(|_| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state as u8
-    }));
-    data
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }

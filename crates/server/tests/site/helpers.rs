@@ -144,3 +144,17 @@ fn links_are_read_as_the_renderer_reads_them() {
     assert_eq!(strip_extension("x.md"), "x");
     assert_eq!(strip_extension("obsidian 1.0"), "obsidian 1.0");
 }
+
+#[test]
+fn images_in_code_and_comments_are_not_rendered_embeds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.png"), vps_testkit::png(100, 1)).unwrap();
+    let hidden = "```md\n![[a.png]]\n```\n`![[a.png]]` ``two ` ![[a.png]]`` %% ![[a.png]] %% <!-- ![[a.png]] -->\n\
+                  ~~~~\n![[a.png]]\n~~~~\n[[a.png|a link]]\n";
+    std::fs::write(dir.path().join("Hidden.md"), hidden).unwrap();
+    std::fs::write(dir.path().join("Shown.md"), "a ![[a.png]]\n```\nx\n```\n").unwrap();
+    let vault = vps_testkit::vault::scan(dir.path()).unwrap();
+    let note = |path: &str| vault.notes.iter().find(|note| note.vault_path == path).unwrap();
+    assert!(rendered_image_embeds(note("Hidden.md"), &vault).is_empty());
+    assert_eq!(rendered_image_embeds(note("Shown.md"), &vault), ["a.png"]);
+}
