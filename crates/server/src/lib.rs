@@ -29,6 +29,8 @@ pub mod settings;
 mod site;
 mod startup;
 mod state;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 
 pub use api_key::{ApiKey, ApiKeyError, KEY_FILE};
 pub use error::ApiError;

@@ -1,5 +1,6 @@
-//! Copying trees on disk: a vault into a temp dir before a test or a benchmark touches it, a
-//! checked-in data directory before a server starts on it.
+//! Files for tests: copying trees on disk (a vault into a temp dir before a test or a benchmark
+//! touches it, a checked-in data directory before a server starts on it), listing them, and
+//! made-up contents ([`png`], [`noise`]).
 
 use std::path::Path;
 
@@ -25,4 +26,50 @@ pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<(u64, u64)> {
         }
     }
     Ok((files, bytes))
+}
+
+/// Every file below `root` outside dot folders, dot files left out, as paths with `/`, sorted:
+/// what a vault holds. Names that are not UTF-8 are skipped.
+pub(crate) fn list_files(root: &Path) -> std::io::Result<Vec<String>> {
+    let mut files = Vec::new();
+    let mut folders = vec![String::new()];
+    while let Some(dir) = folders.pop() {
+        let path = root.join(&dir);
+        for entry in std::fs::read_dir(&path)? {
+            let entry = entry?;
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            if name.starts_with('.') {
+                continue;
+            }
+            let vault_path = if dir.is_empty() { name } else { format!("{dir}/{name}") };
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                folders.push(vault_path);
+            } else if kind.is_file() {
+                files.push(vault_path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// A PNG signature followed by `len - 8` bytes that depend on `seed` (xorshift): an image the
+/// sniffer accepts, different for each seed, that does not compress.
+pub fn png(len: usize, seed: u8) -> Vec<u8> {
+    let mut data = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(seed);
+    data.extend((8..len).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as u8
+    }));
+    data
+}
+
+/// Text that gzip cannot shrink much (letters drawn from [`png`]), so that a batch spans several
+/// chunks.
+pub fn noise(len: usize, seed: u8) -> String {
+    png(len, seed).iter().map(|b| char::from(b'a' + b % 26)).collect()
 }

@@ -3,8 +3,8 @@
 //! [`Plugin`] talks to a server exactly as the "Publish to VPS" plugin 6.22.1 does (protocol
 //! reference §3–§4): JSON bodies, batches of at most 1 MiB, each sent as gzip + base64 chunk
 //! envelopes, chunks of one upload in order, then `finish` and the job. [`note`] and [`asset`]
-//! build its payloads by hand; [`vault::scan`] builds them from a real vault, as the plugin
-//! does. [`html::elements`] reads served pages; [`webdriver`] drives headless Chromium;
+//! build its payloads by hand; [`vault::scan`] builds them from a real vault with the product's
+//! own scan (`vps_publisher::scan`, which reads a vault as the plugin does). [`html::elements`] reads served pages; [`webdriver`] drives headless Chromium;
 //! [`clamd`] runs a private clamd that knows the EICAR test file; [`s3`] a private S3 server
 //! (s3s-fs), or points at an external one (Garage), with a prefix of its own per test;
 //! [`nginx`] a private nginx in front of a server, configured by the shipped config;
@@ -30,7 +30,8 @@ pub mod scripts_vault;
 pub mod vault;
 pub mod webdriver;
 
-pub use files::copy_dir;
+pub use files::{copy_dir, noise, png};
+pub use vault::sha256_hex;
 
 use std::io::Write;
 use std::time::Duration;
@@ -177,7 +178,7 @@ impl Plugin {
         let session = start["sessionId"].as_str().unwrap().to_owned();
         for (route, items) in [("notes", notes), ("assets", assets)] {
             let texts = items.iter().map(Value::to_string).collect();
-            for batch in vault::cut_batches(&format!("{{\"{route}\":["), texts, L) {
+            for batch in cut_batches(&format!("{{\"{route}\":["), texts, L) {
                 let answers = self.send_raw_batch(&session, route, batch.as_bytes(), L / 2).await;
                 let last = answers.last().unwrap();
                 assert_eq!(last.0, StatusCode::OK, "{route}: {last:?}");
@@ -196,6 +197,33 @@ impl Plugin {
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
+}
+
+/// Greedy, in order, as the plugin batches: each batch `{prefix…]}` stays ≤ `limit` bytes, but
+/// for an item larger than `limit`, which makes a batch of its own. `prefix` is `{"notes":[` or
+/// `{"assets":[`; items are JSON texts.
+pub fn cut_batches(prefix: &str, items: Vec<String>, limit: usize) -> Vec<String> {
+    let overhead = prefix.len() + 2;
+    let mut batches = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut size = overhead;
+    let flush = |current: &mut Vec<String>, batches: &mut Vec<String>| {
+        if !current.is_empty() {
+            batches.push(format!("{prefix}{}]}}", current.join(",")));
+            current.clear();
+        }
+    };
+    for item in items {
+        let separator = usize::from(!current.is_empty());
+        if !current.is_empty() && size + separator + item.len() > limit {
+            flush(&mut current, &mut batches);
+            size = overhead;
+        }
+        size += usize::from(!current.is_empty()) + item.len();
+        current.push(item);
+    }
+    flush(&mut current, &mut batches);
+    batches
 }
 
 pub fn start_body() -> Value {

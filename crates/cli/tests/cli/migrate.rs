@@ -7,7 +7,7 @@ use std::process::Command;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use vps_testkit::s3::S3Server;
-use vps_testkit::{Plugin, asset, note};
+use vps_testkit::{Plugin, asset, note, sha256_hex};
 
 use crate::{BIN, Server};
 
@@ -25,11 +25,6 @@ fn bucket(s3: &S3Server) -> std::sync::Arc<dyn ObjectStore> {
 
 fn blob_key(s3: &S3Server, hex: &str) -> ObjectPath {
     s3.key(&format!("blobs/sha256/{}/{}/{hex}", &hex[..2], &hex[2..4]))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What a reader gets for each path.

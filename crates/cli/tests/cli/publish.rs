@@ -4,39 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use vps_server::{ApiKey, Application, Settings};
 
 use crate::BIN;
 
-pub const KEY: &str = "cli-publish-test-key";
-
-pub struct Served {
-    pub base: String,
-    pub data: tempfile::TempDir,
-    stop: tokio_util::sync::CancellationToken,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-pub async fn serve(configure: impl FnOnce(&mut Settings)) -> Served {
-    let data = tempfile::tempdir().unwrap();
-    let mut settings = Settings {
-        port: 0,
-        data_dir: data.path().to_owned(),
-        api_key: Some(ApiKey::new(KEY).unwrap()),
-        ..Settings::default()
-    };
-    configure(&mut settings);
-    let app = Application::build(settings).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    let stop = app.shutdown_handle();
-    tokio::spawn(app.run_until_stopped());
-    Served { base, data, stop }
-}
+pub use vps_server::test_util::{KEY, TestApp, spawn_app_with};
 
 /// Runs `vps-publish publish <vault> --json --yes …` off the async runtime.
 pub async fn publish(vault: &Path, server: &str, key: &str, extra: &[&str]) -> Output {
@@ -58,8 +29,8 @@ pub async fn publish(vault: &Path, server: &str, key: &str, extra: &[&str]) -> O
 
 /// A server that takes large files, and a vault whose note embeds a 1 GiB video: an MP4 header,
 /// then a sparse GiB (cheap to make, a real GiB to read and send).
-async fn server_and_a_vault_with_a_1_gib_video() -> (Served, tempfile::TempDir) {
-    let server = serve(|s| {
+async fn server_and_a_vault_with_a_1_gib_video() -> (TestApp, tempfile::TempDir) {
+    let server = spawn_app_with(|s| {
         s.uploads.max_asset_size_bytes = 2 * 1024 * 1024 * 1024;
         s.uploads.max_request_bytes = 4 * 1024 * 1024 * 1024;
     })
@@ -95,18 +66,18 @@ fn help_vault() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vaults/obsidian-help-en")
 }
 
-async fn status(server: &Served, path: &str) -> u16 {
+async fn status(server: &TestApp, path: &str) -> u16 {
     reqwest::get(format!("{}{path}", server.base)).await.unwrap().status().as_u16()
 }
 
-async fn metric(server: &Served, name: &str) -> u64 {
+async fn metric(server: &TestApp, name: &str) -> u64 {
     let text = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
     text.lines().find_map(|line| line.strip_prefix(&format!("{name} "))).unwrap().parse().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publishing_the_help_vault_then_only_what_changed_then_a_deletion() {
-    let server = serve(|_| {}).await;
+    let server = spawn_app_with(|_| {}).await;
     let vault = tempfile::tempdir().unwrap();
     vps_testkit::copy_dir(&help_vault(), vault.path()).unwrap();
 
@@ -153,7 +124,7 @@ async fn publishing_the_help_vault_then_only_what_changed_then_a_deletion() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_changes_nothing_on_the_server() {
-    let server = serve(|_| {}).await;
+    let server = spawn_app_with(|_| {}).await;
     let vault = tempfile::tempdir().unwrap();
     std::fs::write(vault.path().join("Note.md"), "# Note\n\nHello.").unwrap();
     let output = publish(vault.path(), &server.base, KEY, &["--dry-run"]).await;
@@ -166,7 +137,7 @@ async fn dry_run_changes_nothing_on_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_key_unreachable_server_and_bad_config_have_their_exit_codes() {
-    let server = serve(|_| {}).await;
+    let server = spawn_app_with(|_| {}).await;
     let vault = tempfile::tempdir().unwrap();
     std::fs::write(vault.path().join("Note.md"), "Hello.").unwrap();
 
@@ -207,7 +178,7 @@ async fn a_vault_with_a_1_gib_asset_publishes_in_bounded_client_memory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_without_streaming_get_the_plugins_json_protocol() {
-    let server = serve(|s| s.uploads.streaming_enabled = false).await;
+    let server = spawn_app_with(|s| s.uploads.streaming_enabled = false).await;
     let vault = tempfile::tempdir().unwrap();
     std::fs::write(vault.path().join("Note.md"), "![[pic.png]]").unwrap();
     std::fs::write(vault.path().join("pic.png"), b"\x89PNG\r\n\x1a\nsome picture bytes").unwrap();
@@ -221,7 +192,7 @@ async fn servers_without_streaming_get_the_plugins_json_protocol() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_the_server_refuses_exits_6_and_init_writes_a_starter_once() {
-    let server = serve(|_| {}).await;
+    let server = spawn_app_with(|_| {}).await;
     let vault = tempfile::tempdir().unwrap();
     std::fs::write(vault.path().join("Note.md"), "Hello.").unwrap();
 

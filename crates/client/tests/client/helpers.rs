@@ -2,87 +2,27 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-use tempfile::TempDir;
-use tokio_util::sync::CancellationToken;
 use vps_client::{Client, RetryPolicy, UploadFile};
 use vps_core::AssetPath;
 use vps_core::note::Note;
-use vps_server::{ApiKey, Application, Settings};
 
-pub const KEY: &str = "client-test-key-0123456789";
+pub use vps_server::test_util::{KEY, TestApp, spawn_app, spawn_app_with};
+pub use vps_testkit::{noise, png, sha256_hex};
 
-/// A running server with its own data directory; stopped when dropped.
-pub struct TestApp {
-    pub base: String,
-    /// Kept for the server's lifetime; removed when the test ends.
-    _data: TempDir,
-    stop: CancellationToken,
+/// The client under test, pointed at a [`TestApp`].
+pub trait ClientOf {
+    fn client(&self) -> Client;
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(|_| {}).await
-}
-
-pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let data = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings {
-        port: 0,
-        data_dir: data.path().to_owned(),
-        api_key: Some(ApiKey::new(KEY).unwrap()),
-        shutdown_grace_secs: 1,
-        ..Settings::default()
-    };
-    configure(&mut settings);
-    let app = Application::build(settings).await.expect("the app builds");
-    let base = format!("http://{}", app.local_addr());
-    let stop = app.shutdown_handle();
-    tokio::spawn(app.run_until_stopped());
-    TestApp { base, _data: data, stop }
-}
-
-impl TestApp {
-    pub fn client(&self) -> Client {
+impl ClientOf for TestApp {
+    fn client(&self) -> Client {
         Client::new(&self.base, KEY).unwrap()
-    }
-
-    pub async fn get(&self, path: &str) -> (reqwest::StatusCode, bytes::Bytes) {
-        let response = reqwest::get(format!("{}{path}", self.base)).await.unwrap();
-        (response.status(), response.bytes().await.unwrap())
     }
 }
 
 /// Retries that wait milliseconds, not seconds.
 pub fn quick_retries(attempts: u32) -> RetryPolicy {
     RetryPolicy { attempts, first_delay: Duration::from_millis(10), max_delay: Duration::from_secs(5) }
-}
-
-/// A PNG signature followed by `len - 8` bytes that depend on `seed`.
-pub fn png(len: usize, seed: u8) -> Vec<u8> {
-    let mut data = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(seed);
-    data.extend((8..len).map(|_| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state as u8
-    }));
-    data
-}
-
-/// Text that gzip cannot shrink much, so that a batch spans several chunks.
-pub fn noise(len: usize, seed: u8) -> String {
-    png(len, seed).iter().map(|b| char::from(b'a' + b % 26)).collect()
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes `data` under `dir` and describes it as the vault file `vault_path`.

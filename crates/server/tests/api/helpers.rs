@@ -3,73 +3,43 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use tempfile::TempDir;
-use tokio_util::sync::CancellationToken;
-use vps_server::{ApiKey, Application, Settings};
-pub use vps_testkit::json_answer;
+pub use vps_server::test_util::{KEY, TestApp, spawn_app, spawn_app_with};
+pub use vps_testkit::{json_answer, png, sha256_hex};
 
-pub const KEY: &str = "test-api-key-0123456789";
-
-/// A running server with its own data directory; stopped when dropped.
-pub struct TestApp {
-    pub base: String,
-    pub client: reqwest::Client,
-    pub data: TempDir,
-    stop: CancellationToken,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(|_| {}).await
-}
-
-/// Starts the app with default settings changed by `configure`.
-pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let data = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings {
-        port: 0,
-        data_dir: data.path().to_owned(),
-        api_key: Some(ApiKey::new(KEY).unwrap()),
-        shutdown_grace_secs: 1,
-        ..Settings::default()
-    };
-    configure(&mut settings);
-    let app = Application::build(settings).await.expect("the app builds");
-    let base = format!("http://{}", app.local_addr());
-    let stop = app.shutdown_handle();
-    tokio::spawn(app.run_until_stopped());
-    TestApp { base, client: reqwest::Client::new(), data, stop }
-}
-
-impl TestApp {
+/// What the API tests do with a [`TestApp`] beyond `url`, `get` and `post`.
+#[allow(async_fn_in_trait)]
+pub trait ApiTestApp {
     /// A plugin client pointed at this server.
-    pub fn plugin(&self) -> vps_testkit::Plugin {
+    fn plugin(&self) -> vps_testkit::Plugin;
+    async fn start_session(&self) -> String;
+    /// Uploads files as one multipart request; answers status and JSON body.
+    async fn upload(&self, session: &str, files: &[(&str, &[u8])]) -> (StatusCode, Value);
+    async fn send_multipart(&self, session: &str, body: (String, Vec<u8>)) -> (StatusCode, Value);
+    /// Finishes a session whose files were uploaded: they are published (`/_blob/` serves only
+    /// what the live revision publishes). Panics unless the job completes.
+    async fn publish_session(&self, session: &str);
+    fn temp_files(&self) -> Vec<PathBuf>;
+    fn blob_files(&self) -> Vec<PathBuf>;
+    /// Polls until the temp directory is empty (an aborted upload's cleanup runs as its
+    /// connection is torn down); fails after five seconds.
+    async fn wait_for_empty_temp(&self);
+    /// After any refused request, the server still takes a normal upload and keeps no temp file.
+    async fn assert_still_serving(&self);
+}
+
+impl ApiTestApp for TestApp {
+    fn plugin(&self) -> vps_testkit::Plugin {
         vps_testkit::Plugin::new(&self.base, KEY)
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.post(self.url(path)).header("x-api-key", KEY)
-    }
-
-    pub async fn start_session(&self) -> String {
+    async fn start_session(&self) -> String {
         let response = self.post("/api/session/start").json(&serde_json::json!({})).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: Value = response.json().await.unwrap();
         body["sessionId"].as_str().expect("a session id").to_owned()
     }
 
-    /// Uploads files as one multipart request; answers status and JSON body.
-    pub async fn upload(&self, session: &str, files: &[(&str, &[u8])]) -> (StatusCode, Value) {
+    async fn upload(&self, session: &str, files: &[(&str, &[u8])]) -> (StatusCode, Value) {
         let mut form = Multipart::new();
         for (path, data) in files {
             form.file("assets", path, data);
@@ -77,7 +47,7 @@ impl TestApp {
         self.send_multipart(session, form.finish()).await
     }
 
-    pub async fn send_multipart(&self, session: &str, (content_type, body): (String, Vec<u8>)) -> (StatusCode, Value) {
+    async fn send_multipart(&self, session: &str, (content_type, body): (String, Vec<u8>)) -> (StatusCode, Value) {
         let response = self
             .post(&format!("/api/session/{session}/assets/upload"))
             .header("content-type", content_type)
@@ -88,9 +58,7 @@ impl TestApp {
         json_answer(response).await
     }
 
-    /// Finishes a session whose files were uploaded: they are published (`/_blob/` serves only
-    /// what the live revision publishes). Panics unless the job completes.
-    pub async fn publish_session(&self, session: &str) {
+    async fn publish_session(&self, session: &str) {
         let plugin = self.plugin();
         let (status, body) = plugin.finish(session, 0, 0).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
@@ -98,17 +66,15 @@ impl TestApp {
         assert_eq!(done["status"], "completed", "{done}");
     }
 
-    pub fn temp_files(&self) -> Vec<PathBuf> {
+    fn temp_files(&self) -> Vec<PathBuf> {
         files_under(&self.data.path().join("tmp"))
     }
 
-    pub fn blob_files(&self) -> Vec<PathBuf> {
+    fn blob_files(&self) -> Vec<PathBuf> {
         files_under(&self.data.path().join("blobs"))
     }
 
-    /// Polls until the temp directory is empty (an aborted upload's cleanup runs as its
-    /// connection is torn down); fails after five seconds.
-    pub async fn wait_for_empty_temp(&self) {
+    async fn wait_for_empty_temp(&self) {
         for _ in 0..100 {
             if self.temp_files().is_empty() {
                 return;
@@ -118,8 +84,7 @@ impl TestApp {
         panic!("temp files left behind: {:?}", self.temp_files());
     }
 
-    /// After any refused request, the server still takes a normal upload and keeps no temp file.
-    pub async fn assert_still_serving(&self) {
+    async fn assert_still_serving(&self) {
         self.wait_for_empty_temp().await;
         let session = self.start_session().await;
         let data = png(2000, 99);
@@ -130,7 +95,7 @@ impl TestApp {
     }
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return found };
     for entry in entries.flatten() {
@@ -189,21 +154,4 @@ impl Multipart {
         self.body.extend_from_slice(end.as_bytes());
         (self.content_type(), std::mem::take(&mut self.body))
     }
-}
-
-/// A PNG signature followed by `len - 8` bytes that depend on `seed`.
-pub fn png(len: usize, seed: u8) -> Vec<u8> {
-    let mut data = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(seed);
-    data.extend((8..len).map(|_| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state as u8
-    }));
-    data
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -5,11 +5,10 @@ use std::path::Path;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
-use vps_server::{ApiKey, Application, Settings};
+use vps_server::test_util::start_app;
 use vps_testkit::{L, Plugin, note};
 
-use crate::helpers::{KEY, Multipart, json_answer, png, spawn_app, spawn_app_with};
+use crate::helpers::{ApiTestApp, KEY, Multipart, json_answer, png, spawn_app, spawn_app_with};
 
 /// Enough tiny notes that finalizing them takes a while on any machine (each is routed,
 /// linked, rendered and stored), so that a test can act while the job runs.
@@ -181,38 +180,6 @@ async fn a_queued_publish_says_how_many_are_ahead_and_aborting_it_takes_it_out_o
     assert_eq!(plugin.status(&queued).await["status"], "failed");
 }
 
-/// A server on an existing data directory, stopped (and its lock released) by [`Running::stop`].
-struct Running {
-    base: String,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Running {
-    async fn start(data: &Path) -> Running {
-        let settings = Settings {
-            port: 0,
-            data_dir: data.to_owned(),
-            api_key: Some(ApiKey::new(KEY).unwrap()),
-            shutdown_grace_secs: 1,
-            ..Settings::default()
-        };
-        let app = Application::build(settings).await.expect("the server starts");
-        let base = format!("http://{}", app.local_addr());
-        let stop = app.shutdown_handle();
-        Running { base, stop, task: tokio::spawn(app.run_until_stopped()) }
-    }
-
-    fn plugin(&self) -> Plugin {
-        Plugin::new(&self.base, KEY)
-    }
-
-    async fn stop(self) {
-        self.stop.cancel();
-        self.task.await.unwrap();
-    }
-}
-
 fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|list| list.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
@@ -224,8 +191,8 @@ fn entries(dir: &Path) -> Vec<String> {
 #[tokio::test]
 async fn start_up_quarantines_state_files_that_cannot_be_trusted_and_serves() {
     let data = tempfile::tempdir().unwrap();
-    let server = Running::start(data.path()).await;
-    let plugin = server.plugin();
+    let server = start_app(data.path(), |_| {}).await;
+    let plugin = Plugin::new(&server.base, KEY);
     plugin.publish(&[note("Home.md", "home")], &[]).await;
     // A chunked upload half sent, a session open, a finished job: each gets a corrupt file.
     let chunked = plugin.start().await["sessionId"].as_str().unwrap().to_owned();
@@ -246,8 +213,8 @@ async fn start_up_quarantines_state_files_that_cannot_be_trusted_and_serves() {
     std::fs::write(data.path().join(format!("sessions/{open}/session.json")), b"{\"id\": 12").unwrap();
     std::fs::write(data.path().join(format!("sessions/{finished}/job.json")), b"\0\0garbage").unwrap();
 
-    let server = Running::start(data.path()).await;
-    let plugin = server.plugin();
+    let server = start_app(data.path(), |_| {}).await;
+    let plugin = Plugin::new(&server.base, KEY);
     let quarantined = entries(&data.path().join("quarantine"));
     assert_eq!(quarantined.len(), 3, "{quarantined:?}");
     for (kind, name) in [("chunks", &chunked), ("job", &finished), ("session", &open)] {
@@ -283,9 +250,9 @@ fn line_count(path: &Path) -> usize {
 #[tokio::test]
 async fn each_upload_appends_one_record_however_many_assets_the_session_holds() {
     let data = tempfile::tempdir().unwrap();
-    let server = Running::start(data.path()).await;
+    let server = start_app(data.path(), |_| {}).await;
     let session = {
-        let plugin = server.plugin();
+        let plugin = Plugin::new(&server.base, KEY);
         plugin.start().await["sessionId"].as_str().unwrap().to_owned()
     };
     let dir = data.path().join(format!("sessions/{session}"));
@@ -326,8 +293,8 @@ async fn each_upload_appends_one_record_however_many_assets_the_session_holds() 
     let mut journal = std::fs::OpenOptions::new().append(true).open(dir.join("assets.jsonl")).unwrap();
     std::io::Write::write_all(&mut journal, b"{\"op\":\"put\",\"at\":1,\"path\":\"img/tor").unwrap();
     drop(journal);
-    let server = Running::start(data.path()).await;
-    let plugin = server.plugin();
+    let server = start_app(data.path(), |_| {}).await;
+    let plugin = Plugin::new(&server.base, KEY);
     assert_eq!(line_count(&dir.join("assets.jsonl")), 41, "the torn line is cut off");
     let notes = [note("Gallery.md", "![[img/000.png]] ![[img/039.png]]")];
     let answers = plugin.send_batch(&session, "notes", &json!({"notes": notes}), L / 2).await;

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use vps_testkit::{L, note, start_body};
 
-use crate::helpers::{TestApp, json_answer, spawn_app, spawn_app_with};
+use crate::helpers::{ApiTestApp, TestApp, json_answer, spawn_app, spawn_app_with};
 
 /// Publishes a first site, then `notes` (with `cleanup_rules`) in a full session that must fail;
 /// checks that the live site and the `current` pointer did not move, and answers the job error.

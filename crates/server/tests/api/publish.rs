@@ -11,12 +11,6 @@ async fn get(app: &TestApp, path: &str) -> (StatusCode, String) {
     (response.status(), response.text().await.unwrap())
 }
 
-/// Text that gzip cannot shrink much, so that a batch spans several chunks.
-fn noise(len: usize, seed: u8) -> String {
-    let bytes = png(len, seed);
-    bytes.iter().map(|b| char::from(b'a' + b % 26)).collect()
-}
-
 #[tokio::test]
 async fn every_call_answers_the_fields_the_plugin_reads() {
     let app = spawn_app().await;

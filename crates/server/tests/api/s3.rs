@@ -13,7 +13,7 @@ use vps_server::{Secret, Settings, Storage};
 use vps_testkit::s3::S3Server;
 use vps_testkit::{asset, note};
 
-use crate::helpers::{Multipart, TestApp, png, sha256_hex, spawn_app_with};
+use crate::helpers::{ApiTestApp, Multipart, TestApp, png, sha256_hex, spawn_app_with};
 
 /// A server whose blobs and revisions are in `server`'s bucket; it checks the pointer every
 /// `poll_ms`.

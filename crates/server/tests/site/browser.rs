@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use vps_testkit::webdriver::{Browser, Chromedriver, LogEntry};
 
-use crate::helpers::{KEY, TestApp, publish_help_vault, workspace_root};
+use crate::helpers::{KEY, publish_help_vault, spawn_app, workspace_root};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -129,7 +129,7 @@ async fn japanese_and_arabic_pages_scroll_to_their_heading_anchors_and_arabic_re
     if !browser_available("japanese_and_arabic_pages_…_right_to_left") {
         return;
     }
-    let app = TestApp::spawn().await;
+    let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let vault = vps_testkit::scripts_vault::multi_script_vault(dir.path());
     let scanned = vps_testkit::vault::scan(dir.path()).unwrap();

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 use vps_testkit::html::{self, Element};
-use vps_testkit::vault::FileResolver;
 
 use crate::helpers::{
     expected_routes, publish_help_vault, rendered_image_embeds, strip_extension, target_name, vault_names, wikilinks,
@@ -28,7 +27,6 @@ fn unresolved_target(element: &Element, links: &[(String, String)]) -> (String, 
 async fn every_help_vault_note_is_a_page_showing_its_images_and_only_absent_files_stay_unresolved() {
     let published = publish_help_vault().await;
     let (app, vault) = (&published.app, &published.vault);
-    let files = FileResolver::new(&vault.files);
     let sha_of: HashMap<&str, &str> =
         vault.assets.iter().map(|asset| (asset.vault_path.as_str(), asset.sha256.as_str())).collect();
     let names = vault_names(vault);
@@ -73,7 +71,7 @@ async fn every_help_vault_note_is_a_page_showing_its_images_and_only_absent_file
         if present || name.is_empty() {
             let why = if uploaded.contains(&name) {
                 "which the plugin uploaded"
-            } else if names.contains(&name) && vps_testkit::vault::extension(&name) != "md" {
+            } else if names.contains(&name) && !name.ends_with(".md") {
                 "an attachment the plugin does not upload (it uploads embedded attachments only)"
             } else {
                 "a note of the vault"
@@ -89,7 +87,7 @@ async fn every_help_vault_note_is_a_page_showing_its_images_and_only_absent_file
     let mut images_checked = 0;
     let mut pages_with_images = 0;
     for note in &vault.notes {
-        let wanted = rendered_image_embeds(note, &files);
+        let wanted = rendered_image_embeds(note, vault);
         let Some(page) = html_of.get(note.vault_path.as_str()) else { continue };
         if wanted.is_empty() {
             continue;

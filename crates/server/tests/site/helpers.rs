@@ -1,13 +1,10 @@
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use reqwest::StatusCode;
-use tempfile::TempDir;
-use tokio_util::sync::CancellationToken;
-use vps_server::{ApiKey, Application, Settings};
-use vps_testkit::vault::{self, FileResolver, Vault, VaultNote};
-
-pub const KEY: &str = "site-test-api-key-0123456789";
+use vps_render::{RenderOptions, Resolver};
+pub use vps_server::test_util::{KEY, TestApp, spawn_app};
+use vps_testkit::vault::{self, Vault, VaultNote};
 
 /// The Obsidian help vault (English), shared read-only beside the workspace; `HELP_VAULT`
 /// points elsewhere.
@@ -19,53 +16,6 @@ pub fn help_vault_source() -> PathBuf {
 
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A running server with its own data directory; stopped when dropped.
-pub struct TestApp {
-    pub base: String,
-    pub client: reqwest::Client,
-    _data: TempDir,
-    stop: CancellationToken,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-impl TestApp {
-    pub async fn spawn() -> Self {
-        let data = tempfile::tempdir().expect("temp dir");
-        let settings = Settings {
-            port: 0,
-            data_dir: data.path().to_owned(),
-            api_key: Some(ApiKey::new(KEY).unwrap()),
-            shutdown_grace_secs: 1,
-            ..Settings::default()
-        };
-        let app = Application::build(settings).await.expect("the app builds");
-        let base = format!("http://{}", app.local_addr());
-        let stop = app.shutdown_handle();
-        tokio::spawn(app.run_until_stopped());
-        Self { base, client: reqwest::Client::builder().no_proxy().build().unwrap(), _data: data, stop }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.base)
-        }
-    }
-
-    /// A public GET: status and body.
-    pub async fn get(&self, path: &str) -> (StatusCode, Vec<u8>) {
-        let response = self.client.get(self.url(path)).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        let status = response.status();
-        (status, response.bytes().await.unwrap_or_else(|e| panic!("GET {path}: {e}")).to_vec())
-    }
 }
 
 /// The help vault, copied to a temp dir (the original is never touched), read as the plugin reads
@@ -82,7 +32,7 @@ pub async fn publish_help_vault() -> PublishedVault {
     vps_testkit::copy_dir(&source, dir.path()).unwrap();
     let vault = vault::scan(dir.path()).unwrap();
     assert!(vault.notes.len() > 100, "only {} notes in the help vault", vault.notes.len());
-    let app = TestApp::spawn().await;
+    let app = spawn_app().await;
     let plugin = vps_testkit::Plugin::new(&app.base, KEY);
     let done = plugin.publish(&vault.note_payloads(), &vault.asset_payloads()).await;
     assert_eq!(done["status"], "completed", "{done}");
@@ -108,112 +58,52 @@ pub fn expected_routes(vault: &Vault) -> Vec<(&VaultNote, String)> {
         .collect()
 }
 
-/// The vault files of the images a note embeds in what it renders: code (fenced blocks and
-/// spans) and comments (`%%…%%`, `<!--…-->`) are not rendered, so embeds written there are not
-/// images a reader should see.
-pub fn rendered_image_embeds<'v>(note: &VaultNote, files: &FileResolver<'v>) -> Vec<&'v str> {
+/// The vault files of the images a note embeds in what it renders, as the product's scan found
+/// them: its references written `![[…]]` or `![…](…)` in its text (code and comments are not
+/// read), each with the file it found.
+pub fn rendered_image_embeds<'v>(note: &VaultNote, vault: &'v Vault) -> Vec<&'v str> {
     let mut found: Vec<&str> = Vec::new();
-    let embeds = vault::find_embeds(&without_code_and_comments(&note.content));
-    // A link to an image (`[[shot.png|see it]]`) is a link, not an image to show.
-    for embed in embeds.iter().filter(|embed| embed.syntax != "obsidian-link") {
-        if let Some(file) = files.resolve(&embed.lookup).filter(|file| vault::is_image(file))
-            && !found.contains(&file)
-        {
-            found.push(file);
+    for (reference, file) in note.note.assets.iter().zip(&note.found) {
+        // A link to an image (`[[shot.png|see it]]`) is a link, not an image to show; and a
+        // frontmatter property is not in the text.
+        if !reference.raw.starts_with('!') || !note.content.contains(&reference.raw) {
+            continue;
+        }
+        let Some(asset) = file.as_deref().and_then(|file| vault.asset(file)) else { continue };
+        if asset.is_image() && !found.contains(&asset.vault_path.as_str()) {
+            found.push(&asset.vault_path);
         }
     }
     found
 }
 
-/// `content` with fenced code blocks, code spans and comments blanked out.
-pub fn without_code_and_comments(content: &str) -> String {
-    let mut out = String::with_capacity(content.len());
-    let mut fence: Option<(char, usize)> = None;
-    for line in content.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let marker = trimmed.chars().next().filter(|c| *c == '`' || *c == '~');
-        let run = marker.map_or(0, |m| trimmed.chars().take_while(|c| *c == m).count());
-        match (fence, marker) {
-            (None, Some(m)) if run >= 3 => fence = Some((m, run)),
-            (Some((m, open)), Some(c)) if c == m && run >= open && trimmed[run..].trim().is_empty() => fence = None,
-            (None, _) => out.push_str(line),
-            _ => {}
-        }
-    }
-    // Spans first: a `%%` inside code is text, not a comment.
-    let out = strip_code_spans(&out);
-    let out = strip_between(&out, "%%", "%%");
-    strip_between(&out, "<!--", "-->")
-}
-
-fn strip_between(text: &str, open: &str, close: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(open) {
-        out.push_str(&rest[..start]);
-        match rest[start + open.len()..].find(close) {
-            Some(end) => rest = &rest[start + open.len() + end + close.len()..],
-            None => return out,
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Removes `` `…` `` spans: a run of backticks up to the next run of the same length.
-fn strip_code_spans(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find('`') {
-        out.push_str(&rest[..start]);
-        let run = rest[start..].chars().take_while(|c| *c == '`').count();
-        let after = &rest[start + run..];
-        let closing = "`".repeat(run);
-        let mut search = 0;
-        let end = loop {
-            match after[search..].find(&closing) {
-                Some(at) => {
-                    let at = search + at;
-                    let longer = after[at + run..].starts_with('`');
-                    if !longer && (at == 0 || !after[..at].ends_with('`')) {
-                        break Some(at);
-                    }
-                    search = at + after[at..].chars().take_while(|c| *c == '`').count();
-                }
-                None => break None,
-            }
-        };
-        match end {
-            Some(at) => rest = &after[at + run..],
-            None => {
-                out.push_str(&rest[start..start + run]);
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// `(target, label)` of every `[[…]]` and `![[…]]` of `content` outside code and comments; the
-/// label is the text after the first `|`, else the target.
+/// `(target, label)` of every link of `content` as the renderer reads it (code and comments are
+/// not links): each target the renderer asks its resolver for, with the text of the link it
+/// made. The target keeps its `#subpath`.
 pub fn wikilinks(content: &str) -> Vec<(String, String)> {
-    let text = without_code_and_comments(content);
-    let mut links = Vec::new();
-    let mut rest = text.as_str();
-    while let Some(start) = rest.find("[[") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("]]") else { break };
-        let inner = &after[..end];
-        if !inner.contains(['\n', '[']) {
-            let (target, label) = inner.split_once('|').unwrap_or((inner, inner));
-            links.push((target.trim().to_owned(), label.trim().to_owned()));
-            rest = &after[end + 2..];
-        } else {
-            rest = after;
+    /// Answers every page target with `/__link/<n>`, and remembers it.
+    struct Recorder(RefCell<Vec<String>>);
+    impl Resolver for Recorder {
+        fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+            let mut targets = self.0.borrow_mut();
+            targets.push(subpath.map_or_else(|| target.to_owned(), |subpath| format!("{target}#{subpath}")));
+            Some(format!("/__link/{}", targets.len() - 1))
+        }
+        fn asset_href(&self, _: &str) -> Option<String> {
+            None
         }
     }
-    links
+    let recorder = Recorder(RefCell::new(Vec::new()));
+    let page = vps_render::render(content, &recorder, &RenderOptions::default());
+    let targets = recorder.0.into_inner();
+    vps_testkit::html::elements(&page.html)
+        .iter()
+        .filter(|element| element.name == "a")
+        .filter_map(|element| {
+            let index: usize = element.attr("href")?.strip_prefix("/__link/")?.parse().ok()?;
+            Some((targets.get(index)?.clone(), element.text.trim().to_owned()))
+        })
+        .collect()
 }
 
 /// Lower-cased names of every vault file, with and without their extension.
@@ -246,19 +136,25 @@ pub fn strip_extension(name: &str) -> &str {
 }
 
 #[test]
-fn code_and_comments_are_not_rendered_embeds() {
-    assert_eq!(without_code_and_comments("`%%` [[A]] %% [[B]] %% [[C]]"), " [[A]]  [[C]]");
-    let text = "a ![[x.png]]\n```md\n![[in-fence.png]]\n```\nb `![[span.png]]` ``two ` ![[span2.png]]`` \
-                %% ![[comment.png]] %% <!-- ![[html.png]] --> ![[y.png]]\n~~~~\n![[tilde.png]]\n~~~~\nend";
-    let kept = without_code_and_comments(text);
-    assert!(kept.contains("![[x.png]]") && kept.contains("![[y.png]]") && kept.contains("end"), "{kept}");
-    for gone in ["in-fence", "span.png", "span2", "comment", "html", "tilde"] {
-        assert!(!kept.contains(gone), "{gone} in {kept}");
-    }
+fn links_are_read_as_the_renderer_reads_them() {
     assert_eq!(target_name("Folder/Some Note#Heading"), "some note");
-    let links = wikilinks("[[A]] ![[b.png|200]] [[C#D|see]] `[[code]]` \\[\\[escaped\\]\\]");
+    let links = wikilinks("[[A]] ![[b.png|200]] [[C#D|see]] `[[code]]` %% [[comment]] %% \\[\\[escaped\\]\\]");
     let pairs: Vec<(&str, &str)> = links.iter().map(|(t, l)| (t.as_str(), l.as_str())).collect();
-    assert_eq!(pairs, [("A", "A"), ("b.png", "200"), ("C#D", "see")]);
+    assert_eq!(pairs, [("A", "A"), ("C#D", "see")]);
     assert_eq!(strip_extension("x.md"), "x");
     assert_eq!(strip_extension("obsidian 1.0"), "obsidian 1.0");
+}
+
+#[test]
+fn images_in_code_and_comments_are_not_rendered_embeds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.png"), vps_testkit::png(100, 1)).unwrap();
+    let hidden = "```md\n![[a.png]]\n```\n`![[a.png]]` ``two ` ![[a.png]]`` %% ![[a.png]] %% <!-- ![[a.png]] -->\n\
+                  ~~~~\n![[a.png]]\n~~~~\n[[a.png|a link]]\n";
+    std::fs::write(dir.path().join("Hidden.md"), hidden).unwrap();
+    std::fs::write(dir.path().join("Shown.md"), "a ![[a.png]]\n```\nx\n```\n").unwrap();
+    let vault = vps_testkit::vault::scan(dir.path()).unwrap();
+    let note = |path: &str| vault.notes.iter().find(|note| note.vault_path == path).unwrap();
+    assert!(rendered_image_embeds(note("Hidden.md"), &vault).is_empty());
+    assert_eq!(rendered_image_embeds(note("Shown.md"), &vault), ["a.png"]);
 }
