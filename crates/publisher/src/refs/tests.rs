@@ -173,3 +173,15 @@ fn a_note_nested_past_the_renderers_limit_has_no_references() {
     let error = find(&deep, &Map::new()).unwrap_err();
     assert_eq!(error.setting, "MAX_NESTING_DEPTH");
 }
+
+#[test]
+fn an_embed_with_several_modifiers_in_a_table_keeps_clean_modifiers() {
+    // The escaped pipes of a table cell are unescaped before the embed is read: the old scanner
+    // took `right\` for a class.
+    let refs = content_refs("| a |\n|---|\n| ![[b.png\\|right\\|300]] |\n");
+    assert_eq!(targets(&refs), ["b.png"]);
+    assert_eq!(
+        refs[0].display.to_json(),
+        json!({"alignment": "right", "width": 300, "classes": [], "rawModifiers": ["right", "300"]})
+    );
+}
