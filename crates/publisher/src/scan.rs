@@ -17,7 +17,7 @@ use vps_core::note::{AssetRef, CleanupRule, FolderConfig, Frontmatter, Note};
 
 use crate::config::{Config, RouteNode};
 use crate::refs::{self, Reference};
-use crate::vault::{self, VaultIndex, file_name, parent};
+use crate::vault::{self, VaultIndex, file_name};
 use crate::{frontmatter, ignore};
 
 /// What to publish: the result of [`scan`].
@@ -91,8 +91,9 @@ struct Parsed {
 /// Reads the vault as `config` selects it and plans the publication. Only reads.
 pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
     let mut warnings = Vec::new();
-    let index =
-        VaultIndex::read(vault, &mut warnings).map_err(|source| ScanError::Vault { path: vault.to_owned(), source })?;
+    let index = VaultIndex::read(vault, &mut warnings)
+        .map_err(|source| ScanError::Vault { path: vault.to_owned(), source })?
+        .with_assets_folder(config.assets_folder.as_deref(), config.assets_vault_fallback);
     let (folders, collected) = collect(config, &index, &mut warnings);
     let published_at = serde_json::Value::String(crate::time::now_iso8601());
 
@@ -124,16 +125,10 @@ pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
         if note.ignored.is_some() {
             continue;
         }
-        let note_dir = parent(&entry.vault_path);
         let mut assets = Vec::new();
         let mut counted_missing = HashSet::new();
         for reference in &note.references {
-            let found = index.resolve(
-                &reference.lookup,
-                note_dir,
-                config.assets_folder.as_deref(),
-                config.assets_vault_fallback,
-            );
+            let found = index.resolve(&entry.vault_path, &reference.lookup);
             match found {
                 Some(file) if vault::is_note(&file.path) => continue,
                 Some(file) => {
@@ -243,7 +238,14 @@ fn parse_note(
         }
     };
     let ignored = ignore::ignored_by(&config.ignore_rules, &frontmatter.nested);
-    let references = if ignored.is_none() { refs::find(content, &frontmatter.nested) } else { Vec::new() };
+    let references = match ignored {
+        Some(_) => Vec::new(),
+        None => refs::find(content, &frontmatter.nested).unwrap_or_else(|exceeded| {
+            // The server refuses the same note: its page cannot be built, so no file is sent for it.
+            warnings.push(format!("{}; its attachments are not published", exceeded.in_note(vault_path)));
+            Vec::new()
+        }),
+    };
     Ok(Parsed { content: content.to_owned(), frontmatter, references, ignored })
 }
 

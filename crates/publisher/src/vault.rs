@@ -1,12 +1,13 @@
-//! The files of a vault, listed once, and the lookup of a reference's target among them the way
-//! Obsidian finds an attachment: next to the note, then in the assets folder, then anywhere.
-//! Paths and names are compared in NFC (`vps_core::slug::nfc`): macOS writes names in NFD, and a
-//! note typed elsewhere names them in NFC. Each file keeps its own spelling.
+//! The files of a vault, listed once, and the lookup of a reference's target among them with
+//! [`vps_render::AttachmentIndex`], the rule the server shows pages by: next to the note, then the
+//! vault path, then the assets folder, then anywhere. Paths are compared in NFC
+//! (`vps_core::slug::nfc`): macOS writes names in NFD, and a note typed elsewhere names them in
+//! NFC. Each file keeps its own spelling.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use vps_core::slug::nfc;
+use vps_render::AttachmentIndex;
 
 /// A file of the vault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,9 +23,8 @@ pub(crate) struct VaultIndex {
     files: Vec<VaultFile>,
     /// Each file's path in NFC, in the order of `files`.
     keys: Vec<String>,
-    by_path: HashMap<String, usize>,
-    by_name: HashMap<String, Vec<usize>>,
-    by_lower_name: HashMap<String, Vec<usize>>,
+    /// The same files, in the same order, to resolve references.
+    attachments: AttachmentIndex,
 }
 
 impl VaultIndex {
@@ -38,23 +38,26 @@ impl VaultIndex {
 
     pub fn new(mut files: Vec<VaultFile>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut by_path = HashMap::new();
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_lower_name: HashMap<String, Vec<usize>> = HashMap::new();
-        let keys: Vec<String> = files.iter().map(|file| nfc(&file.path).into_owned()).collect();
-        for (i, key) in keys.iter().enumerate() {
-            // Two files whose names differ only by normalization: the first in byte order.
-            by_path.entry(key.clone()).or_insert(i);
-            let name = file_name(key);
-            by_name.entry(name.to_owned()).or_default().push(i);
-            by_lower_name.entry(name.to_lowercase()).or_default().push(i);
-        }
-        Self { files, keys, by_path, by_name, by_lower_name }
+        let keys = files.iter().map(|file| nfc(&file.path).into_owned()).collect();
+        let attachments = AttachmentIndex::new(files.iter().map(|file| file.path.as_str()));
+        Self { files, keys, attachments }
+    }
+
+    /// Resolves references with the plugin's `assetsFolder` and `enableAssetsVaultFallback`.
+    pub fn with_assets_folder(mut self, folder: Option<&str>, vault_fallback: bool) -> Self {
+        self.attachments = self.attachments.with_assets_folder(folder, vault_fallback);
+        self
     }
 
     /// The file at `path`, in either normalization.
     pub fn get(&self, path: &str) -> Option<&VaultFile> {
-        self.by_path.get(nfc(path).as_ref()).map(|&i| &self.files[i])
+        self.attachments.get(path).map(|i| &self.files[i])
+    }
+
+    /// The file `lookup`, written in the note at `note_path`, means
+    /// ([`AttachmentIndex::resolve`]).
+    pub fn resolve(&self, note_path: &str, lookup: &str) -> Option<&VaultFile> {
+        self.attachments.resolve_index(note_path, lookup).map(|i| &self.files[i])
     }
 
     /// Notes (`.md`, any case) in `folder` and below, in path order; `""` is the whole vault.
@@ -76,99 +79,10 @@ impl VaultIndex {
         folder.is_empty()
             || self.keys.iter().any(|key| key.strip_prefix(folder.as_ref()).is_some_and(|r| r.starts_with('/')))
     }
-
-    /// The file a reference written in a note of `note_dir` points to: the path relative to the
-    /// note's folder, or else a full vault path; then in `assets_folder`, the path inside it, else by path suffix, else by
-    /// file name; then, if `vault_fallback` (or there is no assets folder), the same across the
-    /// whole vault. Among several, the shortest path wins, then the first in byte order. Names
-    /// are compared exactly, then ignoring case (as Obsidian on most systems).
-    pub fn resolve(
-        &self,
-        lookup: &str,
-        note_dir: &str,
-        assets_folder: Option<&str>,
-        vault_fallback: bool,
-    ) -> Option<&VaultFile> {
-        if let Some(found) = join(note_dir, lookup).and_then(|path| self.get(&path)) {
-            return Some(found);
-        }
-        // A full vault path (Obsidian's "absolute path in vault" links) is not a search.
-        if let Some(found) = join("", lookup).and_then(|path| self.get(&path)) {
-            return Some(found);
-        }
-        if let Some(folder) = assets_folder {
-            if let Some(found) = join(folder, lookup).and_then(|path| self.get(&path)) {
-                return Some(found);
-            }
-            if let Some(found) = self.best_match(lookup, Some(folder)) {
-                return Some(found);
-            }
-        }
-        if vault_fallback || assets_folder.is_none() {
-            return self.best_match(lookup, None);
-        }
-        None
-    }
-
-    /// By path suffix, then by name, exact case then any case; only under `within` if given.
-    fn best_match(&self, lookup: &str, within: Option<&str>) -> Option<&VaultFile> {
-        // What follows the last `..` is the part that must match.
-        let lookup = nfc(lookup);
-        let suffix = lookup.rsplit("../").next().unwrap_or(&lookup).trim_start_matches("./");
-        let name = file_name(suffix);
-        let inside = |i: &usize| {
-            within.is_none_or(|folder| {
-                self.keys[*i].strip_prefix(nfc(folder).as_ref()).is_some_and(|r| r.starts_with('/'))
-            })
-        };
-        let shortest = |candidates: &mut dyn Iterator<Item = usize>| {
-            candidates.min_by(|&a, &b| {
-                let (a, b) = (&self.files[a].path, &self.files[b].path);
-                a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-            })
-        };
-        let exact = self.by_name.get(name).map(Vec::as_slice).unwrap_or_default();
-        let slash_suffix = format!("/{suffix}");
-        let by_suffix = |path: &str| path == suffix || path.ends_with(&slash_suffix);
-        if let Some(i) = shortest(&mut exact.iter().copied().filter(inside).filter(|&i| by_suffix(&self.keys[i])))
-            .or_else(|| shortest(&mut exact.iter().copied().filter(inside)))
-        {
-            return Some(&self.files[i]);
-        }
-        let lower = self.by_lower_name.get(&name.to_lowercase()).map(Vec::as_slice).unwrap_or_default();
-        let (lower_suffix, lower_slash) = (suffix.to_lowercase(), slash_suffix.to_lowercase());
-        let by_lower_suffix = |path: &str| {
-            let path = path.to_lowercase();
-            path == lower_suffix || path.ends_with(&lower_slash)
-        };
-        shortest(&mut lower.iter().copied().filter(inside).filter(|&i| by_lower_suffix(&self.keys[i])))
-            .or_else(|| shortest(&mut lower.iter().copied().filter(inside)))
-            .map(|i| &self.files[i])
-    }
-}
-
-/// `dir` + `/` + `path`, with `.` and `..` segments resolved; `None` if it leaves the vault.
-pub(crate) fn join(dir: &str, path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 pub(crate) fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
-}
-
-/// The folder of a vault path (`""` at the root).
-pub(crate) fn parent(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
 pub(crate) fn is_note(path: &str) -> bool {
@@ -218,47 +132,14 @@ mod tests {
     }
 
     #[test]
-    fn resolution_goes_relative_then_assets_folder_then_vault() {
-        let vault = index(&[
-            "Notes/pic.png",
-            "assets/pic.png",
-            "assets/deep/only-in-assets.png",
-            "z/only-in-assets.png",
-            "Other/far.png",
-            "deep/a/b/far.png",
-            "Notes/sub/x.png",
-        ]);
-        let resolve =
-            |lookup, dir, fallback| vault.resolve(lookup, dir, Some("assets"), fallback).map(|f| f.path.as_str());
-        assert_eq!(resolve("pic.png", "Notes", true), Some("Notes/pic.png"), "next to the note first");
-        assert_eq!(resolve("pic.png", "Elsewhere", true), Some("assets/pic.png"), "then the assets folder");
-        assert_eq!(resolve("only-in-assets.png", "Notes", true), Some("assets/deep/only-in-assets.png"));
-        assert_eq!(resolve("far.png", "Notes", true), Some("Other/far.png"), "then the vault, shortest path");
-        assert_eq!(resolve("b/far.png", "Notes", true), Some("deep/a/b/far.png"), "a path suffix beats a name");
-        assert_eq!(resolve("far.png", "Notes", false), None, "no vault fallback");
-        assert_eq!(resolve("../Notes/sub/x.png", "Notes/sub", true), Some("Notes/sub/x.png"));
-        assert_eq!(resolve("sub/x.png", "Notes", true), Some("Notes/sub/x.png"));
-        assert_eq!(resolve("FAR.PNG", "Notes", true), Some("Other/far.png"), "any case, last");
-        assert_eq!(resolve("gone.png", "Notes", true), None);
-        assert_eq!(vault.resolve("far.png", "", None, false).map(|f| f.path.as_str()), Some("Other/far.png"));
-    }
-
-    #[test]
-    fn joins_resolve_dots_and_refuse_to_leave_the_vault() {
-        assert_eq!(join("a/b", "../c.png").as_deref(), Some("a/c.png"));
-        assert_eq!(join("", "./c.png").as_deref(), Some("c.png"));
-        assert_eq!(join("a", "../../c.png"), None);
-    }
-
-    #[test]
     fn nfd_and_nfc_names_find_each_other_and_keep_their_spelling() {
         let nfd = "Photos/E\u{301}te\u{301}.png";
-        let vault = index(&[nfd, "Notes/Café.md", "Ce\u{301}dric/Note.md"]);
-        let resolve = |lookup, dir| vault.resolve(lookup, dir, Some("assets"), true).map(|f| f.path.as_str());
-        assert_eq!(resolve("Été.png", "Notes"), Some(nfd), "by name, NFC typed, NFD stored");
-        assert_eq!(resolve("Photos/Été.png", "Notes"), Some(nfd), "by vault path");
-        assert_eq!(resolve("../Photos/Été.png", "Notes"), Some(nfd), "relative");
-        assert_eq!(resolve("été.png", "Notes"), Some(nfd), "any case");
+        let vault = index(&[nfd, "Notes/Café.md", "Ce\u{301}dric/Note.md"]).with_assets_folder(Some("assets"), true);
+        let resolve = |lookup| vault.resolve("Notes/Note.md", lookup).map(|f| f.path.as_str());
+        assert_eq!(resolve("Été.png"), Some(nfd), "by name, NFC typed, NFD stored");
+        assert_eq!(resolve("Photos/Été.png"), Some(nfd), "by vault path");
+        assert_eq!(resolve("../Photos/Été.png"), Some(nfd), "relative");
+        assert_eq!(resolve("été.png"), Some(nfd), "any case");
         assert_eq!(vault.get("Notes/Cafe\u{301}.md").map(|f| f.path.as_str()), Some("Notes/Café.md"));
         let under: Vec<&str> = vault.notes_under("Cédric").map(|f| f.path.as_str()).collect();
         assert_eq!(under, ["Ce\u{301}dric/Note.md"], "a folder named in NFC holds its NFD files");

@@ -17,6 +17,12 @@
 //!   notes to transclude, [`Transclusion`]), and returning the headings, links, assets, tags,
 //!   block ids and plain text it found ([`Rendered`]). Callouts, math (as MathML) and code
 //!   highlighting are done on the server; the HTML needs no script.
+//! - [`references`]: every wikilink, embed, Markdown link and image (and `<img>`/`<a>` in raw
+//!   HTML) a note refers to ([`Reference`]), found on the renderer's own parse: what is in code,
+//!   math or `%%comments%%` is not a reference, exactly as it is not a link on the page.
+//! - [`AttachmentIndex`]: which file an embed or image means, in Obsidian's order (next to the
+//!   note, then the vault path, then by name with the fewest folders); the publisher, the server
+//!   and the tests all resolve with it.
 //! - [`PageMeta`]: the frontmatter properties a page uses (title, tags, cover image, `publish`…).
 //! - [`PublishLimits`]: the bounds of a publish (depths, sizes, times); a note over one fails
 //!   with a [`LimitError`] that names it and the setting ([`try_render`], [`CompiledRules`]).
@@ -72,6 +78,7 @@
 //! ```
 
 pub mod assign;
+mod attachments;
 mod cleanup;
 mod limits;
 mod links;
@@ -79,9 +86,12 @@ mod markdown;
 mod meta;
 mod routing;
 
+pub use attachments::AttachmentIndex;
 pub use cleanup::{CleanupBudget, CleanupError, CleanupRule, CompiledRules, apply_cleanup_rules};
 pub use limits::{Exceeded, LimitError, PublishLimits, folder_depth, tag_depth};
 pub use links::{LinkIndex, PageRef, WikiTarget, fragment, page_href, split_wikilink};
-pub use markdown::{Heading, RenderOptions, Rendered, Resolver, Transclusion, render, try_render};
+pub use markdown::{
+    Heading, Reference, ReferenceKind, RenderOptions, Rendered, Resolver, Transclusion, references, render, try_render,
+};
 pub use meta::PageMeta;
 pub use routing::{compute_route, normalize_route_base};

@@ -39,6 +39,7 @@ mod headings;
 mod math;
 mod nesting;
 mod plain;
+mod references;
 mod rewrite;
 mod sanitize;
 mod section;
@@ -46,6 +47,8 @@ mod text;
 mod transclude;
 
 use comrak::Options;
+
+pub use references::{Reference, ReferenceKind, references};
 
 use crate::limits::{Exceeded, PublishLimits};
 

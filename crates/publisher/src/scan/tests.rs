@@ -348,3 +348,21 @@ fn a_byte_order_mark_does_not_hide_the_frontmatter() {
     assert_eq!(plan.notes[0].content, "body");
     assert_eq!(plan.notes[0].frontmatter.flat["title"], json!("T"));
 }
+
+#[test]
+fn attachments_resolve_as_the_server_shows_them() {
+    let dir = vault(&[
+        ("Notes/A.md", "![[img.png]] ![[photo.png]] ![[nowhere/pic.png]]"),
+        ("img.png", "root"),
+        ("Notes/img.png", "next to the note"),
+        ("a/b/photo.png", "two folders"),
+        ("very-long-folder-name/photo.png", "one folder"),
+        ("Elsewhere/pic.png", "not in nowhere/"),
+    ]);
+    let plan = scan(dir.path(), &Config::default()).unwrap();
+    let assets: Vec<&str> = plan.assets.iter().map(|a| a.vault_path.as_str()).collect();
+    // Next to the note before the vault root; by name, the fewest folders before the shortest
+    // path; a target with folders only matches a path that ends with it.
+    assert_eq!(assets, ["Notes/img.png", "very-long-folder-name/photo.png"]);
+    assert_eq!(plan.warnings, ["attachment `nowhere/pic.png` not found in the vault (referenced in Notes/A.md)"]);
+}

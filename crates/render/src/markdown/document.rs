@@ -2,7 +2,7 @@
 //! it embeds, with the [`Session`] carrying what the page and its embeds share.
 
 use comrak::nodes::NodeValue;
-use comrak::{Arena, parse_document};
+use comrak::{Arena, Node, parse_document};
 
 use super::format::{self, Ids};
 use super::headings::{self, IdSet};
@@ -44,6 +44,29 @@ pub(super) struct Document {
     pub(super) block_ids: Vec<String>,
 }
 
+/// Parses `source` (comments already stripped, [`comments::strip`]) with the renderer's options,
+/// or the nesting limit it exceeds: measured before the parser walks the nesting, and again on
+/// the tree (inlines and raw HTML included) before any pass walks it (some recursively). The
+/// one parse of a note: [`render`](super::render) and [`references`](super::references) both
+/// start here.
+pub(super) fn parse<'a>(arena: &'a Arena<'a>, source: &str, max_nesting: usize) -> Result<Node<'a>, Exceeded> {
+    let too_deep = || {
+        Exceeded::new(
+            "its nesting of quotes, lists, callouts, inlines or HTML elements",
+            "MAX_NESTING_DEPTH",
+            max_nesting,
+        )
+    };
+    if nesting::source_depth(source, max_nesting) > max_nesting {
+        return Err(too_deep());
+    }
+    let root = parse_document(arena, source, &super::comrak_options());
+    if nesting::tree_depth(root, max_nesting) > max_nesting || nesting::html_depth(root, max_nesting) > max_nesting {
+        return Err(too_deep());
+    }
+    Ok(root)
+}
+
 /// Renders `markdown` found at embed nesting `depth` (0 for the page); `from` is the embedded
 /// note it comes from, None for the page itself.
 pub(super) fn render_document(
@@ -53,25 +76,9 @@ pub(super) fn render_document(
     from: Option<Source<'_>>,
 ) -> Result<Document, Exceeded> {
     let source = comments::strip(markdown);
-    let too_deep = || {
-        Exceeded::new(
-            "its nesting of quotes, lists, callouts, inlines or HTML elements",
-            "MAX_NESTING_DEPTH",
-            session.max_nesting,
-        )
-    };
-    // Measured before the parser and the passes below walk the nesting (some recursively).
-    if nesting::source_depth(&source, session.max_nesting) > session.max_nesting {
-        return Err(too_deep());
-    }
     let options = super::comrak_options();
     let arena = Arena::new();
-    let root = parse_document(&arena, &source, &options);
-    if nesting::tree_depth(root, session.max_nesting) > session.max_nesting
-        || nesting::html_depth(root, session.max_nesting) > session.max_nesting
-    {
-        return Err(too_deep());
-    }
+    let root = parse(&arena, &source, session.max_nesting)?;
     let rewritten =
         rewrite::rewrite(&arena, root, session.resolver, &session.ignored, depth, from, &session.transclusion)?;
     // The page's headings take their ids before any embed is rendered.
