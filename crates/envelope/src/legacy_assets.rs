@@ -15,6 +15,7 @@ mod content;
 
 use bytes::Bytes;
 use futures_util::{StreamExt, stream};
+use vps_core::ErrorCode;
 use vps_ingest::{IngestError, Outcome, Policy};
 use vps_store::BlobStore;
 
@@ -57,14 +58,14 @@ pub enum LegacyAssetError {
 
 impl LegacyAssetError {
     /// The stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidBase64 => "invalid-base64",
-            Self::TooLarge { .. } => "file-too-large",
-            Self::MissingField(_) => "missing-field",
-            Self::InvalidField(_) => "invalid-field",
-            Self::DuplicateField(_) => "duplicate-field",
-            Self::FieldTooLong(_) => "field-too-long",
+            Self::InvalidBase64 => ErrorCode::InvalidBase64,
+            Self::TooLarge { .. } => ErrorCode::FileTooLarge,
+            Self::MissingField(_) => ErrorCode::MissingField,
+            Self::InvalidField(_) => ErrorCode::InvalidField,
+            Self::DuplicateField(_) => ErrorCode::DuplicateField,
+            Self::FieldTooLong(_) => ErrorCode::FieldTooLong,
         }
     }
 }

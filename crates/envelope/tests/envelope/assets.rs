@@ -210,7 +210,7 @@ async fn an_asset_over_the_size_limit_fails_alone_and_leaves_no_temp_file() {
     let policy = Policy { max_file_bytes: 100_000, ..Policy::default() };
     let assets = ingest_legacy_assets(&json, &blobs, &policy).await.unwrap();
     let err = assets[0].outcome.as_ref().unwrap_err();
-    assert_eq!((err, err.code()), (&LegacyAssetError::TooLarge { limit: 100_000 }, "file-too-large"));
+    assert_eq!((err, err.code().as_str()), (&LegacyAssetError::TooLarge { limit: 100_000 }, "file-too-large"));
     assert_eq!(accepted(&assets[1]).size, 1000);
     drop(assets);
     assert!(entries(blobs.temp_dir()).is_empty());
@@ -244,7 +244,7 @@ async fn a_malformed_or_truncated_payload_fails_the_whole_call_and_leaves_no_tem
         let json = temp_json(&out, &text).await;
         let err = ingest_legacy_assets(&json, &blobs, &Policy::default()).await.unwrap_err();
         let shown: String = text.chars().take(60).collect();
-        assert_eq!((err.code(), err.status()), ("invalid-json", 400), "{shown}: {err}");
+        assert_eq!((err.code().as_str(), err.status()), ("invalid-json", 400), "{shown}: {err}");
     }
     assert!(entries(blobs.temp_dir()).is_empty());
 }

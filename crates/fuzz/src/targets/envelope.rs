@@ -251,7 +251,7 @@ fn inflated_len(gz: &[u8]) -> u64 {
 
 fn four_xx(what: &str, error: &EnvelopeError) -> Result<(), String> {
     let status = error.status();
-    ensure((400..500).contains(&status) && !error.code().is_empty(), || {
+    ensure((400..500).contains(&status) && !error.code().as_str().is_empty(), || {
         format!("{what}: {status} {} ({error})", error.code())
     })
 }
@@ -340,7 +340,7 @@ impl EnvelopeTarget {
                 Ok(assets) => {
                     for asset in &assets {
                         if let Err(e) = &asset.outcome {
-                            ensure(!e.code().is_empty(), || format!("an asset error without a code: {e}"))?;
+                            ensure(!e.code().as_str().is_empty(), || format!("an asset error without a code: {e}"))?;
                         }
                     }
                     Ok(())

@@ -4,8 +4,9 @@
 
 use axum::body::Body;
 use axum::response::Response;
-use serde_json::{Value, json};
-use vps_core::{AssetPath, SessionId};
+use serde::Serialize;
+use serde_json::json;
+use vps_core::{AssetPath, ErrorCode, SessionId};
 use vps_envelope::{RouteKind, ingest_legacy_assets};
 use vps_ingest::Outcome;
 
@@ -15,18 +16,27 @@ use crate::metrics::Metrics;
 use crate::sessions::SessionAsset;
 use crate::state::AppState;
 
+/// One asset the payload carried that was not kept, as the plugin reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Refused {
+    asset_name: String,
+    code: ErrorCode,
+    message: String,
+}
+
 pub async fn upload(app: &AppState, id: SessionId, body: Body) -> Result<Response, ApiError> {
     let state = app.clone();
     receive(app, id, RouteKind::Assets, body, move |json| async move {
         let assets = ingest_legacy_assets(&json, &*state.store, &state.policy).await?;
         let mut records = Vec::new();
-        let mut errors: Vec<Value> = Vec::new();
+        let mut errors: Vec<Refused> = Vec::new();
         for asset in assets {
             // The vault path is the asset's real place; relativePath is the embed as written and
             // may climb out of its folder with `..`.
             let path = AssetPath::parse(&asset.vault_path).or_else(|_| AssetPath::parse(&asset.relative_path));
             let refuse =
-                |code: &str, message: String| json!({"assetName": asset.vault_path, "code": code, "message": message});
+                |code: ErrorCode, message: String| Refused { asset_name: asset.vault_path.clone(), code, message };
             match (path, asset.outcome) {
                 (Err(e), _) => errors.push(refuse(e.code(), e.to_string())),
                 (Ok(_), Err(e)) => errors.push(refuse(e.code(), e.to_string())),
@@ -45,7 +55,7 @@ pub async fn upload(app: &AppState, id: SessionId, body: Body) -> Result<Respons
         }
         let published = records.len();
         // Every asset refused because the scanner is down: the server, not the files, failed.
-        let scanner_down = |error: &Value| error["code"] == super::upload::SCANNER_UNAVAILABLE;
+        let scanner_down = |error: &Refused| error.code == ErrorCode::ScannerUnavailable;
         if published == 0 && !errors.is_empty() && errors.iter().all(scanner_down) {
             return Err(ApiError::ScannerUnavailable);
         }

@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use vps_core::api::{FileStatus, UploadResponse, UploadedFile};
-use vps_core::{AssetPath, ContentHash};
+use vps_core::{AssetPath, ContentHash, ErrorCode};
 use vps_ingest::{Accepted, IngestError, Outcome, ingest};
 use vps_store::Stored;
 
@@ -25,10 +25,6 @@ use crate::body::{BodyError, MultipartBody, RequestBody, idle_timeout};
 use crate::metrics::Metrics;
 use crate::sessions::SessionAsset;
 use crate::state::AppState;
-
-/// A file refused because the virus scanner could not be reached: when every file of a request
-/// is, the answer is 503 (the server, not the files, is the problem).
-pub const SCANNER_UNAVAILABLE: &str = "scanner-unavailable";
 
 /// The form field every file part must use.
 const FIELD_NAME: &str = "assets";
@@ -86,14 +82,14 @@ pub async fn upload(
         parts.push(match outcome {
             Outcome::Accepted(file) => Part::Accepted(path, file),
             Outcome::Rejected(why) => {
-                tracing::info!(session = %id, path = %path, code = why.code, "file rejected");
+                tracing::info!(session = %id, path = %path, code = %why.code, "file rejected");
                 Part::Rejected(UploadedFile {
                     path,
                     status: FileStatus::Rejected,
                     size: why.size,
                     sha256: None,
                     media_type: why.media_type,
-                    code: Some(why.code.to_owned()),
+                    code: Some(why.code),
                     message: Some(why.message),
                 })
             }
@@ -102,8 +98,10 @@ pub async fn upload(
     if parts.is_empty() {
         return Err(ApiError::NoFiles);
     }
+    // Every file refused because the virus scanner could not be reached: the answer is 503 (the
+    // server, not the files, is the problem).
     let scanner_down =
-        |part: &Part| matches!(part, Part::Rejected(file) if file.code.as_deref() == Some(SCANNER_UNAVAILABLE));
+        |part: &Part| matches!(part, Part::Rejected(file) if file.code == Some(ErrorCode::ScannerUnavailable));
     if parts.iter().all(scanner_down) {
         return Err(ApiError::ScannerUnavailable);
     }
