@@ -169,7 +169,7 @@ where
     // clamd scans once the stream has ended: let it work while the temp file is fsynced.
     let (sealed, verdict) = tokio::join!(temp.finish(), scan.verdict());
     let sealed = sealed?;
-    if let Some(declared) = declared.filter(|declared| declared != sealed.hash()) {
+    if let Some(declared) = sealed.declared_mismatch() {
         let message = format!(
             "the file's bytes hash to {}, not to the {declared} its Content-Digest declares (damaged on the way?)",
             sealed.hash()

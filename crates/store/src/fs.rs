@@ -1,4 +1,5 @@
-//! The content-addressed blob store on a filesystem.
+//! The content-addressed blob store on a filesystem. Uploads stream into temp files through
+//! [`writer`], the file writer behind a [`TempBlob`].
 
 use std::fs::{self, Permissions};
 use std::io::ErrorKind;
@@ -11,8 +12,12 @@ use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use vps_core::ContentHash;
 
-use crate::temp::{DEFAULT_BATCH_BYTES, RemoveOnDrop, TEMP_PREFIX};
+use crate::temp::{DEFAULT_BATCH_BYTES, TEMP_PREFIX};
 use crate::{BlobInfo, BlobReader, BlobStore, QUARANTINE, StoreError, Stored, TempBlob, blob_key, blocking, durable};
+
+mod writer;
+
+use writer::{FileSink, RemoveOnDrop};
 
 /// Blobs under `<blobs>/sha256/ab/cd/<64 hex>`, temp files under `<tmp>`. The two directories
 /// should be on one filesystem, so that committing a blob is a rename; when they are not, the
@@ -126,7 +131,10 @@ impl BlobStore for FsStore {
     }
 
     fn create_temp(&self, declared: Option<ContentHash>) -> BoxFuture<'_, Result<TempBlob, StoreError>> {
-        Box::pin(TempBlob::create_file(&self.tmp, self.blobs.clone(), self.batch_bytes, declared))
+        Box::pin(async move {
+            let sink = FileSink::create(&self.tmp, self.blobs.clone()).await?;
+            Ok(TempBlob::new(sink, self.batch_bytes, declared))
+        })
     }
 
     fn len<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
@@ -208,7 +216,7 @@ fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
 
 /// Moves a sealed temp file to its place under its hash in `blobs`, unless that blob is already
 /// stored. Blocking file I/O.
-pub(crate) fn commit_file(mut guard: RemoveOnDrop, blobs: &Path, hash: &ContentHash) -> Result<Stored, StoreError> {
+fn commit_file(mut guard: RemoveOnDrop, blobs: &Path, hash: &ContentHash) -> Result<Stored, StoreError> {
     let target = blobs.join(blob_key(hash));
     if target.exists() {
         return Ok(Stored::AlreadyPresent); // the guard deletes the temp file
