@@ -182,7 +182,8 @@ mod tests {
             let text = code.as_str();
             assert!(seen.insert(text), "{text} twice");
             assert!(
-                text.split('-').all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+                text.split('-')
+                    .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
                 "{text} is not kebab-case"
             );
             assert_eq!(text.parse::<ErrorCode>(), Ok(*code));

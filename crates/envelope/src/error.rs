@@ -130,7 +130,10 @@ mod tests {
     #[test]
     fn client_errors_are_4xx_and_server_errors_say_internal() {
         let io = EnvelopeError::io("write", "/x")(io::Error::other("disk on fire"));
-        assert_eq!((io.code().as_str(), io.status(), io.to_string().as_str()), ("internal-error", 500, "internal error"));
+        assert_eq!(
+            (io.code().as_str(), io.status(), io.to_string().as_str()),
+            ("internal-error", 500, "internal error")
+        );
         let bomb = EnvelopeError::DecompressedTooLarge { limit: 1 };
         assert_eq!((bomb.code().as_str(), bomb.status()), ("decompressed-too-large", 413));
         let busy = EnvelopeError::TooManyOpenUploads { limit: 8 };

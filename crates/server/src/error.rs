@@ -238,7 +238,9 @@ impl From<crate::sessions::SessionError> for ApiError {
         use crate::sessions::SessionError;
         match error {
             SessionError::NotFound(id) => ApiError::SessionNotFound(id.to_string()),
-            SessionError::NotOpen { id, state } => ApiError::SessionNotOpen { id: id.to_string(), state: state.as_str() },
+            SessionError::NotOpen { id, state } => {
+                ApiError::SessionNotOpen { id: id.to_string(), state: state.as_str() }
+            }
             SessionError::Store(error) => ApiError::Store(error),
             SessionError::Internal(detail) => ApiError::Internal(detail),
         }
@@ -262,7 +264,10 @@ mod tests {
         assert_eq!(response.headers()[header::CONTENT_RANGE], "bytes */10000");
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
         let body = body_of(response).await;
-        assert_eq!(body, serde_json::json!({"code": "invalid-request", "message": "the requested range is outside the blob"}));
+        assert_eq!(
+            body,
+            serde_json::json!({"code": "invalid-request", "message": "the requested range is outside the blob"})
+        );
     }
 
     #[tokio::test]

@@ -275,7 +275,12 @@ impl Sessions {
     }
 
     /// Stores a batch of notes in the session's directory; returns the file name to record.
-    pub async fn store_notes(&self, id: SessionId, upload_id: &str, batch: &NotesBatch) -> Result<String, SessionError> {
+    pub async fn store_notes(
+        &self,
+        id: SessionId,
+        upload_id: &str,
+        batch: &NotesBatch,
+    ) -> Result<String, SessionError> {
         let name = format!("{}.json", sanitize_file_name(upload_id));
         let dir = self.dir.join(id.to_string()).join("notes");
         let bytes = serde_json::to_vec(batch).map_err(|e| SessionError::Internal(e.to_string()))?;

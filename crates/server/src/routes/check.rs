@@ -98,7 +98,12 @@ async fn check_one(app: &AppState, path: AssetPath, sha256: ContentHash, size: u
     let media_type = media_type_of(&mut blob, path.extension().as_deref()).await?;
     if !app.policy.allowlist.allows(&media_type) {
         let message = format!("files of type {media_type} are not accepted");
-        return Ok(result(CheckStatus::Rejected, Some(media_type), Some(ErrorCode::UnsupportedMediaType), Some(message)));
+        return Ok(result(
+            CheckStatus::Rejected,
+            Some(media_type),
+            Some(ErrorCode::UnsupportedMediaType),
+            Some(message),
+        ));
     }
     Ok(result(CheckStatus::Linked, Some(media_type), None, None))
 }
