@@ -1,10 +1,10 @@
 //! The file writer: the [`BlobSink`] of the filesystem store. A blocking thread writes each batch
 //! of an upload to a temp file with one `writev` (starting the write-back as it goes) and fsyncs
-//! it at the end; the commit renames it under its hash.
+//! it at the end; the commit renames it under its hash (copies it, across filesystems).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{IoSlice, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{self, File, OpenOptions, Permissions};
+use std::io::{ErrorKind, IoSlice, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use vps_core::ContentHash;
 
 use crate::temp::{Batch, BlobSink, PendingBlob, TEMP_PREFIX};
-use crate::{StoreError, Stored};
+use crate::{StoreError, Stored, blob_key, durable};
 
 /// An upload's temp file, being written. Dropped unsealed, it deletes the file.
 pub(super) struct FileSink {
@@ -80,10 +80,57 @@ impl PendingBlob for PendingFile {
     fn commit(self: Box<Self>, hash: ContentHash) -> BoxFuture<'static, Result<Stored, StoreError>> {
         let PendingFile { guard, blobs } = *self;
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || super::commit_file(guard, &blobs, &hash))
+            tokio::task::spawn_blocking(move || commit_file(guard, &blobs, &hash))
                 .await
                 .map_err(|_| StoreError::WriterGone { path: PathBuf::from("commit") })?
         })
+    }
+}
+
+/// Moves a sealed temp file to its place under its hash in `blobs`, unless that blob is already
+/// stored. Blocking file I/O.
+pub(super) fn commit_file(mut guard: RemoveOnDrop, blobs: &Path, hash: &ContentHash) -> Result<Stored, StoreError> {
+    let target = blobs.join(blob_key(hash));
+    if target.exists() {
+        return Ok(Stored::AlreadyPresent); // the guard deletes the temp file
+    }
+    let shard = target.parent().expect("blob paths have a shard directory");
+    ensure_dir_durably(shard)?;
+    let source = guard.path.clone();
+    // Blobs are immutable: make that visible to anyone who looks at the files.
+    fs::set_permissions(&source, Permissions::from_mode(0o444)).map_err(StoreError::io("set permissions", &source))?;
+    match fs::rename(&source, &target) {
+        Ok(()) => guard.disarm(),
+        Err(e) if e.kind() == ErrorKind::CrossesDevices => copy_across_devices(&source, &target)?,
+        Err(e) => return Err(StoreError::io("rename into blob store", target)(e)),
+    }
+    durable::sync_dir(shard)?;
+    Ok(Stored::Created)
+}
+
+/// The temp directory is on another filesystem: copy into the shard, fsync, rename there.
+fn copy_across_devices(source: &Path, target: &Path) -> Result<(), StoreError> {
+    let shard = target.parent().expect("blob paths have a shard directory");
+    let mut staged = RemoveOnDrop::new(shard.join(format!(".{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple())));
+    fs::copy(source, &staged.path).map_err(StoreError::io("copy into blob store", &staged.path))?;
+    fs::File::open(&staged.path).and_then(|f| f.sync_all()).map_err(StoreError::io("fsync", &staged.path))?;
+    fs::rename(&staged.path, target).map_err(StoreError::io("rename into blob store", target))?;
+    staged.disarm();
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents, fsyncing each parent that gained an entry.
+pub(super) fn ensure_dir_durably(dir: &Path) -> Result<(), StoreError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        ensure_dir_durably(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => durable::sync_dir(dir.parent().unwrap_or(Path::new("."))),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::io("create directory", dir)(e)),
     }
 }
 
