@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, SERVER};
-use vps_core::api::ErrorBody;
+use serde::Deserialize;
+use vps_core::ErrorCode;
 
 /// What kind of failure, for the caller to decide what to tell the user and whether to retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,10 +94,12 @@ impl ClientError {
         }
     }
 
-    /// The server's stable error code (`file-too-large`, `session-not-open`…), if it sent one.
-    pub fn code(&self) -> Option<&str> {
+    /// The server's stable error code (`file-too-large`, `session-not-open`…), if it sent one
+    /// this client knows (a newer server may send codes it does not: then only the message
+    /// and the status tell).
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            Self::Server { code, .. } => Some(code),
+            Self::Server { code, .. } => code.parse().ok(),
             _ => None,
         }
     }
@@ -136,7 +139,14 @@ impl ClientError {
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Self::Unauthorized { call, base: base.to_owned(), status };
         }
-        if let Ok(ErrorBody { code, message }) = serde_json::from_str::<ErrorBody>(body) {
+        // `vps_core::api::ErrorBody`, read leniently: a code this client does not know is still
+        // the server's refusal.
+        #[derive(Deserialize)]
+        struct Refusal {
+            code: String,
+            message: String,
+        }
+        if let Ok(Refusal { code, message }) = serde_json::from_str::<Refusal>(body) {
             return Self::Server { call, status, code, message };
         }
         let advice = match status {
@@ -175,6 +185,7 @@ mod tests {
             (413, body, ErrorKind::Server),
             (500, r#"{"code":"internal-error","message":"internal error"}"#, ErrorKind::Server),
             (404, "<html>not found</html>", ErrorKind::Protocol),
+            (409, r#"{"code":"a-code-from-a-newer-server","message":"x"}"#, ErrorKind::Server),
         ];
         for (status, body, kind) in cases {
             let status = StatusCode::from_u16(status).unwrap();
@@ -183,7 +194,7 @@ mod tests {
         }
         let error =
             ClientError::from_answer("upload", "http://h", StatusCode::PAYLOAD_TOO_LARGE, &HeaderMap::new(), body);
-        assert_eq!(error.code(), Some("file-too-large"));
+        assert_eq!(error.code(), Some(ErrorCode::FileTooLarge));
         assert_eq!(error.status(), Some(StatusCode::PAYLOAD_TOO_LARGE));
         assert_eq!(
             error.to_string(),

@@ -2,6 +2,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::ErrorCode;
+
 /// An asset's path inside the vault, as the writer sees it: `Attachments/my diagram.png`.
 ///
 /// It is a key in a manifest, never a filesystem path, yet it is still held to rules that make
@@ -42,18 +44,18 @@ pub enum AssetPathError {
 
 impl AssetPathError {
     /// The machine-readable code the API answers with.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Empty => "path-empty",
-            Self::Absolute => "path-absolute",
-            Self::Traversal => "path-traversal",
-            Self::DotSegment => "path-dot-segment",
-            Self::Backslash => "path-backslash",
-            Self::Nul => "path-nul",
-            Self::ControlCharacter => "path-control-character",
-            Self::EmptySegment => "path-empty-segment",
-            Self::TooLong(_) => "path-too-long",
-            Self::NameTooLong(_) => "path-name-too-long",
+            Self::Empty => ErrorCode::PathEmpty,
+            Self::Absolute => ErrorCode::PathAbsolute,
+            Self::Traversal => ErrorCode::PathTraversal,
+            Self::DotSegment => ErrorCode::PathDotSegment,
+            Self::Backslash => ErrorCode::PathBackslash,
+            Self::Nul => ErrorCode::PathNul,
+            Self::ControlCharacter => ErrorCode::PathControlCharacter,
+            Self::EmptySegment => ErrorCode::PathEmptySegment,
+            Self::TooLong(_) => ErrorCode::PathTooLong,
+            Self::NameTooLong(_) => ErrorCode::PathNameTooLong,
         }
     }
 }

@@ -8,6 +8,7 @@
 //!   to express traversal, absolute paths or control characters.
 //! - [`SessionId`]: a publish session's id, a UUID in its hyphenated lower-case form.
 //! - [`MediaType`]: a detected media type such as `image/png`.
+//! - [`ErrorCode`]: every stable error code the API answers with (`session-not-open`…).
 //! - [`api`]: the JSON shapes of the HTTP API, shared by the server and its clients.
 //! - [`slug`]: names into route segments, heading ids and tag keys, for every script; names
 //!   compared in NFC.
@@ -30,6 +31,7 @@
 pub mod api;
 mod asset_path;
 pub mod error_chain;
+mod error_code;
 mod hash;
 pub mod html;
 pub mod job;
@@ -42,6 +44,7 @@ pub mod slug;
 pub mod url;
 
 pub use asset_path::{AssetPath, AssetPathError};
+pub use error_code::{ErrorCode, UnknownErrorCode};
 pub use hash::{ContentHash, ContentHashError};
 pub use media_type::MediaType;
 pub use session_id::{SessionId, SessionIdError};

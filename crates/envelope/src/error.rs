@@ -1,6 +1,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use vps_core::ErrorCode;
 use vps_store::StoreError;
 
 /// Why an envelope, a reassembled payload or one of the store's operations failed.
@@ -60,27 +61,27 @@ pub enum EnvelopeError {
 
 impl EnvelopeError {
     /// The stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         use EnvelopeError::*;
         match self {
-            InvalidJson(_) => "invalid-json",
-            InvalidEnvelope(_) => "invalid-envelope",
-            InvalidUploadId(_) => "invalid-upload-id",
-            SessionMismatch { .. } => "session-mismatch",
-            InvalidChunkMetadata(_) => "invalid-chunk-metadata",
-            ChunkIndexOutOfRange { .. } => "chunk-index-out-of-range",
-            TooManyChunks { .. } => "too-many-chunks",
-            InconsistentChunkMetadata { .. } => "inconsistent-chunk-metadata",
-            InvalidBase64 => "invalid-base64",
-            ChunkTooLarge { .. } => "chunk-too-large",
-            UploadTooLarge { .. } => "upload-too-large",
-            DecompressedTooLarge { .. } => "decompressed-too-large",
-            SizeMismatch { .. } => "size-mismatch",
-            InvalidGzip(_) => "invalid-gzip",
-            TooManyOpenUploads { .. } => "too-many-open-uploads",
-            UploadInProgress(_) => "upload-in-progress",
-            UploadGone(_) => "upload-gone",
-            NotComplete(_) | Io { .. } | Store(_) => "internal-error",
+            InvalidJson(_) => ErrorCode::InvalidJson,
+            InvalidEnvelope(_) => ErrorCode::InvalidEnvelope,
+            InvalidUploadId(_) => ErrorCode::InvalidUploadId,
+            SessionMismatch { .. } => ErrorCode::SessionMismatch,
+            InvalidChunkMetadata(_) => ErrorCode::InvalidChunkMetadata,
+            ChunkIndexOutOfRange { .. } => ErrorCode::ChunkIndexOutOfRange,
+            TooManyChunks { .. } => ErrorCode::TooManyChunks,
+            InconsistentChunkMetadata { .. } => ErrorCode::InconsistentChunkMetadata,
+            InvalidBase64 => ErrorCode::InvalidBase64,
+            ChunkTooLarge { .. } => ErrorCode::ChunkTooLarge,
+            UploadTooLarge { .. } => ErrorCode::UploadTooLarge,
+            DecompressedTooLarge { .. } => ErrorCode::DecompressedTooLarge,
+            SizeMismatch { .. } => ErrorCode::SizeMismatch,
+            InvalidGzip(_) => ErrorCode::InvalidGzip,
+            TooManyOpenUploads { .. } => ErrorCode::TooManyOpenUploads,
+            UploadInProgress(_) => ErrorCode::UploadInProgress,
+            UploadGone(_) => ErrorCode::UploadGone,
+            NotComplete(_) | Io { .. } | Store(_) => ErrorCode::InternalError,
         }
     }
 
@@ -129,10 +130,13 @@ mod tests {
     #[test]
     fn client_errors_are_4xx_and_server_errors_say_internal() {
         let io = EnvelopeError::io("write", "/x")(io::Error::other("disk on fire"));
-        assert_eq!((io.code(), io.status(), io.to_string().as_str()), ("internal-error", 500, "internal error"));
+        assert_eq!(
+            (io.code().as_str(), io.status(), io.to_string().as_str()),
+            ("internal-error", 500, "internal error")
+        );
         let bomb = EnvelopeError::DecompressedTooLarge { limit: 1 };
-        assert_eq!((bomb.code(), bomb.status()), ("decompressed-too-large", 413));
+        assert_eq!((bomb.code().as_str(), bomb.status()), ("decompressed-too-large", 413));
         let busy = EnvelopeError::TooManyOpenUploads { limit: 8 };
-        assert_eq!((busy.code(), busy.status()), ("too-many-open-uploads", 409));
+        assert_eq!((busy.code().as_str(), busy.status()), ("too-many-open-uploads", 409));
     }
 }

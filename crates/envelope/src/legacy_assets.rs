@@ -1,4 +1,5 @@
-//! The legacy JSON asset payload (protocol §5.2), streamed into the ingest pipeline.
+//! The legacy JSON asset payload (protocol §5.2), read as a stream of assets, each with a stream
+//! of its bytes.
 //!
 //! ```json
 //! {"assets":[{"relativePath":"img.png","vaultPath":"assets/img.png","fileName":"img.png","mimeType":"image/png","contentBase64":"iVBORw0KGgo…"}]}
@@ -6,17 +7,21 @@
 //!
 //! One asset can be hundreds of MiB of base64, so the payload is never parsed into memory: a
 //! [`JsonReader`] walks it, reads the short fields whole (each at most [`MAX_FIELD_BYTES`]),
-//! skips unknown fields of any type, and turns `contentBase64` into a stream of decoded chunks
-//! (at most [`MAX_DECODED_CHUNK`] bytes each) that feeds [`vps_ingest::ingest`] as the reader
-//! advances. Memory is the reader's buffer, one decoded chunk and what the pipeline queues,
-//! whatever the asset's size.
+//! skips unknown fields of any type, and turns `contentBase64` into an [`AssetContent`] stream
+//! of decoded chunks (at most [`MAX_DECODED_CHUNK`] bytes each) that the caller's
+//! [`ContentConsumer`] reads as the reader advances. Memory is the reader's buffer, one decoded
+//! chunk and what the consumer queues, whatever the asset's size. This module only parses: what
+//! becomes of the bytes (the ingest pipeline, the store) is the consumer's business.
 
 mod content;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use bytes::Bytes;
-use futures_util::{StreamExt, stream};
-use vps_ingest::{IngestError, Outcome, Policy};
-use vps_store::BlobStore;
+use futures_util::stream::{self, BoxStream, Stream, StreamExt};
+use vps_core::ErrorCode;
 
 use crate::json_reader::JsonReader;
 use crate::{EnvelopeError, TempJson};
@@ -25,17 +30,18 @@ use content::{Base64Content, ContentError};
 /// The longest `relativePath`, `vaultPath`, `fileName` or `mimeType` accepted, in bytes.
 pub const MAX_FIELD_BYTES: usize = 4096;
 
-/// One asset of the payload: its names as sent (untrusted: the caller parses `relative_path`
-/// into an `AssetPath`) and what the ingest pipeline made of its content.
+/// One asset of the payload: its names as sent (untrusted: the caller parses them into an
+/// `AssetPath`) and what the consumer made of its content.
 #[derive(Debug)]
-pub struct LegacyAsset {
+pub struct LegacyAsset<T> {
     pub relative_path: String,
     pub vault_path: String,
     pub file_name: String,
-    /// The type the client claims; only informative, the pipeline sniffs the real one.
+    /// The type the client claims; only informative.
     pub mime_type: Option<String>,
-    /// An accepted outcome holds a sealed temp file: commit it or drop it.
-    pub outcome: Result<Outcome, LegacyAssetError>,
+    /// The consumer's output for the content; or why the asset is refused (a missing or bad
+    /// field, content that is not base64), in which case any output was dropped.
+    pub content: Result<T, LegacyAssetError>,
 }
 
 /// Why one asset of a payload failed; the others are unaffected.
@@ -43,6 +49,7 @@ pub struct LegacyAsset {
 pub enum LegacyAssetError {
     #[error("contentBase64 is not standard padded base64")]
     InvalidBase64,
+    /// Not raised by the parser: for a consumer that enforces a size limit.
     #[error("the file is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
     #[error("the asset has no {0}")]
@@ -57,30 +64,67 @@ pub enum LegacyAssetError {
 
 impl LegacyAssetError {
     /// The stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidBase64 => "invalid-base64",
-            Self::TooLarge { .. } => "file-too-large",
-            Self::MissingField(_) => "missing-field",
-            Self::InvalidField(_) => "invalid-field",
-            Self::DuplicateField(_) => "duplicate-field",
-            Self::FieldTooLong(_) => "field-too-long",
+            Self::InvalidBase64 => ErrorCode::InvalidBase64,
+            Self::TooLarge { .. } => ErrorCode::FileTooLarge,
+            Self::MissingField(_) => ErrorCode::MissingField,
+            Self::InvalidField(_) => ErrorCode::InvalidField,
+            Self::DuplicateField(_) => ErrorCode::DuplicateField,
+            Self::FieldTooLong(_) => ErrorCode::FieldTooLong,
         }
     }
 }
 
-/// Reads a decompressed assets payload and runs each asset's content through the ingest
-/// pipeline, in the order of the payload.
+/// What the caller does with each asset's content, as the payload is read.
+pub trait ContentConsumer {
+    /// What one asset's content became (kept in [`LegacyAsset::content`]).
+    type Output;
+    /// A failure that stops the whole payload (the store is down…). A payload that is not
+    /// valid JSON fails with an [`EnvelopeError`].
+    type Error: From<EnvelopeError>;
+
+    /// Reads `content` as far as it wants (what it leaves is skipped). `extension` is a hint
+    /// from the name sent before the content (`png` for `img/a.PNG`); `None` when the content
+    /// comes first.
+    fn consume(
+        &mut self,
+        extension: Option<&str>,
+        content: AssetContent<'_>,
+    ) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
+}
+
+/// The decoded bytes of one asset's `contentBase64`, chunk by chunk. An item is an error when
+/// the content cannot be read further (not base64, or the payload ends there); the parser then
+/// tells which, and the stream ends.
+pub struct AssetContent<'a> {
+    chunks: BoxStream<'a, Result<Bytes, InvalidContent>>,
+}
+
+/// The content of an asset could not be read further. See [`AssetContent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the asset's content could not be read")]
+pub struct InvalidContent;
+
+impl Stream for AssetContent<'_> {
+    type Item = Result<Bytes, InvalidContent>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.chunks.poll_next_unpin(cx)
+    }
+}
+
+/// Reads a decompressed assets payload and hands each asset's content to `consumer`, in the
+/// order of the payload.
 ///
-/// A problem with one asset (bad base64, over the size limit, a missing or non-string field) is
-/// that asset's `outcome`; a payload that is not valid JSON of the expected shape
-/// (`{"assets":[{…}, …]}`, extra fields allowed anywhere) fails the whole call, as does a store
-/// error. On failure, the temp files of the assets already ingested are deleted.
-pub async fn ingest_legacy_assets(
+/// A problem with one asset (bad base64, a missing or non-string field) is that asset's
+/// `content`; a payload that is not valid JSON of the expected shape (`{"assets":[{…}, …]}`,
+/// extra fields allowed anywhere) fails the whole call, as does the consumer's error. On
+/// failure, the outputs of the assets already read are dropped.
+pub async fn read_legacy_assets<C: ContentConsumer>(
     json: &TempJson,
-    store: &dyn BlobStore,
-    policy: &Policy,
-) -> Result<Vec<LegacyAsset>, EnvelopeError> {
+    consumer: &mut C,
+) -> Result<Vec<LegacyAsset<C::Output>>, C::Error> {
     let file = tokio::fs::File::open(json.path()).await.map_err(EnvelopeError::io("open", json.path()))?;
     let mut reader = JsonReader::new(file, json.path());
     let mut assets = None;
@@ -92,14 +136,14 @@ pub async fn ingest_legacy_assets(
             continue;
         }
         if assets.is_some() {
-            return Err(reader.error("`assets` appears twice"));
+            return Err(reader.error("`assets` appears twice").into());
         }
         reader.expect(b'[', "`assets` must be an array").await?;
         let mut list = Vec::new();
         let mut first_item = true;
         while reader.next_item(&mut first_item).await? {
             reader.expect(b'{', "each asset must be an object").await?;
-            list.push(read_asset(&mut reader, store, policy).await?);
+            list.push(read_asset(&mut reader, consumer).await?);
         }
         assets = Some(list);
     }
@@ -110,33 +154,36 @@ pub async fn ingest_legacy_assets(
 }
 
 /// The fields of one asset object, as they are met.
-#[derive(Default)]
-struct Fields {
+struct Fields<T> {
     relative_path: Option<String>,
     vault_path: Option<String>,
     file_name: Option<String>,
     mime_type: Option<String>,
-    content: Option<Result<Outcome, LegacyAssetError>>,
-    /// The first problem met; it becomes the asset's outcome.
+    content: Option<Result<T, LegacyAssetError>>,
+    /// The first problem met; it becomes the asset's content.
     problem: Option<LegacyAssetError>,
 }
 
-impl Fields {
+impl<T> Fields<T> {
     fn note(&mut self, problem: LegacyAssetError) {
         self.problem.get_or_insert(problem);
     }
 }
 
-/// Reads one asset object whose `{` is consumed, ingesting its content on the way.
-async fn read_asset<R>(
-    reader: &mut JsonReader<R>,
-    store: &dyn BlobStore,
-    policy: &Policy,
-) -> Result<LegacyAsset, EnvelopeError>
+/// Reads one asset object whose `{` is consumed, handing its content to `consumer` on the way.
+async fn read_asset<R, C>(reader: &mut JsonReader<R>, consumer: &mut C) -> Result<LegacyAsset<C::Output>, C::Error>
 where
-    R: tokio::io::AsyncRead + Unpin,
+    R: tokio::io::AsyncRead + Unpin + Send,
+    C: ContentConsumer,
 {
-    let mut fields = Fields::default();
+    let mut fields = Fields {
+        relative_path: None,
+        vault_path: None,
+        file_name: None,
+        mime_type: None,
+        content: None,
+        problem: None,
+    };
     let mut first = true;
     while let Some(key) = reader.next_key(&mut first).await? {
         let Some(key) = key.as_str() else {
@@ -159,18 +206,18 @@ where
                     reader.expect(b'"', "").await?;
                     // The extension is a hint for telling text formats apart. The plugin sends
                     // `relativePath` first; when the content comes before any name, it is
-                    // ingested without a hint (binary formats are still recognised).
+                    // handed over without a hint.
                     let name = fields.relative_path.as_deref().or(fields.file_name.as_deref());
                     let extension = name.and_then(extension_of);
-                    let outcome = ingest_content(reader, store, policy, extension.as_deref()).await?;
-                    fields.content = Some(outcome);
+                    let content = read_content(reader, consumer, extension.as_deref()).await?;
+                    fields.content = Some(content);
                 }
             }
             _ => reader.skip_value().await?,
         }
     }
 
-    let outcome = match fields.problem.take() {
+    let content = match fields.problem.take() {
         Some(problem) => Err(problem),
         None if fields.relative_path.is_none() => Err(LegacyAssetError::MissingField("relativePath")),
         None if fields.vault_path.is_none() => Err(LegacyAssetError::MissingField("vaultPath")),
@@ -182,16 +229,16 @@ where
         vault_path: fields.vault_path.unwrap_or_default(),
         file_name: fields.file_name.unwrap_or_default(),
         mime_type: fields.mime_type,
-        outcome,
+        content,
     })
 }
 
 /// Reads a short string field into its slot; a non-string, a repeat or an over-long value is a
 /// problem of the asset, not of the payload.
-async fn short_field<R>(
+async fn short_field<R, T>(
     reader: &mut JsonReader<R>,
-    fields: &mut Fields,
-    slot: fn(&mut Fields) -> &mut Option<String>,
+    fields: &mut Fields<T>,
+    slot: fn(&mut Fields<T>) -> &mut Option<String>,
     name: &'static str,
 ) -> Result<(), EnvelopeError>
 where
@@ -210,41 +257,52 @@ where
     Ok(())
 }
 
-/// Streams the base64 string at the cursor (opening quote consumed) into the pipeline and
-/// leaves the cursor after its closing quote.
-async fn ingest_content<R>(
+/// Hands the base64 string at the cursor (opening quote consumed) to `consumer` as a stream of
+/// decoded chunks and leaves the cursor after its closing quote.
+async fn read_content<R, C>(
     reader: &mut JsonReader<R>,
-    store: &dyn BlobStore,
-    policy: &Policy,
+    consumer: &mut C,
     extension: Option<&str>,
-) -> Result<Result<Outcome, LegacyAssetError>, EnvelopeError>
+) -> Result<Result<C::Output, LegacyAssetError>, C::Error>
 where
-    R: tokio::io::AsyncRead + Unpin,
+    R: tokio::io::AsyncRead + Unpin + Send,
+    C: ContentConsumer,
 {
     let mut content = Base64Content::default();
-    let result = {
-        let chunks = stream::unfold((&mut *reader, &mut content), |(reader, content)| async move {
-            match content.next_chunk(reader).await {
-                Ok(Some(chunk)) => Some((Ok::<Bytes, ContentError>(chunk), (reader, content))),
-                Ok(None) => None,
-                Err(e) => Some((Err(e), (reader, content))),
-            }
-        });
-        // The pipeline may poll again after the end: fuse.
-        vps_ingest::ingest(store, policy, extension, None, Box::pin(chunks.fuse())).await
+    // Why the stream stopped early, for the parser to tell a bad asset from a bad payload.
+    let mut stopped: Option<ContentError> = None;
+    let output = {
+        let chunks =
+            stream::unfold((&mut *reader, &mut content, &mut stopped), |(reader, content, stopped)| async move {
+                if stopped.is_some() {
+                    return None;
+                }
+                match content.next_chunk(reader).await {
+                    Ok(Some(chunk)) => Some((Ok(chunk), (reader, content, stopped))),
+                    Ok(None) => None,
+                    Err(error) => {
+                        *stopped = Some(error);
+                        Some((Err(InvalidContent), (reader, content, stopped)))
+                    }
+                }
+            });
+        // A consumer may poll again after the end: fuse.
+        consumer.consume(extension, AssetContent { chunks: chunks.fuse().boxed() }).await
     };
-    let outcome = match result {
-        Ok(outcome) => Ok(outcome),
-        Err(IngestError::TooLarge { limit }) => Err(LegacyAssetError::TooLarge { limit }),
-        Err(IngestError::Body(ContentError::Base64)) => Err(LegacyAssetError::InvalidBase64),
-        Err(IngestError::Body(ContentError::Fatal(e))) => return Err(e),
-        Err(IngestError::Store(e)) => return Err(e.into()),
-    };
-    // The pipeline stops reading early on a bad or oversized file: skip what it left.
+    match stopped {
+        Some(ContentError::Fatal(error)) => return Err(error.into()),
+        Some(ContentError::Base64) => {}
+        None => {}
+    }
+    // The consumer may stop reading early (a refused or oversized file), and bad base64 stops
+    // the stream: skip what is left of the string.
     if !content.finished() {
         reader.skip_string().await?;
     }
-    Ok(outcome)
+    match stopped {
+        Some(ContentError::Base64) => Ok(Err(LegacyAssetError::InvalidBase64)),
+        _ => Ok(Ok(output?)),
+    }
 }
 
 /// The lower-case extension of the last segment of a path: `png` for `sub/Img.PNG`.

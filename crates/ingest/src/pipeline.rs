@@ -1,6 +1,6 @@
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
-use vps_core::{ContentHash, MediaType};
+use vps_core::{ContentHash, ErrorCode, MediaType};
 use vps_scan::{ScanError, ScanStream, Scanner, Verdict};
 use vps_store::{BlobStore, SealedBlob, StoreError};
 
@@ -59,7 +59,7 @@ pub struct Accepted {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     /// Stable machine-readable code, e.g. `unsupported-media-type`.
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// Bytes read of the file.
     pub size: u64,
@@ -130,7 +130,7 @@ where
     }
     if size == 0 {
         return Ok(Outcome::Rejected(Rejection {
-            code: "empty-file",
+            code: ErrorCode::EmptyFile,
             message: "the file is empty".into(),
             size: 0,
             media_type: None,
@@ -146,7 +146,7 @@ where
                 None => "the file's content is not of any accepted type".to_owned(),
             };
             return Ok(Outcome::Rejected(Rejection {
-                code: "unsupported-media-type",
+                code: ErrorCode::UnsupportedMediaType,
                 message,
                 size,
                 media_type: refused,
@@ -169,13 +169,13 @@ where
     // clamd scans once the stream has ended: let it work while the temp file is fsynced.
     let (sealed, verdict) = tokio::join!(temp.finish(), scan.verdict());
     let sealed = sealed?;
-    if let Some(declared) = declared.filter(|declared| declared != sealed.hash()) {
+    if let Some(declared) = sealed.declared_mismatch() {
         let message = format!(
             "the file's bytes hash to {}, not to the {declared} its Content-Digest declares (damaged on the way?)",
             sealed.hash()
         );
         return Ok(Outcome::Rejected(Rejection {
-            code: "digest-mismatch",
+            code: ErrorCode::DigestMismatch,
             message,
             size,
             media_type: Some(media_type),
@@ -214,14 +214,14 @@ impl Scan {
     }
 
     /// `Ok` to keep the file, or the code and message of its refusal.
-    async fn verdict(self) -> Result<(), (&'static str, String)> {
+    async fn verdict(self) -> Result<(), (ErrorCode, String)> {
         let (error, fail_open) = match self {
             Self::Off => return Ok(()),
             Self::Running { stream, fail_open } => match stream.finish().await {
                 Ok(Verdict::Clean) => return Ok(()),
                 Ok(Verdict::Infected(signature)) => {
                     tracing::warn!(%signature, "virus detected in an upload; refused");
-                    return Err(("virus-detected", format!("a virus was found in the file: {signature}")));
+                    return Err((ErrorCode::VirusDetected, format!("a virus was found in the file: {signature}")));
                 }
                 Err(error) => (error, fail_open),
             },
@@ -230,7 +230,7 @@ impl Scan {
         match error {
             // Too large for clamd: refused whatever the policy, as clamd would refuse it too.
             ScanError::TooLarge { limit } => Err((
-                "too-large-to-scan",
+                ErrorCode::TooLargeToScan,
                 format!("the file is larger than the {limit} bytes the virus scanner accepts"),
             )),
             error if fail_open => {
@@ -239,7 +239,7 @@ impl Scan {
             }
             error => {
                 tracing::error!(%error, "the virus scanner failed; file refused");
-                Err(("scanner-unavailable", format!("the file could not be scanned for viruses: {error}")))
+                Err((ErrorCode::ScannerUnavailable, format!("the file could not be scanned for viruses: {error}")))
             }
         }
     }
@@ -307,7 +307,7 @@ mod tests {
         else {
             panic!("an executable is refused");
         };
-        assert_eq!((why.code, why.size), ("unsupported-media-type", 20_000));
+        assert_eq!((why.code.as_str(), why.size), ("unsupported-media-type", 20_000));
         let Outcome::Rejected(why) = ingest(&store, &Policy::default(), None, None, chunks(b"", 1)).await.unwrap()
         else {
             panic!("an empty file is refused");

@@ -3,7 +3,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use vps_core::api::ErrorBody;
-use vps_core::{AssetPathError, ContentHashError};
+use vps_core::{AssetPathError, ContentHashError, ErrorCode};
 use vps_store::StoreError;
 
 /// A request that failed. The body is `{"code","message"}`; a 5xx says only "internal error"
@@ -88,6 +88,10 @@ pub enum ApiError {
     /// client learns only that; the log names the blob.
     #[error("internal error: stored content is damaged")]
     BlobCorrupt(vps_core::ContentHash),
+    // issue 13 — errors
+    /// A `Range` outside the blob: 416 with `Content-Range: bytes */{total}`.
+    #[error("the requested range is outside the blob")]
+    RangeNotSatisfiable { total: u64 },
 }
 
 impl ApiError {
@@ -125,51 +129,56 @@ impl ApiError {
             BodyTooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
             // issue 11 — blobs
             BlobCorrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // issue 13 — errors
+            RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
         }
     }
 
     /// The stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         use ApiError::*;
         match self {
-            MissingApiKey => "missing-api-key",
-            InvalidApiKey => "invalid-api-key",
-            InvalidSessionId(_) => "invalid-session-id",
-            SessionNotFound(_) => "session-not-found",
-            SessionNotOpen { .. } => "session-not-open",
-            InvalidHash(_) => "invalid-hash",
-            BlobNotFound(_) => "blob-not-found",
+            MissingApiKey => ErrorCode::MissingApiKey,
+            InvalidApiKey => ErrorCode::InvalidApiKey,
+            InvalidSessionId(_) => ErrorCode::InvalidSessionId,
+            SessionNotFound(_) => ErrorCode::SessionNotFound,
+            SessionNotOpen { .. } => ErrorCode::SessionNotOpen,
+            InvalidHash(_) => ErrorCode::InvalidHash,
+            BlobNotFound(_) => ErrorCode::BlobNotFound,
             InvalidPath { source, .. } => source.code(),
-            InvalidJson(_) => "invalid-json",
-            InvalidRequest(_) => "invalid-request",
-            UnsupportedContentType(_) => "unsupported-content-type",
-            StreamingDisabled => "streaming-disabled",
-            MissingBoundary => "multipart-boundary-missing",
-            MalformedMultipart(_) => "malformed-multipart",
-            UnexpectedField(_) => "unexpected-field",
-            MissingFilename => "missing-filename",
-            DuplicatePath(_) => "duplicate-path",
-            InvalidDigest { .. } => "invalid-content-digest",
-            NoFiles => "no-files",
-            FileTooLarge { .. } => "file-too-large",
-            TooManyFiles { .. } => "too-many-files",
-            RequestTooLarge { .. } => "request-too-large",
-            BodyTimeout { .. } => "body-timeout",
-            BodyRead(_) => "body-read-failed",
-            RouteNotFound => "route-not-found",
-            JobNotFound => "job-not-found",
-            MissingJobId => "missing-job-id",
-            InvalidToken => "invalid-token",
-            TokenExpired => "token-expired",
-            IncompleteUpload => "incomplete-upload",
-            Overloaded { .. } => "overloaded",
-            ScannerUnavailable => "scanner-unavailable",
+            InvalidJson(_) => ErrorCode::InvalidJson,
+            InvalidRequest(_) => ErrorCode::InvalidRequest,
+            UnsupportedContentType(_) => ErrorCode::UnsupportedContentType,
+            StreamingDisabled => ErrorCode::StreamingDisabled,
+            MissingBoundary => ErrorCode::MultipartBoundaryMissing,
+            MalformedMultipart(_) => ErrorCode::MalformedMultipart,
+            UnexpectedField(_) => ErrorCode::UnexpectedField,
+            MissingFilename => ErrorCode::MissingFilename,
+            DuplicatePath(_) => ErrorCode::DuplicatePath,
+            InvalidDigest { .. } => ErrorCode::InvalidContentDigest,
+            NoFiles => ErrorCode::NoFiles,
+            FileTooLarge { .. } => ErrorCode::FileTooLarge,
+            TooManyFiles { .. } => ErrorCode::TooManyFiles,
+            RequestTooLarge { .. } => ErrorCode::RequestTooLarge,
+            BodyTimeout { .. } => ErrorCode::BodyTimeout,
+            BodyRead(_) => ErrorCode::BodyReadFailed,
+            RouteNotFound => ErrorCode::RouteNotFound,
+            JobNotFound => ErrorCode::JobNotFound,
+            MissingJobId => ErrorCode::MissingJobId,
+            InvalidToken => ErrorCode::InvalidToken,
+            TokenExpired => ErrorCode::TokenExpired,
+            IncompleteUpload => ErrorCode::IncompleteUpload,
+            Overloaded { .. } => ErrorCode::Overloaded,
+            ScannerUnavailable => ErrorCode::ScannerUnavailable,
             Envelope(e) => e.code(),
-            Store(_) | Internal(_) => "internal-error",
+            Store(_) | Internal(_) => ErrorCode::InternalError,
             // issue 11 — http
-            BodyTooSlow { .. } => "body-timeout",
+            BodyTooSlow { .. } => ErrorCode::BodyTimeout,
             // issue 11 — blobs
-            BlobCorrupt(_) => "blob-corrupt",
+            BlobCorrupt(_) => ErrorCode::BlobCorrupt,
+            // issue 13 — errors
+            // The code a 416 has always carried.
+            RangeNotSatisfiable { .. } => ErrorCode::InvalidRequest,
         }
     }
 }
@@ -178,11 +187,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            tracing::error!(error = %error_chain(&self), code = self.code(), "request failed");
+            tracing::error!(error = %error_chain(&self), code = %self.code(), "request failed");
         } else {
-            tracing::debug!(code = self.code(), message = %self, "request refused");
+            tracing::debug!(code = %self.code(), message = %self, "request refused");
         }
-        let body = ErrorBody { code: self.code().to_owned(), message: self.to_string() };
+        let body = ErrorBody { code: self.code(), message: self.to_string() };
         let mut response = match (&self, status) {
             // The plugin reads the delay from `Retry-After` (whole seconds) or `retryAfterMs`.
             (_, StatusCode::TOO_MANY_REQUESTS) => {
@@ -193,6 +202,12 @@ impl IntoResponse for ApiError {
                 let body = serde_json::json!({"code": body.code, "message": body.message, "retryAfterMs": secs * 1000});
                 let mut response = (status, axum::Json(body)).into_response();
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                response
+            }
+            (ApiError::RangeNotSatisfiable { total }, _) => {
+                let mut response = (status, axum::Json(body)).into_response();
+                let value = format!("bytes */{total}");
+                response.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
                 response
             }
             _ => (status, axum::Json(body)).into_response(),
@@ -215,4 +230,56 @@ fn error_chain(error: &ApiError) -> String {
         source = cause.source();
     }
     chain
+}
+
+// issue 13 — errors
+impl From<crate::sessions::SessionError> for ApiError {
+    fn from(error: crate::sessions::SessionError) -> Self {
+        use crate::sessions::SessionError;
+        match error {
+            SessionError::NotFound(id) => ApiError::SessionNotFound(id.to_string()),
+            SessionError::NotOpen { id, state } => {
+                ApiError::SessionNotOpen { id: id.to_string(), state: state.as_str() }
+            }
+            SessionError::Store(error) => ApiError::Store(error),
+            SessionError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sessions::{SessionError, SessionState};
+
+    async fn body_of(response: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unsatisfiable_range_is_its_own_416_with_the_blobs_length() {
+        let response = ApiError::RangeNotSatisfiable { total: 10_000 }.into_response();
+        assert_eq!(response.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        assert_eq!(response.headers()[header::CONTENT_RANGE], "bytes */10000");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        let body = body_of(response).await;
+        assert_eq!(
+            body,
+            serde_json::json!({"code": "invalid-request", "message": "the requested range is outside the blob"})
+        );
+    }
+
+    #[tokio::test]
+    async fn session_errors_answer_as_they_always_did() {
+        let id = vps_core::SessionId::generate();
+        let closed: ApiError = SessionError::NotOpen { id, state: SessionState::Aborted }.into();
+        assert_eq!((closed.status(), closed.code()), (StatusCode::CONFLICT, ErrorCode::SessionNotOpen));
+        assert_eq!(closed.to_string(), format!("session {id} is aborted; it accepts no more uploads"));
+        let missing: ApiError = SessionError::NotFound(id).into();
+        assert_eq!((missing.status(), missing.to_string()), (StatusCode::NOT_FOUND, format!("no session {id}")));
+        let broken: ApiError = SessionError::Internal("disk on fire".into()).into();
+        let body = body_of(broken.into_response()).await;
+        assert_eq!(body, serde_json::json!({"code": "internal-error", "message": "internal error"}));
+    }
 }

@@ -27,12 +27,12 @@ use vps_core::note::{CleanupRule, Note, NotesBatch};
 use vps_core::{AssetPath, ContentHash, MediaType, SessionId};
 use vps_store::{StoreError, durable};
 
-use crate::ApiError;
-
 mod assets;
+mod error;
 
 use assets::Change;
 pub use assets::SessionAssets;
+pub use error::SessionError;
 
 /// Where a session is in its life. Only `Open` accepts uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,10 +106,10 @@ impl Session {
     }
 
     /// Fails unless the session still accepts uploads.
-    pub fn ensure_open(&self) -> Result<(), ApiError> {
+    pub fn ensure_open(&self) -> Result<(), SessionError> {
         match self.state {
             SessionState::Open => Ok(()),
-            state => Err(ApiError::SessionNotOpen { id: self.id.to_string(), state: state.as_str() }),
+            state => Err(SessionError::NotOpen { id: self.id, state }),
         }
     }
 }
@@ -183,7 +183,7 @@ impl Sessions {
         Ok(Self { dir: dir.to_owned(), live: Mutex::new(live) })
     }
 
-    pub async fn create(&self, start: StartSessionRequest, offered_skips: bool) -> Result<Session, ApiError> {
+    pub async fn create(&self, start: StartSessionRequest, offered_skips: bool) -> Result<Session, SessionError> {
         let now = now_ms();
         let session = Session {
             id: SessionId::generate(),
@@ -203,7 +203,7 @@ impl Sessions {
     }
 
     /// A copy of the session as it is now.
-    pub async fn get(&self, id: SessionId) -> Result<Session, ApiError> {
+    pub async fn get(&self, id: SessionId) -> Result<Session, SessionError> {
         let entry = self.entry(id)?;
         let session = entry.lock().await;
         Ok(session.clone())
@@ -214,8 +214,18 @@ impl Sessions {
     pub async fn update<R>(
         &self,
         id: SessionId,
-        change: impl FnOnce(&mut Session) -> Result<R, ApiError>,
-    ) -> Result<R, ApiError> {
+        change: impl FnOnce(&mut Session) -> Result<R, SessionError>,
+    ) -> Result<R, SessionError> {
+        self.try_update(id, change).await
+    }
+
+    /// [`Sessions::update`] with a change that fails with an error of its caller's (a route that
+    /// must ask the job queue first).
+    pub async fn try_update<R, E: From<SessionError>>(
+        &self,
+        id: SessionId,
+        change: impl FnOnce(&mut Session) -> Result<R, E>,
+    ) -> Result<R, E> {
         let entry = self.entry(id)?;
         let mut session = entry.lock().await;
         // The header is copied to restore it on failure; the assets are not (a session may hold
@@ -224,7 +234,7 @@ impl Sessions {
         let before = session.clone();
         session.assets = assets;
         let outcome = match change(&mut session) {
-            Ok(result) => self.store_changes(&mut session, &before).await.map(|()| result),
+            Ok(result) => self.store_changes(&mut session, &before).await.map(|()| result).map_err(E::from),
             Err(error) => Err(error),
         };
         if outcome.is_err() {
@@ -238,7 +248,7 @@ impl Sessions {
 
     /// Stores what an update changed: the header when it differs, one journal line per asset
     /// change. Costs what changed, whatever the session holds.
-    async fn store_changes(&self, session: &mut Session, before: &Session) -> Result<(), ApiError> {
+    async fn store_changes(&self, session: &mut Session, before: &Session) -> Result<(), SessionError> {
         session.updated_at_ms = now_ms();
         let at = session.updated_at_ms;
         let lines: Vec<AssetLine> = session
@@ -260,19 +270,24 @@ impl Sessions {
     }
 
     /// Fails unless the session exists and still accepts uploads; copies nothing.
-    pub async fn ensure_open(&self, id: SessionId) -> Result<(), ApiError> {
+    pub async fn ensure_open(&self, id: SessionId) -> Result<(), SessionError> {
         self.entry(id)?.lock().await.ensure_open()
     }
 
     /// Stores a batch of notes in the session's directory; returns the file name to record.
-    pub async fn store_notes(&self, id: SessionId, upload_id: &str, batch: &NotesBatch) -> Result<String, ApiError> {
+    pub async fn store_notes(
+        &self,
+        id: SessionId,
+        upload_id: &str,
+        batch: &NotesBatch,
+    ) -> Result<String, SessionError> {
         let name = format!("{}.json", sanitize_file_name(upload_id));
         let dir = self.dir.join(id.to_string()).join("notes");
-        let bytes = serde_json::to_vec(batch).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let bytes = serde_json::to_vec(batch).map_err(|e| SessionError::Internal(e.to_string()))?;
         let file = name.clone();
         tokio::task::spawn_blocking(move || durable::write_file_in(&dir, &file, &bytes, 0o600))
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
+            .map_err(|e| SessionError::Internal(e.to_string()))??;
         Ok(name)
     }
 
@@ -324,35 +339,35 @@ impl Sessions {
         sessions
     }
 
-    fn entry(&self, id: SessionId) -> Result<Arc<AsyncMutex<Session>>, ApiError> {
+    fn entry(&self, id: SessionId) -> Result<Arc<AsyncMutex<Session>>, SessionError> {
         let live = self.live.lock().expect("sessions lock");
-        live.get(&id).cloned().ok_or_else(|| ApiError::SessionNotFound(id.to_string()))
+        live.get(&id).cloned().ok_or(SessionError::NotFound(id))
     }
 
     /// Appends asset records to the session's `assets.jsonl` and fsyncs it.
-    async fn append_assets(&self, id: SessionId, lines: Vec<AssetLine>) -> Result<(), ApiError> {
+    async fn append_assets(&self, id: SessionId, lines: Vec<AssetLine>) -> Result<(), SessionError> {
         if lines.is_empty() {
             return Ok(());
         }
         let mut bytes = Vec::new();
         for line in &lines {
-            serde_json::to_writer(&mut bytes, line).map_err(|e| ApiError::Internal(e.to_string()))?;
+            serde_json::to_writer(&mut bytes, line).map_err(|e| SessionError::Internal(e.to_string()))?;
             bytes.push(b'\n');
         }
         let dir = self.dir.join(id.to_string());
         tokio::task::spawn_blocking(move || append_file(&dir, ASSETS_FILE, &bytes))
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(ApiError::from)
+            .map_err(|e| SessionError::Internal(e.to_string()))?
+            .map_err(SessionError::from)
     }
 
-    async fn persist(&self, session: &Session) -> Result<(), ApiError> {
+    async fn persist(&self, session: &Session) -> Result<(), SessionError> {
         let dir = self.dir.join(session.id.to_string());
-        let bytes = serde_json::to_vec_pretty(session).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let bytes = serde_json::to_vec_pretty(session).map_err(|e| SessionError::Internal(e.to_string()))?;
         tokio::task::spawn_blocking(move || durable::write_file_in(&dir, SESSION_FILE, &bytes, 0o600))
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(ApiError::from)
+            .map_err(|e| SessionError::Internal(e.to_string()))?
+            .map_err(SessionError::from)
     }
 }
 

@@ -1,9 +1,9 @@
-//! The content-addressed blob store on a filesystem.
+//! The content-addressed blob store on a filesystem. Uploads stream into temp files through
+//! [`writer`], the file writer behind a [`TempBlob`].
 
-use std::fs::{self, Permissions};
+use std::fs;
 use std::io::ErrorKind;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -11,8 +11,12 @@ use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use vps_core::ContentHash;
 
-use crate::temp::{DEFAULT_BATCH_BYTES, RemoveOnDrop, TEMP_PREFIX};
+use crate::temp::{DEFAULT_BATCH_BYTES, TEMP_PREFIX};
 use crate::{BlobInfo, BlobReader, BlobStore, QUARANTINE, StoreError, Stored, TempBlob, blob_key, blocking, durable};
+
+mod writer;
+
+use writer::{FileSink, RemoveOnDrop, commit_file, ensure_dir_durably};
 
 /// Blobs under `<blobs>/sha256/ab/cd/<64 hex>`, temp files under `<tmp>`. The two directories
 /// should be on one filesystem, so that committing a blob is a rename; when they are not, the
@@ -126,7 +130,10 @@ impl BlobStore for FsStore {
     }
 
     fn create_temp(&self, declared: Option<ContentHash>) -> BoxFuture<'_, Result<TempBlob, StoreError>> {
-        Box::pin(TempBlob::create_file(&self.tmp, self.blobs.clone(), self.batch_bytes, declared))
+        Box::pin(async move {
+            let sink = FileSink::create(&self.tmp, self.blobs.clone()).await?;
+            Ok(TempBlob::new(sink, self.batch_bytes, declared))
+        })
     }
 
     fn len<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
@@ -204,53 +211,6 @@ impl BlobStore for FsStore {
 fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     let entries = fs::read_dir(dir).map_err(StoreError::io("list", dir))?;
     entries.map(|entry| entry.map(|e| e.path()).map_err(StoreError::io("list", dir))).collect()
-}
-
-/// Moves a sealed temp file to its place under its hash in `blobs`, unless that blob is already
-/// stored. Blocking file I/O.
-pub(crate) fn commit_file(mut guard: RemoveOnDrop, blobs: &Path, hash: &ContentHash) -> Result<Stored, StoreError> {
-    let target = blobs.join(blob_key(hash));
-    if target.exists() {
-        return Ok(Stored::AlreadyPresent); // the guard deletes the temp file
-    }
-    let shard = target.parent().expect("blob paths have a shard directory");
-    ensure_dir_durably(shard)?;
-    let source = guard.path.clone();
-    // Blobs are immutable: make that visible to anyone who looks at the files.
-    fs::set_permissions(&source, Permissions::from_mode(0o444)).map_err(StoreError::io("set permissions", &source))?;
-    match fs::rename(&source, &target) {
-        Ok(()) => guard.disarm(),
-        Err(e) if e.kind() == ErrorKind::CrossesDevices => copy_across_devices(&source, &target)?,
-        Err(e) => return Err(StoreError::io("rename into blob store", target)(e)),
-    }
-    durable::sync_dir(shard)?;
-    Ok(Stored::Created)
-}
-
-/// The temp directory is on another filesystem: copy into the shard, fsync, rename there.
-fn copy_across_devices(source: &Path, target: &Path) -> Result<(), StoreError> {
-    let shard = target.parent().expect("blob paths have a shard directory");
-    let mut staged = RemoveOnDrop::new(shard.join(format!(".{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple())));
-    fs::copy(source, &staged.path).map_err(StoreError::io("copy into blob store", &staged.path))?;
-    fs::File::open(&staged.path).and_then(|f| f.sync_all()).map_err(StoreError::io("fsync", &staged.path))?;
-    fs::rename(&staged.path, target).map_err(StoreError::io("rename into blob store", target))?;
-    staged.disarm();
-    Ok(())
-}
-
-/// Creates `dir` and its missing parents, fsyncing each parent that gained an entry.
-fn ensure_dir_durably(dir: &Path) -> Result<(), StoreError> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    if let Some(parent) = dir.parent() {
-        ensure_dir_durably(parent)?;
-    }
-    match fs::create_dir(dir) {
-        Ok(()) => durable::sync_dir(dir.parent().unwrap_or(Path::new("."))),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(StoreError::io("create directory", dir)(e)),
-    }
 }
 
 #[cfg(test)]

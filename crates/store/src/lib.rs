@@ -5,7 +5,8 @@
 //!   SHA-256: `blobs/sha256/ab/cd/abcd…` (a path under the data directory, or a key in the bucket).
 //!   Uploads stream in through a [`TempBlob`], hashed in the same pass as they are written (to a
 //!   temp file, or as an S3 multipart upload); dropped before it is committed, a temp blob leaves
-//!   nothing behind.
+//!   nothing behind. `temp` knows no backend: it batches, hashes and checks the declared hash,
+//!   and hands the batches to a sink — the file writer of `fs`, the multipart upload of `s3`.
 //! - [`RevisionStore`]: the immutable manifests of published sites and the `current` pointer,
 //!   the one mutable thing, moved in one step (rename; or a conditional PUT).
 //! - [`durable`]: write-temp → fsync → rename → fsync-dir, for the few small mutable files.

@@ -1,28 +1,28 @@
-//! An upload being streamed into the store.
+//! An upload being streamed into the store, whatever the store.
 //!
-//! The caller hands over chunks as they arrive (`write`); one blocking thread hashes them
-//! (SHA-256) while a sink stores them — a blocking thread writing a temp file, or a task sending
-//! the parts of an S3 multipart upload — so the async side is never stalled by the disk, the
-//! network or the hash, and receiving, hashing and storing proceed in parallel. A chunk is shared
-//! between the hasher and the sink (reference-counted), not copied. The queues are bounded, so
-//! memory is a few chunks (a few parts for S3) whatever the file's size, and a slow disk or
-//! bucket slows the sender down (backpressure) instead of filling memory.
+//! The caller hands over chunks as they arrive (`write`); they are gathered into batches, and
+//! each batch goes both to one blocking thread that hashes it (SHA-256) and to the store's
+//! [`BlobSink`] — the file writer of `fs` (a blocking thread writing a temp file) or the
+//! multipart upload of `s3` (a task sending parts) — so the async side is never stalled by the
+//! disk, the network or the hash, and receiving, hashing and storing proceed in parallel. A
+//! chunk is shared between the hasher and the sink (reference-counted), not copied. The queues
+//! are bounded, so memory is a few chunks (a few parts for S3) whatever the file's size, and a
+//! slow disk or bucket slows the sender down (backpressure) instead of filling memory.
+//!
+//! This module knows no backend: batching, hashing and the check of the declared hash are here,
+//! once; where the bytes go and how they are placed under their hash is the sink's business.
 
-use std::fs::{self, File, OpenOptions};
-use std::future::Future;
-use std::io::{IoSlice, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use vps_core::ContentHash;
 
-use crate::s3::{ObjectSink, PendingObject};
 use crate::{StoreError, Stored};
 
 /// Chunks are handed to the threads in batches of about this many bytes (unless the store says
@@ -37,53 +37,67 @@ pub(crate) type Batch = Vec<Bytes>;
 /// even when the temp directory is shared (`UPLOAD_TEMP_DIR=/tmp`).
 pub(crate) const TEMP_PREFIX: &str = "vps-upload-";
 
+/// Where a temp blob's bytes go: implemented by the file writer (`fs`) and the multipart upload
+/// (`s3`). Dropping the sink before [`BlobSink::seal`] must remove what it wrote (or leave that
+/// to its worker, which sees `cancelled`).
+pub(crate) trait BlobSink: Send + 'static {
+    /// What the worker leaves once every batch is stored.
+    type Written: Send + 'static;
+
+    /// The temp file or temp key, for errors and logs.
+    fn name(&self) -> PathBuf;
+
+    /// Starts the worker (a blocking thread or a task) that stores the batches as they are
+    /// received. When the queue closes, it makes them durable (fsync; every part sent) — unless
+    /// `cancelled` is set, the temp blob having been dropped: then it discards them.
+    fn start(
+        &mut self,
+        batches: mpsc::Receiver<Batch>,
+        cancelled: Arc<AtomicBool>,
+    ) -> JoinHandle<Result<Self::Written, StoreError>>;
+
+    /// Every byte is stored: what waits for the commit.
+    fn seal(self, written: Self::Written) -> Box<dyn PendingBlob>;
+}
+
+/// Bytes stored under a temporary name (or a pending upload), waiting to be placed under their
+/// hash; dropping it removes them.
+pub(crate) trait PendingBlob: Send + 'static {
+    /// Places the bytes under `hash` (already checked against the declared hash), unless that
+    /// blob is already stored.
+    fn commit(self: Box<Self>, hash: ContentHash) -> BoxFuture<'static, Result<Stored, StoreError>>;
+}
+
 /// An upload in progress. Dropping it before [`TempBlob::finish`] deletes what was written (the
 /// temp file; or the multipart upload is aborted).
 pub struct TempBlob {
     hasher: Worker<ContentHash>,
-    sink: Sink,
+    sink: Box<dyn RunningSink>,
     /// Tells the sink that the upload was dropped, not finished: when its queue closes, it
     /// discards instead of completing.
     cancelled: Arc<AtomicBool>,
     /// The hash the client declared, checked at the commit.
     declared: Option<ContentHash>,
+    name: PathBuf,
     batch: Batch,
     batch_bytes: usize,
     batch_limit: usize,
     written: u64,
 }
 
-/// Where a temp blob's bytes go.
-enum Sink {
-    File { guard: RemoveOnDrop, blobs: PathBuf, writer: Worker<()> },
-    Object(ObjectSink),
-}
-
 /// An upload whose bytes are all stored (fsynced; or the multipart upload completed) under a
 /// temporary name, waiting to be committed under its hash. Dropping it deletes them.
 pub struct SealedBlob {
-    pub(crate) len: u64,
-    pub(crate) hash: ContentHash,
+    len: u64,
+    hash: ContentHash,
     declared: Option<ContentHash>,
-    pending: Pending,
-}
-
-/// Where a sealed blob's bytes wait.
-pub(crate) enum Pending {
-    /// A temp file and the blob directory it is to be renamed into.
-    File {
-        guard: RemoveOnDrop,
-        blobs: PathBuf,
-    },
-    Object(PendingObject),
+    name: PathBuf,
+    pending: Box<dyn PendingBlob>,
 }
 
 impl std::fmt::Debug for SealedBlob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let temp = match &self.pending {
-            Pending::File { guard, .. } => guard.path.display().to_string(),
-            Pending::Object(object) => object.key().to_string(),
-        };
+        let temp = self.name.display().to_string();
         f.debug_struct("SealedBlob").field("temp", &temp).field("len", &self.len).field("hash", &self.hash).finish()
     }
 }
@@ -102,6 +116,11 @@ impl SealedBlob {
         self.len == 0
     }
 
+    /// The hash declared for these bytes, when it is not theirs: such bytes are never committed.
+    pub fn declared_mismatch(&self) -> Option<ContentHash> {
+        self.declared.filter(|declared| *declared != self.hash)
+    }
+
     /// Places the bytes under their hash, unless that blob is already stored.
     ///
     /// Two uploads of the same bytes may race here; both put identical bytes in place, so the
@@ -110,64 +129,32 @@ impl SealedBlob {
     /// ([`StoreError::Corrupt`]) and dropped.
     pub async fn commit(self) -> Result<Stored, StoreError> {
         let hash = self.hash;
-        if let Some(declared) = self.declared.filter(|declared| *declared != hash) {
+        if let Some(declared) = self.declared_mismatch() {
             let why = format!("the bytes hash to {hash}, not to the {declared} declared for them");
             return Err(StoreError::Corrupt { what: format!("upload of {declared}"), why });
         }
-        match self.pending {
-            Pending::File { guard, blobs } => {
-                tokio::task::spawn_blocking(move || crate::fs::commit_file(guard, &blobs, &hash))
-                    .await
-                    .map_err(|_| StoreError::WriterGone { path: PathBuf::from("commit") })?
-            }
-            Pending::Object(object) => object.commit(&hash).await,
-        }
+        self.pending.commit(hash).await
     }
 }
 
 impl TempBlob {
-    /// An upload into a temp file in `dir`, to be committed into `blobs`.
-    pub(crate) async fn create_file(
-        dir: &Path,
-        blobs: PathBuf,
-        batch_limit: usize,
-        declared: Option<ContentHash>,
-    ) -> Result<Self, StoreError> {
-        let path = dir.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
-        let open = {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || {
-                OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-                    .map_err(StoreError::io("create temp file", path))
-            })
-        };
-        let file = open.await.map_err(|_| StoreError::WriterGone { path: path.clone() })??;
-        let guard = RemoveOnDrop::new(path.clone());
+    /// An upload into `sink`, batched `batch_limit` bytes at a time.
+    pub(crate) fn new<S: BlobSink>(sink: S, batch_limit: usize, declared: Option<ContentHash>) -> Self {
         let cancelled = Arc::new(AtomicBool::new(false));
-        let writer = {
-            let cancelled = cancelled.clone();
-            Worker::spawn_blocking(move |batches| write_all(file, &path, batches, &cancelled))
-        };
-        Ok(Self::with_sink(Sink::File { guard, blobs, writer }, cancelled, batch_limit, declared))
-    }
-
-    /// An upload through an object sink (see [`crate::s3`]).
-    pub(crate) fn create_object(
-        sink: ObjectSink,
-        cancelled: Arc<AtomicBool>,
-        batch_limit: usize,
-        declared: Option<ContentHash>,
-    ) -> Self {
-        Self::with_sink(Sink::Object(sink), cancelled, batch_limit, declared)
-    }
-
-    fn with_sink(sink: Sink, cancelled: Arc<AtomicBool>, batch_limit: usize, declared: Option<ContentHash>) -> Self {
+        let name = sink.name();
+        let sink = Running::start(sink, cancelled.clone());
         let hasher = Worker::spawn_blocking(hash_all);
-        Self { hasher, sink, cancelled, declared, batch: Vec::new(), batch_bytes: 0, batch_limit, written: 0 }
+        Self {
+            hasher,
+            sink: Box::new(sink),
+            cancelled,
+            declared,
+            name,
+            batch: Vec::new(),
+            batch_bytes: 0,
+            batch_limit,
+            written: 0,
+        }
     }
 
     /// Queues a chunk for hashing and storing; waits only when a worker is several batches behind.
@@ -189,20 +176,8 @@ impl TempBlob {
     async fn send_batch(&mut self) -> Result<(), StoreError> {
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
-        let name = self.name();
-        self.hasher.send(batch.clone(), &name).await?;
-        match &mut self.sink {
-            Sink::File { writer, .. } => writer.send(batch, &name).await,
-            Sink::Object(sink) => sink.worker.send(batch, &name).await,
-        }
-    }
-
-    /// What the upload is called in errors: the temp file or temp key.
-    fn name(&self) -> PathBuf {
-        match &self.sink {
-            Sink::File { guard, .. } => guard.path.clone(),
-            Sink::Object(sink) => PathBuf::from(sink.key()),
-        }
+        self.hasher.send(batch.clone(), &self.name).await?;
+        self.sink.send(batch, &self.name).await
     }
 
     /// Bytes handed to [`TempBlob::write`] so far.
@@ -214,22 +189,61 @@ impl TempBlob {
     /// hash.
     pub async fn finish(mut self) -> Result<SealedBlob, StoreError> {
         self.send_batch().await?;
-        let name = self.name();
-        let pending = match &mut self.sink {
-            Sink::File { guard, blobs, writer } => {
-                writer.join(&name).await?;
-                let guard = std::mem::replace(guard, RemoveOnDrop::disarmed());
-                Pending::File { guard, blobs: std::mem::take(blobs) }
-            }
-            Sink::Object(sink) => Pending::Object(sink.worker.join(&name).await?),
-        };
+        let name = self.name.clone();
+        let sink = std::mem::replace(&mut self.sink, Box::new(Finished));
+        let pending = sink.finish(&name).await?;
         let hash = self.hasher.join(&name).await?;
-        Ok(SealedBlob { len: self.written, hash, declared: self.declared, pending })
+        Ok(SealedBlob { len: self.written, hash, declared: self.declared, name, pending })
+    }
+}
+
+/// A sink and its worker, its type erased for [`TempBlob`].
+trait RunningSink: Send {
+    fn send<'a>(&'a mut self, batch: Batch, name: &'a Path) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn finish<'a>(self: Box<Self>, name: &'a Path) -> BoxFuture<'a, Result<Box<dyn PendingBlob>, StoreError>>;
+}
+
+struct Running<S: BlobSink> {
+    sink: S,
+    worker: Worker<S::Written>,
+}
+
+impl<S: BlobSink> Running<S> {
+    fn start(mut sink: S, cancelled: Arc<AtomicBool>) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE_BATCHES);
+        let handle = sink.start(receiver, cancelled);
+        Self { sink, worker: Worker { sender: Some(sender), handle: Some(handle) } }
+    }
+}
+
+impl<S: BlobSink> RunningSink for Running<S> {
+    fn send<'a>(&'a mut self, batch: Batch, name: &'a Path) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.worker.send(batch, name))
+    }
+
+    fn finish<'a>(mut self: Box<Self>, name: &'a Path) -> BoxFuture<'a, Result<Box<dyn PendingBlob>, StoreError>> {
+        Box::pin(async move {
+            let written = self.worker.join(name).await?;
+            Ok(self.sink.seal(written))
+        })
+    }
+}
+
+/// What a finished temp blob holds in place of its sink.
+struct Finished;
+
+impl RunningSink for Finished {
+    fn send<'a>(&'a mut self, _: Batch, name: &'a Path) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { Err(StoreError::WriterGone { path: name.into() }) })
+    }
+
+    fn finish<'a>(self: Box<Self>, name: &'a Path) -> BoxFuture<'a, Result<Box<dyn PendingBlob>, StoreError>> {
+        Box::pin(async move { Err(StoreError::WriterGone { path: name.into() }) })
     }
 }
 
 /// A worker (a blocking thread or a task) fed with batches of chunks through a bounded queue.
-pub(crate) struct Worker<T> {
+struct Worker<T> {
     sender: Option<mpsc::Sender<Batch>>,
     handle: Option<JoinHandle<Result<T, StoreError>>>,
 }
@@ -241,16 +255,7 @@ impl<T: Send + 'static> Worker<T> {
         Self { sender: Some(sender), handle: Some(handle) }
     }
 
-    pub(crate) fn spawn<F>(work: impl FnOnce(mpsc::Receiver<Batch>) -> F) -> Self
-    where
-        F: Future<Output = Result<T, StoreError>> + Send + 'static,
-    {
-        let (sender, receiver) = mpsc::channel(QUEUE_BATCHES);
-        let handle = tokio::spawn(work(receiver));
-        Self { sender: Some(sender), handle: Some(handle) }
-    }
-
-    pub(crate) async fn send(&mut self, batch: Batch, name: &Path) -> Result<(), StoreError> {
+    async fn send(&mut self, batch: Batch, name: &Path) -> Result<(), StoreError> {
         let sender = self.sender.as_ref().expect("send after join");
         match sender.send(batch).await {
             Ok(()) => Ok(()),
@@ -260,7 +265,7 @@ impl<T: Send + 'static> Worker<T> {
     }
 
     /// Closes the queue and waits for the worker's result.
-    pub(crate) async fn join(&mut self, name: &Path) -> Result<T, StoreError> {
+    async fn join(&mut self, name: &Path) -> Result<T, StoreError> {
         self.sender = None;
         let gone = || StoreError::WriterGone { path: name.into() };
         let handle = self.handle.take().ok_or_else(gone)?;
@@ -284,123 +289,107 @@ fn hash_all(mut batches: mpsc::Receiver<Batch>) -> Result<ContentHash, StoreErro
     Ok(ContentHash::from_digest(hasher.finalize().into()))
 }
 
-fn write_all(
-    mut file: File,
-    path: &Path,
-    mut batches: mpsc::Receiver<Batch>,
-    cancelled: &AtomicBool,
-) -> Result<(), StoreError> {
-    let mut writeback = Writeback::default();
-    let write_error = || StoreError::io("write temp file", path);
-    while let Some(batch) = batches.blocking_recv() {
-        let len = write_batch(&mut file, &batch).map_err(write_error())?;
-        writeback.advance(&file, len).map_err(write_error())?;
-    }
-    if cancelled.load(Ordering::Relaxed) {
-        return Ok(());
-    }
-    file.sync_all().map_err(StoreError::io("fsync temp file", path))
-}
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
 
-/// Writes every chunk of the batch with as few `writev` calls as the kernel allows.
-fn write_batch(file: &mut File, batch: &[Bytes]) -> std::io::Result<u64> {
-    let mut slices: Vec<IoSlice<'_>> = batch.iter().map(|chunk| IoSlice::new(chunk)).collect();
-    let mut remaining = &mut slices[..];
-    let mut total = 0u64;
-    while !remaining.is_empty() {
-        let written = file.write_vectored(remaining)?;
-        if written == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
+    use super::*;
+
+    /// A sink that keeps the bytes in memory: what any backend sees of a temp blob.
+    #[derive(Default, Clone)]
+    struct Memory {
+        bytes: Arc<Mutex<Vec<u8>>>,
+        batches: Arc<Mutex<Vec<usize>>>,
+        committed: Arc<Mutex<Option<ContentHash>>>,
+        discarded: Arc<AtomicBool>,
+    }
+
+    impl BlobSink for Memory {
+        type Written = ();
+
+        fn name(&self) -> PathBuf {
+            PathBuf::from("memory")
         }
-        total += written as u64;
-        IoSlice::advance_slices(&mut remaining, written);
-    }
-    Ok(total)
-}
 
-/// Starts writing an upload's bytes to the disk while it is still arriving, a window at a time,
-/// instead of leaving it all dirty in the page cache for the final fsync. The final fsync then
-/// finds little left to do, and the disk works in parallel with the network. It also bounds
-/// the dirty data one upload leaves in the page cache: before a window is started, the one
-/// before it must have reached the disk, so a disk slower than the network slows the upload down
-/// (through the bounded queue) rather than filling memory.
-#[derive(Default)]
-struct Writeback {
-    /// Bytes written to the file so far.
-    written: u64,
-    /// Where the window that has not been started yet begins.
-    window_start: u64,
-}
-
-impl Writeback {
-    const WINDOW: u64 = 8 * 1024 * 1024;
-
-    fn advance(&mut self, file: &File, len: u64) -> std::io::Result<()> {
-        self.written += len;
-        if self.written - self.window_start < Self::WINDOW {
-            return Ok(());
+        fn start(
+            &mut self,
+            mut batches: mpsc::Receiver<Batch>,
+            cancelled: Arc<AtomicBool>,
+        ) -> JoinHandle<Result<(), StoreError>> {
+            let this = self.clone();
+            tokio::spawn(async move {
+                while let Some(batch) = batches.recv().await {
+                    this.batches.lock().unwrap().push(batch.len());
+                    batch.iter().for_each(|chunk| this.bytes.lock().unwrap().extend_from_slice(chunk));
+                }
+                this.discarded.store(cancelled.load(Ordering::Relaxed), Ordering::Relaxed);
+                Ok(())
+            })
         }
-        start_writeback(file, self.window_start, self.written - self.window_start)?;
-        self.window_start = self.written;
-        Ok(())
-    }
-}
 
-/// Waits for the data before `offset` to be written, then starts writing `[offset, offset+len)`.
-#[cfg(target_os = "linux")]
-fn start_writeback(file: &File, offset: u64, len: u64) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-
-    let wait_previous =
-        libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER;
-    let previous = offset.saturating_sub(Writeback::WINDOW);
-    // SAFETY: plain syscalls on a file descriptor this function borrows for their duration.
-    let results = unsafe {
-        [
-            libc::sync_file_range(file.as_raw_fd(), previous as i64, (offset - previous) as i64, wait_previous),
-            libc::sync_file_range(file.as_raw_fd(), offset as i64, len as i64, libc::SYNC_FILE_RANGE_WRITE),
-        ]
-    };
-    if results.contains(&-1) { Err(std::io::Error::last_os_error()) } else { Ok(()) }
-}
-
-/// Elsewhere the final fsync does all the work.
-#[cfg(not(target_os = "linux"))]
-fn start_writeback(_file: &File, _offset: u64, _len: u64) -> std::io::Result<()> {
-    Ok(())
-}
-
-/// Deletes the file at `path` when dropped, unless disarmed.
-pub(crate) struct RemoveOnDrop {
-    pub(crate) path: PathBuf,
-    armed: bool,
-}
-
-impl RemoveOnDrop {
-    pub(crate) fn new(path: PathBuf) -> Self {
-        Self { path, armed: true }
-    }
-
-    fn disarmed() -> Self {
-        Self { path: PathBuf::new(), armed: false }
-    }
-
-    /// The file has been moved away or is wanted: keep it.
-    pub(crate) fn disarm(&mut self) {
-        self.armed = false;
-    }
-}
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
+        fn seal(self, (): ()) -> Box<dyn PendingBlob> {
+            Box::new(self)
         }
-        match fs::remove_file(&self.path) {
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-                tracing::warn!(path = %self.path.display(), %error, "could not remove temp file");
+    }
+
+    impl PendingBlob for Memory {
+        fn commit(self: Box<Self>, hash: ContentHash) -> BoxFuture<'static, Result<Stored, StoreError>> {
+            *self.committed.lock().unwrap() = Some(hash);
+            Box::pin(async { Ok(Stored::Created) })
+        }
+    }
+
+    fn sha256(bytes: &[u8]) -> ContentHash {
+        ContentHash::from_digest(Sha256::digest(bytes).into())
+    }
+
+    async fn written(sink: &Memory, declared: Option<ContentHash>, data: &[u8]) -> SealedBlob {
+        let mut temp = TempBlob::new(sink.clone(), 10, declared);
+        for piece in data.chunks(4) {
+            temp.write(Bytes::copy_from_slice(piece)).await.unwrap();
+        }
+        temp.finish().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn any_sink_gets_the_bytes_in_batches_and_the_commit_gets_their_hash() {
+        let sink = Memory::default();
+        let data: Vec<u8> = (0..25).collect();
+        let sealed = written(&sink, None, &data).await;
+        assert_eq!((sealed.len(), *sealed.hash()), (25, sha256(&data)));
+        assert_eq!(*sink.bytes.lock().unwrap(), data);
+        // Chunks of 4 bytes, batches of at least 10 bytes: 3 chunks a batch, the rest at the end.
+        assert_eq!(*sink.batches.lock().unwrap(), [3, 3, 1]);
+        assert_eq!(sealed.commit().await.unwrap(), Stored::Created);
+        assert_eq!(*sink.committed.lock().unwrap(), Some(sha256(&data)));
+    }
+
+    #[tokio::test]
+    async fn bytes_that_do_not_have_the_declared_hash_never_reach_the_sinks_commit() {
+        let sink = Memory::default();
+        let declared = sha256(b"something else");
+        let sealed = written(&sink, Some(declared), b"the bytes sent").await;
+        assert_eq!(sealed.declared_mismatch(), Some(declared));
+        assert!(matches!(sealed.commit().await, Err(StoreError::Corrupt { .. })));
+        assert_eq!(*sink.committed.lock().unwrap(), None);
+
+        let sealed = written(&sink, Some(sha256(b"the bytes sent")), b"the bytes sent").await;
+        assert_eq!(sealed.declared_mismatch(), None);
+        assert_eq!(sealed.commit().await.unwrap(), Stored::Created);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_temp_blob_tells_its_sink_to_discard() {
+        let sink = Memory::default();
+        let mut temp = TempBlob::new(sink.clone(), 10, None);
+        temp.write(Bytes::from_static(b"partial")).await.unwrap();
+        drop(temp);
+        for _ in 0..1000 {
+            if sink.discarded.load(Ordering::Relaxed) {
+                return;
             }
-            _ => {}
+            tokio::task::yield_now().await;
         }
+        panic!("the sink was not told");
     }
 }

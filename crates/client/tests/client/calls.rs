@@ -80,6 +80,6 @@ async fn an_upload_after_abort_is_refused_with_the_servers_code() {
     let error = client.upload_files(session, &files, &UploadLimits::default(), &|_| {}).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Server, "{error}");
     assert_eq!(error.status(), Some(StatusCode::CONFLICT));
-    assert_eq!(error.code(), Some("session-not-open"));
+    assert_eq!(error.code().map(vps_core::ErrorCode::as_str), Some("session-not-open"));
     assert!(error.to_string().contains("aborted"), "{error}");
 }

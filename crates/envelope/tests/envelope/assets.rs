@@ -2,16 +2,50 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use vps_core::{ContentHash, SessionId};
-use vps_envelope::{LegacyAsset, LegacyAssetError, RouteKind, TempJson, gunzip_to_file, ingest_legacy_assets};
-use vps_ingest::{Accepted, Outcome, Policy};
-use vps_store::{BlobStore, FsStore};
+use vps_envelope::{
+    AssetContent, ContentConsumer, EnvelopeError, LegacyAsset, LegacyAssetError, RouteKind, TempJson, gunzip_to_file,
+    read_legacy_assets,
+};
 
-use crate::{entries, envelopes, gzip, new_upload_id, open_store, send_all, unpack};
+use crate::{envelopes, gzip, new_upload_id, open_store, send_all, unpack};
 
-fn blob_store(dir: &Path) -> FsStore {
-    FsStore::open(&dir.join("blobs"), &dir.join("tmp")).unwrap()
+/// What the test consumer saw of one asset's content.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Seen {
+    extension: Option<String>,
+    bytes: Vec<u8>,
+}
+
+/// Keeps each asset's bytes, up to `limit` of them (then it stops reading, as a consumer
+/// enforcing a size limit does).
+pub(crate) struct Collect {
+    limit: usize,
+}
+
+impl Collect {
+    fn all() -> Self {
+        Self { limit: usize::MAX }
+    }
+}
+
+impl ContentConsumer for Collect {
+    type Output = Seen;
+    type Error = EnvelopeError;
+
+    async fn consume(&mut self, extension: Option<&str>, mut content: AssetContent<'_>) -> Result<Seen, EnvelopeError> {
+        let mut bytes = Vec::new();
+        while bytes.len() < self.limit {
+            match content.next().await {
+                Some(Ok(chunk)) => bytes.extend_from_slice(&chunk),
+                // The parser tells why the content stopped.
+                Some(Err(_)) | None => break,
+            }
+        }
+        Ok(Seen { extension: extension.map(str::to_owned), bytes })
+    }
 }
 
 /// A PNG signature and `len - 8` bytes of noise that gzip cannot shrink (xorshift64*).
@@ -48,22 +82,15 @@ async fn temp_json(dir: &Path, text: &str) -> TempJson {
     gunzip_to_file(&gzip(text.as_bytes())[..], u64::MAX, text.len() as u64, dir).await.unwrap()
 }
 
-async fn ingest(dir: &Path, text: &str) -> Result<Vec<LegacyAsset>, vps_envelope::EnvelopeError> {
+async fn read(dir: &Path, text: &str) -> Result<Vec<LegacyAsset<Seen>>, EnvelopeError> {
     let json = temp_json(dir, text).await;
-    ingest_legacy_assets(&json, &blob_store(dir), &Policy::default()).await
+    read_legacy_assets(&json, &mut Collect::all()).await
 }
 
-fn accepted(asset: &LegacyAsset) -> &Accepted {
-    match &asset.outcome {
-        Ok(Outcome::Accepted(file)) => file,
-        other => panic!("{} was not accepted: {other:?}", asset.relative_path),
-    }
-}
-
-fn into_accepted(asset: LegacyAsset) -> Accepted {
-    match asset.outcome {
-        Ok(Outcome::Accepted(file)) => file,
-        other => panic!("{} was not accepted: {other:?}", asset.relative_path),
+fn seen(asset: &LegacyAsset<Seen>) -> &Seen {
+    match &asset.content {
+        Ok(seen) => seen,
+        other => panic!("{} was refused: {other:?}", asset.relative_path),
     }
 }
 
@@ -71,7 +98,6 @@ fn into_accepted(asset: LegacyAsset) -> Accepted {
 async fn two_assets_round_trip_through_the_chunks_to_their_exact_bytes_and_sha256() {
     let dir = tempfile::tempdir().unwrap();
     let chunks = open_store(dir.path());
-    let blobs = blob_store(dir.path());
     let session = SessionId::generate();
     let image = png(300_000);
     let text = "Plain notes, with UTF-8: déjà vu.\n".repeat(1000).into_bytes();
@@ -81,8 +107,8 @@ async fn two_assets_round_trip_through_the_chunks_to_their_exact_bytes_and_sha25
     let envelopes = envelopes(&new_upload_id(RouteKind::Assets, session), payload.as_bytes(), 64 * 1024);
     assert!(envelopes.len() > 1);
     let outcome = send_all(&chunks, session, RouteKind::Assets, envelopes).await.unwrap();
-    let json = unpack(&chunks, outcome, blobs.temp_dir()).await.unwrap();
-    let assets = ingest_legacy_assets(&json, &blobs, &Policy::default()).await.unwrap();
+    let json = unpack(&chunks, outcome, dir.path()).await.unwrap();
+    let assets = read_legacy_assets(&json, &mut Collect::all()).await.unwrap();
 
     assert_eq!(assets.len(), 2);
     assert_eq!(
@@ -90,13 +116,11 @@ async fn two_assets_round_trip_through_the_chunks_to_their_exact_bytes_and_sha25
         ("img/diagram.png", "assets/img/diagram.png", "diagram.png")
     );
     assert_eq!(assets[0].mime_type.as_deref(), Some("image/png"));
-    for (asset, (bytes, media_type)) in assets.into_iter().zip([(&image, "image/png"), (&text, "text/plain")]) {
-        let file = into_accepted(asset);
-        assert_eq!(file.hash, sha256(bytes));
-        assert_eq!(file.size, bytes.len() as u64);
-        assert_eq!(file.media_type.as_str(), media_type);
-        file.sealed.commit().await.unwrap();
-        assert_eq!(blobs.read_bytes(&file.hash).await.unwrap().as_deref(), Some(&bytes[..]));
+    for (asset, (bytes, extension)) in assets.iter().zip([(&image, "png"), (&text, "txt")]) {
+        let seen = seen(asset);
+        assert_eq!(sha256(&seen.bytes), sha256(bytes));
+        assert_eq!(seen.bytes.len(), bytes.len());
+        assert_eq!(seen.extension.as_deref(), Some(extension));
     }
 }
 
@@ -104,20 +128,18 @@ async fn two_assets_round_trip_through_the_chunks_to_their_exact_bytes_and_sha25
 async fn a_20_mib_asset_streams_through_to_its_exact_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let chunks = open_store(dir.path());
-    let blobs = blob_store(dir.path());
     let session = SessionId::generate();
     let big = png(20 << 20);
     let payload = format!(r#"{{"assets":[{}]}}"#, asset_json("maps/world.png", &big));
 
     let envelopes = envelopes(&new_upload_id(RouteKind::Assets, session), payload.as_bytes(), 512 * 1024);
     let outcome = send_all(&chunks, session, RouteKind::Assets, envelopes).await.unwrap();
-    let json = unpack(&chunks, outcome, blobs.temp_dir()).await.unwrap();
+    let json = unpack(&chunks, outcome, dir.path()).await.unwrap();
     drop(payload);
-    let assets = ingest_legacy_assets(&json, &blobs, &Policy::default()).await.unwrap();
-    let file = into_accepted(assets.into_iter().next().unwrap());
-    assert_eq!((file.hash, file.size), (sha256(&big), big.len() as u64));
-    file.sealed.commit().await.unwrap();
-    assert!(blobs.read_bytes(&file.hash).await.unwrap().unwrap() == big);
+    let assets = read_legacy_assets(&json, &mut Collect::all()).await.unwrap();
+    let seen = seen(&assets[0]);
+    assert_eq!((sha256(&seen.bytes), seen.bytes.len()), (sha256(&big), big.len()));
+    assert!(seen.bytes == big);
 }
 
 #[tokio::test]
@@ -140,18 +162,19 @@ async fn escapes_unknown_fields_of_any_type_and_any_key_order_are_handled() {
         image = STANDARD.encode(&image),
         markdown = STANDARD.encode(markdown),
     );
-    let assets = ingest(dir.path(), &text).await.unwrap();
+    let assets = read(dir.path(), &text).await.unwrap();
     assert_eq!(assets.len(), 3);
     assert_eq!(assets[0].relative_path, "Att/pé \"1\".png");
     assert_eq!(assets[0].vault_path, "Att/pé \"1\".png");
     assert_eq!(assets[0].file_name, "pé.png");
     assert_eq!(assets[0].mime_type, None);
-    assert_eq!(accepted(&assets[0]).hash, sha256(&image));
-    // The extension picks Markdown over plain text when the path comes before the content…
-    assert_eq!(accepted(&assets[1]).media_type.as_str(), "text/markdown");
+    assert_eq!(sha256(&seen(&assets[0]).bytes), sha256(&image));
+    // The extension is a hint when the path comes before the content (it picks Markdown over
+    // plain text in the pipeline)…
+    assert_eq!(seen(&assets[1]).extension.as_deref(), Some("md"));
     // …and there is no hint when the content comes first.
-    assert_eq!(accepted(&assets[2]).media_type.as_str(), "text/plain");
-    assert_eq!(accepted(&assets[2]).hash, sha256(markdown));
+    assert_eq!(seen(&assets[2]).extension, None);
+    assert_eq!(seen(&assets[2]).bytes, markdown);
 }
 
 #[tokio::test]
@@ -176,8 +199,8 @@ async fn a_bad_asset_fails_alone() {
         format!(r#"{{"relativePath":"{long_name}","vaultPath":"a","fileName":"a","contentBase64":"QQ=="}}"#),
         asset_json("after.png", &good),
     ];
-    let assets = ingest(dir.path(), &format!(r#"{{"assets":[{}]}}"#, items.join(","))).await.unwrap();
-    let errors: Vec<_> = assets[1..10].iter().map(|a| a.outcome.as_ref().unwrap_err().clone()).collect();
+    let assets = read(dir.path(), &format!(r#"{{"assets":[{}]}}"#, items.join(","))).await.unwrap();
+    let errors: Vec<_> = assets[1..10].iter().map(|a| a.content.as_ref().unwrap_err().clone()).collect();
     assert_eq!(
         errors,
         [
@@ -193,33 +216,27 @@ async fn a_bad_asset_fails_alone() {
         ]
     );
     assert_eq!(errors[0].code(), "invalid-base64");
-    assert_eq!(accepted(&assets[0]).hash, sha256(&good));
-    assert_eq!(accepted(&assets[10]).hash, sha256(&good));
+    assert_eq!(sha256(&seen(&assets[0]).bytes), sha256(&good));
+    assert_eq!(sha256(&seen(&assets[10]).bytes), sha256(&good));
     assert_eq!(assets[10].relative_path, "after.png");
 }
 
 #[tokio::test]
-async fn an_asset_over_the_size_limit_fails_alone_and_leaves_no_temp_file() {
+async fn a_consumer_that_stops_reading_early_leaves_the_next_asset_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let blobs = blob_store(dir.path());
     let payload =
         format!(r#"{{"assets":[{},{}]}}"#, asset_json("big.png", &png(300_000)), asset_json("small.png", &png(1000)));
-    let out = dir.path().join("out");
-    std::fs::create_dir(&out).unwrap();
-    let json = temp_json(&out, &payload).await;
-    let policy = Policy { max_file_bytes: 100_000, ..Policy::default() };
-    let assets = ingest_legacy_assets(&json, &blobs, &policy).await.unwrap();
-    let err = assets[0].outcome.as_ref().unwrap_err();
-    assert_eq!((err, err.code()), (&LegacyAssetError::TooLarge { limit: 100_000 }, "file-too-large"));
-    assert_eq!(accepted(&assets[1]).size, 1000);
-    drop(assets);
-    assert!(entries(blobs.temp_dir()).is_empty());
+    let json = temp_json(dir.path(), &payload).await;
+    let assets = read_legacy_assets(&json, &mut Collect { limit: 100_000 }).await.unwrap();
+    let first = seen(&assets[0]);
+    assert!((100_000..300_000).contains(&first.bytes.len()), "{}", first.bytes.len());
+    assert_eq!(first.bytes, png(300_000)[..first.bytes.len()]);
+    assert_eq!((assets[1].relative_path.as_str(), seen(&assets[1]).bytes.clone()), ("small.png", png(1000)));
 }
 
 #[tokio::test]
-async fn a_malformed_or_truncated_payload_fails_the_whole_call_and_leaves_no_temp_file() {
+async fn a_malformed_or_truncated_payload_fails_the_whole_call() {
     let dir = tempfile::tempdir().unwrap();
-    let blobs = blob_store(dir.path());
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     let whole =
@@ -242,9 +259,8 @@ async fn a_malformed_or_truncated_payload_fails_the_whole_call_and_leaves_no_tem
     }
     for text in cases {
         let json = temp_json(&out, &text).await;
-        let err = ingest_legacy_assets(&json, &blobs, &Policy::default()).await.unwrap_err();
+        let err = read_legacy_assets(&json, &mut Collect::all()).await.unwrap_err();
         let shown: String = text.chars().take(60).collect();
-        assert_eq!((err.code(), err.status()), ("invalid-json", 400), "{shown}: {err}");
+        assert_eq!((err.code().as_str(), err.status()), ("invalid-json", 400), "{shown}: {err}");
     }
-    assert!(entries(blobs.temp_dir()).is_empty());
 }

@@ -112,7 +112,7 @@ async fn a_failed_handler_leaves_the_upload_completable_by_a_re_sent_chunk() {
     let ChunkOutcome::Complete(upload) = outcome else { panic!("complete") };
     // While the first attempt is being processed, a re-sent chunk is told to come back later.
     let err = store.accept(session, RouteKind::Notes, last.clone()).await.unwrap_err();
-    assert_eq!((err.code(), err.status()), ("upload-in-progress", 429));
+    assert_eq!((err.code().as_str(), err.status()), ("upload-in-progress", 429));
     drop(upload);
 
     let outcome = store.accept(session, RouteKind::Notes, last).await.unwrap();
@@ -219,17 +219,17 @@ async fn bad_chunks_are_refused_with_their_code_and_status() {
         let mut envelope = chunk(session, 1, 3);
         edit(&mut envelope);
         let err = store.accept(session, RouteKind::Notes, envelope).await.expect_err(name);
-        assert_eq!((err.code(), err.status()), (*code, *status), "{name}: {err}");
+        assert_eq!((err.code().as_str(), err.status()), (*code, *status), "{name}: {err}");
     }
 
     let err = store.accept(other_session, RouteKind::Notes, chunk(session, 1, 3)).await.unwrap_err();
-    assert_eq!((err.code(), err.status()), ("session-mismatch", 400));
+    assert_eq!((err.code().as_str(), err.status()), ("session-mismatch", 400));
 
     // Slices that add up to more than compressedSize.
     let mut big = chunk(session, 1, 3);
     big.data = "A".repeat(28); // 21 bytes: 10 + 21 > 30
     let err = store.accept(session, RouteKind::Notes, big).await.unwrap_err();
-    assert_eq!(err.code(), "size-mismatch");
+    assert_eq!(err.code().as_str(), "size-mismatch");
 
     // None of the refused chunks was stored.
     let outcome = store.accept(session, RouteKind::Notes, chunk(session, 1, 3)).await.unwrap();
@@ -251,7 +251,7 @@ async fn a_session_may_have_only_so_many_open_uploads() {
     }
     let third = envelopes(&new_upload_id(RouteKind::Assets, session), &payload, 1000);
     let err = store.accept(session, RouteKind::Assets, third[0].clone()).await.unwrap_err();
-    assert_eq!((err.code(), err.status()), ("too-many-open-uploads", 409));
+    assert_eq!((err.code().as_str(), err.status()), ("too-many-open-uploads", 409));
     // Another session is not affected.
     let other = SessionId::generate();
     let chunks = envelopes(&new_upload_id(RouteKind::Notes, other), &payload, 1000);
@@ -276,7 +276,7 @@ async fn a_gzip_bomb_is_refused_without_leaving_a_file() {
     // Declared honestly: refused at the first chunk, before anything is stored.
     let chunks = envelopes(&new_upload_id(RouteKind::Notes, session), &zeros, 4096);
     let err = store.accept(session, RouteKind::Notes, chunks[0].clone()).await.unwrap_err();
-    assert_eq!((err.code(), err.status()), ("decompressed-too-large", 413));
+    assert_eq!((err.code().as_str(), err.status()), ("decompressed-too-large", 413));
     assert!(entries(&dir.path().join("chunks")).is_empty());
 
     // Declared at the cap: stopped when the output passes it.
@@ -289,7 +289,7 @@ async fn a_gzip_bomb_is_refused_without_leaving_a_file() {
     std::fs::create_dir(&out).unwrap();
     let outcome = send_all(&store, session, RouteKind::Notes, chunks).await.unwrap();
     let err = unpack(&store, outcome, &out).await.unwrap_err();
-    assert_eq!((err.code(), err.status()), ("decompressed-too-large", 413));
+    assert_eq!((err.code().as_str(), err.status()), ("decompressed-too-large", 413));
     assert!(entries(&out).is_empty());
 
     // Declared below the truth: a size mismatch, found as soon as the output passes it.
@@ -299,7 +299,7 @@ async fn a_gzip_bomb_is_refused_without_leaving_a_file() {
     }
     let outcome = send_all(&store, session, RouteKind::Notes, chunks).await.unwrap();
     let err = unpack(&store, outcome, &out).await.unwrap_err();
-    assert_eq!((err.code(), err.status()), ("size-mismatch", 400));
+    assert_eq!((err.code().as_str(), err.status()), ("size-mismatch", 400));
     assert!(entries(&out).is_empty());
 }
 

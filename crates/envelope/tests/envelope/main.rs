@@ -83,7 +83,7 @@ pub fn entries(dir: &Path) -> Vec<String> {
 fn the_async_api_is_send() {
     fn assert_send<T: Send>(_: T) {}
     let _ = |store: &ChunkStore,
-             blobs: &dyn vps_store::BlobStore,
+             consumer: &mut assets::Collect,
              json: &TempJson,
              upload: &vps_envelope::Assembled,
              session: SessionId,
@@ -93,6 +93,6 @@ fn the_async_api_is_send() {
         assert_send(store.expire_idle(std::time::Duration::ZERO));
         assert_send(store.remove_session(session));
         assert_send(vps_envelope::gunzip_to_file(upload.reader(), 1, 1, Path::new(".")));
-        assert_send(vps_envelope::ingest_legacy_assets(json, blobs, &vps_ingest::Policy::default()));
+        assert_send(vps_envelope::read_legacy_assets(json, consumer));
     };
 }

@@ -4,7 +4,7 @@
 //! upload cut into chunks whose metadata may lie and whose base64 may be garbage, or gzip bytes
 //! given straight to the capped gunzip. A completed upload is inflated with the route's cap and
 //! read as the notes batch ([`read_notes_payload`]) or walked as the assets batch
-//! ([`ingest_legacy_assets`]), as the server does. Properties: nothing panics; every error is a
+//! ([`read_legacy_assets`], each asset's content through the ingest pipeline), as the server does. Properties: nothing panics; every error is a
 //! 4xx with a code; the inflated payload never passes its cap; the heap grows by at most a few
 //! times the input plus 32 MiB; no temp file and no chunk file is left once the case is over.
 
@@ -18,8 +18,8 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use vps_core::SessionId;
 use vps_envelope::{
-    ChunkLimits, ChunkOutcome, ChunkStore, Envelope, EnvelopeError, EnvelopeMetadata, RouteKind, gunzip_to_file,
-    ingest_legacy_assets, read_notes_payload,
+    AssetContent, ChunkLimits, ChunkOutcome, ChunkStore, ContentConsumer, Envelope, EnvelopeError, EnvelopeMetadata,
+    RouteKind, gunzip_to_file, read_legacy_assets, read_notes_payload,
 };
 use vps_store::FsStore;
 
@@ -251,7 +251,7 @@ fn inflated_len(gz: &[u8]) -> u64 {
 
 fn four_xx(what: &str, error: &EnvelopeError) -> Result<(), String> {
     let status = error.status();
-    ensure((400..500).contains(&status) && !error.code().is_empty(), || {
+    ensure((400..500).contains(&status) && !error.code().as_str().is_empty(), || {
         format!("{what}: {status} {} ({error})", error.code())
     })
 }
@@ -336,17 +336,39 @@ impl EnvelopeTarget {
                 Ok(_) => Ok(()),
                 Err(e) => four_xx("read_notes_payload", &e),
             },
-            RouteKind::Assets => match ingest_legacy_assets(&json, &self.blobs, &vps_ingest::Policy::default()).await {
+            RouteKind::Assets => match read_legacy_assets(&json, &mut Ingest { blobs: &self.blobs }).await {
                 Ok(assets) => {
                     for asset in &assets {
-                        if let Err(e) = &asset.outcome {
-                            ensure(!e.code().is_empty(), || format!("an asset error without a code: {e}"))?;
+                        if let Err(e) = &asset.content {
+                            ensure(!e.code().as_str().is_empty(), || format!("an asset error without a code: {e}"))?;
                         }
                     }
                     Ok(())
                 }
-                Err(e) => four_xx("ingest_legacy_assets", &e),
+                Err(e) => four_xx("read_legacy_assets", &e),
             },
+        }
+    }
+}
+
+/// Each asset's content through the ingest pipeline, as the server's upload route runs it.
+struct Ingest<'a> {
+    blobs: &'a FsStore,
+}
+
+impl ContentConsumer for Ingest<'_> {
+    type Output = Option<vps_ingest::Outcome>;
+    type Error = EnvelopeError;
+
+    async fn consume(
+        &mut self,
+        extension: Option<&str>,
+        content: AssetContent<'_>,
+    ) -> Result<Option<vps_ingest::Outcome>, EnvelopeError> {
+        match vps_ingest::ingest(self.blobs, &vps_ingest::Policy::default(), extension, None, content).await {
+            Ok(outcome) => Ok(Some(outcome)),
+            Err(vps_ingest::IngestError::Store(e)) => Err(e.into()),
+            Err(_) => Ok(None),
         }
     }
 }

@@ -135,7 +135,7 @@ impl Target for PathTarget {
 fn check_asset_path(text: &str) -> Result<(), String> {
     let path = match AssetPath::parse(text) {
         Ok(path) => path,
-        Err(e) => return ensure(e.code().starts_with("path-"), || format!("{text:?}: code {:?}", e.code())),
+        Err(e) => return ensure(e.code().as_str().starts_with("path-"), || format!("{text:?}: code {:?}", e.code())),
     };
     let s = path.as_str();
     ensure(s == text, || format!("{text:?} parsed as {s:?}"))?;

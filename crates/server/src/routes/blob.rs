@@ -118,7 +118,7 @@ pub async fn serve_blob(
         } else {
             Ok(None)
         };
-        let Ok(range) = range else { return Ok(range_not_satisfiable(total)) };
+        let Ok(range) = range else { return Err(ApiError::RangeNotSatisfiable { total }) };
         let body = checked_body(app, hash, blob, range).await?;
         let mut response = Response::new(body);
         let (status, len) = match range {
@@ -169,14 +169,6 @@ fn content_security_policy(content_type: &str) -> Option<&'static str> {
         "image/svg+xml" => Some("sandbox"),
         _ => None,
     }
-}
-
-fn range_not_satisfiable(total: u64) -> Response {
-    let mut response = ApiError::InvalidRequest("the requested range is outside the blob".into()).into_response();
-    *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
-    let value = format!("bytes */{total}");
-    response.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
-    response
 }
 
 /// The body of `range` (inclusive; or the whole blob), checked against `hash` as the module's

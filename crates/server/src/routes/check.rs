@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
 use vps_core::api::{CheckResponse, CheckResult, CheckStatus};
-use vps_core::{AssetPath, ContentHash};
+use vps_core::{AssetPath, ContentHash, ErrorCode};
 
 use super::blob::media_type_of;
 use super::json::ApiJson;
@@ -80,12 +80,12 @@ pub async fn check(
 
 /// Whether the store has this file's bytes, of its size and of an accepted type.
 async fn check_one(app: &AppState, path: AssetPath, sha256: ContentHash, size: u64) -> Result<CheckResult, ApiError> {
-    let result = |status, media_type, code: Option<&str>, message: Option<String>| CheckResult {
+    let result = |status, media_type, code: Option<ErrorCode>, message: Option<String>| CheckResult {
         path: path.clone(),
         sha256,
         status,
         media_type,
-        code: code.map(str::to_owned),
+        code,
         message,
     };
     let Some(mut blob) = app.store.open(&sha256).await? else {
@@ -93,12 +93,17 @@ async fn check_one(app: &AppState, path: AssetPath, sha256: ContentHash, size: u
     };
     if blob.len() != size {
         let message = format!("the stored bytes with this hash are {} bytes long, not {size}", blob.len());
-        return Ok(result(CheckStatus::Rejected, None, Some("size-mismatch"), Some(message)));
+        return Ok(result(CheckStatus::Rejected, None, Some(ErrorCode::SizeMismatch), Some(message)));
     }
     let media_type = media_type_of(&mut blob, path.extension().as_deref()).await?;
     if !app.policy.allowlist.allows(&media_type) {
         let message = format!("files of type {media_type} are not accepted");
-        return Ok(result(CheckStatus::Rejected, Some(media_type), Some("unsupported-media-type"), Some(message)));
+        return Ok(result(
+            CheckStatus::Rejected,
+            Some(media_type),
+            Some(ErrorCode::UnsupportedMediaType),
+            Some(message),
+        ));
     }
     Ok(result(CheckStatus::Linked, Some(media_type), None, None))
 }

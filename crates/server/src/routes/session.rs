@@ -57,7 +57,7 @@ pub async fn start(
 pub async fn abort(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<SessionAck>, ApiError> {
     let id = parse_session_id(&id)?;
     app.sessions
-        .update(id, |session| {
+        .try_update(id, |session| {
             match session.state {
                 SessionState::Open | SessionState::Aborted => {}
                 SessionState::Finishing => match app.jobs.cancel(id, crate::finalize::ABORTED)? {

@@ -3,9 +3,10 @@
 //!
 //! Each part streams through the ingest pipeline as it arrives. The request is all or nothing:
 //! accepted files wait, sealed in temp files, until every part has been read, and are committed
-//! to the store and recorded in the session only then. A request that fails (a limit crossed, a
-//! bad part, a client gone) keeps nothing; a file refused for its type is reported in the 200
-//! answer and the others are kept.
+//! to the store and recorded in the session only then, by [`commit_and_record`] (the one step
+//! the legacy JSON body goes through too). A request that fails (a limit crossed, a bad part, a
+//! client gone) keeps nothing; a file refused for its type is reported in the 200 answer and
+//! the others are kept.
 
 use std::collections::HashSet;
 
@@ -15,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use vps_core::api::{FileStatus, UploadResponse, UploadedFile};
-use vps_core::{AssetPath, ContentHash};
+use vps_core::{AssetPath, ContentHash, ErrorCode, SessionId};
 use vps_ingest::{Accepted, IngestError, Outcome, ingest};
 use vps_store::Stored;
 
@@ -25,10 +26,6 @@ use crate::body::{BodyError, MultipartBody, RequestBody, idle_timeout};
 use crate::metrics::Metrics;
 use crate::sessions::SessionAsset;
 use crate::state::AppState;
-
-/// A file refused because the virus scanner could not be reached: when every file of a request
-/// is, the answer is 503 (the server, not the files, is the problem).
-pub const SCANNER_UNAVAILABLE: &str = "scanner-unavailable";
 
 /// The form field every file part must use.
 const FIELD_NAME: &str = "assets";
@@ -86,14 +83,14 @@ pub async fn upload(
         parts.push(match outcome {
             Outcome::Accepted(file) => Part::Accepted(path, file),
             Outcome::Rejected(why) => {
-                tracing::info!(session = %id, path = %path, code = why.code, "file rejected");
+                tracing::info!(session = %id, path = %path, code = %why.code, "file rejected");
                 Part::Rejected(UploadedFile {
                     path,
                     status: FileStatus::Rejected,
                     size: why.size,
                     sha256: None,
                     media_type: why.media_type,
-                    code: Some(why.code.to_owned()),
+                    code: Some(why.code),
                     message: Some(why.message),
                 })
             }
@@ -102,47 +99,70 @@ pub async fn upload(
     if parts.is_empty() {
         return Err(ApiError::NoFiles);
     }
+    // Every file refused because the virus scanner could not be reached: the answer is 503 (the
+    // server, not the files, is the problem).
     let scanner_down =
-        |part: &Part| matches!(part, Part::Rejected(file) if file.code.as_deref() == Some(SCANNER_UNAVAILABLE));
+        |part: &Part| matches!(part, Part::Rejected(file) if file.code == Some(ErrorCode::ScannerUnavailable));
     if parts.iter().all(scanner_down) {
         return Err(ApiError::ScannerUnavailable);
     }
 
-    // Every part is in: commit the accepted files, then record them in the session.
-    let mut files = Vec::with_capacity(parts.len());
-    let mut records = Vec::new();
+    // Every part is in: commit the accepted files and record them in the session; the answer
+    // lists every file in request order.
+    let mut accepted = Vec::new();
+    let mut slots = Vec::with_capacity(parts.len());
     for part in parts {
-        files.push(match part {
-            Part::Rejected(file) => file,
+        match part {
+            Part::Rejected(file) => slots.push(Some(file)),
             Part::Accepted(path, file) => {
-                let stored = file.sealed.commit().await?;
-                let status = match stored {
-                    Stored::Created => FileStatus::Stored,
-                    Stored::AlreadyPresent => FileStatus::Deduplicated,
-                };
-                tracing::info!(session = %id, path = %path, sha256 = %file.hash, size = file.size, ?status, "file uploaded");
-                let asset = SessionAsset { sha256: file.hash, size: file.size, media_type: file.media_type.clone() };
-                records.push((path.clone(), asset));
-                UploadedFile {
-                    path,
-                    status,
-                    size: file.size,
-                    sha256: Some(file.hash),
-                    media_type: Some(file.media_type),
-                    code: None,
-                    message: None,
-                }
+                accepted.push((path, file));
+                slots.push(None);
             }
-        });
+        }
     }
-    for file in &files {
+    let mut committed = commit_and_record(&app, id, accepted).await?.into_iter();
+    for rejected in slots.iter().flatten() {
+        Metrics::add(&app.metrics.upload_bytes, rejected.size);
+        Metrics::add(&app.metrics.files_rejected, 1);
+    }
+    let files =
+        slots.into_iter().map(|slot| slot.or_else(|| committed.next()).expect("one per accepted file")).collect();
+    Ok(Json(UploadResponse { session_id: id, files }).into_response())
+}
+
+/// The one way an upload's accepted files are kept, whatever the body (multipart, legacy JSON):
+/// each is committed to the store under its hash and counted, then all are recorded in the
+/// session at once (which must still be open). Answers what became of each, in order.
+pub(super) async fn commit_and_record(
+    app: &AppState,
+    id: SessionId,
+    accepted: Vec<(AssetPath, Accepted)>,
+) -> Result<Vec<UploadedFile>, ApiError> {
+    let mut files = Vec::with_capacity(accepted.len());
+    let mut records = Vec::with_capacity(accepted.len());
+    for (path, file) in accepted {
+        let status = match file.sealed.commit().await? {
+            Stored::Created => FileStatus::Stored,
+            Stored::AlreadyPresent => FileStatus::Deduplicated,
+        };
+        tracing::info!(session = %id, path = %path, sha256 = %file.hash, size = file.size, ?status, "file uploaded");
         Metrics::add(&app.metrics.upload_bytes, file.size);
-        let counter = match file.status {
-            FileStatus::Stored => &app.metrics.files_stored,
+        let counter = match status {
             FileStatus::Deduplicated => &app.metrics.files_deduplicated,
-            FileStatus::Rejected => &app.metrics.files_rejected,
+            _ => &app.metrics.files_stored,
         };
         Metrics::add(counter, 1);
+        let asset = SessionAsset { sha256: file.hash, size: file.size, media_type: file.media_type.clone() };
+        records.push((path.clone(), asset));
+        files.push(UploadedFile {
+            path,
+            status,
+            size: file.size,
+            sha256: Some(file.hash),
+            media_type: Some(file.media_type),
+            code: None,
+            message: None,
+        });
     }
     app.sessions
         .update(id, |session| {
@@ -151,7 +171,7 @@ pub async fn upload(
             Ok(())
         })
         .await?;
-    Ok(Json(UploadResponse { session_id: id, files }).into_response())
+    Ok(files)
 }
 
 /// The plugin's legacy body: `application/json` (the same URL as multipart; the type tells).

@@ -17,7 +17,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -32,11 +31,10 @@ use vps_core::revision::{Revision, RevisionId};
 
 mod upload;
 
-use upload::Upload;
-pub(crate) use upload::{ObjectSink, PendingObject};
+use upload::{ObjectSink, Upload};
 
 use crate::revisions::{check_expected, decode, parse_pointer, pointer_text};
-use crate::temp::{DEFAULT_BATCH_BYTES, TEMP_PREFIX, Worker};
+use crate::temp::{DEFAULT_BATCH_BYTES, TEMP_PREFIX};
 use crate::{
     BlobInfo, BlobReader, BlobStore, Expect, QUARANTINE, RevisionStore, StoreError, Stored, TempBlob, blob_key,
 };
@@ -217,19 +215,15 @@ impl BlobStore for S3Store {
                 Some(hash) => self.blob(hash),
                 None => self.key(&format!("tmp/{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple())),
             };
-            let cancelled = Arc::new(AtomicBool::new(false));
             let upload = Upload {
                 store: self.store.clone(),
                 key: key.clone(),
                 direct: declared.is_some(),
                 part_bytes: self.part_bytes,
                 part_concurrency: self.part_concurrency,
-                cancelled: cancelled.clone(),
                 blobs: self.key("blobs/").to_string(),
             };
-            let worker = Worker::spawn(move |batches| upload.run(batches));
-            let sink = ObjectSink { worker, key: key.to_string() };
-            Ok(TempBlob::create_object(sink, cancelled, DEFAULT_BATCH_BYTES, declared))
+            Ok(TempBlob::new(ObjectSink { upload: Some(upload) }, DEFAULT_BATCH_BYTES, declared))
         })
     }
 

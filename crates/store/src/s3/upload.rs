@@ -6,24 +6,46 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use object_store::path::Path as ObjectPath;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use vps_core::ContentHash;
 
-use crate::temp::{Batch, Worker};
+use crate::temp::{Batch, BlobSink, PendingBlob};
 use crate::{StoreError, Stored, blob_key};
 
-/// The sink of a [`TempBlob`] going to the bucket: a task running an [`Upload`].
-pub(crate) struct ObjectSink {
-    pub(crate) worker: Worker<PendingObject>,
-    pub(super) key: String,
+/// The multipart upload: the [`BlobSink`] of the S3 store, a task running an [`Upload`].
+pub(super) struct ObjectSink {
+    /// Taken by the task when it starts.
+    pub(super) upload: Option<Upload>,
 }
 
-impl ObjectSink {
-    pub(crate) fn key(&self) -> &str {
-        &self.key
+impl BlobSink for ObjectSink {
+    type Written = PendingObject;
+
+    fn name(&self) -> std::path::PathBuf {
+        self.upload.as_ref().map(|upload| upload.key.to_string()).unwrap_or_default().into()
+    }
+
+    fn start(
+        &mut self,
+        batches: mpsc::Receiver<Batch>,
+        cancelled: Arc<AtomicBool>,
+    ) -> JoinHandle<Result<PendingObject, StoreError>> {
+        let upload = self.upload.take().expect("an object sink starts once");
+        tokio::spawn(upload.run(batches, cancelled))
+    }
+
+    fn seal(self, written: PendingObject) -> Box<dyn PendingBlob> {
+        Box::new(written)
+    }
+}
+
+impl PendingBlob for PendingObject {
+    fn commit(self: Box<Self>, hash: ContentHash) -> BoxFuture<'static, Result<Stored, StoreError>> {
+        Box::pin(async move { (*self).commit(&hash).await })
     }
 }
 
@@ -35,7 +57,6 @@ pub(super) struct Upload {
     pub(super) direct: bool,
     pub(super) part_bytes: usize,
     pub(super) part_concurrency: usize,
-    pub(super) cancelled: Arc<AtomicBool>,
     /// The key prefix of blobs (`<prefix>/blobs`), where the object goes when committed.
     pub(super) blobs: String,
 }
@@ -45,10 +66,14 @@ impl Upload {
     /// the blob's own key, it is left for the commit to complete once the hash is known to match
     /// (until then S3 shows nothing under that key). When the temp blob was dropped or a part
     /// failed, the multipart upload is aborted: no object and no parts are left.
-    pub(super) async fn run(self, mut batches: mpsc::Receiver<Batch>) -> Result<PendingObject, StoreError> {
+    pub(super) async fn run(
+        self,
+        mut batches: mpsc::Receiver<Batch>,
+        cancelled: Arc<AtomicBool>,
+    ) -> Result<PendingObject, StoreError> {
         let mut multipart: Option<Box<dyn MultipartUpload>> = None;
         let mut in_flight = JoinSet::new();
-        let result = self.send(&mut batches, &mut multipart, &mut in_flight).await;
+        let result = self.send(&mut batches, &cancelled, &mut multipart, &mut in_flight).await;
         let state = match result {
             Ok(state) => state,
             Err(error) => {
@@ -73,6 +98,7 @@ impl Upload {
     async fn send(
         &self,
         batches: &mut mpsc::Receiver<Batch>,
+        cancelled: &AtomicBool,
         multipart: &mut Option<Box<dyn MultipartUpload>>,
         in_flight: &mut JoinSet<object_store::Result<()>>,
     ) -> Result<Sent, StoreError> {
@@ -104,7 +130,7 @@ impl Upload {
                 }
             }
         }
-        if self.cancelled.load(Ordering::Relaxed) {
+        if cancelled.load(Ordering::Relaxed) {
             return Err(StoreError::WriterGone { path: self.key.to_string().into() });
         }
         let Some(upload) = multipart else {
@@ -150,7 +176,7 @@ async fn join_part(in_flight: &mut JoinSet<object_store::Result<()>>, key: &Obje
 
 /// An upload whose bytes are all sent, waiting to be placed under its hash; what it left is
 /// removed when it is dropped uncommitted.
-pub(crate) struct PendingObject {
+pub(super) struct PendingObject {
     store: Arc<dyn ObjectStore>,
     key: ObjectPath,
     blobs: String,
@@ -169,18 +195,18 @@ enum Waiting {
 }
 
 impl PendingObject {
-    pub(crate) fn key(&self) -> &ObjectPath {
-        &self.key
-    }
-
-    /// Places the bytes under the blob key of `hash`, unless that blob exists.
-    pub(crate) async fn commit(mut self, hash: &ContentHash) -> Result<Stored, StoreError> {
+    /// Places the bytes under the blob key of `hash`, unless that blob exists. `hash` is the
+    /// bytes' own, checked by the temp blob against the declared one.
+    async fn commit(mut self, hash: &ContentHash) -> Result<Stored, StoreError> {
         let target = ObjectPath::from(format!("{}/{}", self.blobs, blob_key(hash)));
         let present = match self.store.head(&target).await {
             Ok(_) => true,
             Err(object_store::Error::NotFound { .. }) => false,
             Err(e) => return Err(StoreError::object("head", &target)(e)),
         };
+        // Straight to a blob's own key only when a hash was declared, and the temp blob commits
+        // only bytes that have the hash declared for them.
+        debug_assert!(matches!(self.state, Waiting::Temp) || self.key == target, "{} is not {target}", self.key);
         match std::mem::replace(&mut self.state, Waiting::Done) {
             Waiting::Temp => {
                 if !present {
@@ -194,11 +220,6 @@ impl PendingObject {
                     // The blob is in place; a leftover temp object is removed at a later start-up.
                     tracing::warn!(key = %self.key, %error, "could not delete a temp object");
                 }
-            }
-            state @ (Waiting::Parts(_) | Waiting::Small(_)) if self.key != target => {
-                self.state = state; // dropped: the upload is aborted
-                let why = format!("the bytes hash to {hash}, not to the hash declared for them");
-                return Err(StoreError::Corrupt { what: self.key.to_string(), why });
             }
             Waiting::Parts(mut upload) if present => {
                 upload.abort().await.map_err(StoreError::object("abort upload of", &self.key))?;
