@@ -39,11 +39,10 @@ pub(crate) struct PageContext<'a> {
 }
 
 impl PageContext<'_> {
-    /// The asset an embed, image or detected reference of this page means: the one place a
-    /// page resolves an attachment (the note is `self.notes[self.me]`, for a resolver that
-    /// looks next to the note first).
+    /// The asset an embed, image or detected reference of this page means, resolved from the
+    /// page's own note (next to it first): the one place a page resolves an attachment.
     fn asset(&self, target: &str) -> Option<&AssetPath> {
-        self.lookup.resolve(target)
+        self.lookup.resolve(&self.notes[self.me].1.note.vault_path, target)
     }
 }
 

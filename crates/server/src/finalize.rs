@@ -121,7 +121,7 @@ impl Finalizer {
     /// publish when one came first. Completes the job; the caller fails it with the error.
     pub async fn run(&self, session_id: SessionId, stop: &Stop) -> Result<RevisionId, JobError> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(self.config.timeout_secs);
-        let session = self.sessions.get(session_id).await.map_err(|e| JobError::Session(Box::new(e)))?;
+        let session = self.sessions.get(session_id).await.map_err(JobError::Session)?;
         let session = Arc::new(session);
         let request = Arc::new(self.jobs.request(session_id).unwrap_or_default());
         for attempt in 1..=PUBLISH_ATTEMPTS {

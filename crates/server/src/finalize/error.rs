@@ -30,7 +30,7 @@ pub enum JobError {
     Randomness,
     /// The session of the job could not be read.
     #[error(transparent)]
-    Session(Box<ApiError>),
+    Session(#[from] crate::sessions::SessionError),
     /// The store failed while the revision was published or followed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -61,7 +61,7 @@ impl From<JobError> for ApiError {
             JobError::Persist(error) => ApiError::Store(error),
             JobError::Encode(error) => ApiError::Internal(error.to_string()),
             JobError::Randomness => ApiError::Internal("no randomness for a token".into()),
-            JobError::Session(error) => *error,
+            JobError::Session(error) => error.into(),
             other => ApiError::Internal(other.to_string()),
         }
     }
