@@ -5,7 +5,6 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use sha2::{Digest, Sha256};
 use vps_core::AssetPath;
 use vps_core::ContentHash;
 use vps_core::revision::{Asset, Page, SiteSettings};
@@ -151,7 +150,7 @@ pub(crate) fn build_page(
         title,
         vault_path: note.vault_path.clone(),
         folder_id: note.folder_config.id.clone(),
-        source_sha256: Sha256::digest(note.content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect(),
+        source_sha256: ContentHash::of(note.content.as_bytes()).to_hex(),
         source_blob,
         links,
         assets: shown.into_iter().collect(),

@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 use vps_core::ContentHash;
 use vps_store::StoreError;
 
@@ -24,7 +23,7 @@ pub trait BlobSink {
 
 /// The SHA-256 of `bytes`, as blobs are named.
 pub(crate) fn hash_of(bytes: &[u8]) -> ContentHash {
-    ContentHash::from_digest(Sha256::digest(bytes).into())
+    ContentHash::of(bytes)
 }
 
 /// Blobs in memory: for tests and tools that build a revision without a store.

@@ -270,8 +270,6 @@ mod tests {
         data
     }
 
-    use sha2::{Digest, Sha256};
-
     #[tokio::test]
     async fn an_accepted_file_has_the_sha256_of_all_its_bytes() {
         let (_dir, store) = store();
@@ -281,8 +279,7 @@ mod tests {
         else {
             panic!("a PNG is accepted");
         };
-        let expected: [u8; 32] = Sha256::digest(&data).into();
-        assert_eq!(file.hash, ContentHash::from_digest(expected));
+        assert_eq!(file.hash, ContentHash::of(&data));
         assert_eq!(file.size, 100_000);
         assert_eq!(file.media_type.as_str(), "image/png");
         file.sealed.commit().await.unwrap();

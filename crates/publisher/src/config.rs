@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use vps_core::api::{
     BatchConfig, CalloutStyle, CustomIndexConfig, IgnoreRule as WireIgnoreRule, PipelineSignature, StartSessionRequest,
 };
@@ -461,7 +460,7 @@ impl Config {
         // serde_json's map keeps keys sorted, so this text is stable.
         let stable =
             serde_json::json!({"calloutStyles": styles, "cleanupRules": rules, "ignoredTags": tags}).to_string();
-        Sha256::digest(stable.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        vps_core::ContentHash::of(stable.as_bytes()).to_hex()
     }
 }
 

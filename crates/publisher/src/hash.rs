@@ -96,8 +96,7 @@ mod tests {
                 seen.fetch_add(n, Ordering::Relaxed);
             })
             .unwrap();
-            let expected: Vec<ContentHash> =
-                contents.iter().map(|bytes| ContentHash::from_digest(Sha256::digest(bytes).into())).collect();
+            let expected: Vec<ContentHash> = contents.iter().map(|bytes| ContentHash::of(bytes)).collect();
             assert_eq!(hashes, expected, "{threads} threads");
             assert_eq!(seen.load(Ordering::Relaxed), contents.iter().map(|c| c.len() as u64).sum::<u64>());
         }

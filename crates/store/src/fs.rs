@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use sha2::{Digest, Sha256};
 use vps_core::ContentHash;
 
 use crate::temp::{DEFAULT_BATCH_BYTES, TEMP_PREFIX};
@@ -58,7 +57,7 @@ impl FsStore {
     }
 
     fn put_bytes_blocking(&self, bytes: &[u8]) -> Result<(ContentHash, Stored), StoreError> {
-        let hash = ContentHash::from_digest(Sha256::digest(bytes).into());
+        let hash = ContentHash::of(bytes);
         if self.blob_path(&hash).exists() {
             return Ok((hash, Stored::AlreadyPresent));
         }
@@ -219,8 +218,7 @@ mod tests {
     use crate::SealedBlob;
 
     fn hash_of(content: &[u8]) -> ContentHash {
-        use sha2::{Digest, Sha256};
-        ContentHash::from_digest(Sha256::digest(content).into())
+        ContentHash::of(content)
     }
 
     async fn sealed(store: &FsStore, content: &'static [u8]) -> SealedBlob {

@@ -340,7 +340,7 @@ mod tests {
     }
 
     fn sha256(bytes: &[u8]) -> ContentHash {
-        ContentHash::from_digest(Sha256::digest(bytes).into())
+        ContentHash::of(bytes)
     }
 
     async fn written(sink: &Memory, declared: Option<ContentHash>, data: &[u8]) -> SealedBlob {

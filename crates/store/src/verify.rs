@@ -40,7 +40,7 @@ pub async fn check_blob(store: &dyn BlobStore, hash: &ContentHash) -> Result<Che
 
 /// The hash of bytes held in memory.
 pub fn hash_bytes(bytes: &[u8]) -> ContentHash {
-    ContentHash::from_digest(Sha256::digest(bytes).into())
+    ContentHash::of(bytes)
 }
 
 /// The error a stream of a damaged blob ends with.

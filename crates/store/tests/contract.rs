@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use object_store::ObjectStore;
-use sha2::{Digest, Sha256};
 use vps_core::ContentHash;
 use vps_core::revision::{Revision, RevisionId};
 use vps_store::{Backend, Expect, S3Config, StoreError, Stored, Stores};
@@ -156,7 +155,7 @@ contract!(
 );
 
 fn hash_of(bytes: &[u8]) -> ContentHash {
-    ContentHash::from_digest(Sha256::digest(bytes).into())
+    ContentHash::of(bytes)
 }
 
 /// Deterministic, incompressible-looking bytes.

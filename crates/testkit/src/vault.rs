@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use vps_core::MediaType;
 use vps_core::note::Note;
 use vps_core::slug::nfc;
@@ -256,7 +255,7 @@ pub fn note_route(vault_path: &str) -> String {
 pub use crate::cut_batches;
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
+    vps_core::ContentHash::of(bytes).to_hex()
 }
 
 mod render_bench;

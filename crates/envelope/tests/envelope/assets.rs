@@ -3,7 +3,6 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
 use vps_core::{ContentHash, SessionId};
 use vps_envelope::{
     AssetContent, ContentConsumer, EnvelopeError, LegacyAsset, LegacyAssetError, RouteKind, TempJson, gunzip_to_file,
@@ -62,7 +61,7 @@ fn png(len: usize) -> Vec<u8> {
 }
 
 fn sha256(data: &[u8]) -> ContentHash {
-    ContentHash::from_digest(Sha256::digest(data).into())
+    ContentHash::of(data)
 }
 
 /// One asset object as the plugin writes it.

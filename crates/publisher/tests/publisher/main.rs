@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use vps_core::ContentHash;
 use vps_publisher::{Config, scan};
 
@@ -105,7 +104,7 @@ fn the_whole_help_vault_is_planned_with_its_attachments_resolved() {
     let files: Vec<PathBuf> = plan.assets.iter().map(|a| a.file.clone()).collect();
     let hashes = vps_publisher::hash_files(&files, 2, &|_| {}).unwrap();
     for (file, hash) in files.iter().zip(&hashes) {
-        assert_eq!(*hash, ContentHash::from_digest(Sha256::digest(std::fs::read(file).unwrap()).into()));
+        assert_eq!(*hash, ContentHash::of(&std::fs::read(file).unwrap()));
     }
 }
 

@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use reqwest::StatusCode;
-use sha2::{Digest, Sha256};
 use vps_testkit::html::{self, Element};
 
 use crate::helpers::{
@@ -102,8 +101,8 @@ async fn every_help_vault_note_is_a_page_showing_its_images_and_only_absent_file
             }
             if !fetched.contains_key(&src) {
                 let (status, body) = app.get(&src).await;
-                let sha = (status == StatusCode::OK && !body.is_empty())
-                    .then(|| Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect());
+                let sha =
+                    (status == StatusCode::OK && !body.is_empty()).then(|| vps_core::ContentHash::of(&body).to_hex());
                 fetched.insert(src.clone(), sha);
             }
             shown.insert(src.clone(), fetched[&src].clone());

@@ -25,7 +25,6 @@ use futures_util::future::BoxFuture;
 use object_store::aws::{AmazonS3Builder, S3ConditionalPut};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
-use sha2::{Digest, Sha256};
 use vps_core::ContentHash;
 use vps_core::revision::{Revision, RevisionId};
 
@@ -240,7 +239,7 @@ impl BlobStore for S3Store {
 
     fn put_bytes(&self, bytes: Bytes) -> BoxFuture<'_, Result<(ContentHash, Stored), StoreError>> {
         Box::pin(async move {
-            let hash = ContentHash::from_digest(Sha256::digest(&bytes).into());
+            let hash = ContentHash::of(&bytes);
             let key = self.blob(&hash);
             if self.head(&key).await?.is_some() {
                 return Ok((hash, Stored::AlreadyPresent));
