@@ -51,6 +51,21 @@ fn encode(text: &str, keep_slash: bool) -> String {
     out
 }
 
+/// Whether `url` starts with a URL scheme (`https:`, `mailto:`, `javascript:`…): a letter, then
+/// letters, digits, `+`, `-` or `.`, then `:`. Such a link leaves the vault.
+///
+/// ```
+/// assert!(vps_core::url::has_scheme("https://example.com"));
+/// assert!(vps_core::url::has_scheme("mailto:a@b"));
+/// assert!(!vps_core::url::has_scheme("./img.png"));
+/// ```
+pub fn has_scheme(url: &str) -> bool {
+    let Some((scheme, _)) = url.split_once(':') else { return false };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -451,7 +451,7 @@ impl ChunkStore {
     async fn remove_dir(&self, dir: PathBuf) {
         let target = dir.clone();
         if let Err(error) = blocking("remove upload", &dir, move || disk::remove_tree(&target)).await {
-            tracing::warn!(error = %error_chain(&error), "could not remove an upload's files");
+            tracing::warn!(error = vps_core::error_chain::chain(&error, ": "), "could not remove an upload's files");
         }
     }
 }
@@ -498,17 +498,6 @@ fn decode_slice(data: &str, max: u64) -> Result<Vec<u8>, EnvelopeError> {
         return Err(EnvelopeError::ChunkTooLarge { len: bound - padding, limit: max });
     }
     STANDARD.decode(data).map_err(|_| EnvelopeError::InvalidBase64)
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    chain
 }
 
 /// A complete upload, held by the caller while it processes the payload.

@@ -282,10 +282,7 @@ fn is_external(path: &str) -> bool {
     if path.starts_with('#') || path.starts_with("//") {
         return true;
     }
-    let Some((scheme, _)) = path.split_once(':') else { return false };
-    let mut chars = scheme.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    vps_core::url::has_scheme(path)
 }
 
 #[cfg(test)]

@@ -246,21 +246,8 @@ fn comrak_options() -> Options<'static> {
     options
 }
 
-/// Escapes text for use in HTML content and in double- or single-quoted attributes.
-pub(crate) fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// HTML escaping is the workspace's one rule, `vps_core::html::escape`.
+pub(crate) use vps_core::html::escape as escape_html;
 
 #[cfg(test)]
 pub(crate) mod tests {

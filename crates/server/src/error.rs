@@ -223,16 +223,13 @@ fn error_chain(error: &ApiError) -> String {
         ApiError::Internal(detail) => format!("internal error: {detail}"),
         other => other.to_string(),
     };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
+    for cause in vps_core::error_chain::causes(error) {
         chain.push_str(": ");
         chain.push_str(&cause.to_string());
-        source = cause.source();
     }
     chain
 }
 
-// issue 13 — errors
 impl From<crate::sessions::SessionError> for ApiError {
     fn from(error: crate::sessions::SessionError) -> Self {
         use crate::sessions::SessionError;

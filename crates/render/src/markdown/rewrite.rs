@@ -8,6 +8,7 @@
 //! the text and recorded for the HTML writer.
 
 use std::collections::HashMap;
+use vps_core::url::has_scheme;
 
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Node};
@@ -429,14 +430,6 @@ fn local_md_target(url: &str) -> Option<(String, Option<String>)> {
     }
     let subpath = fragment.map(decode).filter(|s| !s.trim().is_empty());
     Some((path, subpath))
-}
-
-/// Whether `url` starts with a URL scheme (`https:`, `mailto:`, `javascript:`…).
-fn has_scheme(url: &str) -> bool {
-    let Some((scheme, _)) = url.split_once(':') else { return false };
-    let mut chars = scheme.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 fn decode(s: &str) -> String {
