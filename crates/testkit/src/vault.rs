@@ -258,9 +258,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     vps_core::ContentHash::of(bytes).to_hex()
 }
 
-mod render_bench;
 #[doc(hidden)]
-pub use render_bench::{FileResolver, clean_path};
-
 #[cfg(test)]
 mod tests;

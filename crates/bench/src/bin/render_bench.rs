@@ -3,10 +3,10 @@
 //!
 //! It reads the vault (by default `../shared/vaults/obsidian-help-en` next to the workspace; only
 //! read) with [`vps_testkit::vault::scan`], as the plugin reads it, and resolves links the way
-//! the server's finalization does (`crates/server/src/finalize/build.rs`): every note gets its
-//! route (`compute_route` with route base `/`, and `vps_render::assign` for notes that would share one), a
-//! [`LinkIndex`] over all pages resolves wikilinks, and an embed resolves to `/assets/<path>`
-//! when the plugin would have uploaded that attachment (path, then path suffix, then file name).
+//! the publication engine does (`crates/build`): every note gets its route (`compute_route` with
+//! route base `/`, and `vps_render::assign` for notes that would share one), a [`LinkIndex`]
+//! over all pages resolves wikilinks, and an embed resolves to `/assets/<path>` among the
+//! attachments the plugin uploads, by [`AttachmentIndex`] (next to the note first).
 //! Then, `--runs` times (default 5), it renders every note in vault order on one thread, as the
 //! server does, and prints each run's wall time, the best run, notes per second, the slowest
 //! notes of the best run, and whether the best run meets the target (≤ 1 s for the whole vault).
@@ -20,15 +20,16 @@
 //! Options: `--vault PATH`, `--runs N`.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use vps_bench::{Result, default_vault, value, verdict};
+use vps_render::AttachmentIndex;
 use vps_render::assign::Wanted;
 use vps_render::{LinkIndex, PageRef, RenderOptions, Resolver};
-use vps_testkit::vault::{self, FileResolver, Vault};
+use vps_testkit::vault::{self, Vault};
 
 const USAGE: &str = "usage: render-bench [--vault PATH] [--runs N]
 
@@ -90,9 +91,9 @@ fn run(options: Options) -> Result<()> {
     let started = Instant::now();
     let pages = page_refs(&vault);
     let index = LinkIndex::new(&pages);
-    let published: HashSet<&str> = vault.assets.iter().map(|asset| asset.vault_path.as_str()).collect();
-    let files = FileResolver::new(&vault.files);
-    let site = Site { index, pages: &pages, files, published };
+    // The server resolves embeds among the attachments the plugin uploaded, as this does.
+    let files = AttachmentIndex::new(vault.assets.iter().map(|asset| asset.vault_path.as_str()));
+    let site = Site { index, pages: &pages, files };
     let setup = started.elapsed();
     let source_bytes: usize = vault.notes.iter().map(|note| note.content.len()).sum();
 
@@ -203,9 +204,8 @@ fn page_refs(vault: &Vault) -> Vec<PageRef> {
 struct Site<'a> {
     index: LinkIndex<'a>,
     pages: &'a [PageRef],
-    files: FileResolver<'a>,
-    /// Vault paths of the attachments the plugin uploads.
-    published: HashSet<&'a str>,
+    /// The attachments the plugin uploads, resolved by the engine's rule.
+    files: AttachmentIndex,
 }
 
 /// Links and embeds of one page, as the server's `PageResolver`.
@@ -224,10 +224,7 @@ impl Resolver for PageResolver<'_> {
 
     fn asset_href(&self, target: &str) -> Option<String> {
         let target = target.split(['#', '?']).next().unwrap_or_default();
-        let found = self.site.files.resolve(&vault::clean_path(&vps_core::url::decode(target)))?;
-        if !self.site.published.contains(found) {
-            return None;
-        }
+        let found = self.site.files.resolve(&self.me.vault_path, &vps_core::url::decode(target))?;
         self.shown.borrow_mut().insert(found.to_owned());
         Some(format!("/assets/{}", vps_core::url::encode_path(found)))
     }

@@ -88,7 +88,8 @@ fn targets_resolve_by_path_then_suffix_and_a_folder_that_does_not_exist_finds_no
             Some("Photos/Cafe\u{301}.png") // NFC finds NFD
         ]
     );
-    assert_eq!(vault.unresolved_embeds, [("N.md".to_owned(), "d.png".to_owned())]);
+    let unresolved = |target: &str| ("N.md".to_owned(), target.to_owned());
+    assert_eq!(vault.unresolved_embeds, [unresolved("q/c.png"), unresolved("d.png")]);
 }
 
 #[test]
