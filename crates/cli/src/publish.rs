@@ -14,17 +14,17 @@ use vps_core::job::JobStatus;
 use vps_publisher::{Config, Plan, Progress, Publication, PublishError, Server, Step, Summary};
 
 /// Exit codes of `publish`, documented in the README.
-pub mod exit {
-    pub const FAILED: u8 = 1;
-    pub const CONFIG: u8 = 3;
-    pub const AUTH: u8 = 4;
-    pub const UNREACHABLE: u8 = 5;
-    pub const REJECTED: u8 = 6;
-    pub const INTERRUPTED: u8 = 130;
+pub(crate) mod exit {
+    pub(crate) const FAILED: u8 = 1;
+    pub(crate) const CONFIG: u8 = 3;
+    pub(crate) const AUTH: u8 = 4;
+    pub(crate) const UNREACHABLE: u8 = 5;
+    pub(crate) const REJECTED: u8 = 6;
+    pub(crate) const INTERRUPTED: u8 = 130;
 }
 
 #[derive(clap::Args)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// The vault's folder.
     pub vault: PathBuf,
     /// The server's URL [env: VPS_PUBLISH_SERVER] (else the config file's `server`).
@@ -56,7 +56,7 @@ pub struct PublishArgs {
 
 /// A failure of `publish`, with its exit code.
 #[derive(Debug, thiserror::Error)]
-pub enum Failure {
+pub(crate) enum Failure {
     #[error("{0}")]
     Config(String),
     #[error(transparent)]
@@ -72,7 +72,7 @@ impl From<ClientError> for Failure {
 }
 
 impl Failure {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) => exit::CONFIG,
             Self::Publish(PublishError::Client(e)) => match e.kind() {
@@ -88,7 +88,7 @@ impl Failure {
     }
 }
 
-pub fn run(args: PublishArgs) -> ExitCode {
+pub(crate) fn run(args: PublishArgs) -> ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let json = args.json;
     match runtime.block_on(publish(args)) {

@@ -13,9 +13,9 @@ use crate::ErrorCode;
 pub struct AssetPath(String);
 
 /// The longest path accepted, in bytes.
-pub const MAX_PATH_BYTES: usize = 1024;
+pub(crate) const MAX_PATH_BYTES: usize = 1024;
 /// The longest single segment (file or folder name) accepted, in bytes, as on most filesystems.
-pub const MAX_SEGMENT_BYTES: usize = 255;
+pub(crate) const MAX_SEGMENT_BYTES: usize = 255;
 
 /// Why a string is not an [`AssetPath`]; [`AssetPathError::code`] is the stable API code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

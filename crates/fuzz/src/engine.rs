@@ -73,7 +73,7 @@ impl fmt::Display for Summary {
 }
 
 /// Where the seed files of `target` are.
-pub fn seed_dir(target: &str) -> PathBuf {
+pub(crate) fn seed_dir(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds").join(target)
 }
 
@@ -142,7 +142,7 @@ impl<T: Target> Run<'_, T> {
 }
 
 /// Runs `target` in `mode`; failures are printed as they are found and listed in the summary.
-pub fn run<T: Target>(target: &T, mode: Mode) -> Summary {
+pub(crate) fn run<T: Target>(target: &T, mode: Mode) -> Summary {
     let started = Instant::now();
     let record_input = match mode {
         Mode::Long { .. } => {

@@ -8,7 +8,7 @@ pub struct MediaAllowlist {
 }
 
 /// Images, audio, video, PDF and plain text formats: what a vault embeds.
-pub const DEFAULT_ALLOWED: &[&str] = &[
+pub(crate) const DEFAULT_ALLOWED: &[&str] = &[
     "image/png",
     "image/jpeg",
     "image/gif",

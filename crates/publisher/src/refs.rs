@@ -86,7 +86,7 @@ pub(crate) struct Display {
 
 impl Display {
     /// The plugin's `display` object.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut display = json!({"classes": self.classes, "rawModifiers": self.raw_modifiers});
         if let Some(alignment) = self.alignment {
             display["alignment"] = json!(alignment);

@@ -30,13 +30,13 @@ pub(crate) struct VaultIndex {
 impl VaultIndex {
     /// Lists the vault. Names that are not UTF-8 are skipped, each with a warning; so are
     /// symbolic links to folders (a link can make a loop). Links to files are followed.
-    pub fn read(root: &Path, warnings: &mut Vec<String>) -> std::io::Result<Self> {
+    pub(crate) fn read(root: &Path, warnings: &mut Vec<String>) -> std::io::Result<Self> {
         let mut files = Vec::new();
         list(root, "", &mut files, warnings)?;
         Ok(Self::new(files))
     }
 
-    pub fn new(mut files: Vec<VaultFile>) -> Self {
+    pub(crate) fn new(mut files: Vec<VaultFile>) -> Self {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let keys = files.iter().map(|file| nfc(&file.path).into_owned()).collect();
         let attachments = AttachmentIndex::new(files.iter().map(|file| file.path.as_str()));
@@ -44,24 +44,24 @@ impl VaultIndex {
     }
 
     /// Resolves references with the plugin's `assetsFolder` and `enableAssetsVaultFallback`.
-    pub fn with_assets_folder(mut self, folder: Option<&str>, vault_fallback: bool) -> Self {
+    pub(crate) fn with_assets_folder(mut self, folder: Option<&str>, vault_fallback: bool) -> Self {
         self.attachments = self.attachments.with_assets_folder(folder, vault_fallback);
         self
     }
 
     /// The file at `path`, in either normalization.
-    pub fn get(&self, path: &str) -> Option<&VaultFile> {
+    pub(crate) fn get(&self, path: &str) -> Option<&VaultFile> {
         self.attachments.get(path).map(|i| &self.files[i])
     }
 
     /// The file `lookup`, written in the note at `note_path`, means
     /// ([`AttachmentIndex::resolve`]).
-    pub fn resolve(&self, note_path: &str, lookup: &str) -> Option<&VaultFile> {
+    pub(crate) fn resolve(&self, note_path: &str, lookup: &str) -> Option<&VaultFile> {
         self.attachments.resolve_index(note_path, lookup).map(|i| &self.files[i])
     }
 
     /// Notes (`.md`, any case) in `folder` and below, in path order; `""` is the whole vault.
-    pub fn notes_under<'a>(&'a self, folder: &'a str) -> impl Iterator<Item = &'a VaultFile> + 'a {
+    pub(crate) fn notes_under<'a>(&'a self, folder: &'a str) -> impl Iterator<Item = &'a VaultFile> + 'a {
         let folder = nfc(folder).into_owned();
         self.files
             .iter()
@@ -74,7 +74,7 @@ impl VaultIndex {
     }
 
     /// Whether `folder` holds at least one file.
-    pub fn has_folder(&self, folder: &str) -> bool {
+    pub(crate) fn has_folder(&self, folder: &str) -> bool {
         let folder = nfc(folder);
         folder.is_empty()
             || self.keys.iter().any(|key| key.strip_prefix(folder.as_ref()).is_some_and(|r| r.starts_with('/')))

@@ -12,7 +12,7 @@ use crate::sessions::SessionState;
 use crate::state::AppState;
 
 /// Runs queued finalizations one after the other, for as long as the server runs.
-pub async fn run_worker(app: AppState, mut queue: mpsc::UnboundedReceiver<SessionId>) {
+pub(crate) async fn run_worker(app: AppState, mut queue: mpsc::UnboundedReceiver<SessionId>) {
     let finalizer = Finalizer::new(
         app.store.clone(),
         app.site.clone(),
@@ -52,7 +52,7 @@ pub async fn run_worker(app: AppState, mut queue: mpsc::UnboundedReceiver<Sessio
 
 /// Follows the `current` pointer when another process moves it (a rollback while serving, another
 /// server publishing to the same bucket): one small read every `REVISION_POLL_MS`.
-pub async fn watch_pointer(app: AppState) {
+pub(crate) async fn watch_pointer(app: AppState) {
     let every = Duration::from_millis(app.settings.store.revision_poll_ms);
     loop {
         tokio::time::sleep(every).await;
@@ -65,7 +65,7 @@ pub async fn watch_pointer(app: AppState) {
 }
 
 /// Removes abandoned sessions and idle incomplete chunked uploads now and then.
-pub async fn expire_sessions(app: AppState) {
+pub(crate) async fn expire_sessions(app: AppState) {
     let ttl = Duration::from_secs(app.settings.sessions.session_ttl_secs);
     let chunk_ttl = Duration::from_secs(app.settings.sessions.chunk_upload_ttl_secs);
     loop {

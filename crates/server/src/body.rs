@@ -57,7 +57,7 @@ impl From<BodyError> for ApiError {
 }
 
 /// The body as a stream of chunks; see the module documentation.
-pub struct RequestBody {
+pub(crate) struct RequestBody {
     inner: Option<BodyDataStream>,
     /// The `Content-Length`, when there is one.
     declared: Option<u64>,
@@ -70,7 +70,7 @@ pub struct RequestBody {
 }
 
 impl RequestBody {
-    pub fn new(body: Body, limit: u64, idle: Duration) -> Self {
+    pub(crate) fn new(body: Body, limit: u64, idle: Duration) -> Self {
         let declared = body.size_hint().exact();
         let idle_deadline = Box::pin(tokio::time::sleep(idle));
         Self {
@@ -85,7 +85,7 @@ impl RequestBody {
     }
 
     /// The whole body must have arrived within `budget` from now.
-    pub fn with_total_timeout(mut self, budget: Duration) -> Self {
+    pub(crate) fn with_total_timeout(mut self, budget: Duration) -> Self {
         self.total_deadline = Some((budget, Box::pin(tokio::time::sleep(budget))));
         self
     }
@@ -144,14 +144,14 @@ impl Stream for RequestBody {
 
 /// A multipart body: a [`RequestBody`] whose bytes also go through a [`MultipartScanner`], so
 /// that a preamble or part headers that never end fail at their limit instead of being held.
-pub struct MultipartBody {
+pub(crate) struct MultipartBody {
     body: RequestBody,
     scanner: MultipartScanner,
     failed: bool,
 }
 
 impl MultipartBody {
-    pub fn new(body: RequestBody, boundary: &str, settings: &Settings) -> Self {
+    pub(crate) fn new(body: RequestBody, boundary: &str, settings: &Settings) -> Self {
         let limits = MultipartLimits {
             max_preamble_bytes: settings.uploads.multipart_max_preamble_bytes,
             max_header_bytes: settings.uploads.multipart_max_header_bytes,
@@ -181,12 +181,12 @@ impl Stream for MultipartBody {
 }
 
 /// The idle timeout every body gets.
-pub fn idle_timeout(settings: &Settings) -> Duration {
+pub(crate) fn idle_timeout(settings: &Settings) -> Duration {
     Duration::from_secs(settings.http.body_idle_timeout_secs)
 }
 
 /// A whole JSON body, read under `MAX_JSON_BODY_BYTES` and both timeouts.
-pub async fn read_json_body(body: Body, settings: &Settings) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_json_body(body: Body, settings: &Settings) -> Result<Bytes, ApiError> {
     let mut body = RequestBody::new(body, settings.http.max_json_body_bytes, idle_timeout(settings))
         .with_total_timeout(Duration::from_secs(settings.http.body_total_timeout_secs));
     let mut bytes = BytesMut::new();

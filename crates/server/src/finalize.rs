@@ -23,9 +23,9 @@ use vps_core::job::{FinishRequest, JobResult, Phase};
 use vps_core::revision::{Asset, Revision, RevisionId};
 use vps_store::{BlobStore, StoreError};
 
-pub use error::JobError;
-pub use jobs::{ABORTED, Cancelled, Jobs, Stop, now_ms};
-pub use vps_build::publish_css;
+pub(crate) use error::JobError;
+pub(crate) use jobs::{ABORTED, Cancelled, Jobs, Stop, now_ms};
+pub(crate) use vps_build::publish_css;
 
 use crate::sessions::{Session, Sessions};
 use crate::settings::{Settings, Storage};
@@ -33,15 +33,15 @@ use crate::site::{Live, Site};
 
 /// Hands finished sessions to the worker.
 #[derive(Clone)]
-pub struct Queue(mpsc::UnboundedSender<SessionId>);
+pub(crate) struct Queue(mpsc::UnboundedSender<SessionId>);
 
 impl Queue {
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<SessionId>) {
+    pub(crate) fn new() -> (Self, mpsc::UnboundedReceiver<SessionId>) {
         let (sender, receiver) = mpsc::unbounded_channel();
         (Self(sender), receiver)
     }
 
-    pub fn push(&self, session: SessionId) {
+    pub(crate) fn push(&self, session: SessionId) {
         let _ = self.0.send(session);
     }
 }
@@ -54,7 +54,7 @@ const BUILD_STACK_BYTES: usize = 256 * 1024 * 1024;
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// The job error of a finalization over its time budget.
-pub fn timeout_message(secs: u64) -> String {
+pub(crate) fn timeout_message(secs: u64) -> String {
     format!(
         "the finalization took longer than FINALIZATION_TIMEOUT_SECS ({secs} s) and was stopped; the live site is \
          unchanged"
@@ -68,7 +68,7 @@ const PUBLISH_ATTEMPTS: usize = 5;
 const CONFIRM_AFTER: Duration = Duration::from_millis(500);
 
 /// The server's settings a finalization uses, the engine's part as [`SiteOptions`].
-pub struct FinalizeConfig {
+pub(crate) struct FinalizeConfig {
     /// `FINALIZATION_TIMEOUT_SECS`.
     pub timeout_secs: u64,
     /// The pointer lives in a bucket other servers may share (S3): a publish checks that no
@@ -79,7 +79,7 @@ pub struct FinalizeConfig {
 
 impl FinalizeConfig {
     /// The one place where the server's [`Settings`] become the engine's input.
-    pub fn from_settings(settings: &Settings) -> Self {
+    pub(crate) fn from_settings(settings: &Settings) -> Self {
         Self {
             timeout_secs: settings.sessions.finalization_timeout_secs,
             shared_pointer: settings.store.storage == Storage::S3,
@@ -97,7 +97,7 @@ impl FinalizeConfig {
 /// What a finalization needs of the server: the store, the live site, the jobs, the sessions
 /// and its settings. Cheap to clone.
 #[derive(Clone)]
-pub struct Finalizer {
+pub(crate) struct Finalizer {
     store: Arc<dyn BlobStore>,
     site: Arc<Site>,
     jobs: Arc<Jobs>,
@@ -106,7 +106,7 @@ pub struct Finalizer {
 }
 
 impl Finalizer {
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn BlobStore>,
         site: Arc<Site>,
         jobs: Arc<Jobs>,
@@ -119,7 +119,7 @@ impl Finalizer {
     /// Runs the job of `session_id` (already begun: [`Jobs::begin`]) within its time budget:
     /// builds its revision on the live one and publishes it, again on top of another server's
     /// publish when one came first. Completes the job; the caller fails it with the error.
-    pub async fn run(&self, session_id: SessionId, stop: &Stop) -> Result<RevisionId, JobError> {
+    pub(crate) async fn run(&self, session_id: SessionId, stop: &Stop) -> Result<RevisionId, JobError> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(self.config.timeout_secs);
         let session = self.sessions.get(session_id).await.map_err(JobError::Session)?;
         let session = Arc::new(session);

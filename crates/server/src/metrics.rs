@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use vps_scan::ScanStats;
 
 #[derive(Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     pub upload_bytes: AtomicU64,
     pub files_stored: AtomicU64,
     pub files_deduplicated: AtomicU64,
@@ -26,12 +26,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn add(counter: &AtomicU64, n: u64) {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition format, with the virus scanner's counters when it is on.
-    pub fn render(&self, scans: Option<ScanStats>) -> String {
+    pub(crate) fn render(&self, scans: Option<ScanStats>) -> String {
         let counters: [(&str, &str, &AtomicU64); 8] = [
             ("vps_upload_bytes_total", "Bytes of files received by upload requests.", &self.upload_bytes),
             ("vps_files_stored_total", "Uploaded files whose bytes were new.", &self.files_stored),

@@ -30,7 +30,7 @@ use crate::state::AppState;
 
 /// The routes, with the state the accept loop needs (settings, connection gauges). Every
 /// handler reads its body through `crate::body` (limits and timeouts); none collects one itself.
-pub fn router(state: AppState) -> crate::serve::Routes {
+pub(crate) fn router(state: AppState) -> crate::serve::Routes {
     let api = Router::new()
         .route("/ping", get(meta::ping))
         .route("/session/start", post(session::start))

@@ -57,12 +57,12 @@ const RESERVED_DESCRIPTORS: u64 = 64;
 const UNLIMITED_FALLBACK: u64 = 1 << 20;
 
 /// What [`serve`] runs: the routes, and the state whose settings and gauges the loop uses.
-pub struct Routes {
+pub(crate) struct Routes {
     pub router: Router,
     pub state: AppState,
 }
 
-pub async fn serve(listener: TcpListener, routes: Routes, stop: CancellationToken, grace: Duration) {
+pub(crate) async fn serve(listener: TcpListener, routes: Routes, stop: CancellationToken, grace: Duration) {
     let Routes { router, state } = routes;
     let settings = &state.settings;
     let cap = connection_cap(settings, raise_fd_limit());

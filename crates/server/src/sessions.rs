@@ -31,8 +31,8 @@ mod assets;
 mod error;
 
 use assets::Change;
-pub use assets::SessionAssets;
-pub use error::SessionError;
+pub(crate) use assets::SessionAssets;
+pub(crate) use error::SessionError;
 
 /// Where a session is in its life. Only `Open` accepts uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ pub struct SessionAsset {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Session {
+pub(crate) struct Session {
     pub id: SessionId,
     pub state: SessionState,
     pub created_at_ms: u64,
@@ -106,7 +106,7 @@ impl Session {
     }
 
     /// Fails unless the session still accepts uploads.
-    pub fn ensure_open(&self) -> Result<(), SessionError> {
+    pub(crate) fn ensure_open(&self) -> Result<(), SessionError> {
         match self.state {
             SessionState::Open => Ok(()),
             state => Err(SessionError::NotOpen { id: self.id, state }),
@@ -115,7 +115,7 @@ impl Session {
 }
 
 /// All sessions, on disk and in memory.
-pub struct Sessions {
+pub(crate) struct Sessions {
     dir: PathBuf,
     live: Mutex<HashMap<SessionId, Arc<AsyncMutex<Session>>>>,
 }
@@ -155,7 +155,7 @@ impl AssetLine {
 impl Sessions {
     /// Opens the sessions directory and loads every session in it; one that cannot be read back
     /// is moved to `quarantine`.
-    pub fn open(dir: &Path, quarantine: &Path) -> Result<Self, StoreError> {
+    pub(crate) fn open(dir: &Path, quarantine: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
             op: "create directory",
             path: dir.into(),
@@ -183,7 +183,11 @@ impl Sessions {
         Ok(Self { dir: dir.to_owned(), live: Mutex::new(live) })
     }
 
-    pub async fn create(&self, start: StartSessionRequest, offered_skips: bool) -> Result<Session, SessionError> {
+    pub(crate) async fn create(
+        &self,
+        start: StartSessionRequest,
+        offered_skips: bool,
+    ) -> Result<Session, SessionError> {
         let now = now_ms();
         let session = Session {
             id: SessionId::generate(),
@@ -203,7 +207,7 @@ impl Sessions {
     }
 
     /// A copy of the session as it is now.
-    pub async fn get(&self, id: SessionId) -> Result<Session, SessionError> {
+    pub(crate) async fn get(&self, id: SessionId) -> Result<Session, SessionError> {
         let entry = self.entry(id)?;
         let session = entry.lock().await;
         Ok(session.clone())
@@ -211,7 +215,7 @@ impl Sessions {
 
     /// Applies `change` to the session and stores the result durably; if `change` fails or the
     /// session cannot be stored, the session stays as it was.
-    pub async fn update<R>(
+    pub(crate) async fn update<R>(
         &self,
         id: SessionId,
         change: impl FnOnce(&mut Session) -> Result<R, SessionError>,
@@ -221,7 +225,7 @@ impl Sessions {
 
     /// [`Sessions::update`] with a change that fails with an error of its caller's (a route that
     /// must ask the job queue first).
-    pub async fn try_update<R, E: From<SessionError>>(
+    pub(crate) async fn try_update<R, E: From<SessionError>>(
         &self,
         id: SessionId,
         change: impl FnOnce(&mut Session) -> Result<R, E>,
@@ -270,12 +274,12 @@ impl Sessions {
     }
 
     /// Fails unless the session exists and still accepts uploads; copies nothing.
-    pub async fn ensure_open(&self, id: SessionId) -> Result<(), SessionError> {
+    pub(crate) async fn ensure_open(&self, id: SessionId) -> Result<(), SessionError> {
         self.entry(id)?.lock().await.ensure_open()
     }
 
     /// Stores a batch of notes in the session's directory; returns the file name to record.
-    pub async fn store_notes(
+    pub(crate) async fn store_notes(
         &self,
         id: SessionId,
         upload_id: &str,
@@ -292,7 +296,7 @@ impl Sessions {
     }
 
     /// Every note the session received, in the order received. Blocking file I/O.
-    pub fn load_notes(&self, session: &Session) -> Result<Vec<Note>, StoreError> {
+    pub(crate) fn load_notes(&self, session: &Session) -> Result<Vec<Note>, StoreError> {
         let dir = self.dir.join(session.id.to_string()).join("notes");
         let mut notes = Vec::new();
         for name in &session.note_batches {
@@ -310,7 +314,7 @@ impl Sessions {
     }
 
     /// Sessions not touched for `ttl` that are not finishing: removed with their files.
-    pub async fn expire(&self, ttl: std::time::Duration) -> Vec<SessionId> {
+    pub(crate) async fn expire(&self, ttl: std::time::Duration) -> Vec<SessionId> {
         let cutoff = now_ms().saturating_sub(ttl.as_millis() as u64);
         let entries: Vec<_> = self.live.lock().expect("sessions lock").iter().map(|(id, s)| (*id, s.clone())).collect();
         let mut expired = Vec::new();
@@ -330,7 +334,7 @@ impl Sessions {
     }
 
     /// Every session (for `gc`, which keeps what open sessions reference).
-    pub async fn all(&self) -> Vec<Session> {
+    pub(crate) async fn all(&self) -> Vec<Session> {
         let entries: Vec<_> = self.live.lock().expect("sessions lock").values().cloned().collect();
         let mut sessions = Vec::with_capacity(entries.len());
         for entry in entries {

@@ -23,7 +23,7 @@ use vps_store::{BlobStore, Expect, RevisionStore, StoreError};
 use vps_build::SiteModel;
 
 /// A revision and its reader's model (absent for an empty site or an unreadable model).
-pub struct Live {
+pub(crate) struct Live {
     pub revision: Revision,
     pub site: Option<vps_site::Site>,
     /// Every blob the revision publishes, and what it is: one entry per blob, built once per
@@ -37,7 +37,7 @@ pub struct Live {
 /// the site model are not published: they have no entry. (Compressed variants of a page or
 /// document, when revisions record them, join as one more kind naming the blob they encode.)
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Public {
+pub(crate) enum Public {
     /// A page's whole HTML.
     Page,
     /// A generated document (folder index, tag page, sitemap, feed, 404 page).
@@ -48,7 +48,7 @@ pub enum Public {
 
 impl Public {
     /// The `Content-Type` it is served with.
-    pub fn content_type(&self) -> String {
+    pub(crate) fn content_type(&self) -> String {
         match self {
             Public::Page => PAGE_CONTENT_TYPE.to_owned(),
             Public::Document { content_type } => content_type.clone(),
@@ -59,10 +59,10 @@ impl Public {
 }
 
 /// How pages are served, at their route and at `/_blob/`.
-pub const PAGE_CONTENT_TYPE: &str = "text/html; charset=utf-8";
+pub(crate) const PAGE_CONTENT_TYPE: &str = "text/html; charset=utf-8";
 
 impl Live {
-    pub fn new(revision: Revision, site: Option<vps_site::Site>) -> Self {
+    pub(crate) fn new(revision: Revision, site: Option<vps_site::Site>) -> Self {
         let mut public =
             HashMap::with_capacity(revision.pages.len() + revision.generated.len() + revision.assets.len());
         // Later kinds win for a blob that is two things at once: an asset keeps its own type.
@@ -88,14 +88,14 @@ impl Live {
 
     /// The asset at `path`, compared in NFC: an NFD or NFC spelling finds the file whatever the
     /// spelling it was uploaded under.
-    pub fn asset_by_path(&self, path: &str) -> Option<&Asset> {
+    pub(crate) fn asset_by_path(&self, path: &str) -> Option<&Asset> {
         let composed = nfc(path);
         let exact = AssetPath::parse(&composed).ok().and_then(|path| self.revision.assets.get(&path));
         exact.or_else(|| self.revision.assets.get(self.nfd_assets.get(composed.as_ref())?))
     }
 
     /// What `hash` is in this revision, if the revision publishes it.
-    pub fn public(&self, hash: &ContentHash) -> Option<&Public> {
+    pub(crate) fn public(&self, hash: &ContentHash) -> Option<&Public> {
         self.public.get(hash)
     }
 }
@@ -107,7 +107,7 @@ impl Deref for Live {
     }
 }
 
-pub struct Site {
+pub(crate) struct Site {
     revisions: Arc<dyn RevisionStore>,
     live: RwLock<Arc<Live>>,
     /// Blobs found damaged while being served, and whether they were moved out of the store.
@@ -122,7 +122,7 @@ enum Quarantined {
 
 impl Site {
     /// Loads the revision `current` names (or an empty site).
-    pub async fn open(revisions: Arc<dyn RevisionStore>, store: &dyn BlobStore) -> Result<Self, StoreError> {
+    pub(crate) async fn open(revisions: Arc<dyn RevisionStore>, store: &dyn BlobStore) -> Result<Self, StoreError> {
         let live = Self::load_current(&*revisions, store).await?;
         Ok(Self { revisions, live: RwLock::new(Arc::new(live)), corrupt: Mutex::default() })
     }
@@ -143,18 +143,18 @@ impl Site {
         Ok(Live::new(revision, site))
     }
 
-    pub fn live(&self) -> Arc<Live> {
+    pub(crate) fn live(&self) -> Arc<Live> {
         self.live.read().expect("site lock").clone()
     }
 
     /// What the pointer must still name for a revision built on the live one to be published.
-    pub fn expect_live(live: &Live) -> Expect {
+    pub(crate) fn expect_live(live: &Live) -> Expect {
         Expect::Current((!live.is_empty_site()).then(|| live.id.clone()))
     }
 
     /// Saves `revision`, points the site at it — if the pointer is still where `expect` says:
     /// else [`StoreError::PointerMoved`], and nothing changes — and serves it from now on.
-    pub async fn publish(
+    pub(crate) async fn publish(
         &self,
         revision: Revision,
         site: vps_site::Site,
@@ -174,7 +174,7 @@ impl Site {
     }
 
     /// Serves nothing (the plugin's "clean VPS"): the pointer names no revision; history stays.
-    pub async fn clear(&self) -> Result<(), StoreError> {
+    pub(crate) async fn clear(&self) -> Result<(), StoreError> {
         self.revisions.set_current(None, Expect::Anything).await?;
         *self.live.write().expect("site lock") = Arc::new(Live::new(Revision::empty(), None));
         Ok(())
@@ -184,7 +184,7 @@ impl Site {
     /// a bucket shared with other servers, this tells whether another server's publish replaced
     /// ours unseen — possible where the S3 server checks conditional writes non-atomically, or
     /// ignores them — so that ours can be built again on top of it.
-    pub async fn still_includes(&self, ours: &RevisionId) -> Result<bool, StoreError> {
+    pub(crate) async fn still_includes(&self, ours: &RevisionId) -> Result<bool, StoreError> {
         let mut next = self.revisions.current().await?;
         while let Some(id) = next {
             if &id == ours {
@@ -201,7 +201,7 @@ impl Site {
 
     /// Follows the pointer when something else moved it (`vps-publish rollback` while serving,
     /// another replica's publish). Returns the new live revision's id when it changed.
-    pub async fn refresh(&self, store: &dyn BlobStore) -> Result<Option<RevisionId>, StoreError> {
+    pub(crate) async fn refresh(&self, store: &dyn BlobStore) -> Result<Option<RevisionId>, StoreError> {
         let stored = self.revisions.current().await?;
         let live = self.live();
         let live_id = (!live.is_empty_site()).then(|| live.id.clone());
@@ -219,7 +219,7 @@ impl Site {
     /// Records that the bytes stored as `hash` hash to `actual`: logs it, remembers it (every
     /// later request gets a 5xx, never the bytes) and moves the blob out of the store, so that
     /// a restart does not serve it either and a new upload of the right bytes can store it again.
-    pub async fn report_corrupt(&self, store: &dyn BlobStore, hash: &ContentHash, actual: &ContentHash) {
+    pub(crate) async fn report_corrupt(&self, store: &dyn BlobStore, hash: &ContentHash, actual: &ContentHash) {
         tracing::error!(blob = %hash, actual = %actual, store = %store.describe(), "a stored blob is corrupt: its bytes do not match its hash; it is no longer served");
         self.corrupt.lock().expect("corrupt lock").insert(*hash, Quarantined::No);
         match store.quarantine(hash).await {
@@ -236,7 +236,7 @@ impl Site {
     /// Whether `hash` was found corrupt. A quarantined blob that the store holds again was
     /// stored anew since (uploads are hashed as they are written): it is trusted again, and
     /// verified as every blob is when served.
-    pub async fn is_corrupt(&self, store: &dyn BlobStore, hash: &ContentHash) -> Result<bool, StoreError> {
+    pub(crate) async fn is_corrupt(&self, store: &dyn BlobStore, hash: &ContentHash) -> Result<bool, StoreError> {
         let mark = self.corrupt.lock().expect("corrupt lock").get(hash).copied();
         match mark {
             None => Ok(false),

@@ -18,9 +18,9 @@ use crate::site::Site;
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
-pub struct AppState(Arc<Inner>);
+pub(crate) struct AppState(Arc<Inner>);
 
-pub struct Inner {
+pub(crate) struct Inner {
     pub settings: Settings,
     pub api_key: ApiKey,
     /// Blobs: on the filesystem or in a bucket.
@@ -40,7 +40,7 @@ pub struct Inner {
 }
 
 impl AppState {
-    pub fn new(inner: Inner) -> Self {
+    pub(crate) fn new(inner: Inner) -> Self {
         Self(Arc::new(inner))
     }
 }

@@ -7,10 +7,10 @@ use serde_json::Value;
 
 use crate::BIN;
 
-pub use vps_server::test_util::{KEY, TestApp, spawn_app_with};
+pub(crate) use vps_server::test_util::{KEY, TestApp, spawn_app_with};
 
 /// Runs `vps-publish publish <vault> --json --yes …` off the async runtime.
-pub async fn publish(vault: &Path, server: &str, key: &str, extra: &[&str]) -> Output {
+pub(crate) async fn publish(vault: &Path, server: &str, key: &str, extra: &[&str]) -> Output {
     let (vault, server, key) = (vault.to_owned(), server.to_owned(), key.to_owned());
     let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
@@ -56,7 +56,7 @@ fn spawn_publish(vault: &Path, server: &str) -> std::process::Child {
         .unwrap()
 }
 
-pub fn summary(output: &Output) -> Value {
+pub(crate) fn summary(output: &Output) -> Value {
     assert!(output.status.success(), "exit {:?}: {}", output.status.code(), String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|_| panic!("a JSON summary: {}", String::from_utf8_lossy(&output.stdout)))

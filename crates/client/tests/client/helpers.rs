@@ -6,11 +6,11 @@ use vps_client::{Client, RetryPolicy, UploadFile};
 use vps_core::AssetPath;
 use vps_core::note::Note;
 
-pub use vps_server::test_util::{KEY, TestApp, spawn_app, spawn_app_with};
-pub use vps_testkit::{noise, png, sha256_hex};
+pub(crate) use vps_server::test_util::{KEY, TestApp, spawn_app, spawn_app_with};
+pub(crate) use vps_testkit::{noise, png, sha256_hex};
 
 /// The client under test, pointed at a [`TestApp`].
-pub trait ClientOf {
+pub(crate) trait ClientOf {
     fn client(&self) -> Client;
 }
 
@@ -21,24 +21,24 @@ impl ClientOf for TestApp {
 }
 
 /// Retries that wait milliseconds, not seconds.
-pub fn quick_retries(attempts: u32) -> RetryPolicy {
+pub(crate) fn quick_retries(attempts: u32) -> RetryPolicy {
     RetryPolicy { attempts, first_delay: Duration::from_millis(10), max_delay: Duration::from_secs(5) }
 }
 
 /// Writes `data` under `dir` and describes it as the vault file `vault_path`.
-pub fn vault_file(dir: &Path, vault_path: &str, data: &[u8]) -> UploadFile {
+pub(crate) fn vault_file(dir: &Path, vault_path: &str, data: &[u8]) -> UploadFile {
     let file = dir.join(sha256_hex(vault_path.as_bytes()));
     std::fs::write(&file, data).unwrap();
     UploadFile { path: AssetPath::parse(vault_path).unwrap(), file, size: data.len() as u64, sha256: None }
 }
 
 /// A note as the plugin sends it, in a folder published at `/`.
-pub fn note(vault_path: &str, content: &str) -> Note {
+pub(crate) fn note(vault_path: &str, content: &str) -> Note {
     serde_json::from_value(vps_testkit::note(vault_path, content)).unwrap()
 }
 
 /// A server that answers the n-th request (0-based) for a path and query with `answer(n, target)`.
-pub async fn stub_server(
+pub(crate) async fn stub_server(
     answer: impl Fn(usize, &str) -> axum::response::Response + Send + Sync + 'static,
 ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::Arc;

@@ -56,13 +56,13 @@ const ASSETS: &[(&str, &str)] = &[
     ("doc.pdf", "/assets/doc.pdf"),
 ];
 
-pub struct Site {
+pub(crate) struct Site {
     pages: Vec<PageRef>,
     notes: HashMap<&'static str, &'static str>,
 }
 
 impl Site {
-    pub fn new() -> Site {
+    pub(crate) fn new() -> Site {
         let pages = PAGES
             .iter()
             .map(|&(vault_path, route, aliases)| PageRef {
@@ -77,19 +77,19 @@ impl Site {
     }
 
     /// Renders `markdown` as the page `Current.md`.
-    pub fn render(&self, markdown: &str) -> Rendered {
+    pub(crate) fn render(&self, markdown: &str) -> Rendered {
         self.render_as("Current.md", markdown)
     }
 
     /// Renders `markdown` as the page at `vault_path`.
-    pub fn render_as(&self, vault_path: &str, markdown: &str) -> Rendered {
+    pub(crate) fn render_as(&self, vault_path: &str, markdown: &str) -> Rendered {
         let current = self.pages.iter().find(|p| p.vault_path == vault_path).expect("a page of the site");
         let resolver = PageResolver { index: LinkIndex::new(&self.pages), current, notes: &self.notes };
         render(markdown, &resolver, &RenderOptions::default())
     }
 
     /// The Markdown of a note of the site.
-    pub fn note(&self, vault_path: &str) -> &'static str {
+    pub(crate) fn note(&self, vault_path: &str) -> &'static str {
         self.notes[vault_path]
     }
 }

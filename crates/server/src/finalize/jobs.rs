@@ -30,20 +30,20 @@ const JOB_FILE: &str = "job.json";
 /// How long an SSE token stays valid.
 const TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// Runs of one job that may stop the server before the job is given up.
-pub const MAX_ATTEMPTS: u32 = 2;
+pub(super) const MAX_ATTEMPTS: u32 = 2;
 /// A `job.json` larger than this is not read (it holds a status and the client's inventory).
 const MAX_JOB_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The error of a job given up at start-up.
-pub const STOPPED_THE_SERVER_TWICE: &str = "the finalization stopped the server twice; not run again. \
+pub(super) const STOPPED_THE_SERVER_TWICE: &str = "the finalization stopped the server twice; not run again. \
      The live site is unchanged: publish again, and if it happens again see the server log for the note at fault";
 /// The error of a job aborted by its client.
-pub const ABORTED: &str = "the publish was aborted before it went live; the live site is unchanged";
+pub(crate) const ABORTED: &str = "the publish was aborted before it went live; the live site is unchanged";
 
 /// What is stored per job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct JobRecord {
+pub(super) struct JobRecord {
     pub status: JobStatus,
     pub request: FinishRequest,
     /// The first answer to `finish`, replayed when the client sends `finish` again.
@@ -57,7 +57,7 @@ pub struct JobRecord {
 
 /// Asks a running finalization to stop, and says why. Cheap to clone.
 #[derive(Clone, Default)]
-pub struct Stop {
+pub(crate) struct Stop {
     token: CancellationToken,
     reason: Arc<OnceLock<String>>,
 }
@@ -70,19 +70,19 @@ impl Stop {
     }
 
     /// Why the finalization must stop, once it must.
-    pub fn reason(&self) -> Option<String> {
+    pub(crate) fn reason(&self) -> Option<String> {
         self.token.is_cancelled().then(|| self.reason.get().cloned().unwrap_or_else(|| ABORTED.to_owned()))
     }
 
     /// Resolves once the finalization must stop.
-    pub async fn stopped(&self) {
+    pub(crate) async fn stopped(&self) {
         self.token.cancelled().await;
     }
 }
 
 /// What [`Jobs::cancel`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cancelled {
+pub(crate) enum Cancelled {
     /// The job was waiting or running: it is failed and will not publish.
     Stopped,
     /// The job already ended, or is moving the pointer: it was not stopped.
@@ -91,14 +91,14 @@ pub enum Cancelled {
 
 /// What start-up found among the stored jobs.
 #[derive(Debug, Default)]
-pub struct Reopened {
+pub(crate) struct Reopened {
     /// Jobs interrupted by a stop, to run again (already in line, oldest first).
     pub to_run: Vec<SessionId>,
     /// Jobs that stopped the server [`MAX_ATTEMPTS`] times: now failed, not run again.
     pub given_up: Vec<SessionId>,
 }
 
-pub struct Jobs {
+pub(crate) struct Jobs {
     sessions_dir: PathBuf,
     registry: Mutex<Registry>,
 }
@@ -130,7 +130,7 @@ impl Jobs {
     /// Loads every stored job. A job that did not finish is put back in line, unless its runs
     /// stopped the server [`MAX_ATTEMPTS`] times: it is then failed. A `job.json` that cannot be
     /// read is moved to `quarantine`.
-    pub fn open(sessions_dir: &Path, quarantine: &Path) -> Result<(Self, Reopened), JobError> {
+    pub(crate) fn open(sessions_dir: &Path, quarantine: &Path) -> Result<(Self, Reopened), JobError> {
         let jobs = Self { sessions_dir: sessions_dir.to_owned(), registry: Mutex::default() };
         let mut unfinished = Vec::new();
         let mut given_up = Vec::new();
@@ -169,7 +169,7 @@ impl Jobs {
     }
 
     /// Creates the job of a finished session and puts it in line.
-    pub fn create(&self, session: SessionId, request: FinishRequest) -> Result<FinishResponse, JobError> {
+    pub(crate) fn create(&self, session: SessionId, request: FinishRequest) -> Result<FinishResponse, JobError> {
         let now = now_ms();
         let job_id = uuid::Uuid::new_v4().to_string();
         let token = random_token()?;
@@ -210,20 +210,20 @@ impl Jobs {
     }
 
     /// The first answer given to `finish`, to answer a repeated `finish` with.
-    pub fn response(&self, session: SessionId) -> Option<FinishResponse> {
+    pub(crate) fn response(&self, session: SessionId) -> Option<FinishResponse> {
         self.registry().jobs.get(&session).map(|live| live.record.response.clone())
     }
 
-    pub fn status(&self, session: SessionId) -> Option<JobStatus> {
+    pub(crate) fn status(&self, session: SessionId) -> Option<JobStatus> {
         self.registry().jobs.get(&session).map(|live| live.record.status.clone())
     }
 
-    pub fn request(&self, session: SessionId) -> Option<FinishRequest> {
+    pub(crate) fn request(&self, session: SessionId) -> Option<FinishRequest> {
         self.registry().jobs.get(&session).map(|live| live.record.request.clone())
     }
 
     /// Follows a job's status, for the SSE stream; the token is the only credential there.
-    pub fn subscribe(
+    pub(crate) fn subscribe(
         &self,
         session: SessionId,
         job_id: &str,
@@ -245,7 +245,7 @@ impl Jobs {
     /// Takes the job out of the line to run it: counts the run in `job.json` (durably, before
     /// anything of the run happens) and answers how to know when to stop. `None` when there is
     /// nothing to run (the job was aborted while it waited, or is gone).
-    pub fn begin(&self, session: SessionId) -> Option<Stop> {
+    pub(crate) fn begin(&self, session: SessionId) -> Option<Stop> {
         let record = {
             let mut registry = self.registry();
             registry.waiting.retain(|id| *id != session);
@@ -270,7 +270,7 @@ impl Jobs {
     }
 
     /// The job's run ended (whatever its outcome): the next in line moves up.
-    pub fn end(&self, session: SessionId) {
+    pub(crate) fn end(&self, session: SessionId) {
         let mut registry = self.registry();
         if registry.running == Some(session) {
             registry.running = None;
@@ -279,12 +279,12 @@ impl Jobs {
     }
 
     /// The job whose run is under way, if any.
-    pub fn running(&self) -> Option<SessionId> {
+    pub(crate) fn running(&self) -> Option<SessionId> {
         self.registry().running
     }
 
     /// The server stops on purpose while `session` runs: that run is not counted against it.
-    pub fn release_attempt(&self, session: SessionId) {
+    pub(crate) fn release_attempt(&self, session: SessionId) {
         let record = {
             let mut registry = self.registry();
             let Some(job) = registry.jobs.get_mut(&session) else { return };
@@ -299,7 +299,7 @@ impl Jobs {
 
     /// Stops a waiting or running job, which fails with `reason`; the client and SSE
     /// subscribers see it at once. Too late once the job ended or moves the pointer.
-    pub fn cancel(&self, session: SessionId, reason: &str) -> Result<Cancelled, JobError> {
+    pub(crate) fn cancel(&self, session: SessionId, reason: &str) -> Result<Cancelled, JobError> {
         {
             let mut registry = self.registry();
             let job = registry.jobs.get_mut(&session).ok_or(JobError::NotFound)?;
@@ -316,7 +316,7 @@ impl Jobs {
 
     /// The job is about to move the pointer: from now on it cannot be stopped. Fails with the
     /// reason when it was stopped first (a stopped job never publishes).
-    pub fn begin_commit(&self, session: SessionId) -> Result<(), JobError> {
+    pub(crate) fn begin_commit(&self, session: SessionId) -> Result<(), JobError> {
         let mut registry = self.registry();
         let job = registry.jobs.get_mut(&session).ok_or(JobError::NotFound)?;
         if let Some(reason) = job.stop.reason() {
@@ -328,7 +328,7 @@ impl Jobs {
 
     /// The pointer did not move after all (another server's publish came first): the job builds
     /// again and may be stopped meanwhile.
-    pub fn end_commit(&self, session: SessionId) {
+    pub(crate) fn end_commit(&self, session: SessionId) {
         if let Some(job) = self.registry().jobs.get_mut(&session) {
             job.committing = false;
         }
@@ -336,7 +336,7 @@ impl Jobs {
 
     /// Moves the job forward; a phase or progress lower than the current one is ignored, and
     /// so is any change to a job that ended.
-    pub fn advance(&self, session: SessionId, phase: Phase, progress: u8) {
+    pub(crate) fn advance(&self, session: SessionId, phase: Phase, progress: u8) {
         let _ = self.update(session, |status| {
             if status.started_at.is_none() {
                 status.started_at = Some(iso8601(now_ms()));
@@ -347,7 +347,7 @@ impl Jobs {
         });
     }
 
-    pub fn complete(&self, session: SessionId, result: JobResult) -> Result<(), JobError> {
+    pub(crate) fn complete(&self, session: SessionId, result: JobResult) -> Result<(), JobError> {
         self.update(session, |status| {
             status.status = JobState::Completed;
             status.phase = Phase::Completed;
@@ -358,12 +358,12 @@ impl Jobs {
         })
     }
 
-    pub fn fail(&self, session: SessionId, error: String) -> Result<(), JobError> {
+    pub(crate) fn fail(&self, session: SessionId, error: String) -> Result<(), JobError> {
         self.update(session, |status| fail_status(status, &error))
     }
 
     /// Forgets a session's job (the session expired or was cleaned up).
-    pub fn forget(&self, session: SessionId) {
+    pub(crate) fn forget(&self, session: SessionId) {
         let mut registry = self.registry();
         registry.jobs.remove(&session);
         registry.waiting.retain(|id| *id != session);
@@ -454,6 +454,6 @@ fn random_token() -> Result<String, JobError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-pub fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }

@@ -44,7 +44,7 @@ use crate::state::AppState;
 /// The `Cache-Control` of a URL named by its content: a year, never revalidated.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-pub async fn get_blob(
+pub(super) async fn get_blob(
     State(app): State<AppState>,
     Path(raw): Path<String>,
     headers: HeaderMap,
@@ -59,7 +59,7 @@ pub async fn get_blob(
 
 /// How long clients may keep what they got.
 #[derive(Debug, Clone, Copy)]
-pub enum Caching {
+pub(super) enum Caching {
     /// A URL named by the content itself: a year, never revalidated.
     Immutable,
     /// A URL whose content can change with the next revision: revalidate (cheap, by ETag).
@@ -68,7 +68,7 @@ pub enum Caching {
 
 /// How a blob is served.
 #[derive(Debug, Clone)]
-pub struct Delivery {
+pub(super) struct Delivery {
     /// The `Content-Type` header.
     pub content_type: String,
     pub caching: Caching,
@@ -79,16 +79,16 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub fn new(content_type: impl Into<String>, caching: Caching) -> Self {
+    pub(super) fn new(content_type: impl Into<String>, caching: Caching) -> Self {
         Self { content_type: content_type.into(), caching, status: StatusCode::OK, ranges: false }
     }
 
-    pub fn with_ranges(mut self) -> Self {
+    pub(super) fn with_ranges(mut self) -> Self {
         self.ranges = true;
         self
     }
 
-    pub fn with_status(mut self, status: StatusCode) -> Self {
+    pub(super) fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
     }
@@ -96,7 +96,7 @@ impl Delivery {
 
 /// Serves the blob `hash` as `delivery` says, checked against its hash (see the module's docs),
 /// with conditional and range handling.
-pub async fn serve_blob(
+pub(super) async fn serve_blob(
     app: &AppState,
     hash: &ContentHash,
     delivery: &Delivery,
@@ -213,14 +213,14 @@ async fn checked_body(
 
 /// Sniffs a blob's media type from its first bytes. Unknown content is
 /// `application/octet-stream`.
-pub async fn media_type_of(blob: &mut BlobReader, extension: Option<&str>) -> Result<MediaType, ApiError> {
+pub(super) async fn media_type_of(blob: &mut BlobReader, extension: Option<&str>) -> Result<MediaType, ApiError> {
     let head = blob.head(SNIFF_LEN).await?;
     let complete = blob.len() <= SNIFF_LEN as u64;
     Ok(sniff(&head, complete, extension).unwrap_or(MediaType::OCTET_STREAM))
 }
 
 /// `If-None-Match: "a", "b"` or `*`; weak tags compare by their opaque part.
-pub fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
     headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|value| {
         value.split(',').map(str::trim).any(|tag| tag == "*" || etag_matches(tag.trim_start_matches("W/"), etag))
     })

@@ -25,13 +25,13 @@ const CONCURRENCY: usize = 16;
 
 /// One entry as sent; parsed into domain types with a precise error per field.
 #[derive(Deserialize)]
-pub struct RawEntry {
+pub(super) struct RawEntry {
     path: String,
     sha256: String,
     size: u64,
 }
 
-pub async fn check(
+pub(super) async fn check(
     State(app): State<AppState>,
     Path(id): Path<String>,
     ApiJson(entries): ApiJson<Vec<RawEntry>>,

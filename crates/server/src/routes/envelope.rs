@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 /// Reads the body (`MAX_JSON_BODY_BYTES` and the body timeouts; the plugin sends at most 1 MiB),
 /// accepts the chunk, and on the last one runs `complete`.
-pub async fn receive<F, Fut>(
+pub(super) async fn receive<F, Fut>(
     app: &AppState,
     session: SessionId,
     kind: RouteKind,

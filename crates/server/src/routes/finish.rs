@@ -25,7 +25,7 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// 202 and a job to follow. Sent again (the plugin retries after transport errors), it answers
 /// the first answer again.
-pub async fn finish(
+pub(super) async fn finish(
     State(app): State<AppState>,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<FinishRequest>,
@@ -58,14 +58,14 @@ pub async fn finish(
     Ok((StatusCode::ACCEPTED, Json(response)))
 }
 
-pub async fn status(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<JobStatus>, ApiError> {
+pub(super) async fn status(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<JobStatus>, ApiError> {
     let id = parse_session_id(&id)?;
     app.jobs.status(id).map(Json).ok_or(ApiError::JobNotFound)
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EventsQuery {
+pub(super) struct EventsQuery {
     job_id: Option<String>,
     token: Option<String>,
 }
@@ -73,7 +73,7 @@ pub struct EventsQuery {
 /// `GET /events/session/{id}/finalization?jobId=…&token=…`: server-sent events, never
 /// compressed, each written as it happens: `connected`, then `status` on every change,
 /// `heartbeat` while nothing changes, and `completed` or `failed` last.
-pub async fn events(
+pub(super) async fn events(
     State(app): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<EventsQuery>,

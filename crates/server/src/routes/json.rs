@@ -8,7 +8,7 @@ use crate::state::AppState;
 
 /// `axum::Json`, but the body is read by [`read_json_body`] (size limit, idle and total
 /// timeouts) and a bad body is an [`ApiError`] with a JSON answer, not a plain-text one.
-pub struct ApiJson<T>(pub T);
+pub(super) struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;

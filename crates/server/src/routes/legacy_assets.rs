@@ -50,7 +50,7 @@ impl ContentConsumer for Ingest<'_> {
     }
 }
 
-pub async fn upload(app: &AppState, id: SessionId, body: Body) -> Result<Response, ApiError> {
+pub(super) async fn upload(app: &AppState, id: SessionId, body: Body) -> Result<Response, ApiError> {
     let state = app.clone();
     receive(app, id, RouteKind::Assets, body, move |json| async move {
         let assets = read_legacy_assets(&json, &mut Ingest { app: &state }).await?;

@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CleanupRequest {
+pub(super) struct CleanupRequest {
     #[serde(default)]
     target_name: String,
 }
@@ -19,7 +19,7 @@ pub struct CleanupRequest {
 /// Takes the site offline and forgets every skip hint, so that the next publish is a full one.
 /// Earlier revisions stay on disk: `vps-publish rollback` can bring one back, and `gc` removes
 /// them for good.
-pub async fn cleanup(
+pub(super) async fn cleanup(
     State(app): State<AppState>,
     ApiJson(request): ApiJson<CleanupRequest>,
 ) -> Result<Json<Value>, ApiError> {

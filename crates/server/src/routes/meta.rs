@@ -9,12 +9,12 @@ use vps_core::api::{Health, PublicConfig, ScannerHealth, StoreHealth};
 use crate::state::AppState;
 
 /// The version of the upload protocols this server speaks (streaming multipart, hash check).
-pub const PROTOCOL_VERSION: u32 = 1;
+pub(super) const PROTOCOL_VERSION: u32 = 1;
 /// The plugin's chunk size (`L`): it never sends more per request, whatever we answer.
-pub const MAX_BYTES_PER_REQUEST: u64 = 1024 * 1024;
+pub(super) const MAX_BYTES_PER_REQUEST: u64 = 1024 * 1024;
 
 /// 200 when the server can write to its data directory and reach its store, 503 otherwise.
-pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
+pub(super) async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     let probe = app.temp_dir.join(format!(".health-{}", uuid::Uuid::new_v4().simple()));
     let writable = tokio::task::spawn_blocking(move || {
         let ok = std::fs::write(&probe, b"ok").is_ok();
@@ -57,7 +57,7 @@ pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     (status, Json(health))
 }
 
-pub async fn public_config(State(app): State<AppState>) -> Json<PublicConfig> {
+pub(super) async fn public_config(State(app): State<AppState>) -> Json<PublicConfig> {
     let settings = &app.settings;
     Json(PublicConfig {
         protocol_version: PROTOCOL_VERSION,
@@ -73,12 +73,12 @@ pub async fn public_config(State(app): State<AppState>) -> Json<PublicConfig> {
 }
 
 /// `GET /metrics`: Prometheus counters.
-pub async fn metrics(State(app): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+pub(super) async fn metrics(State(app): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     let scans = app.policy.scan.as_ref().map(|scan| scan.scanner.stats());
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(scans))
 }
 
 /// The plugin's "test connection" button.
-pub async fn ping() -> Json<Value> {
+pub(super) async fn ping() -> Json<Value> {
     Json(json!({"api": "ok"}))
 }

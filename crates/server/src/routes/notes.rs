@@ -13,7 +13,11 @@ use super::parse_session_id;
 use crate::ApiError;
 use crate::state::AppState;
 
-pub async fn upload(State(app): State<AppState>, Path(id): Path<String>, body: Body) -> Result<Response, ApiError> {
+pub(super) async fn upload(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Response, ApiError> {
     let id = parse_session_id(&id)?;
     app.sessions.ensure_open(id).await?;
     let state = app.clone();

@@ -18,7 +18,7 @@ use crate::finalize::Cancelled;
 use crate::sessions::SessionState;
 use crate::state::AppState;
 
-pub async fn start(
+pub(super) async fn start(
     State(app): State<AppState>,
     ApiJson(start): ApiJson<StartSessionRequest>,
 ) -> Result<(StatusCode, Json<StartSessionResponse>), ApiError> {
@@ -54,7 +54,7 @@ pub async fn start(
 /// Idempotent: aborting an aborted session answers 200 again. After `finish`, it stops the
 /// finalization (waiting or running: its job fails, saying it was aborted, and the live site
 /// stays as it was) unless it already ended or is moving the pointer (409).
-pub async fn abort(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<SessionAck>, ApiError> {
+pub(super) async fn abort(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<SessionAck>, ApiError> {
     let id = parse_session_id(&id)?;
     app.sessions
         .try_update(id, |session| {

@@ -18,7 +18,7 @@ const HTML: &str = PAGE_CONTENT_TYPE;
 
 /// `/assets/<vault path>`: an asset of the live revision, by its path (decoded already),
 /// compared in NFC: a file uploaded under its NFD name is found by its NFC spelling too.
-pub async fn asset(
+pub(super) async fn asset(
     State(app): State<AppState>,
     Path(raw): Path<String>,
     headers: HeaderMap,
@@ -31,7 +31,7 @@ pub async fn asset(
 }
 
 /// `/publish.css`: the vault's own stylesheet, when published.
-pub async fn publish_css(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(super) async fn publish_css(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let live = app.site.live();
     let css =
         live.assets.get(&crate::finalize::publish_css()).ok_or_else(|| ApiError::BlobNotFound("publish.css".into()))?;
@@ -39,7 +39,7 @@ pub async fn publish_css(State(app): State<AppState>, headers: HeaderMap) -> Res
 }
 
 /// `/_site/<file>`: the site's own stylesheet and script, at URLs named by their hash.
-pub async fn static_file(Path(name): Path<String>) -> Response {
+pub(super) async fn static_file(Path(name): Path<String>) -> Response {
     let file = if format!("/_site/{name}") == vps_site::style_href() {
         Some((vps_site::STYLE_CSS, "text/css; charset=utf-8"))
     } else if format!("/_site/{name}") == vps_site::search_js_href() {
@@ -59,7 +59,7 @@ pub async fn static_file(Path(name): Path<String>) -> Response {
     }
 }
 
-pub async fn favicon() -> Response {
+pub(super) async fn favicon() -> Response {
     let mut response = vps_site::FAVICON_SVG.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
@@ -67,7 +67,7 @@ pub async fn favicon() -> Response {
 }
 
 #[derive(Deserialize)]
-pub struct SearchQuery {
+pub(super) struct SearchQuery {
     #[serde(default)]
     q: String,
     #[serde(default)]
@@ -75,7 +75,7 @@ pub struct SearchQuery {
 }
 
 /// `/search?q=…`: results over titles, headings and text; `&format=json` for the small script.
-pub async fn search(State(app): State<AppState>, Query(query): Query<SearchQuery>) -> Response {
+pub(super) async fn search(State(app): State<AppState>, Query(query): Query<SearchQuery>) -> Response {
     let live = app.site.live();
     let Some(site) = &live.site else {
         return (StatusCode::NOT_FOUND, "nothing is published yet").into_response();
@@ -95,7 +95,7 @@ pub async fn search(State(app): State<AppState>, Query(query): Query<SearchQuery
 
 /// Every other GET: a page or generated document of the live revision, a redirect to where a
 /// page moved, or the 404 page.
-pub async fn page(
+pub(super) async fn page(
     State(app): State<AppState>,
     method: Method,
     uri: Uri,

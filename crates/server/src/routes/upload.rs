@@ -36,7 +36,7 @@ enum Part {
     Rejected(UploadedFile),
 }
 
-pub async fn upload(
+pub(super) async fn upload(
     State(app): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,

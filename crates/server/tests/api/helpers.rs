@@ -3,12 +3,12 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-pub use vps_server::test_util::{KEY, TestApp, spawn_app, spawn_app_with};
-pub use vps_testkit::{json_answer, png, sha256_hex};
+pub(crate) use vps_server::test_util::{KEY, TestApp, spawn_app, spawn_app_with};
+pub(crate) use vps_testkit::{json_answer, png, sha256_hex};
 
 /// What the API tests do with a [`TestApp`] beyond `url`, `get` and `post`.
 #[allow(async_fn_in_trait)]
-pub trait ApiTestApp {
+pub(crate) trait ApiTestApp {
     /// A plugin client pointed at this server.
     fn plugin(&self) -> vps_testkit::Plugin;
     async fn start_session(&self) -> String;
@@ -95,7 +95,7 @@ impl ApiTestApp for TestApp {
     }
 }
 
-pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else { return found };
     for entry in entries.flatten() {
@@ -110,22 +110,22 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A multipart/form-data body built byte by byte, so tests can also build broken ones.
-pub struct Multipart {
+pub(crate) struct Multipart {
     pub boundary: String,
     pub body: Vec<u8>,
 }
 
 impl Multipart {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { boundary: "----vps-test-boundary-7MA4YWxkTrZu0gW".into(), body: Vec::new() }
     }
 
-    pub fn file(&mut self, field: &str, filename: &str, data: &[u8]) -> &mut Self {
+    pub(crate) fn file(&mut self, field: &str, filename: &str, data: &[u8]) -> &mut Self {
         self.file_with_headers(field, filename, &[], data)
     }
 
     /// A file part with extra part headers (`Content-Digest: …`).
-    pub fn file_with_headers(
+    pub(crate) fn file_with_headers(
         &mut self,
         field: &str,
         filename: &str,
@@ -140,16 +140,16 @@ impl Multipart {
         self.raw(head.as_bytes()).raw(data).raw(b"\r\n")
     }
 
-    pub fn raw(&mut self, bytes: &[u8]) -> &mut Self {
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> &mut Self {
         self.body.extend_from_slice(bytes);
         self
     }
 
-    pub fn content_type(&self) -> String {
+    pub(crate) fn content_type(&self) -> String {
         format!("multipart/form-data; boundary={}", self.boundary)
     }
 
-    pub fn finish(&mut self) -> (String, Vec<u8>) {
+    pub(crate) fn finish(&mut self) -> (String, Vec<u8>) {
         let end = format!("--{}--\r\n", self.boundary);
         self.body.extend_from_slice(end.as_bytes());
         (self.content_type(), std::mem::take(&mut self.body))

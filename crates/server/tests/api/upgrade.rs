@@ -14,7 +14,7 @@ use crate::helpers::*;
 
 /// The vault of `tests/fixtures/upgrade-v0/` (see its README): `(vault path, content)`;
 /// `pic.png` is [`png`]`(300, 1)`.
-pub const VAULT: &[(&str, &str)] = &[
+pub(crate) const VAULT: &[(&str, &str)] = &[
     ("post-one.md", "The first post. See [[My File_2]]."),
     ("My File_2.md", "A file with an underscore."),
     ("2024-01-05 Meeting.md", "Minutes of the meeting."),
@@ -25,7 +25,7 @@ pub const VAULT: &[(&str, &str)] = &[
 ];
 
 /// Writes [`VAULT`] and its image into `dir`.
-pub fn write_vault(dir: &Path) {
+pub(crate) fn write_vault(dir: &Path) {
     for (path, content) in VAULT {
         let file = dir.join(path);
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();

@@ -3,29 +3,29 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use vps_render::{RenderOptions, Resolver};
-pub use vps_server::test_util::{KEY, TestApp, spawn_app};
+pub(crate) use vps_server::test_util::{KEY, TestApp, spawn_app};
 use vps_testkit::vault::{self, Vault, VaultNote};
 
 /// The Obsidian help vault (English), shared read-only beside the workspace; `HELP_VAULT`
 /// points elsewhere.
-pub fn help_vault_source() -> PathBuf {
+pub(crate) fn help_vault_source() -> PathBuf {
     std::env::var_os("HELP_VAULT")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("../shared/vaults/obsidian-help-en"))
 }
 
-pub fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The help vault, copied to a temp dir (the original is never touched), read as the plugin reads
 /// it, and published through the plugin's protocol to a fresh in-process server.
-pub struct PublishedVault {
+pub(crate) struct PublishedVault {
     pub app: TestApp,
     pub vault: Vault,
 }
 
-pub async fn publish_help_vault() -> PublishedVault {
+pub(crate) async fn publish_help_vault() -> PublishedVault {
     let source = help_vault_source();
     assert!(source.is_dir(), "the help vault is missing at {}", source.display());
     let dir = tempfile::Builder::new().prefix("help-vault-").tempdir().unwrap();
@@ -42,7 +42,7 @@ pub async fn publish_help_vault() -> PublishedVault {
 /// The route each note is served at: [`VaultNote::route`], made by `vps_core::slug`. No two
 /// notes of the help vault share a route under those rules; if a vault had two, the product's
 /// collision suffix decides theirs, and this panics rather than copy that rule.
-pub fn expected_routes(vault: &Vault) -> Vec<(&VaultNote, String)> {
+pub(crate) fn expected_routes(vault: &Vault) -> Vec<(&VaultNote, String)> {
     let mut taken: HashMap<String, &str> = HashMap::new();
     let mut notes: Vec<&VaultNote> = vault.notes.iter().collect();
     notes.sort_by(|a, b| (a.route(), &a.vault_path).cmp(&(b.route(), &b.vault_path)));
@@ -61,7 +61,7 @@ pub fn expected_routes(vault: &Vault) -> Vec<(&VaultNote, String)> {
 /// The vault files of the images a note embeds in what it renders, as the product's scan found
 /// them: its references written `![[…]]` or `![…](…)` in its text (code and comments are not
 /// read), each with the file it found.
-pub fn rendered_image_embeds<'v>(note: &VaultNote, vault: &'v Vault) -> Vec<&'v str> {
+pub(crate) fn rendered_image_embeds<'v>(note: &VaultNote, vault: &'v Vault) -> Vec<&'v str> {
     let mut found: Vec<&str> = Vec::new();
     for (reference, file) in note.note.assets.iter().zip(&note.found) {
         // A link to an image (`[[shot.png|see it]]`) is a link, not an image to show; and a
@@ -80,7 +80,7 @@ pub fn rendered_image_embeds<'v>(note: &VaultNote, vault: &'v Vault) -> Vec<&'v 
 /// `(target, label)` of every link of `content` as the renderer reads it (code and comments are
 /// not links): each target the renderer asks its resolver for, with the text of the link it
 /// made. The target keeps its `#subpath`.
-pub fn wikilinks(content: &str) -> Vec<(String, String)> {
+pub(crate) fn wikilinks(content: &str) -> Vec<(String, String)> {
     /// Answers every page target with `/__link/<n>`, and remembers it.
     struct Recorder(RefCell<Vec<String>>);
     impl Resolver for Recorder {
@@ -107,7 +107,7 @@ pub fn wikilinks(content: &str) -> Vec<(String, String)> {
 }
 
 /// Lower-cased names of every vault file, with and without their extension.
-pub fn vault_names(vault: &Vault) -> HashSet<String> {
+pub(crate) fn vault_names(vault: &Vault) -> HashSet<String> {
     let mut names = HashSet::new();
     for file in &vault.files {
         let name = vault::file_name(file).to_lowercase();
@@ -118,13 +118,13 @@ pub fn vault_names(vault: &Vault) -> HashSet<String> {
 }
 
 /// The name a link target means: no `#…` or `^…` subpath, the last path segment, lower case.
-pub fn target_name(target: &str) -> String {
+pub(crate) fn target_name(target: &str) -> String {
     let target = target.split(['#', '|']).next().unwrap_or_default().trim();
     vault::file_name(target).to_lowercase()
 }
 
 /// `name` without a short alphanumeric extension (`x.md` → `x`, `Obsidian 1.0` stays).
-pub fn strip_extension(name: &str) -> &str {
+pub(crate) fn strip_extension(name: &str) -> &str {
     match name.rsplit_once('.') {
         Some((stem, ext))
             if !stem.is_empty() && (1..=5).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphabetic()) =>
