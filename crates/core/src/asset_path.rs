@@ -20,24 +20,34 @@ pub(crate) const MAX_SEGMENT_BYTES: usize = 255;
 /// Why a string is not an [`AssetPath`]; [`AssetPathError::code`] is the stable API code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AssetPathError {
+    /// The string is empty.
     #[error("the asset path is empty")]
     Empty,
+    /// It starts with `/` or a drive letter (`C:`).
     #[error("the asset path is absolute; it must be relative to the vault")]
     Absolute,
+    /// A segment is `..`.
     #[error("the asset path has a `..` segment")]
     Traversal,
+    /// A segment is `.`.
     #[error("the asset path has a `.` segment")]
     DotSegment,
+    /// It contains `\`.
     #[error("the asset path has a backslash; use `/` between folders")]
     Backslash,
+    /// It contains a NUL character.
     #[error("the asset path has a NUL character")]
     Nul,
+    /// It contains another control character (newline, tab, DEL…).
     #[error("the asset path has a control character")]
     ControlCharacter,
+    /// It has `//`, or ends with `/`.
     #[error("the asset path has an empty segment (`//`, or a `/` at its start or end)")]
     EmptySegment,
+    /// It is longer than 1024 bytes (holds its length in bytes).
     #[error("the asset path is {0} bytes long; the limit is {MAX_PATH_BYTES}")]
     TooLong(usize),
+    /// One segment is longer than 255 bytes (holds that segment's length in bytes).
     #[error("a name in the asset path is {0} bytes long; the limit is {MAX_SEGMENT_BYTES}")]
     NameTooLong(usize),
 }
@@ -61,6 +71,8 @@ impl AssetPathError {
 }
 
 impl AssetPath {
+    /// Accepts `text` as it is (no normalization) if it breaks none of the rules above; the
+    /// error names the first rule broken.
     pub fn parse(text: &str) -> Result<Self, AssetPathError> {
         if text.is_empty() {
             return Err(AssetPathError::Empty);
@@ -95,6 +107,7 @@ impl AssetPath {
         Ok(Self(text.to_owned()))
     }
 
+    /// The path as text, exactly as parsed.
     pub fn as_str(&self) -> &str {
         &self.0
     }

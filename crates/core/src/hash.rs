@@ -12,10 +12,13 @@ pub struct ContentHash([u8; 32]);
 /// Why a string is not a [`ContentHash`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContentHashError {
+    /// The text is not 64 characters long (holds its length in characters).
     #[error("a SHA-256 hash has 64 hex digits, this one has {0} characters")]
     Length(usize),
+    /// The text has a character that is not a hex digit.
     #[error("a SHA-256 hash is written in hex digits (0-9, a-f)")]
     NotHex,
+    /// A `Content-Digest`'s `sha-256` is not 32 bytes of base64 between colons.
     #[error("a Content-Digest's sha-256 is 32 bytes in base64 between colons (sha-256=:…:)")]
     BadDigest,
 }
@@ -76,6 +79,7 @@ impl ContentHash {
         format!("sha-256=:{}:", base64::engine::general_purpose::STANDARD.encode(self.0))
     }
 
+    /// The 32 bytes of the digest.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

@@ -10,7 +10,9 @@ use crate::SessionId;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct FinishRequest {
+    /// Notes the client uploaded in this session (skipped ones excluded); informative.
     pub notes_processed: u64,
+    /// Assets the client found in the vault, skipped ones included; informative.
     pub assets_processed: u64,
     /// Every vault path the client publishes (uploaded or skipped as unchanged). When present,
     /// a live page whose vault path is missing from it is removed.
@@ -22,10 +24,16 @@ pub struct FinishRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FinishResponse {
+    /// The finished session.
     pub session_id: SessionId,
+    /// Always `true`; a refused `finish` answers with an error status instead.
     pub success: bool,
+    /// The finalization job's id (a UUID); names the job in the SSE URL and in status objects.
     pub job_id: String,
+    /// Always `queued`: the job has not started when `finish` answers.
     pub status: String,
+    /// How to follow the job over server-sent events; absent means the client polls
+    /// `GET /api/session/{id}/status`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realtime: Option<Realtime>,
 }
@@ -38,21 +46,29 @@ pub struct Realtime {
     pub transport: String,
     /// Relative to the server's base URL, starting with `/`.
     pub stream_url: String,
+    /// The stream's only credential, sent as its `token` query parameter; opaque and scoped to
+    /// this job.
     pub token: String,
     /// ISO-8601.
     pub expires_at: String,
 }
 
+/// Where a finalization job stands (`status` on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
+    /// Waiting for its turn: another publish of the site is running or queued ahead.
     Pending,
+    /// Running.
     Processing,
+    /// Ended and published: the new revision is live.
     Completed,
+    /// Ended without publishing: the live site is unchanged; `error` says why.
     Failed,
 }
 
 impl JobState {
+    /// Whether the job has ended (`completed` or `failed`) and will not change again.
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Completed | Self::Failed)
     }
@@ -62,14 +78,23 @@ impl JobState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// Waiting to start (another publish of the site runs first).
     Queued,
+    /// Loading the session's notes and choosing which live pages to keep.
     RebuildingNotes,
+    /// Cleaning the notes and rendering them into HTML pages.
     RenderingHtml,
+    /// Writing the pages and the site-wide documents (indexes, feed, sitemap…) to the store.
     PromotingContent,
+    /// Assembling the new revision's manifest (pages, assets, redirects).
     RebuildingIndexes,
+    /// Checking links: a phase of the plugin's list that this server never reports.
     ValidatingLinks,
+    /// Making the new revision the live one.
     CompletingPublication,
+    /// Done: the new revision is live.
     Completed,
+    /// Stopped: nothing was published.
     Failed,
 }
 
@@ -77,21 +102,31 @@ pub enum Phase {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobStatus {
+    /// The job's id, as the `finish` answer gave it.
     pub job_id: String,
+    /// The session the job finalizes.
     pub session_id: SessionId,
+    /// Whether the job waits, runs or has ended.
     pub status: JobState,
     /// 0–100, never going back.
     pub progress: u8,
+    /// What the job is doing; only moves forward.
     pub phase: Phase,
+    /// Why the job failed, in a sentence for people; present only when `status` is `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The outcome; present only when `status` is `completed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<JobResult>,
+    /// Id of the revision the job published; present once it is live.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_revision: Option<String>,
+    /// When `finish` created the job (ISO-8601, UTC, milliseconds).
     pub created_at: String,
+    /// When the job started running (ISO-8601); absent while `pending`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
+    /// When the job ended (ISO-8601); absent until `completed` or `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
     /// While `pending`: how many publishes will run before this one (the one running included).
@@ -100,12 +135,17 @@ pub struct JobStatus {
     pub queued_ahead: Option<u32>,
 }
 
+/// The outcome of a completed job (`result` of the status object).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobResult {
+    /// The `notesProcessed` count the client sent with `finish`.
     pub notes_processed: u64,
+    /// The `assetsProcessed` count the client sent with `finish`.
     pub assets_processed: u64,
+    /// Id of the revision the job published (now live).
     pub content_revision: String,
+    /// The counts the plugin shows in its summary.
     pub promotion_stats: PromotionStats,
 }
 

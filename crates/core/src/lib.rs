@@ -28,6 +28,8 @@
 //! assert_eq!(hash.to_hex(), "ab".repeat(32));
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod api;
 mod asset_path;
 pub mod error_chain;

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct MediaType(Cow<'static, str>);
 
 impl MediaType {
+    /// A media type written in the code; `essence` must already be lower-case `type/subtype`
+    /// (it is not checked).
     pub const fn from_static(essence: &'static str) -> Self {
         Self(Cow::Borrowed(essence))
     }
@@ -23,6 +25,7 @@ impl MediaType {
         if token(kind) && token(subtype) { Some(Self(Cow::Owned(text))) } else { None }
     }
 
+    /// `type/subtype`, lower-case, without parameters.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -37,6 +40,7 @@ impl MediaType {
         self.top_level() == "text" || matches!(self.as_str(), "application/json" | "image/svg+xml")
     }
 
+    /// `application/octet-stream`: bytes of no known type.
     pub const OCTET_STREAM: Self = Self::from_static("application/octet-stream");
 }
 

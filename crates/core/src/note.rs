@@ -5,9 +5,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// One note of a `notes/upload` batch (protocol §5.1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Note {
+    /// A UUID the plugin makes anew at every run: not an identity; empty when absent.
     #[serde(default)]
     pub note_id: String,
     /// The file's basename without `.md` (not the frontmatter title).
@@ -18,22 +20,32 @@ pub struct Note {
     pub relative_path: String,
     /// Markdown, frontmatter already removed by the client.
     pub content: String,
+    /// The note's properties, as Obsidian read them; empty when absent.
     #[serde(default)]
     pub frontmatter: Frontmatter,
+    /// The route-tree node the note was collected under: decides its route.
     pub folder_config: FolderConfig,
+    /// When the client parsed the note: an ISO-8601 string (or epoch ms from other clients);
+    /// `null` when absent.
     #[serde(default)]
     pub published_at: Value,
+    /// The assets the note embeds or references; empty when absent.
     #[serde(default)]
     pub assets: Vec<AssetRef>,
+    /// The note's Leaflet map blocks, kept as sent (JSON); absent when the note has no map.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leaflet_blocks: Option<Value>,
 }
 
+/// A note's properties, in the two shapes the plugin sends; every part empty when absent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Frontmatter {
+    /// Property → value, keys camel-cased by the plugin (`Cover Image` → `coverImage`).
     pub flat: Map<String, Value>,
+    /// The same values with dotted keys (`a.b`) turned into nested objects.
     pub nested: Map<String, Value>,
+    /// The `tags` property only (a single string becomes one tag); no inline `#tags`.
     pub tags: Vec<String>,
 }
 
@@ -52,17 +64,29 @@ impl Frontmatter {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct FolderConfig {
+    /// The node's id in the plugin's route tree: with the vault path, what tells two copies of
+    /// one note apart. `root-index` for the site's root index.
     pub id: String,
+    /// The id of the plugin's publish target this note was sent to; opaque.
     pub vps_id: String,
+    /// The vault folder the node collects (`Blog`); `""` for a pure route or the root index.
     pub vault_folder: String,
+    /// The route the node's notes live under (`/blog`, `/` for the site root); used verbatim.
     pub route_base: String,
+    /// Ids of the cleanup rules that do not apply to this node's notes.
     pub ignored_cleanup_rule_ids: Vec<String>,
+    /// The node's label in navigation; absent when not set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// Vault path of the note that is this node's index page; absent when not set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_index_file: Option<String>,
+    /// Vault paths of notes outside `vault_folder` published under this node; absent when
+    /// not set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub additional_files: Option<Vec<String>>,
+    /// `true` when sub-folders are dropped from routes (every note directly under `route_base`);
+    /// absent means `false`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flatten_tree: Option<bool>,
 }
@@ -71,9 +95,14 @@ pub struct FolderConfig {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct AssetRef {
+    /// The reference exactly as written in the note (`![[img.png|right|200]]`).
     pub raw: String,
+    /// The referenced path, normalized by the client (`/` separators, no leading `./` or `/`);
+    /// may hold `..`, so it is untrusted.
     pub target: String,
+    /// `image`, `audio`, `video`, `pdf` or `other`.
     pub kind: String,
+    /// How to show it: `{alignment?, width?, classes, rawModifiers}` as sent; `null` when absent.
     #[serde(skip_serializing_if = "Value::is_null")]
     pub display: Value,
 }
@@ -82,10 +111,15 @@ pub struct AssetRef {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CleanupRule {
+    /// The rule's id, as named in `ignoredCleanupRuleIds`.
     pub id: String,
+    /// The rule's label in the plugin's settings.
     pub name: String,
+    /// A JavaScript regular expression whose matches are replaced in each note's Markdown.
     pub regex: String,
+    /// What each match becomes (JavaScript replacement syntax: `$1`…).
     pub replacement: String,
+    /// Whether the rule applies; the plugin sends only enabled rules.
     pub is_enabled: bool,
 }
 
@@ -93,7 +127,10 @@ pub struct CleanupRule {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct NotesBatch {
+    /// The batch's notes.
     pub notes: Vec<Note>,
+    /// The user's cleanup rules: present only in the first batch of a publish, and only when
+    /// there are some.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cleanup_rules: Option<Vec<CleanupRule>>,
 }

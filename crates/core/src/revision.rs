@@ -15,15 +15,19 @@ use crate::{AssetPath, ContentHash, MediaType, SessionId};
 #[serde(try_from = "String", into = "String")]
 pub struct RevisionId(String);
 
+/// Why a string is not a [`RevisionId`] (holds the first 40 characters of it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a revision id (r<13 digits>-<8 hex digits>)")]
 pub struct RevisionIdError(String);
 
 impl RevisionId {
+    /// The id of a revision created at `unix_ms` (milliseconds since the Unix epoch), made
+    /// unique among revisions of the same millisecond by `random`.
     pub fn new(unix_ms: u64, random: u32) -> Self {
         Self(format!("r{unix_ms:013}-{random:08x}"))
     }
 
+    /// Accepts exactly `r<13 digits>-<8 lower-case hex digits>`.
     pub fn parse(text: &str) -> Result<Self, RevisionIdError> {
         let valid = text.len() == 23
             && text.starts_with('r')
@@ -33,6 +37,7 @@ impl RevisionId {
         if valid { Ok(Self(text.to_owned())) } else { Err(RevisionIdError(text.chars().take(40).collect())) }
     }
 
+    /// The id as text (`r1700000000000-deadbeef`).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -68,16 +73,22 @@ impl fmt::Debug for RevisionId {
     }
 }
 
+/// The manifest of one whole published site: every page, asset and generated document, by the
+/// hash of its bytes. Never changed once written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Revision {
+    /// Its id, which also says when it was built.
     pub id: RevisionId,
+    /// When it was built, in milliseconds since the Unix epoch.
     pub created_at_ms: u64,
+    /// The revision that was live when it was built; none for the first one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<RevisionId>,
     /// The session that produced it (none for a rollback or an empty site).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionId>,
+    /// The publication settings it was built with.
     pub settings: SiteSettings,
     /// Pages by route (`/blog/note-a`).
     pub pages: BTreeMap<String, Page>,
@@ -103,7 +114,9 @@ pub struct Revision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Generated {
+    /// The document's bytes in the blob store.
     pub blob: ContentHash,
+    /// The `Content-Type` to serve it with (`application/xml`, `text/html; charset=utf-8`).
     pub content_type: String,
 }
 
@@ -113,13 +126,21 @@ pub struct Generated {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SiteSettings {
+    /// `start`'s `calloutStyles`.
     pub callout_styles: Vec<CalloutStyle>,
+    /// `start`'s `customIndexConfigs`.
     pub custom_index_configs: Vec<CustomIndexConfig>,
+    /// `start`'s `ignoreRules`.
     pub ignore_rules: Vec<IgnoreRule>,
+    /// `start`'s `ignoredTags`: tags the site does not show.
     pub ignored_tags: Vec<String>,
+    /// `start`'s `folderDisplayNames`: route → label.
     pub folder_display_names: BTreeMap<String, String>,
+    /// `start`'s `pipelineSignature`.
     pub pipeline_signature: Option<PipelineSignature>,
+    /// `start`'s `locale`: the site's language when none is configured.
     pub locale: Option<String>,
+    /// The cleanup rules sent with the first notes batch of the session that built it.
     pub cleanup_rules: Vec<CleanupRule>,
 }
 
@@ -144,11 +165,15 @@ impl SiteSettings {
     }
 }
 
+/// A published page: made from one note, served at its route.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Page {
+    /// The page's title (the frontmatter `title`, or else the note's file name).
     pub title: String,
+    /// The note's vault path (`Blog/post-one.md`).
     pub vault_path: String,
+    /// The `folderConfig.id` the note came with: with `vault_path`, the note's identity.
     pub folder_id: String,
     /// SHA-256 (hex) of the note's `content` exactly as received: the plugin's skip key.
     pub source_sha256: String,
@@ -162,15 +187,20 @@ pub struct Page {
     /// Vault paths of the assets it shows.
     #[serde(default)]
     pub assets: Vec<AssetPath>,
+    /// The page's tags, without `#`, sorted and unique: frontmatter `tags` and inline `#tags`.
     #[serde(default)]
     pub tags: Vec<String>,
 }
 
+/// A published asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Asset {
+    /// SHA-256 of its bytes: its blob in the store.
     pub sha256: ContentHash,
+    /// Its size in bytes.
     pub size: u64,
+    /// The media type detected from its bytes, served as its `Content-Type`.
     pub media_type: MediaType,
 }
 

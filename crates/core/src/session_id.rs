@@ -8,11 +8,13 @@ use uuid::Uuid;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(Uuid);
 
+/// Why a string is not a [`SessionId`]: it is not a UUID in canonical lower-case form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("a session id is a UUID such as 0b6f1c9e-2f7a-4c1e-9d3b-5a8e7f6d4c21")]
 pub struct SessionIdError;
 
 impl SessionId {
+    /// A new random (version 4) id.
     pub fn generate() -> Self {
         Self(Uuid::new_v4())
     }
