@@ -116,7 +116,7 @@ pub struct Revision {
 pub struct Generated {
     /// The document's bytes in the blob store.
     pub blob: ContentHash,
-    /// The `Content-Type` to serve it with (`application/xml`, `text/html; charset=utf-8`).
+    /// The `Content-Type` to serve it with (`text/html; charset=utf-8`, `application/xml; charset=utf-8`).
     pub content_type: String,
 }
 
