@@ -21,7 +21,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Declares the enum, its string table and the list of every code from one list.
 macro_rules! error_codes {
     ($($(#[$doc:meta])* $variant:ident => $text:literal,)*) => {
-        /// A stable error code. See the [module docs](self).
+        /// A stable, machine-readable error code: what a client branches on. Serialised as its
+        /// kebab-case string ([`ErrorCode::as_str`]), which never changes once shipped.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum ErrorCode {
             $($(#[$doc])* $variant,)*
