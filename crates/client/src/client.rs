@@ -80,6 +80,8 @@ impl ClientBuilder {
         self
     }
 
+    /// Checks the base URL and the API key and sets up the HTTP client; no request is made.
+    /// Fails with [`ClientError::Config`].
     pub fn build(self) -> Result<Client, ClientError> {
         let base = parse_base(&self.base_url)?;
         let mut key = HeaderValue::from_str(self.api_key.trim().trim_start_matches('\u{feff}'))
@@ -122,6 +124,8 @@ impl Client {
         Self::builder(base_url, api_key).build()
     }
 
+    /// Starts configuring a client for the server at `base_url` with the API key `api_key`;
+    /// finish with [`ClientBuilder::build`].
     pub fn builder(base_url: &str, api_key: &str) -> ClientBuilder {
         ClientBuilder {
             base_url: base_url.to_owned(),

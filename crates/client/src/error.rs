@@ -26,51 +26,99 @@ pub enum ErrorKind {
     Config,
 }
 
+/// Why a call to the server failed. Every variant names the `call` (`upload`, `finish`,
+/// `notes upload`, …) as a short phrase for messages; [`ClientError::kind`] sorts them.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The client could not be built: an unusable base URL or API key, or no TLS setup.
     #[error("{reason}")]
-    Config { reason: String },
+    Config {
+        /// What is wrong, as a full sentence for the user.
+        reason: String,
+    },
 
+    /// The server answered 401 or 403: the API key is missing or not the server's.
     #[error("the server at {base} refused the API key ({status} on {call}); check the key it printed on first start")]
-    Unauthorized { call: &'static str, base: String, status: StatusCode },
+    Unauthorized {
+        /// The call that was refused.
+        call: &'static str,
+        /// The server's base URL.
+        base: String,
+        /// 401 or 403.
+        status: StatusCode,
+    },
 
+    /// No answer came back (connect, DNS, reset, timeout), after the retries were spent.
     #[error("cannot reach the server at {base} ({call}, {attempts} attempt(s)): {reason}")]
     Unreachable {
+        /// The call that failed.
         call: &'static str,
+        /// The server's base URL.
         base: String,
+        /// How many attempts were made, the first included.
         attempts: u32,
+        /// The innermost cause (`Connection refused`), as `timed out (…)` for a timeout.
         reason: String,
+        /// The transport error, its URL removed (an event-stream URL carries a token).
         #[source]
         source: reqwest::Error,
     },
 
+    /// The server refused the call with its JSON `{code, message}` error body.
     #[error("the server refused {call}: {message} ({status}, {code})")]
-    Server { call: &'static str, status: StatusCode, code: String, message: String },
+    Server {
+        /// The call that was refused.
+        call: &'static str,
+        /// The answer's HTTP status.
+        status: StatusCode,
+        /// The server's kebab-case error code, as sent (possibly one this client does not know;
+        /// see [`ClientError::code`]).
+        code: String,
+        /// The server's explanation, for the user.
+        message: String,
+    },
 
     /// A refusal that is not the server's (no JSON `{code, message}`): a reverse proxy in front
     /// of it answered, most often nginx with its own HTML page.
     #[error("the proxy in front of the server at {base}{by} refused {call}: {status} — {advice}")]
     Proxy {
+        /// The call that was refused.
         call: &'static str,
+        /// The server's base URL.
         base: String,
+        /// 413, 502, 503 or 504.
         status: StatusCode,
         /// ` (nginx/1.22.1)`: the proxy's `Server` header, when it sent one; else empty.
         by: String,
+        /// What to change on the proxy, as a sentence for the user.
         advice: &'static str,
     },
 
+    /// The server (or whatever answered) said something this client cannot read: an unexpected
+    /// status without a JSON error body, JSON of the wrong shape, a wrong hash; also a request
+    /// body this client failed to build.
     #[error("the server's answer to {call} was not understood: {detail}")]
-    Protocol { call: &'static str, detail: String },
+    Protocol {
+        /// The call whose answer was not understood.
+        call: &'static str,
+        /// What was wrong, with an excerpt of the answer where it helps.
+        detail: String,
+    },
 
+    /// A local file to upload could not be read, or no longer has the size it was scanned with.
     #[error("cannot read {}: {source}", path.display())]
     Io {
+        /// The file on disk.
         path: PathBuf,
+        /// The read error (`InvalidData` for a file whose size changed).
         #[source]
         source: std::io::Error,
     },
 }
 
 impl ClientError {
+    /// Which kind of failure this is; a proxy's 5xx counts as [`ErrorKind::Unreachable`] (the
+    /// server behind it did not answer), its 413 as [`ErrorKind::Server`].
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Config { .. } => ErrorKind::Config,

@@ -32,7 +32,9 @@ const PROGRESS_TICK: Duration = Duration::from_millis(100);
 /// A file to upload: its path in the vault (the part's filename) and where it is on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadFile {
+    /// The asset's path in the vault, sent as the part's filename; the server stores it there.
     pub path: AssetPath,
+    /// Where the file is on the local disk.
     pub file: PathBuf,
     /// The size the file had when it was scanned; a file that no longer has it is an error.
     pub size: u64,
@@ -44,7 +46,10 @@ pub struct UploadFile {
 /// How uploads are cut into requests; see [`UploadLimits::from_config`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UploadLimits {
+    /// The most files in one request (at least 1 is used).
     pub max_files_per_request: usize,
+    /// The largest request body, in bytes; small files are grouped up to the smaller of this
+    /// and 64 MiB, a larger file goes alone.
     pub max_request_bytes: u64,
     /// Requests in flight at once.
     pub concurrency: usize,

@@ -97,7 +97,12 @@ impl Default for ChunkLimits {
 #[derive(Debug)]
 pub enum ChunkOutcome {
     /// More chunks are due; answer 202 `{"status":"chunk_received",…,"received"}`.
-    Partial { received: usize, total: usize },
+    Partial {
+        /// How many distinct chunk indexes are stored so far.
+        received: usize,
+        /// The upload's `totalChunks`.
+        total: usize,
+    },
     /// Every index is present: run the route handler on [`Assembled::reader`], answer with its
     /// reply and [record](ChunkStore::record_reply) it.
     Complete(Assembled),
@@ -208,6 +213,7 @@ impl ChunkStore {
         Ok(Self { inner: Arc::new(Inner { dir: dir.to_owned(), limits, uploads: Mutex::new(uploads) }) })
     }
 
+    /// The limits this store enforces.
     pub fn limits(&self) -> &ChunkLimits {
         &self.inner.limits
     }
@@ -514,14 +520,17 @@ pub struct Assembled {
 }
 
 impl Assembled {
+    /// The upload's id as the client sent it (`notes-<sessionId>-<id>` or `assets-…`).
     pub fn upload_id(&self) -> String {
         self.key.upload_id()
     }
 
+    /// The route the upload came in on.
     pub fn kind(&self) -> RouteKind {
         self.key.kind
     }
 
+    /// How many chunks the upload had.
     pub fn total_chunks(&self) -> usize {
         self.meta.total_chunks as usize
     }

@@ -38,6 +38,7 @@ pub struct TempJson {
 }
 
 impl TempJson {
+    /// Where the decompressed JSON is; valid until this value is dropped.
     pub fn path(&self) -> &Path {
         &self.guard.path
     }
@@ -47,6 +48,7 @@ impl TempJson {
         self.len
     }
 
+    /// Whether the decompressed payload has no bytes.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

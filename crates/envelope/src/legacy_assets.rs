@@ -34,8 +34,12 @@ pub const MAX_FIELD_BYTES: usize = 4096;
 /// `AssetPath`) and what the consumer made of its content.
 #[derive(Debug)]
 pub struct LegacyAsset<T> {
+    /// `relativePath`: the asset's path as the note linked it (the server's fallback when
+    /// `vaultPath` is not a valid asset path).
     pub relative_path: String,
+    /// `vaultPath`: the asset's path from the vault's root, which the server stores it under.
     pub vault_path: String,
+    /// `fileName`: the asset's file name, extension included.
     pub file_name: String,
     /// The type the client claims; only informative.
     pub mime_type: Option<String>,
@@ -47,17 +51,26 @@ pub struct LegacyAsset<T> {
 /// Why one asset of a payload failed; the others are unaffected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LegacyAssetError {
+    /// `contentBase64` is not standard padded base64.
     #[error("contentBase64 is not standard padded base64")]
     InvalidBase64,
     /// Not raised by the parser: for a consumer that enforces a size limit.
     #[error("the file is larger than the limit of {limit} bytes")]
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// The largest file accepted, in decoded bytes.
+        limit: u64,
+    },
+    /// A required field (`relativePath`, `vaultPath`, `fileName` or `contentBase64`) is absent;
+    /// carries its name.
     #[error("the asset has no {0}")]
     MissingField(&'static str),
+    /// A short field has another JSON type than string (`null` included); carries its name.
     #[error("{0} must be a string")]
     InvalidField(&'static str),
+    /// A field appears more than once in the asset's object; carries its name.
     #[error("{0} appears twice in the asset")]
     DuplicateField(&'static str),
+    /// A short field is longer than [`MAX_FIELD_BYTES`]; carries its name.
     #[error("{0} is longer than {MAX_FIELD_BYTES} bytes")]
     FieldTooLong(&'static str),
 }

@@ -63,6 +63,8 @@
 //! [`reader`]: Assembled::reader
 //! [`expire_idle`]: ChunkStore::expire_idle
 
+#![warn(missing_docs)]
+
 mod chunks;
 mod error;
 mod gunzip;

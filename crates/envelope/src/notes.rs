@@ -12,6 +12,7 @@ use crate::{EnvelopeError, TempJson};
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotesPayload {
+    /// The batch's notes, each as the plugin sent it (required; may be empty).
     pub notes: Vec<serde_json::Value>,
     /// Sent with the first batch only, and omitted when empty.
     #[serde(default)]

@@ -14,17 +14,22 @@ use crate::EnvelopeError;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
+    /// Which upload this chunk belongs to and the sizes it declares.
     pub metadata: EnvelopeMetadata,
     /// Standard padded base64 of the gzip bytes `[i·c, min((i+1)·c, compressedSize))`.
     pub data: String,
 }
 
+/// The `metadata` object of a chunk envelope: every chunk of one upload repeats the same
+/// `uploadId`, `totalChunks`, `originalSize` and `compressedSize`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvelopeMetadata {
     /// `notes-<sessionId>-<uuid>` or `assets-<sessionId>-<uuid>`, one per batch.
     pub upload_id: String,
+    /// This chunk's position, from 0 to `totalChunks - 1`; chunks may arrive in any order.
     pub chunk_index: u64,
+    /// How many chunks the upload has (at least 1).
     pub total_chunks: u64,
     /// Exact byte length of the batch JSON.
     pub original_size: u64,
@@ -61,7 +66,9 @@ pub fn is_envelope(body: &serde_json::Value) -> bool {
 /// The upload route a chunk came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RouteKind {
+    /// `POST /api/session/{id}/notes/upload`: a notes batch.
     Notes,
+    /// `POST /api/session/{id}/assets/upload`: a legacy JSON asset payload.
     Assets,
 }
 

@@ -53,6 +53,8 @@ impl MediaAllowlist {
         Ok(Self { entries })
     }
 
+    /// Whether a file of this (sniffed) type may be stored: an entry names it exactly, or its
+    /// top-level type with `/*`.
     pub fn allows(&self, media_type: &MediaType) -> bool {
         self.entries.iter().any(|entry| match entry.strip_suffix("/*") {
             Some(top) => media_type.top_level() == top,
@@ -60,6 +62,7 @@ impl MediaAllowlist {
         })
     }
 
+    /// The entries, lower-cased, in the order given (`image/*`, `application/pdf`, …).
     pub fn entries(&self) -> &[String] {
         &self.entries
     }

@@ -27,6 +27,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod allowlist;
 pub mod multipart;
 mod pipeline;

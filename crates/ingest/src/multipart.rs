@@ -39,14 +39,22 @@ impl Default for MultipartLimits {
 /// A limit crossed: the body is refused as malformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MultipartLimitError {
+    /// The first boundary did not come within [`MultipartLimits::max_preamble_bytes`].
     #[error(
         "no boundary within the first {limit} bytes: the preamble is longer than the limit (MULTIPART_MAX_PREAMBLE_BYTES)"
     )]
-    PreambleTooLarge { limit: u64 },
+    PreambleTooLarge {
+        /// The most bytes accepted before the first boundary.
+        limit: u64,
+    },
+    /// A part's header block did not end within [`MultipartLimits::max_header_bytes`].
     #[error(
         "a part's headers do not end within {limit} bytes: the header block is longer than the limit (MULTIPART_MAX_HEADER_BYTES)"
     )]
-    HeadersTooLarge { limit: u64 },
+    HeadersTooLarge {
+        /// The most bytes accepted for one part's headers.
+        limit: u64,
+    },
 }
 
 /// Where in the body the next byte is, as the parser sees it.
@@ -83,6 +91,8 @@ pub struct MultipartScanner {
 }
 
 impl MultipartScanner {
+    /// A scanner for a body delimited by `boundary` (the `boundary` parameter of its
+    /// `Content-Type`, without the leading `--`).
     pub fn new(boundary: &str, limits: MultipartLimits) -> Self {
         Self {
             limits,

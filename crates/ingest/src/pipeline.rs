@@ -12,6 +12,7 @@ use crate::sniff::{SNIFF_LEN, sniff};
 pub struct Policy {
     /// A file larger than this is refused the moment it crosses the limit.
     pub max_file_bytes: u64,
+    /// The types a file may have, judged on its sniffed content (not its name or declared type).
     pub allowlist: MediaAllowlist,
     /// Virus scanning in the same pass, when enabled.
     pub scan: Option<ScanPolicy>,
@@ -21,7 +22,10 @@ pub struct Policy {
 /// failure means (refuse the file by default, accept it with a warning when set).
 #[derive(Clone)]
 pub struct ScanPolicy {
+    /// The clamd connection settings.
     pub scanner: Scanner,
+    /// Accept a file (with a warning) when the scanner fails or cannot be reached, instead of
+    /// refusing it.
     pub fail_open: bool,
 }
 
@@ -40,7 +44,9 @@ impl Default for Policy {
 /// The result of running one file through the pipeline.
 #[derive(Debug)]
 pub enum Outcome {
+    /// Every check passed; the bytes wait in a temp blob for the caller to commit.
     Accepted(Accepted),
+    /// The file was refused; the request goes on with the next file.
     Rejected(Rejection),
 }
 
@@ -48,9 +54,13 @@ pub enum Outcome {
 /// to commit them under `hash` (or to drop them, which deletes the file).
 #[derive(Debug)]
 pub struct Accepted {
+    /// The SHA-256 of the bytes read (equal to the declared one, if any).
     pub hash: ContentHash,
+    /// The file's size in bytes.
     pub size: u64,
+    /// The type sniffed from the content, which the allowlist allows.
     pub media_type: MediaType,
+    /// The stored-but-uncommitted bytes: commit them to keep the file; dropping this deletes them.
     pub sealed: SealedBlob,
 }
 
@@ -60,6 +70,7 @@ pub struct Accepted {
 pub struct Rejection {
     /// Stable machine-readable code, e.g. `unsupported-media-type`.
     pub code: ErrorCode,
+    /// Why, for the user (`files of type … are not accepted`, the scanner's finding).
     pub message: String,
     /// Bytes read of the file.
     pub size: u64,
@@ -70,10 +81,16 @@ pub struct Rejection {
 /// The pipeline could not finish the file; the whole request fails. Nothing of the file is kept.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError<E> {
+    /// The file crossed [`Policy::max_file_bytes`]; reading stopped there.
     #[error("the file is larger than the limit of {limit} bytes")]
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// The largest file accepted, in bytes.
+        limit: u64,
+    },
+    /// The body stream failed (the client went away, a transport error); carries its error.
     #[error("the request body could not be read")]
     Body(#[source] E),
+    /// The blob store failed to write the file.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -83,6 +83,7 @@ pub struct RouteNode {
     /// Ids of cleanup rules not applied to this route's notes.
     #[serde(alias = "ignored_cleanup_rules")]
     pub ignored_cleanup_rule_ids: Vec<String>,
+    /// Routes nested under this one (their URLs start with this route's).
     pub children: Vec<RouteNode>,
 }
 
@@ -114,6 +115,7 @@ impl ApiKey {
         Ok(Self(key))
     }
 
+    /// The key itself, for the `Authorization` header only: never log or print it.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -135,19 +137,39 @@ impl fmt::Debug for ApiKey {
 /// Why a configuration could not be read. Never carries the API key or file contents.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A configuration file could not be read or written.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
-    /// `at` is `file:line:column`, or only the file when the line is not known.
+    /// A `.vps-publish.toml` does not parse, or a value in it is not allowed.
     #[error("{at}: {key}: {message}")]
-    Invalid { at: String, key: String, message: String },
+    Invalid {
+        /// `file:line:column`, or only the file when the line is not known.
+        at: String,
+        /// The offending key, dotted with indexes (`ignore_rules[0].property`); `(syntax)` for a
+        /// TOML syntax error.
+        key: String,
+        /// What is wrong with it (`is missing or empty`, …).
+        message: String,
+    },
+    /// The Obsidian plugin's `data.json` is not usable.
     #[error("{path}: {message}")]
-    Plugin { path: PathBuf, message: String },
+    Plugin {
+        /// The plugin's `data.json`.
+        path: PathBuf,
+        /// What is wrong with it; a JSON error gives only its line and column (the file holds
+        /// the API key).
+        message: String,
+    },
+    /// An `enc:` API key whose rest is not base64 of UTF-8 text.
     #[error("the API key starts with `enc:` but what follows is not base64 of UTF-8 text")]
     BadApiKey,
+    /// The starter configuration was not written: the file already exists (carries its path).
     #[error("{0} already exists; it was left as it is")]
     AlreadyExists(PathBuf),
 }

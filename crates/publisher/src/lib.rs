@@ -30,6 +30,8 @@
 //! # let _ = (hashes, start);
 //! ```
 
+#![warn(missing_docs)]
+
 mod config;
 mod frontmatter;
 mod hash;

@@ -33,8 +33,11 @@ use crate::{Config, Plan};
 /// SHA-256 of each attachment (in the order of [`Plan::assets`]).
 #[derive(Debug, Clone)]
 pub struct Publication {
+    /// The notes and attachments found in the vault.
     pub plan: Plan,
+    /// The body of `POST /session/start`: the site's configuration, routes and callout styles.
     pub start: StartSessionRequest,
+    /// The SHA-256 of each of [`Plan::assets`], in the same order.
     pub hashes: Vec<ContentHash>,
 }
 
@@ -57,7 +60,10 @@ impl Publication {
 /// plugin's JSON protocol is used, as with the Node reference server or `STREAMING_ENABLED=false`).
 #[derive(Debug, Clone)]
 pub struct Server {
+    /// The HTTP client for the server (base URL and API key).
     pub client: Client,
+    /// The server's public configuration when it advertises streaming uploads (their limits
+    /// size the requests); `None` sends attachments with the plugin's JSON protocol.
     pub streaming: Option<PublicConfig>,
 }
 
@@ -72,16 +78,24 @@ impl Server {
 /// What a publish did; `vps-publish publish --json` prints it as is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
+    /// Pages sent and published by this publish.
     pub pages_published: u64,
+    /// Pages kept from the previous revision without being sent again.
     pub pages_unchanged: u64,
+    /// Pages of the previous revision no longer published.
     pub pages_removed: u64,
+    /// Attachments sent and accepted by the server (refused ones are warned about, not counted).
     pub assets_uploaded: u64,
+    /// Attachments not sent because the server already had their bytes.
     pub assets_skipped: u64,
     /// Request body bytes of this publish (JSON, chunk envelopes, file contents; retries included).
     pub bytes_sent: u64,
     /// From the call of [`publish`] to its end (the CLI counts from its own start instead).
     pub duration_ms: u64,
+    /// The id of the revision the publish made live; `None` for a dry run, or when the server
+    /// did not say.
     pub revision: Option<String>,
+    /// Whether nothing was sent (`publish --dry-run`): only the scan's counts are meaningful.
     pub dry_run: bool,
     /// How many warnings the scan gave ([`Plan::warnings`]).
     pub warnings: usize,
@@ -90,12 +104,17 @@ pub struct Summary {
 /// Why a publish failed. The session, once opened, is aborted on the server first.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
+    /// A call to the server failed; [`ClientError::kind`] tells how.
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// The server's publish job ended `failed`; carries its error message (`unknown error` when
+    /// it gave none).
     #[error("the server could not publish: {0}")]
     JobFailed(String),
+    /// An attachment could not be read while hashing; carries the error's text.
     #[error("cannot read the vault: {0}")]
     Local(String),
+    /// The interrupt future of [`publish_until`] completed first (Ctrl-C).
     #[error("interrupted; the session was aborted on the server")]
     Interrupted,
 }
@@ -128,9 +147,19 @@ pub enum Milestone<'a> {
     /// `start` answered: the session, the hashes the server has, `pipelineChanged`.
     Started(&'a StartSessionResponse),
     /// The attachments are on the server (sent now or already there).
-    AssetsSent { uploaded: u64, skipped: u64 },
+    AssetsSent {
+        /// Attachments sent and accepted.
+        uploaded: u64,
+        /// Attachments the server already had.
+        skipped: u64,
+    },
     /// The changed notes are sent (`sent` may be 0).
-    NotesSent { sent: u64, skipped: u64 },
+    NotesSent {
+        /// Notes sent: new or changed ones, or all of them when the server's pipeline changed.
+        sent: u64,
+        /// Notes not sent because the server already has their content.
+        skipped: u64,
+    },
     /// `finish` answered: the job is queued.
     Finished(&'a FinishResponse),
 }

@@ -48,6 +48,7 @@ pub struct PlannedAsset {
     pub vault_path: AssetPath,
     /// Where it is on disk.
     pub file: PathBuf,
+    /// Its size in bytes when the vault was scanned.
     pub size: u64,
     /// The distinct `target`s of the references that found it (the plugin's `relativePath`s).
     pub targets: Vec<String>,
@@ -57,9 +58,12 @@ pub struct PlannedAsset {
 /// attachment) is a warning in the plan, never an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
+    /// The vault (or a folder in it) could not be listed.
     #[error("cannot list the vault {path}: {source}")]
     Vault {
+        /// The vault's root directory.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
@@ -67,7 +71,9 @@ pub enum ScanError {
     /// scan stops instead.
     #[error("cannot read the note {path}: {source}")]
     Read {
+        /// The note's file on disk.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },

@@ -31,6 +31,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod connection;
 mod protocol;
 mod stats;
@@ -54,7 +56,12 @@ use crate::stats::Counters;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     /// `TCPSocket` / `TCPAddr` of clamd.conf.
-    Tcp { host: String, port: u16 },
+    Tcp {
+        /// A host name or IP address (an IPv6 address without brackets).
+        host: String,
+        /// The TCP port (clamd's default is 3310).
+        port: u16,
+    },
     /// `LocalSocket` of clamd.conf.
     Unix(PathBuf),
 }
@@ -69,8 +76,10 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// How a [`Scanner`] reaches and uses clamd.
 #[derive(Debug, Clone)]
 pub struct ScannerConfig {
+    /// Where clamd listens.
     pub endpoint: Endpoint,
     /// Applies to connecting, to each write to the socket (a stalled clamd) and to waiting for
     /// the verdict, which clamd gives only once it has scanned the whole file: it must cover the
@@ -102,6 +111,7 @@ pub(crate) struct Shared {
 /// What clamd said about a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// No signature matched.
     Clean,
     /// The name of the signature that matched, as clamd reports it (a signature from an
     /// unofficial database carries the suffix `.UNOFFICIAL`).
@@ -114,6 +124,7 @@ pub enum ScanError {
     /// clamd could not be reached, or the connection failed.
     #[error("the virus scanner is unavailable: {0}")]
     Unavailable(String),
+    /// Connecting, a write or the verdict took longer than [`ScannerConfig::timeout`].
     #[error("the virus scanner did not answer in time")]
     Timeout,
     /// clamd answered something other than a verdict (its errors end in `ERROR`).
@@ -121,7 +132,10 @@ pub enum ScanError {
     Protocol(String),
     /// The file is larger than the scanner accepts; nothing past the limit was sent.
     #[error("the file is larger than the virus scanner's limit of {limit} bytes")]
-    TooLarge { limit: u64 },
+    TooLarge {
+        /// [`ScannerConfig::stream_max_length`], in bytes.
+        limit: u64,
+    },
 }
 
 impl ScanError {
@@ -135,11 +149,13 @@ impl ScanError {
 }
 
 impl Scanner {
+    /// A client for the clamd of `config`; nothing is connected until a scan or a command.
     pub fn new(config: ScannerConfig) -> Scanner {
         let slots = Arc::new(Semaphore::new(config.max_connections.max(1)));
         Scanner { shared: Arc::new(Shared { config, slots, counters: Counters::default() }) }
     }
 
+    /// The settings it was made with.
     pub fn config(&self) -> &ScannerConfig {
         &self.shared.config
     }
@@ -180,6 +196,7 @@ impl Scanner {
         self.command(protocol::VERSION).await
     }
 
+    /// A snapshot of the counters shared by this scanner and its clones, with the slots in use now.
     pub fn stats(&self) -> ScanStats {
         let in_use = self.shared.config.max_connections.max(1) - self.shared.slots.available_permits();
         self.shared.counters.snapshot(in_use)

@@ -10,8 +10,11 @@ use std::time::Duration;
 /// verdict (an upload that failed for another reason) are only in `scans`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScanStats {
+    /// Scans begun (a connection slot obtained), whatever became of them.
     pub scans: u64,
+    /// Scans whose verdict was [`Verdict::Clean`](crate::Verdict::Clean).
     pub clean: u64,
+    /// Scans whose verdict was [`Verdict::Infected`](crate::Verdict::Infected).
     pub infected: u64,
     /// Scanner unavailable, timeout or protocol error.
     pub failed: u64,

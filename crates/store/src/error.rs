@@ -6,30 +6,52 @@ use std::path::PathBuf;
 /// to the client.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A filesystem call failed.
     #[error("{op} {path}")]
     Io {
+        /// What was being done (`"create directory"`, `"rename"`, …), for the message.
         op: &'static str,
+        /// The file or directory it was done to.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: io::Error,
     },
+    /// The thread writing an upload's temp file ended (panicked or was dropped) before the upload
+    /// finished; the upload is lost.
     #[error("the writer of {path} stopped unexpectedly")]
-    WriterGone { path: PathBuf },
+    WriterGone {
+        /// The temp file it was writing.
+        path: PathBuf,
+    },
     /// An object store request failed.
     #[error("{op} {key}")]
     Object {
+        /// What was being done (`"put"`, `"get"`, `"complete multipart"`, …), for the message.
         op: &'static str,
+        /// The object's key in the bucket (prefix included).
         key: String,
+        /// The object store client's error.
         #[source]
         source: object_store::Error,
     },
     /// The `current` pointer moved since it was read: someone else published or rolled back.
     #[error("the current revision pointer moved (expected {expected}, found {found})")]
-    PointerMoved { expected: String, found: String },
+    PointerMoved {
+        /// The revision id the caller expected the pointer to name (`no revision` when none).
+        expected: String,
+        /// The revision id it named instead (`no revision` when none).
+        found: String,
+    },
     /// Stored bytes are not what their name says (a revision that does not parse, a blob whose
     /// hash differs).
     #[error("{what} is corrupt: {why}")]
-    Corrupt { what: String, why: String },
+    Corrupt {
+        /// Which stored thing (a revision file, a blob's hash, the pointer).
+        what: String,
+        /// What is wrong with it (a parse error, the hash the bytes actually have).
+        why: String,
+    },
 }
 
 impl StoreError {

@@ -47,6 +47,7 @@ impl FsStore {
         self
     }
 
+    /// The directory uploads are written to before they are committed.
     pub fn temp_dir(&self) -> &Path {
         &self.tmp
     }
@@ -128,6 +129,7 @@ impl BlobStore for FsStore {
         format!("filesystem {}", self.blobs.display())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", declared = declared.as_ref().map(tracing::field::display)))]
     fn create_temp(&self, declared: Option<ContentHash>) -> BoxFuture<'_, Result<TempBlob, StoreError>> {
         Box::pin(async move {
             let sink = FileSink::create(&self.tmp, self.blobs.clone()).await?;
@@ -135,6 +137,7 @@ impl BlobStore for FsStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", hash = %hash))]
     fn len<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
         Box::pin(async move {
             let path = self.blob_path(hash);
@@ -146,6 +149,7 @@ impl BlobStore for FsStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", hash = %hash))]
     fn open<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<BlobReader>, StoreError>> {
         Box::pin(async move {
             let path = self.blob_path(hash);
@@ -159,11 +163,19 @@ impl BlobStore for FsStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", len = bytes.len(), hash = tracing::field::Empty))]
     fn put_bytes(&self, bytes: Bytes) -> BoxFuture<'_, Result<(ContentHash, Stored), StoreError>> {
         let store = self.clone();
-        Box::pin(blocking(move || store.put_bytes_blocking(&bytes)))
+        Box::pin(async move {
+            let stored = blocking(move || store.put_bytes_blocking(&bytes)).await;
+            if let Ok((hash, _)) = &stored {
+                tracing::Span::current().record("hash", tracing::field::display(hash));
+            }
+            stored
+        })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", hash = %hash))]
     fn read_bytes<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
         Box::pin(async move {
             let path = self.blob_path(hash);
@@ -175,11 +187,17 @@ impl BlobStore for FsStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", count = tracing::field::Empty))]
     fn list(&self) -> BoxFuture<'_, Result<Vec<BlobInfo>, StoreError>> {
         let store = self.clone();
-        Box::pin(blocking(move || store.list_blocking()))
+        Box::pin(async move {
+            let blobs = blocking(move || store.list_blocking()).await?;
+            tracing::Span::current().record("count", blobs.len());
+            Ok(blobs)
+        })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", hash = %hash))]
     fn remove<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let path = self.blob_path(hash);
@@ -190,14 +208,16 @@ impl BlobStore for FsStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", hash = %hash))]
     fn quarantine<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<bool, StoreError>> {
         let (store, hash) = (self.clone(), *hash);
-        Box::pin(blocking(move || store.quarantine_blocking(&hash)))
+        Box::pin(async move { blocking(move || store.quarantine_blocking(&hash)).await })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs"))]
     fn remove_stale_temps(&self) -> BoxFuture<'_, Result<usize, StoreError>> {
         let store = self.clone();
-        Box::pin(blocking(move || remove_stale_temp_files(&store.tmp)))
+        Box::pin(async move { blocking(move || remove_stale_temp_files(&store.tmp)).await })
     }
 
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -29,6 +29,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod durable;
 mod error;
 mod fs;
@@ -71,7 +73,9 @@ pub enum Stored {
 /// A stored blob, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobInfo {
+    /// The SHA-256 the blob is stored under (its name, not re-verified by listing).
     pub hash: ContentHash,
+    /// Its size in bytes.
     pub len: u64,
     /// When it was stored, where the store knows.
     pub modified: Option<SystemTime>,
@@ -135,8 +139,12 @@ pub enum Expect {
 
 /// Revisions (`revisions/<id>.json`, immutable once written) and the `current` pointer.
 pub trait RevisionStore: Send + Sync + fmt::Debug + 'static {
+    /// Writes a revision under its id, durably; it does not become live until
+    /// [`set_current`](Self::set_current) names it.
     fn save<'a>(&'a self, revision: &'a Revision) -> BoxFuture<'a, Result<(), StoreError>>;
 
+    /// Reads a stored revision, or `None` when there is none with this id; a stored one that does
+    /// not parse is [`StoreError::Corrupt`].
     fn load<'a>(&'a self, id: &'a RevisionId) -> BoxFuture<'a, Result<Option<Revision>, StoreError>>;
 
     /// Every stored revision's id, oldest first.
@@ -151,6 +159,7 @@ pub trait RevisionStore: Send + Sync + fmt::Debug + 'static {
     /// servers publishing at the same moment cannot both win.
     fn set_current<'a>(&'a self, id: Option<&'a RevisionId>, expect: Expect) -> BoxFuture<'a, Result<(), StoreError>>;
 
+    /// Deletes a stored revision (pruning old ones); removing one that is not there succeeds.
     fn remove<'a>(&'a self, id: &'a RevisionId) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
@@ -159,7 +168,15 @@ pub trait RevisionStore: Send + Sync + fmt::Debug + 'static {
 pub enum Backend {
     /// `<data>/blobs`, `<data>/revisions`, `<data>/current`; uploads stream through `tmp`, in
     /// batches of `batch_bytes` (one `writev` each).
-    Fs { data_dir: PathBuf, tmp: PathBuf, batch_bytes: usize },
+    Fs {
+        /// The data directory holding `blobs`, `revisions` and `current`.
+        data_dir: PathBuf,
+        /// Where uploads are written before they are committed (same filesystem as `data_dir`,
+        /// so that committing is a rename).
+        tmp: PathBuf,
+        /// Bytes gathered per write batch (at least 4096).
+        batch_bytes: usize,
+    },
     /// One bucket (and key prefix) of S3-compatible storage.
     S3(S3Config),
 }
@@ -167,7 +184,9 @@ pub enum Backend {
 /// A backend, opened.
 #[derive(Debug, Clone)]
 pub struct Stores {
+    /// The content-addressed blob store.
     pub blobs: Arc<dyn BlobStore>,
+    /// The revisions and the `current` pointer (on S3, the same store as `blobs`).
     pub revisions: Arc<dyn RevisionStore>,
 }
 

@@ -51,10 +51,12 @@ impl BlobReader {
         Self { len, source: Source::Object { store, key } }
     }
 
+    /// The blob's size in bytes.
     pub fn len(&self) -> u64 {
         self.len
     }
 
+    /// Whether the blob has no bytes.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

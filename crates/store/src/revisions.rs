@@ -14,6 +14,7 @@ use vps_core::revision::{Revision, RevisionId};
 
 use crate::{Expect, RevisionStore, StoreError, blocking, durable};
 
+/// The [`RevisionStore`] of a data directory: `revisions/<id>.json` and the `current` file.
 #[derive(Debug, Clone)]
 pub struct FsRevisions {
     dir: PathBuf,
@@ -95,12 +96,17 @@ impl PointerLock {
 }
 
 impl RevisionStore for FsRevisions {
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", revision = %revision.id, len = tracing::field::Empty))]
     fn save<'a>(&'a self, revision: &'a Revision) -> BoxFuture<'a, Result<(), StoreError>> {
         let bytes = serde_json::to_vec(revision).expect("revisions serialize");
         let path = self.path(&revision.id);
-        Box::pin(blocking(move || durable::write_file(&path, &bytes, 0o644)))
+        Box::pin(async move {
+            tracing::Span::current().record("len", bytes.len());
+            blocking(move || durable::write_file(&path, &bytes, 0o644)).await
+        })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", revision = %id))]
     fn load<'a>(&'a self, id: &'a RevisionId) -> BoxFuture<'a, Result<Option<Revision>, StoreError>> {
         Box::pin(async move {
             let path = self.path(id);
@@ -112,34 +118,46 @@ impl RevisionStore for FsRevisions {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs"))]
     fn list(&self) -> BoxFuture<'_, Result<Vec<RevisionId>, StoreError>> {
         let dir = self.dir.clone();
-        Box::pin(blocking(move || {
-            let entries = std::fs::read_dir(&dir).map_err(StoreError::io("list", &dir))?;
-            let mut ids: Vec<RevisionId> = entries
-                .flatten()
-                .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json").and_then(|id| RevisionId::parse(id).ok()))
-                .collect();
-            ids.sort();
-            Ok(ids)
-        }))
+        Box::pin(async move {
+            blocking(move || {
+                let entries = std::fs::read_dir(&dir).map_err(StoreError::io("list", &dir))?;
+                let mut ids: Vec<RevisionId> = entries
+                    .flatten()
+                    .filter_map(|e| {
+                        e.file_name().to_str()?.strip_suffix(".json").and_then(|id| RevisionId::parse(id).ok())
+                    })
+                    .collect();
+                ids.sort();
+                Ok(ids)
+            })
+            .await
+        })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs"))]
     fn current(&self) -> BoxFuture<'_, Result<Option<RevisionId>, StoreError>> {
         let this = self.clone();
-        Box::pin(blocking(move || this.read_current()))
+        Box::pin(async move { blocking(move || this.read_current()).await })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", revision = id.map(tracing::field::display), expect = ?expect))]
     fn set_current<'a>(&'a self, id: Option<&'a RevisionId>, expect: Expect) -> BoxFuture<'a, Result<(), StoreError>> {
         let this = self.clone();
         let text = pointer_text(id);
-        Box::pin(blocking(move || {
-            let _locked = PointerLock::acquire(&this.lock)?;
-            check_expected(&expect, &this.read_current()?)?;
-            durable::write_file(&this.current, text.as_bytes(), 0o644)
-        }))
+        Box::pin(async move {
+            blocking(move || {
+                let _locked = PointerLock::acquire(&this.lock)?;
+                check_expected(&expect, &this.read_current()?)?;
+                durable::write_file(&this.current, text.as_bytes(), 0o644)
+            })
+            .await
+        })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", revision = %id))]
     fn remove<'a>(&'a self, id: &'a RevisionId) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let path = self.path(id);

@@ -103,6 +103,7 @@ impl std::fmt::Debug for SealedBlob {
 }
 
 impl SealedBlob {
+    /// How many bytes were written, in bytes.
     pub fn len(&self) -> u64 {
         self.len
     }
@@ -112,6 +113,7 @@ impl SealedBlob {
         &self.hash
     }
 
+    /// Whether no bytes were written.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -18,9 +18,17 @@ use crate::{BlobStore, ByteStream, StoreError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
     /// Its bytes hash to its name.
-    Intact { len: u64 },
+    Intact {
+        /// The blob's size in bytes.
+        len: u64,
+    },
     /// Its bytes hash to something else.
-    Corrupt { len: u64, actual: ContentHash },
+    Corrupt {
+        /// The blob's size in bytes.
+        len: u64,
+        /// The SHA-256 its bytes actually have.
+        actual: ContentHash,
+    },
     /// The store does not have it.
     Missing,
 }

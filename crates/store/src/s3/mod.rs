@@ -46,15 +46,19 @@ const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
 /// How to reach the bucket.
 #[derive(Clone)]
 pub struct S3Config {
+    /// The bucket's name; it must already exist.
     pub bucket: String,
     /// Keys start with this (`site-a/`), so that several sites can share a bucket.
     pub prefix: String,
     /// `https://s3.example.com` for anything but AWS; `None` for AWS itself.
     pub endpoint: Option<String>,
+    /// The region to sign requests for (`us-east-1`, `garage`, …).
     pub region: String,
     /// Allow `http://` endpoints (a local Garage or MinIO).
     pub allow_http: bool,
+    /// The access key; `None` takes credentials from the environment or instance metadata.
     pub access_key_id: Option<String>,
+    /// The secret paired with `access_key_id` (a secret: never logged or printed).
     pub secret_access_key: Option<String>,
     /// Move the pointer with `If-Match`/`If-None-Match`, for servers that honour them.
     pub conditional_writes: bool,
@@ -208,6 +212,7 @@ impl BlobStore for S3Store {
         self.description.clone()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", declared = declared.as_ref().map(tracing::field::display)))]
     fn create_temp(&self, declared: Option<ContentHash>) -> BoxFuture<'_, Result<TempBlob, StoreError>> {
         Box::pin(async move {
             let key = match &declared {
@@ -226,10 +231,12 @@ impl BlobStore for S3Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", hash = %hash))]
     fn len<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
         Box::pin(async move { self.head(&self.blob(hash)).await })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", hash = %hash))]
     fn open<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<BlobReader>, StoreError>> {
         Box::pin(async move {
             let key = self.blob(hash);
@@ -237,9 +244,11 @@ impl BlobStore for S3Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", len = bytes.len(), hash = tracing::field::Empty))]
     fn put_bytes(&self, bytes: Bytes) -> BoxFuture<'_, Result<(ContentHash, Stored), StoreError>> {
         Box::pin(async move {
             let hash = ContentHash::of(&bytes);
+            tracing::Span::current().record("hash", tracing::field::display(&hash));
             let key = self.blob(&hash);
             if self.head(&key).await?.is_some() {
                 return Ok((hash, Stored::AlreadyPresent));
@@ -250,13 +259,16 @@ impl BlobStore for S3Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", hash = %hash))]
     fn read_bytes<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<Option<Bytes>, StoreError>> {
         Box::pin(async move { Ok(self.get(&self.blob(hash)).await?.map(|(bytes, _)| bytes)) })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", count = tracing::field::Empty))]
     fn list(&self) -> BoxFuture<'_, Result<Vec<BlobInfo>, StoreError>> {
         Box::pin(async move {
             let objects = self.list_keys("blobs/sha256/").await?;
+            tracing::Span::current().record("count", objects.len());
             Ok(objects
                 .into_iter()
                 .filter_map(|meta| {
@@ -267,10 +279,12 @@ impl BlobStore for S3Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", hash = %hash))]
     fn remove<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move { self.delete(&self.blob(hash)).await })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", hash = %hash))]
     fn quarantine<'a>(&'a self, hash: &'a ContentHash) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let (key, kept) = (self.blob(hash), self.key(&format!("{QUARANTINE}/{}", hash.to_hex())));
@@ -285,6 +299,7 @@ impl BlobStore for S3Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3"))]
     fn remove_stale_temps(&self) -> BoxFuture<'_, Result<usize, StoreError>> {
         Box::pin(async move {
             let now = SystemTime::now();
@@ -316,11 +331,16 @@ impl BlobStore for S3Store {
 }
 
 impl RevisionStore for S3Store {
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", revision = %revision.id, len = tracing::field::Empty))]
     fn save<'a>(&'a self, revision: &'a Revision) -> BoxFuture<'a, Result<(), StoreError>> {
         let bytes = serde_json::to_vec(revision).expect("revisions serialize");
-        Box::pin(async move { self.put(&self.revision(&revision.id), bytes.into()).await })
+        Box::pin(async move {
+            tracing::Span::current().record("len", bytes.len());
+            self.put(&self.revision(&revision.id), bytes.into()).await
+        })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", revision = %id))]
     fn load<'a>(&'a self, id: &'a RevisionId) -> BoxFuture<'a, Result<Option<Revision>, StoreError>> {
         Box::pin(async move {
             let key = self.revision(id);
@@ -331,6 +351,7 @@ impl RevisionStore for S3Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3"))]
     fn list(&self) -> BoxFuture<'_, Result<Vec<RevisionId>, StoreError>> {
         Box::pin(async move {
             let mut ids: Vec<RevisionId> = self
@@ -344,6 +365,7 @@ impl RevisionStore for S3Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3"))]
     fn current(&self) -> BoxFuture<'_, Result<Option<RevisionId>, StoreError>> {
         Box::pin(async move {
             let key = self.key("current");
@@ -354,6 +376,7 @@ impl RevisionStore for S3Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", revision = id.map(tracing::field::display), expect = ?expect))]
     fn set_current<'a>(&'a self, id: Option<&'a RevisionId>, expect: Expect) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let key = self.key("current");
@@ -392,6 +415,7 @@ impl RevisionStore for S3Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", revision = %id))]
     fn remove<'a>(&'a self, id: &'a RevisionId) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move { self.delete(&self.revision(id)).await })
     }
