@@ -286,7 +286,8 @@ pub enum SettingsError {
     #[error("{source_name}: {message}")]
     /// A value (from the file, the environment or a flag) is out of range or malformed.
     Invalid {
-        /// Where the value came from: `<file> key `<key>``, `environment variable <NAME>` or the flag.
+        /// Where the value came from: the settings file and its key, the environment variable, or
+        /// the flag (`--host`…).
         source_name: String,
         /// What is wrong with it.
         message: String,
