@@ -40,16 +40,16 @@ pub enum AdminError {
     /// A store argument that is neither `fs:<dir>` nor `s3://<bucket>[/<prefix>]`; carries it.
     #[error("`{0}` is not a store: write fs:<data directory> or s3://<bucket>[/<prefix>]")]
     BadStoreSpec(String),
-    #[error("the source blob {hash} is corrupt: its bytes hash to {actual}; nothing was copied for it")]
     /// `migrate-store` found a source blob whose bytes do not match its hash.
+    #[error("the source blob {hash} is corrupt: its bytes hash to {actual}; nothing was copied for it")]
     CorruptBlob {
         /// The hash the blob is stored under.
         hash: ContentHash,
         /// What its bytes hash to.
         actual: ContentHash,
     },
-    #[error("revision {revision} references blob {blob}, which is in neither store; it was not copied")]
     /// `migrate-store` could not copy a revision: a blob it needs is in neither store.
+    #[error("revision {revision} references blob {blob}, which is in neither store; it was not copied")]
     IncompleteRevision {
         /// The revision left uncopied.
         revision: RevisionId,

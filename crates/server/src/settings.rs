@@ -283,8 +283,8 @@ pub enum SettingsError {
         #[source]
         source: toml::de::Error,
     },
-    #[error("{source_name}: {message}")]
     /// A value (from the file, the environment or a flag) is out of range or malformed.
+    #[error("{source_name}: {message}")]
     Invalid {
         /// Where the value came from: the settings file and its key, the environment variable, or
         /// the flag (`--host`…).
