@@ -34,6 +34,8 @@ impl Api {
         Self { method_in_errors: true, ..self }
     }
 
+    /// The underlying HTTP client (no proxy), for requests this API does not wrap; it adds no
+    /// `x-api-key` by itself.
     pub fn client(&self) -> &Client {
         &self.client
     }

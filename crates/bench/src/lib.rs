@@ -2,6 +2,8 @@
 //! RSS, open file descriptors, the real server run as a child process ([`server`]), large test
 //! files ([`testfile`]) and the client of its upload API ([`api`]).
 
+#![warn(missing_docs)]
+
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -11,8 +13,10 @@ pub mod api;
 pub mod server;
 pub mod testfile;
 
+/// What every benchmark helper returns: any error, to be printed and end the run.
 pub type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
+/// One mebibyte, in bytes.
 pub const MIB: u64 = 1024 * 1024;
 
 /// The vault that the benchmarks read by default, relative to the workspace root.
@@ -32,7 +36,9 @@ pub fn value<T: FromStr>(args: &mut impl Iterator<Item = String>, flag: &str) ->
 /// The options of the benchmarks that upload one large test file: `--size-mib N` and `--dir PATH`
 /// (where to create the scratch directory).
 pub struct FileOptions {
+    /// Size of the test file in MiB (at least 1).
     pub size_mib: u64,
+    /// Parent of the scratch directory; absent, the system's temp directory.
     pub dir: Option<PathBuf>,
 }
 

@@ -17,7 +17,9 @@ const BUFFER: usize = 1024 * 1024;
 /// A file to upload, with the SHA-256 that the server must answer.
 #[derive(Clone)]
 pub struct TestFile {
+    /// Where the file was written.
     pub path: PathBuf,
+    /// Its length in bytes.
     pub len: u64,
     /// Lowercase hex.
     pub sha256: String,

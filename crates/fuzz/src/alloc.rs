@@ -82,6 +82,7 @@ pub struct Peak {
 }
 
 impl Peak {
+    /// Starts measuring from the heap's size now (resets the recorded peak to it).
     pub fn start() -> Self {
         let base = live();
         PEAK.store(base, Ordering::Relaxed);

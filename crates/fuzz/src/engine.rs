@@ -13,6 +13,7 @@ use crate::alloc::Peak;
 
 /// A fuzz target: how to make inputs and what must hold for each.
 pub trait Target {
+    /// One case: `Debug` is how a failing input is reported.
     type Input: fmt::Debug + Clone;
 
     /// The name `scripts/fuzz.sh` takes, and the seed folder's.
@@ -32,14 +33,23 @@ pub trait Target {
 #[derive(Debug, Clone, Copy)]
 pub enum Mode {
     /// The seeds, then `cases` generated from the fixed RNG `seed`.
-    Short { cases: u32, seed: u64 },
+    Short {
+        /// How many inputs to generate after the seeds.
+        cases: u32,
+        /// The RNG seed, so that a run can be repeated exactly.
+        seed: u64,
+    },
     /// The seeds, then generated cases from fresh RNG seeds until `duration` has passed.
-    Long { duration: Duration },
+    Long {
+        /// Wall-clock time to keep generating for.
+        duration: Duration,
+    },
 }
 
 /// What a run did. `Display` is the one-line summary.
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// The target's [`Target::name`].
     pub target: &'static str,
     /// Seed inputs replayed.
     pub seeds: u64,
@@ -49,7 +59,9 @@ pub struct Summary {
     pub crashes: u64,
     /// For each crash: the property that broke and the minimal input.
     pub failures: Vec<String>,
+    /// Wall-clock time of the whole run.
     pub duration: Duration,
+    /// The longest any single case took to check.
     pub slowest_case: Duration,
     /// The largest growth of the heap during one case.
     pub largest_heap_growth: usize,

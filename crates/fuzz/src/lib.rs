@@ -23,6 +23,8 @@
 //! assert_eq!(summary.crashes, 0);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod alloc;
 mod engine;
 mod inputs;

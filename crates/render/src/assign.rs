@@ -25,14 +25,18 @@ use vps_core::slug::{name_hash, nfc};
 /// The route a note wants, and who the note is.
 #[derive(Debug, Clone)]
 pub struct Wanted<'a> {
+    /// The route its slug rule gives it (`/folder/note`), before collisions are settled.
     pub route: String,
+    /// The note's path in the vault (any Unicode form; compared in NFC).
     pub vault_path: &'a str,
+    /// The id of the plugin folder it was published through.
     pub folder_id: &'a str,
 }
 
 /// A note's identity across revisions: its NFC vault path and its folder id.
 pub type NoteKey = (String, String);
 
+/// The key of the note at `vault_path` published through `folder_id` (the path taken in NFC).
 pub fn note_key(vault_path: &str, folder_id: &str) -> NoteKey {
     (nfc(vault_path).into_owned(), folder_id.to_owned())
 }

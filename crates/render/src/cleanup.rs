@@ -70,6 +70,7 @@ pub enum CleanupError {
     Limit {
         /// The rule's id.
         id: String,
+        /// Which budget was exceeded, and its limit.
         exceeded: Exceeded,
     },
 }

@@ -77,6 +77,8 @@
 //! );
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod assign;
 mod attachments;
 mod cleanup;

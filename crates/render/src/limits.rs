@@ -82,6 +82,8 @@ pub struct Exceeded {
 }
 
 impl Exceeded {
+    /// `what` went over `setting`, whose value is `limit` (one that does not fit a `u64` is kept
+    /// as `u64::MAX`).
     pub fn new(what: impl Into<String>, setting: &'static str, limit: impl TryInto<u64>) -> Exceeded {
         Exceeded { what: what.into(), setting, limit: limit.try_into().unwrap_or(u64::MAX) }
     }
@@ -99,6 +101,7 @@ impl std::fmt::Display for Exceeded {
 pub struct LimitError {
     /// The vault path of the note.
     pub note: String,
+    /// What grew too large, and the setting it went over.
     pub exceeded: Exceeded,
 }
 

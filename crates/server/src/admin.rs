@@ -22,31 +22,54 @@ use crate::Settings;
 use crate::sessions::{SessionState, Sessions};
 use crate::settings::Storage;
 
+/// Why an admin command (`revisions`, `rollback`, `gc`, `migrate-store`, `verify`) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
+    /// Reading or writing the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The revision named does not exist (or is not a revision id); carries what was named.
     #[error("no revision {0}")]
     UnknownRevision(String),
+    /// `rollback` without a target, and no revision older than the current one is kept.
     #[error("there is no earlier revision to roll back to")]
     NothingToRollBackTo,
+    /// `gc` refuses while a server uses the data directory; carries its address.
     #[error("a server is running on {0}; stop it before collecting garbage")]
     ServerRunning(String),
+    /// A store argument that is neither `fs:<dir>` nor `s3://<bucket>[/<prefix>]`; carries it.
     #[error("`{0}` is not a store: write fs:<data directory> or s3://<bucket>[/<prefix>]")]
     BadStoreSpec(String),
+    /// `migrate-store` found a source blob whose bytes do not match its hash.
     #[error("the source blob {hash} is corrupt: its bytes hash to {actual}; nothing was copied for it")]
-    CorruptBlob { hash: ContentHash, actual: ContentHash },
+    CorruptBlob {
+        /// The hash the blob is stored under.
+        hash: ContentHash,
+        /// What its bytes hash to.
+        actual: ContentHash,
+    },
+    /// `migrate-store` could not copy a revision: a blob it needs is in neither store.
     #[error("revision {revision} references blob {blob}, which is in neither store; it was not copied")]
-    IncompleteRevision { revision: RevisionId, blob: ContentHash },
+    IncompleteRevision {
+        /// The revision left uncopied.
+        revision: RevisionId,
+        /// The blob that is missing.
+        blob: ContentHash,
+    },
 }
 
 /// One line of `vps-publish revisions`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevisionSummary {
+    /// The revision (ids sort by creation).
     pub id: RevisionId,
+    /// When it was published, ISO 8601 in UTC.
     pub created_at: String,
+    /// Pages (routes) it serves.
     pub pages: usize,
+    /// Assets it serves.
     pub assets: usize,
+    /// Whether it is the live revision (the store's pointer names it).
     pub current: bool,
 }
 
@@ -54,6 +77,7 @@ fn open(settings: &Settings) -> Result<Stores, AdminError> {
     Ok(settings.backend().open()?)
 }
 
+/// Every revision kept in the store, oldest first.
 pub async fn list_revisions(settings: &Settings) -> Result<Vec<RevisionSummary>, AdminError> {
     let revisions = open(settings)?.revisions;
     let current = revisions.current().await?;
@@ -96,8 +120,11 @@ pub async fn rollback(settings: &Settings, target: Option<&str>) -> Result<Revis
 /// What `gc` removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GcReport {
+    /// Old revisions deleted (beyond the `keep` most recent and the current one).
     pub revisions_removed: usize,
+    /// Blobs deleted: referenced by no kept revision and no open or finishing session, and old enough.
     pub blobs_removed: usize,
+    /// Bytes of the deleted blobs.
     pub bytes_freed: u64,
     /// Unreferenced blobs kept because they are younger than `min_age`.
     pub blobs_spared: usize,
@@ -193,11 +220,15 @@ pub fn parse_store(spec: &str, settings: &Settings) -> Result<Backend, AdminErro
 /// What `migrate-store` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MigrateReport {
+    /// Blobs written to the target.
     pub blobs_copied: usize,
+    /// Bytes of the blobs written.
     pub bytes_copied: u64,
     /// Blobs the target had already (an earlier, interrupted run; or shared content).
     pub blobs_present: usize,
+    /// Revision manifests written to the target.
     pub revisions_copied: usize,
+    /// Revision manifests the target had already.
     pub revisions_present: usize,
     /// What the target's pointer names now.
     pub current: Option<RevisionId>,
@@ -315,7 +346,10 @@ const USES_SHOWN: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Damage {
     /// Its bytes hash to `actual`.
-    Corrupt { actual: ContentHash },
+    Corrupt {
+        /// The SHA-256 of the bytes the store holds.
+        actual: ContentHash,
+    },
     /// The store does not have it.
     Missing,
 }
@@ -323,7 +357,9 @@ pub enum Damage {
 /// A blob a kept revision needs that is damaged or missing, and where it is used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadBlob {
+    /// The blob, by the hash it is stored under.
     pub hash: ContentHash,
+    /// Whether it is corrupt or missing.
     pub damage: Damage,
     /// `r… page /route (HTML)`, `r… asset Attachments/a.png`… (at most [`USES_SHOWN`]).
     pub uses: Vec<String>,
@@ -336,9 +372,11 @@ pub struct BadBlob {
 /// What `verify` found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
+    /// Revisions whose blobs were checked.
     pub revisions: usize,
     /// Blobs read (intact and corrupt ones).
     pub checked: usize,
+    /// Bytes read to check them.
     pub bytes: u64,
     /// Corrupt, then missing blobs, each in hash order.
     pub bad: Vec<BadBlob>,
@@ -347,10 +385,12 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// How many bad blobs are corrupt.
     pub fn corrupt(&self) -> usize {
         self.bad.iter().filter(|bad| matches!(bad.damage, Damage::Corrupt { .. })).count()
     }
 
+    /// How many bad blobs are missing from the store.
     pub fn missing(&self) -> usize {
         self.bad.iter().filter(|bad| bad.damage == Damage::Missing).count()
     }

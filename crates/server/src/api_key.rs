@@ -12,19 +12,27 @@ use vps_store::{StoreError, durable};
 /// The file in the data directory that holds a generated key.
 pub const KEY_FILE: &str = "api-key";
 
+/// The key every `/api` call must present in `x-api-key`: at least 8 visible ASCII characters.
+/// Compared in constant time; its `Debug` never shows it.
 #[derive(Clone)]
 pub struct ApiKey(String);
 
+/// Why no API key could be had at startup.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
+    /// The key given (flag, environment or settings) is too short or has spaces or non-ASCII.
     #[error("an API key must be at least 8 visible ASCII characters, without spaces")]
     Invalid,
+    /// The key file in the data directory holds no valid key; carries the file's path.
     #[error("the API key file {0} is not a valid key")]
     BadFile(String),
+    /// The key file exists but could not be read.
     #[error("cannot read the API key file")]
     Read(#[source] std::io::Error),
+    /// A key was generated but could not be written durably to the data directory.
     #[error("cannot store the generated API key")]
     Store(#[from] StoreError),
+    /// The operating system gave no random bytes to generate a key with.
     #[error("cannot generate an API key: no randomness from the system")]
     Random,
 }

@@ -10,79 +10,150 @@ use vps_store::StoreError;
 /// to the client and logs the whole chain of causes.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// 401: an `/api` call came without an `x-api-key` header.
     #[error("this call needs the x-api-key header")]
     MissingApiKey,
+    /// 403: the `x-api-key` header does not match the server's key.
     #[error("the API key is not valid")]
     InvalidApiKey,
+    /// 400: the `{id}` of the URL is not a session id; carries it, cut to 64 characters.
     #[error("`{0}` is not a session id")]
     InvalidSessionId(String),
+    /// 404: no session has this id (never created, or removed since); carries the id.
     #[error("no session {0}")]
     SessionNotFound(String),
+    /// 409: the session exists but has left `open` (finishing, finished or aborted), so it takes no more uploads.
     #[error("session {id} is {state}; it accepts no more uploads")]
-    SessionNotOpen { id: String, state: &'static str },
+    SessionNotOpen {
+        /// The session, as sent in the URL.
+        id: String,
+        /// Where it is instead: `finishing`, `finished` or `aborted`.
+        state: &'static str,
+    },
+    /// 400: a SHA-256 sent by the client is not 64 hexadecimal digits.
     #[error("{0}")]
     InvalidHash(#[from] ContentHashError),
+    /// 404: nothing published under this hash or asset path (unpublished and unstored blobs answer alike); carries what was asked for.
     #[error("no blob {0}")]
     BlobNotFound(String),
+    /// 400: a file's vault path is not an acceptable asset path; the code is the path error's own.
     #[error("{source} (file {path:?})")]
-    InvalidPath { path: String, source: AssetPathError },
+    InvalidPath {
+        /// The path as sent, cut to 200 characters.
+        path: String,
+        /// Which rule of asset paths it breaks.
+        source: AssetPathError,
+    },
+    /// 400: the body (or a note or rule inside it) is not the JSON expected; carries the parser's message.
     #[error("the request body is not valid JSON: {0}")]
     InvalidJson(String),
+    /// 400: the request is well-formed but says something the server cannot act on; carries the explanation.
     #[error("{0}")]
     InvalidRequest(String),
+    /// 415: the upload's `Content-Type` is neither multipart with a boundary nor JSON; carries the type sent.
     #[error("expected Content-Type multipart/form-data (with a boundary) or application/json, got {0:?}")]
     UnsupportedContentType(String),
+    /// 415: a multipart upload reached a server whose `uploads.streaming_enabled` is off.
     #[error("streaming (multipart) uploads are disabled on this server")]
     StreamingDisabled,
+    /// 400: a multipart `Content-Type` without its `boundary` parameter.
     #[error("the multipart body has no boundary parameter in its Content-Type")]
     MissingBoundary,
+    /// 400: the multipart body could not be parsed; carries the parser's message.
     #[error("the multipart body is malformed: {0}")]
     MalformedMultipart(String),
+    /// 400: a multipart part is named other than `assets`; carries the name, cut to 100 characters.
     #[error("multipart part {0:?} is not expected; send files in parts named `assets`")]
     UnexpectedField(String),
+    /// 400: a multipart part has no filename, which must be the asset's vault path.
     #[error("a multipart part has no filename; the filename is the asset's path in the vault")]
     MissingFilename,
+    /// 400: one upload request names the same vault path twice; carries the path.
     #[error("the path {0:?} appears twice in one request")]
     DuplicatePath(String),
+    /// 400: a part's `Content-Digest` header cannot be read as a SHA-256.
     #[error("the Content-Digest of {path:?} is not valid: {source}")]
-    InvalidDigest { path: String, source: ContentHashError },
+    InvalidDigest {
+        /// The vault path of the part.
+        path: String,
+        /// Why the digest is not a SHA-256.
+        source: ContentHashError,
+    },
+    /// 400: an upload request with no file part in it.
     #[error("the request holds no file")]
     NoFiles,
+    /// 413: one file is over `uploads.max_asset_size_bytes`.
     #[error("file {path:?} is larger than the limit of {limit} bytes")]
-    FileTooLarge { path: String, limit: u64 },
+    FileTooLarge {
+        /// The vault path of the file.
+        path: String,
+        /// The largest file accepted, in bytes.
+        limit: u64,
+    },
+    /// 413: more files (or check entries) in one request than the server takes.
     #[error("the request holds more than {limit} files")]
-    TooManyFiles { limit: u64 },
+    TooManyFiles {
+        /// The most files accepted in one request.
+        limit: u64,
+    },
+    /// 413: the body (declared or as read) is over the request size limit.
     #[error("the request body is larger than the limit of {limit} bytes")]
-    RequestTooLarge { limit: u64 },
+    RequestTooLarge {
+        /// The largest body accepted, in bytes.
+        limit: u64,
+    },
+    /// 408: the body stopped arriving: no byte for longer than the idle timeout.
     #[error("the request body stopped arriving for {secs} s")]
-    BodyTimeout { secs: u64 },
+    BodyTimeout {
+        /// The idle timeout that passed, in seconds.
+        secs: u64,
+    },
+    /// 400: the connection failed while the body was being read; carries the cause.
     #[error("the request body could not be read: {0}")]
     BodyRead(String),
+    /// 404: no `/api` route has this path (or the site was asked with a method other than GET or HEAD).
     #[error("no such API route")]
     RouteNotFound,
+    /// 404: the session has no finalization job (it was never finished, or the job was forgotten).
     #[error("no finalization job for this session")]
     JobNotFound,
+    /// 400: the finalization event stream was opened without its `jobId` parameter.
     #[error("the stream needs a jobId parameter")]
     MissingJobId,
+    /// 403: the event stream's token is missing or does not belong to this job.
     #[error("the token is missing or not valid for this job")]
     InvalidToken,
+    /// 410: the event stream's token is past its lifetime; the client polls `status` instead.
     #[error("the token has expired; poll the status instead")]
     TokenExpired,
+    /// 409: `finish` came while a chunked upload of the session still misses chunks.
     #[error("the session still has an incomplete chunked upload; send its missing chunks first")]
     IncompleteUpload,
+    /// 503: scanning is required (fail-closed) and the virus scanner cannot be reached.
     #[error("the virus scanner is unavailable; no file can be accepted now")]
     ScannerUnavailable,
+    /// 429: too many API calls in flight; `Retry-After` tells when to try again.
     #[error("the server is busy; retry in {retry_after_secs} s")]
-    Overloaded { retry_after_secs: u64 },
+    Overloaded {
+        /// Seconds the client should wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// A chunk envelope was refused; its status and code are the envelope error's own.
     #[error(transparent)]
     Envelope(#[from] vps_envelope::EnvelopeError),
+    /// 500: the content store failed; the client sees only "internal error", the log the cause.
     #[error("internal error")]
     Store(#[from] StoreError),
+    /// 500: any other failure of the server; carries the message for the log only.
     #[error("internal error")]
     Internal(String),
     // issue 11 — http
+    /// 408: the body kept trickling in but did not arrive whole within the body deadline.
     #[error("the request body did not arrive whole within {secs} s")]
-    BodyTooSlow { secs: u64 },
+    BodyTooSlow {
+        /// The deadline for the whole body, in seconds.
+        secs: u64,
+    },
     // issue 11 — blobs
     /// A stored blob's bytes do not match its hash (found while serving it, or earlier). The
     /// client learns only that; the log names the blob.
@@ -91,10 +162,14 @@ pub enum ApiError {
     // issue 13 — errors
     /// A `Range` outside the blob: 416 with `Content-Range: bytes */{total}`.
     #[error("the requested range is outside the blob")]
-    RangeNotSatisfiable { total: u64 },
+    RangeNotSatisfiable {
+        /// The blob's length in bytes.
+        total: u64,
+    },
 }
 
 impl ApiError {
+    /// The HTTP status the client gets for this error.
     pub fn status(&self) -> StatusCode {
         use ApiError::*;
         match self {

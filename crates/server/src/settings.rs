@@ -231,6 +231,7 @@ pub enum Storage {
 }
 
 impl Storage {
+    /// The name used in settings and reported by `/health`: `fs` or `s3`.
     pub fn name(self) -> &'static str {
         match self {
             Storage::Fs => "fs",
@@ -244,10 +245,12 @@ impl Storage {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a credential read from settings, the environment or a flag.
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
 
+    /// The credential itself, for the one place that sends it (never to a log).
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -262,27 +265,43 @@ impl fmt::Debug for Secret {
 /// A setting that could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// The settings file given could not be read.
     #[error("cannot read the settings file {path}")]
     ReadFile {
+        /// The file, as given.
         path: PathBuf,
+        /// Why reading it failed.
         #[source]
         source: std::io::Error,
     },
+    /// The settings file is not valid TOML or has keys or values the server does not know.
     #[error("the settings file {path} is not valid")]
     ParseFile {
+        /// The file, as given.
         path: PathBuf,
+        /// Where and why parsing failed.
         #[source]
         source: toml::de::Error,
     },
+    /// A value (from the file, the environment or a flag) is out of range or malformed.
     #[error("{source_name}: {message}")]
-    Invalid { source_name: String, message: String },
+    Invalid {
+        /// Where the value came from: the settings file and its key, the environment variable, or
+        /// the flag (`--host`…).
+        source_name: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Values given on the command line; they win over everything else.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
+    /// `--host`: the address to listen on.
     pub host: Option<String>,
+    /// `--port`: the TCP port to listen on (0 picks a free one).
     pub port: Option<u16>,
+    /// `--data-dir`: where sessions, the key and (with the `fs` store) the site are kept.
     pub data_dir: Option<PathBuf>,
 }
 

@@ -30,30 +30,43 @@ use crate::state::{AppState, Inner};
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    /// The data directory could not be created or its lock file opened.
     #[error("cannot use the data directory {path}")]
     DataDir {
+        /// The data directory.
         path: String,
+        /// What the filesystem answered.
         #[source]
         source: std::io::Error,
     },
+    /// Another server holds the data directory's lock; carries the directory.
     #[error("another vps-publish server is using the data directory {0}")]
     DataDirInUse(String),
+    /// No API key: the one given is invalid, or none could be read or generated.
     #[error(transparent)]
     ApiKey(#[from] ApiKeyError),
+    /// The content store (filesystem or bucket) could not be opened or checked.
     #[error("cannot open the store")]
     Store(#[from] StoreError),
+    /// The store of partial chunked uploads could not be opened; carries why.
     #[error("cannot open the chunk store: {0}")]
     Chunks(String),
+    /// The finalization jobs kept on disk could not be read; carries why.
     #[error("cannot open the finalization jobs: {0}")]
     Jobs(String),
+    /// The listening socket could not be bound (address in use, no permission…).
     #[error("cannot listen on {addr}")]
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// What the system answered.
         #[source]
         source: std::io::Error,
     },
 }
 
+/// A server built and bound to its port, not yet serving: [`Application::build`], then
+/// [`Application::run_until_stopped`].
 pub struct Application {
     listener: TcpListener,
     state: AppState,
@@ -66,6 +79,8 @@ pub struct Application {
 }
 
 impl Application {
+    /// Opens the data directory (and takes its lock), the store, sessions and jobs, queues again
+    /// the finalizations a previous run left unfinished, and binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let data_dir = settings.data_dir.clone();
         let dir_error = |source| StartupError::DataDir { path: data_dir.display().to_string(), source };
@@ -147,10 +162,12 @@ impl Application {
     }
 
     /// The address the server listens on (with the real port when port 0 was asked for).
+    /// The address the server listens on (with the real port when 0 was asked).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
+    /// The port the server listens on.
     pub fn port(&self) -> u16 {
         self.local_addr().port()
     }

@@ -49,6 +49,8 @@
 //! assert_eq!(site.folder_routes(), vec!["/travel".to_owned()]);
 //! ```
 
+#![warn(missing_docs)]
+
 mod assets;
 mod escape;
 mod feeds;

@@ -33,9 +33,12 @@ pub struct SiteInfo {
 pub struct PageInfo {
     /// `/folder/sub/page-slug`; `/index` is the root index note.
     pub route: String,
+    /// Plain text (escaped when written): the `<h1>`, `<title>`, listings, feed and search.
     pub title: String,
     /// `Folder/Sub/Page Name.md`; folder labels fall back to these folder names.
     pub vault_path: String,
+    /// The front matter's description: meta description, feed summary; absent or blank, a
+    /// summary of `text` is used.
     pub description: Option<String>,
     /// Tags without `#`; nested tags use `/` (`project/alpha`).
     pub tags: Vec<String>,
@@ -58,12 +61,16 @@ pub struct PageInfo {
 /// A heading of a page's content; `id` is its (already unique) anchor in the content.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Heading {
+    /// 1 for `<h1>` to 6 for `<h6>`.
     pub level: u8,
+    /// The heading as plain text.
     pub text: String,
+    /// The anchor (`#id`) of the heading in the rendered content.
     pub id: String,
 }
 
 impl Heading {
+    /// A heading of `level` (1–6) reading `text`, at anchor `id`.
     pub fn new(level: u8, text: impl Into<String>, id: impl Into<String>) -> Self {
         Heading { level, text: text.into(), id: id.into() }
     }

@@ -36,9 +36,12 @@ pub struct SearchHit {
     /// Where the page is served (`/` for the home page), as a route (plain Unicode; its href is
     /// `vps_core::url::encode_path` of it).
     pub route: String,
+    /// The page's title, plain text (not escaped).
     pub title: String,
     /// Escaped text around the first match in the page's text, with the matches in `<mark>`.
     pub snippet_html: String,
+    /// Relevance: over the query's terms, the sum of the weights of the fields each occurs in
+    /// (title 3, headings 2, text 1); higher is better, and every hit scores at least 1 per term.
     pub score: u32,
 }
 

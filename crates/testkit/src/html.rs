@@ -25,6 +25,7 @@ const VOID: &[&str] =
 pub struct Element {
     /// Lower-case tag name.
     pub name: String,
+    /// Its attributes in source order, names lower-case, values entity-decoded.
     pub attrs: Vec<(String, String)>,
     /// Its text content, entities decoded (empty for void elements).
     pub text: String,
@@ -33,10 +34,12 @@ pub struct Element {
 }
 
 impl Element {
+    /// The value of attribute `name` (lower-case), if the element has it.
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 
+    /// Whether `class` is one of the words of its `class` attribute.
     pub fn has_class(&self, class: &str) -> bool {
         self.attr("class").is_some_and(|classes| classes.split_ascii_whitespace().any(|c| c == class))
     }

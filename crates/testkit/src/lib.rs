@@ -20,6 +20,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod clamd;
 mod files;
 pub mod html;
@@ -45,9 +47,13 @@ pub const L: usize = 1024 * 1024;
 
 /// A plugin pointed at one server.
 pub struct Plugin {
+    /// The HTTP client every request goes through.
     pub client: reqwest::Client,
+    /// The server's URL, without a trailing `/` (`http://127.0.0.1:3000`).
     pub base: String,
+    /// The API key sent as `x-api-key`.
     pub key: String,
+    /// Sent as `x-upload-run-id` on every request; one per `Plugin`.
     pub run_id: String,
     /// The `locale` sent at `start` (the plugin's UI language: `en` or `fr`).
     pub locale: String,
@@ -57,6 +63,7 @@ pub struct Plugin {
 }
 
 impl Plugin {
+    /// The plugin as installed: locale `en`, deduplication on, a fresh run id.
     pub fn new(base: &str, key: &str) -> Self {
         Self {
             client: reqwest::Client::new(),
@@ -81,10 +88,12 @@ impl Plugin {
         self
     }
 
+    /// The absolute URL of `path` (which starts with `/`) on the server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
+    /// A POST of `body` as JSON to `path`, with the plugin's headers (API key, run id).
     pub fn post(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
         self.client
             .post(self.url(path))
@@ -137,6 +146,8 @@ impl Plugin {
         answers
     }
 
+    /// `finish` of `session`, declaring the counts of notes and assets sent; answers the
+    /// status (202 when accepted) and body.
     pub async fn finish(&self, session: &str, notes: usize, assets: usize) -> (StatusCode, Value) {
         let body = json!({"notesProcessed": notes, "assetsProcessed": assets});
         json_answer(self.post(&format!("/api/session/{session}/finish"), &body).send().await.unwrap()).await
@@ -226,6 +237,8 @@ pub fn cut_batches(prefix: &str, items: Vec<String>, limit: usize) -> Vec<String
     batches
 }
 
+/// The body of `start` as the plugin sends it by default (§3.1): English, deduplication on,
+/// `publish: false` and the `private` tag ignored.
 pub fn start_body() -> Value {
     json!({
         "notesPlanned": 0, "assetsPlanned": 0, "batchConfig": {"maxBytesPerRequest": 1048576},
@@ -257,6 +270,8 @@ pub fn asset(vault_path: &str, bytes: &[u8]) -> Value {
     })
 }
 
+/// A chunk envelope: chunk `index` of `total` of upload `upload_id`, whose JSON is `original`
+/// bytes and gzip `compressed` bytes; `piece` is this chunk's slice of the gzip bytes.
 pub fn envelope(
     upload_id: &str,
     index: usize,
@@ -271,6 +286,7 @@ pub fn envelope(
     })
 }
 
+/// `bytes` gzip-compressed at the default level, as the plugin compresses a batch.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).unwrap();
@@ -286,6 +302,7 @@ pub async fn json_answer(response: reqwest::Response) -> (StatusCode, Value) {
     (status, body)
 }
 
+/// A fresh random id in the form of a session id (a UUID), for run, note and upload ids.
 pub fn uuid_like() -> String {
     vps_core::SessionId::generate().to_string()
 }

@@ -100,6 +100,7 @@ impl Nginx {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The port it listens on, on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -91,6 +91,7 @@ impl S3Server {
         &self.endpoint
     }
 
+    /// The bucket to use (it exists already).
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
@@ -100,14 +101,17 @@ impl S3Server {
         &self.prefix
     }
 
+    /// The access key id to sign requests with.
     pub fn access_key(&self) -> &str {
         &self.access_key
     }
 
+    /// The secret access key to sign requests with.
     pub fn secret_key(&self) -> &str {
         &self.secret_key
     }
 
+    /// The region to sign requests for.
     pub fn region(&self) -> &str {
         &self.region
     }

@@ -66,7 +66,9 @@ impl ScriptNote {
 /// The vault written by [`multi_script_vault`], and what its site must show.
 #[derive(Debug, Clone)]
 pub struct ScriptVault {
+    /// The vault's directory.
     pub root: PathBuf,
+    /// The notes of the scripts and cases, in the order written (the collision notes are not here).
     pub notes: Vec<ScriptNote>,
     /// Each folder (NFC name) and the vault paths of the notes directly in it.
     pub folders: Vec<(String, Vec<String>)>,

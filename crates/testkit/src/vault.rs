@@ -34,11 +34,15 @@ const PUBLISHED_AT: &str = "2026-01-05T10:00:00.000Z";
 /// Why a vault could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
+    /// The product's scan refused the vault.
     #[error(transparent)]
     Scan(#[from] vps_publisher::ScanError),
+    /// A file of the vault could not be read.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the filesystem answered.
         #[source]
         source: std::io::Error,
     },
@@ -66,7 +70,9 @@ pub struct Vault {
 /// A note as the plugin sends it.
 #[derive(Debug)]
 pub struct VaultNote {
+    /// Its path in the vault, with `/`.
     pub vault_path: String,
+    /// Its title as the product's scan gives it.
     pub title: String,
     /// Without its frontmatter.
     pub content: String,
@@ -89,11 +95,15 @@ pub struct VaultNote {
 pub struct VaultAsset {
     /// The target of its first reference: its `relativePath`.
     pub relative_path: String,
+    /// The path of the file in the vault, with `/`.
     pub vault_path: String,
+    /// The last component of `vault_path`.
     pub file_name: String,
     /// What the ingest sniffer makes of its bytes (`application/octet-stream` when nothing).
     pub media_type: MediaType,
+    /// The file's content.
     pub bytes: Vec<u8>,
+    /// SHA-256 of `bytes`, lowercase hex.
     pub sha256: String,
 }
 
@@ -240,6 +250,7 @@ impl VaultAsset {
     }
 }
 
+/// The last component of a `/`-separated path (the whole of a path without `/`).
 pub fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
@@ -254,6 +265,7 @@ pub fn note_route(vault_path: &str) -> String {
 /// The plugin's batching, [`crate::cut_batches`] (kept here for the benchmarks).
 pub use crate::cut_batches;
 
+/// SHA-256 of `bytes`, lowercase hex, as the server names blobs.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     vps_core::ContentHash::of(bytes).to_hex()
 }

@@ -36,29 +36,53 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const PORT_LINE: &str = "started successfully on port ";
 
+/// Why chromedriver could not be started or a WebDriver command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum WebDriverError {
+    /// The chromedriver binary could not be run.
     #[error("cannot start {binary}: {source}")]
     Spawn {
+        /// The binary's path.
         binary: String,
+        /// What the system answered.
         #[source]
         source: std::io::Error,
     },
+    /// chromedriver exited or stayed silent before printing its port; carries what happened.
     #[error("chromedriver did not report its port: {0}")]
     NoPort(String),
+    /// Reading chromedriver's output failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A command never got an answer (connection refused, timeout…).
     #[error("{command}: {source}")]
     Http {
+        /// The command, in words (`new session`, `execute script`…).
         command: String,
+        /// The transport error.
         #[source]
         source: reqwest::Error,
     },
     /// The driver answered with a W3C error (`{"value":{"error","message"}}`).
     #[error("{command}: {status} {error}: {message}")]
-    Command { command: String, status: u16, error: String, message: String },
+    Command {
+        /// The command, in words.
+        command: String,
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The W3C error code (`no such element`, `javascript error`…).
+        error: String,
+        /// The driver's explanation.
+        message: String,
+    },
+    /// The driver's answer is not of the shape the command expects.
     #[error("{command}: unexpected answer {answer}")]
-    Answer { command: String, answer: String },
+    Answer {
+        /// The command, in words.
+        command: String,
+        /// The answer as received.
+        answer: String,
+    },
 }
 
 /// A running chromedriver; killed with its process group when dropped.
@@ -123,6 +147,7 @@ impl Chromedriver {
         Ok(driver)
     }
 
+    /// The port it listens on, on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -168,7 +193,9 @@ pub fn chromium_capabilities(chromium: &Path, profile: &Path) -> Value {
 pub struct LogEntry {
     /// `SEVERE`, `WARNING`, `INFO`, `DEBUG`.
     pub level: String,
+    /// The logged text (for console calls, prefixed by the script's URL and position).
     pub message: String,
+    /// Where it comes from: `console-api`, `javascript`, `network`…
     pub source: String,
 }
 
@@ -217,6 +244,7 @@ impl Browser {
         })
     }
 
+    /// The session id the driver gave.
     pub fn id(&self) -> &str {
         &self.id
     }

@@ -37,6 +37,7 @@ pub enum ReferenceKind {
 /// One reference of a note, in document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
+    /// The syntax it was written in: wiki embed or link, Markdown image or link, or raw HTML.
     pub kind: ReferenceKind,
     /// The source text of the reference, as written (`![[a.png|300]]`, `![x](a%20b.png "t")`,
     /// `<img src="a.png" width=10>`).

@@ -44,6 +44,7 @@ use crate::state::AppState;
 /// The `Cache-Control` of a URL named by its content: a year, never revalidated.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+#[tracing::instrument(skip_all, fields(hash = %raw))]
 pub(super) async fn get_blob(
     State(app): State<AppState>,
     Path(raw): Path<String>,

@@ -31,6 +31,7 @@ pub(super) struct RawEntry {
     size: u64,
 }
 
+#[tracing::instrument(skip_all, fields(session = %id, entries = entries.len()))]
 pub(super) async fn check(
     State(app): State<AppState>,
     Path(id): Path<String>,

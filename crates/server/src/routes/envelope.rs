@@ -29,6 +29,8 @@ where
     Fut: Future<Output = Result<Value, ApiError>>,
 {
     let bytes = crate::body::read_json_body(body, &app.settings).await?;
+    // The handler's span declares `chunk_bytes` (the chunk as received, in bytes).
+    tracing::Span::current().record("chunk_bytes", bytes.len());
     let envelope = Envelope::from_slice(&bytes)?;
     let (upload_id, chunk_index) = (envelope.metadata.upload_id.clone(), envelope.metadata.chunk_index);
     match app.chunks.accept(session, kind, envelope).await? {

@@ -25,6 +25,7 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// 202 and a job to follow. Sent again (the plugin retries after transport errors), it answers
 /// the first answer again.
+#[tracing::instrument(skip_all, fields(session = %id))]
 pub(super) async fn finish(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -58,6 +59,7 @@ pub(super) async fn finish(
     Ok((StatusCode::ACCEPTED, Json(response)))
 }
 
+#[tracing::instrument(skip_all, fields(session = %id))]
 pub(super) async fn status(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<JobStatus>, ApiError> {
     let id = parse_session_id(&id)?;
     app.jobs.status(id).map(Json).ok_or(ApiError::JobNotFound)
@@ -73,6 +75,7 @@ pub(super) struct EventsQuery {
 /// `GET /events/session/{id}/finalization?jobId=…&token=…`: server-sent events, never
 /// compressed, each written as it happens: `connected`, then `status` on every change,
 /// `heartbeat` while nothing changes, and `completed` or `failed` last.
+#[tracing::instrument(skip_all, fields(session = %id, job = query.job_id.as_deref().unwrap_or_default()))]
 pub(super) async fn events(
     State(app): State<AppState>,
     Path(id): Path<String>,

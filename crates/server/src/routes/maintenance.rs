@@ -19,6 +19,7 @@ pub(super) struct CleanupRequest {
 /// Takes the site offline and forgets every skip hint, so that the next publish is a full one.
 /// Earlier revisions stay on disk: `vps-publish rollback` can bring one back, and `gc` removes
 /// them for good.
+#[tracing::instrument(skip_all)]
 pub(super) async fn cleanup(
     State(app): State<AppState>,
     ApiJson(request): ApiJson<CleanupRequest>,

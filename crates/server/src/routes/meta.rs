@@ -14,6 +14,7 @@ pub(super) const PROTOCOL_VERSION: u32 = 1;
 pub(super) const MAX_BYTES_PER_REQUEST: u64 = 1024 * 1024;
 
 /// 200 when the server can write to its data directory and reach its store, 503 otherwise.
+#[tracing::instrument(skip_all)]
 pub(super) async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     let probe = app.temp_dir.join(format!(".health-{}", uuid::Uuid::new_v4().simple()));
     let writable = tokio::task::spawn_blocking(move || {
@@ -57,6 +58,7 @@ pub(super) async fn health(State(app): State<AppState>) -> (StatusCode, Json<Hea
     (status, Json(health))
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn public_config(State(app): State<AppState>) -> Json<PublicConfig> {
     let settings = &app.settings;
     Json(PublicConfig {
@@ -73,12 +75,14 @@ pub(super) async fn public_config(State(app): State<AppState>) -> Json<PublicCon
 }
 
 /// `GET /metrics`: Prometheus counters.
+#[tracing::instrument(skip_all)]
 pub(super) async fn metrics(State(app): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     let scans = app.policy.scan.as_ref().map(|scan| scan.scanner.stats());
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(scans))
 }
 
 /// The plugin's "test connection" button.
+#[tracing::instrument(skip_all)]
 pub(super) async fn ping() -> Json<Value> {
     Json(json!({"api": "ok"}))
 }

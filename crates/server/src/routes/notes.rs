@@ -13,6 +13,7 @@ use super::parse_session_id;
 use crate::ApiError;
 use crate::state::AppState;
 
+#[tracing::instrument(skip_all, fields(session = %id, chunk_bytes = tracing::field::Empty, notes = tracing::field::Empty))]
 pub(super) async fn upload(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -28,6 +29,7 @@ pub(super) async fn upload(
         let rules: Vec<CleanupRule> =
             payload.cleanup_rules.into_iter().map(serde_json::from_value).collect::<Result<_, _>>().map_err(invalid)?;
         let count = notes.len();
+        tracing::Span::current().record("notes", count);
         let batch = NotesBatch { notes, cleanup_rules: (!rules.is_empty()).then_some(rules) };
         let name = state.sessions.store_notes(id, &uuid::Uuid::new_v4().simple().to_string(), &batch).await?;
         state

@@ -18,6 +18,7 @@ use crate::finalize::Cancelled;
 use crate::sessions::SessionState;
 use crate::state::AppState;
 
+#[tracing::instrument(skip_all, fields(session = tracing::field::Empty))]
 pub(super) async fn start(
     State(app): State<AppState>,
     ApiJson(start): ApiJson<StartSessionRequest>,
@@ -36,6 +37,7 @@ pub(super) async fn start(
     asset_hashes.sort();
     asset_hashes.dedup();
     let session = app.sessions.create(start, offered_skips).await?;
+    tracing::Span::current().record("session", tracing::field::display(session.id));
     tracing::info!(session = %session.id, pipeline_changed, offered_skips, "session started");
     Ok((
         StatusCode::CREATED,
@@ -54,6 +56,7 @@ pub(super) async fn start(
 /// Idempotent: aborting an aborted session answers 200 again. After `finish`, it stops the
 /// finalization (waiting or running: its job fails, saying it was aborted, and the live site
 /// stays as it was) unless it already ended or is moving the pointer (409).
+#[tracing::instrument(skip_all, fields(session = %id))]
 pub(super) async fn abort(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<SessionAck>, ApiError> {
     let id = parse_session_id(&id)?;
     app.sessions

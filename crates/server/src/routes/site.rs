@@ -18,6 +18,7 @@ const HTML: &str = PAGE_CONTENT_TYPE;
 
 /// `/assets/<vault path>`: an asset of the live revision, by its path (decoded already),
 /// compared in NFC: a file uploaded under its NFD name is found by its NFC spelling too.
+#[tracing::instrument(skip_all)]
 pub(super) async fn asset(
     State(app): State<AppState>,
     Path(raw): Path<String>,
@@ -31,6 +32,7 @@ pub(super) async fn asset(
 }
 
 /// `/publish.css`: the vault's own stylesheet, when published.
+#[tracing::instrument(skip_all)]
 pub(super) async fn publish_css(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let live = app.site.live();
     let css =
@@ -39,6 +41,7 @@ pub(super) async fn publish_css(State(app): State<AppState>, headers: HeaderMap)
 }
 
 /// `/_site/<file>`: the site's own stylesheet and script, at URLs named by their hash.
+#[tracing::instrument(skip_all)]
 pub(super) async fn static_file(Path(name): Path<String>) -> Response {
     let file = if format!("/_site/{name}") == vps_site::style_href() {
         Some((vps_site::STYLE_CSS, "text/css; charset=utf-8"))
@@ -59,6 +62,7 @@ pub(super) async fn static_file(Path(name): Path<String>) -> Response {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub(super) async fn favicon() -> Response {
     let mut response = vps_site::FAVICON_SVG.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
@@ -75,6 +79,7 @@ pub(super) struct SearchQuery {
 }
 
 /// `/search?q=…`: results over titles, headings and text; `&format=json` for the small script.
+#[tracing::instrument(skip_all, fields(query_len = query.q.len(), format = query.format.as_deref().unwrap_or("html")))]
 pub(super) async fn search(State(app): State<AppState>, Query(query): Query<SearchQuery>) -> Response {
     let live = app.site.live();
     let Some(site) = &live.site else {
@@ -95,6 +100,7 @@ pub(super) async fn search(State(app): State<AppState>, Query(query): Query<Sear
 
 /// Every other GET: a page or generated document of the live revision, a redirect to where a
 /// page moved, or the 404 page.
+#[tracing::instrument(skip_all)]
 pub(super) async fn page(
     State(app): State<AppState>,
     method: Method,

@@ -36,6 +36,7 @@ enum Part {
     Rejected(UploadedFile),
 }
 
+#[tracing::instrument(skip_all, fields(session = %id, content_length = content_length(&headers), chunk_bytes = tracing::field::Empty))]
 pub(super) async fn upload(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -175,6 +176,11 @@ pub(super) async fn commit_and_record(
 }
 
 /// The plugin's legacy body: `application/json` (the same URL as multipart; the type tells).
+/// The declared body size in bytes, for the span; 0 when absent or unreadable (chunked).
+fn content_length(headers: &HeaderMap) -> u64 {
+    headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     content_type.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json")

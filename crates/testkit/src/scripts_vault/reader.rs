@@ -6,19 +6,26 @@ use super::*;
 /// A fetched page: status, `Location`, body.
 #[derive(Debug, Clone)]
 pub struct Fetched {
+    /// The answer's status (502 when [`Reader::get_raw`] cannot read one).
     pub status: StatusCode,
+    /// The `Location` header, on a redirect.
     pub location: Option<String>,
+    /// The body as text (invalid UTF-8 replaced).
     pub body: String,
+    /// The body's bytes, as received.
     pub bytes: Vec<u8>,
 }
 
 /// A reader's HTTP client that does not follow redirects.
 pub struct Reader {
+    /// The site's URL, without a trailing `/`.
     pub base: String,
+    /// The client (no redirects followed, no proxy).
     pub client: reqwest::Client,
 }
 
 impl Reader {
+    /// A reader of the site at `base`.
     pub fn new(base: &str) -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -94,6 +101,7 @@ pub fn ids(page: &[Element]) -> BTreeSet<String> {
 }
 
 impl ScriptVault {
+    /// The note written for `script`; panics if there is none.
     pub fn note(&self, script: &str) -> &ScriptNote {
         self.notes.iter().find(|note| note.script == script).unwrap_or_else(|| panic!("no {script} note"))
     }
