@@ -5,7 +5,7 @@
 //!
 //! 1. a note that held exactly this route in the live revision keeps it (a note is the same
 //!    note when its NFC vault path and folder id are);
-//! 2. a note that held one of its own [collision forms](collision_form) keeps that;
+//! 2. a note that held one of its own collision forms (`collision_form`) keeps that;
 //! 3. otherwise the note with the smallest NFC vault path (then folder id) gets the plain route;
 //! 4. every other note gets its first collision form that is free: `<route>-<hash of its vault
 //!    path>`, then hashes of its vault path, folder id and a counter.

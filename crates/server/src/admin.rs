@@ -361,7 +361,7 @@ pub struct BadBlob {
     pub hash: ContentHash,
     /// Whether it is corrupt or missing.
     pub damage: Damage,
-    /// `r… page /route (HTML)`, `r… asset Attachments/a.png`… (at most [`USES_SHOWN`]).
+    /// `r… page /route (HTML)`, `r… asset Attachments/a.png`… (at most `USES_SHOWN`, 20).
     pub uses: Vec<String>,
     /// How many uses there are in all.
     pub use_count: usize,

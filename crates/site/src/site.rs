@@ -110,7 +110,7 @@ impl Site {
 
     /// The route (not encoded) of the page of a tag written any way (`#Tag`, `tag`, `TAG` →
     /// `/tags/tag`; `#日本語/メモ` → `/tags/日本語/メモ`), or `None` for a tag no page has. Page
-    /// `n` of its listing is at [`listing_page_route`] of it; its href is
+    /// `n` of its listing is at [`crate::listing_page_route`] of it; its href is
     /// `vps_core::slug::tag_href(tag)`, which is this route percent-encoded.
     pub fn tag_route(&self, tag: &str) -> Option<String> {
         self.tags.get(tag).map(|entry| tag_route(&entry.key))
