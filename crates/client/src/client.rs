@@ -15,9 +15,8 @@ use vps_core::SessionId;
 use vps_core::api::{CheckResponse, CheckedAsset, PublicConfig, StartSessionRequest, StartSessionResponse};
 use vps_core::job::{FinishRequest, FinishResponse};
 
-use crate::error::ClientError;
+use crate::error::{ClientError, LocalFileError};
 use crate::retry::RetryPolicy;
-use crate::upload::LocalFileError;
 
 /// Entries per hash-check request (the server accepts up to 10,000).
 const CHECK_BATCH: usize = 5_000;

@@ -220,6 +220,35 @@ impl ClientError {
     }
 }
 
+/// A file that failed while its bytes were being sent. It travels inside reqwest's error as the
+/// body's cause, and is turned back into [`ClientError::Io`] (never retried as a network error).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {}: {source}", path.display())]
+pub(crate) struct LocalFileError {
+    pub(crate) path: PathBuf,
+    pub(crate) source: std::io::Error,
+}
+
+impl LocalFileError {
+    pub(crate) fn find(error: &reqwest::Error) -> Option<&LocalFileError> {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(inner) = cause {
+            if let Some(found) = inner.downcast_ref::<LocalFileError>() {
+                return Some(found);
+            }
+            cause = inner.source();
+        }
+        None
+    }
+
+    pub(crate) fn to_client_error(&self) -> ClientError {
+        ClientError::Io {
+            path: self.path.clone(),
+            source: std::io::Error::new(self.source.kind(), self.source.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

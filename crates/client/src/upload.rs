@@ -18,7 +18,7 @@ use vps_core::api::{PublicConfig, UploadResponse, UploadedFile};
 use vps_core::{AssetPath, ContentHash, SessionId};
 
 use crate::client::{Client, decode};
-use crate::error::ClientError;
+use crate::error::{ClientError, LocalFileError};
 
 /// Bytes read from a file per buffer: one or two such buffers per request are in memory.
 const READ_BUFFER: usize = 256 * 1024;
@@ -277,32 +277,6 @@ fn changed(expected: u64, found: u64) -> io::Error {
 
 fn io_error(path: &Path, source: io::Error) -> ClientError {
     ClientError::Io { path: path.to_owned(), source }
-}
-
-/// A file that failed while its bytes were being sent. It travels inside reqwest's error as the
-/// body's cause, and is turned back into [`ClientError::Io`] (never retried as a network error).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot read {}: {source}", path.display())]
-pub(crate) struct LocalFileError {
-    path: PathBuf,
-    source: io::Error,
-}
-
-impl LocalFileError {
-    pub(crate) fn find(error: &reqwest::Error) -> Option<&LocalFileError> {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-        while let Some(inner) = cause {
-            if let Some(found) = inner.downcast_ref::<LocalFileError>() {
-                return Some(found);
-            }
-            cause = inner.source();
-        }
-        None
-    }
-
-    pub(crate) fn to_client_error(&self) -> ClientError {
-        io_error(&self.path, io::Error::new(self.source.kind(), self.source.to_string()))
-    }
 }
 
 #[cfg(test)]

@@ -59,6 +59,7 @@ mod listing;
 mod model;
 mod page;
 mod search;
+mod search_page;
 mod site;
 mod tags;
 mod tree;

@@ -12,23 +12,19 @@
 
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
-use vps_core::url::encode_path;
-
-use crate::escape::{escape, escape_into};
-use crate::layout::Document;
+use crate::escape::escape_into;
 use crate::model::PageInfo;
-use crate::site::Site;
 
 /// Weights of a term found in each field.
-const TITLE_WEIGHT: u32 = 3;
-const HEADING_WEIGHT: u32 = 2;
-const TEXT_WEIGHT: u32 = 1;
+pub(crate) const TITLE_WEIGHT: u32 = 3;
+pub(crate) const HEADING_WEIGHT: u32 = 2;
+pub(crate) const TEXT_WEIGHT: u32 = 1;
 /// Queries longer than this are cut, and only this many distinct terms are used.
-const MAX_QUERY_CHARS: usize = 200;
-const MAX_TERMS: usize = 8;
+pub(crate) const MAX_QUERY_CHARS: usize = 200;
+pub(crate) const MAX_TERMS: usize = 8;
 /// Snippet window: characters of context before the first match, and total length.
-const SNIPPET_BEFORE: usize = 60;
-const SNIPPET_CHARS: usize = 200;
+pub(crate) const SNIPPET_BEFORE: usize = 60;
+pub(crate) const SNIPPET_CHARS: usize = 200;
 
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,29 +114,29 @@ pub(crate) fn fold(text: &str) -> String {
     Folded::new(text).folded
 }
 
-fn is_hangul_syllable(c: char) -> bool {
+pub(crate) fn is_hangul_syllable(c: char) -> bool {
     ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
 
 /// Combining marks that make another letter rather than accent one, kept by folding: the kana
 /// voicing marks and the vowel signs and viramas of the Indic and South-East Asian scripts
 /// (Devanagari to Myanmar, Khmer).
-fn is_letter_mark(c: char) -> bool {
+pub(crate) fn is_letter_mark(c: char) -> bool {
     matches!(c, '\u{3099}' | '\u{309A}' | '\u{0900}'..='\u{109F}' | '\u{1780}'..='\u{17FF}')
 }
 
 #[derive(Debug)]
-struct IndexedPage {
-    title: String,
-    headings: String,
-    text: Folded,
+pub(crate) struct IndexedPage {
+    pub(crate) title: String,
+    pub(crate) headings: String,
+    pub(crate) text: Folded,
     /// The distinct ASCII words of the folded text, sorted: a Latin term is looked up here by
     /// binary search instead of scanning the text.
-    text_words: Vec<Box<str>>,
+    pub(crate) text_words: Vec<Box<str>>,
 }
 
 impl IndexedPage {
-    fn text_contains(&self, term: &str) -> bool {
+    pub(crate) fn text_contains(&self, term: &str) -> bool {
         if term.bytes().all(|b| b.is_ascii_alphanumeric()) {
             let at = self.text_words.partition_point(|word| **word < *term);
             self.text_words.get(at).is_some_and(|word| word.starts_with(term))
@@ -150,7 +146,7 @@ impl IndexedPage {
     }
 }
 
-fn ascii_words(folded: &str) -> Vec<Box<str>> {
+pub(crate) fn ascii_words(folded: &str) -> Vec<Box<str>> {
     let mut words: Vec<Box<str>> =
         folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(Box::from).collect();
     words.sort_unstable();
@@ -161,7 +157,7 @@ fn ascii_words(folded: &str) -> Vec<Box<str>> {
 /// The folded fields of every page, in page order.
 #[derive(Debug, Default)]
 pub(crate) struct SearchIndex {
-    documents: Vec<IndexedPage>,
+    pub(crate) documents: Vec<IndexedPage>,
 }
 
 impl SearchIndex {
@@ -183,7 +179,7 @@ impl SearchIndex {
 }
 
 /// The distinct folded words of a query.
-fn query_terms(query: &str) -> Vec<String> {
+pub(crate) fn query_terms(query: &str) -> Vec<String> {
     let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
     let mut terms: Vec<String> = Vec::new();
     let separator = |c: char| !(c.is_alphanumeric() || is_combining_mark(c));
@@ -196,113 +192,11 @@ fn query_terms(query: &str) -> Vec<String> {
     terms
 }
 
-impl Site {
-    /// Searches titles (weight 3), headings (2) and text (1), ignoring case and accents. Every
-    /// term of the query must start a word somewhere in the page (`ete` finds `Été` and
-    /// `étendu`, not `complete`); a term scores the weight of each field it occurs in. Best first, ties by title; at most `limit` hits.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
-        let terms = query_terms(query);
-        if terms.is_empty() || limit == 0 {
-            return Vec::new();
-        }
-        let mut scored: Vec<(u32, usize)> = Vec::new();
-        'documents: for (index, document) in self.search.documents.iter().enumerate() {
-            let mut score = 0;
-            for term in &terms {
-                let term_score = u32::from(contains_term(&document.title, term)) * TITLE_WEIGHT
-                    + u32::from(contains_term(&document.headings, term)) * HEADING_WEIGHT
-                    + u32::from(document.text_contains(term)) * TEXT_WEIGHT;
-                if term_score == 0 {
-                    continue 'documents;
-                }
-                score += term_score;
-            }
-            scored.push((score, index));
-        }
-        scored.sort_by(|&(score_a, a), &(score_b, b)| {
-            score_b.cmp(&score_a).then_with(|| crate::tree::title_order(&self.pages[a], &self.pages[b]))
-        });
-        scored
-            .into_iter()
-            .take(limit)
-            .map(|(score, index)| {
-                let page = &self.pages[index];
-                SearchHit {
-                    route: self.public_path(&page.route).to_owned(),
-                    title: page.title.clone(),
-                    snippet_html: snippet(&page.text, &self.search.documents[index].text, &terms),
-                    score,
-                }
-            })
-            .collect()
-    }
-
-    /// The `/search?q=` page: a search form holding the query, and the hits with their snippets.
-    /// Not indexed, and without a canonical URL.
-    pub fn search_page(&self, query: &str, hits: &[SearchHit]) -> String {
-        let words = self.words;
-        let query = query.trim();
-        let mut main = format!("<header class=\"page-header\"><h1>{}</h1></header>\n", escape(words.search_title));
-        main.push_str(&format!(
-            "<form class=\"search-form\" action=\"/search\" method=\"get\" role=\"search\">\
-<input type=\"search\" name=\"q\" value=\"{}\" aria-label=\"{}\" dir=\"auto\">\
-<button type=\"submit\">{}</button></form>\n",
-            escape(query),
-            escape(words.search_label),
-            escape(words.search_button)
-        ));
-        if !query.is_empty() {
-            // The query goes in escaped; the table's words are plain text without markup.
-            let count = (words.search_count)(hits.len(), &escape(query));
-            main.push_str(&format!("<p class=\"search-count\" role=\"status\">{count}</p>\n"));
-        }
-        if !hits.is_empty() {
-            main.push_str("<ol class=\"listing search-results\">");
-            for hit in hits {
-                main.push_str(&format!(
-                    "<li><a href=\"{}\" dir=\"auto\">{}</a>",
-                    escape(&encode_path(&hit.route)),
-                    escape(&hit.title)
-                ));
-                if !hit.snippet_html.is_empty() {
-                    main.push_str(&format!("<p class=\"snippet\" dir=\"auto\">{}</p>", hit.snippet_html));
-                }
-                main.push_str("</li>");
-            }
-            main.push_str("</ol>\n");
-        }
-        let title = if query.is_empty() { words.search_title.to_owned() } else { (words.search_title_for)(query) };
-        self.render_document(&Document {
-            title: Some(&title),
-            description: (words.search_description)(&self.info.name),
-            path: None,
-            og_type: "website",
-            image: None,
-            noindex: true,
-            nav_current: None,
-            query,
-            main,
-        })
-    }
-
-    /// The hits as JSON for the search-as-you-type script: `[{"route","title","snippet"}]`,
-    /// where `route` is the href (percent-encoded) and `snippet` the escaped HTML snippet.
-    pub fn search_json(hits: &[SearchHit]) -> String {
-        let items: Vec<serde_json::Value> = hits
-            .iter()
-            .map(|hit| {
-                serde_json::json!({"route": encode_path(&hit.route), "title": hit.title, "snippet": hit.snippet_html})
-            })
-            .collect();
-        serde_json::Value::Array(items).to_string()
-    }
-}
-
 /// Where `term` occurs in `folded`. A term that starts with an ASCII letter or digit (all that
 /// Latin text folds to) must start a word: `ete` is not found in `complete`. Other scripts may
 /// not separate words with spaces, so there any occurrence counts (`同步` in `使用Obsidian同步`).
 /// A match never ends inside a letter: `カ` is not found in `ガ` (`カ` and a kept mark).
-fn term_matches<'a>(folded: &'a str, term: &'a str) -> impl Iterator<Item = usize> + 'a {
+pub(crate) fn term_matches<'a>(folded: &'a str, term: &'a str) -> impl Iterator<Item = usize> + 'a {
     let latin = term.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
     folded.match_indices(term).map(|(at, _)| at).filter(move |&at| {
         let starts_word =
@@ -312,14 +206,14 @@ fn term_matches<'a>(folded: &'a str, term: &'a str) -> impl Iterator<Item = usiz
     })
 }
 
-fn contains_term(folded: &str, term: &str) -> bool {
+pub(crate) fn contains_term(folded: &str, term: &str) -> bool {
     // `contains` has a SIMD fast path that `match_indices` lacks; most pages fail it.
     folded.contains(term) && term_matches(folded, term).next().is_some()
 }
 
 /// About [`SNIPPET_CHARS`] characters of `text` around the first match of any term (or its
 /// start when only the title or headings matched), escaped, matches in `<mark>`.
-fn snippet(text: &str, folded: &Folded, terms: &[String]) -> String {
+pub(crate) fn snippet(text: &str, folded: &Folded, terms: &[String]) -> String {
     if text.trim().is_empty() {
         return String::new();
     }
@@ -385,7 +279,7 @@ fn snippet(text: &str, folded: &Folded, terms: &[String]) -> String {
 }
 
 /// Escapes `text` with every run of whitespace made one space (none at the very start).
-fn push_collapsed(out: &mut String, text: &str) {
+pub(crate) fn push_collapsed(out: &mut String, text: &str) {
     let mut last_space = out.is_empty() || out.ends_with(' ');
     let mut buffer = [0; 4];
     for c in text.chars() {
@@ -402,12 +296,12 @@ fn push_collapsed(out: &mut String, text: &str) {
 }
 
 /// The offset `count` characters before `at` (or 0).
-fn back_chars(text: &str, at: usize, count: usize) -> usize {
+pub(crate) fn back_chars(text: &str, at: usize, count: usize) -> usize {
     text[..at].char_indices().rev().nth(count.saturating_sub(1)).map_or(0, |(i, _)| i)
 }
 
 /// The offset `count` characters after `at` (or the end).
-fn forward_chars(text: &str, at: usize, count: usize) -> usize {
+pub(crate) fn forward_chars(text: &str, at: usize, count: usize) -> usize {
     text[at..].char_indices().nth(count).map_or(text.len(), |(i, _)| at + i)
 }
 
