@@ -246,17 +246,16 @@ impl Scan {
         };
         match error {
             // Too large for clamd: refused whatever the policy, as clamd would refuse it too.
-            ScanError::TooLarge { limit } => Err((
-                ErrorCode::TooLargeToScan,
-                format!("the file is larger than the {limit} bytes the virus scanner accepts"),
-            )),
+            ScanError::TooLarge { limit } => {
+                Err((error.code(), format!("the file is larger than the {limit} bytes the virus scanner accepts")))
+            }
             error if fail_open => {
                 tracing::warn!(%error, "the virus scanner failed; file accepted unscanned (VIRUS_SCANNER_FAIL_OPEN)");
                 Ok(())
             }
             error => {
                 tracing::error!(%error, "the virus scanner failed; file refused");
-                Err((ErrorCode::ScannerUnavailable, format!("the file could not be scanned for viruses: {error}")))
+                Err((error.code(), format!("the file could not be scanned for viruses: {error}")))
             }
         }
     }

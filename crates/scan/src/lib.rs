@@ -45,6 +45,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::sync::Semaphore;
+use vps_core::ErrorCode;
 
 pub use stats::ScanStats;
 pub use stream::ScanStream;
@@ -139,11 +140,11 @@ pub enum ScanError {
 }
 
 impl ScanError {
-    /// The stable machine-readable code of the error.
-    pub fn code(&self) -> &'static str {
+    /// The stable machine-readable code of the error, as the server answers it.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unavailable(_) | Self::Timeout | Self::Protocol(_) => "scanner-unavailable",
-            Self::TooLarge { .. } => "too-large-to-scan",
+            Self::Unavailable(_) | Self::Timeout | Self::Protocol(_) => ErrorCode::ScannerUnavailable,
+            Self::TooLarge { .. } => ErrorCode::TooLargeToScan,
         }
     }
 }

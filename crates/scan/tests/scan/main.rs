@@ -92,7 +92,7 @@ async fn a_file_over_the_limit_is_too_large_to_scan() {
     assert_eq!(scan(&scanner, &noise(MIB, 6), 65_536).await, Ok(Verdict::Clean), "exactly the limit");
     let error = scan(&scanner, &noise(MIB + 1, 7), 65_536).await.unwrap_err();
     assert_eq!(error, ScanError::TooLarge { limit: MIB as u64 });
-    assert_eq!(error.code(), "too-large-to-scan");
+    assert_eq!(error.code().as_str(), "too-large-to-scan");
     // clamd still serves: the refused stream was closed, not left hanging.
     assert_eq!(scan(&scanner, b"after", 5).await, Ok(Verdict::Clean));
 }
@@ -108,7 +108,7 @@ async fn a_stream_past_clamds_own_limit_fails_promptly_as_unavailable() {
     let scanner = scanner(Endpoint::Unix(clamd.socket()));
     let started = std::time::Instant::now();
     let error = scan(&scanner, &noise(8 * MIB, 8), 65_536).await.unwrap_err();
-    assert_eq!(error.code(), "scanner-unavailable", "{error:?}");
+    assert_eq!(error.code().as_str(), "scanner-unavailable", "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
     println!("past clamd's StreamMaxLength: {error}");
 }
@@ -165,7 +165,7 @@ async fn a_stopped_clamd_is_unavailable_and_a_restarted_one_is_used_again() {
         }
         .await
         .unwrap_err();
-        assert_eq!(error.code(), "scanner-unavailable", "{endpoint}: mid-scan: {error:?}");
+        assert_eq!(error.code().as_str(), "scanner-unavailable", "{endpoint}: mid-scan: {error:?}");
         let error = scan(&scanner, b"hello", 5).await.unwrap_err();
         assert!(matches!(error, ScanError::Unavailable(_)), "{endpoint}: stopped: {error:?}");
         assert!(scanner.ping().await.is_err());
