@@ -149,6 +149,7 @@ pub fn build(
         home,
         generated: documents.generated,
         site_blob: Some(documents.site_blob),
+        encodings: BTreeMap::new(),
     };
     Ok(Built { revision, stats, site: documents.site })
 }

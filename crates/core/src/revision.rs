@@ -108,6 +108,42 @@ pub struct Revision {
     /// as a JSON blob.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_blob: Option<ContentHash>,
+    /// The stored encodings of the published blobs that have them (pages, generated documents,
+    /// compressible assets), by the hash of their identity bytes: made once at publish time, so
+    /// that serving never compresses. A blob with no entry is served as it is.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub encodings: BTreeMap<ContentHash, Encodings>,
+}
+
+/// The stored representations of one published blob: its own size and its compressed variants,
+/// each a blob of its own (content-addressed like any other, so an unchanged page reuses them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Encodings {
+    /// The size of the identity bytes (what `Content-Length` says when none is chosen).
+    pub size: u64,
+    /// The gzip variant, when it is smaller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gzip: Option<Encoded>,
+    /// The brotli variant, when it is smaller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub br: Option<Encoded>,
+}
+
+/// One compressed variant: its blob and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Encoded {
+    /// The compressed bytes in the blob store.
+    pub blob: ContentHash,
+    /// Their size in bytes.
+    pub size: u64,
+}
+
+impl Encodings {
+    /// The variants, best first (brotli, then gzip), with their `Content-Encoding` names.
+    pub fn variants(&self) -> impl Iterator<Item = (&'static str, &Encoded)> {
+        [("br", self.br.as_ref()), ("gzip", self.gzip.as_ref())].into_iter().filter_map(|(name, e)| Some((name, e?)))
+    }
 }
 
 /// A generated document: its bytes and how to serve them.
@@ -219,6 +255,7 @@ impl Revision {
             home: None,
             generated: BTreeMap::new(),
             site_blob: None,
+            encodings: BTreeMap::new(),
         }
     }
 
@@ -227,11 +264,12 @@ impl Revision {
         self.id.unix_ms() == 0
     }
 
-    /// Every blob the revision needs: page sources and HTML, assets.
+    /// Every blob the revision needs: page sources and HTML, assets, documents, encodings.
     pub fn blobs(&self) -> impl Iterator<Item = &ContentHash> {
         let pages = self.pages.values().flat_map(|p| [&p.source_blob, &p.html_blob]);
         let generated = self.generated.values().map(|g| &g.blob).chain(&self.site_blob);
-        pages.chain(self.assets.values().map(|a| &a.sha256)).chain(generated)
+        let encoded = self.encodings.values().flat_map(|e| e.variants().map(|(_, variant)| &variant.blob));
+        pages.chain(self.assets.values().map(|a| &a.sha256)).chain(generated).chain(encoded)
     }
 }
 
