@@ -139,9 +139,12 @@ fn the_shell_key_changes_with_what_the_shell_shows_and_only_with_it() {
         ),
         ("the site name", Box::new(|i: &mut SiteInfo, _| i.name = "Other".into())),
         ("the language", Box::new(|i: &mut SiteInfo, _| i.language = "fr".into())),
-        ("a top-level folder's label", Box::new(|i: &mut SiteInfo, _| {
-            i.folder_display_names.insert("/t0".into(), "Zero".into());
-        })),
+        (
+            "a top-level folder's label",
+            Box::new(|i: &mut SiteInfo, _| {
+                i.folder_display_names.insert("/t0".into(), "Zero".into());
+            }),
+        ),
     ];
     for (what, change) in changes {
         let site = key_site(change);

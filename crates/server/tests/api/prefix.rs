@@ -52,7 +52,10 @@ async fn a_base_url_path_is_served_with_or_without_the_prefix_and_redirects_keep
 
     for path in ["/feed.xml", "/notes/feed.xml"] {
         let (_, _, feed) = get(&client, at(path)).await;
-        assert!(feed.contains("<link rel=\"alternate\" type=\"text/html\" href=\"https://example.com/notes/a\"/>"), "{feed}");
+        assert!(
+            feed.contains("<link rel=\"alternate\" type=\"text/html\" href=\"https://example.com/notes/a\"/>"),
+            "{feed}"
+        );
         assert!(feed.contains("href=\"https://example.com/notes/feed.xml\""), "{feed}");
     }
     let (_, _, sitemap) = get(&client, at("/notes/sitemap.xml")).await;
