@@ -1,7 +1,8 @@
 //! The reader's site around the notes: every page inside the site's layout (navigation,
 //! breadcrumbs, table of contents, backlinks, tags), and the documents made for the whole site
 //! (folder indexes, tag pages, the generated home page, sitemap, robots.txt, feed, 404). All of
-//! them are blobs: a document that did not change between two revisions costs nothing.
+//! them are blobs: a document that did not change between two revisions costs nothing. Each
+//! gets its stored gzip and brotli variants ([`crate::encode`]).
 //!
 //! Each page is checked against `MAX_PAGE_BYTES` and each generated document against
 //! `MAX_DOCUMENT_BYTES` as it is made, before it is stored; listings of more than
@@ -15,6 +16,7 @@ use vps_core::revision::Generated;
 use vps_render::{Exceeded, PublishLimits};
 use vps_site::{PageInfo, Site, SiteInfo, listing_page_route};
 
+use crate::encode::Encoder;
 use crate::error::BuildError;
 use crate::sink::BlobSink;
 
@@ -55,6 +57,7 @@ impl SiteModel {
 /// document, so a stopped finalization is seen between two of them.
 pub(crate) fn write(
     sink: &dyn BlobSink,
+    encoder: &Encoder<'_>,
     info: SiteInfo,
     drafts: Vec<Draft>,
     now_ms: u64,
@@ -79,7 +82,9 @@ pub(crate) fn write(
                 .in_note(&draft.info.vault_path)
                 .into());
         }
-        pages.insert(draft.info.route.clone(), sink.put_bytes(html.as_bytes())?);
+        let blob = sink.put_bytes(html.as_bytes())?;
+        encoder.encode(sink, blob, html.as_bytes())?;
+        pages.insert(draft.info.route.clone(), blob);
     }
 
     let mut generated = BTreeMap::new();
@@ -94,6 +99,7 @@ pub(crate) fn write(
             return Ok(());
         }
         let blob = sink.put_bytes(body.as_bytes())?;
+        encoder.encode(sink, blob, body.as_bytes())?;
         generated.entry(route).or_insert(Generated { blob, content_type: content_type.to_owned() });
         Ok(())
     };

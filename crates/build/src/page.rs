@@ -70,6 +70,7 @@ impl PagePart {
             links: self.links,
             assets: self.assets,
             tags: self.tags,
+            made_from: None,
         }
     }
 }
