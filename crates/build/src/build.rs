@@ -24,7 +24,7 @@ use crate::encode::{Encoder, compressible};
 use crate::error::BuildError;
 use crate::input::{BuildInput, Built};
 use crate::links::AssetLookup;
-use crate::page::{PageContext, build_page};
+use crate::page::{PageContext, Previous, build_page};
 use crate::routes::{check_path_depth, page_ref, route_all};
 use crate::select::{Selection, key, select, settings_for};
 use crate::sink::BlobSink;
@@ -40,7 +40,7 @@ pub fn build(
     progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
 ) -> Result<Built, BuildError> {
     progress(Phase::RebuildingNotes, 5)?;
-    let BuildInput { base, session, notes, inventory, site, revision_id, now_ms } = input;
+    let BuildInput { base, base_site, session, notes, inventory, site, revision_id, now_ms } = input;
     let settings = settings_for(base, &session);
     let Selection { entries, uploaded, retained } = select(sink, base, &session, notes, inventory)?;
 
@@ -92,7 +92,12 @@ pub fn build(
             settings: &settings,
             limits,
         };
-        let (part, draft) = build_page(sink, &cx, route, entry)?;
+        let previous = base
+            .pages
+            .get(route)
+            .filter(|page| key(&page.vault_path, &page.folder_id) == key(&entry.note.vault_path, &entry.note.folder_config.id))
+            .and_then(|page| Some(Previous { page, info: base_site?.page_info(route)? }));
+        let (part, draft) = build_page(sink, &cx, route, entry, previous)?;
         parts.push(part);
         drafts.push(draft);
         progress(Phase::RenderingHtml, 20 + (50 * (i + 1) / total) as u8)?;
@@ -111,12 +116,13 @@ pub fn build(
         language: site_language(site, &settings),
     };
     let encoder = Encoder::new(&base.encodings);
-    let documents = documents::write(sink, &encoder, info, drafts, now_ms, limits, progress)?;
+    let documents = documents::write(sink, &encoder, base, info, drafts, now_ms, limits, progress)?;
+    let mut laid_out = documents.pages;
     let pages: BTreeMap<String, Page> = parts
         .into_iter()
         .map(|part| {
-            let html_blob = documents.pages[&part.route];
-            (part.route.clone(), part.into_page(html_blob))
+            let (html_blob, made_from) = laid_out.remove(&part.route).expect("every page is laid out");
+            (part.route.clone(), part.into_page(html_blob, made_from))
         })
         .collect();
     let shown: BTreeSet<&AssetPath> = pages.values().flat_map(|page: &Page| page.assets.iter()).collect();
@@ -161,7 +167,7 @@ pub fn build(
         site_blob: Some(documents.site_blob),
         encodings,
     };
-    Ok(Built { revision, stats, site: documents.site })
+    Ok(Built { revision, stats, site: documents.site, pages_written: documents.pages_written })
 }
 
 /// Bytes of compressible assets read at once to be encoded (each at most

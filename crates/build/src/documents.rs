@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use vps_core::ContentHash;
 use vps_core::job::{Phase, iso8601};
-use vps_core::revision::Generated;
+use vps_core::revision::{Generated, MadeFrom, Question, Revision};
 use vps_render::{Exceeded, PublishLimits};
 use vps_site::{PageInfo, Site, SiteInfo, listing_page_route};
 
@@ -22,16 +22,52 @@ use crate::sink::BlobSink;
 
 const HTML: &str = "text/html; charset=utf-8";
 
-/// A page rendered from its note, waiting for the site around it.
+/// A page rendered from its note (or reused), waiting for the site around it.
 pub(crate) struct Draft {
     pub(crate) info: PageInfo,
-    pub(crate) content_html: String,
+    pub(crate) content: Content,
+    /// What its content was made from ([`vps_core::revision::MadeFrom::content_key`]).
+    pub(crate) content_key: ContentHash,
+    /// The questions its rendering asked.
+    pub(crate) questions: Vec<Question>,
+}
+
+/// A page's content HTML: rendered now, or the same as in the base revision's page, where it
+/// sits at `at..at + len` of that page's HTML (read only if the page must be laid out again).
+pub(crate) enum Content {
+    Rendered(String),
+    Kept { html_blob: ContentHash, at: usize, len: usize },
+}
+
+impl Content {
+    /// The content HTML, read from the base revision's page when it was kept.
+    fn html(&self, sink: &dyn BlobSink, vault_path: &str) -> Result<String, BuildError> {
+        match self {
+            Content::Rendered(html) => Ok(html.clone()),
+            Content::Kept { html_blob, at, len } => {
+                let page = sink.read_many(vec![*html_blob])?.pop().flatten();
+                let content = page.as_deref().and_then(|page| page.get(*at..at + len));
+                let content = content.and_then(|bytes| std::str::from_utf8(bytes).ok());
+                content.map(str::to_owned).ok_or_else(|| BuildError::Source(vault_path.to_owned()))
+            }
+        }
+    }
+
+    /// The content HTML when it was rendered in this build.
+    pub(crate) fn rendered(&self) -> Option<&str> {
+        match self {
+            Content::Rendered(html) => Some(html),
+            Content::Kept { .. } => None,
+        }
+    }
 }
 
 /// What the site's documents came to.
 pub(crate) struct Documents {
-    /// Route → the whole HTML page.
-    pub(crate) pages: BTreeMap<String, ContentHash>,
+    /// Route → the whole HTML page and what it was made from.
+    pub(crate) pages: BTreeMap<String, (ContentHash, MadeFrom)>,
+    /// Pages laid out (written) by this build, the others being the base revision's.
+    pub(crate) pages_written: u64,
     pub(crate) generated: BTreeMap<String, Generated>,
     pub(crate) site_blob: ContentHash,
     pub(crate) site: Site,
@@ -58,6 +94,7 @@ impl SiteModel {
 pub(crate) fn write(
     sink: &dyn BlobSink,
     encoder: &Encoder<'_>,
+    base: &Revision,
     info: SiteInfo,
     drafts: Vec<Draft>,
     now_ms: u64,
@@ -73,9 +110,27 @@ pub(crate) fn write(
 
     let total = drafts.len().max(1);
     let mut pages = BTreeMap::new();
+    let mut pages_written = 0;
     for (i, draft) in drafts.iter().enumerate() {
         progress(Phase::PromotingContent, 75 + (10 * i / total) as u8)?;
-        let html = site.page(&draft.info.route, &draft.content_html).unwrap_or_else(|| site.not_found());
+        let route = &draft.info.route;
+        let page_key = page_key(&draft.content_key, site.shell_key(route));
+        let previous = base.pages.get(route).and_then(|page| Some((page.html_blob, page.made_from.as_ref()?)));
+        if let Some((html_blob, made_from)) = previous
+            && made_from.page_key == page_key
+            && made_from.content_key == draft.content_key
+        {
+            if !encoder.reuse(&html_blob) {
+                let html = sink.read_many(vec![html_blob])?.pop().flatten();
+                let html = html.ok_or_else(|| BuildError::Source(draft.info.vault_path.clone()))?;
+                encoder.encode(sink, html_blob, &html)?;
+            }
+            let made_from = MadeFrom { questions: draft.questions.clone(), ..made_from.clone() };
+            pages.insert(route.clone(), (html_blob, made_from));
+            continue;
+        }
+        let content = draft.content.html(sink, &draft.info.vault_path)?;
+        let html = site.page(route, &content).unwrap_or_else(|| site.not_found());
         if html.len() > limits.max_page_bytes {
             let what = format!("its page ({} bytes)", html.len());
             return Err(Exceeded::new(what, "MAX_PAGE_BYTES", limits.max_page_bytes)
@@ -84,7 +139,16 @@ pub(crate) fn write(
         }
         let blob = sink.put_bytes(html.as_bytes())?;
         encoder.encode(sink, blob, html.as_bytes())?;
-        pages.insert(draft.info.route.clone(), blob);
+        pages_written += 1;
+        // Any occurrence of the content is the content's bytes.
+        let at = html.find(content.as_str()).unwrap_or_default();
+        let made_from = MadeFrom {
+            content_key: draft.content_key,
+            page_key,
+            content_at: (at as u64, content.len() as u64),
+            questions: draft.questions.clone(),
+        };
+        pages.insert(route.clone(), (blob, made_from));
     }
 
     let mut generated = BTreeMap::new();
@@ -120,7 +184,11 @@ pub(crate) fn write(
     };
     for folder in site.folder_routes() {
         let index_route = format!("{}/index", folder.trim_end_matches('/'));
-        let intro = by_route.get(index_route.as_str()).map(|draft| draft.content_html.as_str());
+        let intro = match by_route.get(index_route.as_str()) {
+            Some(draft) => Some(draft.content.html(sink, &draft.info.vault_path)?),
+            None => None,
+        };
+        let intro = intro.as_deref();
         for number in 1..=site.folder_index_pages(&folder) {
             if let Some(html) = site.folder_index_page(&folder, intro, number) {
                 add(listing_page_route(&folder, number), html, HTML, listed(&folder))?;
@@ -141,7 +209,18 @@ pub(crate) fn write(
     add("/sitemap.xml".into(), site.sitemap_xml(), "application/xml; charset=utf-8", last_note)?;
     add("/robots.txt".into(), site.robots_txt(), "text/plain; charset=utf-8", last_note)?;
     add("/feed.xml".into(), site.feed_xml(&iso8601(now_ms)), "application/atom+xml; charset=utf-8", last_note)?;
-    Ok(Documents { pages, generated, site_blob, site })
+    Ok(Documents { pages, pages_written, generated, site_blob, site })
+}
+
+/// A page's key: its content's and its shell's (navigation, backlinks, site; see
+/// [`Site::shell_key`]).
+fn page_key(content_key: &ContentHash, shell_key: Option<[u8; 32]>) -> ContentHash {
+    let mut bytes = content_key.as_bytes().to_vec();
+    match shell_key {
+        Some(shell) => bytes.extend_from_slice(&shell),
+        None => bytes.extend_from_slice(b"not in the site"),
+    }
+    ContentHash::of(&bytes)
 }
 
 /// The site model as JSON (what `SiteModel`'s `Serialize` writes), page by page: the search

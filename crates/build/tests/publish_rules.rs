@@ -54,6 +54,7 @@ impl Publish {
         let start = StartSessionRequest::default();
         let site = SiteOptions { name: "Site".into(), home_note: self.home_note, ..SiteOptions::default() };
         let input = BuildInput {
+            base_site: None,
             base,
             session: SessionInput {
                 id: SessionId::generate(),
@@ -131,6 +132,7 @@ fn a_partial_publish_fails_when_a_kept_page_has_no_stored_source() {
     let start = StartSessionRequest::default();
     let site = SiteOptions::default();
     let input = BuildInput {
+        base_site: None,
         base: &base,
         session: SessionInput {
             id: SessionId::generate(),
@@ -209,6 +211,7 @@ fn a_stopped_build_fails_with_the_reason_it_was_given() {
     let start = StartSessionRequest::default();
     let site = SiteOptions::default();
     let input = BuildInput {
+        base_site: None,
         base: &Revision::empty(),
         session: SessionInput {
             id: SessionId::generate(),
