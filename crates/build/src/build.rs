@@ -95,7 +95,9 @@ pub fn build(
         let previous = base
             .pages
             .get(route)
-            .filter(|page| key(&page.vault_path, &page.folder_id) == key(&entry.note.vault_path, &entry.note.folder_config.id))
+            .filter(|page| {
+                key(&page.vault_path, &page.folder_id) == key(&entry.note.vault_path, &entry.note.folder_config.id)
+            })
             .and_then(|page| Some(Previous { page, info: base_site?.page_info(route)? }));
         let (part, draft) = build_page(sink, &cx, route, entry, previous)?;
         parts.push(part);

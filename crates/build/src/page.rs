@@ -321,8 +321,11 @@ impl PageResolver<'_> {
     }
 
     fn link(&self, from: Option<&str>, target: &str, subpath: Option<&str>) -> Option<String> {
-        let question =
-            Question::Link { from: from.map(str::to_owned), target: target.to_owned(), subpath: subpath.map(str::to_owned) };
+        let question = Question::Link {
+            from: from.map(str::to_owned),
+            target: target.to_owned(),
+            subpath: subpath.map(str::to_owned),
+        };
         let Answer::Link(href) = self.ask(question) else { unreachable!("a link question gets a link answer") };
         href
     }
