@@ -120,7 +120,7 @@ pub fn build(
         language: site_language(site, &settings),
     };
     let encoder = Encoder::new(&base.encodings);
-    let documents = documents::write(sink, &encoder, base, info, drafts, now_ms, limits, progress)?;
+    let documents = documents::write(sink, &encoder, base, info, drafts, limits, progress)?;
     let mut laid_out = documents.pages;
     let pages: BTreeMap<String, Page> = parts
         .into_iter()
