@@ -31,7 +31,12 @@ impl Searches {
 
 /// `count` sequential searches cycling over `terms`; `None` when the server has no search
 /// (404 on `/search`).
-pub async fn measure(client: &reqwest::Client, base_url: &str, terms: &[&str], count: usize) -> Result<Option<Searches>> {
+pub async fn measure(
+    client: &reqwest::Client,
+    base_url: &str,
+    terms: &[&str],
+    count: usize,
+) -> Result<Option<Searches>> {
     if terms.is_empty() || count == 0 {
         return Err("a search benchmark needs terms and at least one request".into());
     }

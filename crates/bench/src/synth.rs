@@ -38,8 +38,8 @@ const CHANGED: &str = "This is revision two of this note: its body was edited fo
 /// Folder names by level (deeper levels reuse the last).
 const LEVELS: [&str; 4] = ["Area", "Topic", "Project", "Part"];
 const SYLLABLES: [&str; 32] = [
-    "ka", "lo", "mi", "ren", "ta", "so", "vel", "nor", "pi", "dun", "ha", "ri", "mo", "zel", "bra", "tin", "ce",
-    "lu", "gar", "fe", "no", "sha", "qui", "ber", "do", "wen", "ly", "tro", "ma", "ki", "sol", "pe",
+    "ka", "lo", "mi", "ren", "ta", "so", "vel", "nor", "pi", "dun", "ha", "ri", "mo", "zel", "bra", "tin", "ce", "lu",
+    "gar", "fe", "no", "sha", "qui", "ber", "do", "wen", "ly", "tro", "ma", "ki", "sol", "pe",
 ];
 /// Accented words, mixed into the text now and then (search folds accents).
 const ACCENTED: [&str; 4] = ["été", "café", "naïve", "crème"];
@@ -85,7 +85,7 @@ pub fn generate(dir: &Path, notes: usize, images: usize, seed: u64) -> Result<Sy
             fs::create_dir_all(&folder)?;
             // Count each folder once: a new leaf adds itself, and its ancestors when it is the
             // first leaf under them.
-            folders += 1 + (1..vault.depth).filter(|&up| leaf % FAN_OUT.pow(up as u32) == 0).count();
+            folders += 1 + (1..vault.depth).filter(|&up| leaf.is_multiple_of(FAN_OUT.pow(up as u32))).count();
             current_folder = Some(leaf);
         }
         let text = vault.note(i);
@@ -208,7 +208,7 @@ impl Vault {
     }
 
     fn tag(&self, k: usize) -> String {
-        if k % 4 == 0 { format!("topic/{}", self.word(1000 + k % 20)) } else { self.word(2000 + k % 60) }
+        if k.is_multiple_of(4) { format!("topic/{}", self.word(1000 + k % 20)) } else { self.word(2000 + k % 60) }
     }
 
     /// `words` words of text drawn by `rng`, an accented one now and then.
@@ -260,7 +260,13 @@ impl Vault {
         let mut rng = Rng(mix(self.seed ^ (i as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)));
         let mut text = String::with_capacity(1600);
         let (t1, t2) = (rng.below(80), rng.below(80));
-        text.push_str(&format!("---\ntags: [{}, {}]\ncreated: 2024-{:02}-{:02}\n---\n\n", self.tag(t1), self.tag(t2), 1 + i % 12, 1 + i % 28));
+        text.push_str(&format!(
+            "---\ntags: [{}, {}]\ncreated: 2024-{:02}-{:02}\n---\n\n",
+            self.tag(t1),
+            self.tag(t2),
+            1 + i % 12,
+            1 + i % 28
+        ));
         text.push_str(&self.paragraph(&mut rng, 3));
         text.push(' ');
         text.push_str(MARKER);
@@ -273,23 +279,31 @@ impl Vault {
             text.push_str(&format!("- [[{}]] — {}\n", self.name(j), self.sentence_words(&mut rng, 4)));
         }
         text.push('\n');
-        if self.images > 0 && (i < self.images || i % 10 == 0) {
+        if self.images > 0 && (i < self.images || i.is_multiple_of(10)) {
             let k = if i < self.images { i } else { (i / 10) % self.images };
             text.push_str(&format!("![[{}]]\n\n", image_name(k)));
         }
         if i % 9 == 4 {
-            text.push_str(&format!("> [!note] {}\n> {}\n\n", self.sentence_words(&mut rng, 3), self.paragraph(&mut rng, 2)));
+            text.push_str(&format!(
+                "> [!note] {}\n> {}\n\n",
+                self.sentence_words(&mut rng, 3),
+                self.paragraph(&mut rng, 2)
+            ));
         }
         if i % 50 == 25 {
             text.push_str(&format!("![[{}#Details]]\n\n", self.name(self.other(&mut rng, i))));
         }
         text.push_str("## References\n\n");
         text.push_str(&self.paragraph(&mut rng, 2));
-        let next = if (i + 1) % NOTES_PER_FOLDER == 0 || i + 1 == self.notes { i + 1 - NOTES_PER_FOLDER.min(i + 1) } else { i + 1 };
+        let next = if (i + 1).is_multiple_of(NOTES_PER_FOLDER) || i + 1 == self.notes {
+            i + 1 - NOTES_PER_FOLDER.min(i + 1)
+        } else {
+            i + 1
+        };
         if next != i {
             text.push_str(&format!(" Next: [[{}]].", self.name(next)));
         }
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             let hub = self.hub(rng.below(HUBS.min(self.notes)));
             if hub != i {
                 text.push_str(&format!(" See also [[{}]].", self.name(hub)));

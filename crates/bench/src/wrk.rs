@@ -69,9 +69,7 @@ impl Wrk {
 /// how to install it.
 pub fn ensure_wrk() -> std::result::Result<(), String> {
     // `wrk --version` exits with 1: that it starts is enough.
-    let found = || {
-        Command::new("wrk").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
-    };
+    let found = || Command::new("wrk").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
     let how = "install it with `sudo apt-get install wrk` (Debian/Ubuntu), `brew install wrk` (macOS) \
                or from https://github.com/wg/wrk";
     crate::apt_install_if(found, "wrk").map_err(|why| format!("{why}; {how}"))

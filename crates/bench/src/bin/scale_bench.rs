@@ -39,7 +39,7 @@
 //!
 //! ```text
 //! cargo build --release -p vps-publish -p vps-bench && target/release/scale-bench
-//! target/release/scale-bench --notes 100000     # about 15 minutes and 2 GiB of disk on 2 cores
+//! target/release/scale-bench --notes 100000     # 15–30 minutes, 2–3 GiB of disk (2 cores)
 //! ```
 //!
 //! Options: `--notes N`, `--images N`, `--seed N`, `--sample N` (pages fetched, default 1000),
@@ -63,7 +63,8 @@ use vps_core::job::JobStatus;
 use vps_core::revision::Revision;
 use vps_publisher::{Config, Progress, Publication};
 
-const USAGE: &str = "usage: scale-bench [--notes N] [--images N] [--seed N] [--sample N] [--searches N] [--dir PATH] [--keep]
+const USAGE: &str =
+    "usage: scale-bench [--notes N] [--images N] [--seed N] [--sample N] [--searches N] [--dir PATH] [--keep]
 
   --notes N      notes of the generated vault (default 10000)
   --images N     PNG images, each embedded by a note (default 300)
@@ -177,6 +178,7 @@ fn run(options: Options) -> Result<()> {
     progress("republish, nothing changed");
     let second = publish(&runtime, &target, &synth, &data_dir, Some(&first))?;
     second.print("no-change republish", Some(NO_CHANGE_TARGET));
+    drop(first); // only the previous publish is compared with: at 100,000 notes each holds ~100 MiB
 
     progress(&format!("republish, one note changed: {}", synth.note_to_change.display()));
     synth::change_one_note(&synth)?;
@@ -205,6 +207,11 @@ fn run(options: Options) -> Result<()> {
         ),
     }
     println!("{:<LABEL$}{:.1} MiB (VmHWM at the end)", "server peak RSS", server.peak_rss_mib()?);
+    println!(
+        "{:<LABEL$}{:.1} MiB (VmHWM: the CLI's library path in-process, and the bench)",
+        "this bench's peak RSS",
+        vps_bench::peak_rss_mib(None)?
+    );
     server.stop()?;
     if options.keep {
         println!("kept {}", scratch.keep().display());
@@ -274,7 +281,12 @@ impl Publish {
             self.page_blobs.len(),
             bytes_label(self.total_bytes)
         );
-        println!("{:<LABEL$}{} new files (any kind), {} in all", "  blob files", self.new_blob_files, self.blob_files.len());
+        println!(
+            "{:<LABEL$}{} new files (any kind), {} in all",
+            "  blob files",
+            self.new_blob_files,
+            self.blob_files.len()
+        );
     }
 }
 
@@ -350,7 +362,8 @@ fn publish(
 
 /// The page blobs of a revision: pages' HTML, generated documents, and their stored variants.
 fn page_blobs(revision: &Revision) -> HashSet<ContentHash> {
-    let identities = revision.pages.values().map(|page| page.html_blob).chain(revision.generated.values().map(|g| g.blob));
+    let identities =
+        revision.pages.values().map(|page| page.html_blob).chain(revision.generated.values().map(|g| g.blob));
     let mut blobs = HashSet::new();
     for identity in identities {
         blobs.insert(identity);
@@ -412,7 +425,10 @@ struct Sizes {
 impl Sizes {
     fn print(&self) {
         println!("page size (bytes outside the note content: the page minus the inner HTML of {CONTENT_WRAPPER}…\">)");
-        println!("{:<LABEL$}{} of {} pages (deepest, most-linked and home included)", "  pages fetched", self.fetched, self.of);
+        println!(
+            "{:<LABEL$}{} of {} pages (deepest, most-linked and home included)",
+            "  pages fetched", self.fetched, self.of
+        );
         match &self.largest_outside {
             Some(page) => println!(
                 "{:<LABEL$}{} B ({}) at {}   target <= {} KiB: {}",
@@ -423,13 +439,19 @@ impl Sizes {
                 OUTSIDE_TARGET / 1024,
                 ok_missed(page.outside.unwrap_or_default() <= OUTSIDE_TARGET && self.without_wrapper.is_empty())
             ),
-            None => println!("{:<LABEL$}no page had the wrapper   target <= {} KiB: MISSED", "  largest outside content", OUTSIDE_TARGET / 1024),
+            None => println!(
+                "{:<LABEL$}no page had the wrapper   target <= {} KiB: MISSED",
+                "  largest outside content",
+                OUTSIDE_TARGET / 1024
+            ),
         }
         if let Some(median) = self.median_outside {
             println!("{:<LABEL$}{}", "  median outside content", bytes_label(median));
         }
         let describe = |page: &Fetched| match page.outside {
-            Some(outside) => format!("{} outside content, {} in all, {}", bytes_label(outside), bytes_label(page.size), page.route),
+            Some(outside) => {
+                format!("{} outside content, {} in all, {}", bytes_label(outside), bytes_label(page.size), page.route)
+            }
             None => format!("no wrapper, {} in all, {}", bytes_label(page.size), page.route),
         };
         if let Some(page) = &self.deepest {
@@ -475,7 +497,10 @@ async fn page_sizes(client: &reqwest::Client, base_url: &str, revision: &Revisio
             *inbound.entry(link.as_str()).or_default() += 1;
         }
     }
-    let most_linked = routes.iter().filter_map(|r| Some((*r, *inbound.get(r.as_str())?))).max_by_key(|(r, n)| (*n, std::cmp::Reverse(*r)));
+    let most_linked = routes
+        .iter()
+        .filter_map(|r| Some((*r, *inbound.get(r.as_str())?)))
+        .max_by_key(|(r, n)| (*n, std::cmp::Reverse(*r)));
     let depth = |route: &str| route.split('/').filter(|s| !s.is_empty()).count();
     let deepest = routes.iter().max_by_key(|r| (depth(r), r.len())).copied();
 
@@ -506,12 +531,17 @@ async fn page_sizes(client: &reqwest::Client, base_url: &str, revision: &Revisio
     outsides.sort_unstable();
     let median_outside = outsides.get(outsides.len() / 2).copied();
     let take = |route: &str, pages: &[Fetched]| {
-        pages.iter().find(|p| p.route == route).map(|p| Fetched { route: p.route.clone(), size: p.size, outside: p.outside })
+        pages.iter().find(|p| p.route == route).map(|p| Fetched {
+            route: p.route.clone(),
+            size: p.size,
+            outside: p.outside,
+        })
     };
     let deepest = deepest.and_then(|r| take(r, &pages));
     let most_linked = most_linked.and_then(|(r, n)| Some((take(r, &pages)?, n)));
     let largest_page = pages.iter().max_by_key(|p| p.size).and_then(|p| take(&p.route, &pages));
-    let largest_outside = pages.iter().filter(|p| p.outside.is_some()).max_by_key(|p| p.outside).and_then(|p| take(&p.route, &pages));
+    let largest_outside =
+        pages.iter().filter(|p| p.outside.is_some()).max_by_key(|p| p.outside).and_then(|p| take(&p.route, &pages));
 
     let listings: Vec<String> = revision
         .generated
@@ -524,7 +554,8 @@ async fn page_sizes(client: &reqwest::Client, base_url: &str, revision: &Revisio
     } else {
         (0..GENERATED_SAMPLE).map(|k| listings[k * listings.len() / GENERATED_SAMPLE].clone()).collect()
     };
-    let generated: Vec<Fetched> = fetch_all(client, base_url, listings, false).await.into_iter().filter_map(|r| r.ok()).collect();
+    let generated: Vec<Fetched> =
+        fetch_all(client, base_url, listings, false).await.into_iter().filter_map(|r| r.ok()).collect();
     let generated_fetched = generated.len();
     let largest_generated = generated.into_iter().max_by_key(|p| p.size);
 
@@ -544,7 +575,12 @@ async fn page_sizes(client: &reqwest::Client, base_url: &str, revision: &Revisio
 }
 
 /// GETs each route (a few at a time); with `measure`, finds the note content in each.
-async fn fetch_all(client: &reqwest::Client, base_url: &str, routes: Vec<String>, measure: bool) -> Vec<std::result::Result<Fetched, String>> {
+async fn fetch_all(
+    client: &reqwest::Client,
+    base_url: &str,
+    routes: Vec<String>,
+    measure: bool,
+) -> Vec<std::result::Result<Fetched, String>> {
     futures_util::stream::iter(routes)
         .map(|route| async move {
             let url = format!("{base_url}{}", vps_core::url::encode_path(&route));

@@ -92,6 +92,8 @@ const SEARCH_TERMS: &[&str] = &["link", "callout", "canvas", "embed", "été", "
 /// The request log off, but for the line that says where the server listens.
 const QUIET_LOG: &str = "warn,vps_publish=info";
 const LABEL: usize = 30;
+/// How [`StaticNginx`] runs, for the report.
+const NGINX_SHAPE: &str = "worker_processes auto, access_log off, sendfile on, keepalive_requests 1000000";
 
 fn main() -> ExitCode {
     match Options::parse(std::env::args().skip(1)).and_then(run) {
@@ -144,8 +146,14 @@ impl Options {
         }
         let wrk = options.wrk;
         if wrk.threads == 0 || wrk.connections < wrk.threads || wrk.seconds == 0 || options.searches == 0 {
-            return Err("--threads, --seconds and --searches must be at least 1, --connections at least --threads".into());
+            return Err(
+                "--threads, --seconds and --searches must be at least 1, --connections at least --threads".into()
+            );
         }
+        options.vault = options
+            .vault
+            .canonicalize()
+            .map_err(|e| format!("cannot open the vault {}: {e}", options.vault.display()))?;
         for route in [Some(&mut options.page), options.png.as_mut()].into_iter().flatten() {
             if !route.starts_with('/') {
                 route.insert(0, '/');
@@ -222,7 +230,8 @@ fn run(options: Options) -> Result<()> {
         Some(route) => route.clone(),
         None => choose_png(&vault)?,
     };
-    let png = runtime.block_on(probe(&client, &server.base_url, &vps_core::url::encode_path(&png_route), None, None))?;
+    let png =
+        runtime.block_on(probe(&client, &server.base_url, &vps_core::url::encode_path(&png_route), None, None))?;
     if png.status != StatusCode::OK {
         return Err(format!("GET {png_route} answered {}; choose another --png", png.label()).into());
     }
@@ -237,10 +246,25 @@ fn run(options: Options) -> Result<()> {
 
     let page_rows = |route: &str| {
         [
-            Row { label: "page, no Accept-Encoding", route: route.to_owned(), accept_encoding: None, revalidate: false },
+            Row {
+                label: "page, no Accept-Encoding",
+                route: route.to_owned(),
+                accept_encoding: None,
+                revalidate: false,
+            },
             Row { label: "page, gzip", route: route.to_owned(), accept_encoding: Some("gzip"), revalidate: false },
-            Row { label: "page, browser's A-E", route: route.to_owned(), accept_encoding: Some(BROWSER), revalidate: false },
-            Row { label: "page, 304 (browser's A-E)", route: route.to_owned(), accept_encoding: Some(BROWSER), revalidate: true },
+            Row {
+                label: "page, browser's A-E",
+                route: route.to_owned(),
+                accept_encoding: Some(BROWSER),
+                revalidate: false,
+            },
+            Row {
+                label: "page, 304 (browser's A-E)",
+                route: route.to_owned(),
+                accept_encoding: Some(BROWSER),
+                revalidate: true,
+            },
         ]
     };
     let mut rows: Vec<Row> = page_rows(&options.page).into_iter().collect();
@@ -256,8 +280,8 @@ fn run(options: Options) -> Result<()> {
         options.wrk.label()
     );
     match &brotli {
-        Ok(module) => println!("nginx: gzip_static on, brotli_static on ({})", module.display()),
-        Err(why) => println!("nginx: gzip_static on; no brotli_static ({why})"),
+        Ok(module) => println!("nginx: {NGINX_SHAPE}; gzip_static on, brotli_static on ({})", module.display()),
+        Err(why) => println!("nginx: {NGINX_SHAPE}; gzip_static on; no brotli_static ({why})"),
     }
     println!();
 
@@ -470,10 +494,15 @@ fn print_row(row: &Row, ours: &Measured, theirs: &Measured) {
     }
     println!("{:<LABEL$}{details}", "");
     if let Some(c) = &ours.counters {
-        println!(
-            "{:<LABEL$}during ours: store reads {}, cache hits {}, misses {}, request compressions {}",
-            "", c.store_reads, c.hits, c.misses, c.compressions
-        );
+        let missing = "n/a (metric missing)";
+        if [&c.store_reads, &c.hits, &c.misses, &c.compressions].iter().all(|v| v.as_str() == missing) {
+            println!("{:<LABEL$}during ours: {missing} (no reader-side counters in /metrics)", "");
+        } else {
+            println!(
+                "{:<LABEL$}during ours: store reads {}, cache hits {}, misses {}, request compressions {}",
+                "", c.store_reads, c.hits, c.misses, c.compressions
+            );
+        }
     }
 }
 
