@@ -16,7 +16,9 @@
 //!   (`![[Name#Details]]`);
 //! - `images` distinct PNG images (real PNGs: IHDR, zlib IDAT, IEND, CRCs; 16–64 px, a pattern
 //!   of their own) in `attachments/`, each embedded by at least one note (notes 0…images−1, then
-//!   every tenth note).
+//!   every tenth note);
+//! - optionally ([`generate`]'s `big_folder`), the last notes in one flat folder `Inbox/` (the
+//!   case of a folder of thousands of notes: its listing, and the navigation of its pages).
 
 use std::fs;
 use std::io::Write;
@@ -66,31 +68,38 @@ pub struct Synth {
     pub note_to_change: PathBuf,
 }
 
+/// The flat folder of [`generate`]'s `big_folder` notes.
+pub const BIG_FOLDER: &str = "Inbox";
+
 /// Writes a vault of `notes` notes (at least 1) and `images` images (at most one per note) into
-/// `dir`, which must be empty or absent.
-pub fn generate(dir: &Path, notes: usize, images: usize, seed: u64) -> Result<Synth> {
+/// `dir`, which must be empty or absent; the last `big_folder` notes (at most all) go into one
+/// flat folder, [`BIG_FOLDER`].
+pub fn generate(dir: &Path, notes: usize, images: usize, big_folder: usize, seed: u64) -> Result<Synth> {
     if notes == 0 {
         return Err("a synthetic vault needs at least one note".into());
     }
     let images = images.min(notes);
-    let vault = Vault::new(notes, images, seed);
+    let vault = Vault::new(notes, images, big_folder, seed);
     fs::create_dir_all(dir)?;
     let mut bytes = 0u64;
     let mut folders = 0usize;
     let mut current_folder = None;
     for i in 0..notes {
-        let leaf = i / NOTES_PER_FOLDER;
+        let leaf = vault.leaf(i);
         if current_folder != Some(leaf) {
-            let folder = dir.join(vault.folder(leaf));
+            let folder = dir.join(vault.folder_of(i));
             fs::create_dir_all(&folder)?;
             // Count each folder once: a new leaf adds itself, and its ancestors when it is the
             // first leaf under them.
-            folders += 1 + (1..vault.depth).filter(|&up| leaf.is_multiple_of(FAN_OUT.pow(up as u32))).count();
+            folders += match leaf {
+                Some(leaf) => 1 + (1..vault.depth).filter(|&up| leaf.is_multiple_of(FAN_OUT.pow(up as u32))).count(),
+                None => 1,
+            };
             current_folder = Some(leaf);
         }
         let text = vault.note(i);
         bytes += text.len() as u64;
-        let path = dir.join(vault.folder(leaf)).join(format!("{}.md", vault.name(i)));
+        let path = dir.join(vault.folder_of(i)).join(format!("{}.md", vault.name(i)));
         fs::write(&path, text)?;
     }
     let home = vault.home();
@@ -107,7 +116,7 @@ pub fn generate(dir: &Path, notes: usize, images: usize, seed: u64) -> Result<Sy
     while vault.is_hub(change) {
         change = (change + 1) % notes;
     }
-    let note_to_change = dir.join(vault.folder(change / NOTES_PER_FOLDER)).join(format!("{}.md", vault.name(change)));
+    let note_to_change = dir.join(vault.folder_of(change)).join(format!("{}.md", vault.name(change)));
     let search_terms = vec![
         vault.word(1),
         vault.word(17),
@@ -153,19 +162,32 @@ fn image_name(k: usize) -> String {
 struct Vault {
     notes: usize,
     images: usize,
+    /// Notes `notes - big..notes` are in [`BIG_FOLDER`].
+    big: usize,
     seed: u64,
     /// Folder levels above the notes.
     depth: usize,
 }
 
 impl Vault {
-    fn new(notes: usize, images: usize, seed: u64) -> Self {
-        let leaves = notes.div_ceil(NOTES_PER_FOLDER);
+    fn new(notes: usize, images: usize, big: usize, seed: u64) -> Self {
+        let big = big.min(notes);
+        let leaves = (notes - big).div_ceil(NOTES_PER_FOLDER);
         let mut depth = 1;
         while FAN_OUT.pow(depth as u32) < leaves {
             depth += 1;
         }
-        Self { notes, images, seed, depth }
+        Self { notes, images, big, seed, depth }
+    }
+
+    /// The leaf folder of note `i`; `None` for [`BIG_FOLDER`].
+    fn leaf(&self, i: usize) -> Option<usize> {
+        (i < self.notes - self.big).then_some(i / NOTES_PER_FOLDER)
+    }
+
+    /// The folder of note `i`, relative to the vault.
+    fn folder_of(&self, i: usize) -> PathBuf {
+        self.leaf(i).map_or_else(|| PathBuf::from(BIG_FOLDER), |leaf| self.folder(leaf))
     }
 
     /// The path of leaf folder `leaf`, relative to the vault: one segment per level.
@@ -390,8 +412,8 @@ mod tests {
     fn the_vault_is_deterministic_and_its_links_resolve() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        let first = generate(a.path(), 120, 10, 7).unwrap();
-        generate(b.path(), 120, 10, 7).unwrap();
+        let first = generate(a.path(), 120, 10, 30, 7).unwrap();
+        generate(b.path(), 120, 10, 30, 7).unwrap();
         assert_eq!(first.notes, 121);
         assert_eq!(first.depth, 1);
         let files_a: Vec<String> = crate::files_under(a.path()).unwrap().into_iter().map(|(f, _)| f).collect();
@@ -403,6 +425,7 @@ mod tests {
             .map(|f| f.rsplit('/').next().unwrap().to_owned())
             .collect();
         assert_eq!(names.len(), 121, "note names are unique");
+        assert_eq!(files_a.iter().filter(|f| f.starts_with("Inbox/")).count(), 30);
         for file in files_a.iter().filter(|f| f.ends_with(".md")) {
             let text = fs::read_to_string(a.path().join(file)).unwrap();
             assert_eq!(text, fs::read_to_string(b.path().join(file)).unwrap());
@@ -426,8 +449,11 @@ mod tests {
 
     #[test]
     fn large_vaults_nest_deeper() {
-        assert_eq!(Vault::new(10_000, 0, 0).depth, 2);
-        assert_eq!(Vault::new(100_000, 0, 0).depth, 3);
-        assert_eq!(Vault::new(100_000, 0, 0).folder(3999), PathBuf::from("Area 09/Topic 19/Project 19"));
+        assert_eq!(Vault::new(10_000, 0, 0, 0).depth, 2);
+        assert_eq!(Vault::new(100_000, 0, 0, 0).depth, 3);
+        assert_eq!(Vault::new(100_000, 0, 0, 0).folder(3999), PathBuf::from("Area 09/Topic 19/Project 19"));
+        let with_inbox = Vault::new(10_000, 0, 2_000, 0);
+        assert_eq!(with_inbox.folder_of(7_999), PathBuf::from("Area 15/Topic 19"));
+        assert_eq!(with_inbox.folder_of(8_000), PathBuf::from(BIG_FOLDER));
     }
 }

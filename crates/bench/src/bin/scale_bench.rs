@@ -4,7 +4,8 @@
 //! 1. Generates a synthetic vault ([`vps_bench::synth`]: `--notes N`, default 10,000, nested
 //!    folders of 25 notes 20 wide, wikilinks, hub notes, tags, embeds of `--images` distinct PNGs
 //!    (default 300), transclusions; deterministic for `--seed`; written note by note, constant
-//!    memory) in a scratch directory.
+//!    memory) in a scratch directory. `--big-folder N` puts the last N notes in one flat folder
+//!    (`Inbox/`): the case of a folder of thousands of notes (default 0).
 //! 2. Starts the release server (`vps-publish serve`, fresh data directory, filesystem store,
 //!    default log level; `FINALIZATION_TIMEOUT_SECS=3600` so that a 100,000-note publish is not cut
 //!    short) and publishes the vault three times through the library path `vps-publish publish`
@@ -42,7 +43,7 @@
 //! target/release/scale-bench --notes 100000     # 15–30 minutes, 2–3 GiB of disk (2 cores)
 //! ```
 //!
-//! Options: `--notes N`, `--images N`, `--seed N`, `--sample N` (pages fetched, default 1000),
+//! Options: `--notes N`, `--images N`, `--big-folder N`, `--seed N`, `--sample N` (pages fetched, default 1000),
 //! `--searches N` (default 200), `--dir PATH` (where to create the scratch directory, deleted at
 //! the end unless `--keep`).
 
@@ -64,10 +65,11 @@ use vps_core::revision::Revision;
 use vps_publisher::{Config, Progress, Publication};
 
 const USAGE: &str =
-    "usage: scale-bench [--notes N] [--images N] [--seed N] [--sample N] [--searches N] [--dir PATH] [--keep]
+    "usage: scale-bench [--notes N] [--images N] [--big-folder N] [--seed N] [--sample N] [--searches N] [--dir PATH] [--keep]
 
   --notes N      notes of the generated vault (default 10000)
   --images N     PNG images, each embedded by a note (default 300)
+  --big-folder N put the last N notes in one flat folder, Inbox/ (default 0)
   --seed N       the generator's seed (default 14)
   --sample N     pages fetched to measure their size (default 1000; all when fewer)
   --searches N   sequential search requests (default 200)
@@ -104,6 +106,7 @@ fn main() -> ExitCode {
 struct Options {
     notes: usize,
     images: usize,
+    big_folder: usize,
     seed: u64,
     sample: usize,
     searches: usize,
@@ -113,12 +116,21 @@ struct Options {
 
 impl Options {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Self> {
-        let mut options =
-            Self { notes: 10_000, images: 300, seed: 14, sample: 1000, searches: 200, dir: None, keep: false };
+        let mut options = Self {
+            notes: 10_000,
+            images: 300,
+            big_folder: 0,
+            seed: 14,
+            sample: 1000,
+            searches: 200,
+            dir: None,
+            keep: false,
+        };
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--notes" => options.notes = value(&mut args, &arg)?,
                 "--images" => options.images = value(&mut args, &arg)?,
+                "--big-folder" => options.big_folder = value(&mut args, &arg)?,
                 "--seed" => options.seed = value(&mut args, &arg)?,
                 "--sample" => options.sample = value(&mut args, &arg)?,
                 "--searches" => options.searches = value(&mut args, &arg)?,
@@ -148,14 +160,19 @@ fn run(options: Options) -> Result<()> {
     let vault_dir = scratch.path().join("vault");
     progress(&format!("generating {} notes and {} images in {}", options.notes, options.images, vault_dir.display()));
     let started = Instant::now();
-    let synth = synth::generate(&vault_dir, options.notes, options.images, options.seed)?;
+    let synth = synth::generate(&vault_dir, options.notes, options.images, options.big_folder, options.seed)?;
     println!(
-        "{:<LABEL$}{} notes, {} images, {} folders, {} levels, {} (generated in {:.1} s, seed {})",
+        "{:<LABEL$}{} notes, {} images, {} folders, {} levels{}, {} (generated in {:.1} s, seed {})",
         "vault",
         synth.notes,
         synth.images,
         synth.folders,
         synth.depth + 1,
+        if options.big_folder > 0 {
+            format!(", {} notes in {}/", options.big_folder.min(options.notes), synth::BIG_FOLDER)
+        } else {
+            String::new()
+        },
         bytes_label(synth.bytes),
         started.elapsed().as_secs_f64(),
         options.seed
