@@ -12,6 +12,9 @@
 //! single-process mode, so a free port is chosen, released and handed to nginx; when another
 //! process takes it meanwhile, nginx fails to bind and the start is tried again on another.
 //!
+//! [`Nginx::start_prefixed`] runs nginx with a config of the tests' own instead: the site under a
+//! path prefix (`location /notes/ { proxy_pass … }`), in either [`PrefixForm`].
+//!
 //! ```no_run
 //! use vps_testkit::nginx;
 //!
@@ -80,7 +83,73 @@ pub fn render(port: u16, app_port: u16, body_limit: &str) -> Result<String, Stri
     Ok(config)
 }
 
+/// How a `location /<prefix>/` block hands a request to the server: the two forms an operator
+/// may write (README, "A path prefix").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrefixForm {
+    /// `proxy_pass http://127.0.0.1:PORT/;`: nginx replaces `/<prefix>/` by `/`, the server gets
+    /// `/route`.
+    Strips,
+    /// `proxy_pass http://127.0.0.1:PORT;`: the server gets the path as the reader asked it,
+    /// `/<prefix>/route`.
+    Keeps,
+}
+
+/// A `server` block listening on 127.0.0.1:`port` that proxies `prefix` (`/notes`: no trailing
+/// `/`) and everything under it to 127.0.0.1:`app_port` in `form`, and answers 404 to every
+/// other path, as a site shared with other applications would: a page that links outside its
+/// prefix gets nothing. nginx itself redirects `/notes` to `/notes/`.
+pub fn render_prefixed(port: u16, app_port: u16, prefix: &str, form: PrefixForm) -> String {
+    let upstream = match form {
+        PrefixForm::Strips => format!("http://127.0.0.1:{app_port}/"),
+        PrefixForm::Keeps => format!("http://127.0.0.1:{app_port}"),
+    };
+    format!(
+        "# Written by vps_testkit::nginx: the site under {prefix}/ ({form:?}).\n\
+         server {{\n\
+         \x20   listen 127.0.0.1:{port};\n\
+         \x20   location {prefix}/ {{\n\
+         \x20       proxy_pass {upstream};\n\
+         \x20       proxy_http_version 1.1;\n\
+         \x20       proxy_set_header Connection \"\";\n\
+         \x20       proxy_set_header Host $host;\n\
+         \x20       proxy_set_header X-Forwarded-Proto $scheme;\n\
+         \x20   }}\n\
+         \x20   location / {{\n\
+         \x20       return 404;\n\
+         \x20   }}\n\
+         }}\n"
+    )
+}
+
+/// A port of 127.0.0.1 free right now (a listener was given it, then dropped): for a service
+/// whose address must be known before it starts (the site's `BASE_URL` names nginx's port).
+/// Another process may take it meanwhile; the start on it then fails and the caller tries again.
+pub fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .map_err(|e| format!("cannot find a free port: {e}"))
+}
+
 impl Nginx {
+    /// nginx on 127.0.0.1:`port` (found with [`free_port`]) serving the server at
+    /// 127.0.0.1:`app_port` under `prefix` only ([`render_prefixed`]), once it listens. Err when
+    /// nginx is missing or does not start (the port was taken meanwhile, among others); the
+    /// caller tries another port or skips.
+    pub fn start_prefixed(port: u16, app_port: u16, prefix: &str, form: PrefixForm) -> Result<Nginx, String> {
+        if !Path::new(NGINX).is_file() {
+            return Err(format!("{NGINX} is missing (Debian: apt-get install nginx)"));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("vps-nginx-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a directory for nginx: {e}"))?;
+        write_config(dir.path(), "site.conf", &render_prefixed(port, app_port, prefix, form))?;
+        let mut nginx = Nginx { dir, port, child: None };
+        nginx.spawn().map(|()| nginx)
+    }
+
     /// Starts nginx with the rendered [`SHIPPED`] config in front of 127.0.0.1:`app_port`, and
     /// waits (at most 30 s) until it listens. Err when nginx is missing or does not start; the
     /// caller decides to skip.
@@ -89,7 +158,7 @@ impl Nginx {
             return Err(format!("{NGINX} is missing (Debian: apt-get install nginx)"));
         }
         crate::port::start_on_free_port("vps-nginx-", |dir, port| {
-            write_config(dir.path(), port, app_port, body_limit)?;
+            write_config(dir.path(), "vps-publish.conf", &render(port, app_port, body_limit)?)?;
             let mut nginx = Nginx { dir, port, child: None };
             nginx.spawn().map(|()| nginx)
         })
@@ -185,9 +254,9 @@ impl Drop for Nginx {
     }
 }
 
-/// `nginx.conf` (the main context, everything under `dir`) including `vps-publish.conf`, the
-/// rendered shipped file.
-fn write_config(dir: &Path, port: u16, app_port: u16, body_limit: &str) -> Result<(), String> {
+/// `nginx.conf` (the main context, everything under `dir`) including `site`, written beside it
+/// as `name` (the rendered shipped file, `vps-publish.conf`, or a test's own).
+fn write_config(dir: &Path, name: &str, site: &str) -> Result<(), String> {
     let path = |name: &str| dir.join(name).display().to_string();
     let main = format!(
         "# Written by vps_testkit::nginx for one run.\n\
@@ -203,20 +272,20 @@ fn write_config(dir: &Path, port: u16, app_port: u16, body_limit: &str) -> Resul
          \x20   fastcgi_temp_path {temp}/fastcgi;\n\
          \x20   uwsgi_temp_path {temp}/uwsgi;\n\
          \x20   scgi_temp_path {temp}/scgi;\n\
-         \x20   include {shipped};\n\
+         \x20   include {site};\n\
          }}\n",
         pid = path("nginx.pid"),
         error = path("error.log"),
         access = path("access.log"),
         temp = path("temp"),
-        shipped = path("vps-publish.conf"),
+        site = path(name),
     );
     let write = |name: &str, text: &str| {
         fs::write(dir.join(name), text).map_err(|e| format!("cannot write nginx's {name}: {e}"))
     };
     fs::create_dir(dir.join("temp")).map_err(|e| format!("cannot create nginx's temp directory: {e}"))?;
     write("nginx.conf", &main)?;
-    write("vps-publish.conf", &render(port, app_port, body_limit)?)
+    write(name, site)
 }
 
 #[cfg(test)]
@@ -232,5 +301,17 @@ mod tests {
         for line in ["proxy_request_buffering off;", "proxy_buffering off;", "proxy_http_version 1.1;"] {
             assert!(config.contains(line), "{line}");
         }
+    }
+
+    #[test]
+    fn a_prefix_is_proxied_with_or_without_its_path_and_nothing_else_is() {
+        let strips = render_prefixed(8080, 3100, "/notes", PrefixForm::Strips);
+        assert!(strips.contains("listen 127.0.0.1:8080;"));
+        assert!(strips.contains("location /notes/ {"));
+        assert!(strips.contains("proxy_pass http://127.0.0.1:3100/;"));
+        assert!(strips.contains("location / {\n        return 404;"));
+        let keeps = render_prefixed(8080, 3100, "/garden", PrefixForm::Keeps);
+        assert!(keeps.contains("location /garden/ {"));
+        assert!(keeps.contains("proxy_pass http://127.0.0.1:3100;"));
     }
 }
