@@ -1,7 +1,9 @@
 //! The reader's site around the notes: every page inside the site's layout (navigation,
 //! breadcrumbs, table of contents, backlinks, tags), and the documents made for the whole site
-//! (folder indexes, tag pages, the generated home page, sitemap, robots.txt, feed, 404). All of
-//! them are blobs: a document that did not change between two revisions costs nothing.
+//! (folder indexes, tag pages, the generated home page). All of them are blobs, written with
+//! URLs relative to their own route: a document that did not change between two revisions
+//! costs nothing, and none depends on `BASE_URL`. The documents that do (sitemap, robots.txt,
+//! feed, 404) are made by the server when it loads a revision.
 //!
 //! Each page is checked against `MAX_PAGE_BYTES` and each generated document against
 //! `MAX_DOCUMENT_BYTES` as it is made, before it is stored; listings of more than
@@ -10,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use vps_core::ContentHash;
-use vps_core::job::{Phase, iso8601};
+use vps_core::job::Phase;
 use vps_core::revision::Generated;
 use vps_render::{Exceeded, PublishLimits};
 use vps_site::{PageInfo, Site, SiteInfo, listing_page_route};
@@ -57,7 +59,7 @@ pub(crate) fn write(
     sink: &dyn BlobSink,
     info: SiteInfo,
     drafts: Vec<Draft>,
-    now_ms: u64,
+    _now_ms: u64,
     limits: &PublishLimits,
     progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
 ) -> Result<Documents, BuildError> {
@@ -72,7 +74,7 @@ pub(crate) fn write(
     let mut pages = BTreeMap::new();
     for (i, draft) in drafts.iter().enumerate() {
         progress(Phase::PromotingContent, 75 + (10 * i / total) as u8)?;
-        let html = site.page(&draft.info.route, &draft.content_html).unwrap_or_else(|| site.not_found());
+        let html = site.page(&draft.info.route, &draft.content_html).unwrap_or_else(|| site.not_found(&vps_site::PublicBase::default()));
         if html.len() > limits.max_page_bytes {
             let what = format!("its page ({} bytes)", html.len());
             return Err(Exceeded::new(what, "MAX_PAGE_BYTES", limits.max_page_bytes)
@@ -131,10 +133,8 @@ pub(crate) fn write(
             }
         }
     }
-    add("/404".into(), site.not_found(), HTML, last_note)?;
-    add("/sitemap.xml".into(), site.sitemap_xml(), "application/xml; charset=utf-8", last_note)?;
-    add("/robots.txt".into(), site.robots_txt(), "text/plain; charset=utf-8", last_note)?;
-    add("/feed.xml".into(), site.feed_xml(&iso8601(now_ms)), "application/atom+xml; charset=utf-8", last_note)?;
+    // The 404 page, sitemap.xml, robots.txt and feed.xml depend on the public address
+    // (`BASE_URL`): the server makes them when it loads the revision, not stored here.
     Ok(Documents { pages, generated, site_blob, site })
 }
 

@@ -103,11 +103,6 @@ impl Site {
         encode_path(self.public_path(route))
     }
 
-    /// `base_url` + the percent-encoded path, when the base URL is known.
-    pub(crate) fn absolute(&self, path: &str) -> Option<String> {
-        self.info.base_url.as_ref().map(|base| format!("{base}{}", encode_path(path)))
-    }
-
     /// The route (not encoded) of the page of a tag written any way (`#Tag`, `tag`, `TAG` →
     /// `/tags/tag`; `#日本語/メモ` → `/tags/日本語/メモ`), or `None` for a tag no page has. Page
     /// `n` of its listing is at [`crate::listing_page_route`] of it; its href is
