@@ -9,6 +9,7 @@ mod legacy_assets;
 mod maintenance;
 mod meta;
 mod notes;
+mod prefix;
 mod session;
 mod site;
 mod upload;
@@ -63,6 +64,7 @@ pub(crate) fn router(state: AppState) -> crate::serve::Routes {
         .layer(middleware::map_response(tag_compressed_variant))
         .layer(middleware::from_fn(log_request))
         .with_state(state.clone());
+    let router = prefix::under_prefix(router, state.site.address().base.prefix());
     crate::serve::Routes { router, state }
 }
 

@@ -88,11 +88,6 @@ impl Delivery {
         self.ranges = true;
         self
     }
-
-    pub(super) fn with_status(mut self, status: StatusCode) -> Self {
-        self.status = status;
-        self
-    }
 }
 
 /// Serves the blob `hash` as `delivery` says, checked against its hash (see the module's docs),

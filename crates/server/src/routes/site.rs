@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::blob::{Caching, Delivery, caching_headers, serve_blob};
 use crate::ApiError;
-use crate::site::{PAGE_CONTENT_TYPE, Public};
+use crate::site::{PAGE_CONTENT_TYPE, Public, ServedDocument};
 use crate::state::AppState;
 
 /// Pages are HTML of our own making: only our own script and styles may run. Every HTML
@@ -111,15 +111,24 @@ pub(super) async fn page(
         return Err(ApiError::RouteNotFound);
     }
     let live = app.site.live();
+    let prefix = app.site.address().base.prefix().to_owned();
     let path = vps_core::slug::decode_route(uri.path());
     let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path.as_str() };
     if trimmed != path {
-        return Ok(redirect(trimmed)); // one URL per page: no trailing slash (and `//host/` stays here)
+        return Ok(redirect(&prefix, trimmed)); // one URL per page: no trailing slash (and `//host/` stays here)
+    }
+    if let Some(document) = live.documents.at(trimmed) {
+        return Ok(serve_document(document, StatusCode::OK, &headers));
     }
     let route = match trimmed {
         "/" => live.home.clone().unwrap_or_else(|| "/".to_owned()),
         route => route.to_owned(),
     };
+    // The home page's links are written for `/`: a home note inside a folder is not served at
+    // its own route too.
+    if trimmed != "/" && live.home.as_deref() == Some(trimmed) && trimmed.rfind('/').is_some_and(|slash| slash > 0) {
+        return Ok(redirect(&prefix, "/"));
+    }
     if let Some(page) = live.pages.get(&route) {
         return serve_blob(&app, &page.html_blob, &Delivery::new(HTML, Caching::Revalidate), &headers).await;
     }
@@ -128,23 +137,20 @@ pub(super) async fn page(
         return serve_blob(&app, &document.blob, &delivery, &headers).await;
     }
     if let Some(target) = live.redirects.get(trimmed) {
-        return Ok(redirect(target));
+        return Ok(redirect(&prefix, target));
     }
     if let Some(canonical) = other_tag_spelling(trimmed, &|route| live.generated.contains_key(route)) {
-        return Ok(redirect(&canonical));
+        return Ok(redirect(&prefix, &canonical));
     }
     // `<folder>/index` notes are shown inside their folder's page.
     if let Some(folder) = trimmed.strip_suffix("/index") {
         let folder = if folder.is_empty() { "/" } else { folder };
         if folder == "/" || live.generated.contains_key(folder) {
-            return Ok(redirect(folder));
+            return Ok(redirect(&prefix, folder));
         }
     }
-    match live.generated.get("/404") {
-        Some(document) => {
-            let delivery = Delivery::new(HTML, Caching::Revalidate).with_status(StatusCode::NOT_FOUND);
-            serve_blob(&app, &document.blob, &delivery, &HeaderMap::new()).await
-        }
+    match &live.documents.not_found {
+        Some(document) => Ok(serve_document(document, StatusCode::NOT_FOUND, &HeaderMap::new())),
         None => {
             let mut response = (
                 StatusCode::NOT_FOUND,
@@ -157,6 +163,27 @@ pub(super) async fn page(
     }
 }
 
+/// A document made when the revision was loaded (sitemap, robots.txt, feed, 404 page), with
+/// its ETag; revalidated by it.
+fn serve_document(document: &ServedDocument, status: StatusCode, headers: &HeaderMap) -> Response {
+    let not_modified = status == StatusCode::OK && super::blob::if_none_match(headers, &document.etag);
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (status, document.body.clone()).into_response()
+    };
+    let out = response.headers_mut();
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(document.content_type));
+    if let Ok(etag) = HeaderValue::from_str(&document.etag) {
+        out.insert(header::ETAG, etag);
+    }
+    caching_headers(out, Caching::Revalidate);
+    if document.content_type == HTML {
+        out.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    }
+    response
+}
+
 /// `/tags/Tag`, `/tags/TAG`…: another spelling of a tag whose page exists, the route of that
 /// page ([`vps_core::slug::tag_href`]; pagination after the tag follows along).
 fn other_tag_spelling(route: &str, exists: &dyn Fn(&str) -> bool) -> Option<String> {
@@ -166,22 +193,23 @@ fn other_tag_spelling(route: &str, exists: &dyn Fn(&str) -> bool) -> Option<Stri
 }
 
 /// A 301 to `target`, a path of the site, through [`local_location`].
-fn redirect(target: &str) -> Response {
-    let location = local_location(target);
+pub(crate) fn redirect(prefix: &str, target: &str) -> Response {
+    let location = local_location(prefix, target);
     let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
     response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("encoded"));
     response
 }
 
-/// The `Location` of every redirect the site makes: a path on this site, whatever `path` holds.
-/// It is `/` followed by neither `/` nor `\` — a browser reads `//host` and `/\host` as another
-/// host — so leading slashes and backslashes go, runs of slashes become one, and the rest is
-/// percent-encoded (a `\` inside a route stays, as `%5C`; control characters cannot reach the
-/// header).
-pub(crate) fn local_location(path: &str) -> String {
+/// The `Location` of every redirect the site makes: a path on this site, whatever `path` holds,
+/// under the `BASE_URL` path prefix (`prefix`, already encoded: `/notes`, or empty; the root is
+/// `/notes/`). The path is `/` followed by neither `/` nor `\` — a browser reads `//host` and
+/// `/\host` as another host — so leading slashes and backslashes go, runs of slashes become
+/// one, and the rest is percent-encoded (a `\` inside a route stays, as `%5C`; control
+/// characters cannot reach the header).
+pub(crate) fn local_location(prefix: &str, path: &str) -> String {
     let segments: Vec<&str> =
         path.trim_start_matches(['/', '\\']).split('/').filter(|segment| !segment.is_empty()).collect();
-    vps_core::url::encode_path(&format!("/{}", segments.join("/")))
+    format!("{prefix}{}", vps_core::url::encode_path(&format!("/{}", segments.join("/"))))
 }
 
 #[cfg(test)]
@@ -222,8 +250,9 @@ mod tests {
             ("/https://evil.example", "/https%3A/evil.example"),
         ];
         for (path, expected) in table {
-            let location = local_location(path);
+            let location = local_location("", path);
             assert_eq!(location, expected, "{path:?}");
+            assert_eq!(local_location("/notes", path), format!("/notes{expected}"), "{path:?}");
             let second = location.as_bytes().get(1);
             assert!(location.starts_with('/') && !matches!(second, Some(b'/' | b'\\')), "{path:?}");
         }
