@@ -92,13 +92,9 @@ pub fn image_png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
     header.extend_from_slice(&height.to_be_bytes());
     // Bit depth 8, colour type 2 (RGB), deflate, adaptive filtering, no interlace.
     header.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut rows = Vec::new();
-    for _ in 0..height {
-        rows.push(0); // filter: none
-        for _ in 0..width {
-            rows.extend_from_slice(&rgb);
-        }
-    }
+    // Each row: filter type 0 (none), then its pixels.
+    let row: Vec<u8> = std::iter::once(0).chain((0..width).flat_map(|_| rgb)).collect();
+    let rows = row.repeat(height as usize);
     let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     zlib.write_all(&rows).expect("in memory");
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
