@@ -74,7 +74,9 @@ pub(crate) fn write(
     let mut pages = BTreeMap::new();
     for (i, draft) in drafts.iter().enumerate() {
         progress(Phase::PromotingContent, 75 + (10 * i / total) as u8)?;
-        let html = site.page(&draft.info.route, &draft.content_html).unwrap_or_else(|| site.not_found(&vps_site::PublicBase::default()));
+        let html = site
+            .page(&draft.info.route, &draft.content_html)
+            .unwrap_or_else(|| site.not_found(&vps_site::PublicBase::default()));
         if html.len() > limits.max_page_bytes {
             let what = format!("its page ({} bytes)", html.len());
             return Err(Exceeded::new(what, "MAX_PAGE_BYTES", limits.max_page_bytes)

@@ -207,16 +207,16 @@ impl Site {
             None => Revision::empty(),
         };
         let site = match &revision.site_blob {
-            Some(blob) => store
-                .read_bytes(blob)
-                .await?
-                .and_then(|bytes| serde_json::from_slice::<SiteModel>(&bytes).ok())
-                .map(|mut model| {
-                    if let Some(name) = &settings.site_name {
-                        model.info.name = name.clone();
-                    }
-                    model.build()
-                }),
+            Some(blob) => {
+                store.read_bytes(blob).await?.and_then(|bytes| serde_json::from_slice::<SiteModel>(&bytes).ok()).map(
+                    |mut model| {
+                        if let Some(name) = &settings.site_name {
+                            model.info.name = name.clone();
+                        }
+                        model.build()
+                    },
+                )
+            }
             None => None,
         };
         Ok(Live::new(revision, site, settings))

@@ -221,7 +221,10 @@ fn a_french_site_speaks_french_with_french_dates() {
     assert!(folder.contains("content=\"Pages du dossier Dossier\""));
 
     let english = Site::new(SiteInfo { language: String::new(), ..SiteInfo::default() }, vec![]);
-    assert!(english.not_found(&crate::PublicBase::default()).contains("<html lang=\"en\">") && english.not_found(&crate::PublicBase::default()).contains("Page not found"));
+    assert!(
+        english.not_found(&crate::PublicBase::default()).contains("<html lang=\"en\">")
+            && english.not_found(&crate::PublicBase::default()).contains("Page not found")
+    );
 }
 
 #[test]

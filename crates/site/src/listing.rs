@@ -6,10 +6,10 @@ use vps_core::url::encode_path;
 use crate::escape::{escape, summarize};
 use crate::feeds::{newest_first, normalize_datetime};
 use crate::layout::{Document, Served};
-use crate::url::PublicBase;
 use crate::model::PageInfo;
 use crate::site::{Site, normalize_route};
 use crate::tree::render_breadcrumbs;
+use crate::url::PublicBase;
 use crate::words::Words;
 use vps_core::slug::tag_route;
 

@@ -201,8 +201,17 @@ pub(crate) enum NavItem<'t> {
     Markup(&'static str),
     /// A folder: open (its entries follow, up to `</details></li>`) when it leads to the
     /// current document, else a link to its page.
-    Folder { route: &'t str, label: &'t str, open: bool, current: bool },
-    Page { route: &'t str, title: &'t str, current: bool },
+    Folder {
+        route: &'t str,
+        label: &'t str,
+        open: bool,
+        current: bool,
+    },
+    Page {
+        route: &'t str,
+        title: &'t str,
+        current: bool,
+    },
     /// A link to the listing page (route) of a folder's entries not shown.
     More(String),
 }

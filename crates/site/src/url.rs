@@ -190,7 +190,8 @@ pub(crate) fn rewrite_url_attributes(html: &str, map: &dyn Fn(&str) -> Option<St
             continue;
         }
         // The tag name.
-        let name_end = html[i..].find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>').map_or(html.len(), |n| i + n);
+        let name_end =
+            html[i..].find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>').map_or(html.len(), |n| i + n);
         let name = html[i..name_end].to_ascii_lowercase();
         i = name_end;
         // Attributes, up to `>`.
@@ -392,7 +393,10 @@ mod tests {
             assert!(!out.contains("=\"/y") && !out.contains("=/x>"), "{input} → {out}");
         }
         assert_eq!(relativize_html("<a href=/x>", "/a/b"), "<a href=../x>");
-        assert_eq!(relativize_html("<script><a href=\"/x\"></script><a href=\"/y\">", "/"), "<script><a href=\"/x\"></script><a href=\"y\">");
+        assert_eq!(
+            relativize_html("<script><a href=\"/x\"></script><a href=\"/y\">", "/"),
+            "<script><a href=\"/x\"></script><a href=\"y\">"
+        );
         assert_eq!(relativize_html("<a href=\" /lead\">", "/"), "<a href=\"lead\">");
     }
 
