@@ -12,8 +12,9 @@
 //! single-process mode, so a free port is chosen, released and handed to nginx; when another
 //! process takes it meanwhile, nginx fails to bind and the start is tried again on another.
 //!
-//! [`Nginx::start_prefixed`] runs nginx with a config of the tests' own instead: the site under a
-//! path prefix (`location /notes/ { proxy_pass … }`), in either [`PrefixForm`].
+//! [`Nginx::start_prefixed`] runs the site under a path prefix instead: the shipped
+//! `deploy/nginx/vps-publish-prefix.conf` ([`SHIPPED_PREFIX`], `location /notes/ …`) in either
+//! [`PrefixForm`], inside a server block that answers 404 outside the prefix.
 //!
 //! ```no_run
 //! use vps_testkit::nginx;
@@ -83,43 +84,69 @@ pub fn render(port: u16, app_port: u16, body_limit: &str) -> Result<String, Stri
     Ok(config)
 }
 
-/// How a `location /<prefix>/` block hands a request to the server: the two forms an operator
-/// may write (README, "A path prefix").
+/// The shipped nginx lines for the site under a path prefix (`location /notes/ …` in two forms,
+/// the API and events under it), as the tests run them.
+pub const SHIPPED_PREFIX: &str = include_str!("../../../deploy/nginx/vps-publish-prefix.conf");
+/// The prefix [`SHIPPED_PREFIX`] is written for.
+const SHIPPED_PREFIX_PATH: &str = "/notes";
+/// Form 1 of [`SHIPPED_PREFIX`], active as shipped, and form 2, commented out as shipped.
+const FORM_STRIPS: &str = "location /notes/ {\n    proxy_pass http://vps_publish/;\n}\n";
+const FORM_KEEPS_COMMENTED: &str = "# location /notes/ {\n#     proxy_pass http://vps_publish;\n# }\n";
+
+/// How a `location /<prefix>/` block hands a request to the server: the two forms of
+/// [`SHIPPED_PREFIX`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrefixForm {
-    /// `proxy_pass http://127.0.0.1:PORT/;`: nginx replaces `/<prefix>/` by `/`, the server gets
-    /// `/route`.
+    /// Form 1, `proxy_pass http://vps_publish/;`: nginx replaces `/<prefix>/` by `/`, the server
+    /// gets `/route`.
     Strips,
-    /// `proxy_pass http://127.0.0.1:PORT;`: the server gets the path as the reader asked it,
-    /// `/<prefix>/route`.
+    /// Form 2, `proxy_pass http://vps_publish;`: the server gets the path as the reader asked
+    /// it, `/<prefix>/route`.
     Keeps,
 }
 
-/// A `server` block listening on 127.0.0.1:`port` that proxies `prefix` (`/notes`: no trailing
-/// `/`) and everything under it to 127.0.0.1:`app_port` in `form`, and answers 404 to every
-/// other path, as a site shared with other applications would: a page that links outside its
-/// prefix gets nothing. nginx itself redirects `/notes` to `/notes/`.
-pub fn render_prefixed(port: u16, app_port: u16, prefix: &str, form: PrefixForm) -> String {
-    let upstream = match form {
-        PrefixForm::Strips => format!("http://127.0.0.1:{app_port}/"),
-        PrefixForm::Keeps => format!("http://127.0.0.1:{app_port}"),
-    };
-    format!(
-        "# Written by vps_testkit::nginx: the site under {prefix}/ ({form:?}).\n\
+/// A `server` listening on 127.0.0.1:`port` with the upstream `vps_publish` at
+/// 127.0.0.1:`app_port` and the proxy headers of [`SHIPPED`], whose locations are
+/// [`SHIPPED_PREFIX`] with `/notes` replaced by `prefix` (no trailing `/`) and `form` active,
+/// and 404 everywhere else, as a site shared with other applications answers: a page that links
+/// outside its prefix gets nothing. nginx itself redirects `/notes` to `/notes/`. Err when a
+/// form is not written in the shipped file as expected.
+pub fn render_prefixed(port: u16, app_port: u16, prefix: &str, form: PrefixForm) -> Result<String, String> {
+    let mut locations = SHIPPED_PREFIX.to_owned();
+    for block in [FORM_STRIPS, FORM_KEEPS_COMMENTED] {
+        let found = locations.matches(block).count();
+        if found != 1 {
+            return Err(format!("deploy/nginx/vps-publish-prefix.conf has `{block}` {found} times, not once"));
+        }
+    }
+    if form == PrefixForm::Keeps {
+        let strips_commented: String = FORM_STRIPS.lines().map(|line| format!("# {line}\n")).collect();
+        let keeps: String =
+            FORM_KEEPS_COMMENTED.lines().map(|line| format!("{}\n", line.strip_prefix("# ").unwrap_or(line))).collect();
+        locations = locations.replace(FORM_STRIPS, &strips_commented).replace(FORM_KEEPS_COMMENTED, &keeps);
+    }
+    let locations = locations.replace(&format!("{SHIPPED_PREFIX_PATH}/"), &format!("{prefix}/"));
+    let indented: String = locations.lines().map(|line| format!("    {line}\n")).collect();
+    Ok(format!(
+        "# Written by vps_testkit::nginx: deploy/nginx/vps-publish-prefix.conf under {prefix}/ ({form:?}).\n\
+         upstream vps_publish {{\n\
+         \x20   server 127.0.0.1:{app_port};\n\
+         \x20   keepalive 16;\n\
+         }}\n\
          server {{\n\
          \x20   listen 127.0.0.1:{port};\n\
-         \x20   location {prefix}/ {{\n\
-         \x20       proxy_pass {upstream};\n\
-         \x20       proxy_http_version 1.1;\n\
-         \x20       proxy_set_header Connection \"\";\n\
-         \x20       proxy_set_header Host $host;\n\
-         \x20       proxy_set_header X-Forwarded-Proto $scheme;\n\
-         \x20   }}\n\
+         \x20   proxy_http_version 1.1;\n\
+         \x20   proxy_set_header Connection \"\";\n\
+         \x20   proxy_set_header Host $host;\n\
+         \x20   proxy_set_header X-Real-IP $remote_addr;\n\
+         \x20   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
+         \x20   proxy_set_header X-Forwarded-Proto $scheme;\n\
+         {indented}\
          \x20   location / {{\n\
          \x20       return 404;\n\
          \x20   }}\n\
          }}\n"
-    )
+    ))
 }
 
 /// A port of 127.0.0.1 free right now (a listener was given it, then dropped): for a service
@@ -134,7 +161,8 @@ pub fn free_port() -> Result<u16, String> {
 
 impl Nginx {
     /// nginx on 127.0.0.1:`port` (found with [`free_port`]) serving the server at
-    /// 127.0.0.1:`app_port` under `prefix` only ([`render_prefixed`]), once it listens. Err when
+    /// 127.0.0.1:`app_port` under `prefix` only, by the shipped [`SHIPPED_PREFIX`]
+    /// ([`render_prefixed`]), once it listens. Err when
     /// nginx is missing or does not start (the port was taken meanwhile, among others); the
     /// caller tries another port or skips.
     pub fn start_prefixed(port: u16, app_port: u16, prefix: &str, form: PrefixForm) -> Result<Nginx, String> {
@@ -145,7 +173,7 @@ impl Nginx {
             .prefix("vps-nginx-")
             .tempdir()
             .map_err(|e| format!("cannot create a directory for nginx: {e}"))?;
-        write_config(dir.path(), "site.conf", &render_prefixed(port, app_port, prefix, form))?;
+        write_config(dir.path(), "site.conf", &render_prefixed(port, app_port, prefix, form)?)?;
         let mut nginx = Nginx { dir, port, child: None };
         nginx.spawn().map(|()| nginx)
     }
@@ -304,14 +332,19 @@ mod tests {
     }
 
     #[test]
-    fn a_prefix_is_proxied_with_or_without_its_path_and_nothing_else_is() {
-        let strips = render_prefixed(8080, 3100, "/notes", PrefixForm::Strips);
+    fn the_shipped_prefix_lines_are_run_in_either_form_under_any_prefix() {
+        let strips = render_prefixed(8080, 3100, "/notes", PrefixForm::Strips).unwrap();
         assert!(strips.contains("listen 127.0.0.1:8080;"));
-        assert!(strips.contains("location /notes/ {"));
-        assert!(strips.contains("proxy_pass http://127.0.0.1:3100/;"));
-        assert!(strips.contains("location / {\n        return 404;"));
-        let keeps = render_prefixed(8080, 3100, "/garden", PrefixForm::Keeps);
-        assert!(keeps.contains("location /garden/ {"));
-        assert!(keeps.contains("proxy_pass http://127.0.0.1:3100;"));
+        assert!(strips.contains("server 127.0.0.1:3100;"));
+        assert!(strips.contains("    location /notes/ {\n        proxy_pass http://vps_publish/;\n    }"), "{strips}");
+        assert!(strips.contains("    location /notes/api/ {\n        proxy_pass http://vps_publish/api/;"), "{strips}");
+        assert!(strips.contains("    location / {\n        return 404;"));
+        let keeps = render_prefixed(8080, 3100, "/garden", PrefixForm::Keeps).unwrap();
+        assert!(keeps.contains("    location /garden/ {\n        proxy_pass http://vps_publish;\n    }"), "{keeps}");
+        assert!(
+            keeps.contains("    # location /garden/ {\n    #     proxy_pass http://vps_publish/;\n    # }"),
+            "{keeps}"
+        );
+        assert!(!keeps.contains("/notes/"), "{keeps}");
     }
 }

@@ -1,8 +1,9 @@
 //! The site under a path prefix behind a real nginx (issue 14): `BASE_URL` is
-//! `http://127.0.0.1:<nginx port>/notes`, nginx proxies `location /notes/` to the server in
-//! either form an operator may write (it strips the prefix, or passes the path on as it is) and
-//! answers 404 everywhere else, so a page that links outside its prefix breaks as it would on a
-//! shared host. Headless Chromium reads the site through nginx: the stylesheet applies, images
+//! `http://127.0.0.1:<nginx port>/notes`, nginx runs the shipped
+//! `deploy/nginx/vps-publish-prefix.conf` in either form an operator may write (it strips the
+//! prefix, or passes the path on as it is) and answers 404 everywhere else, so a page that links
+//! outside its prefix breaks as it would on a shared host. The vault is published through nginx
+//! too, by the plugin's protocol at `…/notes/api/`. Headless Chromium reads the site through nginx: the stylesheet applies, images
 //! load, every URL of a page stays under the prefix and answers, a wikilink and the search lead
 //! to their pages, the 404 page is styled; over HTTP, redirects, the feed and the sitemap carry
 //! the prefix. And a `BASE_URL` changed at a restart shows at once, with no republish.
@@ -136,7 +137,7 @@ async fn behind_nginx_that_strips_the_prefix_stylesheet_images_links_search_feed
     let vault = SmallVault::write();
     let data = tempfile::tempdir().unwrap();
     let site = Proxied::start(data.path(), "/notes", PrefixForm::Strips).await;
-    vault.publish(&site.app.base).await;
+    vault.publish(&site.base).await;
 
     let driver = Chromedriver::start(Path::new(CHROMEDRIVER)).expect("chromedriver starts");
     let browser = Browser::chromium(&driver, Path::new(CHROMIUM)).await.expect("a Chromium session");
@@ -160,7 +161,7 @@ async fn behind_nginx_that_keeps_the_prefix_the_site_works_and_a_base_url_change
     let mut report = Report::default();
 
     let site = Proxied::start(data.path(), "/notes", PrefixForm::Keeps).await;
-    vault.publish(&site.app.base).await;
+    vault.publish(&site.base).await;
     check_site(&browser, &mut report, &site, &vault).await;
     let before = site.base.clone();
     site.app.stop().await;
