@@ -109,6 +109,9 @@ fn collect_hrefs(html: &str) -> Vec<String> {
     found.into_inner()
 }
 
+/// A change made to the site info and pages before a site is built.
+type Change = dyn FnOnce(&mut SiteInfo, &mut Vec<PageInfo>);
+
 fn key_site(change: impl FnOnce(&mut SiteInfo, &mut Vec<PageInfo>)) -> Site {
     let mut info = SiteInfo { name: "Keys".into(), ..SiteInfo::default() };
     let mut pages = vault(1_500);
@@ -127,7 +130,7 @@ fn the_shell_key_changes_with_what_the_shell_shows_and_only_with_it() {
     assert_eq!(key_site(|_, _| {}).shell_key(route), Some(base), "stable");
     assert_eq!(key_site(|_, _| {}).shell_key("/nowhere"), None);
 
-    let changes: Vec<(&str, Box<dyn FnOnce(&mut SiteInfo, &mut Vec<PageInfo>)>)> = vec![
+    let changes: Vec<(&str, Box<Change>)> = vec![
         ("its title", Box::new(|_, p: &mut Vec<PageInfo>| at(p, "/t3/s4/note-00843").title = "New".into())),
         (
             "a sibling's title shown in its nav",
