@@ -6,7 +6,8 @@
 //! too, by the plugin's protocol at `…/notes/api/`. Headless Chromium reads the site through nginx: the stylesheet applies, images
 //! load, every URL of a page stays under the prefix and answers, a wikilink and the search lead
 //! to their pages, the 404 page is styled; over HTTP, redirects, the feed and the sitemap carry
-//! the prefix. And a `BASE_URL` changed at a restart shows at once, with no republish.
+//! the prefix. And a `BASE_URL` (and `SITE_NAME`) changed at a restart shows at once, with no
+//! republish.
 //!
 //! Needs nginx (`/usr/sbin/nginx`), `/usr/bin/chromium` and `/usr/bin/chromedriver`
 //! (`scripts/test.sh` installs them). Without them the tests print SKIP, or fail when `CI=true`.
@@ -26,6 +27,8 @@ use crate::helpers::KEY;
 
 /// A word that only `Folder/Other.md` has.
 const SEARCHED: &str = "zephyrine";
+/// The `SITE_NAME` of the restarted server.
+const RENAMED: &str = "Garden notes";
 /// How long a navigation, or the search box's suggestions, may take to show.
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -87,12 +90,24 @@ impl Proxied {
     /// `BASE_URL` names nginx's port, and nginx the server's: a free port is chosen for nginx,
     /// the server started with it, then nginx on it; tried again if another process took it.
     async fn start(data: &Path, prefix: &'static str, form: PrefixForm) -> Self {
+        Self::start_named(data, prefix, form, None).await
+    }
+
+    /// [`Proxied::start`] with `SITE_NAME` set to `name`, if given.
+    async fn start_named(data: &Path, prefix: &'static str, form: PrefixForm, name: Option<&str>) -> Self {
         let mut failure = String::new();
         for _ in 0..3 {
             let port = nginx::free_port().unwrap();
             let base = format!("http://127.0.0.1:{port}{prefix}");
             let public = base.clone();
-            let app = start_app(data, move |settings| settings.site.base_url = Some(public)).await;
+            let name = name.map(str::to_owned);
+            let app = start_app(data, move |settings| {
+                settings.site.base_url = Some(public);
+                if let Some(name) = name {
+                    settings.site.site_name = name;
+                }
+            })
+            .await;
             let app_port = Url::parse(&app.base).unwrap().port().unwrap();
             match Nginx::start_prefixed(port, app_port, prefix, form) {
                 Ok(nginx) => return Self { app, _nginx: nginx, base, prefix },
@@ -149,8 +164,9 @@ async fn behind_nginx_that_strips_the_prefix_stylesheet_images_links_search_feed
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn behind_nginx_that_keeps_the_prefix_the_site_works_and_a_base_url_changed_at_restart_shows_at_once() {
-    let test = "behind_nginx_that_keeps_the_prefix_…_at_restart_shows_at_once";
+async fn behind_nginx_that_keeps_the_prefix_the_site_works_and_a_base_url_and_site_name_changed_at_restart_show_at_once()
+ {
+    let test = "behind_nginx_that_keeps_the_prefix_…_at_restart_show_at_once";
     if !services_available(test) {
         return;
     }
@@ -167,8 +183,12 @@ async fn behind_nginx_that_keeps_the_prefix_the_site_works_and_a_base_url_change
     site.app.stop().await;
     drop(site._nginx);
 
-    // Same data directory, another BASE_URL (and nginx with the other form), no publish.
-    let site = Proxied::start(data.path(), "/garden", PrefixForm::Strips).await;
+    // Same data directory, another BASE_URL and SITE_NAME (and nginx with the other form), no publish.
+    let site = Proxied::start_named(data.path(), "/garden", PrefixForm::Strips, Some(RENAMED)).await;
+    let (_, feed) = get_text(&format!("{}/feed.xml", site.base)).await;
+    let title = format!("<title>{RENAMED}</title>");
+    let renamed = if feed.contains(&title) { Ok(title) } else { Err(format!("no {title} in {feed}")) };
+    report.check("after the restart /feed.xml", "is titled with the new SITE_NAME", renamed);
     for document in ["/sitemap.xml", "/feed.xml"] {
         let (status, xml) = get_text(&format!("{}{document}", site.base)).await;
         let old = xml.contains(&format!("{before}/")) || xml.contains(&format!("{}/notes", site.origin()));
