@@ -35,7 +35,7 @@ const WORDS: &[&str] = &[
     "glacier", "compass", "fable", "nectar", "summit", "raven", "delta", "juniper",
 ];
 
-/// What [`write`] wrote, as vault paths with `/`.
+/// What [`write()`] wrote, as vault paths with `/`.
 #[derive(Debug, Clone)]
 pub struct GeneratedVault {
     /// Every note, `Home.md` and `Hub.md` first.
