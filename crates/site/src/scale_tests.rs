@@ -55,7 +55,7 @@ fn every_page_of_a_ten_thousand_note_vault_has_a_shell_under_32_kb() {
 }
 
 #[test]
-fn the_shell_stays_the_same_size_when_the_vault_grows_tenfold() {
+fn the_shell_stays_the_same_size_when_the_vault_doubles() {
     // Both vaults fill every folder past what the navigation shows of one.
     let small = Site::new(SiteInfo::default(), vault(5_000));
     let large = Site::new(SiteInfo::default(), vault(10_000));

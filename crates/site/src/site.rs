@@ -85,6 +85,11 @@ impl Site {
         self.home.map(|index| self.pages[index].route.as_str())
     }
 
+    /// The page published at `route` (exactly that route; `/` is not the home page's alias).
+    pub fn page_info(&self, route: &str) -> Option<&PageInfo> {
+        self.by_route.get(route).map(|&index| &self.pages[index])
+    }
+
     pub(crate) fn page_index(&self, route: &str) -> Option<usize> {
         let route = normalize_route(route);
         if route == "/" {
