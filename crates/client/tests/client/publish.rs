@@ -58,7 +58,8 @@ async fn notes_in_several_batches_are_published_and_their_pages_served() {
     assert!(page.contains("visible-7") && !page.contains("SECRET-7"), "cleanup rules went with the first batch");
     let (status, page) = app.get("/long").await;
     assert_eq!(status, 200);
-    assert!(String::from_utf8_lossy(&page).contains("href=\"/note-3\""));
+    // Relative to `/long`: `note-3` is `/note-3`.
+    assert!(String::from_utf8_lossy(&page).contains("href=\"note-3\""));
     assert!(client.bytes_sent() >= sent);
 }
 
