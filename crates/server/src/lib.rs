@@ -21,6 +21,7 @@ pub mod admin;
 mod api_key;
 mod background;
 mod body;
+mod cache;
 mod error;
 mod finalize;
 mod metrics;

@@ -1,12 +1,15 @@
 //! The reader's side: pages, generated documents, assets and search of the live revision.
 //! Nothing else is ever served here: sessions, staging and temp files have no URL.
 
+use std::sync::LazyLock;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::blob::{Caching, Delivery, caching_headers, serve_blob};
+use super::blob::{Caching, Delivery, serve_blob, serve_precompressed};
+use super::encoding::Precompressed;
 use crate::ApiError;
 use crate::site::{PAGE_CONTENT_TYPE, Public};
 use crate::state::AppState;
@@ -22,42 +25,47 @@ const HTML: &str = PAGE_CONTENT_TYPE;
 pub(super) async fn asset(
     State(app): State<AppState>,
     Path(raw): Path<String>,
+    method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::BlobNotFound(raw.chars().take(200).collect());
     let live = app.site.live();
     let asset = live.asset_by_path(&raw).ok_or_else(not_found)?;
     let media_type = Public::Asset { media_type: asset.media_type.clone() }.content_type();
-    serve_blob(&app, &asset.sha256, &Delivery::new(media_type, Caching::Revalidate).with_ranges(), &headers).await
+    let delivery = Delivery::new(media_type, Caching::Revalidate).with_ranges().with_size(asset.size);
+    serve_blob(&app, &live, &asset.sha256, &delivery, &method, &headers).await
 }
 
 /// `/publish.css`: the vault's own stylesheet, when published.
 #[tracing::instrument(skip_all)]
-pub(super) async fn publish_css(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(super) async fn publish_css(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let live = app.site.live();
     let css =
         live.assets.get(&crate::finalize::publish_css()).ok_or_else(|| ApiError::BlobNotFound("publish.css".into()))?;
-    serve_blob(&app, &css.sha256, &Delivery::new("text/css; charset=utf-8", Caching::Immutable), &headers).await
+    let delivery = Delivery::new("text/css; charset=utf-8", Caching::Immutable).with_size(css.size);
+    serve_blob(&app, &live, &css.sha256, &delivery, &method, &headers).await
 }
 
-/// `/_site/<file>`: the site's own stylesheet and script, at URLs named by their hash.
-#[tracing::instrument(skip_all)]
-pub(super) async fn static_file(Path(name): Path<String>) -> Response {
-    let file = if format!("/_site/{name}") == vps_site::style_href() {
-        Some((vps_site::STYLE_CSS, "text/css; charset=utf-8"))
-    } else if format!("/_site/{name}") == vps_site::search_js_href() {
-        Some((vps_site::SEARCH_JS, "text/javascript; charset=utf-8"))
+/// `/_site/<file>`: the site's own stylesheet and script, at URLs named by their hash, with
+/// their gzip and br variants made once, at first use (never per request).
+#[tracing::instrument(level = "debug", skip_all)]
+pub(super) async fn static_file(Path(name): Path<String>, method: Method, headers: HeaderMap) -> Response {
+    static STYLE: LazyLock<Precompressed> = LazyLock::new(|| Precompressed::new(vps_site::STYLE_CSS.as_bytes()));
+    static SEARCH: LazyLock<Precompressed> = LazyLock::new(|| Precompressed::new(vps_site::SEARCH_JS.as_bytes()));
+    let path = format!("/_site/{name}");
+    let file = if path == vps_site::style_href() {
+        Some((&*STYLE, "text/css; charset=utf-8"))
+    } else if path == vps_site::search_js_href() {
+        Some((&*SEARCH, "text/javascript; charset=utf-8"))
     } else {
         None
     };
     match file {
-        Some((body, content_type)) => {
-            let mut response = body.into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            caching_headers(headers, Caching::Immutable);
-            response
-        }
+        Some((file, content_type)) => serve_precompressed(file, content_type, Caching::Immutable, &method, &headers),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -121,11 +129,12 @@ pub(super) async fn page(
         route => route.to_owned(),
     };
     if let Some(page) = live.pages.get(&route) {
-        return serve_blob(&app, &page.html_blob, &Delivery::new(HTML, Caching::Revalidate), &headers).await;
+        let delivery = Delivery::new(HTML, Caching::Revalidate);
+        return serve_blob(&app, &live, &page.html_blob, &delivery, &method, &headers).await;
     }
     if let Some(document) = live.generated.get(&route) {
         let delivery = Delivery::new(document.content_type.as_str(), Caching::Revalidate);
-        return serve_blob(&app, &document.blob, &delivery, &headers).await;
+        return serve_blob(&app, &live, &document.blob, &delivery, &method, &headers).await;
     }
     if let Some(target) = live.redirects.get(trimmed) {
         return Ok(redirect(target));
@@ -143,7 +152,7 @@ pub(super) async fn page(
     match live.generated.get("/404") {
         Some(document) => {
             let delivery = Delivery::new(HTML, Caching::Revalidate).with_status(StatusCode::NOT_FOUND);
-            serve_blob(&app, &document.blob, &delivery, &HeaderMap::new()).await
+            serve_blob(&app, &live, &document.blob, &delivery, &method, &headers).await
         }
         None => {
             let mut response = (
