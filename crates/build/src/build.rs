@@ -20,10 +20,11 @@ use vps_site::SiteInfo;
 
 use crate::clean::clean_all;
 use crate::documents;
+use crate::encode::{Encoder, compressible};
 use crate::error::BuildError;
 use crate::input::{BuildInput, Built};
 use crate::links::AssetLookup;
-use crate::page::{PageContext, build_page};
+use crate::page::{PageContext, Previous, build_page};
 use crate::routes::{check_path_depth, page_ref, route_all};
 use crate::select::{Selection, key, select, settings_for};
 use crate::sink::BlobSink;
@@ -39,7 +40,7 @@ pub fn build(
     progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
 ) -> Result<Built, BuildError> {
     progress(Phase::RebuildingNotes, 5)?;
-    let BuildInput { base, session, notes, inventory, site, revision_id, now_ms } = input;
+    let BuildInput { base, base_site, session, notes, inventory, site, revision_id, now_ms } = input;
     let settings = settings_for(base, &session);
     let Selection { entries, uploaded, retained } = select(sink, base, &session, notes, inventory)?;
 
@@ -91,7 +92,14 @@ pub fn build(
             settings: &settings,
             limits,
         };
-        let (part, draft) = build_page(sink, &cx, route, entry)?;
+        let previous = base
+            .pages
+            .get(route)
+            .filter(|page| {
+                key(&page.vault_path, &page.folder_id) == key(&entry.note.vault_path, &entry.note.folder_config.id)
+            })
+            .and_then(|page| Some(Previous { page, info: base_site?.page_info(route)? }));
+        let (part, draft) = build_page(sink, &cx, route, entry, previous)?;
         parts.push(part);
         drafts.push(draft);
         progress(Phase::RenderingHtml, 20 + (50 * (i + 1) / total) as u8)?;
@@ -109,20 +117,30 @@ pub fn build(
         home_route: home.clone(),
         language: site_language(site, &settings),
     };
-    let documents = documents::write(sink, info, drafts, now_ms, limits, progress)?;
-    // Every blob the revision names is stored before the revision exists.
-    sink.flush()?;
+    let encoder = Encoder::new(&base.encodings);
+    let documents = documents::write(sink, &encoder, base, info, drafts, now_ms, limits, progress)?;
+    let mut laid_out = documents.pages;
     let pages: BTreeMap<String, Page> = parts
         .into_iter()
         .map(|part| {
-            let html_blob = documents.pages[&part.route];
-            (part.route.clone(), part.into_page(html_blob))
+            let (html_blob, made_from) = laid_out.remove(&part.route).expect("every page is laid out");
+            (part.route.clone(), part.into_page(html_blob, made_from))
         })
         .collect();
     let shown: BTreeSet<&AssetPath> = pages.values().flat_map(|page: &Page| page.assets.iter()).collect();
     let css = publish_css();
     let keep = |path: &AssetPath| shown.contains(path) || session.assets.contains_key(path) || *path == css;
     let assets: BTreeMap<AssetPath, Asset> = available.into_iter().filter(|(path, _)| keep(path)).collect();
+    encode_assets(sink, &encoder, &assets, limits.max_encoded_asset_bytes)?;
+    // Every blob the revision names is stored before the revision exists.
+    sink.flush()?;
+    let published: BTreeSet<&vps_core::ContentHash> = pages
+        .values()
+        .map(|page| &page.html_blob)
+        .chain(documents.generated.values().map(|document| &document.blob))
+        .chain(assets.values().map(|asset| &asset.sha256))
+        .collect();
+    let encodings = encoder.finish(|hash| published.contains(hash));
 
     progress(Phase::RebuildingIndexes, 92)?;
     let redirects = vps_render::assign::redirects(base, &pages);
@@ -149,7 +167,47 @@ pub fn build(
         home,
         generated: documents.generated,
         site_blob: Some(documents.site_blob),
-        encodings: BTreeMap::new(),
+        encodings,
     };
-    Ok(Built { revision, stats, site: documents.site })
+    Ok(Built { revision, stats, site: documents.site, pages_written: documents.pages_written })
+}
+
+/// Bytes of compressible assets read at once to be encoded (each at most
+/// `MAX_ENCODED_ASSET_BYTES`, so a batch holds at most this plus one asset).
+const ENCODE_BATCH_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Gives every compressible asset of at most `max_bytes` its stored variants: those the base
+/// revision made are reused, the others are read from the store in batches and compressed.
+fn encode_assets(
+    sink: &dyn BlobSink,
+    encoder: &Encoder<'_>,
+    assets: &BTreeMap<AssetPath, Asset>,
+    max_bytes: usize,
+) -> Result<(), BuildError> {
+    let mut todo: Vec<&Asset> = assets
+        .values()
+        .filter(|asset| compressible(&asset.media_type) && asset.size <= max_bytes as u64)
+        .filter(|asset| !encoder.reuse(&asset.sha256))
+        .collect();
+    todo.sort_by_key(|asset| asset.sha256);
+    todo.dedup_by_key(|asset| asset.sha256);
+    let mut batch: Vec<vps_core::ContentHash> = Vec::new();
+    let mut batch_bytes = 0;
+    let mut rest = todo.into_iter().peekable();
+    while let Some(asset) = rest.next() {
+        batch.push(asset.sha256);
+        batch_bytes += asset.size;
+        if batch_bytes >= ENCODE_BATCH_BYTES || rest.peek().is_none() {
+            let hashes = std::mem::take(&mut batch);
+            batch_bytes = 0;
+            for (hash, bytes) in hashes.iter().zip(sink.read_many(hashes.clone())?) {
+                // An asset the store does not have is served (or not) as it is; the build does
+                // not fail for a variant.
+                if let Some(bytes) = bytes {
+                    encoder.encode(sink, *hash, &bytes)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }

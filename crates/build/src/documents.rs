@@ -1,7 +1,10 @@
 //! The reader's site around the notes: every page inside the site's layout (navigation,
 //! breadcrumbs, table of contents, backlinks, tags), and the documents made for the whole site
-//! (folder indexes, tag pages, the generated home page, sitemap, robots.txt, feed, 404). All of
-//! them are blobs: a document that did not change between two revisions costs nothing.
+//! (folder indexes, tag pages, the generated home page). All of them are blobs, written with
+//! URLs relative to their own route: a document that did not change between two revisions
+//! costs nothing, and none depends on `BASE_URL`. Each gets its stored gzip and brotli
+//! variants ([`crate::encode`]). The documents that do (sitemap, robots.txt,
+//! feed, 404) are made by the server when it loads a revision.
 //!
 //! Each page is checked against `MAX_PAGE_BYTES` and each generated document against
 //! `MAX_DOCUMENT_BYTES` as it is made, before it is stored; listings of more than
@@ -10,26 +13,55 @@
 use std::collections::BTreeMap;
 
 use vps_core::ContentHash;
-use vps_core::job::{Phase, iso8601};
-use vps_core::revision::Generated;
+use vps_core::job::Phase;
+use vps_core::revision::{Generated, MadeFrom, Question, Revision};
 use vps_render::{Exceeded, PublishLimits};
 use vps_site::{PageInfo, Site, SiteInfo, listing_page_route};
 
+use crate::encode::Encoder;
 use crate::error::BuildError;
 use crate::sink::BlobSink;
 
 const HTML: &str = "text/html; charset=utf-8";
 
-/// A page rendered from its note, waiting for the site around it.
+/// A page rendered from its note (or reused), waiting for the site around it.
 pub(crate) struct Draft {
     pub(crate) info: PageInfo,
-    pub(crate) content_html: String,
+    pub(crate) content: Content,
+    /// What its content was made from ([`vps_core::revision::MadeFrom::content_key`]).
+    pub(crate) content_key: ContentHash,
+    /// The questions its rendering asked.
+    pub(crate) questions: Vec<Question>,
+}
+
+/// A page's content HTML: rendered now, or the same as in the base revision's page, where it
+/// sits at `at..at + len` of that page's HTML (read only if the page must be laid out again).
+pub(crate) enum Content {
+    Rendered(String),
+    Kept { html_blob: ContentHash, at: usize, len: usize },
+}
+
+impl Content {
+    /// The content HTML, read from the base revision's page when it was kept.
+    fn html(&self, sink: &dyn BlobSink, vault_path: &str) -> Result<String, BuildError> {
+        match self {
+            Content::Rendered(html) => Ok(html.clone()),
+            Content::Kept { html_blob, at, len } => {
+                let page = sink.read_many(vec![*html_blob])?.pop().flatten();
+                let content = page.as_deref().and_then(|page| page.get(*at..at + len));
+                let content = content.and_then(|bytes| std::str::from_utf8(bytes).ok());
+                content.map(str::to_owned).ok_or_else(|| BuildError::Source(vault_path.to_owned()))
+            }
+        }
+    }
 }
 
 /// What the site's documents came to.
 pub(crate) struct Documents {
-    /// Route → the whole HTML page.
-    pub(crate) pages: BTreeMap<String, ContentHash>,
+    /// Route → the whole HTML page and what it was made from.
+    pub(crate) pages: BTreeMap<String, (ContentHash, MadeFrom)>,
+    /// Pages laid out (written) by this build, the others being the base revision's.
+    pub(crate) pages_written: u64,
     pub(crate) generated: BTreeMap<String, Generated>,
     pub(crate) site_blob: ContentHash,
     pub(crate) site: Site,
@@ -55,9 +87,11 @@ impl SiteModel {
 /// document, so a stopped finalization is seen between two of them.
 pub(crate) fn write(
     sink: &dyn BlobSink,
+    encoder: &Encoder<'_>,
+    base: &Revision,
     info: SiteInfo,
     drafts: Vec<Draft>,
-    now_ms: u64,
+    _now_ms: u64,
     limits: &PublishLimits,
     progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
 ) -> Result<Documents, BuildError> {
@@ -70,16 +104,45 @@ pub(crate) fn write(
 
     let total = drafts.len().max(1);
     let mut pages = BTreeMap::new();
+    let mut pages_written = 0;
     for (i, draft) in drafts.iter().enumerate() {
         progress(Phase::PromotingContent, 75 + (10 * i / total) as u8)?;
-        let html = site.page(&draft.info.route, &draft.content_html).unwrap_or_else(|| site.not_found());
+        let route = &draft.info.route;
+        let page_key = page_key(&draft.content_key, site.shell_key(route));
+        let previous = base.pages.get(route).and_then(|page| Some((page.html_blob, page.made_from.as_ref()?)));
+        if let Some((html_blob, made_from)) = previous
+            && made_from.page_key == page_key
+            && made_from.content_key == draft.content_key
+        {
+            if !encoder.reuse(&html_blob) {
+                let html = sink.read_many(vec![html_blob])?.pop().flatten();
+                let html = html.ok_or_else(|| BuildError::Source(draft.info.vault_path.clone()))?;
+                encoder.encode(sink, html_blob, &html)?;
+            }
+            let made_from = MadeFrom { questions: draft.questions.clone(), ..made_from.clone() };
+            pages.insert(route.clone(), (html_blob, made_from));
+            continue;
+        }
+        let content = draft.content.html(sink, &draft.info.vault_path)?;
+        let html = site.page(route, &content).unwrap_or_else(|| site.not_found(&vps_site::PublicBase::default()));
         if html.len() > limits.max_page_bytes {
             let what = format!("its page ({} bytes)", html.len());
             return Err(Exceeded::new(what, "MAX_PAGE_BYTES", limits.max_page_bytes)
                 .in_note(&draft.info.vault_path)
                 .into());
         }
-        pages.insert(draft.info.route.clone(), sink.put_bytes(html.as_bytes())?);
+        let blob = sink.put_bytes(html.as_bytes())?;
+        encoder.encode(sink, blob, html.as_bytes())?;
+        pages_written += 1;
+        // Any occurrence of the content is the content's bytes.
+        let at = html.find(content.as_str()).unwrap_or_default();
+        let made_from = MadeFrom {
+            content_key: draft.content_key,
+            page_key,
+            content_at: (at as u64, content.len() as u64),
+            questions: draft.questions.clone(),
+        };
+        pages.insert(route.clone(), (blob, made_from));
     }
 
     let mut generated = BTreeMap::new();
@@ -94,6 +157,7 @@ pub(crate) fn write(
             return Ok(());
         }
         let blob = sink.put_bytes(body.as_bytes())?;
+        encoder.encode(sink, blob, body.as_bytes())?;
         generated.entry(route).or_insert(Generated { blob, content_type: content_type.to_owned() });
         Ok(())
     };
@@ -114,7 +178,11 @@ pub(crate) fn write(
     };
     for folder in site.folder_routes() {
         let index_route = format!("{}/index", folder.trim_end_matches('/'));
-        let intro = by_route.get(index_route.as_str()).map(|draft| draft.content_html.as_str());
+        let intro = match by_route.get(index_route.as_str()) {
+            Some(draft) => Some(draft.content.html(sink, &draft.info.vault_path)?),
+            None => None,
+        };
+        let intro = intro.as_deref();
         for number in 1..=site.folder_index_pages(&folder) {
             if let Some(html) = site.folder_index_page(&folder, intro, number) {
                 add(listing_page_route(&folder, number), html, HTML, listed(&folder))?;
@@ -131,11 +199,20 @@ pub(crate) fn write(
             }
         }
     }
-    add("/404".into(), site.not_found(), HTML, last_note)?;
-    add("/sitemap.xml".into(), site.sitemap_xml(), "application/xml; charset=utf-8", last_note)?;
-    add("/robots.txt".into(), site.robots_txt(), "text/plain; charset=utf-8", last_note)?;
-    add("/feed.xml".into(), site.feed_xml(&iso8601(now_ms)), "application/atom+xml; charset=utf-8", last_note)?;
-    Ok(Documents { pages, generated, site_blob, site })
+    // The 404 page, sitemap.xml, robots.txt and feed.xml depend on the public address
+    // (`BASE_URL`): the server makes them when it loads the revision, not stored here.
+    Ok(Documents { pages, pages_written, generated, site_blob, site })
+}
+
+/// A page's key: its content's and its shell's (navigation, backlinks, site; see
+/// [`Site::shell_key`]).
+fn page_key(content_key: &ContentHash, shell_key: Option<[u8; 32]>) -> ContentHash {
+    let mut bytes = content_key.as_bytes().to_vec();
+    match shell_key {
+        Some(shell) => bytes.extend_from_slice(&shell),
+        None => bytes.extend_from_slice(b"not in the site"),
+    }
+    ContentHash::of(&bytes)
 }
 
 /// The site model as JSON (what `SiteModel`'s `Serialize` writes), page by page: the search

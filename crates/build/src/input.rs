@@ -14,6 +14,9 @@ use vps_render::PublishLimits;
 pub struct BuildInput<'a> {
     /// The live revision the new one is built on ([`Revision::empty`] for a first publish).
     pub base: &'a Revision,
+    /// The reader's site of `base`, when it is at hand: its pages' info lets the build reuse
+    /// the pages whose inputs did not change instead of rendering them again.
+    pub base_site: Option<&'a vps_site::Site>,
     /// The publish: its settings, assets and skip hints.
     pub session: SessionInput<'a>,
     /// Every note the session uploaded, in the order received (a later copy wins).
@@ -68,4 +71,6 @@ pub struct Built {
     pub stats: PromotionStats,
     /// The reader's site model of the revision (search, tag lists).
     pub site: vps_site::Site,
+    /// Pages laid out and written by this build; the others kept the base revision's blob.
+    pub pages_written: u64,
 }

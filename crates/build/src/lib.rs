@@ -43,6 +43,7 @@ mod blocking;
 mod build;
 mod clean;
 mod documents;
+pub mod encode;
 mod error;
 mod input;
 mod links;

@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use vps_core::AssetPath;
 use vps_core::ContentHash;
-use vps_core::revision::{Asset, Page, SiteSettings};
+use vps_core::revision::{Asset, MadeFrom, Page, Question, SiteSettings};
 use vps_core::slug::{decode_route, nfc};
 use vps_render::{Exceeded, LinkIndex, PageMeta, PageRef, PublishLimits, RenderOptions, Resolver, Transclusion};
 use vps_site::{Heading as SiteHeading, PageInfo};
 
-use crate::documents::Draft;
+use crate::documents::{Content, Draft};
 use crate::error::BuildError;
 use crate::links::AssetLookup;
 use crate::select::Entry;
@@ -59,7 +59,7 @@ pub(crate) struct PagePart {
 }
 
 impl PagePart {
-    pub(crate) fn into_page(self, html_blob: ContentHash) -> Page {
+    pub(crate) fn into_page(self, html_blob: ContentHash, made_from: MadeFrom) -> Page {
         Page {
             title: self.title,
             vault_path: self.vault_path,
@@ -70,8 +70,19 @@ impl PagePart {
             links: self.links,
             assets: self.assets,
             tags: self.tags,
+            made_from: Some(made_from),
         }
     }
+}
+
+/// Bumped whenever rendering or the page layout changes in a way the keys cannot see (a new
+/// feature of the renderer, a fix): every page of the next build is then made again.
+const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/incremental-1");
+
+/// A page of the base revision that may be reused: its manifest entry and its site info.
+pub(crate) struct Previous<'a> {
+    pub(crate) page: &'a Page,
+    pub(crate) info: &'a PageInfo,
 }
 
 pub(crate) fn build_page(
@@ -79,23 +90,62 @@ pub(crate) fn build_page(
     cx: &PageContext<'_>,
     route: &str,
     entry: &Entry,
+    previous: Option<Previous<'_>>,
 ) -> Result<(PagePart, Draft), BuildError> {
     let note = &entry.note;
     let content = &cx.cleaned[cx.me];
-    let resolver = PageResolver { cx, shown: RefCell::new(BTreeSet::new()) };
+    let source_blob = match entry.source_blob {
+        Some(blob) => blob,
+        None => sink.put_bytes(&serde_json::to_vec(note).expect("notes serialize"))?,
+    };
+    let own_key = own_key(cx, route, source_blob, content);
+    // The same note, at the same route, asking the same questions and getting the same answers:
+    // the same content; its page is reused (laid out again only if its shell changed).
+    if let Some(Previous { page, info }) = previous
+        && let Some(made_from) = &page.made_from
+        && page.source_blob == source_blob
+        && info.route == route
+    {
+        let answers: Vec<Answer> = made_from.questions.iter().map(|question| cx.ask(question)).collect();
+        if content_key(&own_key, &made_from.questions, &answers) == made_from.content_key {
+            let part = PagePart {
+                route: route.to_owned(),
+                title: page.title.clone(),
+                vault_path: page.vault_path.clone(),
+                folder_id: page.folder_id.clone(),
+                source_sha256: page.source_sha256.clone(),
+                source_blob,
+                links: page.links.clone(),
+                assets: page.assets.clone(),
+                tags: page.tags.clone(),
+            };
+            let (at, len) = made_from.content_at;
+            let kept = Content::Kept { html_blob: page.html_blob, at: at as usize, len: len as usize };
+            let draft = Draft {
+                info: info.clone(),
+                content: kept,
+                content_key: made_from.content_key,
+                questions: made_from.questions.clone(),
+            };
+            return Ok((part, draft));
+        }
+    }
+
+    let resolver = PageResolver { cx, shown: RefCell::new(BTreeSet::new()), asked: RefCell::new(Vec::new()) };
     let options = RenderOptions { ignored_tags: &cx.settings.ignored_tags, limits: *cx.limits };
     let rendered =
         vps_render::try_render(content, &resolver, &options).map_err(|exceeded| exceeded.in_note(&note.vault_path))?;
     let meta = PageMeta::from_frontmatter(&note.frontmatter.flat);
     let title = meta.title.clone().unwrap_or_else(|| note.title.clone());
-    let source_blob = match entry.source_blob {
-        Some(blob) => blob,
-        None => sink.put_bytes(&serde_json::to_vec(note).expect("notes serialize"))?,
-    };
     // Assets the client detected (frontmatter images, HTML references) count as shown too.
-    let mut shown = resolver.shown.into_inner();
-    shown.extend(note.assets.iter().filter_map(|asset| cx.asset(&asset.target).cloned()));
-    let image = meta.image.as_deref().and_then(|target| image_url(cx, target, &mut shown));
+    for asset in &note.assets {
+        resolver.asset(&asset.target);
+    }
+    let image = meta.image.as_deref().and_then(|target| image_url(&resolver, target));
+    let asked = resolver.asked.into_inner();
+    let (questions, answers): (Vec<Question>, Vec<Answer>) = asked.into_iter().unzip();
+    let content_key = content_key(&own_key, &questions, &answers);
+    let shown = resolver.shown.into_inner();
     let mut tags: Vec<String> = note
         .frontmatter
         .tags
@@ -156,77 +206,169 @@ pub(crate) fn build_page(
         assets: shown.into_iter().collect(),
         tags,
     };
-    Ok((part, Draft { info, content_html: rendered.html }))
+    Ok((part, Draft { info, content: Content::Rendered(rendered.html), content_key, questions }))
+}
+
+/// The hash of what a page's content depends on besides the rest of the site: the engine, the
+/// route, the note as received (its source blob: content, frontmatter, folder settings), its
+/// Markdown after cleanup, and the render settings.
+fn own_key(cx: &PageContext<'_>, route: &str, source_blob: ContentHash, cleaned: &str) -> Vec<u8> {
+    let settings = serde_json::to_vec(&(&cx.settings.ignored_tags, format!("{:?}", cx.limits))).expect("serializes");
+    let mut key = Vec::with_capacity(256);
+    for part in [ENGINE_VERSION.as_bytes(), route.as_bytes(), &source_blob.to_hex().into_bytes()] {
+        key.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        key.extend_from_slice(part);
+    }
+    key.extend_from_slice(ContentHash::of(cleaned.as_bytes()).as_bytes());
+    key.extend_from_slice(ContentHash::of(&settings).as_bytes());
+    key
+}
+
+/// The content key: the note's own key and every question with its answer.
+fn content_key(own: &[u8], questions: &[Question], answers: &[Answer]) -> ContentHash {
+    let mut bytes = own.to_vec();
+    for (question, answer) in questions.iter().zip(answers) {
+        let question = serde_json::to_vec(question).expect("questions serialize");
+        bytes.extend_from_slice(ContentHash::of(&question).as_bytes());
+        bytes.extend_from_slice(answer.digest().as_bytes());
+    }
+    ContentHash::of(&bytes)
+}
+
+/// What the site answered to a [`Question`].
+#[derive(Debug, Clone)]
+pub(crate) enum Answer {
+    Link(Option<String>),
+    Embed(Option<Transclusion>),
+    Asset(Option<(AssetPath, String)>),
+}
+
+impl Answer {
+    fn digest(&self) -> ContentHash {
+        let text = match self {
+            Answer::Link(href) => format!("link {href:?}"),
+            Answer::Embed(None) => "embed none".to_owned(),
+            Answer::Embed(Some(t)) => {
+                format!("embed {:?} {:?} {}", t.href, t.key, ContentHash::of(t.markdown.as_bytes()).to_hex())
+            }
+            Answer::Asset(found) => format!("asset {found:?}"),
+        };
+        ContentHash::of(text.as_bytes())
+    }
+}
+
+impl PageContext<'_> {
+    /// The page of the note whose vault path is `source` (a [`Transclusion::key`]), NFC
+    /// compared; the current page when it is unknown or absent.
+    fn source(&self, source: Option<&str>) -> &PageRef {
+        let position = source.and_then(|source| self.by_vault_path.get(nfc(source).as_ref()).copied());
+        &self.refs[position.unwrap_or(self.me)]
+    }
+
+    /// The site's answer to `question`: the one place a page's rendering learns about the rest
+    /// of the site, so that asking again tells whether anything it used changed.
+    pub(crate) fn ask(&self, question: &Question) -> Answer {
+        match question {
+            Question::Link { from, target, subpath } => {
+                let page = self.index.resolve(self.source(from.as_deref()), target);
+                Answer::Link(page.map(|page| vps_render::page_href(page, subpath.as_deref())))
+            }
+            Question::Embed { from, target } => {
+                let found = self.index.resolve(self.source(from.as_deref()), target).and_then(|page| {
+                    let position = *self.positions.get(&std::ptr::from_ref(page).addr())?;
+                    let note = &self.notes[position].1.note;
+                    Some(Transclusion {
+                        markdown: self.cleaned[position].clone(),
+                        href: vps_render::page_href(page, None),
+                        key: note.vault_path.clone(),
+                    })
+                });
+                Answer::Embed(found)
+            }
+            Question::Asset { target } => {
+                let found = self.asset(target).and_then(|path| {
+                    let asset = self.assets.get(path)?;
+                    Some((path.clone(), format!("/_blob/{}", asset.sha256)))
+                });
+                Answer::Asset(found)
+            }
+        }
+    }
 }
 
 /// A frontmatter `image`/`cover`: a published asset (by its immutable URL) or a web address.
-fn image_url(cx: &PageContext<'_>, target: &str, shown: &mut BTreeSet<AssetPath>) -> Option<String> {
+fn image_url(resolver: &PageResolver<'_>, target: &str) -> Option<String> {
     if target.starts_with("https://") || target.starts_with("http://") {
         return Some(target.to_owned());
     }
     let target = target.trim_start_matches("![[").trim_start_matches("[[").trim_end_matches("]]");
-    let path = cx.asset(target)?.clone();
-    let url = format!("/_blob/{}", cx.assets.get(&path)?.sha256);
-    shown.insert(path);
-    Some(url)
+    resolver.asset(target)
 }
 
-/// Links and embeds of one page, resolved across the new site.
+/// Links and embeds of one page, resolved across the new site through [`PageContext::ask`],
+/// every question and answer kept.
 struct PageResolver<'a> {
     cx: &'a PageContext<'a>,
     shown: RefCell<BTreeSet<AssetPath>>,
+    asked: RefCell<Vec<(Question, Answer)>>,
 }
 
 impl PageResolver<'_> {
-    /// The page of the note whose vault path is `source` (a [`Transclusion::key`]), NFC
-    /// compared; the current page when it is unknown.
-    fn source(&self, source: &str) -> &PageRef {
-        let position = self.cx.by_vault_path.get(nfc(source).as_ref()).copied().unwrap_or(self.cx.me);
-        &self.cx.refs[position]
+    fn ask(&self, question: Question) -> Answer {
+        let answer = self.cx.ask(&question);
+        self.asked.borrow_mut().push((question, answer.clone()));
+        answer
     }
 
-    /// The href of `target` linked from `from` ([`vps_render::page_href`]).
-    fn href_from(&self, from: &PageRef, target: &str, subpath: Option<&str>) -> Option<String> {
-        let page = self.cx.index.resolve(from, target)?;
-        Some(vps_render::page_href(page, subpath))
+    fn link(&self, from: Option<&str>, target: &str, subpath: Option<&str>) -> Option<String> {
+        let question = Question::Link {
+            from: from.map(str::to_owned),
+            target: target.to_owned(),
+            subpath: subpath.map(str::to_owned),
+        };
+        let Answer::Link(href) = self.ask(question) else { unreachable!("a link question gets a link answer") };
+        href
     }
 
-    /// `target` embedded from `from`: the note's Markdown (its cleanup rules applied).
-    fn markdown_from(&self, from: &PageRef, target: &str) -> Option<Transclusion> {
-        let page = self.cx.index.resolve(from, target)?;
-        let position = *self.cx.positions.get(&std::ptr::from_ref(page).addr())?;
-        let note = &self.cx.notes[position].1.note;
-        let markdown = self.cx.cleaned[position].clone();
-        Some(Transclusion { markdown, href: vps_render::page_href(page, None), key: note.vault_path.clone() })
+    fn embed(&self, from: Option<&str>, target: &str) -> Option<Transclusion> {
+        let question = Question::Embed { from: from.map(str::to_owned), target: target.to_owned() };
+        let Answer::Embed(found) = self.ask(question) else { unreachable!("an embed question gets an embed answer") };
+        found
+    }
+
+    /// Assets are linked by their immutable `/_blob/<sha256>` URL: caches keep them for a year,
+    /// and a changed file is a new URL.
+    fn asset(&self, target: &str) -> Option<String> {
+        let Answer::Asset(found) = self.ask(Question::Asset { target: target.to_owned() }) else {
+            unreachable!("an asset question gets an asset answer")
+        };
+        let (path, href) = found?;
+        self.shown.borrow_mut().insert(path);
+        Some(href)
     }
 }
 
 impl Resolver for PageResolver<'_> {
     fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
-        self.href_from(&self.cx.refs[self.cx.me], target, subpath)
+        self.link(None, target, subpath)
     }
 
     /// A link inside an embedded note resolves from that note, as in Obsidian.
     fn page_href_from(&self, source: &str, target: &str, subpath: Option<&str>) -> Option<String> {
-        self.href_from(self.source(source), target, subpath)
+        self.link(Some(source), target, subpath)
     }
 
     /// `![[Note]]`: the embedded note's Markdown (its cleanup rules applied), to render in place.
     fn note_markdown(&self, target: &str) -> Option<Transclusion> {
-        self.markdown_from(&self.cx.refs[self.cx.me], target)
+        self.embed(None, target)
     }
 
     fn note_markdown_from(&self, source: &str, target: &str) -> Option<Transclusion> {
-        self.markdown_from(self.source(source), target)
+        self.embed(Some(source), target)
     }
 
-    /// Assets are linked by their immutable `/_blob/<sha256>` URL: caches keep them for a year,
-    /// and a changed file is a new URL.
     fn asset_href(&self, target: &str) -> Option<String> {
-        let path = self.cx.asset(target)?.clone();
-        let href = format!("/_blob/{}", self.cx.assets.get(&path)?.sha256);
-        self.shown.borrow_mut().insert(path);
-        Some(href)
+        self.asset(target)
     }
 }
 
@@ -289,7 +431,7 @@ mod tests {
             settings: &settings,
             limits: &limits,
         };
-        check(&PageResolver { cx: &cx, shown: RefCell::new(BTreeSet::new()) });
+        check(&PageResolver { cx: &cx, shown: RefCell::new(BTreeSet::new()), asked: RefCell::new(Vec::new()) });
     }
 
     fn route_of(notes: &[(&str, &str)], vault_path: &str) -> String {

@@ -51,9 +51,19 @@ struct Publish {
 
 impl Publish {
     fn on(self, blobs: &MemoryBlobs, base: &Revision) -> Built {
+        self.on_site(blobs, base, None)
+    }
+
+    /// The publish built on `base` with its reader's site at hand (as the server runs it).
+    fn on_live(self, blobs: &MemoryBlobs, live: &Built) -> Built {
+        self.on_site(blobs, &live.revision, Some(&live.site))
+    }
+
+    fn on_site(self, blobs: &MemoryBlobs, base: &Revision, base_site: Option<&vps_site::Site>) -> Built {
         let start = StartSessionRequest::default();
         let site = SiteOptions { name: "Site".into(), home_note: self.home_note, ..SiteOptions::default() };
         let input = BuildInput {
+            base_site,
             base,
             session: SessionInput {
                 id: SessionId::generate(),
@@ -131,6 +141,7 @@ fn a_partial_publish_fails_when_a_kept_page_has_no_stored_source() {
     let start = StartSessionRequest::default();
     let site = SiteOptions::default();
     let input = BuildInput {
+        base_site: None,
         base: &base,
         session: SessionInput {
             id: SessionId::generate(),
@@ -209,6 +220,7 @@ fn a_stopped_build_fails_with_the_reason_it_was_given() {
     let start = StartSessionRequest::default();
     let site = SiteOptions::default();
     let input = BuildInput {
+        base_site: None,
         base: &Revision::empty(),
         session: SessionInput {
             id: SessionId::generate(),
@@ -226,4 +238,100 @@ fn a_stopped_build_fails_with_the_reason_it_was_given() {
     let stop = |_, _| Err(vps_build::BuildError::Stopped("aborted by the client".into()));
     let error = build(&blobs, input, &stop).err().expect("a stopped build fails");
     assert_eq!(error.to_string(), "aborted by the client");
+}
+
+/// A small garden: `A` links to `B`, `C` embeds `B`, `D` shows an image, `E` stands alone.
+fn garden() -> Vec<Note> {
+    vec![
+        note("Notes/A.md", "A links to [[B]]."),
+        note("Notes/B.md", "# B\n\nB's text."),
+        note("Notes/C.md", "C embeds B:\n\n![[B]]"),
+        note("Media/D.md", "![[pic.png]]"),
+        note("E.md", "E stands alone."),
+    ]
+}
+
+/// The routes whose page HTML differs between two revisions (added or removed pages included).
+fn changed_pages(before: &Revision, after: &Revision) -> Vec<String> {
+    let mut routes: Vec<String> = after
+        .pages
+        .iter()
+        .filter(|(route, page)| before.pages.get(*route).map(|old| old.html_blob) != Some(page.html_blob))
+        .map(|(route, _)| route.clone())
+        .chain(before.pages.keys().filter(|route| !after.pages.contains_key(*route)).cloned())
+        .collect();
+    routes.sort();
+    routes
+}
+
+#[test]
+fn a_publish_that_changes_nothing_lays_out_no_page() {
+    let blobs = MemoryBlobs::new();
+    let first = Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }
+        .on(&blobs, &Revision::empty());
+    assert_eq!(first.pages_written, 5);
+    assert!(first.revision.pages.values().all(|page| page.made_from.is_some()));
+    let stored = blobs.len();
+
+    // The plugin sends every note again (a full publish with the same notes)…
+    let again = Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }
+        .on_live(&blobs, &first);
+    assert_eq!(again.pages_written, 0, "no page laid out again");
+    assert_eq!(changed_pages(&first.revision, &again.revision), Vec::<String>::new());
+    // …or the CLI skips them all (a partial publish with nothing uploaded).
+    let skipped = Publish { partial: true, ..Publish::default() }.on_live(&blobs, &again);
+    assert_eq!(skipped.pages_written, 0);
+    assert_eq!(changed_pages(&again.revision, &skipped.revision), Vec::<String>::new());
+    assert_eq!(skipped.revision.encodings, first.revision.encodings, "variants reused, not made again");
+    assert_eq!(blobs.len(), stored, "not one new blob");
+}
+
+#[test]
+fn one_changed_note_lays_out_only_the_pages_it_affects() {
+    let blobs = MemoryBlobs::new();
+    let first = Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }
+        .on(&blobs, &Revision::empty());
+    let b = route_of(&first.revision, "Notes/B.md").to_owned();
+    let c = route_of(&first.revision, "Notes/C.md").to_owned();
+    let d = route_of(&first.revision, "Media/D.md").to_owned();
+
+    // B's text changes: its page and C's, which shows it, change; A only links to it.
+    let edited =
+        Publish { notes: vec![note("Notes/B.md", "# B\n\nB's new text.")], partial: true, ..Publish::default() }
+            .on_live(&blobs, &first);
+    assert_eq!(changed_pages(&first.revision, &edited.revision), [b.clone(), c.clone()]);
+    assert_eq!(edited.pages_written, 2);
+    let c_html = String::from_utf8(blobs.get(&edited.revision.pages[&c].html_blob).unwrap().to_vec()).unwrap();
+    assert!(c_html.contains("B&#39;s new text") || c_html.contains("B's new text"), "{c_html}");
+
+    // The picture's bytes change: only the page that shows it.
+    let repainted =
+        Publish { assets: vec![png("Media/pic.png", 2)], partial: true, ..Publish::default() }.on_live(&blobs, &edited);
+    assert_eq!(changed_pages(&edited.revision, &repainted.revision), [d]);
+
+    // A note is removed from the vault: its page goes, and the pages that linked to or
+    // embedded it change (the link is now unresolved).
+    let inventory = ["Notes/A.md", "Notes/C.md", "Media/D.md", "E.md"].map(str::to_owned).to_vec();
+    let removed =
+        Publish { partial: true, inventory: Some(inventory), ..Publish::default() }.on_live(&blobs, &repainted);
+    let changed = changed_pages(&repainted.revision, &removed.revision);
+    for route in [&b, &c, route_of(&first.revision, "Notes/A.md")] {
+        assert!(changed.iter().any(|r| r == route), "{route} changed: {changed:?}");
+    }
+    let e = route_of(&first.revision, "E.md");
+    assert!(!changed.iter().any(|r| r == e), "E is not affected: {changed:?}");
+}
+
+#[test]
+fn a_build_without_the_live_site_at_hand_renders_again_and_keeps_the_same_pages() {
+    let blobs = MemoryBlobs::new();
+    let first = Publish { notes: garden(), ..Publish::default() }.on(&blobs, &Revision::empty());
+    let cold = Publish { notes: garden(), ..Publish::default() }.on(&blobs, &first.revision);
+    // Every note is rendered again (no site info to reuse), and its keys say the pages are the
+    // ones already stored.
+    assert_eq!(cold.pages_written, 0);
+    assert_eq!(changed_pages(&first.revision, &cold.revision), Vec::<String>::new());
+    for (route, page) in &cold.revision.pages {
+        assert_eq!(page.made_from, first.revision.pages[route].made_from, "{route}");
+    }
 }

@@ -226,6 +226,61 @@ pub struct Page {
     /// The page's tags, without `#`, sorted and unique: frontmatter `tags` and inline `#tags`.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// What its HTML was made from, so that the next build can reuse it when nothing it depends
+    /// on changed (none in revisions made before incremental builds: they are rendered again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_from: Option<MadeFrom>,
+}
+
+/// The inputs of a page's HTML, as hashes: a build reuses the previous revision's HTML when they
+/// are the same. Rendering a note is a pure function of its source, its route, the site's
+/// render settings and the answers to the questions it asked about the rest of the site
+/// (where a link goes, what an embedded note says, which blob an image is): asking the same
+/// questions again and getting the same answers means the same content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MadeFrom {
+    /// The hash of the note's own inputs and of every answer it got (its content HTML's key).
+    pub content_key: ContentHash,
+    /// The hash of `content_key` and of the page's shell (navigation, backlinks, site): the
+    /// whole page's key.
+    pub page_key: ContentHash,
+    /// Where the note's content HTML sits in the page's HTML: byte offset and length.
+    pub content_at: (u64, u64),
+    /// The questions its rendering asked, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<Question>,
+}
+
+/// One question a note's rendering asked about the rest of the site.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "q")]
+pub enum Question {
+    /// Where a wikilink to `target` (with its `#subpath`) goes, asked from the note or, inside
+    /// an embedded note, from `from` (a vault path).
+    Link {
+        /// The embedded note's vault path the link is in, if not the page's own note.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        /// The link's target as written.
+        target: String,
+        /// `heading` or `^block`, when the link has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subpath: Option<String>,
+    },
+    /// What an embedded note (`![[target]]`) says.
+    Embed {
+        /// As for [`Question::Link`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        /// The embed's target as written.
+        target: String,
+    },
+    /// Which blob an attachment named `target` is.
+    Asset {
+        /// The attachment's name or path as written.
+        target: String,
+    },
 }
 
 /// A published asset.

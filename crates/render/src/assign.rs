@@ -308,6 +308,7 @@ mod tests {
             links: vec![],
             assets: vec![],
             tags: vec![],
+            made_from: None,
         }
     }
 

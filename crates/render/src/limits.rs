@@ -50,6 +50,10 @@ pub struct PublishLimits {
     pub max_document_bytes: usize,
     /// `LISTING_PAGE_SIZE`: entries on one page of a folder or tag listing.
     pub listing_page_size: usize,
+    /// `MAX_ENCODED_ASSET_BYTES`: the largest compressible asset (SVG, CSS, text…) given stored
+    /// gzip and brotli variants at publish time; a larger one is served as uploaded. Each is
+    /// read whole into memory to be compressed, so this bounds a build's memory for it.
+    pub max_encoded_asset_bytes: usize,
 }
 
 impl Default for PublishLimits {
@@ -66,6 +70,7 @@ impl Default for PublishLimits {
             max_page_bytes: 8 * 1024 * 1024,
             max_document_bytes: 64 * 1024 * 1024,
             listing_page_size: 200,
+            max_encoded_asset_bytes: 16 * 1024 * 1024,
         }
     }
 }

@@ -238,6 +238,7 @@ impl Finalizer {
         let now = now_ms();
         let input = BuildInput {
             base,
+            base_site: base.site.as_ref(),
             session: session_input(session),
             notes,
             inventory: request.inventory.as_deref(),

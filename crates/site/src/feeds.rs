@@ -5,24 +5,25 @@ use vps_core::url::encode_path;
 use crate::escape::{escape, summarize};
 use crate::model::PageInfo;
 use crate::site::Site;
+use crate::url::PublicBase;
 
 /// How many entries the feed carries.
 const FEED_ENTRIES: usize = 20;
 
 impl Site {
     /// `sitemap.xml`: the home page, every page that is not `noindex`, and the generated folder
-    /// indexes. Sitemaps need absolute URLs, so without a base URL it holds no `<url>` at all
-    /// (only a comment saying why).
-    pub fn sitemap_xml(&self) -> String {
+    /// indexes, at `base` (origin and path prefix; made at serve time). Sitemaps need absolute
+    /// URLs, so without an origin it holds no `<url>` at all (only a comment saying why).
+    pub fn sitemap_xml(&self, base: &PublicBase) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        if self.info.base_url.is_none() {
+        if base.origin().is_none() {
             out.push_str("<!-- No base URL is configured: a sitemap needs absolute URLs. -->\n");
             out.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"></urlset>\n");
             return out;
         }
         out.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
         let mut entry = |path: &str, updated: Option<&str>| {
-            let Some(loc) = self.absolute(path) else { return };
+            let Some(loc) = base.absolute(path) else { return };
             out.push_str(&format!("<url><loc>{}</loc>", escape(&loc)));
             if let Some(date) = updated.and_then(normalize_datetime) {
                 out.push_str(&format!("<lastmod>{}</lastmod>", escape(&date)));
@@ -46,30 +47,31 @@ impl Site {
         out
     }
 
-    /// `robots.txt`: everything may be crawled but search results; names the sitemap when the
-    /// base URL is known.
-    pub fn robots_txt(&self) -> String {
-        let mut out = String::from("User-agent: *\nDisallow: /search\n");
-        if let Some(base) = &self.info.base_url {
-            out.push_str(&format!("\nSitemap: {base}/sitemap.xml\n"));
+    /// `robots.txt`: everything may be crawled but search results (under the base's prefix);
+    /// names the sitemap when the origin is known.
+    pub fn robots_txt(&self, base: &PublicBase) -> String {
+        let mut out = format!("User-agent: *\nDisallow: {}\n", base.local("/search"));
+        if let Some(sitemap) = base.absolute("/sitemap.xml") {
+            out.push_str(&format!("\nSitemap: {sitemap}\n"));
         }
         out
     }
 
     /// The Atom feed: the 20 newest pages by `updated` (undated pages after dated ones), without
-    /// `noindex` pages. `now_iso` is the feed's `<updated>` and the date of undated entries.
-    pub fn feed_xml(&self, now_iso: &str) -> String {
+    /// `noindex` pages, with links at `base` (absolute when its origin is known, else paths
+    /// under its prefix). `now_iso` is the feed's `<updated>` and the date of undated entries.
+    pub fn feed_xml(&self, base: &PublicBase, now_iso: &str) -> String {
         let now = normalize_datetime(now_iso).unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());
         let name = escape(&self.info.name);
         let site_id =
-            self.absolute("/").unwrap_or_else(|| format!("urn:vps-publish:site:{}", encode_path(&self.info.name)));
+            base.absolute("/").unwrap_or_else(|| format!("urn:vps-publish:site:{}", encode_path(&self.info.name)));
         let mut out =
             String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
         out.push_str(&format!("<title>{name}</title>\n<id>{}</id>\n", escape(&site_id)));
-        out.push_str(&format!("<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&self.url("/"))));
+        out.push_str(&format!("<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&url(base, "/"))));
         out.push_str(&format!(
             "<link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
-            escape(&self.url("/feed.xml"))
+            escape(&url(base, "/feed.xml"))
         ));
         out.push_str(&format!("<updated>{now}</updated>\n<author><name>{name}</name></author>\n"));
         out.push_str("<generator>vps-publish</generator>\n");
@@ -78,9 +80,9 @@ impl Site {
         for index in entries {
             let page = &self.pages[index];
             let path = self.public_path(&page.route);
-            let url = self.url(path);
+            let url = url(base, path);
             let id =
-                self.absolute(path).unwrap_or_else(|| format!("urn:vps-publish:page:{}", encode_path(&page.route)));
+                base.absolute(path).unwrap_or_else(|| format!("urn:vps-publish:page:{}", encode_path(&page.route)));
             let updated = page.updated.as_deref().and_then(normalize_datetime).unwrap_or_else(|| now.clone());
             out.push_str("<entry>\n");
             out.push_str(&format!("<title>{}</title>\n", escape(&page.title)));
@@ -108,11 +110,11 @@ impl Site {
         out.push_str("</feed>\n");
         out
     }
+}
 
-    /// An absolute URL when the base URL is known, else the encoded root-relative path.
-    fn url(&self, path: &str) -> String {
-        self.absolute(path).unwrap_or_else(|| encode_path(path))
-    }
+/// An absolute URL when the origin is known, else the path under the prefix.
+fn url(base: &PublicBase, path: &str) -> String {
+    base.absolute(path).unwrap_or_else(|| base.local(path))
 }
 
 /// Page indexes, newest `updated` first; undated pages follow in title order.
@@ -200,11 +202,12 @@ mod tests {
 
 #[cfg(test)]
 mod site_tests {
-    use crate::fixture::{site, site_without_base_url};
+    use crate::PublicBase;
+    use crate::fixture::{base, site, site_without_base_url};
 
     #[test]
     fn sitemap_lists_indexable_pages_and_folders_with_absolute_urls() {
-        let xml = site().sitemap_xml();
+        let xml = site().sitemap_xml(&base());
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset"));
         assert!(xml.contains("<url><loc>https://notes.example.com/</loc></url>"));
         assert!(xml.contains(
@@ -219,22 +222,22 @@ mod site_tests {
 
     #[test]
     fn sitemap_without_base_url_has_no_urls() {
-        let xml = site_without_base_url().sitemap_xml();
+        let xml = site_without_base_url().sitemap_xml(&PublicBase::default());
         assert!(!xml.contains("<url>") && xml.contains("<!--"));
     }
 
     #[test]
     fn robots_points_at_the_sitemap_only_with_a_base_url() {
         assert_eq!(
-            site().robots_txt(),
+            site().robots_txt(&base()),
             "User-agent: *\nDisallow: /search\n\nSitemap: https://notes.example.com/sitemap.xml\n"
         );
-        assert!(!site_without_base_url().robots_txt().contains("Sitemap"));
+        assert!(!site_without_base_url().robots_txt(&PublicBase::default()).contains("Sitemap"));
     }
 
     #[test]
     fn feed_is_atom_with_the_newest_pages_first_and_undated_last() {
-        let xml = site().feed_xml("2024-06-01T12:00:00Z");
+        let xml = site().feed_xml(&base(), "2024-06-01T12:00:00Z");
         assert!(
             xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">")
         );
@@ -258,9 +261,30 @@ mod site_tests {
 
     #[test]
     fn feed_without_base_url_uses_urn_ids_and_relative_links() {
-        let xml = site_without_base_url().feed_xml("2024-06-01");
+        let xml = site_without_base_url().feed_xml(&PublicBase::default(), "2024-06-01");
         assert!(xml.contains("<id>urn:vps-publish:page:/blog/second</id>"));
         assert!(xml.contains("href=\"/blog/second\""));
         assert!(xml.contains("<updated>2024-06-01T00:00:00Z</updated>"));
+    }
+
+    #[test]
+    fn sitemap_feed_and_robots_carry_the_path_prefix_of_the_base_url() {
+        let prefixed = PublicBase::parse(Some("https://example.com/notes/"));
+        let site = site_without_base_url();
+        let sitemap = site.sitemap_xml(&prefixed);
+        assert!(sitemap.contains("<url><loc>https://example.com/notes/</loc></url>"), "{sitemap}");
+        assert!(sitemap.contains("<loc>https://example.com/notes/blog/first-post</loc>"), "{sitemap}");
+        assert!(!sitemap.contains("<loc>https://example.com/blog"), "{sitemap}");
+        let feed = site.feed_xml(&prefixed, "2024-06-01");
+        assert!(feed.contains("href=\"https://example.com/notes/feed.xml\""), "{feed}");
+        assert!(feed.contains("<link rel=\"alternate\" type=\"text/html\" href=\"https://example.com/notes/\"/>"));
+        assert!(feed.contains("<id>https://example.com/notes/blog/second</id>"), "{feed}");
+        assert_eq!(
+            site.robots_txt(&prefixed),
+            "User-agent: *\nDisallow: /notes/search\n\nSitemap: https://example.com/notes/sitemap.xml\n"
+        );
+        let path_only = PublicBase::parse(Some("/notes"));
+        let feed = site.feed_xml(&path_only, "2024-06-01");
+        assert!(feed.contains("href=\"/notes/blog/second\""), "{feed}");
     }
 }

@@ -60,6 +60,11 @@ pub(crate) fn pages() -> Vec<PageInfo> {
     ]
 }
 
+/// The public base of the fixture site's documents made at serve time.
+pub(crate) fn base() -> crate::PublicBase {
+    crate::PublicBase::parse(Some("https://notes.example.com"))
+}
+
 /// The fixture site, with a base URL.
 pub(crate) fn site() -> Site {
     Site::new(info(Some("https://notes.example.com")), pages())
@@ -68,4 +73,27 @@ pub(crate) fn site() -> Site {
 /// The fixture site without a base URL.
 pub(crate) fn site_without_base_url() -> Site {
     Site::new(info(None), pages())
+}
+
+/// `html` as a browser at `from` (a public path) sees its links: every relative URL of a URL
+/// attribute resolved to the root-relative path it reaches (by the `url` crate, not by the
+/// site's own rule). Fragments alone (`#intro`) and other sites' URLs stay as written.
+pub(crate) fn resolved(html: &str, from: &str) -> String {
+    let base = url::Url::parse(&format!("https://site.example{}", vps_core::url::encode_path(from))).unwrap();
+    crate::url::rewrite_url_attributes(html, &|value| {
+        if value.starts_with('#') || value.contains("://") || value.starts_with("//") || value.is_empty() {
+            return None;
+        }
+        let url = base.join(value).ok()?;
+        let mut out = url.path().to_owned();
+        if let Some(query) = url.query() {
+            out.push('?');
+            out.push_str(query);
+        }
+        if let Some(fragment) = url.fragment() {
+            out.push('#');
+            out.push_str(fragment);
+        }
+        Some(out)
+    })
 }

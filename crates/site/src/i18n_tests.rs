@@ -4,7 +4,7 @@
 use vps_core::slug::tag_href;
 use vps_core::url::encode_path;
 
-use crate::fixture::page;
+use crate::fixture::{page, resolved};
 use crate::model::{Heading, PageInfo, SiteInfo};
 use crate::{SearchHit, Site};
 
@@ -66,17 +66,16 @@ fn japanese_routes_are_percent_encoded_hrefs_with_their_own_labels() {
     let site = japanese_site();
     let folder = encode_path("/ノート");
     let other = encode_path("/ノート/使い方");
-    let html = site.page("/ノート/はじめに", "<h2 id=\"見出し\">見出し</h2>").unwrap();
+    let html = resolved(&site.page("/ノート/はじめに", "<h2 id=\"見出し\">見出し</h2>").unwrap(), "/ノート/はじめに");
     assert!(html.contains("<html lang=\"ja\">"));
     // Breadcrumbs and navigation: encoded hrefs, the folder's own name as label.
     assert!(html.contains(&format!("<li><a href=\"{folder}\" dir=\"auto\">ノート</a></li>")), "{html}");
     assert!(html.contains(&format!("<summary><a href=\"{folder}\" dir=\"auto\">ノート</a></summary>")));
     assert!(html.contains(&format!("<a href=\"{}\" dir=\"auto\">メモ</a>", encode_path("/メモ"))));
     assert!(html.contains(&format!("<a href=\"{other}\" dir=\"auto\">使い方</a>")), "nav and backlinks");
-    // Canonical, og:url, tags, table of contents.
-    let canonical = format!("https://notes.example.com{}", encode_path("/ノート/はじめに"));
+    // Canonical (relative, resolved here), tags, table of contents.
+    let canonical = encode_path("/ノート/はじめに");
     assert!(html.contains(&format!("<link rel=\"canonical\" href=\"{canonical}\">")));
-    assert!(html.contains(&format!("<meta property=\"og:url\" content=\"{canonical}\">")));
     assert!(html.contains(&format!("<a class=\"tag\" href=\"{}\" dir=\"auto\">#日本語</a>", tag_href("日本語"))));
     assert!(html.contains(&format!("<a href=\"#{}\" dir=\"auto\">見出し</a>", encode_path("見出し"))));
     assert!(html.contains("<article class=\"markdown-body\" dir=\"auto\">"));
@@ -89,32 +88,33 @@ fn japanese_routes_are_percent_encoded_hrefs_with_their_own_labels() {
         ("tag page", site.tag_page("日本語").unwrap()),
         ("tags index", site.tags_index()),
         ("search", site.search_page("検索", &site.search("検索", 10))),
-        ("sitemap", site.sitemap_xml()),
-        ("feed", site.feed_xml("2026-12-05T00:00:00Z")),
+        ("sitemap", site.sitemap_xml(&crate::fixture::base())),
+        ("feed", site.feed_xml(&crate::fixture::base(), "2026-12-05T00:00:00Z")),
     ];
     for (name, document) in &documents {
         assert_urls_are_encoded(name, document);
     }
 
     // Pagination of a Unicode folder.
-    let first = site.folder_index("/ノート", None).unwrap();
+    let first = resolved(&site.folder_index("/ノート", None).unwrap(), "/ノート");
     assert!(first.contains(&format!("<a rel=\"next\" href=\"{}\">Next →</a>", encode_path("/ノート/page/2"))));
-    let second = site.folder_index_page("/ノート", None, 2).unwrap();
+    let second = resolved(&site.folder_index_page("/ノート", None, 2).unwrap(), "/ノート/page/2");
     assert!(second.contains(&format!("<a rel=\"prev\" href=\"{folder}\">← Previous</a>")));
     // Sitemap and feed.
-    let sitemap = site.sitemap_xml();
+    let sitemap = site.sitemap_xml(&crate::fixture::base());
     assert!(sitemap.contains(&format!("<loc>https://notes.example.com{other}</loc>")));
     assert!(sitemap.contains(&format!("<loc>https://notes.example.com{folder}</loc>")));
-    let feed = site.feed_xml("2026-12-05T00:00:00Z");
+    let feed = site.feed_xml(&crate::fixture::base(), "2026-12-05T00:00:00Z");
     assert!(feed.contains(&format!("<id>https://notes.example.com{other}</id>")));
     assert!(feed.contains("<title>使い方</title>"));
     // Search results, in HTML and in JSON.
     let hits = site.search("検索", 10);
     assert_eq!(hits[0].route, "/ノート/使い方", "hits carry the plain route");
-    let results = site.search_page("検索", &hits);
+    let results = resolved(&site.search_page("検索", &hits), "/search");
     assert!(results.contains(&format!("<li><a href=\"{other}\" dir=\"auto\">使い方</a>")));
     let json: serde_json::Value = serde_json::from_str(&Site::search_json(&hits)).unwrap();
     assert_eq!(json[0]["route"], other.as_str());
+    assert_eq!(json[0]["href"], other[1..], "relative to /search");
     assert_eq!(json[0]["title"], "使い方");
 }
 
@@ -152,14 +152,14 @@ fn every_spelling_of_a_tag_reaches_one_page_at_its_canonical_route() {
     assert_eq!(encode_path(&site.tag_route("日本語").unwrap()), tag_href("日本語"));
 
     // Every tag link uses the canonical href, with the spelling shown.
-    let tag_page = site.tag_page("TAG").unwrap();
+    let tag_page = resolved(&site.tag_page("TAG").unwrap(), "/tags/tag");
     assert!(tag_page.contains("<title>#Tag · Notes</title>"));
     assert!(tag_page.contains("<a class=\"tag\" href=\"/tags/tag/sub\" dir=\"auto\">#Tag/Sub</a>"));
     assert!(tag_page.contains("<a rel=\"next\" href=\"/tags/tag/page/2\">"));
-    let chips = site.page("/b", "").unwrap();
+    let chips = resolved(&site.page("/b", "").unwrap(), "/b");
     assert!(chips.contains("<a class=\"tag\" href=\"/tags/tag\" dir=\"auto\">#tag</a>"));
     assert!(chips.contains("<a class=\"tag\" href=\"/tags/tag/sub\" dir=\"auto\">#Tag/Sub</a>"));
-    let index = site.tags_index();
+    let index = resolved(&site.tags_index(), "/tags");
     assert!(index.contains("<a class=\"tag\" href=\"/tags/tag\" dir=\"auto\">#Tag</a> <span class=\"count\">4</span>"));
     assert_eq!(index.matches("href=\"/tags/tag\"").count(), 1, "one entry for #tag, #Tag and #TAG");
 }
@@ -187,7 +187,7 @@ fn french_site() -> Site {
 #[test]
 fn a_french_site_speaks_french_with_french_dates() {
     let site = french_site();
-    let html = site.page("/dossier/a", "<p>x</p>").unwrap();
+    let html = resolved(&site.page("/dossier/a", "<p>x</p>").unwrap(), "/dossier/a");
     for needle in [
         "<html lang=\"fr-CA\">",
         ">Aller au contenu</a>",
@@ -207,7 +207,7 @@ fn a_french_site_speaks_french_with_french_dates() {
     assert!(home.contains("<h2>Mises à jour récentes</h2>"));
     assert!(home.contains("<time datetime=\"2026-08-01T00:00:00Z\">1er août 2026</time>"));
     assert!(home.contains("content=\"Jardin\u{a0}: toutes les pages\""));
-    let not_found = site.not_found();
+    let not_found = site.not_found(&crate::PublicBase::default());
     assert!(not_found.contains("<h1>Page introuvable</h1>") && not_found.contains(">Aller à la page d’accueil</a>"));
     let hits: Vec<SearchHit> = site.search("zzz", 10);
     let search = site.search_page("zzz", &hits);
@@ -221,7 +221,10 @@ fn a_french_site_speaks_french_with_french_dates() {
     assert!(folder.contains("content=\"Pages du dossier Dossier\""));
 
     let english = Site::new(SiteInfo { language: String::new(), ..SiteInfo::default() }, vec![]);
-    assert!(english.not_found().contains("<html lang=\"en\">") && english.not_found().contains("Page not found"));
+    assert!(
+        english.not_found(&crate::PublicBase::default()).contains("<html lang=\"en\">")
+            && english.not_found(&crate::PublicBase::default()).contains("Page not found")
+    );
 }
 
 #[test]

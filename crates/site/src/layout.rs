@@ -1,19 +1,35 @@
 //! The document shell every full page shares: `<head>` with its meta tags, header, navigation,
 //! `<main>` and footer.
 
+use vps_core::url::encode_path;
+
 use crate::assets::{search_js_href, style_href};
 use crate::escape::{escape, summarize};
 use crate::site::Site;
+use crate::tree::{NavItem, render_nav};
+use crate::url::{PublicBase, prefix_html, relative_url, relativize_html};
 use crate::words::lang_attribute;
+
+/// Where a document is served, which says how its links are written.
+#[derive(Clone, Copy)]
+pub(crate) enum Served<'a> {
+    /// At one path (`/blog/post`, `/` for the home page, `/search`): every link is relative to
+    /// it, so the stored document works under any path prefix.
+    At(&'a str),
+    /// At any URL (the 404 page): links are absolute paths under the base's prefix.
+    Anywhere(&'a PublicBase),
+}
 
 /// What one full page puts into the shell.
 pub(crate) struct Document<'a> {
     /// The page's own title; `None` gives the site name alone (home).
     pub(crate) title: Option<&'a str>,
     pub(crate) description: String,
-    /// The public path for `<link rel="canonical">` and `og:url`; `None` for pages that have no
-    /// canonical URL (search results, 404).
+    /// The public path for `<link rel="canonical">` (written relative, as every link); `None`
+    /// for pages that have no canonical URL (search results, 404).
     pub(crate) path: Option<&'a str>,
+    /// Where the document is served.
+    pub(crate) served: Served<'a>,
     pub(crate) og_type: &'static str,
     pub(crate) image: Option<&'a str>,
     pub(crate) noindex: bool,
@@ -36,6 +52,12 @@ impl Document<'_> {
 
 impl Site {
     pub(crate) fn render_document(&self, doc: &Document<'_>) -> String {
+        let nav = self.tree.nav_items(&self.pages, doc.nav_current, self.listing_page_size);
+        self.render_document_with(doc, &nav)
+    }
+
+    /// [`Site::render_document`] with the navigation's entries already listed.
+    pub(crate) fn render_document_with(&self, doc: &Document<'_>, nav: &[NavItem<'_>]) -> String {
         let site_name = escape(&self.info.name);
         let full_title = match doc.title {
             Some(title) => format!("{} · {site_name}", escape(title)),
@@ -53,18 +75,14 @@ impl Site {
         if doc.noindex {
             head.push_str("<meta name=\"robots\" content=\"noindex\">\n");
         }
-        let canonical = doc.path.and_then(|path| self.absolute(path));
-        if let Some(url) = &canonical {
-            head.push_str(&format!("<link rel=\"canonical\" href=\"{}\">\n", escape(url)));
+        if let Some(path) = doc.path {
+            head.push_str(&format!("<link rel=\"canonical\" href=\"{}\">\n", escape(&encode_path(path))));
         }
         head.push_str(&format!("<meta property=\"og:title\" content=\"{og_title}\">\n"));
         head.push_str(&format!("<meta property=\"og:type\" content=\"{}\">\n", doc.og_type));
         head.push_str(&format!("<meta property=\"og:description\" content=\"{description}\">\n"));
         head.push_str(&format!("<meta property=\"og:site_name\" content=\"{site_name}\">\n"));
-        if let Some(url) = &canonical {
-            head.push_str(&format!("<meta property=\"og:url\" content=\"{}\">\n", escape(url)));
-        }
-        let image = doc.image.and_then(|image| self.image_url(image));
+        let image = doc.image.and_then(|image| image_url(image, doc.served));
         if let Some(image) = &image {
             head.push_str(&format!("<meta property=\"og:image\" content=\"{}\">\n", escape(image)));
         }
@@ -83,10 +101,10 @@ impl Site {
         head.push_str(&format!("<script src=\"{}\" defer></script>\n", search_js_href()));
 
         let words = self.words;
-        let nav = self.tree.render_nav(&self.pages, doc.nav_current, words);
+        let nav = render_nav(nav, words);
         let home_current = if doc.nav_current == Some("/") { " aria-current=\"page\"" } else { "" };
         let query = escape(doc.query);
-        format!(
+        let html = format!(
             "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n{head}</head>\n<body>\n\
 <a class=\"skip-link\" href=\"#main\">{skip}</a>\n\
 <header class=\"site-header\">\n<a class=\"site-name\" href=\"/\"{home_current}>{site_name}</a>\n\
@@ -110,46 +128,83 @@ impl Site {
             tags = escape(words.tags),
             feed = escape(words.feed),
             main = doc.main,
-        )
-    }
-
-    /// An image URL fit for `og:image`: absolute `http(s)` URLs as they are, root-relative ones
-    /// made absolute when the base URL is known; anything else (`javascript:`, relative) is
-    /// dropped.
-    fn image_url(&self, image: &str) -> Option<String> {
-        let image = image.trim();
-        let lower = image.to_ascii_lowercase();
-        if lower.starts_with("https://") || lower.starts_with("http://") {
-            Some(image.to_owned())
-        } else if image.starts_with('/') && !image.starts_with("//") {
-            Some(match &self.info.base_url {
-                Some(base) => format!("{base}{image}"),
-                None => image.to_owned(),
-            })
-        } else {
-            None
+        );
+        match doc.served {
+            Served::At(from) => relativize_html(&html, from),
+            Served::Anywhere(base) => prefix_html(&html, base),
         }
+    }
+}
+
+/// An image URL fit for `og:image`: absolute `http(s)` URLs as they are, root-relative ones
+/// written as every link of the document (relative, or under the prefix); anything else
+/// (`javascript:`, `//host`, relative) is dropped.
+fn image_url(image: &str, served: Served<'_>) -> Option<String> {
+    let image = image.trim();
+    let lower = image.to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        Some(image.to_owned())
+    } else if image.starts_with('/') && !image.starts_with("//") && !image.starts_with("/\\") {
+        Some(match served {
+            Served::At(from) => relative_url(from, image),
+            Served::Anywhere(base) => base.local_encoded(image),
+        })
+    } else {
+        None
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::fixture::{self, site, site_without_base_url};
+    use crate::fixture::{self, resolved, site, site_without_base_url};
     use crate::model::{Heading, PageInfo, SiteInfo};
     use crate::{Site, search_js_href, style_href};
 
+    /// Every kind of full page, as a browser at its path sees its links (see `resolved`).
     fn every_full_page(site: &Site) -> Vec<(&'static str, String)> {
+        every_full_page_raw(site).into_iter().map(|(name, from, html)| (name, resolved(&html, from))).collect()
+    }
+
+    /// Every kind of full page as written, with the path it is served at.
+    fn every_full_page_raw(site: &Site) -> Vec<(&'static str, &'static str, String)> {
         let hits = site.search("post", 10);
         vec![
-            ("page", site.page("/blog/first-post", "<p>x</p>").unwrap()),
-            ("home page", site.page("/", "<p>x</p>").unwrap()),
-            ("folder index", site.folder_index("/blog", None).unwrap()),
-            ("generated home", site.home()),
-            ("tag page", site.tag_page("project").unwrap()),
-            ("tags index", site.tags_index()),
-            ("search", site.search_page("post", &hits)),
-            ("404", site.not_found()),
+            ("page", "/blog/first-post", site.page("/blog/first-post", "<p>x</p>").unwrap()),
+            ("home page", "/", site.page("/", "<p>x</p>").unwrap()),
+            ("folder index", "/blog", site.folder_index("/blog", None).unwrap()),
+            ("generated home", "/", site.home()),
+            ("tag page", "/tags/project", site.tag_page("project").unwrap()),
+            ("tags index", "/tags", site.tags_index()),
+            ("search", "/search", site.search_page("post", &hits)),
+            ("404", "/any/where", site.not_found(&crate::PublicBase::default())),
         ]
+    }
+
+    #[test]
+    fn stored_pages_hold_no_root_relative_url_and_no_origin() {
+        for (name, _, html) in every_full_page_raw(&site()) {
+            if name == "404" {
+                continue;
+            }
+            for attribute in ["href=\"/", "src=\"/", "action=\"/", "content=\"/"] {
+                assert!(!html.contains(attribute), "{name} has {attribute}: {html}");
+            }
+            assert!(!html.contains("notes.example.com"), "{name} names the origin");
+        }
+        let page = site().page("/blog/first-post", "<p><a href=\"/about\">a</a><img src=\"/_blob/x\"></p>").unwrap();
+        assert!(page.contains("<link rel=\"stylesheet\" href=\"../_site/style-"), "{page}");
+        assert!(page.contains("<a href=\"../about\">a</a><img src=\"../_blob/x\">"), "the content's links too");
+        assert!(page.contains("<form class=\"site-search\" action=\"../search\""));
+    }
+
+    #[test]
+    fn the_404_page_links_under_the_path_prefix_from_any_url() {
+        let base = crate::PublicBase::parse(Some("https://example.com/notes"));
+        let html = site().not_found(&base);
+        assert!(html.contains("<link rel=\"stylesheet\" href=\"/notes/_site/style-"), "{html}");
+        assert!(html.contains("action=\"/notes/search\""));
+        assert!(html.contains("<a class=\"site-name\" href=\"/notes/\""));
+        assert!(!html.contains("href=\"/_site") && !html.contains("href=\"/\""), "{html}");
     }
 
     #[test]
@@ -182,20 +237,23 @@ mod tests {
     }
 
     #[test]
-    fn canonical_and_og_url_appear_only_with_a_base_url() {
+    fn canonical_is_relative_and_og_url_is_gone() {
         let with = site().page("/blog/second", "").unwrap();
-        assert!(with.contains("<link rel=\"canonical\" href=\"https://notes.example.com/blog/second\">"));
-        assert!(with.contains("<meta property=\"og:url\" content=\"https://notes.example.com/blog/second\">"));
+        assert!(with.contains("<link rel=\"canonical\" href=\"second\">"));
+        assert!(!with.contains("og:url"));
         assert!(with.contains("<meta property=\"og:type\" content=\"article\">"));
+        assert_eq!(with, site_without_base_url().page("/blog/second", "").unwrap(), "BASE_URL is not read");
         for (name, html) in every_full_page(&site_without_base_url()) {
-            assert!(!html.contains("rel=\"canonical\"") && !html.contains("og:url"), "{name}");
+            if matches!(name, "search" | "404") {
+                assert!(!html.contains("rel=\"canonical\""), "{name}");
+            }
         }
     }
 
     #[test]
-    fn og_image_is_absolute_and_makes_a_large_card() {
+    fn og_image_is_relative_or_absolute_as_given_and_makes_a_large_card() {
         let with = site().page("/blog/first-post", "").unwrap();
-        assert!(with.contains("<meta property=\"og:image\" content=\"https://notes.example.com/_blob/abc\">"));
+        assert!(with.contains("<meta property=\"og:image\" content=\"../_blob/abc\">"));
         assert!(with.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
         let without = site().page("/about", "").unwrap();
         assert!(!without.contains("og:image") && without.contains("content=\"summary\">"));
@@ -239,16 +297,16 @@ mod tests {
             site.tag_page(evil).unwrap(),
             site.tags_index(),
             site.search_page(evil, &hits),
-            site.not_found(),
-            site.sitemap_xml(),
-            site.feed_xml(evil),
+            site.not_found(&crate::PublicBase::default()),
+            site.sitemap_xml(&crate::fixture::base()),
+            site.feed_xml(&crate::fixture::base(), evil),
         ];
         for output in outputs {
             assert!(!output.contains("<script>alert"), "{output}");
             assert!(!output.contains("\"'>"), "an attribute was broken out of: {output}");
         }
         assert!(site.tags().iter().any(|t| t == evil), "tags are returned as written");
-        let page = site.page("/evil/page", "").unwrap();
+        let page = resolved(&site.page("/evil/page", "").unwrap(), "/evil/page");
         assert!(page.contains("href=\"/tags/%22%27%3E%3Cscript%3Ealert%281%29%3C"), "tag hrefs are percent-encoded");
     }
 }

@@ -13,7 +13,13 @@
 //! - [`Site::tag_route`] says where a tag's page is (`vps_core::slug::tag_route`: any spelling
 //!   of the tag finds it);
 //! - [`Site::search`] per request, shown by [`Site::search_page`] or [`Site::search_json`];
-//! - [`Site::sitemap_xml`], [`Site::robots_txt`] and [`Site::feed_xml`];
+//! - [`Site::sitemap_xml`], [`Site::robots_txt`], [`Site::feed_xml`] and [`Site::not_found`],
+//!   made at serve time with the [`PublicBase`] (`BASE_URL`: origin and path prefix);
+//! - [`Site::shell_key`]: a key of everything around a page's content, for reusing pages.
+//!
+//! Every URL in a page, listing or search page is relative to where the document is served
+//! ([`relative_url`]): `/blog/post` links to `../_site/style-….css` and the home page as `../`,
+//! so a stored document works under any path prefix and names no origin.
 //! - the static assets [`STYLE_CSS`], [`SEARCH_JS`] (optional enhancement) and [`FAVICON_SVG`],
 //!   served at [`style_href`], [`search_js_href`] and `/favicon.svg`.
 //!
@@ -29,7 +35,7 @@
 //! ```
 //! use vps_site::{Heading, PageInfo, Site, SiteInfo};
 //!
-//! let info = SiteInfo { name: "Notes".into(), base_url: Some("https://notes.example.com".into()), ..SiteInfo::default() };
+//! let info = SiteInfo { name: "Notes".into(), ..SiteInfo::default() };
 //! let page = PageInfo {
 //!     route: "/travel/summer".into(),
 //!     title: "Été à Lyon".into(),
@@ -42,7 +48,7 @@
 //!
 //! let html = site.page("/travel/summer", "<h2 id=\"food\">Food</h2>").unwrap();
 //! assert!(html.contains("<title>Été à Lyon · Notes</title>"));
-//! assert!(html.contains("<link rel=\"canonical\" href=\"https://notes.example.com/travel/summer\">"));
+//! assert!(html.contains("<link rel=\"canonical\" href=\"summer\">"));
 //!
 //! let hits = site.search("ete", 10);
 //! assert_eq!(hits[0].route, "/travel/summer");
@@ -63,6 +69,7 @@ mod search_page;
 mod site;
 mod tags;
 mod tree;
+mod url;
 mod words;
 
 pub use assets::{FAVICON_SVG, SEARCH_JS, STYLE_CSS, search_js_href, style_href};
@@ -71,6 +78,7 @@ pub use listing::listing_page_route;
 pub use model::{Heading, PageInfo, SiteInfo};
 pub use search::SearchHit;
 pub use site::{LISTING_PAGE_SIZE, Site};
+pub use url::{PublicBase, relative_url};
 
 #[cfg(test)]
 mod fixture;

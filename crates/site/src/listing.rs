@@ -5,10 +5,11 @@ use vps_core::url::encode_path;
 
 use crate::escape::{escape, summarize};
 use crate::feeds::{newest_first, normalize_datetime};
-use crate::layout::Document;
+use crate::layout::{Document, Served};
 use crate::model::PageInfo;
 use crate::site::{Site, normalize_route};
 use crate::tree::render_breadcrumbs;
+use crate::url::PublicBase;
 use crate::words::Words;
 use vps_core::slug::tag_route;
 
@@ -73,6 +74,7 @@ impl Site {
             title: Some(&folder.label),
             description: (self.words.pages_in)(&folder.label),
             path: Some(&path),
+            served: Served::At(&path),
             og_type: "website",
             image: None,
             noindex: false,
@@ -112,10 +114,12 @@ impl Site {
             }
             main.push_str("</ul>\n");
         }
+        let path = listing_page_route("/", number);
         self.render_document(&Document {
             title: None,
             description: (self.words.all_pages_of)(&self.info.name),
-            path: Some(&listing_page_route("/", number)),
+            path: Some(&path),
+            served: Served::At(&path),
             og_type: "website",
             image: None,
             noindex: false,
@@ -238,6 +242,7 @@ impl Site {
             title: Some(&name),
             description: (words.pages_tagged)(&name),
             path: Some(&path),
+            served: Served::At(&path),
             og_type: "website",
             image: None,
             noindex: false,
@@ -271,6 +276,7 @@ impl Site {
             title: Some(words.tags),
             description: (words.all_tags_of)(&self.info.name),
             path: Some("/tags"),
+            served: Served::At("/tags"),
             og_type: "website",
             image: None,
             noindex: false,
@@ -280,8 +286,10 @@ impl Site {
         })
     }
 
-    /// The 404 page: a message, a search box and a way home. Not indexed.
-    pub fn not_found(&self) -> String {
+    /// The 404 page: a message, a search box and a way home. Not indexed. It is served at any
+    /// URL, so its links are absolute paths under `base`'s prefix (`/notes/search`): make it
+    /// at serve time.
+    pub fn not_found(&self, base: &PublicBase) -> String {
         let words = self.words;
         let main = format!(
             "<div class=\"not-found\"><header class=\"page-header\"><h1>{title}</h1></header>\n\
@@ -299,6 +307,7 @@ impl Site {
             title: Some(words.page_not_found),
             description: String::new(),
             path: None,
+            served: Served::Anywhere(base),
             og_type: "website",
             image: None,
             noindex: true,
@@ -351,7 +360,7 @@ fn pagination(route: &str, number: usize, count: usize, words: &Words) -> String
 
 #[cfg(test)]
 mod tests {
-    use crate::fixture::{self, site};
+    use crate::fixture::{self, resolved, site};
 
     #[test]
     fn folders_without_a_page_of_their_own_need_an_index() {
@@ -367,7 +376,7 @@ mod tests {
     #[test]
     fn folder_index_shows_the_intro_then_subfolders_and_pages() {
         let site = site();
-        let html = site.folder_index("/recipes/", Some("<p>Seasonal food.</p>")).unwrap();
+        let html = resolved(&site.folder_index("/recipes/", Some("<p>Seasonal food.</p>")).unwrap(), "/recipes");
         assert!(html.contains("<title>Recipes · Garden</title>"));
         assert!(html.contains("<h1 dir=\"auto\">Recipes</h1>"));
         assert!(html.contains("<p>Seasonal food.</p>"));
@@ -375,9 +384,11 @@ mod tests {
         assert!(
             html.contains("<summary><a href=\"/recipes\" aria-current=\"page\" dir=\"auto\">Recipes</a></summary>")
         );
-        assert!(html.contains("<link rel=\"canonical\" href=\"https://notes.example.com/recipes\">"));
+        assert!(html.contains("<link rel=\"canonical\" href=\"/recipes\">"));
+        let raw = site.folder_index("/recipes/", None).unwrap();
+        assert!(raw.contains("<link rel=\"canonical\" href=\"recipes\">"), "written relative");
 
-        let blog = site.folder_index("/blog", None).unwrap();
+        let blog = resolved(&site.folder_index("/blog", None).unwrap(), "/blog");
         let first = blog.find("<li><a href=\"/blog/first-post\" dir=\"auto\">First post</a>").unwrap();
         let second = blog.find("<li><a href=\"/blog/second\" dir=\"auto\">Second post</a>").unwrap();
         assert!(first < second);
@@ -387,7 +398,7 @@ mod tests {
 
     #[test]
     fn generated_home_lists_the_root_and_recent_pages() {
-        let home = fixture::site().home();
+        let home = resolved(&fixture::site().home(), "/");
         assert!(home.contains("<title>Garden</title>"));
         assert!(home.contains("<li class=\"folder\"><a href=\"/blog\" dir=\"auto\">The Blog</a></li>"));
         let recent = &home[home.find("Recently updated").unwrap()..];
@@ -402,7 +413,7 @@ mod tests {
     fn tag_pages_list_pages_with_the_tag_or_a_sub_tag() {
         let site = site();
         assert_eq!(site.tags(), vec!["project", "project/alpha", "project/beta", "rust"]);
-        let html = site.tag_page("#Project").unwrap();
+        let html = resolved(&site.tag_page("#Project").unwrap(), "/tags/project");
         assert!(html.contains("<title>#project · Garden</title>"));
         let listed = &html[html.find("<main").unwrap()..];
         for title in ["First post", "Second post", "Été salad"] {
@@ -413,21 +424,21 @@ mod tests {
             html.contains("<a class=\"tag\" href=\"/tags/project/alpha\" dir=\"auto\">#project/alpha</a>"),
             "sub-tags linked"
         );
-        assert!(html.contains("<link rel=\"canonical\" href=\"https://notes.example.com/tags/project\">"));
+        assert!(html.contains("<link rel=\"canonical\" href=\"/tags/project\">"));
 
         let alpha = site.tag_page("project/alpha").unwrap();
         let listed = &alpha[alpha.find("<main").unwrap()..];
         assert!(listed.contains(">First post</a>") && !listed.contains(">Second post</a>"));
         assert!(site.tag_page("alpha").is_none());
         assert!(
-            site.tags_index()
+            resolved(&site.tags_index(), "/tags")
                 .contains("<a class=\"tag\" href=\"/tags/rust\" dir=\"auto\">#rust</a> <span class=\"count\">1</span>")
         );
     }
 
     #[test]
     fn not_found_is_noindex_with_a_search_box_and_no_canonical() {
-        let html = site().not_found();
+        let html = site().not_found(&crate::PublicBase::default());
         assert!(html.contains("<h1>Page not found</h1>"));
         assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
         assert!(!html.contains("rel=\"canonical\""));

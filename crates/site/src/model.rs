@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 pub struct SiteInfo {
     /// The site's name, shown in the header, in `<title>` and in the feed.
     pub name: String,
-    /// Public origin such as `https://notes.example.com` (no trailing `/`). Canonical links,
-    /// `og:url`, the sitemap and absolute feed links need it; without it they are left out or
-    /// root-relative.
+    /// `BASE_URL` when the model was built. Not read by the site: stored documents are written
+    /// with relative URLs, and the documents that need the public address (sitemap, feed,
+    /// robots.txt, 404) take a [`PublicBase`](crate::PublicBase) when they are made, at serve time.
     pub base_url: Option<String>,
     /// Folder route → label (`"/blog"` → `"Blog"`), the first choice for folder labels.
     pub folder_display_names: BTreeMap<String, String>,
@@ -28,7 +28,7 @@ pub struct SiteInfo {
 
 /// One published page, as the layout needs it. The rendered body is passed separately to
 /// [`Site::page`](crate::Site::page).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PageInfo {
     /// `/folder/sub/page-slug`; `/index` is the root index note.
@@ -59,7 +59,7 @@ pub struct PageInfo {
 }
 
 /// A heading of a page's content; `id` is its (already unique) anchor in the content.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Heading {
     /// 1 for `<h1>` to 6 for `<h6>`.
     pub level: u8,

@@ -4,24 +4,36 @@ use vps_core::slug::{tag_href, tag_key};
 
 use crate::escape::escape;
 use crate::feeds::normalize_datetime;
-use crate::layout::Document;
+use crate::layout::{Document, Served};
 use crate::model::{Heading, PageInfo};
 use crate::site::Site;
 use crate::tags::spelling_segments;
-use crate::tree::render_breadcrumbs;
+use crate::tree::{NavItem, render_breadcrumbs};
 use crate::words::Words;
+
+/// Backlinks a page shows; past them, "N more…" (a hub page does not grow with the vault).
+pub(crate) const BACKLINKS_SHOWN: usize = 50;
+
+/// The version of the page layout, in every [`Site::shell_key`]: bump it whenever the shell
+/// around the content changes in a way the other inputs of the key do not show.
+const LAYOUT_VERSION: &str = "page-shell-1";
 
 impl Site {
     /// The full HTML document of the page at `route` (`/` is the home page), around
     /// `content_html`, which must already be sanitised. `None` for an unknown route.
+    ///
+    /// Every URL in it — the layout's and the content's own root-relative ones — is relative
+    /// to the page's public path (`/blog/post` links to `../_site/style-….css`), so the page
+    /// works under any path prefix and names no origin. The content is wrapped in
+    /// `<div class="note-content">…</div><!--/note-content-->`.
     pub fn page(&self, route: &str, content_html: &str) -> Option<String> {
         let index = self.page_index(route)?;
+        let shell = self.shell(index);
         let page = &self.pages[index];
-        let is_home = Some(index) == self.home;
 
         let mut main = String::with_capacity(content_html.len() + 4096);
-        if !is_home {
-            main.push_str(&self.page_breadcrumbs(page));
+        if !shell.is_home {
+            main.push_str(&render_breadcrumbs(&shell.breadcrumbs, self.words));
         }
         // The content's own title heading is used instead of a second `<h1>`; when it opens the
         // content it moves into the header, so tags and contents still come after the title.
@@ -38,38 +50,85 @@ impl Site {
         let classes: String = page.cssclasses.iter().map(|c| format!(" {}", escape(c.trim()))).collect();
         // The note's own direction (Arabic, Hebrew…), whatever the site's language.
         main.push_str(&format!(
-            "<article class=\"markdown-body{classes}\" dir=\"auto\">\n{content_html}\n</article>\n</div>\n"
+            "<div class=\"note-content\"><article class=\"markdown-body{classes}\" dir=\"auto\">\n{content_html}\n</article></div><!--/note-content-->\n</div>\n"
         ));
-        main.push_str(&self.page_footer(index));
+        main.push_str(&self.page_footer(index, &shell.backlinks, shell.more_backlinks));
 
-        let path = self.public_path(&page.route);
-        Some(self.render_document(&Document {
-            title: Some(&page.title),
-            description: Document::description_or(page.description.as_deref(), &page.text),
-            path: Some(path),
-            og_type: "article",
-            image: page.image.as_deref(),
-            noindex: page.noindex,
-            nav_current: Some(if is_home { "/" } else { &page.route }),
-            query: "",
-            main,
-        }))
+        Some(self.render_document_with(
+            &Document {
+                title: Some(&page.title),
+                description: Document::description_or(page.description.as_deref(), &page.text),
+                path: Some(shell.path),
+                served: Served::At(shell.path),
+                og_type: "article",
+                image: page.image.as_deref(),
+                noindex: page.noindex,
+                nav_current: Some(shell.nav_current),
+                query: "",
+                main,
+            },
+            &shell.nav,
+        ))
     }
 
-    fn page_breadcrumbs(&self, page: &PageInfo) -> String {
-        let mut items = vec![(self.info.name.clone(), "/".to_owned())];
-        for (route, label) in self.tree.ancestors(&page.route) {
-            let href = self.href(&route);
-            items.push((label, href));
+    /// A key of everything [`Site::page`] reads for `route` but the content: the page's own
+    /// record, where it is served, its breadcrumbs, its navigation's entries, the backlinks it
+    /// shows, the site's name, language and stylesheets, and the layout's version. Two sites
+    /// whose pages at `route` differ for some content give different keys; a page far away
+    /// (not in this page's navigation or backlinks) does not change it. Costs what the page's
+    /// shell shows (O(depth × entries per folder + backlinks shown)), without rendering it.
+    /// `None` for an unknown route.
+    pub fn shell_key(&self, route: &str) -> Option<[u8; 32]> {
+        use sha2::Digest;
+        use std::hash::Hash;
+        let index = self.page_index(route)?;
+        let shell = self.shell(index);
+        let mut hasher = KeyHasher(sha2::Sha256::new());
+        LAYOUT_VERSION.hash(&mut hasher);
+        (crate::assets::style_href(), crate::assets::search_js_href()).hash(&mut hasher);
+        (&self.info.name, &self.info.language, &self.info.publish_css_href).hash(&mut hasher);
+        self.pages[index].hash(&mut hasher);
+        (shell.is_home, shell.path, shell.nav_current, &shell.breadcrumbs).hash(&mut hasher);
+        shell.nav.hash(&mut hasher);
+        for &source in &shell.backlinks {
+            (&self.pages[source].route, &self.pages[source].title, self.public_path(&self.pages[source].route))
+                .hash(&mut hasher);
         }
-        items.push((page.title.clone(), String::new()));
-        render_breadcrumbs(&items, self.words)
+        shell.more_backlinks.hash(&mut hasher);
+        Some(hasher.0.finalize().into())
     }
 
-    fn page_footer(&self, index: usize) -> String {
+    /// What the shell of page `index` shows besides its own record: one list, read by both
+    /// [`Site::page`] and [`Site::shell_key`], so that the two cannot drift.
+    fn shell(&self, index: usize) -> Shell<'_> {
+        let page = &self.pages[index];
+        let is_home = Some(index) == self.home;
+        let path = self.public_path(&page.route);
+        let nav_current = if is_home { "/" } else { page.route.as_str() };
+        let mut breadcrumbs = vec![(self.info.name.clone(), "/".to_owned())];
+        if !is_home {
+            for (route, label) in self.tree.ancestors(&page.route) {
+                let href = self.href(&route);
+                breadcrumbs.push((label, href));
+            }
+            breadcrumbs.push((page.title.clone(), String::new()));
+        }
+        let all = &self.backlinks[index];
+        let backlinks = all[..all.len().min(BACKLINKS_SHOWN)].to_vec();
+        Shell {
+            is_home,
+            path,
+            nav_current,
+            breadcrumbs,
+            nav: self.tree.nav_items(&self.pages, Some(nav_current), self.listing_page_size),
+            more_backlinks: all.len() - backlinks.len(),
+            backlinks,
+        }
+    }
+
+    fn page_footer(&self, index: usize, backlinks: &[usize], more: usize) -> String {
         let page = &self.pages[index];
         let mut footer = String::new();
-        let backlinks = &self.backlinks[index];
         if !backlinks.is_empty() {
             footer.push_str("<section class=\"backlinks\" aria-labelledby=\"backlinks-title\">");
             footer.push_str(&format!("<h2 id=\"backlinks-title\">{}</h2><ul>", escape(self.words.linked_from)));
@@ -80,6 +139,9 @@ impl Site {
                     escape(&self.href(&source.route)),
                     escape(&source.title)
                 ));
+            }
+            if more > 0 {
+                footer.push_str(&format!("<li class=\"more\">{}</li>", escape(&(self.words.more)(more))));
             }
             footer.push_str("</ul></section>");
         }
@@ -92,6 +154,33 @@ impl Site {
             ));
         }
         if footer.is_empty() { footer } else { format!("<footer class=\"page-footer\">{footer}</footer>\n") }
+    }
+}
+
+/// The parts of a page's shell that come from the rest of the site (see `Site::shell`).
+struct Shell<'s> {
+    is_home: bool,
+    /// Where the page is served (`/` for the home page).
+    path: &'s str,
+    nav_current: &'s str,
+    /// (label, href) from the site to the page; the home page has none shown.
+    breadcrumbs: Vec<(String, String)>,
+    nav: Vec<NavItem<'s>>,
+    backlinks: Vec<usize>,
+    more_backlinks: usize,
+}
+
+/// `std::hash::Hash` into SHA-256: the key is the same from one process to the next.
+struct KeyHasher(sha2::Sha256);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        let digest = sha2::Digest::finalize(self.0.clone());
+        u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        sha2::Digest::update(&mut self.0, bytes);
     }
 }
 
@@ -164,7 +253,7 @@ pub(crate) fn render_toc(headings: &[Heading], words: &Words) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::{self, site};
+    use crate::fixture::{self, resolved, site};
     use crate::model::SiteInfo;
 
     fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
@@ -175,7 +264,7 @@ mod tests {
 
     #[test]
     fn nav_marks_the_current_page_and_opens_only_its_folders() {
-        let html = site().page("/recipes/summer/ete", "<p>x</p>").unwrap();
+        let html = resolved(&site().page("/recipes/summer/ete", "<p>x</p>").unwrap(), "/recipes/summer/ete");
         let nav = between(&html, "<nav class=\"site-nav\"", "</nav>");
         assert!(
             nav.contains("<a href=\"/recipes/summer/ete\" aria-current=\"page\" dir=\"auto\">Été salad</a>"),
@@ -184,7 +273,10 @@ mod tests {
         assert_eq!(nav.matches("aria-current").count(), 1);
         assert!(nav.contains("<details open><summary><a href=\"/recipes\" dir=\"auto\">Recipes</a>"), "{nav}");
         assert!(nav.contains("<details open><summary><a href=\"/recipes/summer\" dir=\"auto\">Summer</a>"), "{nav}");
-        assert!(nav.contains("<details><summary><a href=\"/blog\" dir=\"auto\">The Blog</a>"), "{nav}");
+        assert!(
+            nav.contains("<li class=\"nav-folder nav-folder-closed\"><a href=\"/blog\" dir=\"auto\">The Blog</a></li>"),
+            "a folder off the path is a link to its page: {nav}"
+        );
         assert!(!nav.contains("Welcome"), "the home page is not listed: {nav}");
     }
 
@@ -194,14 +286,19 @@ mod tests {
         pages.push(fixture::page("/guides/getting-started/setup", "Setup", "Guides/Getting Started/Setup.md"));
         let site = crate::Site::new(fixture::info(None), pages);
         let html = site.page("/about", "").unwrap();
-        assert!(html.contains(">The Blog</a></summary>"));
-        assert!(html.contains(">Getting Started</a></summary>"), "vault folder name, not the slug");
+        assert!(html.contains(">The Blog</a></li>"));
+        assert!(html.contains(">Guides</a></li>"), "vault folder name, not the slug");
         assert!(!html.contains(">Blog</a>"));
+        let setup = site.page("/guides/getting-started/setup", "").unwrap();
+        assert!(setup.contains(">Getting Started</a></summary>"), "vault folder name, not the slug");
     }
 
     #[test]
     fn breadcrumbs_lead_from_the_site_through_folders_to_the_page() {
         let html = site().page("/recipes/summer/ete", "").unwrap();
+        let raw = between(&html, "<nav class=\"breadcrumbs\" aria-label=\"Breadcrumb\">", "</nav>");
+        assert!(raw.starts_with("<ol><li><a href=\"../../\" dir=\"auto\">Garden</a></li>"), "relative: {raw}");
+        let html = resolved(&html, "/recipes/summer/ete");
         let crumbs = between(&html, "<nav class=\"breadcrumbs\" aria-label=\"Breadcrumb\">", "</nav>");
         assert_eq!(
             crumbs,
@@ -238,7 +335,7 @@ mod tests {
     #[test]
     fn backlinks_list_linking_pages_by_title_without_self_links() {
         let site = site();
-        let html = site.page("/blog/first-post", "").unwrap();
+        let html = resolved(&site.page("/blog/first-post", "").unwrap(), "/blog/first-post");
         let backlinks = between(&html, "<h2 id=\"backlinks-title\">Linked from</h2>", "</section>");
         assert_eq!(
             backlinks,
@@ -251,7 +348,7 @@ mod tests {
     #[test]
     fn tags_link_to_tag_pages_and_date_is_a_time_element() {
         let html = site().page("/blog/first-post", "").unwrap();
-        assert!(html.contains("<a class=\"tag\" href=\"/tags/project/alpha\" dir=\"auto\">#project/alpha</a>"));
+        assert!(html.contains("<a class=\"tag\" href=\"../tags/project/alpha\" dir=\"auto\">#project/alpha</a>"));
         assert!(html.contains("Last updated <time datetime=\"2024-03-01T00:00:00Z\">1 March 2024</time>"));
         let about = site().page("/about", "").unwrap();
         assert!(!about.contains("Last updated") && !about.contains("page-tags"));
@@ -262,9 +359,9 @@ mod tests {
         let site = site();
         assert_eq!(site.page("/", "<p>hi</p>"), site.page("/index", "<p>hi</p>"));
         let html = site.page("/", "").unwrap();
-        assert!(html.contains("<link rel=\"canonical\" href=\"https://notes.example.com/\">"));
+        assert!(html.contains("<link rel=\"canonical\" href=\"./\">"));
         assert!(!html.contains("aria-label=\"Breadcrumb\""));
-        assert!(html.contains("<a class=\"site-name\" href=\"/\" aria-current=\"page\">"));
+        assert!(html.contains("<a class=\"site-name\" href=\"./\" aria-current=\"page\">"));
         assert!(site.page("/missing", "").is_none());
     }
 

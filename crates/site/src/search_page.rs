@@ -4,9 +4,13 @@
 use vps_core::url::encode_path;
 
 use crate::escape::escape;
-use crate::layout::Document;
+use crate::layout::{Document, Served};
 use crate::search::{HEADING_WEIGHT, SearchHit, TEXT_WEIGHT, TITLE_WEIGHT, contains_term, query_terms, snippet};
 use crate::site::Site;
+use crate::url::relative_url;
+
+/// Where the search page and its JSON are served.
+const SEARCH_PATH: &str = "/search";
 
 impl Site {
     /// Searches titles (weight 3), headings (2) and text (1), ignoring case and accents. Every
@@ -50,7 +54,7 @@ impl Site {
     }
 
     /// The `/search?q=` page: a search form holding the query, and the hits with their snippets.
-    /// Not indexed, and without a canonical URL.
+    /// Not indexed, and without a canonical URL; its links are relative to `/search`.
     pub fn search_page(&self, query: &str, hits: &[SearchHit]) -> String {
         let words = self.words;
         let query = query.trim();
@@ -88,6 +92,7 @@ impl Site {
             title: Some(&title),
             description: (words.search_description)(&self.info.name),
             path: None,
+            served: Served::At(SEARCH_PATH),
             og_type: "website",
             image: None,
             noindex: true,
@@ -97,13 +102,17 @@ impl Site {
         })
     }
 
-    /// The hits as JSON for the search-as-you-type script: `[{"route","title","snippet"}]`,
-    /// where `route` is the href (percent-encoded) and `snippet` the escaped HTML snippet.
+    /// The hits as JSON for the search-as-you-type script: `[{"route","href","title","snippet"}]`,
+    /// where `route` is the site path (percent-encoded), `href` the same relative to `/search`
+    /// (the URL the JSON is asked at, under any path prefix) and `snippet` the escaped HTML
+    /// snippet.
     pub fn search_json(hits: &[SearchHit]) -> String {
         let items: Vec<serde_json::Value> = hits
             .iter()
             .map(|hit| {
-                serde_json::json!({"route": encode_path(&hit.route), "title": hit.title, "snippet": hit.snippet_html})
+                let route = encode_path(&hit.route);
+                let href = relative_url(SEARCH_PATH, &route);
+                serde_json::json!({"route": route, "href": href, "title": hit.title, "snippet": hit.snippet_html})
             })
             .collect();
         serde_json::Value::Array(items).to_string()

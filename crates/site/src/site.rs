@@ -85,6 +85,11 @@ impl Site {
         self.home.map(|index| self.pages[index].route.as_str())
     }
 
+    /// The page published at `route` (exactly that route; `/` is not the home page's alias).
+    pub fn page_info(&self, route: &str) -> Option<&PageInfo> {
+        self.by_route.get(route).map(|&index| &self.pages[index])
+    }
+
     pub(crate) fn page_index(&self, route: &str) -> Option<usize> {
         let route = normalize_route(route);
         if route == "/" {
@@ -101,11 +106,6 @@ impl Site {
     /// An `href` for a route (percent-encoded, and `/` for the home page).
     pub(crate) fn href(&self, route: &str) -> String {
         encode_path(self.public_path(route))
-    }
-
-    /// `base_url` + the percent-encoded path, when the base URL is known.
-    pub(crate) fn absolute(&self, path: &str) -> Option<String> {
-        self.info.base_url.as_ref().map(|base| format!("{base}{}", encode_path(path)))
     }
 
     /// The route (not encoded) of the page of a tag written any way (`#Tag`, `tag`, `TAG` →

@@ -10,25 +10,18 @@ use crate::escape::escape;
 use crate::model::{PageInfo, SiteInfo};
 use crate::words::Words;
 
-/// Entries (folders, then pages) a folder shows in the navigation; the rest are behind a
-/// "N more…" link to the folder's page.
-pub(crate) const NAV_ENTRIES_PER_FOLDER: usize = 50;
-
-/// Up to this many entries (counted with [`NAV_ENTRIES_PER_FOLDER`]), every page carries the
-/// whole tree, closed folders included; past it, a page's navigation shows the top level and the
-/// folders that lead to the page (its neighbourhood), so that its size does not grow with the
-/// site's. Either way the navigation of one page has at most
-/// `max(NAV_FULL_TREE_ENTRIES, (depth + 1) × (NAV_ENTRIES_PER_FOLDER + 1))` entries.
-pub(crate) const NAV_FULL_TREE_ENTRIES: usize = 500;
+/// Entries (folders, then pages) a folder on the way to the current page shows in the
+/// navigation: a window of its entries around the one leading to the current page; the rest are
+/// behind "More…" links to the folder's listing pages. A page's navigation thus has at most
+/// `(depth + 1) × (NAV_ENTRIES_PER_FOLDER + 2)` entries, whatever the size of the site: the top
+/// level, then each folder on the path to the page with its siblings. Every folder is a link to
+/// its folder page, which lists all of its entries, so every page is reachable without script.
+pub(crate) const NAV_ENTRIES_PER_FOLDER: usize = 24;
 
 /// Every folder of the site by route, the root (`/`) included.
 #[derive(Debug, Default)]
 pub(crate) struct Tree {
     folders: BTreeMap<String, Folder>,
-    /// The route of every page, by index.
-    routes: Vec<String>,
-    /// Whether the whole tree fits in [`NAV_FULL_TREE_ENTRIES`].
-    full: bool,
 }
 
 #[derive(Debug, Default)]
@@ -93,10 +86,7 @@ impl Tree {
             folder.folders.sort_by(|a, b| labels[a].cmp(&labels[b]).then_with(|| a.cmp(b)));
             folder.pages.sort_by(|&a, &b| title_order(&pages[a], &pages[b]));
         }
-        let entries: usize =
-            folders.values().map(|f| (f.folders.len() + f.pages.len()).min(NAV_ENTRIES_PER_FOLDER + 1)).sum();
-        let routes = pages.iter().map(|page| page.route.clone()).collect();
-        Tree { folders, routes, full: entries <= NAV_FULL_TREE_ENTRIES }
+        Tree { folders }
     }
 
     pub(crate) fn folder(&self, route: &str) -> Option<&Folder> {
@@ -126,105 +116,136 @@ impl Tree {
         out
     }
 
-    /// `<nav class="site-nav">`: the tree with `current` marked and its folders open. Each
-    /// folder shows at most [`NAV_ENTRIES_PER_FOLDER`] entries (plus the one leading to
-    /// `current`); a large site shows only `current`'s neighbourhood ([`NAV_FULL_TREE_ENTRIES`]).
-    /// Written with an explicit stack: the tree's depth is the vault's.
-    pub(crate) fn render_nav(&self, pages: &[PageInfo], current: Option<&str>, words: &Words) -> String {
-        let mut out = format!("<nav class=\"site-nav\" id=\"site-nav\" aria-label=\"{}\">", escape(words.pages));
-        let mut stack = vec![NavStep::Children("/")];
-        while let Some(step) = stack.pop() {
-            match step {
-                NavStep::Markup(markup) => out.push_str(markup),
-                NavStep::Children(route) => {
-                    let steps = self.children_steps(route, current);
-                    stack.extend(steps.into_iter().rev());
-                }
-                NavStep::Folder(child, open) => {
-                    let is_current = current == Some(child);
-                    if open || self.full {
-                        out.push_str(if open {
-                            "<li class=\"nav-folder\"><details open>"
-                        } else {
-                            "<li class=\"nav-folder\"><details>"
-                        });
-                        out.push_str("<summary>");
-                        link(&mut out, child, &self.folders[child].label, is_current);
-                        out.push_str("</summary>");
-                    } else {
-                        out.push_str("<li class=\"nav-folder nav-folder-closed\">");
-                        link(&mut out, child, &self.folders[child].label, is_current);
+    /// What the navigation of a document shows, in order ([`render_nav`] writes it; the page
+    /// shell key hashes it): the top level, then each folder on the way to `current` open, each
+    /// level a window of at most [`NAV_ENTRIES_PER_FOLDER`] entries around the one leading to
+    /// `current` (else its first entries). Folders off the path are links to their pages.
+    /// `page_size` is the listing's, for the "More…" links to the right listing page.
+    /// Built level by level with a stack of closing parts: the tree's depth is the vault's.
+    pub(crate) fn nav_items<'t>(
+        &'t self,
+        pages: &'t [PageInfo],
+        current: Option<&str>,
+        page_size: usize,
+    ) -> Vec<NavItem<'t>> {
+        let mut items = Vec::new();
+        let mut tails: Vec<Vec<NavItem<'t>>> = Vec::new();
+        let mut level: Option<&'t str> = Some("/");
+        while let Some(route) = level.take() {
+            let Some(folder) = self.folders.get(route) else { break };
+            let total = folder.folders.len() + folder.pages.len();
+            if total == 0 {
+                break;
+            }
+            let on_path = current.and_then(|c| {
+                let folder_at = folder.folders.iter().position(|f| is_within(c, f));
+                folder_at.or_else(|| {
+                    folder.pages.iter().position(|&i| pages[i].route == c).map(|at| at + folder.folders.len())
+                })
+            });
+            let (start, end) = window(total, on_path, NAV_ENTRIES_PER_FOLDER);
+            let size = page_size.max(1);
+            items.push(NavItem::Markup("<ul>"));
+            if start > 0 {
+                items.push(NavItem::More(crate::listing::listing_page_route(route, (start - 1) / size + 1)));
+            }
+            let mut tail = Vec::new();
+            for position in start..end {
+                let out = if level.is_some() { &mut tail } else { &mut items };
+                if let Some(child) = folder.folders.get(position) {
+                    let open = on_path == Some(position);
+                    let label = self.folders[child].label.as_str();
+                    out.push(NavItem::Folder { route: child, label, open, current: current == Some(child) });
+                    if open {
+                        level = Some(child);
                     }
-                }
-                NavStep::Page(index) => {
-                    let page = &pages[index];
-                    out.push_str("<li class=\"nav-page\">");
-                    link(&mut out, &page.route, &page.title, current == Some(page.route.as_str()));
-                    out.push_str("</li>");
-                }
-                NavStep::More(route, hidden) => {
-                    out.push_str("<li class=\"nav-more\"><a href=\"");
-                    out.push_str(&escape(&encode_path(route)));
-                    out.push_str(&format!("\">{}</a></li>", escape(&(words.more)(hidden))));
+                } else {
+                    let page = &pages[folder.pages[position - folder.folders.len()]];
+                    let current = current == Some(page.route.as_str());
+                    out.push(NavItem::Page { route: &page.route, title: &page.title, current });
                 }
             }
-        }
-        out.push_str("</nav>");
-        out
-    }
-
-    /// What the navigation shows of the folder at `route`, in order.
-    fn children_steps<'t>(&'t self, route: &'t str, current: Option<&str>) -> Vec<NavStep<'t>> {
-        let Some(folder) = self.folders.get(route) else { return Vec::new() };
-        if folder.folders.is_empty() && folder.pages.is_empty() {
-            return Vec::new();
-        }
-        let mut steps = vec![NavStep::Markup("<ul>")];
-        let mut shown = 0;
-        for child in &folder.folders {
-            let open = current.is_some_and(|c| is_within(c, child));
-            if shown >= NAV_ENTRIES_PER_FOLDER && !open {
-                continue;
+            if level.is_some() {
+                tail.insert(0, NavItem::Markup("</details></li>"));
             }
-            shown += 1;
-            steps.push(NavStep::Folder(child, open));
-            if open || self.full {
-                steps.push(NavStep::Children(child));
-                steps.push(NavStep::Markup("</details></li>"));
+            if end < total {
+                tail.push(NavItem::More(crate::listing::listing_page_route(route, end / size + 1)));
+            }
+            tail.push(NavItem::Markup("</ul>"));
+            if level.is_some() {
+                tails.push(tail);
             } else {
-                steps.push(NavStep::Markup("</li>"));
+                items.append(&mut tail);
             }
         }
-        for &index in &folder.pages {
-            if shown >= NAV_ENTRIES_PER_FOLDER && current != Some(self.page_route(index)) {
-                continue;
-            }
-            shown += 1;
-            steps.push(NavStep::Page(index));
+        while let Some(mut tail) = tails.pop() {
+            items.append(&mut tail);
         }
-        let hidden = folder.folders.len() + folder.pages.len() - shown;
-        if hidden > 0 {
-            steps.push(NavStep::More(route, hidden));
-        }
-        steps.push(NavStep::Markup("</ul>"));
-        steps
-    }
-
-    fn page_route(&self, index: usize) -> &str {
-        self.routes.get(index).map_or("", String::as_str)
+        items
     }
 }
 
-/// One step of writing the navigation.
-enum NavStep<'t> {
+/// Entries `start..end` of `total` to show: all when they fit, else `cap` of them around
+/// `around` (the entry leading to the current page), else the first `cap`.
+fn window(total: usize, around: Option<usize>, cap: usize) -> (usize, usize) {
+    if total <= cap {
+        return (0, total);
+    }
+    let start = around.map_or(0, |at| at.saturating_sub(cap / 2).min(total - cap));
+    (start, start + cap)
+}
+
+/// One entry of the navigation (see [`Tree::nav_items`]).
+#[derive(Debug, Hash)]
+pub(crate) enum NavItem<'t> {
     Markup(&'static str),
-    /// The entries of a folder.
-    Children(&'t str),
-    /// A folder's entry (open when it leads to the current page), up to its children.
-    Folder(&'t str, bool),
-    Page(usize),
-    /// The link to a folder's page for its entries not shown.
-    More(&'t str, usize),
+    /// A folder: open (its entries follow, up to `</details></li>`) when it leads to the
+    /// current document, else a link to its page.
+    Folder {
+        route: &'t str,
+        label: &'t str,
+        open: bool,
+        current: bool,
+    },
+    Page {
+        route: &'t str,
+        title: &'t str,
+        current: bool,
+    },
+    /// A link to the listing page (route) of a folder's entries not shown.
+    More(String),
+}
+
+/// `<nav class="site-nav">` of [`Tree::nav_items`], with root-relative links.
+pub(crate) fn render_nav(items: &[NavItem<'_>], words: &Words) -> String {
+    let mut out = format!("<nav class=\"site-nav\" id=\"site-nav\" aria-label=\"{}\">", escape(words.pages));
+    for item in items {
+        match item {
+            NavItem::Markup(markup) => out.push_str(markup),
+            NavItem::Folder { route, label, open: true, current } => {
+                out.push_str("<li class=\"nav-folder\"><details open><summary>");
+                link(&mut out, route, label, *current);
+                out.push_str("</summary>");
+            }
+            NavItem::Folder { route, label, open: false, current } => {
+                out.push_str("<li class=\"nav-folder nav-folder-closed\">");
+                link(&mut out, route, label, *current);
+                out.push_str("</li>");
+            }
+            NavItem::Page { route, title, current } => {
+                out.push_str("<li class=\"nav-page\">");
+                link(&mut out, route, title, *current);
+                out.push_str("</li>");
+            }
+            NavItem::More(route) => {
+                out.push_str("<li class=\"nav-more\"><a href=\"");
+                out.push_str(&escape(&encode_path(route)));
+                out.push_str(&format!("\">{}</a></li>", escape(words.nav_more)));
+            }
+        }
+    }
+    out.push_str("</nav>");
+    out
 }
 
 /// A link to a folder or page: the route percent-encoded, the label (a note's title or a vault
@@ -373,7 +394,7 @@ mod tests {
             page("/zoo/readme", "Read me", "Zoo/README.md"),
         ];
         let tree = Tree::build(&SiteInfo::default(), &pages, None);
-        let nav = tree.render_nav(&pages, None, &crate::words::ENGLISH);
+        let nav = render_nav(&tree.nav_items(&pages, None, 10), &crate::words::ENGLISH);
         let zoo = nav.find("Zoo").unwrap();
         let alpha = nav.find("Alpha").unwrap();
         let beta = nav.find("beta").unwrap();

@@ -85,8 +85,11 @@ pub(crate) struct Words {
     pub no_tags: &'static str,
     /// The heading of the generated home page's newest pages.
     pub recently_updated: &'static str,
-    /// The navigation's link to a folder's entries it does not show (`12 more…`).
+    /// How many more entries a capped list (a page's backlinks) has (`12 more…`).
     pub more: fn(usize) -> String,
+    /// The navigation's link to the rest of a folder's entries, on its folder page (no count:
+    /// a page's navigation does not change when a far-away note joins the folder).
+    pub nav_more: &'static str,
     /// Month names, January first, as written inside a date.
     pub months: [&'static str; 12],
     /// A date shown to readers, given year, month (1–12) and day.
@@ -170,6 +173,7 @@ pub(crate) static ENGLISH: Words = Words {
     no_tags: "No page has a tag yet.",
     recently_updated: "Recently updated",
     more: |hidden| format!("{hidden} more…"),
+    nav_more: "More…",
     months: [
         "January",
         "February",
@@ -230,6 +234,7 @@ pub(crate) static FRENCH: Words = Words {
     no_tags: "Aucune page n’a encore d’étiquette.",
     recently_updated: "Mises à jour récentes",
     more: |hidden| if hidden == 1 { "1 autre…".to_owned() } else { format!("{hidden} autres…") },
+    nav_more: "Plus…",
     months: [
         "janvier",
         "février",

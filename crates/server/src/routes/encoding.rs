@@ -4,10 +4,9 @@
 //! (`Revision.encodings`); the site's own files built into the binary get theirs once, at first
 //! use ([`Precompressed`]).
 
-use std::io::Write;
-
 use axum::http::{HeaderMap, HeaderValue, header};
 use bytes::Bytes;
+use vps_build::encode;
 use vps_core::ContentHash;
 
 /// A content coding we store variants in.
@@ -134,8 +133,8 @@ pub(crate) fn etag(hash: &ContentHash, coding: Coding) -> HeaderValue {
     HeaderValue::from_str(&tag).expect("hex is ascii")
 }
 
-/// A file built into the binary with its variants, compressed once (at best quality: it is
-/// done once per process) and kept when smaller.
+/// A file built into the binary with its variants, compressed once per process as the build
+/// compresses stored documents ([`vps_build::encode`]), a variant kept when it saves as much.
 #[derive(Debug)]
 pub(crate) struct Precompressed {
     pub identity: Bytes,
@@ -146,12 +145,16 @@ pub(crate) struct Precompressed {
 
 impl Precompressed {
     pub(crate) fn new(identity: &'static [u8]) -> Self {
-        let smaller = |encoded: Vec<u8>| (encoded.len() < identity.len()).then(|| Bytes::from(encoded));
+        let size = identity.len() as u64;
+        let worth = |encoded: Vec<u8>| {
+            let saves = (encoded.len() as u64) * 100 <= size * (100 - encode::MIN_SAVING_PERCENT);
+            (identity.len() >= encode::MIN_ENCODE_BYTES && saves).then(|| Bytes::from(encoded))
+        };
         Self {
             identity: Bytes::from_static(identity),
             hash: ContentHash::of(identity),
-            gzip: smaller(gzip(identity)),
-            br: smaller(brotli(identity)),
+            gzip: worth(encode::gzip(identity)),
+            br: worth(encode::brotli(identity)),
         }
     }
 
@@ -168,21 +171,6 @@ impl Precompressed {
         };
         variant.unwrap_or(&self.identity)
     }
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(bytes).expect("writing to memory");
-    encoder.finish().expect("writing to memory")
-}
-
-fn brotli(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
-        writer.write_all(bytes).expect("writing to memory");
-    }
-    out
 }
 
 #[cfg(test)]
@@ -275,6 +263,6 @@ mod tests {
         std::io::Read::read_to_end(&mut brotli::Decompressor::new(&br[..], 4096), &mut decoded).unwrap();
         assert_eq!(decoded, file.identity);
         let tiny = Precompressed::new(b"x");
-        assert_eq!(tiny.available(), NONE, "a variant that is not smaller is not kept");
+        assert_eq!(tiny.available(), NONE, "a variant that saves too little is not kept");
     }
 }

@@ -1,11 +1,15 @@
 // Search-as-you-type for the header search box. Optional: without this script the form submits
-// to /search and the server answers with a full results page.
+// to the search page and the server answers with a full results page. Every URL comes from the
+// form's action, which the page writes relative to itself: the site works under any path prefix.
 (function () {
   "use strict";
   var form = document.querySelector("form.site-search");
   if (!form || !window.fetch) return;
   var input = form.querySelector('input[name="q"]');
   if (!input) return;
+  // The search page's absolute URL (`https://host/notes/search`), as the browser resolved it.
+  var searchUrl = form.action;
+  if (typeof searchUrl !== "string" || !searchUrl) return;
   // The site's words, in its language, from the form (the page writes them from its table).
   var noResults = form.getAttribute("data-no-results") || "No results";
   var allResults = form.getAttribute("data-all-results") || "All results";
@@ -27,18 +31,25 @@
     input.setAttribute("aria-expanded", "false");
   }
 
-  // The absolute URL of a result on this site, or null. Resolving against the origin and
-  // comparing origins catches every way out (`//host`, `/\host`, `https:`, tabs in the scheme),
-  // and the link gets the absolute URL, which no browser can read as another origin.
-  function localHref(route) {
-    if (typeof route !== "string" || route.charAt(0) !== "/") return null;
+  // The absolute URL of a result on this site, or null. `href` is relative to the search page;
+  // resolving it there and comparing origins catches every way out (`//host`, `/\host`,
+  // `https:`, tabs in the scheme), and the link gets the absolute URL, which no browser can
+  // read as another origin.
+  function localHref(href) {
+    if (typeof href !== "string" || !href) return null;
     var url;
     try {
-      url = new URL(route, window.location.origin);
+      url = new URL(href, searchUrl);
     } catch (error) {
       return null;
     }
     return url.origin === window.location.origin ? url.href : null;
+  }
+
+  function searchHref(query, json) {
+    var url = new URL(searchUrl);
+    url.search = (json ? "format=json&" : "") + "q=" + encodeURIComponent(query);
+    return url.href;
   }
 
   function show(hits, query) {
@@ -50,7 +61,7 @@
     } else {
       var list = document.createElement("ul");
       hits.slice(0, 8).forEach(function (hit) {
-        var href = localHref(hit.route);
+        var href = localHref(hit.href);
         if (!href) return;
         var item = document.createElement("li");
         var link = document.createElement("a");
@@ -73,7 +84,7 @@
       });
       var all = document.createElement("li");
       var more = document.createElement("a");
-      more.href = "/search?q=" + encodeURIComponent(query);
+      more.href = searchHref(query, false);
       more.textContent = allResults;
       all.appendChild(more);
       list.appendChild(all);
@@ -92,7 +103,7 @@
     }
     timer = setTimeout(function () {
       var mine = ++latest;
-      fetch("/search?format=json&q=" + encodeURIComponent(query), { headers: { Accept: "application/json" } })
+      fetch(searchHref(query, true), { headers: { Accept: "application/json" } })
         .then(function (response) { return response.ok ? response.json() : []; })
         .then(function (hits) { if (mine === latest) show(Array.isArray(hits) ? hits : [], query); })
         .catch(hide);

@@ -123,9 +123,13 @@ mod site_tests {
         assert!(!html.contains("<script>alert"), "query is escaped");
         assert!(html.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt; salad\""));
         assert!(html.contains("1 result for “&quot;&gt;&lt;script&gt;"));
-        assert!(html.contains(
-            "<li><a href=\"/recipes/summer/ete\" dir=\"auto\">Été salad</a><p class=\"snippet\" dir=\"auto\">"
-        ));
+        assert!(
+            html.contains(
+                "<li><a href=\"recipes/summer/ete\" dir=\"auto\">Été salad</a><p class=\"snippet\" dir=\"auto\">"
+            ),
+            "relative to /search"
+        );
+        assert!(html.contains("action=\"search\""), "{html}");
         assert!(html.contains("<mark>salad</mark>"));
         assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
         assert!(site.search_page("zzz", &[]).contains("No pages match “zzz”."));
