@@ -21,7 +21,7 @@ const HTML: &str = PAGE_CONTENT_TYPE;
 
 /// `/assets/<vault path>`: an asset of the live revision, by its path (decoded already),
 /// compared in NFC: a file uploaded under its NFD name is found by its NFC spelling too.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub(super) async fn asset(
     State(app): State<AppState>,
     Path(raw): Path<String>,
@@ -37,7 +37,7 @@ pub(super) async fn asset(
 }
 
 /// `/publish.css`: the vault's own stylesheet, when published.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub(super) async fn publish_css(
     State(app): State<AppState>,
     method: Method,
@@ -108,7 +108,7 @@ pub(super) async fn search(State(app): State<AppState>, Query(query): Query<Sear
 
 /// Every other GET: a page or generated document of the live revision, a redirect to where a
 /// page moved, or the 404 page.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub(super) async fn page(
     State(app): State<AppState>,
     method: Method,

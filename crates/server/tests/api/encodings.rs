@@ -237,3 +237,28 @@ async fn a_range_is_served_from_the_identity_bytes() {
     assert_eq!(response.headers()["vary"], "accept-encoding");
     assert_eq!(response.bytes().await.unwrap(), svg.as_bytes()[..100]);
 }
+
+#[tokio::test]
+async fn on_s3_a_page_viewed_before_is_served_with_no_store_request() {
+    let test = "on_s3_a_page_viewed_before_is_served_with_no_store_request";
+    let Some(server) = vps_testkit::s3::start_or_skip(test) else { return };
+    let app = crate::s3::spawn_on(&server, 60_000).await;
+    app.plugin().publish(&[long_note()], &[]).await;
+    let (_, _, first) = fetch(&app, "/long", Some("br")).await;
+    let (_, _, identity) = fetch(&app, "/long", None).await;
+    let reads = metric(&app, "vps_store_blob_reads_total").await;
+
+    // Both blobs leave the bucket behind the server's back: only the memory cache can answer.
+    for bytes in [&first, &identity] {
+        let hex = sha256_hex(bytes);
+        let key = server.key(&format!("blobs/sha256/{}/{}/{hex}", &hex[0..2], &hex[2..4]));
+        object_store::ObjectStoreExt::delete(&*crate::s3::bucket(&server), &key).await.unwrap();
+    }
+    for _ in 0..3 {
+        let (status, _, again) = fetch(&app, "/long", Some("br")).await;
+        assert_eq!((status, again == first), (StatusCode::OK, true));
+        let (status, _, again) = fetch(&app, "/long", None).await;
+        assert_eq!((status, again == identity), (StatusCode::OK, true));
+    }
+    assert_eq!(metric(&app, "vps_store_blob_reads_total").await, reads, "no store request");
+}
