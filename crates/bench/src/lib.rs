@@ -1,17 +1,25 @@
 //! Helpers shared by the benchmarks of vps-publish: command-line values, verdicts, units, peak
-//! RSS, open file descriptors, the real server run as a child process ([`server`]), large test
-//! files ([`testfile`]) and the client of its upload API ([`api`]).
+//! RSS, open file descriptors, Debian packages installed when missing, the real server run as a
+//! child process ([`server`]), large test files ([`testfile`]), the client of its upload API
+//! ([`api`]), its `/metrics` counters ([`metrics`]), wrk ([`wrk`]), a static nginx
+//! ([`static_nginx`]), timed searches ([`search`]) and a generated vault of any size ([`synth`]).
 
 #![warn(missing_docs)]
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::time::Duration;
 
 pub mod api;
+pub mod metrics;
+pub mod search;
 pub mod server;
+pub mod static_nginx;
+pub mod synth;
 pub mod testfile;
+pub mod wrk;
 
 /// What every benchmark helper returns: any error, to be printed and end the run.
 pub type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
@@ -77,6 +85,56 @@ pub fn scratch_dir(bench: &str, parent: Option<&Path>) -> Result<tempfile::TempD
 /// How a report says whether a target is met.
 pub fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "NOT met" }
+}
+
+/// How a report says whether a figure meets its target: `ok` or `MISSED`.
+pub fn ok_missed(met: bool) -> &'static str {
+    if met { "ok" } else { "MISSED" }
+}
+
+/// Whether `command` can be run and exits with 0 (its output discarded).
+pub fn runs(command: &mut Command) -> bool {
+    command.stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|status| status.success())
+}
+
+/// Ok when `present()`; otherwise installs the Debian `package` with apt-get (when this runs as
+/// root and apt-get exists) and checks `present()` again. Err says why it is still missing.
+pub fn apt_install_if(present: impl Fn() -> bool, package: &str) -> std::result::Result<(), String> {
+    if present() {
+        return Ok(());
+    }
+    let root = Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.trim_ascii() == b"0");
+    let apt = runs(Command::new("apt-get").arg("--version"));
+    if !(root && apt) {
+        return Err(format!("{package} is not installed (and apt-get cannot be run as root here)"));
+    }
+    eprintln!("installing the Debian package {package} with apt-get");
+    let script = format!("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {package}");
+    let installed = runs(Command::new("sh").args(["-c", &script]));
+    if installed && present() { Ok(()) } else { Err(format!("apt-get could not install {package}")) }
+}
+
+/// Every file below `root`, as a path relative to it with `/`, and its size; sorted. Names
+/// that are not UTF-8 are skipped.
+pub fn files_under(root: &Path) -> Result<Vec<(String, u64)>> {
+    let mut files = Vec::new();
+    let mut folders = vec![String::new()];
+    while let Some(dir) = folders.pop() {
+        let path = root.join(&dir);
+        for entry in std::fs::read_dir(&path).map_err(|e| format!("cannot list {}: {e}", path.display()))? {
+            let entry = entry?;
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            let relative = if dir.is_empty() { name } else { format!("{dir}/{name}") };
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                folders.push(relative);
+            } else if kind.is_file() {
+                files.push((relative, entry.metadata()?.len()));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// `bytes` in `elapsed`, in MiB/s.

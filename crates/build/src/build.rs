@@ -24,7 +24,7 @@ use crate::encode::{Encoder, compressible};
 use crate::error::BuildError;
 use crate::input::{BuildInput, Built};
 use crate::links::AssetLookup;
-use crate::page::{PageContext, Previous, build_page};
+use crate::page::{PageContext, Previous, build_page, render_settings_key};
 use crate::routes::{check_path_depth, page_ref, route_all};
 use crate::select::{Selection, key, select, settings_for};
 use crate::sink::BlobSink;
@@ -75,6 +75,7 @@ pub fn build(
     for (i, (_, entry)) in routed.iter().enumerate() {
         by_vault_path.entry(nfc(&entry.note.vault_path).into_owned()).or_insert(i);
     }
+    let render_settings = render_settings_key(&settings, limits);
     let total = routed.len().max(1);
     let mut parts = Vec::with_capacity(routed.len());
     let mut drafts = Vec::with_capacity(routed.len());
@@ -91,6 +92,7 @@ pub fn build(
             by_vault_path: &by_vault_path,
             settings: &settings,
             limits,
+            render_settings,
         };
         let previous = base
             .pages
@@ -118,7 +120,7 @@ pub fn build(
         language: site_language(site, &settings),
     };
     let encoder = Encoder::new(&base.encodings);
-    let documents = documents::write(sink, &encoder, base, info, drafts, now_ms, limits, progress)?;
+    let documents = documents::write(sink, &encoder, base, info, drafts, limits, progress)?;
     let mut laid_out = documents.pages;
     let pages: BTreeMap<String, Page> = parts
         .into_iter()

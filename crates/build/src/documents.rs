@@ -91,7 +91,6 @@ pub(crate) fn write(
     base: &Revision,
     info: SiteInfo,
     drafts: Vec<Draft>,
-    _now_ms: u64,
     limits: &PublishLimits,
     progress: &dyn Fn(Phase, u8) -> Result<(), BuildError>,
 ) -> Result<Documents, BuildError> {

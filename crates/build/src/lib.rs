@@ -27,8 +27,10 @@
 //!    whole new page set, attachments through `links.rs` (Obsidian's lookup, NFC compared);
 //!    its tags are checked; its source becomes a blob ([`BlobSink::put_bytes`]).
 //! 6. `documents.rs`: its page is laid out in the reader's site ([`vps_site::Site`]: navigation,
-//!    backlinks, tags) and stored as a blob, with the site's folder and tag pages, sitemap, feed,
-//!    robots.txt, 404 and the [`SiteModel`] (search), each checked against its size limit.
+//!    backlinks, tags) and stored as a blob (with its gzip and brotli variants, `encode.rs`;
+//!    reused from the base revision when its keys did not change), with the site's folder and
+//!    tag pages and the [`SiteModel`] (search), each checked against its size limit. (The
+//!    sitemap, feed, robots.txt and 404 page depend on `BASE_URL`: the server makes them.)
 //! 7. `build.rs`: the manifest entry ([`vps_core::revision::Page`]) joins the new
 //!    [`vps_core::revision::Revision`] with the assets still shown (`site.rs` chooses the home
 //!    page and language), redirects for moved routes, and [`vps_core::job::PromotionStats`];

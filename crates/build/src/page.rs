@@ -35,6 +35,14 @@ pub(crate) struct PageContext<'a> {
     pub(crate) by_vault_path: &'a HashMap<String, usize>,
     pub(crate) settings: &'a SiteSettings,
     pub(crate) limits: &'a PublishLimits,
+    /// The hash of the render settings ([`render_settings_key`]), made once per build.
+    pub(crate) render_settings: ContentHash,
+}
+
+/// The hash of what every page's rendering depends on besides its note: ignored tags, limits.
+pub(crate) fn render_settings_key(settings: &SiteSettings, limits: &PublishLimits) -> ContentHash {
+    let settings = serde_json::to_vec(&(&settings.ignored_tags, format!("{limits:?}"))).expect("serializes");
+    ContentHash::of(&settings)
 }
 
 impl PageContext<'_> {
@@ -213,14 +221,13 @@ pub(crate) fn build_page(
 /// route, the note as received (its source blob: content, frontmatter, folder settings), its
 /// Markdown after cleanup, and the render settings.
 fn own_key(cx: &PageContext<'_>, route: &str, source_blob: ContentHash, cleaned: &str) -> Vec<u8> {
-    let settings = serde_json::to_vec(&(&cx.settings.ignored_tags, format!("{:?}", cx.limits))).expect("serializes");
     let mut key = Vec::with_capacity(256);
     for part in [ENGINE_VERSION.as_bytes(), route.as_bytes(), &source_blob.to_hex().into_bytes()] {
         key.extend_from_slice(&(part.len() as u64).to_le_bytes());
         key.extend_from_slice(part);
     }
     key.extend_from_slice(ContentHash::of(cleaned.as_bytes()).as_bytes());
-    key.extend_from_slice(ContentHash::of(&settings).as_bytes());
+    key.extend_from_slice(cx.render_settings.as_bytes());
     key
 }
 
@@ -430,6 +437,7 @@ mod tests {
             by_vault_path: &by_vault_path,
             settings: &settings,
             limits: &limits,
+            render_settings: render_settings_key(&settings, &limits),
         };
         check(&PageResolver { cx: &cx, shown: RefCell::new(BTreeSet::new()), asked: RefCell::new(Vec::new()) });
     }

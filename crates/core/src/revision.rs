@@ -101,7 +101,9 @@ pub struct Revision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home: Option<String>,
     /// Documents made for the whole site rather than from one note: folder indexes, tag pages,
-    /// the generated home page, `sitemap.xml`, `robots.txt`, `feed.xml`, the 404 page.
+    /// the generated home page. (`sitemap.xml`, `robots.txt`, `feed.xml` and the 404 page depend
+    /// on the public address: the server makes them when it loads the revision; revisions made
+    /// before that also list them here, and they are ignored.)
     #[serde(default)]
     pub generated: BTreeMap<String, Generated>,
     /// The site model (page titles, headings, tags, text) the reader's features are built from,

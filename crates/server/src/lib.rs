@@ -22,6 +22,7 @@ mod api_key;
 mod background;
 mod body;
 mod cache;
+mod encoding;
 mod error;
 mod finalize;
 mod metrics;

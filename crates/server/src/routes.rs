@@ -2,7 +2,6 @@
 
 mod blob;
 mod check;
-mod encoding;
 mod envelope;
 mod finish;
 mod json;
@@ -10,6 +9,7 @@ mod legacy_assets;
 mod maintenance;
 mod meta;
 mod notes;
+mod prefix;
 mod session;
 mod site;
 mod upload;
@@ -69,6 +69,7 @@ pub(crate) fn router(state: AppState) -> crate::serve::Routes {
         .route("/favicon.svg", get(site::favicon))
         .fallback(site::page);
     let router = dynamic.merge(stored).layer(middleware::from_fn(log_request)).with_state(state.clone());
+    let router = prefix::under_prefix(router, state.site.address().base.prefix());
     crate::serve::Routes { router, state }
 }
 

@@ -22,10 +22,16 @@ use vps_store::{BlobStore, Expect, RevisionStore, StoreError};
 
 use vps_build::SiteModel;
 
+use crate::encoding::Precompressed;
+
 /// A revision and its reader's model (absent for an empty site or an unreadable model).
 pub(crate) struct Live {
     pub revision: Revision,
     pub site: Option<vps_site::Site>,
+    /// The documents that depend on the public address (`BASE_URL`), made once per revision
+    /// when it is loaded, with the server's settings of now: a restart with another `BASE_URL`
+    /// or `SITE_NAME` shows in them at once.
+    pub documents: ServedDocuments,
     /// Every blob the revision publishes, and what it is: one entry per blob, built once per
     /// revision, looked up by hash.
     public: HashMap<ContentHash, Public>,
@@ -61,8 +67,62 @@ impl Public {
 /// How pages are served, at their route and at `/_blob/`.
 pub(crate) const PAGE_CONTENT_TYPE: &str = "text/html; charset=utf-8";
 
+/// What the site's address is to readers, from the settings: `BASE_URL` (origin and path
+/// prefix) and `SITE_NAME`. Applied when a revision is loaded, never stored in one.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Address {
+    pub base: vps_site::PublicBase,
+    /// `SITE_NAME`: replaces the name stored in the revision's site model, for what is made at
+    /// load (feed, 404, search). Pages keep the name they were published with.
+    pub site_name: Option<String>,
+}
+
+/// A document made when a revision is loaded: its bytes and their strong ETag.
+#[derive(Debug, Clone)]
+pub(crate) struct ServedDocument {
+    /// Its bytes with their gzip and br variants, made with the document.
+    pub file: Precompressed,
+    pub content_type: &'static str,
+}
+
+/// The documents made when a revision is loaded (none for an empty site).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ServedDocuments {
+    pub sitemap: Option<ServedDocument>,
+    pub robots: Option<ServedDocument>,
+    pub feed: Option<ServedDocument>,
+    pub not_found: Option<ServedDocument>,
+}
+
+impl ServedDocuments {
+    fn make(site: &vps_site::Site, revision: &Revision, base: &vps_site::PublicBase) -> Self {
+        let document = |body: String, content_type: &'static str| {
+            Some(ServedDocument { file: Precompressed::new(body), content_type })
+        };
+        let updated = vps_core::job::iso8601(revision.created_at_ms);
+        ServedDocuments {
+            sitemap: document(site.sitemap_xml(base), "application/xml; charset=utf-8"),
+            robots: document(site.robots_txt(base), "text/plain; charset=utf-8"),
+            feed: document(site.feed_xml(base, &updated), "application/atom+xml; charset=utf-8"),
+            not_found: document(site.not_found(base), PAGE_CONTENT_TYPE),
+        }
+    }
+
+    /// The document served at `route` (`/sitemap.xml`, `/robots.txt`, `/feed.xml`).
+    pub(crate) fn at(&self, route: &str) -> Option<&ServedDocument> {
+        match route {
+            "/sitemap.xml" => self.sitemap.as_ref(),
+            "/robots.txt" => self.robots.as_ref(),
+            "/feed.xml" => self.feed.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 impl Live {
-    pub(crate) fn new(revision: Revision, site: Option<vps_site::Site>) -> Self {
+    pub(crate) fn new(revision: Revision, site: Option<vps_site::Site>, address: &Address) -> Self {
+        let documents =
+            site.as_ref().map(|site| ServedDocuments::make(site, &revision, &address.base)).unwrap_or_default();
         let mut public =
             HashMap::with_capacity(revision.pages.len() + revision.generated.len() + revision.assets.len());
         // Later kinds win for a blob that is two things at once: an asset keeps its own type.
@@ -83,7 +143,7 @@ impl Live {
                 Cow::Borrowed(_) => None,
             })
             .collect();
-        Self { revision, site, public, nfd_assets }
+        Self { revision, site, documents, public, nfd_assets }
     }
 
     /// The asset at `path`, compared in NFC: an NFD or NFC spelling finds the file whatever the
@@ -109,6 +169,8 @@ impl Deref for Live {
 
 pub(crate) struct Site {
     revisions: Arc<dyn RevisionStore>,
+    /// The settings every loaded revision is served with.
+    settings: Address,
     live: RwLock<Arc<Live>>,
     /// Blobs found damaged while being served, and whether they were moved out of the store.
     corrupt: Mutex<HashMap<ContentHash, Quarantined>>,
@@ -122,25 +184,43 @@ enum Quarantined {
 
 impl Site {
     /// Loads the revision `current` names (or an empty site).
-    pub(crate) async fn open(revisions: Arc<dyn RevisionStore>, store: &dyn BlobStore) -> Result<Self, StoreError> {
-        let live = Self::load_current(&*revisions, store).await?;
-        Ok(Self { revisions, live: RwLock::new(Arc::new(live)), corrupt: Mutex::default() })
+    pub(crate) async fn open(
+        revisions: Arc<dyn RevisionStore>,
+        store: &dyn BlobStore,
+        settings: Address,
+    ) -> Result<Self, StoreError> {
+        let live = Self::load_current(&*revisions, store, &settings).await?;
+        Ok(Self { revisions, settings, live: RwLock::new(Arc::new(live)), corrupt: Mutex::default() })
     }
 
-    async fn load_current(revisions: &dyn RevisionStore, store: &dyn BlobStore) -> Result<Live, StoreError> {
+    /// The settings revisions are served with.
+    pub(crate) fn address(&self) -> &Address {
+        &self.settings
+    }
+
+    async fn load_current(
+        revisions: &dyn RevisionStore,
+        store: &dyn BlobStore,
+        settings: &Address,
+    ) -> Result<Live, StoreError> {
         let revision = match revisions.current().await? {
             Some(id) => revisions.load(&id).await?.ok_or_else(|| missing(&id))?,
             None => Revision::empty(),
         };
         let site = match &revision.site_blob {
-            Some(blob) => store
-                .read_bytes(blob)
-                .await?
-                .and_then(|bytes| serde_json::from_slice::<SiteModel>(&bytes).ok())
-                .map(SiteModel::build),
+            Some(blob) => {
+                store.read_bytes(blob).await?.and_then(|bytes| serde_json::from_slice::<SiteModel>(&bytes).ok()).map(
+                    |mut model| {
+                        if let Some(name) = &settings.site_name {
+                            model.info.name = name.clone();
+                        }
+                        model.build()
+                    },
+                )
+            }
             None => None,
         };
-        Ok(Live::new(revision, site))
+        Ok(Live::new(revision, site, settings))
     }
 
     pub(crate) fn live(&self) -> Arc<Live> {
@@ -168,7 +248,7 @@ impl Site {
             }
             return Err(error);
         }
-        let live = Arc::new(Live::new(revision, Some(site)));
+        let live = Arc::new(Live::new(revision, Some(site), &self.settings));
         *self.live.write().expect("site lock") = live.clone();
         Ok(live)
     }
@@ -176,7 +256,7 @@ impl Site {
     /// Serves nothing (the plugin's "clean VPS"): the pointer names no revision; history stays.
     pub(crate) async fn clear(&self) -> Result<(), StoreError> {
         self.revisions.set_current(None, Expect::Anything).await?;
-        *self.live.write().expect("site lock") = Arc::new(Live::new(Revision::empty(), None));
+        *self.live.write().expect("site lock") = Arc::new(Live::new(Revision::empty(), None, &self.settings));
         Ok(())
     }
 
@@ -208,7 +288,7 @@ impl Site {
         if stored == live_id {
             return Ok(None);
         }
-        let loaded = Self::load_current(&*self.revisions, store).await?;
+        let loaded = Self::load_current(&*self.revisions, store, &self.settings).await?;
         let id = loaded.revision.id.clone();
         *self.live.write().expect("site lock") = Arc::new(loaded);
         Ok(Some(id))
@@ -274,7 +354,7 @@ mod tests {
         };
         revision.assets.insert(AssetPath::parse("img/E\u{301}te\u{301}.png").unwrap(), asset(1));
         revision.assets.insert(AssetPath::parse("img/Café.png").unwrap(), asset(2));
-        let live = Live::new(revision, None);
+        let live = Live::new(revision, None, &Address::default());
         let found = |path: &str| live.asset_by_path(path).map(|a| a.sha256.as_bytes()[0]);
         assert_eq!(found("img/Été.png"), Some(1), "NFC finds the NFD upload");
         assert_eq!(found("img/E\u{301}te\u{301}.png"), Some(1));

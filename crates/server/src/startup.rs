@@ -122,7 +122,11 @@ impl Application {
                 fail_open: settings.scanner.virus_scanner_fail_open,
             }),
         };
-        let site = Site::open(stores.revisions, &*stores.blobs).await?;
+        let address = crate::site::Address {
+            base: vps_site::PublicBase::parse(settings.site.base_url.as_deref()),
+            site_name: Some(settings.site.site_name.clone()),
+        };
+        let site = Site::open(stores.revisions, &*stores.blobs, address).await?;
         let (jobs, reopened) =
             Jobs::open(&data_dir.join("sessions"), &quarantine).map_err(|e| StartupError::Jobs(e.to_string()))?;
         let (finalize, queue) = Queue::new();

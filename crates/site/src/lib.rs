@@ -84,3 +84,5 @@ pub use url::{PublicBase, relative_url};
 mod fixture;
 #[cfg(test)]
 mod i18n_tests;
+#[cfg(test)]
+mod scale_tests;

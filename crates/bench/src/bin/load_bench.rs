@@ -282,10 +282,15 @@ async fn read_targets(base: &str) -> Result<Targets> {
     let mut assets = Vec::new();
     for page in pages.iter().take(40) {
         let html = client.get(format!("{base}{page}")).send().await?.text().await?;
-        for prefix in ["\"/_blob/", "\"/_site/"] {
-            for rest in html.split(prefix).skip(1) {
+        // Pages link relative to themselves (`../_blob/…`, `_site/…`): both live at the top level.
+        for prefix in ["_blob/", "_site/"] {
+            let parts: Vec<&str> = html.split(prefix).collect();
+            for (before, rest) in parts.iter().zip(parts.iter().skip(1)) {
+                if !(before.ends_with('"') || before.ends_with('/')) {
+                    continue;
+                }
                 if let Some((name, _)) = rest.split_once('"') {
-                    let path = format!("{}{name}", &prefix[1..]);
+                    let path = format!("/{prefix}{name}");
                     if !assets.contains(&path) {
                         assets.push(path);
                     }

@@ -477,16 +477,31 @@ async fn check_site(http: &Client, base_url: &str, vault: &Vault) -> Result<Site
     Ok(SiteCheck { root_status, checked, failures })
 }
 
-/// The first link of a page to a published asset: `src`/`href` of `/assets/<path>`, or `src` of
-/// `/_blob/<sha256>` (how pages show images since assets are linked by their immutable URL).
+/// The first link of a page to a published asset, as a site path: `src`/`href` of
+/// `assets/<path>`, or `src` of `_blob/<sha256>` (how pages show images since assets are linked
+/// by their immutable URL). Pages link relative to themselves (`../_blob/…`); both live at the
+/// site's top level, so the `../` and `./` before them only climb to it.
 fn first_asset_link(html: &str) -> Option<String> {
-    ["src=\"/assets/", "href=\"/assets/", "src=\"/_blob/"]
-        .iter()
-        .filter_map(|prefix| {
-            let at = html.find(prefix)?;
-            let value = &html[at + prefix.find('"')? + 1..];
-            Some((at, value[..value.find('"')?].replace("&amp;", "&")))
-        })
-        .min_by_key(|(at, _)| *at)
-        .map(|(_, link)| link)
+    let mut found: Option<(usize, String)> = None;
+    for attribute in ["src=\"", "href=\""] {
+        let mut from = 0;
+        while let Some(offset) = html[from..].find(attribute) {
+            let start = from + offset + attribute.len();
+            from = start;
+            let Some(end) = html[start..].find('"') else { break };
+            let mut value = &html[start..start + end];
+            while let Some(rest) = value.strip_prefix("../").or_else(|| value.strip_prefix("./")) {
+                value = rest;
+            }
+            let value = value.trim_start_matches('/');
+            let asset = value.starts_with("assets/") || (attribute == "src=\"" && value.starts_with("_blob/"));
+            if asset && found.as_ref().is_none_or(|(at, _)| start < *at) {
+                found = Some((start, format!("/{}", value.replace("&amp;", "&"))));
+            }
+            if asset {
+                break;
+            }
+        }
+    }
+    found.map(|(_, link)| link)
 }

@@ -187,7 +187,7 @@ async fn servers_without_streaming_get_the_plugins_json_protocol() {
     assert_eq!(summary["assets_uploaded"], 1, "{summary}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("JSON protocol"));
     let page = reqwest::get(format!("{}/note", server.base)).await.unwrap().text().await.unwrap();
-    assert!(page.contains("/_blob/"), "the image is shown: {page}");
+    assert!(page.contains("src=\"_blob/"), "the image is shown (relative to /note): {page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

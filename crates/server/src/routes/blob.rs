@@ -40,9 +40,9 @@ use vps_core::{ContentHash, MediaType};
 use vps_ingest::sniff::{SNIFF_LEN, sniff};
 use vps_store::{BlobReader, verify};
 
-use super::encoding::{self, Available, Coding, Precompressed};
 use super::site::PAGE_CSP;
 use crate::ApiError;
+use crate::encoding::{self, Available, Coding, Precompressed};
 use crate::metrics::Metrics;
 use crate::site::Live;
 use crate::state::AppState;
@@ -95,11 +95,6 @@ impl Delivery {
 
     pub(super) fn with_ranges(mut self) -> Self {
         self.ranges = true;
-        self
-    }
-
-    pub(super) fn with_status(mut self, status: StatusCode) -> Self {
-        self.status = status;
         self
     }
 
@@ -271,29 +266,36 @@ fn representation_headers(
     Ok(())
 }
 
-/// Serves a file built into the binary (the site's stylesheet and script) like a stored blob:
-/// its variant as `Accept-Encoding` asks, its own ETag per coding, 304 on a match.
+/// Serves bytes held in memory with their variants (the site's stylesheet and script; the
+/// documents made when a revision is loaded: sitemap, robots.txt, feed, 404 page) like a stored
+/// blob: its variant as `Accept-Encoding` asks, its own ETag per coding, 304 on a match (for a
+/// 200 only).
 pub(super) fn serve_precompressed(
     file: &Precompressed,
     content_type: &'static str,
     caching: Caching,
+    status: StatusCode,
     method: &Method,
     headers: &HeaderMap,
 ) -> Response {
     let coding = encoding::negotiate(encoding::accept_encoding(headers).as_deref(), file.available());
     let etag = encoding::etag(&file.hash, coding);
-    let mut response = if if_none_match(headers, &etag) {
+    let mut response = if status == StatusCode::OK && if_none_match(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let body = file.body(coding);
         let len = body.len();
         let mut response =
             if method == Method::HEAD { Response::new(Body::empty()) } else { Response::new(Body::from(body.clone())) };
+        *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         if let Some(name) = coding.name() {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+        }
+        if let Some(policy) = content_security_policy(content_type) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
         }
         response
     };

@@ -22,6 +22,10 @@ use crate::state::AppState;
 
 /// Keep-alive events at least this often (the plugin gives up after 45 s of silence).
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// At most one `status` event per this interval: a build reports progress page by page, and a
+/// client needs a few updates a second, not thousands (the last state of each interval is
+/// sent; `completed` and `failed` are sent as soon as they happen).
+const STATUS_EVERY: Duration = Duration::from_millis(250);
 
 /// 202 and a job to follow. Sent again (the plugin retries after transport errors), it answers
 /// the first answer again.
@@ -113,8 +117,33 @@ pub(super) async fn events(
 type Frame = Result<Bytes, Infallible>;
 type Next = Option<(watch::Receiver<JobStatus>, bool)>;
 
-/// Waits for the next change, or sends a heartbeat when none comes.
+/// Waits for the next change, or sends a heartbeat when none comes. Changes are coalesced over
+/// [`STATUS_EVERY`]: what is sent is the state at the end of the pause, or the final state as
+/// soon as it comes.
 async fn next_frame(mut updates: watch::Receiver<JobStatus>) -> Option<(Frame, Next)> {
+    let pause = tokio::time::sleep(STATUS_EVERY);
+    tokio::pin!(pause);
+    let mut pending = false;
+    loop {
+        tokio::select! {
+            () = &mut pause => break,
+            changed = updates.changed() => {
+                changed.ok()?;
+                pending = true;
+                if updates.borrow().status.is_terminal() {
+                    break;
+                }
+            }
+        }
+    }
+    if pending {
+        let status = updates.borrow_and_update().clone();
+        if status.status.is_terminal() {
+            let name = if status.status == JobState::Completed { "completed" } else { "failed" };
+            return Some((frame(name, &status), None));
+        }
+        return Some((frame("status", &status), Some((updates, false))));
+    }
     tokio::select! {
         changed = updates.changed() => {
             changed.ok()?;

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::blob::{Caching, Delivery, serve_blob, serve_precompressed};
-use super::encoding::Precompressed;
 use crate::ApiError;
-use crate::site::{PAGE_CONTENT_TYPE, Public};
+use crate::encoding::Precompressed;
+use crate::site::{PAGE_CONTENT_TYPE, Public, ServedDocument};
 use crate::state::AppState;
 
 /// Pages are HTML of our own making: only our own script and styles may run. Every HTML
@@ -65,7 +65,9 @@ pub(super) async fn static_file(Path(name): Path<String>, method: Method, header
         None
     };
     match file {
-        Some((file, content_type)) => serve_precompressed(file, content_type, Caching::Immutable, &method, &headers),
+        Some((file, content_type)) => {
+            serve_precompressed(file, content_type, Caching::Immutable, StatusCode::OK, &method, &headers)
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -119,15 +121,24 @@ pub(super) async fn page(
         return Err(ApiError::RouteNotFound);
     }
     let live = app.site.live();
+    let prefix = app.site.address().base.prefix().to_owned();
     let path = vps_core::slug::decode_route(uri.path());
     let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path.as_str() };
     if trimmed != path {
-        return Ok(redirect(trimmed)); // one URL per page: no trailing slash (and `//host/` stays here)
+        return Ok(redirect(&prefix, trimmed)); // one URL per page: no trailing slash (and `//host/` stays here)
+    }
+    if let Some(document) = live.documents.at(trimmed) {
+        return Ok(serve_document(document, StatusCode::OK, &method, &headers));
     }
     let route = match trimmed {
         "/" => live.home.clone().unwrap_or_else(|| "/".to_owned()),
         route => route.to_owned(),
     };
+    // The home page's links are written for `/`: a home note inside a folder is not served at
+    // its own route too.
+    if trimmed != "/" && live.home.as_deref() == Some(trimmed) && trimmed.rfind('/').is_some_and(|slash| slash > 0) {
+        return Ok(redirect(&prefix, "/"));
+    }
     if let Some(page) = live.pages.get(&route) {
         let delivery = Delivery::new(HTML, Caching::Revalidate);
         return serve_blob(&app, &live, &page.html_blob, &delivery, &method, &headers).await;
@@ -137,23 +148,20 @@ pub(super) async fn page(
         return serve_blob(&app, &live, &document.blob, &delivery, &method, &headers).await;
     }
     if let Some(target) = live.redirects.get(trimmed) {
-        return Ok(redirect(target));
+        return Ok(redirect(&prefix, target));
     }
     if let Some(canonical) = other_tag_spelling(trimmed, &|route| live.generated.contains_key(route)) {
-        return Ok(redirect(&canonical));
+        return Ok(redirect(&prefix, &canonical));
     }
     // `<folder>/index` notes are shown inside their folder's page.
     if let Some(folder) = trimmed.strip_suffix("/index") {
         let folder = if folder.is_empty() { "/" } else { folder };
         if folder == "/" || live.generated.contains_key(folder) {
-            return Ok(redirect(folder));
+            return Ok(redirect(&prefix, folder));
         }
     }
-    match live.generated.get("/404") {
-        Some(document) => {
-            let delivery = Delivery::new(HTML, Caching::Revalidate).with_status(StatusCode::NOT_FOUND);
-            serve_blob(&app, &live, &document.blob, &delivery, &method, &headers).await
-        }
+    match &live.documents.not_found {
+        Some(document) => Ok(serve_document(document, StatusCode::NOT_FOUND, &method, &headers)),
         None => {
             let mut response = (
                 StatusCode::NOT_FOUND,
@@ -166,6 +174,12 @@ pub(super) async fn page(
     }
 }
 
+/// A document made when the revision was loaded (sitemap, robots.txt, feed, 404 page), with
+/// its variants made then too: served like a stored blob (its ETag per coding, 304 by it).
+fn serve_document(document: &ServedDocument, status: StatusCode, method: &Method, headers: &HeaderMap) -> Response {
+    serve_precompressed(&document.file, document.content_type, Caching::Revalidate, status, method, headers)
+}
+
 /// `/tags/Tag`, `/tags/TAG`…: another spelling of a tag whose page exists, the route of that
 /// page ([`vps_core::slug::tag_href`]; pagination after the tag follows along).
 fn other_tag_spelling(route: &str, exists: &dyn Fn(&str) -> bool) -> Option<String> {
@@ -175,22 +189,23 @@ fn other_tag_spelling(route: &str, exists: &dyn Fn(&str) -> bool) -> Option<Stri
 }
 
 /// A 301 to `target`, a path of the site, through [`local_location`].
-fn redirect(target: &str) -> Response {
-    let location = local_location(target);
+pub(crate) fn redirect(prefix: &str, target: &str) -> Response {
+    let location = local_location(prefix, target);
     let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
     response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("encoded"));
     response
 }
 
-/// The `Location` of every redirect the site makes: a path on this site, whatever `path` holds.
-/// It is `/` followed by neither `/` nor `\` — a browser reads `//host` and `/\host` as another
-/// host — so leading slashes and backslashes go, runs of slashes become one, and the rest is
-/// percent-encoded (a `\` inside a route stays, as `%5C`; control characters cannot reach the
-/// header).
-pub(crate) fn local_location(path: &str) -> String {
+/// The `Location` of every redirect the site makes: a path on this site, whatever `path` holds,
+/// under the `BASE_URL` path prefix (`prefix`, already encoded: `/notes`, or empty; the root is
+/// `/notes/`). The path is `/` followed by neither `/` nor `\` — a browser reads `//host` and
+/// `/\host` as another host — so leading slashes and backslashes go, runs of slashes become
+/// one, and the rest is percent-encoded (a `\` inside a route stays, as `%5C`; control
+/// characters cannot reach the header).
+pub(crate) fn local_location(prefix: &str, path: &str) -> String {
     let segments: Vec<&str> =
         path.trim_start_matches(['/', '\\']).split('/').filter(|segment| !segment.is_empty()).collect();
-    vps_core::url::encode_path(&format!("/{}", segments.join("/")))
+    format!("{prefix}{}", vps_core::url::encode_path(&format!("/{}", segments.join("/"))))
 }
 
 #[cfg(test)]
@@ -231,8 +246,9 @@ mod tests {
             ("/https://evil.example", "/https%3A/evil.example"),
         ];
         for (path, expected) in table {
-            let location = local_location(path);
+            let location = local_location("", path);
             assert_eq!(location, expected, "{path:?}");
+            assert_eq!(local_location("/notes", path), format!("/notes{expected}"), "{path:?}");
             let second = location.as_bytes().get(1);
             assert!(location.starts_with('/') && !matches!(second, Some(b'/' | b'\\')), "{path:?}");
         }

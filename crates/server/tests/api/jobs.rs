@@ -306,6 +306,7 @@ async fn each_upload_appends_one_record_however_many_assets_the_session_holds() 
     assert_eq!(done["result"]["promotionStats"]["assetsPublished"], 40, "{done}");
     let page = plugin.client.get(plugin.url("/gallery")).send().await.unwrap().text().await.unwrap();
     let replaced = crate::helpers::sha256_hex(&replacement);
-    assert!(page.contains(&format!("/_blob/{replaced}")), "the later upload of a path wins: {page}");
+    // Relative to `/gallery`: `_blob/…` is `/_blob/…`.
+    assert!(page.contains(&format!("\"_blob/{replaced}\"")), "the later upload of a path wins: {page}");
     server.stop().await;
 }

@@ -147,24 +147,26 @@ async fn a_folder_of_450_notes_gets_a_bounded_navigation_and_a_paginated_listing
     };
     let (status, page) = get("/notes/note-000").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("<li class=\"nav-more\"><a href=\"/notes\">400 more…</a></li>"), "the nav stops at 50");
-    assert_eq!(page.matches("class=\"nav-page\"").count(), 50);
-    // The current page is listed even when it is not among the first entries.
+    // The window of siblings around the page (24), then a link to the folder's listing page
+    // holding the next ones (relative to `/notes/note-000`: `../notes` is `/notes`).
+    assert!(page.contains("<li class=\"nav-more\"><a href=\"../notes\">More…</a></li>"), "the nav stops at 24");
+    assert_eq!(page.matches("class=\"nav-page\"").count(), 24);
+    // The current page is listed with its neighbours, and a link back to the listing page
+    // holding the ones before them (entry 425 is on page 3 of 200 per page).
     let (_, last) = get("/notes/note-449").await;
-    assert!(
-        last.contains("<a href=\"/notes/note-449\" aria-current=\"page\" dir=\"auto\">"),
-        "the current page is shown"
-    );
-    assert!(page.len() < 40 * 1024, "a page of a 450-note folder is {} bytes", page.len());
+    assert!(last.contains("<a href=\"note-449\" aria-current=\"page\" dir=\"auto\">"), "the current page is shown");
+    assert!(last.contains("<li class=\"nav-more\"><a href=\"page/3\">More…</a></li>"), "{last}");
+    assert!(last.contains("<a href=\"note-426\"") && !last.contains("<a href=\"note-425\""), "{last}");
+    assert!(page.len() < 16 * 1024, "a page of a 450-note folder is {} bytes", page.len());
 
     let (status, first) = get("/notes").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(first.matches("<li><a href=\"/notes/note-").count(), 200);
-    assert!(first.contains("<a rel=\"next\" href=\"/notes/page/2\">"), "{first}");
+    assert_eq!(first.matches("<li><a href=\"notes/note-").count(), 200);
+    assert!(first.contains("<a rel=\"next\" href=\"notes/page/2\">"), "{first}");
     let (status, third) = get("/notes/page/3").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(third.matches("<li><a href=\"/notes/note-").count(), 50);
-    assert!(third.contains("Page 3 of 3") && third.contains("<a rel=\"prev\" href=\"/notes/page/2\">"));
+    assert_eq!(third.matches("<li><a href=\"../note-").count(), 50);
+    assert!(third.contains("Page 3 of 3") && third.contains("<a rel=\"prev\" href=\"2\">"));
     assert_eq!(get("/notes/page/4").await.0, StatusCode::NOT_FOUND);
 }
 

@@ -12,6 +12,7 @@ mod jobs;
 mod lifecycle;
 mod limits;
 mod plugin_bad_inputs;
+mod prefix;
 mod publish;
 mod reader;
 mod request_limits;

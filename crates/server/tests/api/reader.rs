@@ -31,23 +31,26 @@ async fn notes_render_with_obsidian_syntax_inside_the_sites_layout() {
     assert!(page.contains("<mark>marked</mark>"));
     assert!(!page.contains("hidden"), "comments removed");
     assert!(page.contains("hl-"), "highlighted code");
-    assert!(page.contains(&vps_site::style_href()), "the site's stylesheet");
+    let style = vps_site::relative_url("/a", &vps_site::style_href());
+    assert!(page.contains(&format!("href=\"{style}\"")) && style.starts_with("_site/"), "the site's stylesheet");
     assert!(page.contains("class=\"site-nav\""), "navigation");
 
     let (_, b_page) = get(&app, "/guides/b").await;
-    assert!(b_page.contains("Linked from") && b_page.contains("href=\"/a\""), "backlinks: {b_page}");
-    assert!(b_page.contains("href=\"/tags/guide/setup\""), "tags link to their pages");
+    // Links are relative to the page (`/guides/b`): `../a` is `/a`.
+    assert!(b_page.contains("Linked from") && b_page.contains("href=\"../a\""), "backlinks: {b_page}");
+    assert!(b_page.contains("href=\"../tags/guide/setup\""), "tags link to their pages");
     assert!(b_page.contains("content=\"About B\""), "description meta");
 
     let (status, tag) = get(&app, "/tags/guide/setup").await;
-    assert!(status == StatusCode::OK && tag.contains("href=\"/guides/b\""), "{tag}");
+    assert!(status == StatusCode::OK && tag.contains("href=\"../../guides/b\""), "{tag}");
     let (status, folder) = get(&app, "/guides").await;
-    assert!(status == StatusCode::OK && folder.contains("href=\"/guides/b\""), "folder index: {folder}");
+    assert!(status == StatusCode::OK && folder.contains("href=\"guides/b\""), "folder index: {folder}");
 
     let (status, results) = get(&app, "/search?q=CALLOUT").await;
-    assert!(status == StatusCode::OK && results.contains("href=\"/guides/b\""), "search: {results}");
+    assert!(status == StatusCode::OK && results.contains("href=\"guides/b\""), "search: {results}");
     let json: Value = serde_json::from_str(&get(&app, "/search?q=callout&format=json").await.1).unwrap();
     assert_eq!(json[0]["route"], "/guides/b");
+    assert_eq!(json[0]["href"], "guides/b", "relative to /search, where it is asked");
 
     for (path, kind) in [("/sitemap.xml", "xml"), ("/robots.txt", "text/plain"), ("/feed.xml", "atom")] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
@@ -100,10 +103,11 @@ async fn the_configured_home_note_canonical_links_and_the_vaults_publish_css() {
 
     let (status, home) = get(&app, "/").await;
     assert!(status == StatusCode::OK && home.contains("Welcome, reader."), "{home}");
-    assert!(home.contains("<link rel=\"canonical\" href=\"https://notes.example.com/"), "{home}");
+    assert!(home.contains("<link rel=\"canonical\" href=\"./\">"), "relative, without BASE_URL: {home}");
+    assert!(!home.contains("notes.example.com"), "a stored page names no origin");
     assert!(home.contains("og:title"));
     let css_href =
-        home.split("href=\"/publish.css").nth(1).map(|rest| format!("/publish.css{}", rest.split('"').next().unwrap()));
+        home.split("href=\"publish.css").nth(1).map(|rest| format!("/publish.css{}", rest.split('"').next().unwrap()));
     let css_href = css_href.expect("the vault's stylesheet is linked");
     let css = app.client.get(app.url(&css_href)).send().await.unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");

@@ -138,7 +138,7 @@ async fn s3_a_publish_lands_in_the_bucket_and_is_served_from_it() {
 
     let (status, home) = get(&app, "/").await;
     assert!(status == StatusCode::OK && home.contains("Welcome."), "{home}");
-    assert!(home.contains(&format!("/_blob/{}", sha256_hex(&image))), "{home}");
+    assert!(home.contains(&format!("\"_blob/{}\"", sha256_hex(&image))), "relative to /: {home}");
     assert_eq!(get(&app, "/other").await.0, StatusCode::OK);
 
     let served = app.client.get(app.url("/assets/pic.png")).send().await.unwrap();

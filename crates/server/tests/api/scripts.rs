@@ -54,7 +54,7 @@ async fn the_site_speaks_the_language_of_the_plugins_locale_and_note_content_rea
     }
     let (status, body) = page(&app, &vps_core::url::encode_path(&b)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("href=\"/a\""), "the backlink is shown: {body}");
+    assert!(body.contains("href=\"../a\""), "the backlink is shown, relative to the page: {body}");
     let directed = elements(&body).into_iter().any(|e| e.attr("dir") == Some("auto") && e.text.contains("مرحبا"));
     assert!(directed, "the note's content carries dir=\"auto\": {body}");
 }

@@ -13,18 +13,27 @@ use vps_testkit::scripts_vault::{Reader, multi_script_vault, split_href};
 use crate::helpers::*;
 
 /// Every page the site's navigation lists, as route → title (its `<h1>`, NFC), found as a
-/// reader finds them: from the home page's navigation.
+/// reader finds them: from the home page's navigation, then the navigation of each page found
+/// (a page's navigation shows the folders on its way open, the others as links to their pages).
 async fn site_pages(reader: &Reader) -> BTreeMap<String, String> {
     let home = reader.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
-    let page = elements(&home.body);
     let mut pages = BTreeMap::new();
-    for link in page.iter().filter(|e| e.name == "a" && e.is_inside(&page, |outer| outer.has_class("site-nav"))) {
-        let Some((route, _)) = link.attr("href").and_then(|href| split_href(href, "/")) else { continue };
-        let fetched = reader.get(&encode_path(&route)).await;
-        assert_eq!(fetched.status, StatusCode::OK, "{route}, listed in the navigation");
-        let title = elements(&fetched.body).into_iter().find(|e| e.name == "h1").map(|e| e.text).unwrap_or_default();
-        pages.insert(route, nfc(title.trim()).into_owned());
+    let mut queue = std::collections::VecDeque::from([("/".to_owned(), home.body)]);
+    while let Some((at, body)) = queue.pop_front() {
+        let page = elements(&body);
+        for link in page.iter().filter(|e| e.name == "a" && e.is_inside(&page, |outer| outer.has_class("site-nav"))) {
+            let Some((route, _)) = link.attr("href").and_then(|href| split_href(href, &at)) else { continue };
+            if pages.contains_key(&route) || route == "/" {
+                continue;
+            }
+            let fetched = reader.get(&encode_path(&route)).await;
+            assert_eq!(fetched.status, StatusCode::OK, "{route}, listed in the navigation");
+            let title =
+                elements(&fetched.body).into_iter().find(|e| e.name == "h1").map(|e| e.text).unwrap_or_default();
+            pages.insert(route.clone(), nfc(title.trim()).into_owned());
+            queue.push_back((route, fetched.body));
+        }
     }
     pages
 }

@@ -80,8 +80,9 @@ impl Reader {
     }
 }
 
-/// An href split into its route (percent-decoded, NFC) and its fragment (decoded, NFC), when it
-/// points into the site. `None` for other origins, `mailto:` and the like.
+/// An href of the page at `page_route` split into the route it reaches (resolved as a browser
+/// does — pages link relative to themselves —, percent-decoded, NFC) and its fragment (decoded,
+/// NFC), when it points into the site. `None` for other origins, `mailto:` and the like.
 pub fn split_href(href: &str, page_route: &str) -> Option<(String, Option<String>)> {
     if href.contains("://") || href.starts_with("//") || (href.contains(':') && !href.starts_with('/')) {
         return None;
@@ -91,7 +92,13 @@ pub fn split_href(href: &str, page_route: &str) -> Option<(String, Option<String
         Some((path, fragment)) => (path, Some(decode_route(fragment))),
         None => (href, None),
     };
-    let route = if path.is_empty() { page_route.to_owned() } else { decode_route(path) };
+    let route = if path.is_empty() {
+        page_route.to_owned()
+    } else {
+        let base =
+            reqwest::Url::parse(&format!("http://site.invalid{}", vps_core::url::encode_path(page_route))).ok()?;
+        decode_route(base.join(path).ok()?.path())
+    };
     Some((route, fragment))
 }
 
@@ -329,8 +336,8 @@ impl ScriptVault {
         if tag_links.is_empty() {
             problems.push("no page links to a tag".to_owned());
         }
-        for (route, href, _) in &tag_links {
-            let fetched = reader.get(href).await;
+        for (route, href, target) in &tag_links {
+            let fetched = reader.get(&encode_path(target)).await;
             if fetched.status != StatusCode::OK {
                 problems.push(format!("{route}: the tag link {href} answers {}", fetched.status));
             }
@@ -423,7 +430,9 @@ impl ScriptVault {
             problems.push(format!("{route}: the NFD image embedded in NFC is not shown"));
         }
         for src in sources {
-            let fetched = reader.get(src).await;
+            // Relative to the page, as a browser resolves it.
+            let Some((target, _)) = split_href(src, &route) else { continue };
+            let fetched = reader.get(&encode_path(&target)).await;
             if fetched.status != StatusCode::OK || fetched.bytes != *bytes {
                 problems.push(format!("{route}: the image {src} answers {} with other bytes", fetched.status));
             }

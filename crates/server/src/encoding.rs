@@ -133,9 +133,10 @@ pub(crate) fn etag(hash: &ContentHash, coding: Coding) -> HeaderValue {
     HeaderValue::from_str(&tag).expect("hex is ascii")
 }
 
-/// A file built into the binary with its variants, compressed once per process as the build
-/// compresses stored documents ([`vps_build::encode`]), a variant kept when it saves as much.
-#[derive(Debug)]
+/// Bytes held in memory with their variants (a file built into the binary, a document made when
+/// a revision is loaded), compressed once as the build compresses stored documents
+/// ([`vps_build::encode`]), a variant kept when it saves as much.
+#[derive(Debug, Clone)]
 pub(crate) struct Precompressed {
     pub identity: Bytes,
     pub hash: ContentHash,
@@ -144,18 +145,15 @@ pub(crate) struct Precompressed {
 }
 
 impl Precompressed {
-    pub(crate) fn new(identity: &'static [u8]) -> Self {
+    pub(crate) fn new(identity: impl Into<Bytes>) -> Self {
+        let identity: Bytes = identity.into();
         let size = identity.len() as u64;
         let worth = |encoded: Vec<u8>| {
             let saves = (encoded.len() as u64) * 100 <= size * (100 - encode::MIN_SAVING_PERCENT);
             (identity.len() >= encode::MIN_ENCODE_BYTES && saves).then(|| Bytes::from(encoded))
         };
-        Self {
-            identity: Bytes::from_static(identity),
-            hash: ContentHash::of(identity),
-            gzip: worth(encode::gzip(identity)),
-            br: worth(encode::brotli(identity)),
-        }
+        let (gzip, br) = (worth(encode::gzip(&identity)), worth(encode::brotli(&identity)));
+        Self { hash: ContentHash::of(&identity), identity, gzip, br }
     }
 
     pub(crate) fn available(&self) -> Available {
@@ -253,7 +251,7 @@ mod tests {
 
     #[test]
     fn built_in_files_get_smaller_variants_that_decode_to_them() {
-        let file = Precompressed::new(b"body { color: red; }\n".repeat(50).leak());
+        let file = Precompressed::new(b"body { color: red; }\n".repeat(50));
         let gzip = file.gzip.as_ref().expect("smaller");
         let mut decoded = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut decoded).unwrap();
@@ -262,7 +260,7 @@ mod tests {
         let mut decoded = Vec::new();
         std::io::Read::read_to_end(&mut brotli::Decompressor::new(&br[..], 4096), &mut decoded).unwrap();
         assert_eq!(decoded, file.identity);
-        let tiny = Precompressed::new(b"x");
+        let tiny = Precompressed::new(&b"x"[..]);
         assert_eq!(tiny.available(), NONE, "a variant that saves too little is not kept");
     }
 }
