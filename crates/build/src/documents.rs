@@ -203,6 +203,16 @@ pub(crate) fn write(
     Ok(Documents { pages, pages_written, generated, site_blob, site })
 }
 
+/// How many pages of `revision` the reader's site `site` would lay out otherwise than they are
+/// stored: their page key no longer matches (the site's name changed, or the layout's version
+/// with an upgrade). Pages of revisions made before page keys are not counted.
+pub fn stale_pages(revision: &Revision, site: &Site) -> usize {
+    let stale = |(route, page): &(&String, &vps_core::revision::Page)| {
+        page.made_from.as_ref().is_some_and(|made| made.page_key != page_key(&made.content_key, site.shell_key(route)))
+    };
+    revision.pages.iter().filter(stale).count()
+}
+
 /// A page's key: its content's and its shell's (navigation, backlinks, site; see
 /// [`Site::shell_key`]).
 fn page_key(content_key: &ContentHash, shell_key: Option<[u8; 32]>) -> ContentHash {

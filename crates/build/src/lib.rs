@@ -57,7 +57,7 @@ mod site;
 
 pub use blocking::{BlockingBlobs, FLUSH_BYTES, STORE_CONCURRENCY};
 pub use build::build;
-pub use documents::SiteModel;
+pub use documents::{SiteModel, stale_pages};
 pub use error::BuildError;
 pub use input::{BuildInput, Built, SessionInput, SiteOptions};
 pub use sink::{BlobSink, MemoryBlobs};

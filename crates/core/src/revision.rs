@@ -197,6 +197,22 @@ impl SiteSettings {
         }
     }
 
+    /// The `start` body that asks for these settings ([`SiteSettings::from_start`] of it gives
+    /// them back, cleanup rules aside): what a build the server starts itself (no client) is
+    /// given.
+    pub fn to_start(&self) -> StartSessionRequest {
+        StartSessionRequest {
+            callout_styles: self.callout_styles.clone(),
+            custom_index_configs: self.custom_index_configs.clone(),
+            ignore_rules: self.ignore_rules.clone(),
+            ignored_tags: self.ignored_tags.clone(),
+            folder_display_names: self.folder_display_names.clone(),
+            pipeline_signature: self.pipeline_signature.clone(),
+            locale: self.locale.clone(),
+            ..StartSessionRequest::default()
+        }
+    }
+
     /// The same settings without the cleanup rules: what a new `start` can be compared with.
     pub fn without_cleanup_rules(&self) -> Self {
         Self { cleanup_rules: Vec::new(), ..self.clone() }

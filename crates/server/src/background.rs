@@ -20,6 +20,11 @@ pub(crate) async fn run_worker(app: AppState, mut queue: mpsc::UnboundedReceiver
         app.sessions.clone(),
         FinalizeConfig::from_settings(&app.settings),
     );
+    // Before any job: pages that show settings changed since they were published (SITE_NAME…)
+    // are laid out again (the old ones are served meanwhile).
+    if let Err(error) = finalizer.refresh_layout().await {
+        tracing::warn!(error = %vps_core::error_chain::chain(&error, ": "), "could not lay the pages out again; they keep the settings they were published with");
+    }
     while let Some(session) = queue.recv().await {
         // Aborted while it waited: nothing to run.
         let Some(stop) = app.jobs.begin(session) else { continue };

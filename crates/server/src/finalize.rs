@@ -180,6 +180,59 @@ impl Finalizer {
         unreachable!("the last attempt returns")
     }
 
+    /// Lays the live site's pages out again when what they show of the server's settings changed
+    /// since they were published (`SITE_NAME`; the layout itself, after an upgrade): run by the
+    /// worker when the server starts, before any job, so that a restart with another name shows
+    /// it without a republish. No note is rendered again (every content key holds); the pages
+    /// are laid out, stored and compressed again, and the pointer moves as for a publish. The
+    /// old pages are served meanwhile; if a publish (another server's) moved the pointer first,
+    /// nothing is done: that publish laid its pages out with the same settings.
+    pub(crate) async fn refresh_layout(&self) -> Result<Option<RevisionId>, JobError> {
+        let base = self.site.live();
+        let Some(site) = &base.site else { return Ok(None) };
+        let stale = vps_build::stale_pages(&base, site);
+        if stale == 0 {
+            return Ok(None);
+        }
+        tracing::info!(
+            pages = stale,
+            "pages show settings that changed since they were published; laying them out again"
+        );
+        let (this, live) = (self.clone(), base.clone());
+        let runtime = tokio::runtime::Handle::current();
+        let built = on_thread("relayout", BUILD_STACK_BYTES, move || {
+            let start = live.settings.to_start();
+            let now = now_ms();
+            let input = BuildInput {
+                base: &live,
+                base_site: live.site.as_ref(),
+                session: SessionInput {
+                    id: SessionId::generate(),
+                    start: &start,
+                    assets: Default::default(),
+                    offered_skips: true,
+                    cleanup_rules: None,
+                },
+                notes: Vec::new(),
+                inventory: None,
+                site: &this.config.site,
+                revision_id: RevisionId::new(now, random_u32()),
+                now_ms: now,
+            };
+            let blobs = BlockingBlobs::new(&*this.store, runtime);
+            Ok(vps_build::build(&blobs, input, &|_, _| Ok(()))?)
+        })?
+        .await?;
+        match self.site.publish(built.revision, built.site, Site::expect_live(&base)).await {
+            Ok(live) => {
+                tracing::info!(revision = %live.id, pages = built.pages_written, "pages laid out again");
+                Ok(Some(live.id.clone()))
+            }
+            Err(StoreError::PointerMoved { .. }) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// Runs [`Finalizer::build_on`] on a thread of its own ([`BUILD_STACK_BYTES`] of stack) and
     /// waits for it, or for `stop`, or for the deadline, whichever comes first. A panic of the
     /// build fails the job. When the job must stop, the build stops at its next progress report;

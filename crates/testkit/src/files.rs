@@ -73,3 +73,33 @@ pub fn png(len: usize, seed: u8) -> Vec<u8> {
 pub fn noise(len: usize, seed: u8) -> String {
     png(len, seed).iter().map(|b| char::from(b'a' + b % 26)).collect()
 }
+
+/// A real PNG of `width` × `height` pixels that a browser decodes (`naturalWidth` is `width`):
+/// 8-bit RGB, every pixel `rgb`, IHDR, one zlib IDAT, IEND, each with its CRC.
+pub fn image_png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
+    use std::io::Write as _;
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&u32::try_from(data.len()).expect("a small chunk").to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+    }
+    let mut header = Vec::with_capacity(13);
+    header.extend_from_slice(&width.to_be_bytes());
+    header.extend_from_slice(&height.to_be_bytes());
+    // Bit depth 8, colour type 2 (RGB), deflate, adaptive filtering, no interlace.
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    // Each row: filter type 0 (none), then its pixels.
+    let row: Vec<u8> = std::iter::once(0).chain((0..width).flat_map(|_| rgb)).collect();
+    let rows = row.repeat(height as usize);
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    zlib.write_all(&rows).expect("in memory");
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut png, b"IHDR", &header);
+    chunk(&mut png, b"IDAT", &zlib.finish().expect("in memory"));
+    chunk(&mut png, b"IEND", &[]);
+    png
+}

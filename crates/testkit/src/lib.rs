@@ -8,7 +8,8 @@
 //! [`clamd`] runs a private clamd that knows the EICAR test file; [`s3`] a private S3 server
 //! (s3s-fs), or points at an external one (Garage), with a prefix of its own per test;
 //! [`nginx`] a private nginx in front of a server, configured by the shipped config;
-//! [`copy_dir`] copies a vault or a data directory into a temp dir.
+//! [`copy_dir`] copies a vault or a data directory into a temp dir; [`generated_vault`] writes a
+//! vault of any size, the same on every run.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -24,6 +25,7 @@
 
 pub mod clamd;
 mod files;
+pub mod generated_vault;
 pub mod html;
 pub mod nginx;
 mod port;
@@ -32,7 +34,7 @@ pub mod scripts_vault;
 pub mod vault;
 pub mod webdriver;
 
-pub use files::{copy_dir, noise, png};
+pub use files::{copy_dir, image_png, noise, png};
 pub use vault::sha256_hex;
 
 use std::io::Write;

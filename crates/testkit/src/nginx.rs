@@ -12,6 +12,10 @@
 //! single-process mode, so a free port is chosen, released and handed to nginx; when another
 //! process takes it meanwhile, nginx fails to bind and the start is tried again on another.
 //!
+//! [`Nginx::start_prefixed`] runs the site under a path prefix instead: the shipped
+//! `deploy/nginx/vps-publish-prefix.conf` ([`SHIPPED_PREFIX`], `location /notes/ …`) in either
+//! [`PrefixForm`], inside a server block that answers 404 outside the prefix.
+//!
 //! ```no_run
 //! use vps_testkit::nginx;
 //!
@@ -80,7 +84,100 @@ pub fn render(port: u16, app_port: u16, body_limit: &str) -> Result<String, Stri
     Ok(config)
 }
 
+/// The shipped nginx lines for the site under a path prefix (`location /notes/ …` in two forms,
+/// the API and events under it), as the tests run them.
+pub const SHIPPED_PREFIX: &str = include_str!("../../../deploy/nginx/vps-publish-prefix.conf");
+/// The prefix [`SHIPPED_PREFIX`] is written for.
+const SHIPPED_PREFIX_PATH: &str = "/notes";
+/// Form 1 of [`SHIPPED_PREFIX`], active as shipped, and form 2, commented out as shipped.
+const FORM_STRIPS: &str = "location /notes/ {\n    proxy_pass http://vps_publish/;\n}\n";
+const FORM_KEEPS_COMMENTED: &str = "# location /notes/ {\n#     proxy_pass http://vps_publish;\n# }\n";
+
+/// How a `location /<prefix>/` block hands a request to the server: the two forms of
+/// [`SHIPPED_PREFIX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrefixForm {
+    /// Form 1, `proxy_pass http://vps_publish/;`: nginx replaces `/<prefix>/` by `/`, the server
+    /// gets `/route`.
+    Strips,
+    /// Form 2, `proxy_pass http://vps_publish;`: the server gets the path as the reader asked
+    /// it, `/<prefix>/route`.
+    Keeps,
+}
+
+/// A `server` listening on 127.0.0.1:`port` with the upstream `vps_publish` at
+/// 127.0.0.1:`app_port` and the proxy headers of [`SHIPPED`], whose locations are
+/// [`SHIPPED_PREFIX`] with `/notes` replaced by `prefix` (no trailing `/`) and `form` active,
+/// and 404 everywhere else, as a site shared with other applications answers: a page that links
+/// outside its prefix gets nothing. nginx itself redirects `/notes` to `/notes/`. Err when a
+/// form is not written in the shipped file as expected.
+pub fn render_prefixed(port: u16, app_port: u16, prefix: &str, form: PrefixForm) -> Result<String, String> {
+    let mut locations = SHIPPED_PREFIX.to_owned();
+    for block in [FORM_STRIPS, FORM_KEEPS_COMMENTED] {
+        let found = locations.matches(block).count();
+        if found != 1 {
+            return Err(format!("deploy/nginx/vps-publish-prefix.conf has `{block}` {found} times, not once"));
+        }
+    }
+    if form == PrefixForm::Keeps {
+        let strips_commented: String = FORM_STRIPS.lines().map(|line| format!("# {line}\n")).collect();
+        let keeps: String =
+            FORM_KEEPS_COMMENTED.lines().map(|line| format!("{}\n", line.strip_prefix("# ").unwrap_or(line))).collect();
+        locations = locations.replace(FORM_STRIPS, &strips_commented).replace(FORM_KEEPS_COMMENTED, &keeps);
+    }
+    let locations = locations.replace(&format!("{SHIPPED_PREFIX_PATH}/"), &format!("{prefix}/"));
+    let indented: String = locations.lines().map(|line| format!("    {line}\n")).collect();
+    Ok(format!(
+        "# Written by vps_testkit::nginx: deploy/nginx/vps-publish-prefix.conf under {prefix}/ ({form:?}).\n\
+         upstream vps_publish {{\n\
+         \x20   server 127.0.0.1:{app_port};\n\
+         \x20   keepalive 16;\n\
+         }}\n\
+         server {{\n\
+         \x20   listen 127.0.0.1:{port};\n\
+         \x20   proxy_http_version 1.1;\n\
+         \x20   proxy_set_header Connection \"\";\n\
+         \x20   proxy_set_header Host $host;\n\
+         \x20   proxy_set_header X-Real-IP $remote_addr;\n\
+         \x20   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
+         \x20   proxy_set_header X-Forwarded-Proto $scheme;\n\
+         {indented}\
+         \x20   location / {{\n\
+         \x20       return 404;\n\
+         \x20   }}\n\
+         }}\n"
+    ))
+}
+
+/// A port of 127.0.0.1 free right now (a listener was given it, then dropped): for a service
+/// whose address must be known before it starts (the site's `BASE_URL` names nginx's port).
+/// Another process may take it meanwhile; the start on it then fails and the caller tries again.
+pub fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .map_err(|e| format!("cannot find a free port: {e}"))
+}
+
 impl Nginx {
+    /// nginx on 127.0.0.1:`port` (found with [`free_port`]) serving the server at
+    /// 127.0.0.1:`app_port` under `prefix` only, by the shipped [`SHIPPED_PREFIX`]
+    /// ([`render_prefixed`]), once it listens. Err when
+    /// nginx is missing or does not start (the port was taken meanwhile, among others); the
+    /// caller tries another port or skips.
+    pub fn start_prefixed(port: u16, app_port: u16, prefix: &str, form: PrefixForm) -> Result<Nginx, String> {
+        if !Path::new(NGINX).is_file() {
+            return Err(format!("{NGINX} is missing (Debian: apt-get install nginx)"));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("vps-nginx-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a directory for nginx: {e}"))?;
+        write_config(dir.path(), "site.conf", &render_prefixed(port, app_port, prefix, form)?)?;
+        let mut nginx = Nginx { dir, port, child: None };
+        nginx.spawn().map(|()| nginx)
+    }
+
     /// Starts nginx with the rendered [`SHIPPED`] config in front of 127.0.0.1:`app_port`, and
     /// waits (at most 30 s) until it listens. Err when nginx is missing or does not start; the
     /// caller decides to skip.
@@ -89,7 +186,7 @@ impl Nginx {
             return Err(format!("{NGINX} is missing (Debian: apt-get install nginx)"));
         }
         crate::port::start_on_free_port("vps-nginx-", |dir, port| {
-            write_config(dir.path(), port, app_port, body_limit)?;
+            write_config(dir.path(), "vps-publish.conf", &render(port, app_port, body_limit)?)?;
             let mut nginx = Nginx { dir, port, child: None };
             nginx.spawn().map(|()| nginx)
         })
@@ -185,9 +282,9 @@ impl Drop for Nginx {
     }
 }
 
-/// `nginx.conf` (the main context, everything under `dir`) including `vps-publish.conf`, the
-/// rendered shipped file.
-fn write_config(dir: &Path, port: u16, app_port: u16, body_limit: &str) -> Result<(), String> {
+/// `nginx.conf` (the main context, everything under `dir`) including `site`, written beside it
+/// as `name` (the rendered shipped file, `vps-publish.conf`, or a test's own).
+fn write_config(dir: &Path, name: &str, site: &str) -> Result<(), String> {
     let path = |name: &str| dir.join(name).display().to_string();
     let main = format!(
         "# Written by vps_testkit::nginx for one run.\n\
@@ -203,20 +300,20 @@ fn write_config(dir: &Path, port: u16, app_port: u16, body_limit: &str) -> Resul
          \x20   fastcgi_temp_path {temp}/fastcgi;\n\
          \x20   uwsgi_temp_path {temp}/uwsgi;\n\
          \x20   scgi_temp_path {temp}/scgi;\n\
-         \x20   include {shipped};\n\
+         \x20   include {site};\n\
          }}\n",
         pid = path("nginx.pid"),
         error = path("error.log"),
         access = path("access.log"),
         temp = path("temp"),
-        shipped = path("vps-publish.conf"),
+        site = path(name),
     );
     let write = |name: &str, text: &str| {
         fs::write(dir.join(name), text).map_err(|e| format!("cannot write nginx's {name}: {e}"))
     };
     fs::create_dir(dir.join("temp")).map_err(|e| format!("cannot create nginx's temp directory: {e}"))?;
     write("nginx.conf", &main)?;
-    write("vps-publish.conf", &render(port, app_port, body_limit)?)
+    write(name, site)
 }
 
 #[cfg(test)]
@@ -232,5 +329,22 @@ mod tests {
         for line in ["proxy_request_buffering off;", "proxy_buffering off;", "proxy_http_version 1.1;"] {
             assert!(config.contains(line), "{line}");
         }
+    }
+
+    #[test]
+    fn the_shipped_prefix_lines_are_run_in_either_form_under_any_prefix() {
+        let strips = render_prefixed(8080, 3100, "/notes", PrefixForm::Strips).unwrap();
+        assert!(strips.contains("listen 127.0.0.1:8080;"));
+        assert!(strips.contains("server 127.0.0.1:3100;"));
+        assert!(strips.contains("    location /notes/ {\n        proxy_pass http://vps_publish/;\n    }"), "{strips}");
+        assert!(strips.contains("    location /notes/api/ {\n        proxy_pass http://vps_publish/api/;"), "{strips}");
+        assert!(strips.contains("    location / {\n        return 404;"));
+        let keeps = render_prefixed(8080, 3100, "/garden", PrefixForm::Keeps).unwrap();
+        assert!(keeps.contains("    location /garden/ {\n        proxy_pass http://vps_publish;\n    }"), "{keeps}");
+        assert!(
+            keeps.contains("    # location /garden/ {\n    #     proxy_pass http://vps_publish/;\n    # }"),
+            "{keeps}"
+        );
+        assert!(!keeps.contains("/notes/"), "{keeps}");
     }
 }

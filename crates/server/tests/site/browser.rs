@@ -14,8 +14,8 @@ use vps_testkit::webdriver::{Browser, Chromedriver, LogEntry};
 
 use crate::helpers::{KEY, publish_help_vault, spawn_app, workspace_root};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CALLOUTS: &str = "Editing and formatting/Callouts.md";
 const EMBEDS: &str = "Linking notes and files/Embed files.md";
 const MATH: &str = "Editing and formatting/Advanced formatting syntax.md";
@@ -25,13 +25,13 @@ const IMAGE_WAIT: Duration = Duration::from_secs(10);
 /// The outcome of each assertion, all of them run before the test fails, so that one run
 /// reports every problem.
 #[derive(Default)]
-struct Report {
-    lines: Vec<String>,
-    failures: usize,
+pub(crate) struct Report {
+    pub(crate) lines: Vec<String>,
+    pub(crate) failures: usize,
 }
 
 impl Report {
-    fn check(&mut self, page: &str, what: &str, outcome: Result<String, String>) {
+    pub(crate) fn check(&mut self, page: &str, what: &str, outcome: Result<String, String>) {
         let line = match outcome {
             Ok(detail) => format!("PASS {page}: {what} ({detail})"),
             Err(why) => {
@@ -45,7 +45,7 @@ impl Report {
 }
 
 /// Whether Chromium and its driver are installed; prints SKIP (or panics when `CI=true`) if not.
-fn browser_available(test: &str) -> bool {
+pub(crate) fn browser_available(test: &str) -> bool {
     let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|path| !Path::new(path).exists()).collect();
     if missing.is_empty() {
         return true;
@@ -205,7 +205,7 @@ async fn emulate_color_scheme(browser: &Browser, scheme: &str) {
 /// Waits until every image has finished (loaded or failed); whether all finished in time. Pages
 /// load images lazily, as a reader scrolls: each pending image is scrolled into view in turn,
 /// and the page is scrolled back to the top at the end.
-async fn wait_for_images(browser: &Browser) -> bool {
+pub(crate) async fn wait_for_images(browser: &Browser) -> bool {
     let script = "const pending = Array.from(document.images).filter(img => !img.complete);
         if (pending.length > 0) pending[0].scrollIntoView({block: 'center'});
         return pending.length;";
@@ -224,7 +224,7 @@ async fn wait_for_images(browser: &Browser) -> bool {
     finished
 }
 
-async fn save_screenshot(browser: &Browser, dir: &Path, file: &str) -> PathBuf {
+pub(crate) async fn save_screenshot(browser: &Browser, dir: &Path, file: &str) -> PathBuf {
     let png = browser.screenshot().await.expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG"), "the screenshot {file} is not a PNG");
     let path = dir.join(file);
@@ -252,7 +252,7 @@ async fn callout_title(browser: &Browser) -> Result<String, String> {
 /// Every same-origin `<img>` of the article (or of the page, when it has no `<article>`) has
 /// loaded, and there is at least one when `must_have_some`. Images of other origins are listed,
 /// not checked: the test runs offline.
-async fn images(browser: &Browser, loaded_in_time: bool, must_have_some: bool) -> Result<String, String> {
+pub(crate) async fn images(browser: &Browser, loaded_in_time: bool, must_have_some: bool) -> Result<String, String> {
     let script = "const scope = document.querySelector('article') || document;
         return {article: !!document.querySelector('article'),
                 images: Array.from(scope.querySelectorAll('img')).map(i => ({
@@ -343,7 +343,7 @@ fn dark_mode(light: Result<[f64; 3], String>, dark: Result<[f64; 3], String>) ->
 /// SEVERE entries fail, but two kinds, reported only: the browser's own request of
 /// `/favicon.ico`, and network failures of other origins (the test runs offline). A page asking
 /// for something its own CSP forbids does fail.
-fn severe_entries(log: &[LogEntry], origin: &str) -> Result<String, String> {
+pub(crate) fn severe_entries(log: &[LogEntry], origin: &str) -> Result<String, String> {
     let mut ignored = Vec::new();
     let mut failing = Vec::new();
     for entry in log.iter().filter(|entry| entry.level == "SEVERE") {

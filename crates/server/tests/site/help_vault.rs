@@ -81,13 +81,14 @@ async fn every_help_vault_note_is_a_page_showing_its_images_and_only_absent_file
 
     // Every image a note embeds (outside code and comments) and the vault has is shown: the page
     // has an <img> whose src serves exactly that file's bytes.
-    let html_of: HashMap<&str, &str> = pages.iter().map(|(path, _, page)| (*path, page.as_str())).collect();
+    let html_of: HashMap<&str, (&str, &str)> =
+        pages.iter().map(|(path, route, page)| (*path, (route.as_str(), page.as_str()))).collect();
     let mut fetched: HashMap<String, Option<String>> = HashMap::new(); // src → sha256 of a 200 non-empty body
     let mut images_checked = 0;
     let mut pages_with_images = 0;
     for note in &vault.notes {
         let wanted = rendered_image_embeds(note, vault);
-        let Some(page) = html_of.get(note.vault_path.as_str()) else { continue };
+        let Some(&(route, page)) = html_of.get(note.vault_path.as_str()) else { continue };
         if wanted.is_empty() {
             continue;
         }
@@ -95,10 +96,16 @@ async fn every_help_vault_note_is_a_page_showing_its_images_and_only_absent_file
         let mut shown: BTreeMap<String, Option<String>> = BTreeMap::new();
         for src in html::elements(page).iter().filter(|e| e.name == "img").filter_map(|e| e.attr("src")) {
             let src = src.replace("&amp;", "&");
-            let same_origin = src.starts_with(&app.base) || (src.starts_with('/') && !src.starts_with("//"));
-            if !same_origin {
-                continue; // an external image: never one of the vault's, and the test is offline
-            }
+            // Resolved against the page, as a browser does; an external image is never one of
+            // the vault's, and the test is offline.
+            let src = if let Some(path) = src.strip_prefix(&app.base) {
+                path.to_owned()
+            } else {
+                match vps_testkit::scripts_vault::split_href(&src, route) {
+                    Some((path, _)) => vps_core::url::encode_path(&path),
+                    None => continue,
+                }
+            };
             if !fetched.contains_key(&src) {
                 let (status, body) = app.get(&src).await;
                 let sha =

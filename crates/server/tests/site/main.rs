@@ -1,8 +1,12 @@
 //! The published site as readers get it: the Obsidian help vault published through the plugin's
 //! protocol to the real application (in-process, port 0, fresh data directory), then read back
-//! over HTTP (`help_vault`) and in headless Chromium over WebDriver (`browser`).
+//! over HTTP (`help_vault`) and in headless Chromium over WebDriver (`browser`); the site under
+//! a path prefix behind a real nginx (`prefix`); the pages of a generated 5,000-note vault
+//! (`scale`).
 
 mod helpers;
 
 mod browser;
 mod help_vault;
+mod prefix;
+mod scale;
