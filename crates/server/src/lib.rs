@@ -21,6 +21,8 @@ pub mod admin;
 mod api_key;
 mod background;
 mod body;
+mod cache;
+mod encoding;
 mod error;
 mod finalize;
 mod metrics;

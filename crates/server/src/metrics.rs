@@ -23,6 +23,17 @@ pub(crate) struct Metrics {
     pub connection_limit: AtomicU64,
     /// Connections closed to make room at the cap while they were between requests.
     pub connections_shed: AtomicU64,
+    // issue 14 — serving
+    /// Blob reads of the reader's side answered from the memory cache.
+    pub blob_cache_hits: AtomicU64,
+    /// Blob reads of the reader's side the memory cache could not answer.
+    pub blob_cache_misses: AtomicU64,
+    /// Bytes in the memory cache (a gauge, set as it changes).
+    pub blob_cache_bytes: AtomicU64,
+    /// Opens and reads of the reader's side that reached the blob store.
+    pub store_blob_reads: AtomicU64,
+    /// Responses compressed at request time (dynamic ones only: stored documents never are).
+    pub request_compressions: AtomicU64,
 }
 
 impl Metrics {
@@ -63,6 +74,23 @@ impl Metrics {
             "Connections closed at the cap while they were still sending request headers or idle.",
             self.connections_shed.load(Ordering::Relaxed),
         );
+        // issue 14 — serving
+        for (name, help, value) in [
+            ("vps_blob_cache_hits_total", "Blob reads served from the memory cache.", &self.blob_cache_hits),
+            ("vps_blob_cache_misses_total", "Blob reads the memory cache could not answer.", &self.blob_cache_misses),
+            (
+                "vps_store_blob_reads_total",
+                "Blob opens and reads of the reader's side that reached the store.",
+                &self.store_blob_reads,
+            ),
+            (
+                "vps_request_compressions_total",
+                "Responses compressed at request time (never a stored page, document or asset).",
+                &self.request_compressions,
+            ),
+        ] {
+            counter(name, help, value.load(Ordering::Relaxed));
+        }
         if let Some(scans) = scans {
             counter("vps_scans_total", "Files streamed to the virus scanner.", scans.scans);
             counter("vps_scan_detections_total", "Files in which the scanner found a virus.", scans.infected);
@@ -75,6 +103,7 @@ impl Metrics {
         for (name, help, value) in [
             ("vps_open_connections", "HTTP connections open now.", &self.open_connections),
             ("vps_connection_limit", "The cap on open HTTP connections in effect.", &self.connection_limit),
+            ("vps_blob_cache_bytes", "Bytes held by the memory cache of blobs.", &self.blob_cache_bytes),
         ] {
             let value = value.load(Ordering::Relaxed);
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");

@@ -16,7 +16,7 @@ mod upload;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -27,6 +27,7 @@ use tracing::Instrument;
 use vps_core::SessionId;
 
 use crate::ApiError;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 
 /// The routes, with the state the accept loop needs (settings, connection gauges). Every
@@ -46,57 +47,61 @@ pub(crate) fn router(state: AppState) -> crate::serve::Routes {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_active_requests));
 
-    let router = Router::new()
+    // Answers made per request (health, metrics, search, the API's JSON): compressed as the
+    // client accepts, counted. Never images or event streams.
+    let dynamic = Router::new()
         .route("/health", get(meta::health))
         .route("/public-config", get(meta::public_config))
         .route("/metrics", get(meta::metrics))
+        .route("/search", get(site::search))
+        .route("/events/session/{id}/finalization", get(finish::events))
+        .nest("/api", api)
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new()))
+        .layer(middleware::from_fn_with_state(state.clone(), count_compressions));
+    // What is stored (pages, documents, assets, blobs) or built into the binary (`/_site/`): its
+    // variants are made once, at publish time or at first use, and only chosen here
+    // (`blob::serve_blob`); nothing is compressed per request.
+    let stored = Router::new()
         .route("/_blob/{hash}", get(blob::get_blob))
         .route("/assets/{*path}", get(site::asset))
         .route("/publish.css", get(site::publish_css))
         .route("/_site/{name}", get(site::static_file))
         .route("/favicon.svg", get(site::favicon))
-        .route("/search", get(site::search))
-        .route("/events/session/{id}/finalization", get(finish::events))
-        .nest("/api", api)
-        .fallback(site::page)
-        // Text is compressed (gzip, br) when the client accepts it; never images or event streams.
-        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new()))
-        .layer(middleware::map_response(tag_compressed_variant))
-        .layer(middleware::from_fn(log_request))
-        .with_state(state.clone());
+        .fallback(site::page);
+    let router = dynamic.merge(stored).layer(middleware::from_fn(log_request)).with_state(state.clone());
     let router = prefix::under_prefix(router, state.site.address().base.prefix());
     crate::serve::Routes { router, state }
 }
 
-/// A compressed response is another representation of the same resource: it gets its own
-/// strong ETag (`"<hash>-gzip"`), which `If-None-Match` then matches (see `blob::etag_matches`).
-async fn tag_compressed_variant(mut response: Response) -> Response {
-    let encoding = response.headers().get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let etag = response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    if let (Some(encoding), Some(etag)) = (encoding, etag)
-        && let Some(inner) = etag.strip_prefix('"').and_then(|e| e.strip_suffix('"'))
-        && let Ok(value) = HeaderValue::from_str(&format!("\"{inner}-{encoding}\""))
-    {
-        response.headers_mut().insert(header::ETAG, value);
+/// Counts the answers compressed at request time (`vps_request_compressions_total`): only the
+/// dynamic routes can be; the count staying put across page views proves stored ones never are.
+async fn count_compressions(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.headers().contains_key(header::CONTENT_ENCODING) {
+        Metrics::add(&app.metrics.request_compressions, 1);
     }
     response
 }
 
 /// One log line per request, inside a span that the handler's own lines inherit. The query
-/// string is left out: it may carry tokens.
+/// string is left out: it may carry tokens. The API's requests are logged at `info`; the
+/// reader's (pages, assets, blobs: thousands a second) at `debug`, their span too, so that at
+/// `info` a page view formats and allocates nothing for the log.
 async fn log_request(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let span = tracing::info_span!("request", %method, %path);
+    let api = request.uri().path().starts_with("/api/");
+    let span = if api {
+        tracing::info_span!("request", method = %request.method(), path = request.uri().path())
+    } else {
+        tracing::debug_span!("request", method = %request.method(), path = request.uri().path())
+    };
     let started = Instant::now();
     let response = next.run(request).instrument(span.clone()).await;
-    let status = response.status().as_u16();
-    let ms = started.elapsed().as_millis() as u64;
-    let _entered = span.enter();
-    if path.starts_with("/api/") {
-        tracing::info!(status, ms, "answered");
-    } else {
-        tracing::debug!(status, ms, "answered");
+    if api {
+        let _entered = span.enter();
+        tracing::info!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "answered");
+    } else if !span.is_disabled() {
+        let _entered = span.enter();
+        tracing::debug!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "answered");
     }
     response
 }

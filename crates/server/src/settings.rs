@@ -83,6 +83,10 @@ settings_group! {
         /// byte is sent (a damaged page is a 500, never a defaced page); larger ones are checked as
         /// they stream. Memory: up to this much per request reading a blob.
         blob_check_whole_max_bytes: u64 = MIB, env ["BLOB_CHECK_WHOLE_MAX_BYTES"], read |v| Ok(size(v)?.min(64 * MIB));
+        /// The memory cache of the reader's side: verified bytes of small blobs (at most
+        /// `BLOB_CHECK_WHOLE_MAX_BYTES` each: pages, their variants, stylesheets, small images),
+        /// up to this many bytes in all; `0` turns it off (every view reads the store).
+        site_cache_bytes: u64 = 64 * MIB, env ["SITE_CACHE_BYTES"], read size;
     }
 }
 

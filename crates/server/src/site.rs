@@ -22,6 +22,8 @@ use vps_store::{BlobStore, Expect, RevisionStore, StoreError};
 
 use vps_build::SiteModel;
 
+use crate::encoding::Precompressed;
+
 /// A revision and its reader's model (absent for an empty site or an unreadable model).
 pub(crate) struct Live {
     pub revision: Revision,
@@ -78,9 +80,9 @@ pub(crate) struct Address {
 /// A document made when a revision is loaded: its bytes and their strong ETag.
 #[derive(Debug, Clone)]
 pub(crate) struct ServedDocument {
-    pub body: bytes::Bytes,
+    /// Its bytes with their gzip and br variants, made with the document.
+    pub file: Precompressed,
     pub content_type: &'static str,
-    pub etag: String,
 }
 
 /// The documents made when a revision is loaded (none for an empty site).
@@ -95,8 +97,7 @@ pub(crate) struct ServedDocuments {
 impl ServedDocuments {
     fn make(site: &vps_site::Site, revision: &Revision, base: &vps_site::PublicBase) -> Self {
         let document = |body: String, content_type: &'static str| {
-            let etag = format!("\"{}\"", ContentHash::of(body.as_bytes()).to_hex());
-            Some(ServedDocument { body: body.into(), content_type, etag })
+            Some(ServedDocument { file: Precompressed::new(body), content_type })
         };
         let updated = vps_core::job::iso8601(revision.created_at_ms);
         ServedDocuments {

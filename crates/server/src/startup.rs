@@ -21,6 +21,7 @@ use vps_store::StoreError;
 use crate::Settings;
 use crate::api_key::{ApiKey, ApiKeyError};
 use crate::background;
+use crate::cache::BlobCache;
 use crate::finalize::{Jobs, Queue};
 use crate::metrics::Metrics;
 use crate::sessions::{SessionState, Sessions};
@@ -147,6 +148,7 @@ impl Application {
 
         let addr = SocketAddr::new(settings.host, settings.port);
         let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+        let blob_cache = BlobCache::new(settings.http.site_cache_bytes, settings.http.blob_check_whole_max_bytes);
         let state = AppState::new(Inner {
             settings,
             api_key,
@@ -160,6 +162,7 @@ impl Application {
             chunks,
             active_requests: AtomicU64::new(0),
             metrics: Metrics::default(),
+            blob_cache,
         });
         let signals = Signals::install().map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self { listener, state, queue, generated_api_key, shutdown: CancellationToken::new(), signals, _lock: lock })

@@ -11,6 +11,7 @@ use vps_store::BlobStore;
 
 use crate::Settings;
 use crate::api_key::ApiKey;
+use crate::cache::BlobCache;
 use crate::finalize::{Jobs, Queue};
 use crate::metrics::Metrics;
 use crate::sessions::Sessions;
@@ -37,6 +38,8 @@ pub(crate) struct Inner {
     /// `/api` requests in flight, for the overload guard.
     pub active_requests: AtomicU64,
     pub metrics: Metrics,
+    /// Small blobs of the reader's side, verified, by hash (`SITE_CACHE_BYTES`).
+    pub blob_cache: BlobCache,
 }
 
 impl AppState {

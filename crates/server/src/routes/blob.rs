@@ -27,27 +27,34 @@
 //! the page as its route (same bytes, same `ETag`), so it gets the same headers — one rule for
 //! every HTML answer ([`content_security_policy`]), wherever it comes from.
 
+use std::sync::atomic::Ordering;
+
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use futures_util::TryStreamExt;
+use vps_core::revision::Encodings;
 use vps_core::{ContentHash, MediaType};
 use vps_ingest::sniff::{SNIFF_LEN, sniff};
 use vps_store::{BlobReader, verify};
 
 use super::site::PAGE_CSP;
 use crate::ApiError;
+use crate::encoding::{self, Available, Coding, Precompressed};
+use crate::metrics::Metrics;
+use crate::site::Live;
 use crate::state::AppState;
 
 /// The `Cache-Control` of a URL named by its content: a year, never revalidated.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-#[tracing::instrument(skip_all, fields(hash = %raw))]
+#[tracing::instrument(level = "debug", skip_all, fields(hash = %raw))]
 pub(super) async fn get_blob(
     State(app): State<AppState>,
     Path(raw): Path<String>,
+    method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let hash = ContentHash::parse(&raw)?;
@@ -55,7 +62,7 @@ pub(super) async fn get_blob(
     // Not published and not stored get one answer: nothing tells which blobs the store holds.
     let public = live.public(&hash).ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
     let delivery = Delivery::new(public.content_type(), Caching::Immutable).with_ranges();
-    serve_blob(&app, &hash, &delivery, &headers).await
+    serve_blob(&app, &live, &hash, &delivery, &method, &headers).await
 }
 
 /// How long clients may keep what they got.
@@ -77,45 +84,100 @@ pub(super) struct Delivery {
     pub status: StatusCode,
     /// Whether `Range` is honoured.
     pub ranges: bool,
+    /// The blob's size when the revision records it (an asset's): a `HEAD` needs no store read.
+    pub size: Option<u64>,
 }
 
 impl Delivery {
     pub(super) fn new(content_type: impl Into<String>, caching: Caching) -> Self {
-        Self { content_type: content_type.into(), caching, status: StatusCode::OK, ranges: false }
+        Self { content_type: content_type.into(), caching, status: StatusCode::OK, ranges: false, size: None }
     }
 
     pub(super) fn with_ranges(mut self) -> Self {
         self.ranges = true;
         self
     }
+
+    pub(super) fn with_size(mut self, size: u64) -> Self {
+        self.size = Some(size);
+        self
+    }
 }
 
-/// Serves the blob `hash` as `delivery` says, checked against its hash (see the module's docs),
-/// with conditional and range handling.
+/// The representation chosen for a request: which coding, from which blob, of what size when
+/// the revision says.
+struct Chosen {
+    coding: Coding,
+    blob: ContentHash,
+    size: Option<u64>,
+}
+
+/// Serves the blob `hash` of `live` as `delivery` says: in the stored encoding `Accept-Encoding`
+/// asks for (`live.encodings`; see [`encoding::negotiate`]), checked against its hash (see the
+/// module's docs), from the memory cache when it is there, with conditional and range handling.
+///
+/// No store read for a 304, nor for a `HEAD` whose size the revision records (pages, documents
+/// and compressible assets in `Revision.encodings`, assets in `Asset.size`); a `HEAD` of a blob
+/// of an older revision without recorded sizes opens the blob for its length (no bytes read).
 pub(super) async fn serve_blob(
     app: &AppState,
+    live: &Live,
     hash: &ContentHash,
     delivery: &Delivery,
+    method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    // A lock and a lookup in a map that is empty unless a blob was found damaged: the store is
+    // asked only about a blob quarantined earlier (whether it was stored anew since).
     if app.site.is_corrupt(&*app.store, hash).await? {
         tracing::debug!(blob = %hash, "refused a blob found corrupt earlier");
         return Err(ApiError::BlobCorrupt(*hash));
     }
-    let etag = format!("\"{hash}\"");
     let ok = delivery.status == StatusCode::OK;
+    let encodings = live.encodings.get(hash);
+    // A range is a range of the identity bytes.
+    let ranged = ok && delivery.ranges && headers.contains_key(header::RANGE);
+    let chosen = choose(app, hash, encodings, delivery, ranged, headers).await?;
+    let etag = encoding::etag(hash, chosen.coding);
     let mut response = if ok && if_none_match(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if method == Method::HEAD {
+        let len = match chosen.size.or_else(|| app.blob_cache.get(&chosen.blob).map(|b| b.len() as u64)) {
+            Some(len) => len,
+            None => open(app, &chosen.blob).await?.len(), // an old revision: no recorded size
+        };
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = delivery.status;
+        representation_headers(response.headers_mut(), delivery, chosen.coding, len)?;
+        response
     } else {
-        let blob = app.store.open(hash).await?.ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
-        let total = blob.len();
-        let range = if ok && delivery.ranges && if_range_holds(headers, &etag) {
+        let (body, total) = match app.blob_cache.get(&chosen.blob) {
+            Some(bytes) => {
+                Metrics::add(&app.metrics.blob_cache_hits, 1);
+                let total = bytes.len() as u64;
+                (Source::Cached(bytes), total)
+            }
+            None => {
+                Metrics::add(&app.metrics.blob_cache_misses, 1);
+                let reader = open(app, &chosen.blob).await?;
+                let total = reader.len();
+                (Source::Store(reader), total)
+            }
+        };
+        let identity_tag = etag.to_str().expect("ascii");
+        let range = if ranged && chosen.coding == Coding::Identity && if_range_holds(headers, identity_tag) {
             requested_range(headers, total)
         } else {
             Ok(None)
         };
         let Ok(range) = range else { return Err(ApiError::RangeNotSatisfiable { total }) };
-        let body = checked_body(app, hash, blob, range).await?;
+        let body = match body {
+            Source::Cached(bytes) => Body::from(match range {
+                Some((start, end)) => bytes.slice(start as usize..=end as usize),
+                None => bytes,
+            }),
+            Source::Store(reader) => checked_body(app, &chosen.blob, reader, range).await?,
+        };
         let mut response = Response::new(body);
         let (status, len) = match range {
             Some((start, end)) => (StatusCode::PARTIAL_CONTENT, end - start + 1),
@@ -127,22 +189,123 @@ pub(super) async fn serve_blob(
             let value = format!("bytes {start}-{end}/{total}");
             headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&value).expect("ascii"));
         }
-        let content_type = HeaderValue::from_str(&delivery.content_type)
-            .map_err(|_| ApiError::Internal(format!("content type {:?}", delivery.content_type)))?;
-        headers.insert(header::CONTENT_TYPE, content_type);
+        representation_headers(headers, delivery, chosen.coding, len)?;
+        response
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, etag);
+    caching_headers(headers, delivery.caching);
+    if encodings.is_some_and(|e| e.variants().next().is_some()) {
+        encoding::vary(headers);
+    }
+    if delivery.ranges {
+        headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    }
+    Ok(response)
+}
+
+/// Where the bytes come from.
+enum Source {
+    Cached(Bytes),
+    Store(BlobReader),
+}
+
+/// The representation of `hash` to send: a stored variant `Accept-Encoding` prefers (not for a
+/// range, nor when that variant was found corrupt: then identity), else the identity bytes.
+async fn choose(
+    app: &AppState,
+    hash: &ContentHash,
+    encodings: Option<&Encodings>,
+    delivery: &Delivery,
+    ranged: bool,
+    headers: &HeaderMap,
+) -> Result<Chosen, ApiError> {
+    let identity = Chosen { coding: Coding::Identity, blob: *hash, size: encodings.map(|e| e.size).or(delivery.size) };
+    let Some(encodings) = encodings.filter(|_| !ranged) else { return Ok(identity) };
+    let available = Available { gzip: encodings.gzip.is_some(), br: encodings.br.is_some() };
+    if !available.any() {
+        return Ok(identity);
+    }
+    let coding = encoding::negotiate(encoding::accept_encoding(headers).as_deref(), available);
+    let variant = match coding {
+        Coding::Identity => None,
+        Coding::Gzip => encodings.gzip,
+        Coding::Br => encodings.br,
+    };
+    let Some(variant) = variant else { return Ok(identity) };
+    if app.site.is_corrupt(&*app.store, &variant.blob).await? {
+        return Ok(identity);
+    }
+    Ok(Chosen { coding, blob: variant.blob, size: Some(variant.size) })
+}
+
+/// Opens `hash` in the store (counted as a read of the reader's side).
+async fn open(app: &AppState, hash: &ContentHash) -> Result<BlobReader, ApiError> {
+    Metrics::add(&app.metrics.store_blob_reads, 1);
+    app.store.open(hash).await?.ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))
+}
+
+/// The headers of a representation sent with its body (or a `HEAD`'s): type, length, coding,
+/// policy.
+fn representation_headers(
+    headers: &mut HeaderMap,
+    delivery: &Delivery,
+    coding: Coding,
+    len: u64,
+) -> Result<(), ApiError> {
+    let content_type = HeaderValue::from_str(&delivery.content_type)
+        .map_err(|_| ApiError::Internal(format!("content type {:?}", delivery.content_type)))?;
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    if let Some(name) = coding.name() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+    }
+    if let Some(policy) = content_security_policy(&delivery.content_type) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+    }
+    Ok(())
+}
+
+/// Serves bytes held in memory with their variants (the site's stylesheet and script; the
+/// documents made when a revision is loaded: sitemap, robots.txt, feed, 404 page) like a stored
+/// blob: its variant as `Accept-Encoding` asks, its own ETag per coding, 304 on a match (for a
+/// 200 only).
+pub(super) fn serve_precompressed(
+    file: &Precompressed,
+    content_type: &'static str,
+    caching: Caching,
+    status: StatusCode,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Response {
+    let coding = encoding::negotiate(encoding::accept_encoding(headers).as_deref(), file.available());
+    let etag = encoding::etag(&file.hash, coding);
+    let mut response = if status == StatusCode::OK && if_none_match(headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let body = file.body(coding);
+        let len = body.len();
+        let mut response =
+            if method == Method::HEAD { Response::new(Body::empty()) } else { Response::new(Body::from(body.clone())) };
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        if let Some(policy) = content_security_policy(&delivery.content_type) {
+        if let Some(name) = coding.name() {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+        }
+        if let Some(policy) = content_security_policy(content_type) {
             headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
         }
         response
     };
     let headers = response.headers_mut();
-    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is ascii"));
-    caching_headers(headers, delivery.caching);
-    if delivery.ranges {
-        headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(header::ETAG, etag);
+    caching_headers(headers, caching);
+    if file.available().any() {
+        encoding::vary(headers);
     }
-    Ok(response)
+    response
 }
 
 /// The headers every served file gets, a stored blob or one built into the binary: its
@@ -168,7 +331,7 @@ fn content_security_policy(content_type: &str) -> Option<&'static str> {
 }
 
 /// The body of `range` (inclusive; or the whole blob), checked against `hash` as the module's
-/// docs say.
+/// docs say. A blob read whole and found sound enters the memory cache.
 async fn checked_body(
     app: &AppState,
     hash: &ContentHash,
@@ -176,6 +339,7 @@ async fn checked_body(
     range: Option<(u64, u64)>,
 ) -> Result<Body, ApiError> {
     let total = blob.len();
+    Metrics::add(&app.metrics.store_blob_reads, 1);
     if total <= app.settings.http.blob_check_whole_max_bytes {
         let mut bytes = BytesMut::with_capacity(total as usize);
         let mut chunks = blob.stream(None).await?;
@@ -185,8 +349,12 @@ async fn checked_body(
         let bytes = bytes.freeze();
         let actual = verify::hash_bytes(&bytes);
         if &actual != hash {
-            app.site.report_corrupt(&*app.store, hash, &actual).await;
+            report_corrupt(app, hash, &actual).await;
             return Err(ApiError::BlobCorrupt(*hash));
+        }
+        if app.blob_cache.admits(total) {
+            app.blob_cache.insert_verified(*hash, bytes.clone());
+            app.metrics.blob_cache_bytes.store(app.blob_cache.weight(), Ordering::Relaxed);
         }
         return Ok(Body::from(match range {
             Some((start, end)) => bytes.slice(start as usize..=end as usize),
@@ -200,11 +368,19 @@ async fn checked_body(
         _ => {
             let (app, expected) = (app.clone(), *hash);
             let stream = verify::verified(blob.stream(None).await?, expected, move |actual| {
-                tokio::spawn(async move { app.site.report_corrupt(&*app.store, &expected, &actual).await });
+                tokio::spawn(async move { report_corrupt(&app, &expected, &actual).await });
             });
             Ok(Body::from_stream(stream))
         }
     }
+}
+
+/// The blob `hash` was read as `actual`: out of the memory cache, reported to the site (logged,
+/// refused from now on, quarantined).
+async fn report_corrupt(app: &AppState, hash: &ContentHash, actual: &ContentHash) {
+    app.blob_cache.remove(hash);
+    app.metrics.blob_cache_bytes.store(app.blob_cache.weight(), Ordering::Relaxed);
+    app.site.report_corrupt(&*app.store, hash, actual).await;
 }
 
 /// Sniffs a blob's media type from its first bytes. Unknown content is
@@ -215,17 +391,14 @@ pub(super) async fn media_type_of(blob: &mut BlobReader, extension: Option<&str>
     Ok(sniff(&head, complete, extension).unwrap_or(MediaType::OCTET_STREAM))
 }
 
-/// `If-None-Match: "a", "b"` or `*`; weak tags compare by their opaque part.
-pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+/// `If-None-Match: "a", "b"` or `*`; weak tags compare by their opaque part (RFC 9110's weak
+/// comparison). Each representation has its own tag: `"<hash>-br"` revalidates the br variant
+/// only, never identity or gzip.
+pub(super) fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    let etag = etag.as_bytes();
     headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|value| {
-        value.split(',').map(str::trim).any(|tag| tag == "*" || etag_matches(tag.trim_start_matches("W/"), etag))
+        value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == etag)
     })
-}
-
-/// `"<hash>"` also matches the tags of its compressed variants, `"<hash>-gzip"` and `"<hash>-br"`.
-fn etag_matches(tag: &str, etag: &str) -> bool {
-    let inner = etag.trim_matches('"');
-    tag == etag || ["gzip", "br"].iter().any(|encoding| tag == format!("\"{inner}-{encoding}\""))
 }
 
 /// A Range is honoured unless `If-Range` names another version.

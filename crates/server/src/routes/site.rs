@@ -1,13 +1,16 @@
 //! The reader's side: pages, generated documents, assets and search of the live revision.
 //! Nothing else is ever served here: sessions, staging and temp files have no URL.
 
+use std::sync::LazyLock;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::blob::{Caching, Delivery, caching_headers, serve_blob};
+use super::blob::{Caching, Delivery, serve_blob, serve_precompressed};
 use crate::ApiError;
+use crate::encoding::Precompressed;
 use crate::site::{PAGE_CONTENT_TYPE, Public, ServedDocument};
 use crate::state::AppState;
 
@@ -18,45 +21,52 @@ const HTML: &str = PAGE_CONTENT_TYPE;
 
 /// `/assets/<vault path>`: an asset of the live revision, by its path (decoded already),
 /// compared in NFC: a file uploaded under its NFD name is found by its NFC spelling too.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub(super) async fn asset(
     State(app): State<AppState>,
     Path(raw): Path<String>,
+    method: Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::BlobNotFound(raw.chars().take(200).collect());
     let live = app.site.live();
     let asset = live.asset_by_path(&raw).ok_or_else(not_found)?;
     let media_type = Public::Asset { media_type: asset.media_type.clone() }.content_type();
-    serve_blob(&app, &asset.sha256, &Delivery::new(media_type, Caching::Revalidate).with_ranges(), &headers).await
+    let delivery = Delivery::new(media_type, Caching::Revalidate).with_ranges().with_size(asset.size);
+    serve_blob(&app, &live, &asset.sha256, &delivery, &method, &headers).await
 }
 
 /// `/publish.css`: the vault's own stylesheet, when published.
-#[tracing::instrument(skip_all)]
-pub(super) async fn publish_css(State(app): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+#[tracing::instrument(level = "debug", skip_all)]
+pub(super) async fn publish_css(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let live = app.site.live();
     let css =
         live.assets.get(&crate::finalize::publish_css()).ok_or_else(|| ApiError::BlobNotFound("publish.css".into()))?;
-    serve_blob(&app, &css.sha256, &Delivery::new("text/css; charset=utf-8", Caching::Immutable), &headers).await
+    let delivery = Delivery::new("text/css; charset=utf-8", Caching::Immutable).with_size(css.size);
+    serve_blob(&app, &live, &css.sha256, &delivery, &method, &headers).await
 }
 
-/// `/_site/<file>`: the site's own stylesheet and script, at URLs named by their hash.
-#[tracing::instrument(skip_all)]
-pub(super) async fn static_file(Path(name): Path<String>) -> Response {
-    let file = if format!("/_site/{name}") == vps_site::style_href() {
-        Some((vps_site::STYLE_CSS, "text/css; charset=utf-8"))
-    } else if format!("/_site/{name}") == vps_site::search_js_href() {
-        Some((vps_site::SEARCH_JS, "text/javascript; charset=utf-8"))
+/// `/_site/<file>`: the site's own stylesheet and script, at URLs named by their hash, with
+/// their gzip and br variants made once, at first use (never per request).
+#[tracing::instrument(level = "debug", skip_all)]
+pub(super) async fn static_file(Path(name): Path<String>, method: Method, headers: HeaderMap) -> Response {
+    static STYLE: LazyLock<Precompressed> = LazyLock::new(|| Precompressed::new(vps_site::STYLE_CSS.as_bytes()));
+    static SEARCH: LazyLock<Precompressed> = LazyLock::new(|| Precompressed::new(vps_site::SEARCH_JS.as_bytes()));
+    let path = format!("/_site/{name}");
+    let file = if path == vps_site::style_href() {
+        Some((&*STYLE, "text/css; charset=utf-8"))
+    } else if path == vps_site::search_js_href() {
+        Some((&*SEARCH, "text/javascript; charset=utf-8"))
     } else {
         None
     };
     match file {
-        Some((body, content_type)) => {
-            let mut response = body.into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            caching_headers(headers, Caching::Immutable);
-            response
+        Some((file, content_type)) => {
+            serve_precompressed(file, content_type, Caching::Immutable, StatusCode::OK, &method, &headers)
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }
@@ -100,7 +110,7 @@ pub(super) async fn search(State(app): State<AppState>, Query(query): Query<Sear
 
 /// Every other GET: a page or generated document of the live revision, a redirect to where a
 /// page moved, or the 404 page.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub(super) async fn page(
     State(app): State<AppState>,
     method: Method,
@@ -118,7 +128,7 @@ pub(super) async fn page(
         return Ok(redirect(&prefix, trimmed)); // one URL per page: no trailing slash (and `//host/` stays here)
     }
     if let Some(document) = live.documents.at(trimmed) {
-        return Ok(serve_document(document, StatusCode::OK, &headers));
+        return Ok(serve_document(document, StatusCode::OK, &method, &headers));
     }
     let route = match trimmed {
         "/" => live.home.clone().unwrap_or_else(|| "/".to_owned()),
@@ -130,11 +140,12 @@ pub(super) async fn page(
         return Ok(redirect(&prefix, "/"));
     }
     if let Some(page) = live.pages.get(&route) {
-        return serve_blob(&app, &page.html_blob, &Delivery::new(HTML, Caching::Revalidate), &headers).await;
+        let delivery = Delivery::new(HTML, Caching::Revalidate);
+        return serve_blob(&app, &live, &page.html_blob, &delivery, &method, &headers).await;
     }
     if let Some(document) = live.generated.get(&route) {
         let delivery = Delivery::new(document.content_type.as_str(), Caching::Revalidate);
-        return serve_blob(&app, &document.blob, &delivery, &headers).await;
+        return serve_blob(&app, &live, &document.blob, &delivery, &method, &headers).await;
     }
     if let Some(target) = live.redirects.get(trimmed) {
         return Ok(redirect(&prefix, target));
@@ -150,7 +161,7 @@ pub(super) async fn page(
         }
     }
     match &live.documents.not_found {
-        Some(document) => Ok(serve_document(document, StatusCode::NOT_FOUND, &HeaderMap::new())),
+        Some(document) => Ok(serve_document(document, StatusCode::NOT_FOUND, &method, &headers)),
         None => {
             let mut response = (
                 StatusCode::NOT_FOUND,
@@ -164,24 +175,9 @@ pub(super) async fn page(
 }
 
 /// A document made when the revision was loaded (sitemap, robots.txt, feed, 404 page), with
-/// its ETag; revalidated by it.
-fn serve_document(document: &ServedDocument, status: StatusCode, headers: &HeaderMap) -> Response {
-    let not_modified = status == StatusCode::OK && super::blob::if_none_match(headers, &document.etag);
-    let mut response = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        (status, document.body.clone()).into_response()
-    };
-    let out = response.headers_mut();
-    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(document.content_type));
-    if let Ok(etag) = HeaderValue::from_str(&document.etag) {
-        out.insert(header::ETAG, etag);
-    }
-    caching_headers(out, Caching::Revalidate);
-    if document.content_type == HTML {
-        out.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
-    }
-    response
+/// its variants made then too: served like a stored blob (its ETag per coding, 304 by it).
+fn serve_document(document: &ServedDocument, status: StatusCode, method: &Method, headers: &HeaderMap) -> Response {
+    serve_precompressed(&document.file, document.content_type, Caching::Revalidate, status, method, headers)
 }
 
 /// `/tags/Tag`, `/tags/TAG`…: another spelling of a tag whose page exists, the route of that

@@ -27,3 +27,5 @@ mod redirects;
 mod scripts;
 mod stability;
 mod upgrade;
+// issue 14 — serving
+mod encodings;

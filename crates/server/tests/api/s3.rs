@@ -17,7 +17,7 @@ use crate::helpers::{ApiTestApp, Multipart, TestApp, png, sha256_hex, spawn_app_
 
 /// A server whose blobs and revisions are in `server`'s bucket; it checks the pointer every
 /// `poll_ms`.
-async fn spawn_on(server: &S3Server, poll_ms: u64) -> TestApp {
+pub(crate) async fn spawn_on(server: &S3Server, poll_ms: u64) -> TestApp {
     spawn_on_with(server, |settings| settings.store.revision_poll_ms = poll_ms).await
 }
 
@@ -38,7 +38,7 @@ async fn spawn_on_with(server: &S3Server, configure: impl FnOnce(&mut Settings))
 }
 
 /// A client of its own, to see the bucket's keys as an operator would.
-fn bucket(server: &S3Server) -> Arc<dyn ObjectStore> {
+pub(crate) fn bucket(server: &S3Server) -> Arc<dyn ObjectStore> {
     Arc::new(server.client())
 }
 
