@@ -40,8 +40,9 @@ pub(crate) struct Live {
 }
 
 /// What a published blob is, which says how it is served at `/_blob/<hash>`. Note sources and
-/// the site model are not published: they have no entry. (Compressed variants of a page or
-/// document, when revisions record them, join as one more kind naming the blob they encode.)
+/// the site model are not published: they have no entry. Neither have the stored compressed
+/// variants (`Revision::encodings`): they are only ever sent as a `Content-Encoding` of the blob
+/// they encode, never at a URL of their own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Public {
     /// A page's whole HTML.
