@@ -34,23 +34,23 @@ pub(crate) struct Draft {
     pub(crate) questions: Vec<Question>,
 }
 
-/// A page's content HTML: rendered now, or the same as in the base revision's page, where it
-/// sits at `at..at + len` of that page's HTML (read only if the page must be laid out again).
+/// A page's content HTML: rendered now, or the same as the base revision's, stored as its
+/// content blob (read only if the page must be laid out again).
 pub(crate) enum Content {
     Rendered(String),
-    Kept { html_blob: ContentHash, at: usize, len: usize },
+    Kept(ContentHash),
 }
 
 impl Content {
-    /// The content HTML, read from the base revision's page when it was kept.
-    fn html(&self, sink: &dyn BlobSink, vault_path: &str) -> Result<String, BuildError> {
+    /// The content HTML and its blob, stored now when it was rendered now.
+    fn html(&self, sink: &dyn BlobSink, vault_path: &str) -> Result<(String, ContentHash), BuildError> {
         match self {
-            Content::Rendered(html) => Ok(html.clone()),
-            Content::Kept { html_blob, at, len } => {
-                let page = sink.read_many(vec![*html_blob])?.pop().flatten();
-                let content = page.as_deref().and_then(|page| page.get(*at..at + len));
-                let content = content.and_then(|bytes| std::str::from_utf8(bytes).ok());
-                content.map(str::to_owned).ok_or_else(|| BuildError::Source(vault_path.to_owned()))
+            Content::Rendered(html) => Ok((html.clone(), sink.put_bytes(html.as_bytes())?)),
+            Content::Kept(blob) => {
+                let bytes = sink.read_many(vec![*blob])?.pop().flatten();
+                let html = bytes.and_then(|bytes| String::from_utf8(bytes.to_vec()).ok());
+                let html = html.ok_or_else(|| BuildError::Source(vault_path.to_owned()))?;
+                Ok((html, *blob))
             }
         }
     }
@@ -122,7 +122,7 @@ pub(crate) fn write(
             pages.insert(route.clone(), (html_blob, made_from));
             continue;
         }
-        let content = draft.content.html(sink, &draft.info.vault_path)?;
+        let (content, content_blob) = draft.content.html(sink, &draft.info.vault_path)?;
         let html = site.page(route, &content).unwrap_or_else(|| site.not_found(&vps_site::PublicBase::default()));
         if html.len() > limits.max_page_bytes {
             let what = format!("its page ({} bytes)", html.len());
@@ -133,12 +133,10 @@ pub(crate) fn write(
         let blob = sink.put_bytes(html.as_bytes())?;
         encoder.encode(sink, blob, html.as_bytes())?;
         pages_written += 1;
-        // Any occurrence of the content is the content's bytes.
-        let at = html.find(content.as_str()).unwrap_or_default();
         let made_from = MadeFrom {
             content_key: draft.content_key,
             page_key,
-            content_at: (at as u64, content.len() as u64),
+            content: content_blob,
             questions: draft.questions.clone(),
         };
         pages.insert(route.clone(), (blob, made_from));
@@ -178,7 +176,7 @@ pub(crate) fn write(
     for folder in site.folder_routes() {
         let index_route = format!("{}/index", folder.trim_end_matches('/'));
         let intro = match by_route.get(index_route.as_str()) {
-            Some(draft) => Some(draft.content.html(sink, &draft.info.vault_path)?),
+            Some(draft) => Some(draft.content.html(sink, &draft.info.vault_path)?.0),
             None => None,
         };
         let intro = intro.as_deref();

@@ -127,8 +127,7 @@ pub(crate) fn build_page(
                 assets: page.assets.clone(),
                 tags: page.tags.clone(),
             };
-            let (at, len) = made_from.content_at;
-            let kept = Content::Kept { html_blob: page.html_blob, at: at as usize, len: len as usize };
+            let kept = Content::Kept(made_from.content);
             let draft = Draft {
                 info: info.clone(),
                 content: kept,

@@ -335,3 +335,42 @@ fn a_build_without_the_live_site_at_hand_renders_again_and_keeps_the_same_pages(
         assert_eq!(page.made_from, first.revision.pages[route].made_from, "{route}");
     }
 }
+
+#[test]
+fn a_page_whose_shell_changed_is_laid_out_again_around_its_kept_content() {
+    let blobs = MemoryBlobs::new();
+    let first = Publish { notes: garden(), ..Publish::default() }.on(&blobs, &Revision::empty());
+    let html = |built: &Built, vault_path: &str| {
+        let page = &built.revision.pages[route_of(&built.revision, vault_path)];
+        String::from_utf8(blobs.get(&page.html_blob).unwrap().to_vec()).unwrap()
+    };
+    // E is listed at the top level of every page's navigation: its new title changes every
+    // page's shell, not their notes.
+    let mut renamed = note("E.md", "E stands alone.");
+    renamed.title = "Echo".into();
+    let built = Publish { notes: vec![renamed], partial: true, ..Publish::default() }.on_live(&blobs, &first);
+    assert_eq!(built.pages_written, 5, "every shell changed");
+    for (vault_path, text) in
+        [("Notes/B.md", "B&#39;s text"), ("Notes/C.md", "B&#39;s text"), ("Notes/A.md", "A links to")]
+    {
+        let (before, after) = (html(&first, vault_path), html(&built, vault_path));
+        assert!(after.contains(">Echo<") && !before.contains(">Echo<"), "{vault_path}: the new title in the nav");
+        let text = if before.contains(text) { text.to_owned() } else { text.replace("&#39;", "'") };
+        assert!(before.contains(&text) && after.contains(&text), "{vault_path}: its content is kept: {after}");
+        // The page is the one a full render gives.
+        let cold =
+            Publish { notes: garden_with_echo(), ..Publish::default() }.on(&MemoryBlobs::new(), &Revision::empty());
+        let fresh = &cold.revision.pages[route_of(&cold.revision, vault_path)];
+        assert_eq!(
+            built.revision.pages[route_of(&built.revision, vault_path)].html_blob,
+            fresh.html_blob,
+            "{vault_path}"
+        );
+    }
+}
+
+fn garden_with_echo() -> Vec<Note> {
+    let mut notes = garden();
+    notes.last_mut().unwrap().title = "Echo".into();
+    notes
+}

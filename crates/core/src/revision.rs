@@ -263,8 +263,10 @@ pub struct MadeFrom {
     /// The hash of `content_key` and of the page's shell (navigation, backlinks, site): the
     /// whole page's key.
     pub page_key: ContentHash,
-    /// Where the note's content HTML sits in the page's HTML: byte offset and length.
-    pub content_at: (u64, u64),
+    /// The note's content HTML as rendered, a blob of its own (kept with the revision, never
+    /// published): a page whose shell changed is laid out again around it without rendering
+    /// its note.
+    pub content: ContentHash,
     /// The questions its rendering asked, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<Question>,
@@ -337,12 +339,14 @@ impl Revision {
         self.id.unix_ms() == 0
     }
 
-    /// Every blob the revision needs: page sources and HTML, assets, documents, encodings.
+    /// Every blob the revision needs: page sources, contents and HTML, assets, documents,
+    /// encodings.
     pub fn blobs(&self) -> impl Iterator<Item = &ContentHash> {
         let pages = self.pages.values().flat_map(|p| [&p.source_blob, &p.html_blob]);
         let generated = self.generated.values().map(|g| &g.blob).chain(&self.site_blob);
         let encoded = self.encodings.values().flat_map(|e| e.variants().map(|(_, variant)| &variant.blob));
-        pages.chain(self.assets.values().map(|a| &a.sha256)).chain(generated).chain(encoded)
+        let contents = self.pages.values().filter_map(|p| p.made_from.as_ref().map(|made| &made.content));
+        pages.chain(self.assets.values().map(|a| &a.sha256)).chain(generated).chain(encoded).chain(contents)
     }
 }
 
