@@ -170,8 +170,37 @@ pub fn build(
         generated: documents.generated,
         site_blob: Some(documents.site_blob),
         encodings,
+        options_key: Some(site.key()),
     };
     Ok(Built { revision, stats, site: documents.site, pages_written: documents.pages_written })
+}
+
+/// The statistics of a publish that would give its base revision again, or `None` when it may
+/// change something: then it must be built. Nothing changes when no note was uploaded, the
+/// client was offered skips (the pages it did not send stay), every asset of the session is
+/// live already with the same bytes, the `start` settings and cleanup rules are the live
+/// revision's, the server's options are those it was built with, and the inventory, if any,
+/// drops no page. The caller then keeps the live revision without building (a no-change
+/// publish costs a comparison, not a build).
+pub fn changes_nothing(input: &BuildInput<'_>) -> Option<PromotionStats> {
+    let BuildInput { base, session, notes, inventory, site, .. } = input;
+    let unchanged = !base.is_empty_site()
+        && notes.is_empty()
+        && session.offered_skips
+        && base.options_key == Some(site.key())
+        && settings_for(base, session) == base.settings
+        && session.assets.iter().all(|(path, asset)| base.assets.get(path) == Some(asset))
+        && inventory.is_none_or(|paths| {
+            let paths: std::collections::HashSet<String> = paths.iter().map(|path| nfc(path).into_owned()).collect();
+            base.pages.values().all(|page| paths.contains(nfc(&page.vault_path).as_ref()))
+        });
+    unchanged.then(|| PromotionStats {
+        notes_published: 0,
+        notes_deduplicated: base.pages.len() as u64,
+        notes_deleted: 0,
+        assets_published: session.assets.len() as u64,
+        assets_deduplicated: base.assets.keys().filter(|path| !session.assets.contains_key(*path)).count() as u64,
+    })
 }
 
 /// Bytes of compressible assets read at once to be encoded (each at most

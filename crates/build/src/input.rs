@@ -74,3 +74,12 @@ pub struct Built {
     /// Pages laid out and written by this build; the others kept the base revision's blob.
     pub pages_written: u64,
 }
+
+impl SiteOptions {
+    /// The hash of what these options change in a build's output: the site's name, home note
+    /// and language, and the publish limits. (`base_url` shapes nothing stored.)
+    pub fn key(&self) -> vps_core::ContentHash {
+        let text = format!("{:?}\n{:?}\n{:?}\n{:?}", self.name, self.home_note, self.language, self.limits);
+        vps_core::ContentHash::of(text.as_bytes())
+    }
+}

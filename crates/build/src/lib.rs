@@ -56,7 +56,7 @@ mod sink;
 mod site;
 
 pub use blocking::{BlockingBlobs, FLUSH_BYTES, STORE_CONCURRENCY};
-pub use build::build;
+pub use build::{build, changes_nothing};
 pub use documents::{SiteModel, stale_pages};
 pub use error::BuildError;
 pub use input::{BuildInput, Built, SessionInput, SiteOptions};

@@ -47,6 +47,8 @@ struct Publish {
     partial: bool,
     inventory: Option<Vec<String>>,
     home_note: Option<String>,
+    /// `SITE_NAME` (default "Site").
+    site_name: Option<String>,
 }
 
 impl Publish {
@@ -60,8 +62,23 @@ impl Publish {
     }
 
     fn on_site(self, blobs: &MemoryBlobs, base: &Revision, base_site: Option<&vps_site::Site>) -> Built {
+        self.with_input(base, base_site, |input| build(blobs, input, &|_, _| Ok(())).expect("the build succeeds"))
+    }
+
+    /// What `changes_nothing` says of this publish on `base`.
+    fn changes_nothing(self, base: &Revision) -> Option<vps_core::job::PromotionStats> {
+        self.with_input(base, None, |input| vps_build::changes_nothing(&input))
+    }
+
+    fn with_input<R>(
+        self,
+        base: &Revision,
+        base_site: Option<&vps_site::Site>,
+        then: impl FnOnce(BuildInput<'_>) -> R,
+    ) -> R {
         let start = StartSessionRequest::default();
-        let site = SiteOptions { name: "Site".into(), home_note: self.home_note, ..SiteOptions::default() };
+        let name = self.site_name.unwrap_or_else(|| "Site".into());
+        let site = SiteOptions { name, home_note: self.home_note, ..SiteOptions::default() };
         let input = BuildInput {
             base_site,
             base,
@@ -78,7 +95,7 @@ impl Publish {
             revision_id: RevisionId::new(1_700_000_000_000, 1),
             now_ms: 1_700_000_000_000,
         };
-        build(blobs, input, &|_, _| Ok(())).expect("the build succeeds")
+        then(input)
     }
 }
 
@@ -373,4 +390,54 @@ fn garden_with_echo() -> Vec<Note> {
     let mut notes = garden();
     notes.last_mut().unwrap().title = "Echo".into();
     notes
+}
+
+#[test]
+fn a_publish_that_changes_nothing_is_known_without_building() {
+    let blobs = MemoryBlobs::new();
+    let first = Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }
+        .on(&blobs, &Revision::empty());
+    let live = &first.revision;
+    let all: Vec<String> = vault_paths(live).into_iter().map(str::to_owned).collect();
+
+    // Nothing sent, or only what is live already (assets linked by hash), the full inventory.
+    let stats = Publish { partial: true, ..Publish::default() }.changes_nothing(live).expect("nothing changes");
+    assert_eq!((stats.notes_published, stats.notes_deduplicated, stats.notes_deleted), (0, 5, 0));
+    let same = Publish {
+        assets: vec![png("Media/pic.png", 1)],
+        partial: true,
+        inventory: Some(all.clone()),
+        ..Publish::default()
+    };
+    assert!(same.changes_nothing(live).is_some());
+    // And the build agrees: the same pages.
+    let built = Publish { partial: true, ..Publish::default() }.on_live(&blobs, &first);
+    assert_eq!(changed_pages(live, &built.revision), Vec::<String>::new());
+
+    // Anything that may change the site must be built.
+    let cases = [
+        (
+            "a note uploaded",
+            Publish { notes: vec![note("E.md", "E stands alone.")], partial: true, ..Publish::default() },
+        ),
+        (
+            "an asset's new bytes",
+            Publish { assets: vec![png("Media/pic.png", 2)], partial: true, ..Publish::default() },
+        ),
+        ("a new asset", Publish { assets: vec![png("Media/new.png", 3)], partial: true, ..Publish::default() }),
+        ("a full publish of nothing", Publish { partial: false, ..Publish::default() }),
+        (
+            "a note gone from the inventory",
+            Publish { partial: true, inventory: Some(all[1..].to_vec()), ..Publish::default() },
+        ),
+        ("another site name", Publish { partial: true, site_name: Some("Other".into()), ..Publish::default() }),
+        ("another home note", Publish { partial: true, home_note: Some("E.md".into()), ..Publish::default() }),
+    ];
+    for (what, publish) in cases {
+        assert!(publish.changes_nothing(live).is_none(), "{what}");
+    }
+    assert!(
+        Publish { partial: true, ..Publish::default() }.changes_nothing(&Revision::empty()).is_none(),
+        "no site yet"
+    );
 }

@@ -115,6 +115,10 @@ pub struct Revision {
     /// that serving never compresses. A blob with no entry is served as it is.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub encodings: BTreeMap<ContentHash, Encodings>,
+    /// The hash of the server's settings that shaped it (site name, home note, language,
+    /// publish limits), so that a publish that changes nothing is known without building.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options_key: Option<ContentHash>,
 }
 
 /// The stored representations of one published blob: its own size and its compressed variants,
@@ -331,6 +335,7 @@ impl Revision {
             generated: BTreeMap::new(),
             site_blob: None,
             encodings: BTreeMap::new(),
+            options_key: None,
         }
     }
 

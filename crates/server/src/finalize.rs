@@ -132,7 +132,20 @@ impl Finalizer {
                 self.jobs.complete(session_id, result)?;
                 return Ok(base.id.clone());
             }
-            let built = self.build_on_thread(&base, &session, &request, stop, deadline).await?;
+            let built = match self.build_on_thread(&base, &session, &request, stop, deadline).await? {
+                Outcome::Built(built) => built,
+                // Nothing to build: the live revision is what this publish would give.
+                Outcome::Unchanged(promotion_stats) => {
+                    let result = JobResult {
+                        notes_processed: request.notes_processed,
+                        assets_processed: request.assets_processed,
+                        content_revision: base.id.to_string(),
+                        promotion_stats,
+                    };
+                    self.jobs.complete(session_id, result)?;
+                    return Ok(base.id.clone());
+                }
+            };
             self.jobs.advance(session_id, Phase::CompletingPublication, 97);
             if tokio::time::Instant::now() >= deadline {
                 self.jobs.cancel(session_id, &timeout_message(self.config.timeout_secs))?;
@@ -244,7 +257,7 @@ impl Finalizer {
         request: &Arc<FinishRequest>,
         stop: &Stop,
         deadline: tokio::time::Instant,
-    ) -> Result<Built, JobError> {
+    ) -> Result<Outcome, JobError> {
         let session_id = session.id;
         let (this, base, session, request, stop_) =
             (self.clone(), base.clone(), session.clone(), request.clone(), stop.clone());
@@ -277,7 +290,7 @@ impl Finalizer {
         request: &FinishRequest,
         stop: &Stop,
         runtime: tokio::runtime::Handle,
-    ) -> Result<Built, JobError> {
+    ) -> Result<Outcome, JobError> {
         let session_id = session.id;
         let progress = |phase, percent| -> Result<(), BuildError> {
             if let Some(reason) = stop.reason() {
@@ -300,8 +313,19 @@ impl Finalizer {
             now_ms: now,
         };
         let blobs = BlockingBlobs::new(&*self.store, runtime);
-        Ok(vps_build::build(&blobs, input, &progress)?)
+        if let Some(stats) = vps_build::changes_nothing(&input) {
+            return Ok(Outcome::Unchanged(stats));
+        }
+        Ok(Outcome::Built(vps_build::build(&blobs, input, &progress)?))
     }
+}
+
+/// What a finalization's build came to.
+enum Outcome {
+    /// A new revision, to publish.
+    Built(Built),
+    /// Nothing would change ([`vps_build::changes_nothing`]): the live revision stays.
+    Unchanged(vps_core::job::PromotionStats),
 }
 
 /// What the engine needs of a session besides its notes.
