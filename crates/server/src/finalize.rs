@@ -133,7 +133,7 @@ impl Finalizer {
                 return Ok(base.id.clone());
             }
             let built = match self.build_on_thread(&base, &session, &request, stop, deadline).await? {
-                Outcome::Built(built) => built,
+                Outcome::Built(built) => *built,
                 // Nothing to build: the live revision is what this publish would give.
                 Outcome::Unchanged(promotion_stats) => {
                     let result = JobResult {
@@ -316,14 +316,14 @@ impl Finalizer {
         if let Some(stats) = vps_build::changes_nothing(&input) {
             return Ok(Outcome::Unchanged(stats));
         }
-        Ok(Outcome::Built(vps_build::build(&blobs, input, &progress)?))
+        Ok(Outcome::Built(Box::new(vps_build::build(&blobs, input, &progress)?)))
     }
 }
 
 /// What a finalization's build came to.
 enum Outcome {
     /// A new revision, to publish.
-    Built(Built),
+    Built(Box<Built>),
     /// Nothing would change ([`vps_build::changes_nothing`]): the live revision stays.
     Unchanged(vps_core::job::PromotionStats),
 }
