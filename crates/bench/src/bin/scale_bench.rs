@@ -65,7 +65,7 @@ use vps_core::revision::Revision;
 use vps_publisher::{Config, Progress, Publication};
 
 const USAGE: &str =
-    "usage: scale-bench [--notes N] [--images N] [--big-folder N] [--seed N] [--sample N] [--searches N] [--dir PATH] [--keep]
+    "usage: scale-bench [--notes N] [--images N] [--big-folder N] [--seed N] [--sample N] [--searches N] [--dir PATH] [--keep] [--server-env NAME=VALUE]…
 
   --notes N      notes of the generated vault (default 10000)
   --images N     PNG images, each embedded by a note (default 300)
@@ -75,6 +75,9 @@ const USAGE: &str =
   --searches N   sequential search requests (default 200)
   --dir PATH     where to create the scratch directory (default: the system's temp directory)
   --keep         keep the scratch directory (the vault and the server's data) and print its path
+  --server-env NAME=VALUE
+                 a setting for the server, repeatable (e.g. MAX_DOCUMENT_BYTES=512mb: a vault of
+                 100,000 generated notes has a search index over the 64 MB default)
 
 Needs the release build of the server next to it:
   cargo build --release -p vps-publish -p vps-bench && target/release/scale-bench";
@@ -112,6 +115,9 @@ struct Options {
     searches: usize,
     dir: Option<PathBuf>,
     keep: bool,
+    /// `--server-env NAME=VALUE`: more settings for the server (e.g. `MAX_DOCUMENT_BYTES=512mb`
+    /// for a vault whose search index is over the 64 MB default).
+    server_env: Vec<(String, String)>,
 }
 
 impl Options {
@@ -125,6 +131,7 @@ impl Options {
             searches: 200,
             dir: None,
             keep: false,
+            server_env: Vec::new(),
         };
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -136,6 +143,12 @@ impl Options {
                 "--searches" => options.searches = value(&mut args, &arg)?,
                 "--dir" => options.dir = Some(value(&mut args, &arg)?),
                 "--keep" => options.keep = true,
+                "--server-env" => {
+                    let setting: String = value(&mut args, &arg)?;
+                    let (name, value) =
+                        setting.split_once('=').ok_or_else(|| format!("--server-env {setting:?}: not NAME=VALUE"))?;
+                    options.server_env.push((name.to_owned(), value.to_owned()));
+                }
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -179,7 +192,9 @@ fn run(options: Options) -> Result<()> {
     );
 
     let data_dir = scratch.path().join("data");
-    let server = Server::start(&binary, &data_dir, API_KEY, SERVER_ENV)?;
+    let mut env: Vec<(&str, &str)> = SERVER_ENV.to_vec();
+    env.extend(options.server_env.iter().map(|(name, value)| (name.as_str(), value.as_str())));
+    let server = Server::start(&binary, &data_dir, API_KEY, &env)?;
     let runtime = Runtime::new()?;
     let target = runtime.block_on(async {
         let client = vps_client::Client::new(&server.base_url, API_KEY)?;
