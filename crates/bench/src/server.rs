@@ -36,8 +36,8 @@ pub struct Server {
 impl Server {
     /// Starts `binary serve` on 127.0.0.1 with a free port and `data_dir`, and waits until it logs
     /// `listening on http://…`. Its environment is cleared but for `API_KEY`, `RUST_LOG=info` and
-    /// `env`. The log before that line is echoed (so that a failed start shows why); the rest is
-    /// read away.
+    /// `env`. The log before that line is echoed (so that a failed start shows why); after it,
+    /// warnings, errors and lines that are not log lines (a panic, an abort).
     pub fn start(binary: &Path, data_dir: &Path, api_key: &str, env: &[(&str, &str)]) -> Result<Self> {
         let mut command = Command::new(binary);
         command
@@ -125,5 +125,18 @@ fn watch_stderr(stderr: ChildStderr, listening: mpsc::Sender<String>) {
         }
         eprint!("  server: {text}");
     }
-    let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    // Afterwards only what says something went wrong is echoed: warnings, errors, and any line
+    // that is not a log line (a panic, an abort, an allocation failure).
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        let log_line = text.as_bytes().first().is_some_and(u8::is_ascii_digit);
+        if !log_line || text.contains(" WARN ") || text.contains(" ERROR ") {
+            eprint!("  server: {text}");
+        }
+    }
 }
