@@ -107,36 +107,33 @@ impl Drop for Server {
     }
 }
 
-/// Sends the server's address once it logs it, echoing the log before it; then reads the rest of
-/// the log away, so that the server never blocks on a full pipe.
+/// Sends the server's address once it logs it, echoing the log before it; afterwards echoes only
+/// what says something went wrong — warnings, errors, and any line that is not a log line (a
+/// panic, an abort, an allocation failure) — and reads the rest away, so that the server never
+/// blocks on a full pipe.
 fn watch_stderr(stderr: ChildStderr, listening: mpsc::Sender<String>) {
     let mut reader = BufReader::new(stderr);
     let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
+    let mut listening = Some(listening);
+    while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
         let text = String::from_utf8_lossy(&line);
-        if let Some((_, address)) = text.split_once("listening on http://") {
-            let _ = listening.send(address.trim().to_owned());
-            break;
-        }
-        eprint!("  server: {text}");
-    }
-    // Afterwards only what says something went wrong is echoed: warnings, errors, and any line
-    // that is not a log line (a panic, an abort, an allocation failure).
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let text = String::from_utf8_lossy(&line);
-        let log_line = text.as_bytes().first().is_some_and(u8::is_ascii_digit);
-        if !log_line || text.contains(" WARN ") || text.contains(" ERROR ") {
+        let echo = match &listening {
+            Some(sender) => match text.split_once("listening on http://") {
+                Some((_, address)) => {
+                    let _ = sender.send(address.trim().to_owned());
+                    listening = None;
+                    false
+                }
+                None => true,
+            },
+            None => {
+                let log_line = text.as_bytes().first().is_some_and(u8::is_ascii_digit);
+                !log_line || text.contains(" WARN ") || text.contains(" ERROR ")
+            }
+        };
+        if echo {
             eprint!("  server: {text}");
         }
+        line.clear();
     }
 }

@@ -1,6 +1,9 @@
 //! `scale-bench`: what a large vault costs the real server — publishing it, publishing it again,
 //! the size of its pages and searching it.
 //!
+//! (Over 600 lines for one responsibility: the report of one run, step by step; the vault
+//! generator, wrk, metrics and search helpers live in `vps_bench`'s modules.)
+//!
 //! 1. Generates a synthetic vault ([`vps_bench::synth`]: `--notes N`, default 10,000, nested
 //!    folders of 25 notes 20 wide, wikilinks, hub notes, tags, embeds of `--images` distinct PNGs
 //!    (default 300), transclusions; deterministic for `--seed`; written note by note, constant
