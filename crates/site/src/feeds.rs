@@ -3,7 +3,6 @@
 use vps_core::url::encode_path;
 
 use crate::escape::{escape, summarize};
-use crate::model::PageInfo;
 use crate::site::Site;
 use crate::url::PublicBase;
 
@@ -57,6 +56,23 @@ impl Site {
         out
     }
 
+    /// Page indexes, newest `updated` first; undated pages follow in title order.
+    pub(crate) fn newest_first(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.pages.len()).collect();
+        order.sort_unstable_by(|&a, &b| self.newest_cmp(a, b));
+        order
+    }
+
+    /// Newest `updated` first, then by title; undated pages after dated ones.
+    pub(crate) fn newest_cmp(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        match (&self.derived[a].updated, &self.derived[b].updated) {
+            (Some(x), Some(y)) => y.cmp(x).then_with(|| self.title_cmp(a, b)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => self.title_cmp(a, b),
+        }
+    }
+
     /// The Atom feed: the 20 newest pages by `updated` (undated pages after dated ones), without
     /// `noindex` pages, with links at `base` (absolute when its origin is known, else paths
     /// under its prefix). `now_iso` is the feed's `<updated>` and the date of undated entries.
@@ -76,14 +92,14 @@ impl Site {
         out.push_str(&format!("<updated>{now}</updated>\n<author><name>{name}</name></author>\n"));
         out.push_str("<generator>vps-publish</generator>\n");
 
-        let entries = newest_first(&self.pages).into_iter().filter(|&i| !self.pages[i].noindex).take(FEED_ENTRIES);
+        let entries = self.newest_first().into_iter().filter(|&i| !self.pages[i].noindex).take(FEED_ENTRIES);
         for index in entries {
             let page = &self.pages[index];
             let path = self.public_path(&page.route);
             let url = url(base, path);
             let id =
                 base.absolute(path).unwrap_or_else(|| format!("urn:vps-publish:page:{}", encode_path(&page.route)));
-            let updated = page.updated.as_deref().and_then(normalize_datetime).unwrap_or_else(|| now.clone());
+            let updated = self.derived[index].updated.clone().unwrap_or_else(|| now.clone());
             out.push_str("<entry>\n");
             out.push_str(&format!("<title>{}</title>\n", escape(&page.title)));
             out.push_str(&format!("<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&url)));
@@ -115,19 +131,6 @@ impl Site {
 /// An absolute URL when the origin is known, else the path under the prefix.
 fn url(base: &PublicBase, path: &str) -> String {
     base.absolute(path).unwrap_or_else(|| base.local(path))
-}
-
-/// Page indexes, newest `updated` first; undated pages follow in title order.
-pub(crate) fn newest_first(pages: &[PageInfo]) -> Vec<usize> {
-    let keys: Vec<Option<String>> = pages.iter().map(|p| p.updated.as_deref().and_then(normalize_datetime)).collect();
-    let mut order: Vec<usize> = (0..pages.len()).collect();
-    order.sort_by(|&a, &b| match (&keys[a], &keys[b]) {
-        (Some(x), Some(y)) => y.cmp(x).then_with(|| crate::tree::title_order(&pages[a], &pages[b])),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => crate::tree::title_order(&pages[a], &pages[b]),
-    });
-    order
 }
 
 /// An ISO-8601 date or date-time as an RFC 3339 date-time (what Atom and `<time>` want):

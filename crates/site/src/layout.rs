@@ -52,7 +52,7 @@ impl Document<'_> {
 
 impl Site {
     pub(crate) fn render_document(&self, doc: &Document<'_>) -> String {
-        let nav = self.tree.nav_items(&self.pages, doc.nav_current, self.listing_page_size);
+        let nav = self.tree.nav_items(&self.pages, doc.nav_current, None, self.listing_page_size);
         self.render_document_with(doc, &nav)
     }
 

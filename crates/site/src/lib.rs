@@ -58,6 +58,7 @@
 #![warn(missing_docs)]
 
 mod assets;
+mod derived;
 mod escape;
 mod feeds;
 mod layout;

@@ -3,18 +3,80 @@
 use vps_core::slug::tag_href;
 use vps_core::url::encode_path;
 
-use crate::escape::{escape, summarize};
-use crate::feeds::{newest_first, normalize_datetime};
+use crate::derived::KeyHasher;
+use crate::escape::escape;
 use crate::layout::{Document, Served};
-use crate::model::PageInfo;
 use crate::site::{Site, normalize_route};
-use crate::tree::render_breadcrumbs;
+use crate::tree::{NavItem, render_breadcrumbs};
 use crate::url::PublicBase;
 use crate::words::Words;
 use vps_core::slug::tag_route;
 
 /// How many pages the generated home page lists under "Recently updated".
 const RECENT_ON_HOME: usize = 10;
+
+/// The version of the listings' layout, in every listing key: bump it whenever a listing
+/// changes in a way the other inputs of its key do not show.
+const LISTING_VERSION: &str = "listing-1";
+
+/// What one page of a listing (a folder's, the generated home's, a tag's, `/tags`) shows: the
+/// one description read by both the renderer ([`Site::render_listing`]) and the key
+/// ([`Site::listing_key`]), so the two cannot drift. Everything but a folder's introduction.
+#[derive(Hash)]
+struct Listing<'s> {
+    /// Where it is served (its canonical path).
+    path: String,
+    /// The `<title>` before the site name; `None`: the site name alone.
+    title: Option<String>,
+    description: String,
+    /// (label, href) from the site to the listing; the generated home has none.
+    breadcrumbs: Option<Vec<(String, String)>>,
+    /// The `<h1>`, and whether it takes its own direction (a name from the vault).
+    heading: String,
+    heading_dir: bool,
+    /// Whether a folder introduction is shown (the first page of a folder's listing).
+    intro: bool,
+    body: Body<'s>,
+    pagination: Pagination,
+    /// The route marked current in the navigation (the folder's), and the navigation.
+    nav_current: Option<String>,
+    nav: Vec<NavItem<'s>>,
+}
+
+#[derive(Hash)]
+enum Body<'s> {
+    /// A folder's (or the root's) entries on this page: sub-folders (public path, label), then
+    /// pages; the generated home's first page adds the recently updated pages.
+    Folder {
+        route: String,
+        empty: bool,
+        folders: Vec<(&'s str, String)>,
+        pages: Vec<Entry<'s>>,
+        recent: Vec<Entry<'s>>,
+    },
+    /// A tag's page: its route, how many pages it has, its sub-tags (key, name) and this page's
+    /// entries.
+    Tag { route: String, tagged: usize, sub_tags: Vec<(&'s str, &'s str)>, pages: Vec<Entry<'s>> },
+    /// Every tag: key, name, pages.
+    Tags { tags: Vec<(&'s str, &'s str, usize)> },
+}
+
+/// Page `number` of `count`.
+#[derive(Hash, Clone, Copy)]
+struct Pagination {
+    number: usize,
+    count: usize,
+}
+
+/// A page as a listing shows it: a link to where it is served (`path`), its title, its date
+/// (RFC 3339) and its summary.
+#[derive(Hash)]
+struct Entry<'s> {
+    path: &'s str,
+    title: &'s str,
+    updated: Option<&'s str>,
+    summary: &'s str,
+}
 
 impl Site {
     /// Folders that need a generated index page: every folder but the root, unless a page
@@ -40,143 +102,123 @@ impl Site {
     }
 
     /// Page `number` (from 1) of a folder's index, served at [`listing_page_route`]; the
-    /// introduction is on the first page only. `None` for an unknown folder or page.
+    /// introduction is on the first page only. `None` for an unknown folder or page. The root
+    /// (`/`) gives the generated home page's listing ([`Site::home`] is its first page).
     pub fn folder_index_page(&self, folder_route: &str, intro_html: Option<&str>, number: usize) -> Option<String> {
-        let route = normalize_route(folder_route);
-        if number == 0 || number > self.folder_index_pages(&route) {
-            return None;
-        }
-        let intro_html = intro_html.filter(|_| number == 1);
-        if route == "/" {
-            return Some(self.generated_home(intro_html, number));
-        }
-        let folder = self.tree.folder(&route)?;
-        let mut items = vec![(self.info.name.clone(), "/".to_owned())];
-        for (ancestor, label) in self.tree.ancestors(&route) {
-            let href = self.href(&ancestor);
-            items.push((label, href));
-        }
-        items.push((folder.label.clone(), String::new()));
+        let listing = self.folder_listing(folder_route, number)?;
+        Some(self.render_listing(&listing, intro_html))
+    }
 
-        let mut main = render_breadcrumbs(&items, self.words);
-        main.push_str(&format!(
-            "<header class=\"page-header\"><h1 dir=\"auto\">{}</h1></header>\n",
-            escape(&folder.label)
-        ));
-        if let Some(intro) = intro_html.filter(|i| !i.trim().is_empty()) {
-            main.push_str(&format!(
-                "<article class=\"markdown-body folder-intro\" dir=\"auto\">\n{intro}\n</article>\n"
-            ));
-        }
-        main.push_str(&self.folder_listing(&route, number));
-        let path = listing_page_route(&route, number);
-        Some(self.render_document(&Document {
-            title: Some(&folder.label),
-            description: (self.words.pages_in)(&folder.label),
-            path: Some(&path),
-            served: Served::At(&path),
-            og_type: "website",
-            image: None,
-            noindex: false,
-            nav_current: Some(&route),
-            query: "",
-            main,
-        }))
+    /// A key of everything [`Site::folder_index_page`] reads for `folder_route` and `number`
+    /// but the introduction (`intro_html`, which the caller keys itself): the entries shown
+    /// (each sub-folder's label and path; each page's route, public path, title, date and
+    /// summary), the pagination (this page's number and the page count), the breadcrumbs, the
+    /// navigation's entries, the generated home's recently updated pages (for `/`), the site's
+    /// name, language and stylesheets, and the listing layout's version. Made from the one
+    /// description the page is rendered from; costs what the page shows, without writing HTML.
+    /// `None` where [`Site::folder_index_page`] gives `None`.
+    pub fn folder_listing_key(&self, folder_route: &str, number: usize) -> Option<[u8; 32]> {
+        Some(self.listing_key(&self.folder_listing(folder_route, number)?))
     }
 
     /// The generated index served at `/` when the site has no home page: the root's folders and
     /// pages and the most recently updated pages.
     pub fn home(&self) -> String {
-        self.generated_home(None, 1)
+        self.folder_index_page("/", None, 1).expect("the root folder has a first listing page")
     }
 
-    fn generated_home(&self, intro_html: Option<&str>, number: usize) -> String {
-        let mut main = format!("<header class=\"page-header\"><h1>{}</h1></header>\n", escape(&self.info.name));
-        if let Some(intro) = intro_html.filter(|i| !i.trim().is_empty()) {
-            main.push_str(&format!(
-                "<article class=\"markdown-body folder-intro\" dir=\"auto\">\n{intro}\n</article>\n"
-            ));
+    /// What page `number` of a folder's listing (the generated home for `/`) shows.
+    fn folder_listing(&self, folder_route: &str, number: usize) -> Option<Listing<'_>> {
+        let route = normalize_route(folder_route);
+        let folder = self.tree.folder(&route)?;
+        let size = self.listing_page_size;
+        let total = folder.folders.len() + folder.pages.len();
+        let count = pages_for(total, size);
+        if number == 0 || number > count {
+            return None;
         }
-        main.push_str(&self.folder_listing("/", number));
-        let recent: Vec<usize> = if number == 1 {
-            newest_first(&self.pages)
-                .into_iter()
-                .filter(|&i| self.pages[i].updated.is_some())
-                .take(RECENT_ON_HOME)
-                .collect()
+        let start = (number - 1) * size;
+        let end = (start + size).min(total);
+        let folders = folder
+            .folders
+            .iter()
+            .take(end)
+            .skip(start)
+            .map(|child| (self.public_path(child), self.tree.label(child)))
+            .collect();
+        let skip = start.saturating_sub(folder.folders.len());
+        let take = end.saturating_sub(folder.folders.len()).saturating_sub(skip);
+        let pages = folder.pages.iter().skip(skip).take(take).map(|&index| self.entry(index)).collect();
+        let is_home = route == "/";
+        let recent = if is_home && number == 1 {
+            self.recent().iter().map(|&index| self.entry(index)).collect()
         } else {
             Vec::new()
         };
-        if !recent.is_empty() {
-            main.push_str(&format!("<h2>{}</h2>\n<ul class=\"listing recent\">", escape(self.words.recently_updated)));
-            for index in recent {
-                main.push_str(&self.page_item(&self.pages[index]));
+        let nav = self.tree.nav_items(&self.pages, Some(&route), None, size);
+        let body = Body::Folder { route: route.clone(), empty: total == 0, folders, pages, recent };
+        let pagination = Pagination { number, count };
+        Some(if is_home {
+            Listing {
+                path: listing_page_route("/", number),
+                title: None,
+                description: (self.words.all_pages_of)(&self.info.name),
+                breadcrumbs: None,
+                heading: self.info.name.clone(),
+                heading_dir: false,
+                intro: number == 1,
+                body,
+                pagination,
+                nav_current: Some(route),
+                nav,
             }
-            main.push_str("</ul>\n");
-        }
-        let path = listing_page_route("/", number);
-        self.render_document(&Document {
-            title: None,
-            description: (self.words.all_pages_of)(&self.info.name),
-            path: Some(&path),
-            served: Served::At(&path),
-            og_type: "website",
-            image: None,
-            noindex: false,
-            nav_current: Some("/"),
-            query: "",
-            main,
+        } else {
+            let mut breadcrumbs = vec![(self.info.name.clone(), "/".to_owned())];
+            for (ancestor, label) in self.tree.ancestors(&route) {
+                let href = self.href(&ancestor);
+                breadcrumbs.push((label, href));
+            }
+            breadcrumbs.push((folder.label.clone(), String::new()));
+            Listing {
+                path: listing_page_route(&route, number),
+                title: Some(folder.label.clone()),
+                description: (self.words.pages_in)(&folder.label),
+                breadcrumbs: Some(breadcrumbs),
+                heading: folder.label.clone(),
+                heading_dir: true,
+                intro: number == 1,
+                body,
+                pagination,
+                nav_current: Some(route),
+                nav,
+            }
         })
     }
 
-    /// Page `number` of a folder's entries: sub-folders, then pages.
-    fn folder_listing(&self, route: &str, number: usize) -> String {
-        let Some(folder) = self.tree.folder(route) else { return String::new() };
-        if folder.folders.is_empty() && folder.pages.is_empty() {
-            return format!("<p class=\"empty\">{}</p>\n", escape(self.words.folder_empty));
-        }
-        let size = self.listing_page_size;
-        let total = folder.folders.len() + folder.pages.len();
-        let start = (number - 1) * size;
-        let end = (start + size).min(total);
-        let mut out = String::from("<ul class=\"listing\">");
-        for child in folder.folders.iter().take(end).skip(start) {
-            out.push_str(&format!(
-                "<li class=\"folder\"><a href=\"{}\" dir=\"auto\">{}</a></li>",
-                escape(&self.href(child)),
-                escape(&self.tree.label(child))
-            ));
-        }
-        let skip = start.saturating_sub(folder.folders.len());
-        let take = end.saturating_sub(folder.folders.len()).saturating_sub(skip);
-        for &index in folder.pages.iter().skip(skip).take(take) {
-            out.push_str(&self.page_item(&self.pages[index]));
-        }
-        out.push_str("</ul>\n");
-        out.push_str(&pagination(route, number, pages_for(total, size), self.words));
-        out
+    /// The pages the generated home lists as recently updated: the newest of the pages with a
+    /// date ([`RECENT_ON_HOME`]), found once in O(pages).
+    fn recent(&self) -> &[usize] {
+        self.recent.get_or_init(|| {
+            let mut dated: Vec<usize> = (0..self.pages.len()).filter(|&i| self.pages[i].updated.is_some()).collect();
+            if dated.len() > RECENT_ON_HOME {
+                dated.select_nth_unstable_by(RECENT_ON_HOME - 1, |&a, &b| self.newest_cmp(a, b));
+                dated.truncate(RECENT_ON_HOME);
+            }
+            dated.sort_unstable_by(|&a, &b| self.newest_cmp(a, b));
+            dated
+        })
     }
 
-    /// One page in a listing: title link, date, and description.
-    pub(crate) fn page_item(&self, page: &PageInfo) -> String {
-        let mut out =
-            format!("<li><a href=\"{}\" dir=\"auto\">{}</a>", escape(&self.href(&page.route)), escape(&page.title));
-        if let Some(updated) = page.updated.as_deref().and_then(normalize_datetime) {
-            out.push_str(&format!(
-                "<time datetime=\"{}\">{}</time>",
-                escape(&updated),
-                escape(&self.words.format_date(&updated))
-            ));
+    /// One page as listings show it.
+    fn entry(&self, index: usize) -> Entry<'_> {
+        let page = &self.pages[index];
+        let derived = &self.derived[index];
+        Entry {
+            path: self.public_path(&page.route),
+            title: &page.title,
+            updated: derived.updated.as_deref(),
+            summary: derived.summary(page),
         }
-        let description = match page.description.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            Some(description) => summarize(description, 200),
-            None => summarize(&page.text, 160),
-        };
-        if !description.is_empty() {
-            out.push_str(&format!("<p dir=\"auto\">{}</p>", escape(&description)));
-        }
-        out.push_str("</li>");
-        out
     }
 
     /// Every tag with a page, parents of nested tags included (`project` for `project/alpha`),
@@ -200,90 +242,217 @@ impl Site {
 
     /// Page `number` (from 1) of a tag's listing, served at [`listing_page_route`] of its path.
     pub fn tag_page_number(&self, tag: &str, number: usize) -> Option<String> {
+        Some(self.render_listing(&self.tag_listing(tag, number)?, None))
+    }
+
+    /// A key of everything [`Site::tag_page_number`] reads for `tag` and `number`: the tag's
+    /// name and key, its page count, the sub-tags shown, the entries shown (as in
+    /// [`Site::folder_listing_key`]), the pagination, the navigation, the site's name,
+    /// language and stylesheets, and the listing layout's version. `None` where
+    /// [`Site::tag_page_number`] gives `None`.
+    pub fn tag_listing_key(&self, tag: &str, number: usize) -> Option<[u8; 32]> {
+        Some(self.listing_key(&self.tag_listing(tag, number)?))
+    }
+
+    /// What page `number` of a tag's listing shows.
+    fn tag_listing(&self, tag: &str, number: usize) -> Option<Listing<'_>> {
         let entry = self.tags.get(tag)?;
         let size = self.listing_page_size;
-        let page_count = pages_for(entry.pages.len(), size);
-        if number == 0 || number > page_count {
+        let count = pages_for(entry.pages.len(), size);
+        if number == 0 || number > count {
             return None;
         }
         let name = format!("#{}", entry.name);
         let words = self.words;
-        let items = vec![
+        let breadcrumbs = vec![
             (self.info.name.clone(), "/".to_owned()),
             (words.tags.to_owned(), "/tags".to_owned()),
             (name.clone(), String::new()),
         ];
-        let mut main = render_breadcrumbs(&items, words);
-        main.push_str(&format!("<header class=\"page-header\"><h1 dir=\"auto\">{}</h1></header>\n", escape(&name)));
-        main.push_str(&format!("<p class=\"search-count\">{}</p>\n", escape(&(words.page_count)(entry.pages.len()))));
-        if !entry.children.is_empty() {
-            main.push_str(&format!("<ul class=\"page-tags sub-tags\" aria-label=\"{}\">", escape(words.sub_tags)));
-            // As many sub-tags as entries on a listing page; every tag is on `/tags`.
-            for child in entry.children.iter().take(size).filter_map(|key| self.tags.entry_by_key(key)) {
-                main.push_str(&format!(
-                    "<li><a class=\"tag\" href=\"{}\" dir=\"auto\">#{}</a></li>",
-                    escape(&tag_href(&child.key)),
-                    escape(&child.name)
-                ));
-            }
-            main.push_str("</ul>\n");
-        }
-        let mut pages = entry.pages.clone();
-        pages.sort_by(|&a, &b| crate::tree::title_order(&self.pages[a], &self.pages[b]));
-        main.push_str("<ul class=\"listing\">");
-        for index in pages.into_iter().skip((number - 1) * size).take(size) {
-            main.push_str(&self.page_item(&self.pages[index]));
-        }
-        main.push_str("</ul>\n");
+        // As many sub-tags as entries on a listing page; every tag is on `/tags`.
+        let sub_tags = entry
+            .children
+            .iter()
+            .take(size)
+            .filter_map(|key| self.tags.entry_by_key(key))
+            .map(|child| (child.key.as_str(), child.name.as_str()))
+            .collect();
+        let pages = entry.pages.iter().skip((number - 1) * size).take(size).map(|&index| self.entry(index)).collect();
         let route = tag_route(&entry.key);
-        main.push_str(&pagination(&route, number, page_count, words));
-        let path = listing_page_route(&route, number);
-        Some(self.render_document(&Document {
-            title: Some(&name),
+        Some(Listing {
+            path: listing_page_route(&route, number),
             description: (words.pages_tagged)(&name),
-            path: Some(&path),
-            served: Served::At(&path),
-            og_type: "website",
-            image: None,
-            noindex: false,
+            title: Some(name.clone()),
+            breadcrumbs: Some(breadcrumbs),
+            heading: name,
+            heading_dir: true,
+            intro: false,
+            body: Body::Tag { route, tagged: entry.pages.len(), sub_tags, pages },
+            pagination: Pagination { number, count },
             nav_current: None,
-            query: "",
-            main,
-        }))
+            nav: self.tree.nav_items(&self.pages, None, None, size),
+        })
     }
 
     /// The list of all tags (`/tags`), with their page counts.
     pub fn tags_index(&self) -> String {
+        self.render_listing(&self.tags_listing(), None)
+    }
+
+    /// A key of everything [`Site::tags_index`] reads: every tag's key, name and page count,
+    /// the navigation, the site's name, language and stylesheets, and the listing layout's
+    /// version. Costs O(tags), without writing HTML.
+    pub fn tags_index_key(&self) -> [u8; 32] {
+        self.listing_key(&self.tags_listing())
+    }
+
+    /// What `/tags` shows.
+    fn tags_listing(&self) -> Listing<'_> {
         let words = self.words;
-        let items = vec![(self.info.name.clone(), "/".to_owned()), (words.tags.to_owned(), String::new())];
-        let mut main = render_breadcrumbs(&items, words);
-        main.push_str(&format!("<header class=\"page-header\"><h1>{}</h1></header>\n", escape(words.tags)));
-        if self.tags.iter().next().is_none() {
-            main.push_str(&format!("<p class=\"empty\">{}</p>\n", escape(words.no_tags)));
-        } else {
-            main.push_str("<ul class=\"page-tags all-tags\">");
-            for entry in self.tags.iter() {
-                main.push_str(&format!(
-                    "<li><a class=\"tag\" href=\"{}\" dir=\"auto\">#{}</a> <span class=\"count\">{}</span></li>",
-                    escape(&tag_href(&entry.key)),
-                    escape(&entry.name),
-                    entry.pages.len()
-                ));
+        let tags = self.tags.iter().map(|entry| (entry.key.as_str(), entry.name.as_str(), entry.pages.len())).collect();
+        Listing {
+            path: "/tags".to_owned(),
+            title: Some(words.tags.to_owned()),
+            description: (words.all_tags_of)(&self.info.name),
+            breadcrumbs: Some(vec![(self.info.name.clone(), "/".to_owned()), (words.tags.to_owned(), String::new())]),
+            heading: words.tags.to_owned(),
+            heading_dir: false,
+            intro: false,
+            body: Body::Tags { tags },
+            pagination: Pagination { number: 1, count: 1 },
+            nav_current: None,
+            nav: self.tree.nav_items(&self.pages, None, None, self.listing_page_size),
+        }
+    }
+
+    /// The key of a listing: its description ([`Listing`]), the site's name, language and
+    /// stylesheets, and [`LISTING_VERSION`].
+    fn listing_key(&self, listing: &Listing<'_>) -> [u8; 32] {
+        use std::hash::Hash;
+        let mut hasher = KeyHasher::new();
+        LISTING_VERSION.hash(&mut hasher);
+        (crate::assets::style_href(), crate::assets::search_js_href()).hash(&mut hasher);
+        (&self.info.name, &self.info.language, &self.info.publish_css_href).hash(&mut hasher);
+        listing.hash(&mut hasher);
+        hasher.finish_key()
+    }
+
+    /// The HTML of a listing page, with a folder's introduction (already sanitised) when the
+    /// listing shows one.
+    fn render_listing(&self, listing: &Listing<'_>, intro_html: Option<&str>) -> String {
+        let words = self.words;
+        let mut main = listing.breadcrumbs.as_ref().map_or_else(String::new, |items| render_breadcrumbs(items, words));
+        let dir = if listing.heading_dir { " dir=\"auto\"" } else { "" };
+        main.push_str(&format!("<header class=\"page-header\"><h1{dir}>{}</h1></header>\n", escape(&listing.heading)));
+        if listing.intro
+            && let Some(intro) = intro_html.filter(|i| !i.trim().is_empty())
+        {
+            main.push_str(&format!(
+                "<article class=\"markdown-body folder-intro\" dir=\"auto\">\n{intro}\n</article>\n"
+            ));
+        }
+        let Pagination { number, count } = listing.pagination;
+        match &listing.body {
+            Body::Folder { empty: true, .. } => {
+                main.push_str(&format!("<p class=\"empty\">{}</p>\n", escape(words.folder_empty)));
+            }
+            Body::Folder { route, folders, pages, .. } => {
+                main.push_str("<ul class=\"listing\">");
+                for (path, label) in folders {
+                    main.push_str(&format!(
+                        "<li class=\"folder\"><a href=\"{}\" dir=\"auto\">{}</a></li>",
+                        escape(&encode_path(path)),
+                        escape(label)
+                    ));
+                }
+                for entry in pages {
+                    self.render_entry(&mut main, entry);
+                }
+                main.push_str("</ul>\n");
+                main.push_str(&pagination(route, number, count, words));
+            }
+            Body::Tag { route, tagged, sub_tags, pages } => {
+                main.push_str(&format!("<p class=\"search-count\">{}</p>\n", escape(&(words.page_count)(*tagged))));
+                if !sub_tags.is_empty() {
+                    main.push_str(&format!(
+                        "<ul class=\"page-tags sub-tags\" aria-label=\"{}\">",
+                        escape(words.sub_tags)
+                    ));
+                    for (key, name) in sub_tags {
+                        main.push_str(&format!(
+                            "<li><a class=\"tag\" href=\"{}\" dir=\"auto\">#{}</a></li>",
+                            escape(&tag_href(key)),
+                            escape(name)
+                        ));
+                    }
+                    main.push_str("</ul>\n");
+                }
+                main.push_str("<ul class=\"listing\">");
+                for entry in pages {
+                    self.render_entry(&mut main, entry);
+                }
+                main.push_str("</ul>\n");
+                main.push_str(&pagination(route, number, count, words));
+            }
+            Body::Tags { tags } if tags.is_empty() => {
+                main.push_str(&format!("<p class=\"empty\">{}</p>\n", escape(words.no_tags)));
+            }
+            Body::Tags { tags } => {
+                main.push_str("<ul class=\"page-tags all-tags\">");
+                for (key, name, count) in tags {
+                    main.push_str(&format!(
+                        "<li><a class=\"tag\" href=\"{}\" dir=\"auto\">#{}</a> <span class=\"count\">{count}</span></li>",
+                        escape(&tag_href(key)),
+                        escape(name),
+                    ));
+                }
+                main.push_str("</ul>\n");
+            }
+        }
+        if let Body::Folder { recent, .. } = &listing.body
+            && !recent.is_empty()
+        {
+            main.push_str(&format!("<h2>{}</h2>\n<ul class=\"listing recent\">", escape(words.recently_updated)));
+            for entry in recent {
+                self.render_entry(&mut main, entry);
             }
             main.push_str("</ul>\n");
         }
-        self.render_document(&Document {
-            title: Some(words.tags),
-            description: (words.all_tags_of)(&self.info.name),
-            path: Some("/tags"),
-            served: Served::At("/tags"),
-            og_type: "website",
-            image: None,
-            noindex: false,
-            nav_current: None,
-            query: "",
-            main,
-        })
+        self.render_document_with(
+            &Document {
+                title: listing.title.as_deref(),
+                description: listing.description.clone(),
+                path: Some(&listing.path),
+                served: Served::At(&listing.path),
+                og_type: "website",
+                image: None,
+                noindex: false,
+                nav_current: listing.nav_current.as_deref(),
+                query: "",
+                main,
+            },
+            &listing.nav,
+        )
+    }
+
+    /// One page in a listing: title link, date, and description.
+    fn render_entry(&self, out: &mut String, entry: &Entry<'_>) {
+        out.push_str(&format!(
+            "<li><a href=\"{}\" dir=\"auto\">{}</a>",
+            escape(&encode_path(entry.path)),
+            escape(entry.title)
+        ));
+        if let Some(updated) = entry.updated {
+            out.push_str(&format!(
+                "<time datetime=\"{}\">{}</time>",
+                escape(updated),
+                escape(&self.words.format_date(updated))
+            ));
+        }
+        if !entry.summary.is_empty() {
+            out.push_str(&format!("<p dir=\"auto\">{}</p>", escape(entry.summary)));
+        }
+        out.push_str("</li>");
     }
 
     /// The 404 page: a message, a search box and a way home. Not indexed. It is served at any

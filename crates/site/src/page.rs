@@ -2,6 +2,7 @@
 
 use vps_core::slug::{tag_href, tag_key};
 
+use crate::derived::KeyHasher;
 use crate::escape::escape;
 use crate::feeds::normalize_datetime;
 use crate::layout::{Document, Served};
@@ -16,7 +17,7 @@ pub(crate) const BACKLINKS_SHOWN: usize = 50;
 
 /// The version of the page layout, in every [`Site::shell_key`]: bump it whenever the shell
 /// around the content changes in a way the other inputs of the key do not show.
-const LAYOUT_VERSION: &str = "page-shell-1";
+const LAYOUT_VERSION: &str = "page-shell-2";
 
 impl Site {
     /// The full HTML document of the page at `route` (`/` is the home page), around
@@ -79,15 +80,15 @@ impl Site {
     /// shell shows (O(depth × entries per folder + backlinks shown)), without rendering it.
     /// `None` for an unknown route.
     pub fn shell_key(&self, route: &str) -> Option<[u8; 32]> {
-        use sha2::Digest;
         use std::hash::Hash;
         let index = self.page_index(route)?;
         let shell = self.shell(index);
-        let mut hasher = KeyHasher(sha2::Sha256::new());
+        let mut hasher = KeyHasher::new();
         LAYOUT_VERSION.hash(&mut hasher);
         (crate::assets::style_href(), crate::assets::search_js_href()).hash(&mut hasher);
         (&self.info.name, &self.info.language, &self.info.publish_css_href).hash(&mut hasher);
-        self.pages[index].hash(&mut hasher);
+        // The record's own key, kept with the page's derived data (see `Site::new_from`).
+        self.derived[index].record_key(&self.pages[index]).hash(&mut hasher);
         (shell.is_home, shell.path, shell.nav_current, &shell.breadcrumbs).hash(&mut hasher);
         shell.nav.hash(&mut hasher);
         for &source in &shell.backlinks {
@@ -95,7 +96,7 @@ impl Site {
                 .hash(&mut hasher);
         }
         shell.more_backlinks.hash(&mut hasher);
-        Some(hasher.0.finalize().into())
+        Some(hasher.finish_key())
     }
 
     /// What the shell of page `index` shows besides its own record: one list, read by both
@@ -120,7 +121,7 @@ impl Site {
             path,
             nav_current,
             breadcrumbs,
-            nav: self.tree.nav_items(&self.pages, Some(nav_current), self.listing_page_size),
+            nav: self.tree.nav_items(&self.pages, Some(nav_current), Some(index), self.listing_page_size),
             more_backlinks: all.len() - backlinks.len(),
             backlinks,
         }
@@ -168,20 +169,6 @@ struct Shell<'s> {
     nav: Vec<NavItem<'s>>,
     backlinks: Vec<usize>,
     more_backlinks: usize,
-}
-
-/// `std::hash::Hash` into SHA-256: the key is the same from one process to the next.
-struct KeyHasher(sha2::Sha256);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        let digest = sha2::Digest::finalize(self.0.clone());
-        u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        sha2::Digest::update(&mut self.0, bytes);
-    }
 }
 
 /// Whether the content opens with an `<h1>` equal to the title, so the layout must not add one.

@@ -136,6 +136,17 @@ pub(crate) struct IndexedPage {
 }
 
 impl IndexedPage {
+    /// The folded title, headings and text of a page.
+    pub(crate) fn new(page: &PageInfo) -> IndexedPage {
+        let text = Folded::new(&page.text);
+        IndexedPage {
+            title: fold(&page.title),
+            headings: fold(&page.headings.iter().map(|h| h.text.as_str()).collect::<Vec<_>>().join("\n")),
+            text_words: ascii_words(&text.folded),
+            text,
+        }
+    }
+
     pub(crate) fn text_contains(&self, term: &str) -> bool {
         if term.bytes().all(|b| b.is_ascii_alphanumeric()) {
             let at = self.text_words.partition_point(|word| **word < *term);
@@ -152,30 +163,6 @@ pub(crate) fn ascii_words(folded: &str) -> Vec<Box<str>> {
     words.sort_unstable();
     words.dedup();
     words
-}
-
-/// The folded fields of every page, in page order.
-#[derive(Debug, Default)]
-pub(crate) struct SearchIndex {
-    pub(crate) documents: Vec<IndexedPage>,
-}
-
-impl SearchIndex {
-    pub(crate) fn build(pages: &[PageInfo]) -> SearchIndex {
-        let documents = pages
-            .iter()
-            .map(|page| {
-                let text = Folded::new(&page.text);
-                IndexedPage {
-                    title: fold(&page.title),
-                    headings: fold(&page.headings.iter().map(|h| h.text.as_str()).collect::<Vec<_>>().join("\n")),
-                    text_words: ascii_words(&text.folded),
-                    text,
-                }
-            })
-            .collect();
-        SearchIndex { documents }
-    }
 }
 
 /// The distinct folded words of a query.

@@ -1,4 +1,4 @@
-//! The search of a site: [`Site::search`] over the site's [`SearchIndex`](crate::search), and the
+//! The search of a site: [`Site::search`] over the site's search index (each page's `search::IndexedPage`), and the
 //! pages that show it (`/search?q=`, HTML and JSON).
 
 use vps_core::url::encode_path;
@@ -22,7 +22,7 @@ impl Site {
             return Vec::new();
         }
         let mut scored: Vec<(u32, usize)> = Vec::new();
-        'documents: for (index, document) in self.search.documents.iter().enumerate() {
+        'documents: for (index, document) in self.derived.iter().map(|derived| &derived.search).enumerate() {
             let mut score = 0;
             for term in &terms {
                 let term_score = u32::from(contains_term(&document.title, term)) * TITLE_WEIGHT
@@ -36,7 +36,7 @@ impl Site {
             scored.push((score, index));
         }
         scored.sort_by(|&(score_a, a), &(score_b, b)| {
-            score_b.cmp(&score_a).then_with(|| crate::tree::title_order(&self.pages[a], &self.pages[b]))
+            score_b.cmp(&score_a).then_with(|| self.title_cmp(a, b))
         });
         scored
             .into_iter()
@@ -46,7 +46,7 @@ impl Site {
                 SearchHit {
                     route: self.public_path(&page.route).to_owned(),
                     title: page.title.clone(),
-                    snippet_html: snippet(&page.text, &self.search.documents[index].text, &terms),
+                    snippet_html: snippet(&page.text, &self.derived[index].search.text, &terms),
                     score,
                 }
             })

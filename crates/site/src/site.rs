@@ -1,12 +1,13 @@
 //! [`Site`]: the model, with everything derived from it once (tree, backlinks, tags, search).
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use vps_core::slug::nfc;
 use vps_core::url::encode_path;
 
+use crate::derived::{PageDerived, derive_all, title_cmp};
 use crate::model::{PageInfo, SiteInfo};
-use crate::search::SearchIndex;
 use crate::tags::TagIndex;
 use crate::tree::Tree;
 use crate::words::Words;
@@ -26,7 +27,11 @@ pub struct Site {
     /// For each page, the pages linking to it, sorted by title.
     pub(crate) backlinks: Vec<Vec<usize>>,
     pub(crate) tags: TagIndex,
-    pub(crate) search: SearchIndex,
+    /// What each page's own record gives (search folding, title order…), shared with the
+    /// sites built from this one ([`Site::new_from`]).
+    pub(crate) derived: Vec<Arc<PageDerived>>,
+    /// The pages the generated home lists as recently updated (made when first asked).
+    pub(crate) recent: OnceLock<Vec<usize>>,
     /// Entries on one page of a folder or tag listing.
     pub(crate) listing_page_size: usize,
     /// The site's own words, in its language.
@@ -43,9 +48,21 @@ impl Site {
     /// Routes are normalised (leading `/`, no trailing `/`, NFC); of two pages with one route,
     /// the first is kept. The site's words follow [`SiteInfo::language`].
     pub fn new(info: SiteInfo, pages: Vec<PageInfo>) -> Site {
+        Site::new_from(info, pages, None)
+    }
+
+    /// [`Site::new`], taking from `previous` (the site of the last revision) what it derived
+    /// from each page's own record: a page whose [`PageInfo`] is equal (every field) to the
+    /// one `previous` has at its route keeps its search folding (`search::IndexedPage`: title,
+    /// headings and text folded), its title order key, its normalised links, date and listing
+    /// summary, and its record's key (in [`Site::shell_key`]) instead of deriving them again.
+    /// Everything that depends on other pages (tree, backlinks, tags) is built anew. The site
+    /// answers exactly as `Site::new(info, pages)` would; `previous` only saves time.
+    /// Its listing page size is [`LISTING_PAGE_SIZE`], as with [`Site::new`].
+    pub fn new_from(info: SiteInfo, pages: Vec<PageInfo>, previous: Option<&Site>) -> Site {
         let words = Words::for_language(&info.language);
         let info = normalize_info(info, words);
-        let mut by_route = HashMap::new();
+        let mut by_route = HashMap::with_capacity(pages.len());
         let mut kept = Vec::with_capacity(pages.len());
         for mut page in pages {
             page.route = normalize_route(&page.route);
@@ -55,12 +72,25 @@ impl Site {
             }
         }
         let pages = kept;
+        let derived = derive_all(&pages, previous);
         let home = find_home(&info, &pages, &by_route);
-        let tree = Tree::build(&info, &pages, home);
-        let backlinks = backlinks(&pages, &by_route, home);
-        let tags = TagIndex::build(&pages);
-        let search = SearchIndex::build(&pages);
-        Site { info, pages, by_route, home, tree, backlinks, tags, search, listing_page_size: LISTING_PAGE_SIZE, words }
+        let tree = Tree::build(&info, &pages, &derived, home);
+        let backlinks = backlinks(&pages, &derived, &by_route, home);
+        let mut tags = TagIndex::build(&pages);
+        tags.sort_pages(|a, b| title_cmp(&pages, &derived, a, b));
+        Site {
+            info,
+            pages,
+            by_route,
+            home,
+            tree,
+            backlinks,
+            tags,
+            derived,
+            recent: OnceLock::new(),
+            listing_page_size: LISTING_PAGE_SIZE,
+            words,
+        }
     }
 
     /// The same site with `size` entries per listing page (at least 1).
@@ -88,6 +118,11 @@ impl Site {
     /// The page published at `route` (exactly that route; `/` is not the home page's alias).
     pub fn page_info(&self, route: &str) -> Option<&PageInfo> {
         self.by_route.get(route).map(|&index| &self.pages[index])
+    }
+
+    /// Pages `a` and `b` by title, case-insensitively, then by route.
+    pub(crate) fn title_cmp(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        title_cmp(&self.pages, &self.derived, a, b)
     }
 
     pub(crate) fn page_index(&self, route: &str) -> Option<usize> {
@@ -149,22 +184,28 @@ fn find_home(info: &SiteInfo, pages: &[PageInfo], by_route: &HashMap<String, usi
     ["home.md", "index.md"].iter().find_map(|name| pages.iter().position(|p| p.vault_path.to_lowercase() == *name))
 }
 
-fn backlinks(pages: &[PageInfo], by_route: &HashMap<String, usize>, home: Option<usize>) -> Vec<Vec<usize>> {
+/// For each page, the pages linking to it, each once, by title. Sources are visited in page
+/// order, so a source linking twice to a target is the last one in its list: no search.
+fn backlinks(
+    pages: &[PageInfo],
+    derived: &[Arc<PageDerived>],
+    by_route: &HashMap<String, usize>,
+    home: Option<usize>,
+) -> Vec<Vec<usize>> {
     let mut backlinks = vec![Vec::new(); pages.len()];
-    for (source, page) in pages.iter().enumerate() {
-        for link in &page.links_to {
-            let route = normalize_route(link);
-            let target = if route == "/" { home } else { by_route.get(&route).copied() };
+    for (source, page) in derived.iter().enumerate() {
+        for route in &page.links {
+            let target = if route == "/" { home } else { by_route.get(route).copied() };
             if let Some(target) = target.filter(|&t| t != source) {
                 let list: &mut Vec<usize> = &mut backlinks[target];
-                if !list.contains(&source) {
+                if list.last() != Some(&source) {
                     list.push(source);
                 }
             }
         }
     }
     for list in &mut backlinks {
-        list.sort_by(|&a, &b| crate::tree::title_order(&pages[a], &pages[b]));
+        list.sort_unstable_by(|&a, &b| title_cmp(pages, derived, a, b));
     }
     backlinks
 }

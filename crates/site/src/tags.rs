@@ -23,7 +23,8 @@ pub(crate) struct TagEntry {
     pub(crate) key: String,
     /// The tag as most of its pages write it (`Project/Alpha`).
     pub(crate) name: String,
-    /// Pages with this tag or one of its sub-tags, in page order, each once.
+    /// Pages with this tag or one of its sub-tags, each once: in page order from
+    /// [`TagIndex::build`], by title after [`TagIndex::sort_pages`].
     pub(crate) pages: Vec<usize>,
     /// Keys of the direct sub-tags.
     pub(crate) children: Vec<String>,
@@ -73,6 +74,13 @@ impl TagIndex {
                 .unwrap_or_else(|| key.clone());
         }
         TagIndex { entries }
+    }
+
+    /// Orders every tag's pages by `order` (the site's title order), once for all its listings.
+    pub(crate) fn sort_pages(&mut self, order: impl Fn(usize, usize) -> std::cmp::Ordering) {
+        for entry in self.entries.values_mut() {
+            entry.pages.sort_unstable_by(|&a, &b| order(a, b));
+        }
     }
 
     /// The entry of a tag written any way (`#Project`, `project`, `PROJECT`).

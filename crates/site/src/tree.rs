@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use vps_core::slug::{nfc, route_segment};
 use vps_core::url::encode_path;
 
+use std::sync::Arc;
+
+use crate::derived::{PageDerived, title_cmp};
 use crate::escape::escape;
 use crate::model::{PageInfo, SiteInfo};
 use crate::words::Words;
@@ -22,6 +25,8 @@ pub(crate) const NAV_ENTRIES_PER_FOLDER: usize = 24;
 #[derive(Debug, Default)]
 pub(crate) struct Tree {
     folders: BTreeMap<String, Folder>,
+    /// For each page, where it is in its folder's `pages`, if it is listed there.
+    page_positions: Vec<Option<usize>>,
 }
 
 #[derive(Debug, Default)]
@@ -33,12 +38,19 @@ pub(crate) struct Folder {
     pub(crate) pages: Vec<usize>,
     /// A page whose route is the folder's own route: it stands for the folder.
     pub(crate) own_page: Option<usize>,
+    /// Where the folder is in its parent's `folders` (0 for the root).
+    position: usize,
 }
 
 impl Tree {
     /// Builds the tree. `home` is not listed; neither are folder index notes (`index`,
     /// `_index`, `readme`), whose content belongs to the folder's index page.
-    pub(crate) fn build(info: &SiteInfo, pages: &[PageInfo], home: Option<usize>) -> Tree {
+    pub(crate) fn build(
+        info: &SiteInfo,
+        pages: &[PageInfo],
+        derived: &[Arc<PageDerived>],
+        home: Option<usize>,
+    ) -> Tree {
         let mut folders: BTreeMap<String, Folder> = BTreeMap::new();
         folders.insert("/".to_owned(), Folder::default());
         for page in pages {
@@ -82,11 +94,22 @@ impl Tree {
         }
         let labels: BTreeMap<String, String> =
             folders.iter().map(|(route, folder)| (route.clone(), folder.label.to_lowercase())).collect();
+        let mut page_positions = vec![None; pages.len()];
+        let mut positions: Vec<(String, usize)> = Vec::new();
         for folder in folders.values_mut() {
             folder.folders.sort_by(|a, b| labels[a].cmp(&labels[b]).then_with(|| a.cmp(b)));
-            folder.pages.sort_by(|&a, &b| title_order(&pages[a], &pages[b]));
+            folder.pages.sort_unstable_by(|&a, &b| title_cmp(pages, derived, a, b));
+            for (position, &page) in folder.pages.iter().enumerate() {
+                page_positions[page] = Some(position);
+            }
+            positions.extend(folder.folders.iter().enumerate().map(|(position, route)| (route.clone(), position)));
         }
-        Tree { folders }
+        for (route, position) in positions {
+            if let Some(folder) = folders.get_mut(&route) {
+                folder.position = position;
+            }
+        }
+        Tree { folders, page_positions }
     }
 
     pub(crate) fn folder(&self, route: &str) -> Option<&Folder> {
@@ -122,10 +145,13 @@ impl Tree {
     /// `current` (else its first entries). Folders off the path are links to their pages.
     /// `page_size` is the listing's, for the "More…" links to the right listing page.
     /// Built level by level with a stack of closing parts: the tree's depth is the vault's.
+    /// `current_page` is the index of the page at `current`, if it is one: a page's place in
+    /// its folder is known, not searched (a folder of `n` pages would cost `n²` for its pages).
     pub(crate) fn nav_items<'t>(
         &'t self,
         pages: &'t [PageInfo],
         current: Option<&str>,
+        current_page: Option<usize>,
         page_size: usize,
     ) -> Vec<NavItem<'t>> {
         let mut items = Vec::new();
@@ -137,12 +163,7 @@ impl Tree {
             if total == 0 {
                 break;
             }
-            let on_path = current.and_then(|c| {
-                let folder_at = folder.folders.iter().position(|f| is_within(c, f));
-                folder_at.or_else(|| {
-                    folder.pages.iter().position(|&i| pages[i].route == c).map(|at| at + folder.folders.len())
-                })
-            });
+            let on_path = current.and_then(|c| self.position_toward(route, folder, c, current_page));
             let (start, end) = window(total, on_path, NAV_ENTRIES_PER_FOLDER);
             let size = page_size.max(1);
             items.push(NavItem::Markup("<ul>"));
@@ -182,6 +203,33 @@ impl Tree {
             items.append(&mut tail);
         }
         items
+    }
+}
+
+impl Tree {
+    /// The position among `folder`'s entries (folders, then pages) of the one leading to
+    /// `current`: the sub-folder holding it (or that it is), else the page it is (`current_page`).
+    fn position_toward(
+        &self,
+        route: &str,
+        folder: &Folder,
+        current: &str,
+        current_page: Option<usize>,
+    ) -> Option<usize> {
+        if !is_within(current, route) || current == route {
+            return None;
+        }
+        // The route one segment below `route` on the way to `current`.
+        let below = if route == "/" { 1 } else { route.len() + 1 };
+        let child = match current.get(below..)?.find('/') {
+            Some(slash) => &current[..below + slash],
+            None => current,
+        };
+        if let Some(sub) = self.folders.get(child) {
+            return Some(sub.position);
+        }
+        let page = current_page.filter(|_| child == current)?;
+        self.page_positions[page].filter(|&at| folder.pages.get(at) == Some(&page)).map(|at| at + folder.folders.len())
     }
 }
 
@@ -301,11 +349,6 @@ pub(crate) fn humanize(segment: &str) -> String {
     }
 }
 
-/// Pages by title, case-insensitively, then by route so the order is total.
-pub(crate) fn title_order(a: &PageInfo, b: &PageInfo) -> std::cmp::Ordering {
-    a.title.to_lowercase().cmp(&b.title.to_lowercase()).then_with(|| a.route.cmp(&b.route))
-}
-
 /// Index notes hold a folder's introduction and are hidden from listings.
 pub(crate) fn is_index_note(page: &PageInfo) -> bool {
     let file = page.vault_path.rsplit('/').next().unwrap_or("");
@@ -343,6 +386,10 @@ mod tests {
         PageInfo { route: route.into(), title: title.into(), vault_path: vault_path.into(), ..PageInfo::default() }
     }
 
+    fn derive(pages: &[PageInfo]) -> Vec<Arc<PageDerived>> {
+        pages.iter().map(|page| Arc::new(PageDerived::new(page))).collect()
+    }
+
     #[test]
     fn parent_routes_walk_up_to_the_root() {
         assert_eq!(parent_route("/a/b/c"), Some("/a/b"));
@@ -360,7 +407,7 @@ mod tests {
             page("/projets/ete-special/plan", "Plan", "Projets/Été Spécial/Plan.md"),
             page("/guide/docs/intro", "Intro", "Docs/Intro.md"),
         ];
-        let tree = Tree::build(&info, &pages, None);
+        let tree = Tree::build(&info, &pages, &derive(&pages), None);
         assert_eq!(tree.label("/blog"), "The Blog");
         assert_eq!(tree.label("/projets/ete-special"), "Été Spécial");
         assert_eq!(tree.label("/projets"), "Projets");
@@ -377,7 +424,7 @@ mod tests {
             page("/ノート/z", "Z", "ノート/Z.md"),
             page("/note/w", "W", "Ｎｏｔｅ/W.md"),
         ];
-        let tree = Tree::build(&SiteInfo::default(), &pages, None);
+        let tree = Tree::build(&SiteInfo::default(), &pages, &derive(&pages), None);
         assert_eq!(tree.label("/obsidian-sync-について"), "Obsidian Sync について");
         assert_eq!(tree.label("/post-one"), "Post-One");
         assert_eq!(tree.label("/ノート"), "ノート");
@@ -393,8 +440,8 @@ mod tests {
             page("/zoo/index", "Zoo index", "Zoo/_index.md"),
             page("/zoo/readme", "Read me", "Zoo/README.md"),
         ];
-        let tree = Tree::build(&SiteInfo::default(), &pages, None);
-        let nav = render_nav(&tree.nav_items(&pages, None, 10), &crate::words::ENGLISH);
+        let tree = Tree::build(&SiteInfo::default(), &pages, &derive(&pages), None);
+        let nav = render_nav(&tree.nav_items(&pages, None, None, 10), &crate::words::ENGLISH);
         let zoo = nav.find("Zoo").unwrap();
         let alpha = nav.find("Alpha").unwrap();
         let beta = nav.find("beta").unwrap();
