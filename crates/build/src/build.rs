@@ -18,13 +18,14 @@ use vps_core::slug::nfc;
 use vps_render::{LinkIndex, PageRef};
 use vps_site::SiteInfo;
 
-use crate::clean::clean_all;
+use crate::clean::Notes;
 use crate::documents;
+use crate::documents::{Base, Draft};
 use crate::encode::{Encoder, compressible};
 use crate::error::BuildError;
 use crate::input::{BuildInput, Built};
 use crate::links::AssetLookup;
-use crate::page::{PageContext, Previous, build_page, render_settings_key};
+use crate::page::{PageContext, PagePart, Previous, keep_page, links_key, render_page, render_settings_key};
 use crate::routes::{check_path_depth, page_ref, route_all};
 use crate::select::{Selection, key, select, settings_for};
 use crate::sink::BlobSink;
@@ -48,14 +49,13 @@ pub fn build(
     // Depth is checked before anything walks the paths folder by folder (routes, the link
     // index, the navigation tree, breadcrumbs).
     for entry in &entries {
-        let note = &entry.note;
-        check_path_depth(&note.vault_path, &note.vault_path, limits)?;
+        check_path_depth(&entry.vault_path, &entry.vault_path, limits)?;
     }
     let routed = route_all(entries, &settings, base);
     for (route, entry) in &routed {
-        check_path_depth(route, &entry.note.vault_path, limits)?;
+        check_path_depth(route, &entry.vault_path, limits)?;
     }
-    let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, &entry.note)).collect();
+    let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, entry)).collect();
     let index = LinkIndex::new(&refs);
 
     // Assets: what the live site has plus what this session brought (the plugin skips assets
@@ -67,45 +67,55 @@ pub fn build(
     let lookup = AssetLookup::new(available.keys());
 
     progress(Phase::RenderingHtml, 15)?;
-    let cleaned = clean_all(&routed, &settings, limits, progress)?;
-    progress(Phase::RenderingHtml, 20)?;
+    let notes = Notes::new(&routed, &settings, limits, sink)?;
     let positions: HashMap<usize, usize> =
         refs.iter().enumerate().map(|(i, page)| (std::ptr::from_ref(page).addr(), i)).collect();
     let mut by_vault_path: HashMap<String, usize> = HashMap::with_capacity(routed.len());
     for (i, (_, entry)) in routed.iter().enumerate() {
-        by_vault_path.entry(nfc(&entry.note.vault_path).into_owned()).or_insert(i);
+        by_vault_path.entry(nfc(&entry.vault_path).into_owned()).or_insert(i);
     }
     let render_settings = render_settings_key(&settings, limits);
+    let links_key = links_key(render_settings, &refs, &available);
+    let links_unchanged = base.links_key == Some(links_key);
+    let context = |me: usize| PageContext {
+        index: &index,
+        refs: &refs,
+        routed: &routed,
+        notes: &notes,
+        me,
+        lookup: &lookup,
+        assets: &available,
+        positions: &positions,
+        by_vault_path: &by_vault_path,
+        settings: &settings,
+        limits,
+        render_settings,
+        links_unchanged,
+    };
+    // First the pages kept as they are (nothing they were made from changed): no note is read.
     let total = routed.len().max(1);
-    let mut parts = Vec::with_capacity(routed.len());
-    let mut drafts = Vec::with_capacity(routed.len());
+    let mut made: Vec<Option<(PagePart, Draft)>> = Vec::with_capacity(routed.len());
     for (i, (route, entry)) in routed.iter().enumerate() {
-        let cx = PageContext {
-            index: &index,
-            refs: &refs,
-            notes: &routed,
-            me: i,
-            lookup: &lookup,
-            assets: &available,
-            cleaned: &cleaned,
-            positions: &positions,
-            by_vault_path: &by_vault_path,
-            settings: &settings,
-            limits,
-            render_settings,
-        };
         let previous = base
             .pages
             .get(route)
-            .filter(|page| {
-                key(&page.vault_path, &page.folder_id) == key(&entry.note.vault_path, &entry.note.folder_config.id)
-            })
+            .filter(|page| key(&page.vault_path, &page.folder_id) == key(&entry.vault_path, &entry.folder_id))
             .and_then(|page| Some(Previous { page, info: base_site?.page_info(route)? }));
-        let (part, draft) = build_page(sink, &cx, route, entry, previous)?;
-        parts.push(part);
-        drafts.push(draft);
-        progress(Phase::RenderingHtml, 20 + (50 * (i + 1) / total) as u8)?;
+        made.push(keep_page(&context(i), route, previous));
+        if i % 256 == 255 {
+            progress(Phase::RenderingHtml, 15 + (15 * (i + 1) / total) as u8)?;
+        }
     }
+    // Then the others are rendered, their notes read together first.
+    let to_render: Vec<usize> = (0..made.len()).filter(|&i| made[i].is_none()).collect();
+    notes.read(&to_render)?;
+    let rendering = to_render.len().max(1);
+    for (done, &i) in to_render.iter().enumerate() {
+        made[i] = Some(render_page(&context(i), &routed[i].0)?);
+        progress(Phase::RenderingHtml, 30 + (40 * (done + 1) / rendering) as u8)?;
+    }
+    drop(notes);
+    let (parts, drafts): (Vec<PagePart>, Vec<Draft>) = made.into_iter().map(|page| page.expect("made")).unzip();
 
     progress(Phase::PromotingContent, 75)?;
     let home = home_route(&routed, site.home_note.as_deref());
@@ -120,7 +130,8 @@ pub fn build(
         language: site_language(site, &settings),
     };
     let encoder = Encoder::new(&base.encodings);
-    let documents = documents::write(sink, &encoder, base, info, drafts, limits, progress)?;
+    let documents =
+        documents::write(sink, &encoder, Base { revision: base, site: base_site }, info, drafts, limits, progress)?;
     let mut laid_out = documents.pages;
     let pages: BTreeMap<String, Page> = parts
         .into_iter()
@@ -171,6 +182,7 @@ pub fn build(
         site_blob: Some(documents.site_blob),
         encodings,
         options_key: Some(site.key()),
+        links_key: Some(links_key),
     };
     Ok(Built { revision, stats, site: documents.site, pages_written: documents.pages_written })
 }

@@ -6,8 +6,9 @@
 //! variants ([`crate::encode`]). The documents that do (sitemap, robots.txt,
 //! feed, 404) are made by the server when it loads a revision.
 //!
-//! Each page is checked against `MAX_PAGE_BYTES` and each generated document against
-//! `MAX_DOCUMENT_BYTES` as it is made, before it is stored; listings of more than
+//! Each page is checked against `MAX_PAGE_BYTES`, each generated document against
+//! `MAX_DOCUMENT_BYTES` and the site model (search) against `MAX_SEARCH_INDEX_BYTES` as it is
+//! made, before it is stored; listings of more than
 //! `LISTING_PAGE_SIZE` entries continue on numbered pages (`/blog/page/2`).
 
 use std::collections::BTreeMap;
@@ -83,12 +84,19 @@ impl SiteModel {
     }
 }
 
+/// What a build is made on: the live revision and, when it is at hand, its reader's site.
+#[derive(Clone, Copy)]
+pub(crate) struct Base<'a> {
+    pub(crate) revision: &'a Revision,
+    pub(crate) site: Option<&'a Site>,
+}
+
 /// Writes every page and document of the site. `progress` is called once per page and per
 /// document, so a stopped finalization is seen between two of them.
 pub(crate) fn write(
     sink: &dyn BlobSink,
     encoder: &Encoder<'_>,
-    base: &Revision,
+    base: Base<'_>,
     info: SiteInfo,
     drafts: Vec<Draft>,
     limits: &PublishLimits,
@@ -97,18 +105,20 @@ pub(crate) fn write(
     let model = SiteModel { info, pages: drafts.iter().map(|draft| draft.info.clone()).collect() };
     let site_blob = sink.put_bytes(&site_model_json(&model, limits, progress)?)?;
     let home_missing = model.info.home_route.is_none();
-    let site = model.build().with_listing_page_size(limits.listing_page_size);
+    // What each page alone derives (its search text folded…) is shared with the base site.
+    let site = Site::new_from(model.info, model.pages, base.site).with_listing_page_size(limits.listing_page_size);
     // A site-wide document too large is blamed on the last note it lists: the one that tipped it.
     let last_note = drafts.last().map_or("", |draft| draft.info.vault_path.as_str());
 
     let total = drafts.len().max(1);
     let mut pages = BTreeMap::new();
     let mut pages_written = 0;
-    for (i, draft) in drafts.iter().enumerate() {
+    let shell_keys = shell_keys(&site, &drafts);
+    for (i, (draft, shell_key)) in drafts.iter().zip(shell_keys).enumerate() {
         progress(Phase::PromotingContent, 75 + (10 * i / total) as u8)?;
         let route = &draft.info.route;
-        let page_key = page_key(&draft.content_key, site.shell_key(route));
-        let previous = base.pages.get(route).and_then(|page| Some((page.html_blob, page.made_from.as_ref()?)));
+        let page_key = page_key(&draft.content_key, shell_key);
+        let previous = base.revision.pages.get(route).and_then(|page| Some((page.html_blob, page.made_from.as_ref()?)));
         if let Some((html_blob, made_from)) = previous
             && made_from.page_key == page_key
             && made_from.content_key == draft.content_key
@@ -143,26 +153,42 @@ pub(crate) fn write(
     }
 
     let mut generated = BTreeMap::new();
-    let mut add = |route: String, body: String, content_type: &str, blame: &str| -> Result<(), BuildError> {
+    // A listing is made again only when its key changed (what it lists, its navigation, the
+    // site; see `Site::folder_listing_key`): otherwise the base revision's document is kept.
+    let mut add = |route: String,
+                   key: ContentHash,
+                   render: &mut dyn FnMut() -> Result<Option<String>, BuildError>,
+                   blame: &str|
+     -> Result<(), BuildError> {
         progress(Phase::PromotingContent, 86)?;
+        // A note published at a listing's page route (`/blog/page/2`) keeps it.
+        if pages.contains_key(&route) || generated.contains_key(&route) {
+            return Ok(());
+        }
+        if let Some(kept) = base.revision.generated.get(&route).filter(|kept| kept.key == Some(key)) {
+            if !encoder.reuse(&kept.blob) {
+                let body = sink.read_many(vec![kept.blob])?.pop().flatten();
+                let body = body.ok_or_else(|| BuildError::Source(route.clone()))?;
+                encoder.encode(sink, kept.blob, &body)?;
+            }
+            generated.insert(route, kept.clone());
+            return Ok(());
+        }
+        let Some(body) = render()? else { return Ok(()) };
         if body.len() > limits.max_document_bytes {
             let what = format!("the document {route:?} ({} bytes)", body.len());
             return Err(Exceeded::new(what, "MAX_DOCUMENT_BYTES", limits.max_document_bytes).in_note(blame).into());
         }
-        // A note published at a listing's page route (`/blog/page/2`) keeps it.
-        if pages.contains_key(&route) {
-            return Ok(());
-        }
         let blob = sink.put_bytes(body.as_bytes())?;
         encoder.encode(sink, blob, body.as_bytes())?;
-        generated.entry(route).or_insert(Generated { blob, content_type: content_type.to_owned() });
+        generated.insert(route, Generated { blob, content_type: HTML.to_owned(), key: Some(key) });
         Ok(())
     };
     if home_missing {
         for number in 1..=site.folder_index_pages("/") {
-            if let Some(html) = site.folder_index_page("/", None, number) {
-                add(listing_page_route("/", number), html, HTML, last_note)?;
-            }
+            let key = listing_key(site.folder_listing_key("/", number), None, limits);
+            let mut render = || Ok(site.folder_index_page("/", None, number));
+            add(listing_page_route("/", number), key, &mut render, last_note)?;
         }
     }
     // A folder's index note (`<folder>/index`, e.g. a custom index file) opens its folder page.
@@ -175,30 +201,59 @@ pub(crate) fn write(
     };
     for folder in site.folder_routes() {
         let index_route = format!("{}/index", folder.trim_end_matches('/'));
-        let intro = match by_route.get(index_route.as_str()) {
-            Some(draft) => Some(draft.content.html(sink, &draft.info.vault_path)?.0),
-            None => None,
-        };
-        let intro = intro.as_deref();
+        let intro_draft = by_route.get(index_route.as_str()).copied();
+        // The intro is read (a kept page's content is a blob) only if a listing page is made.
+        let mut intro: Option<Option<String>> = None;
         for number in 1..=site.folder_index_pages(&folder) {
-            if let Some(html) = site.folder_index_page(&folder, intro, number) {
-                add(listing_page_route(&folder, number), html, HTML, listed(&folder))?;
-            }
+            let key = listing_key(
+                site.folder_listing_key(&folder, number),
+                intro_draft.map(|draft| &draft.content_key),
+                limits,
+            );
+            let mut render = || {
+                if intro.is_none() {
+                    let html = match intro_draft {
+                        Some(draft) => Some(draft.content.html(sink, &draft.info.vault_path)?.0),
+                        None => None,
+                    };
+                    intro = Some(html);
+                }
+                Ok(site.folder_index_page(&folder, intro.as_ref().and_then(|intro| intro.as_deref()), number))
+            };
+            add(listing_page_route(&folder, number), key, &mut render, listed(&folder))?;
         }
     }
-    add("/tags".into(), site.tags_index(), HTML, last_note)?;
+    let key = listing_key(Some(site.tags_index_key()), None, limits);
+    add("/tags".into(), key, &mut || Ok(Some(site.tags_index())), last_note)?;
     for tag in site.tags() {
+        // At the tag's one URL (`tag_href`), whatever spelling the site shows.
+        let route = vps_core::slug::tag_route(&tag);
         for number in 1..=site.tag_pages(&tag) {
-            if let Some(html) = site.tag_page_number(&tag, number) {
-                // At the tag's one URL (`tag_href`), whatever spelling the site shows.
-                let route = vps_core::slug::tag_route(&tag);
-                add(listing_page_route(&route, number), html, HTML, last_note)?;
-            }
+            let key = listing_key(site.tag_listing_key(&tag, number), None, limits);
+            let mut render = || Ok(site.tag_page_number(&tag, number));
+            add(listing_page_route(&route, number), key, &mut render, last_note)?;
         }
     }
     // The 404 page, sitemap.xml, robots.txt and feed.xml depend on the public address
     // (`BASE_URL`): the server makes them when it loads the revision, not stored here.
     Ok(Documents { pages, pages_written, generated, site_blob, site })
+}
+
+/// A listing document's key: the site's key of what it shows ([`Site::folder_listing_key`],
+/// [`Site::tag_listing_key`], [`Site::tags_index_key`]), the content key of the folder's intro
+/// note if it has one, and the document limit it was checked against.
+fn listing_key(shown: Option<[u8; 32]>, intro: Option<&ContentHash>, limits: &PublishLimits) -> ContentHash {
+    let mut bytes = b"listing-1".to_vec();
+    match shown {
+        Some(shown) => bytes.extend_from_slice(&shown),
+        None => bytes.extend_from_slice(b"not in the site"),
+    }
+    match intro {
+        Some(intro) => bytes.extend_from_slice(intro.as_bytes()),
+        None => bytes.push(0),
+    }
+    bytes.extend_from_slice(&(limits.max_document_bytes as u64).to_le_bytes());
+    ContentHash::of(&bytes)
 }
 
 /// How many pages of `revision` the reader's site `site` would lay out otherwise than they are
@@ -209,6 +264,26 @@ pub fn stale_pages(revision: &Revision, site: &Site) -> usize {
         page.made_from.as_ref().is_some_and(|made| made.page_key != page_key(&made.content_key, site.shell_key(route)))
     };
     revision.pages.iter().filter(stale).count()
+}
+
+/// Most threads [`shell_keys`] uses.
+const SHELL_KEY_THREADS: usize = 4;
+
+/// Every draft's [`Site::shell_key`], in order. Each is a pure function of the site, and every
+/// page needs one (a shell changes when a page far away in the tree moves), so they are made on
+/// the machine's cores (at most [`SHELL_KEY_THREADS`]).
+fn shell_keys(site: &Site, drafts: &[Draft]) -> Vec<Option<[u8; 32]>> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, SHELL_KEY_THREADS);
+    let chunk = drafts.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = drafts
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|draft| site.shell_key(&draft.info.route)).collect::<Vec<_>>())
+            })
+            .collect();
+        workers.into_iter().flat_map(|worker| worker.join().expect("a shell key does not panic")).collect()
+    })
 }
 
 /// A page's key: its content's and its shell's (navigation, backlinks, site; see
@@ -224,7 +299,7 @@ fn page_key(content_key: &ContentHash, shell_key: Option<[u8; 32]>) -> ContentHa
 
 /// The site model as JSON (what `SiteModel`'s `Serialize` writes), page by page: the search
 /// index grows with every note's text, so its size is checked as each page is added and the
-/// note that takes it over `MAX_DOCUMENT_BYTES` is named.
+/// note that takes it over `MAX_SEARCH_INDEX_BYTES` is named.
 fn site_model_json(
     model: &SiteModel,
     limits: &PublishLimits,
@@ -238,9 +313,9 @@ fn site_model_json(
             out.push(b',');
         }
         serde_json::to_writer(&mut out, page).expect("a page's info serializes");
-        if out.len() > limits.max_document_bytes {
+        if out.len() > limits.max_search_index_bytes {
             let what = format!("the search index (over {} bytes with this note)", out.len());
-            return Err(Exceeded::new(what, "MAX_DOCUMENT_BYTES", limits.max_document_bytes)
+            return Err(Exceeded::new(what, "MAX_SEARCH_INDEX_BYTES", limits.max_search_index_bytes)
                 .in_note(&page.vault_path)
                 .into());
         }

@@ -14,24 +14,28 @@
 //! 1. `input.rs`: the note arrives in [`BuildInput::notes`] (the server read it from the
 //!    session's stored batches), with the session's assets, `start` settings and skip hints in
 //!    [`SessionInput`], and the server's [`SiteOptions`] (name, base URL, home note, limits).
-//! 2. `select.rs`: it replaces the live page of the same NFC vault path and folder; in a
-//!    partial publish the live pages not uploaded are read back from their stored sources
-//!    ([`BlobSink::read_many`]) unless the client's inventory dropped them; `publish: false`
-//!    leaves the note out. The revision's settings are the session's (cleanup rules kept from
-//!    the live revision when a partial publish sent none).
+//! 2. `select.rs`: it replaces the live page of the same NFC vault path and folder, and its
+//!    source becomes a blob ([`BlobSink::put_bytes`]); in a partial publish the live pages not
+//!    uploaded are kept unless the client's inventory dropped them, known by the *head* their
+//!    manifest entry records (names, folder), their notes not read; `publish: false` leaves the
+//!    note out. The revision's settings are the session's (cleanup rules kept from the live
+//!    revision when a partial publish sent none).
 //! 3. `routes.rs`: it gets its route (folder route base + slug, custom index pages, the route it
 //!    had in the live revision when two notes want one), checked against `MAX_PATH_DEPTH`, and a
 //!    [`vps_render::PageRef`] in the site's link index.
-//! 4. `clean.rs`: the cleanup rules rewrite its Markdown, once, within its budget.
-//! 5. `page.rs`: it is rendered; its wikilinks, embeds and transclusions resolve across the
-//!    whole new page set, attachments through `links.rs` (Obsidian's lookup, NFC compared);
-//!    its tags are checked; its source becomes a blob ([`BlobSink::put_bytes`]).
-//! 6. `documents.rs`: its page is laid out in the reader's site ([`vps_site::Site`]: navigation,
+//! 4. `page.rs`: a kept page whose recorded questions get the same answers (links, embeds,
+//!    attachments: see `links_key`) keeps its content without its note being read. Otherwise
+//!    its note is read (`clean.rs`: [`BlobSink::read_many`], the pages to render together),
+//!    the cleanup rules rewrite its Markdown, once, within its budget, and it is rendered: its
+//!    wikilinks, embeds and transclusions resolve across the whole new page set, attachments
+//!    through `links.rs` (Obsidian's lookup, NFC compared); its tags are checked.
+//! 5. `documents.rs`: its page is laid out in the reader's site ([`vps_site::Site`]: navigation,
 //!    backlinks, tags) and stored as a blob (with its gzip and brotli variants, `encode.rs`;
 //!    reused from the base revision when its keys did not change), with the site's folder and
-//!    tag pages and the [`SiteModel`] (search), each checked against its size limit. (The
+//!    tag pages (kept when their listing keys did not change) and the [`SiteModel`] (search;
+//!    made from the base site, `Site::new_from`), each checked against its size limit. (The
 //!    sitemap, feed, robots.txt and 404 page depend on `BASE_URL`: the server makes them.)
-//! 7. `build.rs`: the manifest entry ([`vps_core::revision::Page`]) joins the new
+//! 6. `build.rs`: the manifest entry ([`vps_core::revision::Page`]) joins the new
 //!    [`vps_core::revision::Revision`] with the assets still shown (`site.rs` chooses the home
 //!    page and language), redirects for moved routes, and [`vps_core::job::PromotionStats`];
 //!    the sink is flushed, and [`Built`] goes back to the caller, who publishes it.

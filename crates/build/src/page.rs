@@ -1,33 +1,35 @@
 //! One page (ARCHITECTURE §5, step 3): a note rendered with its links, embeds and transclusions
-//! resolved across the new site ([`PageResolver`]), its tags checked, its source stored, and
-//! what the manifest and the reader's site need of it ([`PagePart`], [`Draft`]).
+//! resolved across the new site ([`PageResolver`]), its tags checked, and what the manifest and
+//! the reader's site need of it ([`PagePart`], [`Draft`]) — or, when nothing it was made from
+//! changed, the base revision's page kept without reading its note ([`keep_page`]).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use vps_core::AssetPath;
 use vps_core::ContentHash;
-use vps_core::revision::{Asset, MadeFrom, Page, Question, SiteSettings};
+use vps_core::revision::{Asset, MadeFrom, NoteHead, Page, Question, SiteSettings};
 use vps_core::slug::{decode_route, nfc};
 use vps_render::{Exceeded, LinkIndex, PageMeta, PageRef, PublishLimits, RenderOptions, Resolver, Transclusion};
 use vps_site::{Heading as SiteHeading, PageInfo};
 
+use crate::clean::Notes;
 use crate::documents::{Content, Draft};
 use crate::error::BuildError;
 use crate::links::AssetLookup;
 use crate::select::Entry;
-use crate::sink::BlobSink;
 
 pub(crate) struct PageContext<'a> {
     pub(crate) index: &'a LinkIndex<'a>,
     pub(crate) refs: &'a [PageRef],
-    /// Every note of the new site, in the order of `refs`, for transclusion.
-    pub(crate) notes: &'a [(String, Entry)],
+    /// Every note of the new site, in the order of `refs`.
+    pub(crate) routed: &'a [(String, Entry)],
+    /// The notes themselves and their Markdown after cleanup rules, in the order of `refs`,
+    /// read on demand (a kept page reads nothing).
+    pub(crate) notes: &'a Notes<'a>,
     pub(crate) me: usize,
     pub(crate) lookup: &'a AssetLookup,
     pub(crate) assets: &'a BTreeMap<AssetPath, Asset>,
-    /// Every note's Markdown after cleanup rules, in the order of `refs`.
-    pub(crate) cleaned: &'a [String],
     /// The index in `refs` of each page reference, by its address.
     pub(crate) positions: &'a HashMap<usize, usize>,
     /// The index in `refs` of each note, by its NFC vault path (the first of a file published
@@ -37,19 +39,23 @@ pub(crate) struct PageContext<'a> {
     pub(crate) limits: &'a PublishLimits,
     /// The hash of the render settings ([`render_settings_key`]), made once per build.
     pub(crate) render_settings: ContentHash,
+    /// This build's [`links_key`] is the base revision's: every link and asset question of a
+    /// kept page gets the answer it got then.
+    pub(crate) links_unchanged: bool,
 }
 
-/// The hash of what every page's rendering depends on besides its note: ignored tags, limits.
+/// The hash of what every page's rendering depends on besides its note: the cleanup rules,
+/// ignored tags, limits.
 pub(crate) fn render_settings_key(settings: &SiteSettings, limits: &PublishLimits) -> ContentHash {
-    let settings = serde_json::to_vec(&(&settings.ignored_tags, format!("{limits:?}"))).expect("serializes");
-    ContentHash::of(&settings)
+    let settings = (&settings.cleanup_rules, &settings.ignored_tags, format!("{limits:?}"));
+    ContentHash::of(&serde_json::to_vec(&settings).expect("serializes"))
 }
 
 impl PageContext<'_> {
     /// The asset an embed, image or detected reference of this page means, resolved from the
     /// page's own note (next to it first): the one place a page resolves an attachment.
     fn asset(&self, target: &str) -> Option<&AssetPath> {
-        self.lookup.resolve(&self.notes[self.me].1.note.vault_path, target)
+        self.lookup.resolve(&self.routed[self.me].1.vault_path, target)
     }
 }
 
@@ -64,6 +70,7 @@ pub(crate) struct PagePart {
     links: Vec<String>,
     assets: Vec<AssetPath>,
     tags: Vec<String>,
+    head: NoteHead,
 }
 
 impl PagePart {
@@ -79,13 +86,15 @@ impl PagePart {
             assets: self.assets,
             tags: self.tags,
             made_from: Some(made_from),
+            head: Some(self.head),
         }
     }
 }
 
 /// Bumped whenever rendering or the page layout changes in a way the keys cannot see (a new
-/// feature of the renderer, a fix): every page of the next build is then made again.
-const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/incremental-1");
+/// feature of the renderer, a fix, a new way of making the keys): every page of the next
+/// build is then made again.
+const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/incremental-2");
 
 /// A page of the base revision that may be reused: its manifest entry and its site info.
 pub(crate) struct Previous<'a> {
@@ -93,55 +102,70 @@ pub(crate) struct Previous<'a> {
     pub(crate) info: &'a PageInfo,
 }
 
-pub(crate) fn build_page(
-    sink: &dyn BlobSink,
+/// The base revision's page, kept as it is when it is the same note at the same route asking
+/// the same questions and getting the same answers (then its content is the same; its page is
+/// laid out again only if its shell changed). Reads neither its note nor its content.
+pub(crate) fn keep_page(
     cx: &PageContext<'_>,
     route: &str,
-    entry: &Entry,
     previous: Option<Previous<'_>>,
-) -> Result<(PagePart, Draft), BuildError> {
-    let note = &entry.note;
-    let content = &cx.cleaned[cx.me];
-    let source_blob = match entry.source_blob {
-        Some(blob) => blob,
-        None => sink.put_bytes(&serde_json::to_vec(note).expect("notes serialize"))?,
-    };
-    let own_key = own_key(cx, route, source_blob, content);
-    // The same note, at the same route, asking the same questions and getting the same answers:
-    // the same content; its page is reused (laid out again only if its shell changed).
-    if let Some(Previous { page, info }) = previous
-        && let Some(made_from) = &page.made_from
-        && page.source_blob == source_blob
-        && info.route == route
-    {
+) -> Option<(PagePart, Draft)> {
+    let entry = &cx.routed[cx.me].1;
+    let Previous { page, info } = previous?;
+    let made_from = page.made_from.as_ref()?;
+    if page.source_blob != entry.source_blob || info.route != route {
+        return None;
+    }
+    // Same note, same route, same render settings and engine (in the links key), and every
+    // answer the same: the content key holds without being made again. An embed's answer also
+    // says which source the embedded note has, which may have changed: those pages ask again.
+    let embeds = || made_from.questions.iter().any(|question| matches!(question, Question::Embed { .. }));
+    if !cx.links_unchanged || embeds() {
         let answers: Vec<Answer> = made_from.questions.iter().map(|question| cx.ask(question)).collect();
-        if content_key(&own_key, &made_from.questions, &answers) == made_from.content_key {
-            let part = PagePart {
-                route: route.to_owned(),
-                title: page.title.clone(),
-                vault_path: page.vault_path.clone(),
-                folder_id: page.folder_id.clone(),
-                source_sha256: page.source_sha256.clone(),
-                source_blob,
-                links: page.links.clone(),
-                assets: page.assets.clone(),
-                tags: page.tags.clone(),
-            };
-            let kept = Content::Kept(made_from.content);
-            let draft = Draft {
-                info: info.clone(),
-                content: kept,
-                content_key: made_from.content_key,
-                questions: made_from.questions.clone(),
-            };
-            return Ok((part, draft));
+        if content_key(&own_key(cx, route, entry.source_blob), &made_from.questions, &answers) != made_from.content_key
+        {
+            return None;
         }
     }
+    let part = PagePart {
+        route: route.to_owned(),
+        title: page.title.clone(),
+        vault_path: page.vault_path.clone(),
+        folder_id: page.folder_id.clone(),
+        source_sha256: page.source_sha256.clone(),
+        source_blob: entry.source_blob,
+        links: page.links.clone(),
+        assets: page.assets.clone(),
+        tags: page.tags.clone(),
+        head: entry.head.clone(),
+    };
+    let draft = Draft {
+        info: info.clone(),
+        content: Content::Kept(made_from.content),
+        content_key: made_from.content_key,
+        questions: made_from.questions.clone(),
+    };
+    Some((part, draft))
+}
 
-    let resolver = PageResolver { cx, shown: RefCell::new(BTreeSet::new()), asked: RefCell::new(Vec::new()) };
+/// Renders the page of the note at `cx.me`.
+pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart, Draft), BuildError> {
+    let entry = &cx.routed[cx.me].1;
+    let note = cx.notes.note(cx.me)?;
+    let content = cx.notes.cleaned(cx.me)?;
+    let own_key = own_key(cx, route, entry.source_blob);
+    let resolver = PageResolver {
+        cx,
+        shown: RefCell::new(BTreeSet::new()),
+        asked: RefCell::new(Vec::new()),
+        failed: RefCell::new(None),
+    };
     let options = RenderOptions { ignored_tags: &cx.settings.ignored_tags, limits: *cx.limits };
     let rendered =
         vps_render::try_render(content, &resolver, &options).map_err(|exceeded| exceeded.in_note(&note.vault_path))?;
+    if let Some(error) = resolver.failed.take() {
+        return Err(error);
+    }
     let meta = PageMeta::from_frontmatter(&note.frontmatter.flat);
     let title = meta.title.clone().unwrap_or_else(|| note.title.clone());
     // Assets the client detected (frontmatter images, HTML references) count as shown too.
@@ -208,35 +232,93 @@ pub(crate) fn build_page(
         vault_path: note.vault_path.clone(),
         folder_id: note.folder_config.id.clone(),
         source_sha256: ContentHash::of(note.content.as_bytes()).to_hex(),
-        source_blob,
+        source_blob: entry.source_blob,
         links,
         assets: shown.into_iter().collect(),
         tags,
+        head: entry.head.clone(),
     };
     Ok((part, Draft { info, content: Content::Rendered(rendered.html), content_key, questions }))
 }
 
+/// Appends `part` to a key, its length first (so that two lists of parts cannot run together).
+fn put(key: &mut Vec<u8>, part: &[u8]) {
+    key.extend_from_slice(&(part.len() as u64).to_le_bytes());
+    key.extend_from_slice(part);
+}
+
 /// The hash of what a page's content depends on besides the rest of the site: the engine, the
-/// route, the note as received (its source blob: content, frontmatter, folder settings), its
-/// Markdown after cleanup, and the render settings.
-fn own_key(cx: &PageContext<'_>, route: &str, source_blob: ContentHash, cleaned: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(256);
-    for part in [ENGINE_VERSION.as_bytes(), route.as_bytes(), &source_blob.to_hex().into_bytes()] {
-        key.extend_from_slice(&(part.len() as u64).to_le_bytes());
-        key.extend_from_slice(part);
-    }
-    key.extend_from_slice(ContentHash::of(cleaned.as_bytes()).as_bytes());
+/// route, the note as received (its source blob: content, frontmatter, folder settings), and
+/// the render settings (which include the cleanup rules: with the source, they make the
+/// cleaned Markdown).
+fn own_key(cx: &PageContext<'_>, route: &str, source_blob: ContentHash) -> Vec<u8> {
+    let mut key = Vec::with_capacity(512);
+    put(&mut key, ENGINE_VERSION.as_bytes());
+    put(&mut key, route.as_bytes());
+    key.extend_from_slice(source_blob.as_bytes());
     key.extend_from_slice(cx.render_settings.as_bytes());
     key
 }
 
-/// The content key: the note's own key and every question with its answer.
+/// The hash of everything [`PageContext::ask`] answers link and asset questions from, and of
+/// what every page's own key holds besides its note and route: the engine, the render
+/// settings, every note's names and route (`refs`, in route order) and every asset.
+pub(crate) fn links_key(
+    render_settings: ContentHash,
+    refs: &[PageRef],
+    assets: &BTreeMap<AssetPath, Asset>,
+) -> ContentHash {
+    let mut key = Vec::with_capacity(64 + refs.len() * 128);
+    put(&mut key, ENGINE_VERSION.as_bytes());
+    key.extend_from_slice(render_settings.as_bytes());
+    key.extend_from_slice(&(refs.len() as u64).to_le_bytes());
+    for page in refs {
+        for part in [&page.route, &page.vault_path, &page.relative_path, &page.title] {
+            put(&mut key, part.as_bytes());
+        }
+        key.extend_from_slice(&(page.aliases.len() as u64).to_le_bytes());
+        for alias in &page.aliases {
+            put(&mut key, alias.as_bytes());
+        }
+    }
+    key.extend_from_slice(&(assets.len() as u64).to_le_bytes());
+    for (path, asset) in assets {
+        put(&mut key, path.as_str().as_bytes());
+        key.extend_from_slice(asset.sha256.as_bytes());
+        put(&mut key, asset.media_type.as_str().as_bytes());
+    }
+    ContentHash::of(&key)
+}
+
+/// The content key: the note's own key and every question with its answer, in order.
 fn content_key(own: &[u8], questions: &[Question], answers: &[Answer]) -> ContentHash {
     let mut bytes = own.to_vec();
+    let optional = |bytes: &mut Vec<u8>, part: Option<&str>| match part {
+        Some(part) => {
+            bytes.push(1);
+            put(bytes, part.as_bytes());
+        }
+        None => bytes.push(0),
+    };
     for (question, answer) in questions.iter().zip(answers) {
-        let question = serde_json::to_vec(question).expect("questions serialize");
-        bytes.extend_from_slice(ContentHash::of(&question).as_bytes());
-        bytes.extend_from_slice(answer.digest().as_bytes());
+        match question {
+            Question::Link { from, target, subpath } => {
+                bytes.push(b'l');
+                optional(&mut bytes, from.as_deref());
+                put(&mut bytes, target.as_bytes());
+                optional(&mut bytes, subpath.as_deref());
+            }
+            Question::Embed { from, target } => {
+                bytes.push(b'e');
+                optional(&mut bytes, from.as_deref());
+                put(&mut bytes, target.as_bytes());
+            }
+            Question::Asset { target } => {
+                bytes.push(b'a');
+                put(&mut bytes, target.as_bytes());
+            }
+        }
+        answer.put(&mut bytes);
     }
     ContentHash::of(&bytes)
 }
@@ -245,21 +327,40 @@ fn content_key(own: &[u8], questions: &[Question], answers: &[Answer]) -> Conten
 #[derive(Debug, Clone)]
 pub(crate) enum Answer {
     Link(Option<String>),
-    Embed(Option<Transclusion>),
+    Embed(Option<Embedded>),
     Asset(Option<(AssetPath, String)>),
 }
 
+/// The note an embed found: where it is in the site and which source it is. Its Markdown (what
+/// the page shows) follows from the source and the cleanup rules, so the source blob stands for
+/// it in a key and the note is read only when a page is rendered.
+#[derive(Debug, Clone)]
+pub(crate) struct Embedded {
+    position: usize,
+    href: String,
+    key: String,
+    source_blob: ContentHash,
+}
+
 impl Answer {
-    fn digest(&self) -> ContentHash {
-        let text = match self {
-            Answer::Link(href) => format!("link {href:?}"),
-            Answer::Embed(None) => "embed none".to_owned(),
-            Answer::Embed(Some(t)) => {
-                format!("embed {:?} {:?} {}", t.href, t.key, ContentHash::of(t.markdown.as_bytes()).to_hex())
+    /// Appends what the answer says to a key.
+    fn put(&self, bytes: &mut Vec<u8>) {
+        let found = |bytes: &mut Vec<u8>, tag: u8, parts: &[&[u8]]| {
+            bytes.push(tag);
+            for part in parts {
+                put(bytes, part);
             }
-            Answer::Asset(found) => format!("asset {found:?}"),
         };
-        ContentHash::of(text.as_bytes())
+        match self {
+            Answer::Link(None) | Answer::Embed(None) | Answer::Asset(None) => bytes.push(0),
+            Answer::Link(Some(href)) => found(bytes, b'L', &[href.as_bytes()]),
+            Answer::Embed(Some(embedded)) => found(
+                bytes,
+                b'E',
+                &[embedded.href.as_bytes(), embedded.key.as_bytes(), embedded.source_blob.as_bytes()],
+            ),
+            Answer::Asset(Some((path, href))) => found(bytes, b'A', &[path.as_str().as_bytes(), href.as_bytes()]),
+        }
     }
 }
 
@@ -282,11 +383,12 @@ impl PageContext<'_> {
             Question::Embed { from, target } => {
                 let found = self.index.resolve(self.source(from.as_deref()), target).and_then(|page| {
                     let position = *self.positions.get(&std::ptr::from_ref(page).addr())?;
-                    let note = &self.notes[position].1.note;
-                    Some(Transclusion {
-                        markdown: self.cleaned[position].clone(),
+                    let entry = &self.routed[position].1;
+                    Some(Embedded {
+                        position,
                         href: vps_render::page_href(page, None),
-                        key: note.vault_path.clone(),
+                        key: entry.vault_path.clone(),
+                        source_blob: entry.source_blob,
                     })
                 });
                 Answer::Embed(found)
@@ -317,6 +419,9 @@ struct PageResolver<'a> {
     cx: &'a PageContext<'a>,
     shown: RefCell<BTreeSet<AssetPath>>,
     asked: RefCell<Vec<(Question, Answer)>>,
+    /// The first error met while answering (an embedded note's source unreadable, its cleanup
+    /// over a limit): the page fails with it once rendered.
+    failed: RefCell<Option<BuildError>>,
 }
 
 impl PageResolver<'_> {
@@ -339,7 +444,14 @@ impl PageResolver<'_> {
     fn embed(&self, from: Option<&str>, target: &str) -> Option<Transclusion> {
         let question = Question::Embed { from: from.map(str::to_owned), target: target.to_owned() };
         let Answer::Embed(found) = self.ask(question) else { unreachable!("an embed question gets an embed answer") };
-        found
+        let Embedded { position, href, key, .. } = found?;
+        match self.cx.notes.cleaned(position) {
+            Ok(markdown) => Some(Transclusion { markdown: markdown.to_owned(), href, key }),
+            Err(error) => {
+                self.failed.borrow_mut().get_or_insert(error);
+                None
+            }
+        }
     }
 
     /// Assets are linked by their immutable `/_blob/<sha256>` URL: caches keep them for a year,
@@ -404,7 +516,7 @@ mod tests {
             assets: vec![],
             leaflet_blocks: None,
         };
-        Entry { note, source_blob: None }
+        Entry::of(note, ContentHash::of(vault_path.as_bytes()))
     }
 
     /// Resolves `check` against the site of `notes`, as the page `me` (a vault path).
@@ -415,30 +527,37 @@ mod tests {
             &settings,
             &Revision::empty(),
         );
-        let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, &entry.note)).collect();
+        let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, entry)).collect();
         let index = LinkIndex::new(&refs);
         let positions = refs.iter().enumerate().map(|(i, page)| (std::ptr::from_ref(page).addr(), i)).collect();
         let by_vault_path =
-            routed.iter().enumerate().map(|(i, (_, entry))| (nfc(&entry.note.vault_path).into_owned(), i)).collect();
-        let cleaned: Vec<String> = routed.iter().map(|(_, entry)| entry.note.content.clone()).collect();
+            routed.iter().enumerate().map(|(i, (_, entry))| (nfc(&entry.vault_path).into_owned(), i)).collect();
         let assets = BTreeMap::new();
         let lookup = AssetLookup::new(assets.keys());
         let limits = PublishLimits::default();
+        let sink = crate::MemoryBlobs::new();
+        let notes = Notes::new(&routed, &settings, &limits, &sink).unwrap();
         let cx = PageContext {
             index: &index,
             refs: &refs,
-            notes: &routed,
-            me: routed.iter().position(|(_, entry)| entry.note.vault_path == me).unwrap(),
+            routed: &routed,
+            notes: &notes,
+            me: routed.iter().position(|(_, entry)| entry.vault_path == me).unwrap(),
             lookup: &lookup,
             assets: &assets,
-            cleaned: &cleaned,
             positions: &positions,
             by_vault_path: &by_vault_path,
             settings: &settings,
             limits: &limits,
             render_settings: render_settings_key(&settings, &limits),
+            links_unchanged: false,
         };
-        check(&PageResolver { cx: &cx, shown: RefCell::new(BTreeSet::new()), asked: RefCell::new(Vec::new()) });
+        check(&PageResolver {
+            cx: &cx,
+            shown: RefCell::new(BTreeSet::new()),
+            asked: RefCell::new(Vec::new()),
+            failed: RefCell::new(None),
+        });
     }
 
     fn route_of(notes: &[(&str, &str)], vault_path: &str) -> String {
@@ -447,7 +566,7 @@ mod tests {
             &SiteSettings::default(),
             &Revision::empty(),
         );
-        routed.into_iter().find(|(_, entry)| entry.note.vault_path == vault_path).unwrap().0
+        routed.into_iter().find(|(_, entry)| entry.vault_path == vault_path).unwrap().0
     }
 
     #[test]

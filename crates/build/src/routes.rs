@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use vps_core::note::Note;
 use vps_core::revision::{Revision, SiteSettings};
 use vps_core::slug::nfc;
 use vps_render::{Exceeded, PageRef, PublishLimits};
@@ -39,36 +38,33 @@ pub(crate) fn route_all(entries: Vec<Entry>, settings: &SiteSettings, base: &Rev
     let wanted: Vec<vps_render::assign::Wanted<'_>> = entries
         .iter()
         .map(|entry| {
-            let folder = &entry.note.folder_config;
-            let route = match index_routes.get(nfc(&entry.note.vault_path).as_ref()) {
+            let head = &entry.head;
+            let route = match index_routes.get(nfc(&entry.vault_path).as_ref()) {
                 Some(route) => route.clone(),
-                None => vps_render::compute_route(
-                    &folder.route_base,
-                    &entry.note.relative_path,
-                    folder.flatten_tree == Some(true),
-                ),
+                None => vps_render::compute_route(&head.route_base, &head.relative_path, head.flatten_tree),
             };
             // Routes are NFC, as incoming paths are once decoded (route bases are verbatim).
             let route = nfc(&route).into_owned();
-            vps_render::assign::Wanted { route, vault_path: &entry.note.vault_path, folder_id: &folder.id }
+            vps_render::assign::Wanted { route, vault_path: &entry.vault_path, folder_id: &entry.folder_id }
         })
         .collect();
     let assigned = vps_render::assign::assign(&wanted, &vps_render::assign::previous_routes(base));
     drop(wanted);
     let mut routed: Vec<(String, Entry)> = assigned.into_iter().zip(entries).collect();
-    routed.sort_by(|a, b| (&a.0, &a.1.note.vault_path).cmp(&(&b.0, &b.1.note.vault_path)));
+    routed.sort_by(|a, b| (&a.0, &a.1.vault_path).cmp(&(&b.0, &b.1.vault_path)));
     routed
 }
 
 /// What the link index knows of a note: its names in NFC, as link targets are looked up
 /// (`[[Été]]` typed in NFC finds `Été.md` stored in NFD, and the reverse).
-pub(crate) fn page_ref(route: &str, note: &Note) -> PageRef {
+pub(crate) fn page_ref(route: &str, entry: &Entry) -> PageRef {
     let composed = |text: &str| nfc(text).into_owned();
+    let head = &entry.head;
     PageRef {
-        vault_path: composed(&note.vault_path),
-        relative_path: composed(&note.relative_path),
-        title: composed(&note.title),
-        aliases: note.frontmatter.strings("aliases").iter().map(|alias| composed(alias)).collect(),
+        vault_path: composed(&entry.vault_path),
+        relative_path: composed(&head.relative_path),
+        title: composed(&head.name),
+        aliases: head.aliases.iter().map(|alias| composed(alias)).collect(),
         route: route.to_owned(),
     }
 }

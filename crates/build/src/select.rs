@@ -4,11 +4,12 @@
 //! client's inventory says the note is gone. A full session publishes exactly what it uploaded.
 //! A note whose frontmatter says `publish: false` is left out.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashSet};
 
 use vps_core::ContentHash;
 use vps_core::note::Note;
-use vps_core::revision::{Page, Revision, SiteSettings};
+use vps_core::revision::{NoteHead, Page, Revision, SiteSettings};
 use vps_core::slug::nfc;
 use vps_render::PageMeta;
 
@@ -16,10 +17,28 @@ use crate::error::BuildError;
 use crate::input::SessionInput;
 use crate::sink::BlobSink;
 
-/// A note of the new site and, when it was retained, its stored source.
+/// A note of the new site: its identity, its head (names and folder, what routing and the link
+/// index read), its stored source, and the note itself once it is at hand — uploaded in the
+/// session, or read from its source when a kept page must be rendered again or is embedded
+/// ([`crate::clean::Notes`]).
 pub(crate) struct Entry {
-    pub(crate) note: Note,
-    pub(crate) source_blob: Option<ContentHash>,
+    pub(crate) vault_path: String,
+    pub(crate) folder_id: String,
+    pub(crate) head: NoteHead,
+    pub(crate) source_blob: ContentHash,
+    pub(crate) note: OnceCell<Note>,
+}
+
+impl Entry {
+    pub(crate) fn of(note: Note, source_blob: ContentHash) -> Entry {
+        Entry {
+            vault_path: note.vault_path.clone(),
+            folder_id: note.folder_config.id.clone(),
+            head: NoteHead::of(&note),
+            source_blob,
+            note: OnceCell::from(note),
+        }
+    }
 }
 
 /// One page per key: notes are one note when their NFC vault paths and folders are (macOS
@@ -46,36 +65,67 @@ pub(crate) fn select(
     notes: Vec<Note>,
     inventory: Option<&[String]>,
 ) -> Result<Selection, BuildError> {
-    let mut entries: BTreeMap<Key, Entry> = BTreeMap::new();
+    let mut uploaded: BTreeMap<Key, Note> = BTreeMap::new();
     for note in notes {
-        entries.insert(key(&note.vault_path, &note.folder_config.id), Entry { note, source_blob: None });
+        uploaded.insert(key(&note.vault_path, &note.folder_config.id), note);
     }
-    let uploaded = entries.len() as u64;
+    let uploaded_count = uploaded.len() as u64;
     let inventory: Option<HashSet<String>> =
         inventory.map(|paths| paths.iter().map(|path| nfc(path).into_owned()).collect());
     let in_inventory =
         |vault_path: &str| inventory.as_ref().is_none_or(|paths| paths.contains(nfc(vault_path).as_ref()));
+    // `publish: false` in the frontmatter un-publishes a note.
+    let published = |note: &Note| PageMeta::from_frontmatter(&note.frontmatter.flat).publish != Some(false);
+    let mut entries: BTreeMap<Key, Entry> = BTreeMap::new();
+    for (key, note) in uploaded {
+        if published(&note) {
+            let source_blob = sink.put_bytes(&serde_json::to_vec(&note).expect("notes serialize"))?;
+            entries.insert(key, Entry::of(note, source_blob));
+        }
+    }
     let mut retained = 0u64;
     if session.offered_skips {
         let kept: Vec<&Page> = base
             .pages
             .values()
             .filter(|page| {
-                !entries.contains_key(&key(&page.vault_path, &page.folder_id)) && in_inventory(&page.vault_path)
+                let key = key(&page.vault_path, &page.folder_id);
+                !entries.contains_key(&key) && in_inventory(&page.vault_path)
             })
             .collect();
-        let sources = sink.read_many(kept.iter().map(|page| page.source_blob).collect())?;
-        for (page, bytes) in kept.into_iter().zip(sources) {
-            let bytes = bytes.ok_or_else(|| BuildError::Source(page.vault_path.clone()))?;
-            let note = serde_json::from_slice(&bytes).map_err(|_| BuildError::Source(page.vault_path.clone()))?;
-            entries.insert(key(&page.vault_path, &page.folder_id), Entry { note, source_blob: Some(page.source_blob) });
+        // A kept page's head is in the manifest: its source is read only if it is needed
+        // (revisions made before heads were recorded: read now).
+        let mut unread = Vec::new();
+        for page in kept {
             retained += 1;
+            let Some(head) = &page.head else {
+                unread.push(page);
+                continue;
+            };
+            let entry = Entry {
+                vault_path: page.vault_path.clone(),
+                folder_id: page.folder_id.clone(),
+                head: head.clone(),
+                source_blob: page.source_blob,
+                note: OnceCell::new(),
+            };
+            entries.insert(key(&page.vault_path, &page.folder_id), entry);
+        }
+        let sources = sink.read_many(unread.iter().map(|page| page.source_blob).collect())?;
+        for (page, bytes) in unread.into_iter().zip(sources) {
+            let note = parse_source(bytes.as_deref(), &page.vault_path)?;
+            if published(&note) {
+                entries.insert(key(&page.vault_path, &page.folder_id), Entry::of(note, page.source_blob));
+            }
         }
     }
+    Ok(Selection { entries: entries.into_values().collect(), uploaded: uploaded_count, retained })
+}
 
-    // `publish: false` in the frontmatter un-publishes a note.
-    entries.retain(|_, entry| PageMeta::from_frontmatter(&entry.note.frontmatter.flat).publish != Some(false));
-    Ok(Selection { entries: entries.into_values().collect(), uploaded, retained })
+/// A note from its stored source (`None`: the blob is missing).
+pub(crate) fn parse_source(bytes: Option<&[u8]>, vault_path: &str) -> Result<Note, BuildError> {
+    let bytes = bytes.ok_or_else(|| BuildError::Source(vault_path.to_owned()))?;
+    serde_json::from_slice(bytes).map_err(|_| BuildError::Source(vault_path.to_owned()))
 }
 
 /// The settings of the new revision: this session's `start`, and its cleanup rules, or, when it

@@ -14,7 +14,7 @@ use crate::select::Entry;
 /// `index` note at the top of the vault.
 pub(crate) fn home_route(routed: &[(String, Entry)], configured: Option<&str>) -> Option<String> {
     let by_vault_path = |wanted: &dyn Fn(&str) -> bool| {
-        routed.iter().find(|(_, entry)| wanted(&entry.note.vault_path)).map(|(route, _)| route.clone())
+        routed.iter().find(|(_, entry)| wanted(&entry.vault_path)).map(|(route, _)| route.clone())
     };
     if routed.iter().any(|(route, _)| route == "/index") {
         return Some("/index".into());
@@ -40,9 +40,9 @@ pub(crate) fn site_language(site: &SiteOptions, settings: &SiteSettings) -> Stri
 pub(crate) fn folder_labels(settings: &SiteSettings, routed: &[(String, Entry)]) -> BTreeMap<String, String> {
     let mut labels = settings.folder_display_names.clone();
     for (_, entry) in routed {
-        let folder = &entry.note.folder_config;
-        if let Some(name) = &folder.display_name {
-            labels.entry(vps_render::normalize_route_base(&folder.route_base)).or_insert_with(|| name.clone());
+        let head = &entry.head;
+        if let Some(name) = &head.display_name {
+            labels.entry(vps_render::normalize_route_base(&head.route_base)).or_insert_with(|| name.clone());
         }
     }
     labels

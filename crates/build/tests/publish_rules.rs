@@ -441,3 +441,114 @@ fn a_publish_that_changes_nothing_is_known_without_building() {
         "no site yet"
     );
 }
+
+/// A store that records which blobs a build reads back and which it writes.
+#[derive(Default)]
+struct Watched {
+    blobs: MemoryBlobs,
+    read: std::cell::RefCell<Vec<ContentHash>>,
+    written: std::cell::RefCell<Vec<ContentHash>>,
+}
+
+impl vps_build::BlobSink for Watched {
+    fn put_bytes(&self, bytes: &[u8]) -> Result<ContentHash, vps_store::StoreError> {
+        let hash = self.blobs.put_bytes(bytes)?;
+        self.written.borrow_mut().push(hash);
+        Ok(hash)
+    }
+    fn flush(&self) -> Result<(), vps_store::StoreError> {
+        self.blobs.flush()
+    }
+    fn read_many(&self, hashes: Vec<ContentHash>) -> Result<Vec<Option<bytes::Bytes>>, vps_store::StoreError> {
+        self.read.borrow_mut().extend(hashes.iter().copied());
+        self.blobs.read_many(hashes)
+    }
+}
+
+#[test]
+fn a_publish_reads_only_the_sources_of_the_pages_it_renders_again() {
+    let watched = Watched::default();
+    let publish = |publish: Publish, base: &Built| -> Built {
+        publish.with_input(&base.revision, Some(&base.site), |input| {
+            build(&watched, input, &|_, _| Ok(())).expect("the build succeeds")
+        })
+    };
+    let first = Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }.with_input(
+        &Revision::empty(),
+        None,
+        |input| build(&watched, input, &|_, _| Ok(())).unwrap(),
+    );
+    let source_of = |built: &Built, vault_path: &str| {
+        built.revision.pages.values().find(|page| page.vault_path == vault_path).unwrap().source_blob
+    };
+    let sources_read = |built: &Built| -> Vec<String> {
+        let read = watched.read.take();
+        let mut paths: Vec<String> = built
+            .revision
+            .pages
+            .values()
+            .filter(|page| read.contains(&page.source_blob))
+            .map(|page| page.vault_path.clone())
+            .collect();
+        paths.sort();
+        paths
+    };
+    watched.read.take();
+
+    // E stands alone: nothing else is rendered, no kept note is read.
+    let e = publish(Publish { notes: vec![note("E.md", "E, edited.")], partial: true, ..Publish::default() }, &first);
+    assert_eq!(sources_read(&e), Vec::<String>::new());
+    assert_ne!(source_of(&e, "E.md"), source_of(&first, "E.md"));
+
+    // B changes: C, which embeds it, is rendered again, so C's note is read (B was uploaded).
+    let b =
+        publish(Publish { notes: vec![note("Notes/B.md", "# B\n\nNew.")], partial: true, ..Publish::default() }, &e);
+    assert_eq!(sources_read(&b), ["Notes/C.md"]);
+    let c_html = String::from_utf8(
+        watched.blobs.get(&b.revision.pages[route_of(&b.revision, "Notes/C.md")].html_blob).unwrap().to_vec(),
+    )
+    .unwrap();
+    assert!(c_html.contains("New."), "{c_html}");
+
+    // The kept pages' heads are in the manifest: a later build routes them without their notes.
+    assert!(b.revision.pages.values().all(|page| page.head.is_some()));
+}
+
+#[test]
+fn a_listing_whose_entries_did_not_change_is_not_made_again() {
+    let watched = Watched::default();
+    let first = Publish { notes: garden(), ..Publish::default() }
+        .with_input(&Revision::empty(), None, |input| build(&watched, input, &|_, _| Ok(())).unwrap());
+    assert!(first.revision.generated.contains_key("/notes"), "{:?}", first.revision.generated.keys());
+    watched.written.take();
+
+    // E's text changes: the root listing shows E, the folders `Notes/` and `Media/` do not.
+    let e = Publish { notes: vec![note("E.md", "E, edited.")], partial: true, ..Publish::default() }.with_input(
+        &first.revision,
+        Some(&first.site),
+        |input| build(&watched, input, &|_, _| Ok(())).unwrap(),
+    );
+    let written = watched.written.take();
+    let made: Vec<&str> = e
+        .revision
+        .generated
+        .iter()
+        .filter(|(_, document)| written.contains(&document.blob))
+        .map(|(route, _)| route.as_str())
+        .collect();
+    assert!(!made.contains(&"/notes") && !made.contains(&"/media"), "made again: {made:?}");
+    assert_eq!(e.revision.generated["/notes"], first.revision.generated["/notes"]);
+
+    // A's title changes: the listing of `Notes/` shows it, so it is made again, with the new title.
+    let mut a = note("Notes/A.md", "A links to [[B]].");
+    a.frontmatter.flat.insert("title".into(), "Alpha".into());
+    let renamed = Publish { notes: vec![a], partial: true, ..Publish::default() }.with_input(
+        &e.revision,
+        Some(&e.site),
+        |input| build(&watched, input, &|_, _| Ok(())).unwrap(),
+    );
+    let listing = &renamed.revision.generated["/notes"];
+    assert_ne!(listing.blob, e.revision.generated["/notes"].blob);
+    let html = String::from_utf8(watched.blobs.get(&listing.blob).unwrap().to_vec()).unwrap();
+    assert!(html.contains("Alpha"), "{html}");
+}

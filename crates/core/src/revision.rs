@@ -7,7 +7,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{CalloutStyle, CustomIndexConfig, IgnoreRule, PipelineSignature, StartSessionRequest};
-use crate::note::CleanupRule;
+#[cfg(doc)]
+use crate::note::FolderConfig;
+use crate::note::{CleanupRule, Note};
 use crate::{AssetPath, ContentHash, MediaType, SessionId};
 
 /// A revision's id: `r<unix ms, 13 digits>-<8 hex>`, so that ids sort by creation time.
@@ -119,6 +121,11 @@ pub struct Revision {
     /// publish limits), so that a publish that changes nothing is known without building.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options_key: Option<ContentHash>,
+    /// The hash of everything a page's links, embeds and images are resolved against (every
+    /// note's names and route, every asset, the render settings): when the next build's is the
+    /// same, a kept page that embeds no note gets the same answers without asking again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links_key: Option<ContentHash>,
 }
 
 /// The stored representations of one published blob: its own size and its compressed variants,
@@ -160,6 +167,10 @@ pub struct Generated {
     pub blob: ContentHash,
     /// The `Content-Type` to serve it with (`text/html; charset=utf-8`, `application/xml; charset=utf-8`).
     pub content_type: String,
+    /// The hash of what it was made from (a listing: what it lists and its navigation), so that
+    /// the next build keeps it when that did not change; none in revisions made before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<ContentHash>,
 }
 
 /// The publication settings a revision was built with: what `start` sent that affects output,
@@ -252,6 +263,48 @@ pub struct Page {
     /// on changed (none in revisions made before incremental builds: they are rendered again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub made_from: Option<MadeFrom>,
+    /// What routing and the link index need of its note, so that a later build keeps the page
+    /// without reading its source (none in revisions made before: their sources are read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<NoteHead>,
+}
+
+/// A note's names and where its folder puts it: all a build needs of a note it keeps to route
+/// it and find it by a link. Its content, properties and assets stay in its source blob, read
+/// only when the page must be rendered again or another page embeds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteHead {
+    /// The file name without `.md` ([`Note::title`]).
+    pub name: String,
+    /// [`Note::relative_path`].
+    pub relative_path: String,
+    /// The frontmatter `aliases`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// The folder's route base ([`FolderConfig::route_base`]).
+    pub route_base: String,
+    /// The folder drops sub-folders from routes ([`FolderConfig::flatten_tree`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flatten_tree: bool,
+    /// The folder's label in navigation ([`FolderConfig::display_name`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+impl NoteHead {
+    /// The head of `note`.
+    pub fn of(note: &Note) -> NoteHead {
+        let folder = &note.folder_config;
+        NoteHead {
+            name: note.title.clone(),
+            relative_path: note.relative_path.clone(),
+            aliases: note.frontmatter.strings("aliases"),
+            route_base: folder.route_base.clone(),
+            flatten_tree: folder.flatten_tree == Some(true),
+            display_name: folder.display_name.clone(),
+        }
+    }
 }
 
 /// The inputs of a page's HTML, as hashes: a build reuses the previous revision's HTML when they
@@ -336,6 +389,7 @@ impl Revision {
             site_blob: None,
             encodings: BTreeMap::new(),
             options_key: None,
+            links_key: None,
         }
     }
 

@@ -309,6 +309,7 @@ mod tests {
             assets: vec![],
             tags: vec![],
             made_from: None,
+            head: None,
         }
     }
 

@@ -46,8 +46,11 @@ pub struct PublishLimits {
     pub cleanup_time_per_publish: Duration,
     /// `MAX_PAGE_BYTES`: one page's HTML, layout included.
     pub max_page_bytes: usize,
-    /// `MAX_DOCUMENT_BYTES`: one generated document (search index, sitemap, feed, listing page).
+    /// `MAX_DOCUMENT_BYTES`: one generated document (sitemap, feed, listing page).
     pub max_document_bytes: usize,
+    /// `MAX_SEARCH_INDEX_BYTES`: the site model (every page's record and searchable text), which
+    /// grows with the whole vault; the server holds it in memory.
+    pub max_search_index_bytes: usize,
     /// `LISTING_PAGE_SIZE`: entries on one page of a folder or tag listing.
     pub listing_page_size: usize,
     /// `MAX_ENCODED_ASSET_BYTES`: the largest compressible asset (SVG, CSS, text…) given stored
@@ -69,6 +72,7 @@ impl Default for PublishLimits {
             cleanup_time_per_publish: Duration::from_millis(30_000),
             max_page_bytes: 8 * 1024 * 1024,
             max_document_bytes: 64 * 1024 * 1024,
+            max_search_index_bytes: 256 * 1024 * 1024,
             listing_page_size: 200,
             max_encoded_asset_bytes: 16 * 1024 * 1024,
         }

@@ -79,8 +79,7 @@ const USAGE: &str =
   --dir PATH     where to create the scratch directory (default: the system's temp directory)
   --keep         keep the scratch directory (the vault and the server's data) and print its path
   --server-env NAME=VALUE
-                 a setting for the server, repeatable (e.g. MAX_DOCUMENT_BYTES=512mb: a vault of
-                 100,000 generated notes has a search index over the 64 MB default)
+                 a setting for the server, repeatable (e.g. LISTING_PAGE_SIZE=50)
 
 Needs the release build of the server next to it:
   cargo build --release -p vps-publish -p vps-bench && target/release/scale-bench";
@@ -118,8 +117,7 @@ struct Options {
     searches: usize,
     dir: Option<PathBuf>,
     keep: bool,
-    /// `--server-env NAME=VALUE`: more settings for the server (e.g. `MAX_DOCUMENT_BYTES=512mb`
-    /// for a vault whose search index is over the 64 MB default).
+    /// `--server-env NAME=VALUE`: more settings for the server (e.g. `LISTING_PAGE_SIZE=50`).
     server_env: Vec<(String, String)>,
 }
 

@@ -123,12 +123,12 @@ async fn a_page_over_the_page_limit_fails_the_publish() {
 }
 
 #[tokio::test]
-async fn a_search_index_over_the_document_limit_fails_the_publish_naming_the_note_that_tipped_it() {
-    let app = spawn_app_with(|s| s.publish_limits.max_document_bytes = 256 * 1024).await;
+async fn a_search_index_over_its_limit_fails_the_publish_naming_the_note_that_tipped_it() {
+    let app = spawn_app_with(|s| s.publish_limits.max_search_index_bytes = 256 * 1024).await;
     let notes = (0..10).map(|i| note(&format!("N{i}.md"), &"word ".repeat(10_000))).collect();
     let error = failed_publish(&app, notes, json!([])).await;
     assert!(error.contains("the search index"), "{error}");
-    assert!(error.ends_with("exceeds MAX_DOCUMENT_BYTES (262144)"), "{error}");
+    assert!(error.ends_with("exceeds MAX_SEARCH_INDEX_BYTES (262144)"), "{error}");
     assert!(error.starts_with("note \"N"), "{error}");
 }
 
