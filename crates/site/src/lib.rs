@@ -86,4 +86,6 @@ mod fixture;
 #[cfg(test)]
 mod i18n_tests;
 #[cfg(test)]
+mod incremental_tests;
+#[cfg(test)]
 mod scale_tests;
