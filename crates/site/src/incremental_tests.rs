@@ -128,7 +128,8 @@ fn a_site_built_from_the_previous_one_answers_as_a_fresh_one() {
         Arc::ptr_eq(&previous.derived[old], &built.derived[new])
     };
     assert!(kept("/t1/s0/note-010") && kept("/blog/post-001") && kept("/index"));
-    for changed in ["/note-012", "/t1/s1/note-007", "/blog/post-005", "/note-008", "/t2/s0/note-014", "/t0/s1/note-027"] {
+    for changed in ["/note-012", "/t1/s1/note-007", "/blog/post-005", "/note-008", "/t2/s0/note-014", "/t0/s1/note-027"]
+    {
         assert!(!kept(changed), "{changed} is derived again");
     }
     let reused = built.pages().iter().filter(|p| previous.by_route.contains_key(&p.route) && kept(&p.route)).count();
