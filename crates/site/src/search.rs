@@ -164,9 +164,11 @@ impl IndexedPage {
 }
 
 pub(crate) fn ascii_words(folded: &str) -> Vec<Box<str>> {
-    let mut words: Vec<&str> = folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    // Repeats dropped before sorting: a text has far fewer distinct words than words.
+    let distinct: std::collections::HashSet<&str> =
+        folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let mut words: Vec<&str> = distinct.into_iter().collect();
     words.sort_unstable();
-    words.dedup();
     words.into_iter().map(Box::from).collect()
 }
 
