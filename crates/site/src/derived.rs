@@ -82,26 +82,68 @@ pub(crate) fn title_cmp(pages: &[PageInfo], derived: &[Arc<PageDerived>], a: usi
     derived[a].sort_title.cmp(&derived[b].sort_title).then_with(|| pages[a].route.cmp(&pages[b].route))
 }
 
-/// `std::hash::Hash` into SHA-256: a key is the same from one process to the next.
-pub(crate) struct KeyHasher(sha2::Sha256);
+/// `std::hash::Hash` into SHA-256: a key is the same from one process to the next. Hashing
+/// writes many small pieces (a route, a flag); they are gathered and given to SHA-256 in blocks.
+pub(crate) struct KeyHasher {
+    sha: sha2::Sha256,
+    pending: [u8; PENDING_BYTES],
+    len: usize,
+}
+
+/// Bytes gathered before they are hashed.
+const PENDING_BYTES: usize = 1024;
 
 impl KeyHasher {
     pub(crate) fn new() -> KeyHasher {
-        KeyHasher(sha2::Digest::new())
+        KeyHasher { sha: sha2::Digest::new(), pending: [0; PENDING_BYTES], len: 0 }
     }
 
-    pub(crate) fn finish_key(self) -> [u8; 32] {
-        sha2::Digest::finalize(self.0).into()
+    pub(crate) fn finish_key(mut self) -> [u8; 32] {
+        sha2::Digest::update(&mut self.sha, &self.pending[..self.len]);
+        sha2::Digest::finalize(self.sha).into()
     }
 }
 
 impl std::hash::Hasher for KeyHasher {
     fn finish(&self) -> u64 {
-        let digest = sha2::Digest::finalize(self.0.clone());
+        let mut sha = self.sha.clone();
+        sha2::Digest::update(&mut sha, &self.pending[..self.len]);
+        let digest = sha2::Digest::finalize(sha);
         u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        sha2::Digest::update(&mut self.0, bytes);
+        if self.len + bytes.len() > PENDING_BYTES {
+            sha2::Digest::update(&mut self.sha, &self.pending[..self.len]);
+            self.len = 0;
+        }
+        if bytes.len() > PENDING_BYTES {
+            sha2::Digest::update(&mut self.sha, bytes);
+        } else {
+            self.pending[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::hash::Hasher;
+
+    use super::*;
+
+    #[test]
+    fn a_key_is_the_sha256_of_every_byte_written_whatever_the_pieces() {
+        let pieces: Vec<Vec<u8>> =
+            [3, 1000, 30, PENDING_BYTES, 1, PENDING_BYTES + 7, 0, 5000, 12].iter().map(|&n| vec![n as u8; n]).collect();
+        let mut hasher = KeyHasher::new();
+        let mut all = Vec::new();
+        for piece in &pieces {
+            hasher.write(piece);
+            all.extend_from_slice(piece);
+        }
+        let expected: [u8; 32] = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&all)).into();
+        assert_eq!(hasher.finish(), u64::from_le_bytes(expected[..8].try_into().unwrap()));
+        assert_eq!(hasher.finish_key(), expected);
     }
 }

@@ -112,9 +112,10 @@ impl Site {
                 out.push_str(&format!("<summary>{}</summary>\n", escape(&summary)));
             }
             // Each tag once, as the site shows it.
+            let mut seen = std::collections::HashSet::new();
             let mut names: Vec<&str> = Vec::new();
             for entry in page.tags.iter().filter_map(|tag| self.tags.get(tag)) {
-                if !names.contains(&entry.name.as_str()) {
+                if seen.insert(entry.key.as_str()) {
                     names.push(&entry.name);
                 }
             }

@@ -15,7 +15,15 @@
 //! - [`Site::search`] per request, shown by [`Site::search_page`] or [`Site::search_json`];
 //! - [`Site::sitemap_xml`], [`Site::robots_txt`], [`Site::feed_xml`] and [`Site::not_found`],
 //!   made at serve time with the [`PublicBase`] (`BASE_URL`: origin and path prefix);
-//! - [`Site::shell_key`]: a key of everything around a page's content, for reusing pages.
+//! - [`Site::shell_key`]: a key of everything around a page's content, for reusing pages;
+//!   [`Site::folder_listing_key`], [`Site::tag_listing_key`] and [`Site::tags_index_key`]: a key
+//!   of everything a listing page shows (but a folder's introduction), for reusing listings.
+//!   Each key hashes the very description its document is rendered from.
+//!
+//! A new revision's site is built with [`Site::new_from`] the previous one: what each page's
+//! own record gives (its search folding above all) is taken over for the pages whose record did
+//! not change, so a one-note change costs the site's structure (O(N log N) in pages and links),
+//! not the folding of every note again.
 //!
 //! Every URL in a page, listing or search page is relative to where the document is served
 //! ([`relative_url`]): `/blog/post` links to `../_site/style-….css` and the home page as `../`,
@@ -85,5 +93,7 @@ pub use url::{PublicBase, relative_url};
 mod fixture;
 #[cfg(test)]
 mod i18n_tests;
+#[cfg(test)]
+mod incremental_tests;
 #[cfg(test)]
 mod scale_tests;

@@ -189,13 +189,11 @@ fn split_leading_h1(html: &str) -> Option<(&str, &str)> {
 /// Tag links as the page writes them, each to its tag's one page ([`tag_href`]); a tag the
 /// page writes twice (`#Tag`, `#tag`) once. Nothing when there are no tags.
 pub(crate) fn render_tags(tags: &[String], words: &Words) -> String {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut tags_shown: Vec<String> = Vec::new();
     for tag in tags {
         let spelling = spelling_segments(tag).join("/");
-        let key = tag_key(&spelling);
-        if !spelling.is_empty() && !seen.contains(&key) {
-            seen.push(key);
+        if !spelling.is_empty() && seen.insert(tag_key(&spelling)) {
             tags_shown.push(spelling);
         }
     }

@@ -166,3 +166,15 @@ fn the_shell_key_changes_with_what_the_shell_shows_and_only_with_it() {
     assert_ne!(one.page(route, "<p>x</p>"), two.page(route, "<p>x</p>"));
     assert_eq!(one.page(route, "<p>x</p>"), far.page(route, "<p>x</p>"));
 }
+
+#[test]
+fn a_page_deep_in_a_big_folder_is_shown_current_in_its_own_navigation() {
+    let site = Site::new(SiteInfo::default(), vault(1_000));
+    for route in ["/big/note-00000", "/big/note-00250", "/big/note-00499", "/t3/s4/note-00943"] {
+        let html = resolved(&site.page(route, "").unwrap(), route);
+        let nav = &html[html.find("<nav class=\"site-nav\"").unwrap()..];
+        let nav = &nav[..nav.find("</nav>").unwrap()];
+        let current = format!("<a href=\"{route}\" aria-current=\"page\" dir=\"auto\">");
+        assert_eq!(nav.matches(&current).count(), 1, "{route} is in the window its navigation shows: {nav}");
+    }
+}

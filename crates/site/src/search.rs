@@ -52,27 +52,33 @@ pub(crate) struct Folded {
 
 impl Folded {
     pub(crate) fn new(text: &str) -> Folded {
-        if text.is_ascii() {
-            return Folded { folded: text.to_ascii_lowercase(), origin: None };
-        }
-        let mut folded = String::with_capacity(text.len());
-        let mut origin = Vec::with_capacity(text.len());
-        let mut push = |part: char, offset: usize| {
+        fn push(folded: &mut String, origin: &mut Vec<u32>, part: char, offset: usize) {
             for lower in part.to_lowercase() {
                 // Greek final sigma is the same letter as σ.
                 folded.push(if lower == 'ς' { 'σ' } else { lower });
                 origin.resize(folded.len(), offset as u32);
             }
-        };
+        }
+        if text.is_ascii() {
+            return Folded { folded: text.to_ascii_lowercase(), origin: None };
+        }
+        let mut folded = String::with_capacity(text.len());
+        let mut origin = Vec::with_capacity(text.len());
         for (offset, c) in text.char_indices() {
+            if c.is_ascii() {
+                // What the general path gives an ASCII character, without its iterators.
+                folded.push(c.to_ascii_lowercase());
+                origin.push(offset as u32);
+                continue;
+            }
             if is_hangul_syllable(c) {
                 // Decomposed into jamo, `시` would be found inside `식`.
-                push(c, offset);
+                push(&mut folded, &mut origin, c, offset);
                 continue;
             }
             decompose_compatible(c, |part| {
                 if !is_combining_mark(part) || is_letter_mark(part) {
-                    push(part, offset);
+                    push(&mut folded, &mut origin, part, offset);
                 }
             });
         }
@@ -158,11 +164,12 @@ impl IndexedPage {
 }
 
 pub(crate) fn ascii_words(folded: &str) -> Vec<Box<str>> {
-    let mut words: Vec<Box<str>> =
-        folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(Box::from).collect();
+    // Repeats dropped before sorting: a text has far fewer distinct words than words.
+    let distinct: std::collections::HashSet<&str> =
+        folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let mut words: Vec<&str> = distinct.into_iter().collect();
     words.sort_unstable();
-    words.dedup();
-    words
+    words.into_iter().map(Box::from).collect()
 }
 
 /// The distinct folded words of a query.

@@ -35,9 +35,7 @@ impl Site {
             }
             scored.push((score, index));
         }
-        scored.sort_by(|&(score_a, a), &(score_b, b)| {
-            score_b.cmp(&score_a).then_with(|| self.title_cmp(a, b))
-        });
+        scored.sort_by(|&(score_a, a), &(score_b, b)| score_b.cmp(&score_a).then_with(|| self.title_cmp(a, b)));
         scored
             .into_iter()
             .take(limit)

@@ -229,6 +229,23 @@ mod tests {
     }
 
     #[test]
+    fn a_page_linking_many_times_is_one_backlink_and_backlinks_go_by_title_in_any_case() {
+        let links = |p: PageInfo, to: &[&str]| PageInfo { links_to: to.iter().map(|t| (*t).to_owned()).collect(), ..p };
+        let pages = vec![
+            page("/hub", "Hub.md"),
+            links(PageInfo { title: "beta".into(), ..page("/b", "B.md") }, &["/hub", "/hub#x", "hub/", "/hub"]),
+            links(PageInfo { title: "Gamma".into(), ..page("/c", "C.md") }, &["/hub", "/b", "/hub"]),
+            links(PageInfo { title: "Alpha".into(), ..page("/a", "A.md") }, &["/hub"]),
+        ];
+        let site = Site::new(SiteInfo::default(), pages);
+        let titles = |route: &str| -> Vec<&str> {
+            site.backlinks[site.by_route[route]].iter().map(|&i| site.pages[i].title.as_str()).collect()
+        };
+        assert_eq!(titles("/hub"), vec!["Alpha", "beta", "Gamma"]);
+        assert_eq!(titles("/b"), vec!["Gamma"]);
+    }
+
+    #[test]
     fn routes_are_normalised_and_duplicates_dropped() {
         let site = Site::new(SiteInfo::default(), vec![page("a/b/", "A/B.md"), page("/a/b", "A/B2.md")]);
         assert_eq!(site.pages().len(), 1);

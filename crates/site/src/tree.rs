@@ -362,13 +362,16 @@ pub(crate) fn is_index_note(page: &PageInfo) -> bool {
 /// then nothing is taken from the vault path). Names keep their script: `ノート` for `/ノート`.
 fn vault_folder_labels(pages: &[PageInfo]) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
+    // Each vault folder name's segment, made once: most pages share their folders.
+    let mut segments_of: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     for page in pages {
         let segments: Vec<&str> = page.route.trim_matches('/').split('/').collect();
         let route_folders = &segments[..segments.len().saturating_sub(1)];
         let vault_parts: Vec<&str> = page.vault_path.split('/').filter(|p| !p.is_empty()).collect();
         let vault_folders = &vault_parts[..vault_parts.len().saturating_sub(1)];
         for (depth, (segment, folder)) in route_folders.iter().rev().zip(vault_folders.iter().rev()).enumerate() {
-            if route_segment(folder) != nfc(segment) {
+            let folder_segment = segments_of.entry(folder).or_insert_with(|| route_segment(folder));
+            if *folder_segment != nfc(segment) {
                 break;
             }
             let route = format!("/{}", route_folders[..route_folders.len() - depth].join("/"));
