@@ -77,6 +77,8 @@ pub(crate) fn select(
     // `publish: false` in the frontmatter un-publishes a note.
     let published = |note: &Note| PageMeta::from_frontmatter(&note.frontmatter.flat).publish != Some(false);
     let mut entries: BTreeMap<Key, Entry> = BTreeMap::new();
+    // Every uploaded note replaces its live page, even one it un-publishes.
+    let replaced: HashSet<Key> = uploaded.keys().cloned().collect();
     for (key, note) in uploaded {
         if published(&note) {
             let source_blob = sink.put_bytes(&serde_json::to_vec(&note).expect("notes serialize"))?;
@@ -89,8 +91,7 @@ pub(crate) fn select(
             .pages
             .values()
             .filter(|page| {
-                let key = key(&page.vault_path, &page.folder_id);
-                !entries.contains_key(&key) && in_inventory(&page.vault_path)
+                !replaced.contains(&key(&page.vault_path, &page.folder_id)) && in_inventory(&page.vault_path)
             })
             .collect();
         // A kept page's head is in the manifest: its source is read only if it is needed

@@ -132,6 +132,16 @@ fn a_partial_publish_keeps_the_pages_the_client_skipped() {
 }
 
 #[test]
+fn a_note_sent_again_with_publish_false_leaves_the_site_in_a_partial_publish() {
+    let blobs = MemoryBlobs::new();
+    let base = first_site(&blobs);
+    let mut hidden = note("B.md", "b");
+    hidden.frontmatter.flat.insert("publish".into(), false.into());
+    let built = Publish { notes: vec![hidden], partial: true, ..Publish::default() }.on(&blobs, &base);
+    assert_eq!(vault_paths(&built.revision), ["A.md", "C.md"]);
+}
+
+#[test]
 fn a_full_publish_publishes_exactly_what_it_uploaded() {
     let blobs = MemoryBlobs::new();
     let base = first_site(&blobs);
