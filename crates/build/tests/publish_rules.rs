@@ -278,6 +278,11 @@ fn garden() -> Vec<Note> {
     ]
 }
 
+/// The garden published with its picture.
+fn garden_publish() -> Publish {
+    Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }
+}
+
 /// The routes whose page HTML differs between two revisions (added or removed pages included).
 fn changed_pages(before: &Revision, after: &Revision) -> Vec<String> {
     let mut routes: Vec<String> = after
@@ -294,15 +299,13 @@ fn changed_pages(before: &Revision, after: &Revision) -> Vec<String> {
 #[test]
 fn a_publish_that_changes_nothing_lays_out_no_page() {
     let blobs = MemoryBlobs::new();
-    let first = Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }
-        .on(&blobs, &Revision::empty());
+    let first = garden_publish().on(&blobs, &Revision::empty());
     assert_eq!(first.pages_written, 5);
     assert!(first.revision.pages.values().all(|page| page.made_from.is_some()));
     let stored = blobs.len();
 
     // The plugin sends every note again (a full publish with the same notes)…
-    let again = Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }
-        .on_live(&blobs, &first);
+    let again = garden_publish().on_live(&blobs, &first);
     assert_eq!(again.pages_written, 0, "no page laid out again");
     assert_eq!(changed_pages(&first.revision, &again.revision), Vec::<String>::new());
     // …or the CLI skips them all (a partial publish with nothing uploaded).
@@ -316,8 +319,7 @@ fn a_publish_that_changes_nothing_lays_out_no_page() {
 #[test]
 fn one_changed_note_lays_out_only_the_pages_it_affects() {
     let blobs = MemoryBlobs::new();
-    let first = Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }
-        .on(&blobs, &Revision::empty());
+    let first = garden_publish().on(&blobs, &Revision::empty());
     let b = route_of(&first.revision, "Notes/B.md").to_owned();
     let c = route_of(&first.revision, "Notes/C.md").to_owned();
     let d = route_of(&first.revision, "Media/D.md").to_owned();
@@ -405,8 +407,7 @@ fn garden_with_echo() -> Vec<Note> {
 #[test]
 fn a_publish_that_changes_nothing_is_known_without_building() {
     let blobs = MemoryBlobs::new();
-    let first = Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }
-        .on(&blobs, &Revision::empty());
+    let first = garden_publish().on(&blobs, &Revision::empty());
     let live = &first.revision;
     let all: Vec<String> = vault_paths(live).into_iter().map(str::to_owned).collect();
 
@@ -483,11 +484,8 @@ fn a_publish_reads_only_the_sources_of_the_pages_it_renders_again() {
             build(&watched, input, &|_, _| Ok(())).expect("the build succeeds")
         })
     };
-    let first = Publish { notes: garden(), assets: vec![png("Media/pic.png", 1)], ..Publish::default() }.with_input(
-        &Revision::empty(),
-        None,
-        |input| build(&watched, input, &|_, _| Ok(())).unwrap(),
-    );
+    let first =
+        garden_publish().with_input(&Revision::empty(), None, |input| build(&watched, input, &|_, _| Ok(())).unwrap());
     let source_of = |built: &Built, vault_path: &str| {
         built.revision.pages.values().find(|page| page.vault_path == vault_path).unwrap().source_blob
     };
