@@ -86,6 +86,23 @@ impl StaticNginx {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The master's process id and its workers' (the processes whose parent it is), for their
+    /// CPU time; empty once stopped.
+    pub fn pids(&self) -> Vec<u32> {
+        let Some(master) = self.child.as_ref().map(Child::id) else { return Vec::new() };
+        let parent_of = |pid: u32| -> Option<u32> {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // `pid (comm) state ppid …`: comm may hold spaces and parentheses; it ends at the last `)`.
+            stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+        };
+        let workers = fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|&pid| parent_of(pid) == Some(master));
+        std::iter::once(master).chain(workers).collect()
+    }
+
     /// What it logged (`error_log` at `warn`).
     pub fn error_log(&self) -> String {
         fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()

@@ -23,6 +23,8 @@ pub struct Wrk {
 pub struct Report {
     /// `Requests/sec:`.
     pub requests_per_sec: f64,
+    /// `N requests in …`: how many were answered.
+    pub requests: Option<u64>,
     /// The 99th percentile of the latency distribution.
     pub p99: Option<Duration>,
     /// wrk's socket errors and non-2xx/3xx count, when it reports any.
@@ -30,6 +32,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// Runs of equal length on one URL as one: the mean rate, the requests summed, the worst p99,
+    /// every error. `None` for no runs.
+    pub fn combine(runs: &[Report]) -> Option<Report> {
+        let first = runs.first()?;
+        let mut errors = runs.iter().filter_map(|run| run.errors.clone()).peekable();
+        Some(Report {
+            requests_per_sec: runs.iter().map(|run| run.requests_per_sec).sum::<f64>() / runs.len() as f64,
+            requests: runs.iter().map(|run| run.requests).sum(),
+            p99: runs.iter().map(|run| run.p99).reduce(|a, b| a.max(b)).unwrap_or(first.p99),
+            errors: errors.peek().is_some().then(|| errors.collect::<Vec<_>>().join("; ")),
+        })
+    }
+
     /// `12.34 ms`, or `?` when wrk gave none.
     pub fn p99_label(&self) -> String {
         self.p99.map_or("?".to_owned(), |p99| format!("{:.2} ms", p99.as_secs_f64() * 1e3))
@@ -77,11 +92,13 @@ pub fn ensure_wrk() -> std::result::Result<(), String> {
 
 /// Reads wrk's report: requests/s, the p99 of `--latency`, errors.
 pub fn parse(text: &str) -> Option<Report> {
-    let mut report = Report { requests_per_sec: f64::NAN, p99: None, errors: None };
+    let mut report = Report { requests_per_sec: f64::NAN, requests: None, p99: None, errors: None };
     let mut errors = Vec::new();
     for line in text.lines().map(str::trim) {
         if let Some(rate) = line.strip_prefix("Requests/sec:") {
             report.requests_per_sec = rate.trim().parse().ok()?;
+        } else if let Some((count, _)) = line.split_once(" requests in ") {
+            report.requests = count.trim().parse().ok();
         } else if let Some(p99) = line.strip_prefix("99%") {
             report.p99 = parse_duration(p99.trim());
         } else if line.starts_with("Socket errors:") || line.starts_with("Non-2xx or 3xx responses:") {
@@ -132,10 +149,27 @@ Transfer/sec:    168.22MB
 ";
         let parsed = parse(report).unwrap();
         assert_eq!(parsed.requests_per_sec, 224317.25);
+        assert_eq!(parsed.requests, Some(2243502));
         assert_eq!(parsed.p99, Some(Duration::from_millis(5)));
         assert_eq!(parsed.errors.as_deref(), Some("Non-2xx or 3xx responses: 12"));
         assert_eq!(parse_duration("250.00us"), Some(Duration::from_micros(250)));
         assert_eq!(parse_duration("1.50s"), Some(Duration::from_millis(1500)));
         assert!(parse("garbage").is_none());
+    }
+
+    #[test]
+    fn runs_combine_into_their_mean_rate_and_worst_p99() {
+        let run = |rate: f64, requests: u64, p99_ms: u64, errors: Option<&str>| Report {
+            requests_per_sec: rate,
+            requests: Some(requests),
+            p99: Some(Duration::from_millis(p99_ms)),
+            errors: errors.map(str::to_owned),
+        };
+        let both = Report::combine(&[run(100.0, 400, 3, None), run(300.0, 1200, 7, Some("Socket errors: 1"))]).unwrap();
+        assert_eq!(both.requests_per_sec, 200.0);
+        assert_eq!(both.requests, Some(1600));
+        assert_eq!(both.p99, Some(Duration::from_millis(7)));
+        assert_eq!(both.errors.as_deref(), Some("Socket errors: 1"));
+        assert!(Report::combine(&[]).is_none());
     }
 }

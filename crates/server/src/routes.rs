@@ -10,6 +10,7 @@ mod maintenance;
 mod meta;
 mod notes;
 mod prefix;
+mod request_log;
 mod session;
 mod site;
 mod upload;
@@ -21,9 +22,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 use tower_http::compression::{CompressionLayer, DefaultPredicate};
-use tracing::Instrument;
 use vps_core::SessionId;
 
 use crate::ApiError;
@@ -68,7 +67,7 @@ pub(crate) fn router(state: AppState) -> crate::serve::Routes {
         .route("/_site/{name}", get(site::static_file))
         .route("/favicon.svg", get(site::favicon))
         .fallback(site::page);
-    let router = dynamic.merge(stored).layer(middleware::from_fn(log_request)).with_state(state.clone());
+    let router = dynamic.merge(stored).layer(request_log::RequestLog).with_state(state.clone());
     let router = prefix::under_prefix(router, state.site.address().base.prefix());
     crate::serve::Routes { router, state }
 }
@@ -79,29 +78,6 @@ async fn count_compressions(State(app): State<AppState>, request: Request, next:
     let response = next.run(request).await;
     if response.headers().contains_key(header::CONTENT_ENCODING) {
         Metrics::add(&app.metrics.request_compressions, 1);
-    }
-    response
-}
-
-/// One log line per request, inside a span that the handler's own lines inherit. The query
-/// string is left out: it may carry tokens. The API's requests are logged at `info`; the
-/// reader's (pages, assets, blobs: thousands a second) at `debug`, their span too, so that at
-/// `info` a page view formats and allocates nothing for the log.
-async fn log_request(request: Request, next: Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
-    let span = if api {
-        tracing::info_span!("request", method = %request.method(), path = request.uri().path())
-    } else {
-        tracing::debug_span!("request", method = %request.method(), path = request.uri().path())
-    };
-    let started = Instant::now();
-    let response = next.run(request).instrument(span.clone()).await;
-    if api {
-        let _entered = span.enter();
-        tracing::info!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "answered");
-    } else if !span.is_disabled() {
-        let _entered = span.enter();
-        tracing::debug!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "answered");
     }
     response
 }

@@ -12,27 +12,31 @@
 //!    log) at the same paths: the page, `PAGE.gz` beside it (gzip -9 of the same bytes, served by
 //!    `gzip_static on`) and `PAGE.br` (served by `brotli_static on` when Debian's
 //!    `libnginx-mod-http-brotli-static` is, or can be, installed; the report says which).
-//! 3. For each row, probes both servers once (status, `Content-Encoding`, body size are printed)
+//! 3. For each row, probes both servers (status, `Content-Encoding`, body size are printed)
 //!    then runs [wrk](https://github.com/wg/wrk) (`-t2 -c32 -d8s --latency` by default;
-//!    installed with apt-get when missing) on each and prints requests/s and p99 of ours and of
-//!    nginx, and the ratio ours / nginx (target ≥ 0.9):
+//!    installed with apt-get when missing) on them interleaved — ours, nginx, nginx, ours, each
+//!    run half the seconds, so that both meet the same changes of the machine's load — and
+//!    prints requests/s (the mean of the two runs), p99 (the worse) and CPU time per request
+//!    (user + system of the server's processes, from `/proc`: the figure other load disturbs
+//!    least) of ours and of nginx, and the ratio ours / nginx (target ≥ 0.9):
 //!    - the page with no `Accept-Encoding`, with `gzip`, and with a browser's
 //!      `gzip, deflate, br, zstd`;
 //!    - a 304 revalidation: the browser's `Accept-Encoding` and `If-None-Match` with the ETag
 //!      each server gave for that representation;
 //!    - the PNG.
 //!
-//!    Around each of our runs it reads `/metrics` and prints how much `vps_store_blob_reads_total`,
+//!    Around our runs of each row it reads `/metrics` and prints how much `vps_store_blob_reads_total`,
 //!    `vps_blob_cache_hits_total` / `vps_blob_cache_misses_total` and
 //!    `vps_request_compressions_total` grew ("n/a (metric missing)" on a server without them).
-//! 4. Runs the page rows without `Accept-Encoding` and with the browser's again on our server
-//!    restarted on the same data with the request log off (`RUST_LOG=warn,vps_publish=info`: its
-//!    `listening on` line only), to show what logging each request at `info` costs.
+//! 4. Runs the page rows again (with nginx again, interleaved) on our server restarted on the
+//!    same data with the request log off (`RUST_LOG=warn,vps_publish=info`: its `listening on`
+//!    line only), to show what the log at `info` costs a page view (compare the CPU per request).
 //! 5. Search: 200 sequential `GET /search?q=<term>` over a mix of terms, p50 / p99 (target p99 ≤
 //!    50 ms); a server without search gets "search not available".
 //! 6. The same page rows against our server on an S3 store (s3s-fs on loopback as the tests start
-//!    it, [`vps_testkit::s3`]; `STORAGE=s3`), the vault published to it the same way; each row is
-//!    warmed up by two requests, then the store GETs made during the wrk run are counted from
+//!    it, [`vps_testkit::s3`]; `STORAGE=s3`), the vault published to it the same way, nginx
+//!    interleaved again; each row is warmed up by two requests, then the store GETs made during
+//!    the wrk runs are counted from
 //!    `vps_store_blob_reads_total` (target: 0 after warm-up), with the cache hits and misses.
 //!    `--no-s3` skips this part.
 //!
@@ -50,7 +54,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, ETAG, IF_NONE_MATCH};
@@ -180,9 +184,34 @@ struct Row {
 /// What one server answered to one row's probe, and wrk's figures.
 struct Measured {
     answer: Answer,
+    /// Its wrk runs as one ([`Report::combine`]).
     report: Report,
-    /// Growth of the reader-side counters during the wrk run (ours only).
+    /// The server's CPU time (user + system, all its processes) per answered request.
+    cpu_per_request: Option<Duration>,
+    /// The share of the machine's CPU that neither this server nor wrk used during its runs:
+    /// other processes, and kernel work not charged to a process (the req/s of a run follow it
+    /// closely on a shared machine).
+    others: Option<f64>,
+    /// Growth of the reader-side counters during the wrk runs (ours only).
     counters: Option<Counters>,
+}
+
+/// One server under test: where it listens, its processes (whose CPU time is read), and whether
+/// it is ours (with `/metrics`).
+struct Target {
+    base_url: String,
+    pids: Vec<u32>,
+    ours: bool,
+}
+
+impl Target {
+    fn ours(server: &Server) -> Self {
+        Self { base_url: server.base_url.clone(), pids: vec![server.pid()], ours: true }
+    }
+
+    fn nginx(nginx: &StaticNginx) -> Self {
+        Self { base_url: nginx.base_url(), pids: nginx.pids(), ours: false }
+    }
 }
 
 struct Counters {
@@ -285,14 +314,13 @@ fn run(options: Options) -> Result<()> {
     }
     println!();
 
-    progress("filesystem store: wrk on each row, ours then nginx");
-    let mut nginx_figures = Vec::new();
+    progress("filesystem store: wrk on each row, ours and nginx interleaved");
+    let theirs = Target::nginx(&nginx);
     print_header("ours (fs store, log info)");
     for row in &rows {
-        let ours = runtime.block_on(measure(&client, &server.base_url, row, options.wrk, true))?;
-        let theirs = runtime.block_on(measure(&client, &nginx.base_url(), row, options.wrk, false))?;
-        print_row(row, &ours, &theirs);
-        nginx_figures.push((row.label, theirs));
+        let (ours, nginx) =
+            runtime.block_on(measure_pair(&client, &Target::ours(&server), &theirs, row, options.wrk))?;
+        print_row(row, &ours, &nginx);
     }
     server.stop()?;
 
@@ -302,9 +330,9 @@ fn run(options: Options) -> Result<()> {
         println!();
         print_header(&format!("ours (fs store, RUST_LOG={QUIET_LOG})"));
         for row in rows.iter().filter(|row| !row.revalidate && row.route == options.page) {
-            let ours = runtime.block_on(measure(&client, &quiet.base_url, row, options.wrk, true))?;
-            let theirs = &nginx_figures.iter().find(|(label, _)| *label == row.label).expect("measured above").1;
-            print_row(row, &ours, theirs);
+            let (ours, nginx) =
+                runtime.block_on(measure_pair(&client, &Target::ours(&quiet), &theirs, row, options.wrk))?;
+            print_row(row, &ours, &nginx);
         }
         print_search(&runtime, &client, &quiet.base_url, options.searches)?;
         quiet.stop()?;
@@ -325,9 +353,9 @@ fn run(options: Options) -> Result<()> {
         print_header("ours (S3 store, log info)");
         let mut reads = Vec::new();
         for row in page_rows(&options.page) {
-            let ours = runtime.block_on(measure(&client, &on_s3.base_url, &row, options.wrk, true))?;
-            let theirs = &nginx_figures.iter().find(|(label, _)| *label == row.label).expect("measured above").1;
-            print_row(&row, &ours, theirs);
+            let (ours, nginx) =
+                runtime.block_on(measure_pair(&client, &Target::ours(&on_s3), &theirs, &row, options.wrk))?;
+            print_row(&row, &ours, &nginx);
             reads.push(ours.counters.and_then(|c| c.store_reads_value));
         }
         let total: Option<f64> = reads.iter().copied().sum();
@@ -425,8 +453,86 @@ async fn probe(
     Ok(Answer { status, encoding, etag, body: response.bytes().await?.to_vec() })
 }
 
-/// Probes `row` on one server, then runs wrk on it; for ours, reads `/metrics` around the run.
-async fn measure(client: &reqwest::Client, base_url: &str, row: &Row, wrk: Wrk, ours: bool) -> Result<Measured> {
+/// Measures `row` on both servers, interleaved: ours, nginx, nginx, ours, each wrk run half of
+/// `--seconds` (at least 1 s), so that each server gets `--seconds` in all.
+///
+/// The client, both servers and whatever else runs on the machine share its cores, and that
+/// load changes from one second to the next: interleaving (ABBA) puts both servers under the
+/// same changes, so that the ratio compares the servers rather than the moments they were
+/// measured at. Measuring nginx once and comparing later rows with it (the S3 rows, the request
+/// log off) showed differences that were the machine's, not the servers'.
+///
+/// Reads each server's CPU time around its runs (per answered request: the figure that depends
+/// least on what else runs) and, for ours, `/metrics` before its first run and after its last.
+async fn measure_pair(
+    client: &reqwest::Client,
+    ours: &Target,
+    nginx: &Target,
+    row: &Row,
+    wrk: Wrk,
+) -> Result<(Measured, Measured)> {
+    let half = Wrk { seconds: (wrk.seconds / 2).max(1), ..wrk };
+    let targets = [ours, nginx];
+    let mut prepared = Vec::new();
+    for target in targets {
+        prepared.push(prepare(client, &target.base_url, row).await?);
+    }
+    let before = if ours.ours { Some(Scrape::fetch(client, &ours.base_url).await?) } else { None };
+    let mut reports: [Vec<Report>; 2] = [Vec::new(), Vec::new()];
+    let mut cpu: [Option<Duration>; 2] = [Some(Duration::ZERO); 2];
+    let mut others: [Option<(f64, f64)>; 2] = [Some((0.0, 0.0)); 2];
+    for who in [0, 1, 1, 0] {
+        let (target, (_, url, headers)) = (targets[who], &prepared[who]);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        let (started, machine, client) = (cpu_time(&target.pids), machine_cpu(), children_cpu());
+        // wrk blocks this thread; nothing else needs it meanwhile (the runtime's workers keep the
+        // client's connections).
+        reports[who].push(half.run(url, &headers)?);
+        let used = started.zip(cpu_time(&target.pids)).map(|(start, end)| end.saturating_sub(start));
+        cpu[who] = cpu[who].zip(used).map(|(sum, used)| sum + used);
+        // What the machine was busy with beyond this server and wrk (a child of this process,
+        // whose CPU time is counted once it is waited for).
+        let wrk_used = client.zip(children_cpu()).map(|(start, end)| end.saturating_sub(start));
+        let other = machine.zip(machine_cpu()).zip(used.zip(wrk_used)).map(|((start, end), (server, wrk))| {
+            let (busy, total) = (end.0.saturating_sub(start.0), end.1.saturating_sub(start.1));
+            ((busy.as_secs_f64() - server.as_secs_f64() - wrk.as_secs_f64()).max(0.0), total.as_secs_f64())
+        });
+        others[who] = others[who].zip(other).map(|(sum, other)| (sum.0 + other.0, sum.1 + other.1));
+    }
+    let counters = match before {
+        Some(before) => {
+            let after = Scrape::fetch(client, &ours.base_url).await?;
+            Some(Counters {
+                store_reads: after.delta_label(&before, STORE_BLOB_READS),
+                hits: after.delta_label(&before, BLOB_CACHE_HITS),
+                misses: after.delta_label(&before, BLOB_CACHE_MISSES),
+                compressions: after.delta_label(&before, REQUEST_COMPRESSIONS),
+                store_reads_value: after.delta(&before, STORE_BLOB_READS),
+            })
+        }
+        None => None,
+    };
+    let mut measured =
+        prepared.into_iter().zip(reports).zip(cpu).zip(others).map(|((((answer, _, _), runs), cpu), others)| {
+            let report = Report::combine(&runs).expect("two runs each");
+            let cpu_per_request = cpu
+                .zip(report.requests.filter(|&n| n > 0))
+                .map(|(cpu, n)| Duration::from_secs_f64(cpu.as_secs_f64() / n as f64));
+            let others = others.filter(|(_, total)| *total > 0.0).map(|(other, total)| other / total);
+            Measured { answer, report, cpu_per_request, others, counters: None }
+        });
+    let (mut ours, nginx) = (measured.next().expect("ours"), measured.next().expect("nginx"));
+    ours.counters = counters;
+    Ok((ours, nginx))
+}
+
+/// Probes `row` on one server (twice: the second request warms a cache, if any, or is the
+/// revalidation with the ETag the first gave); its answer, the URL and the headers for wrk.
+async fn prepare(
+    client: &reqwest::Client,
+    base_url: &str,
+    row: &Row,
+) -> Result<(Answer, String, Vec<(&'static str, String)>)> {
     let path = vps_core::url::encode_path(&row.route);
     let mut headers: Vec<(&str, String)> = Vec::new();
     if let Some(accept) = row.accept_encoding {
@@ -438,52 +544,90 @@ async fn measure(client: &reqwest::Client, base_url: &str, row: &Row, wrk: Wrk, 
         headers.push(("If-None-Match", etag.clone()));
         probe(client, base_url, &path, row.accept_encoding, Some(&etag)).await?
     } else {
-        // A second request: the warm-up of a cache, if any.
         probe(client, base_url, &path, row.accept_encoding, None).await?
     };
-    let before = if ours { Some(Scrape::fetch(client, base_url).await?) } else { None };
-    let url = format!("{base_url}{path}");
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(name, value)| (*name, value.as_str())).collect();
-    // wrk blocks this thread; nothing else needs it meanwhile (the runtime's workers keep the
-    // client's connections).
-    let report = wrk.run(&url, &headers)?;
-    let counters = match before {
-        Some(before) => {
-            let after = Scrape::fetch(client, base_url).await?;
-            Some(Counters {
-                store_reads: after.delta_label(&before, STORE_BLOB_READS),
-                hits: after.delta_label(&before, BLOB_CACHE_HITS),
-                misses: after.delta_label(&before, BLOB_CACHE_MISSES),
-                compressions: after.delta_label(&before, REQUEST_COMPRESSIONS),
-                store_reads_value: after.delta(&before, STORE_BLOB_READS),
-            })
-        }
-        None => None,
-    };
-    Ok(Measured { answer, report, counters })
+    Ok((answer, format!("{base_url}{path}"), headers))
+}
+
+/// `USER_HZ`: the unit of `/proc`'s CPU times (100 on Linux).
+fn ticks_per_sec() -> Option<f64> {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (ticks > 0).then_some(ticks as f64)
+}
+
+/// The machine's CPU time so far, busy and in all (`/proc/stat`: busy is all but idle and
+/// iowait), summed over its cores.
+fn machine_cpu() -> Option<(Duration, Duration)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> =
+        stat.lines().next()?.strip_prefix("cpu ")?.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user already).
+    let total: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3)? + fields.get(4)?;
+    let per_sec = ticks_per_sec()?;
+    let ticks = |n: u64| Duration::from_secs_f64(n as f64 / per_sec);
+    Some((ticks(total - idle), ticks(total)))
+}
+
+/// The CPU time (user + system) of this process's children that have ended and been waited
+/// for (the wrk runs).
+fn children_cpu() -> Option<Duration> {
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct it is given, which lives across the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } != 0 {
+        return None;
+    }
+    let time = |t: libc::timeval| Duration::from_secs_f64(t.tv_sec as f64 + t.tv_usec as f64 / 1e6);
+    Some(time(usage.ru_utime) + time(usage.ru_stime))
+}
+
+/// The CPU time (user + system) `pids` have used since they started, summed (`/proc/PID/stat`,
+/// in clock ticks: 10 ms on Linux); `None` when one cannot be read.
+fn cpu_time(pids: &[u32]) -> Option<Duration> {
+    let ticks_per_sec = ticks_per_sec()?;
+    let mut ticks = 0;
+    for pid in pids {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // After `pid (comm)`: state is the 1st field, utime the 12th, stime the 13th.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        ticks += fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_secs_f64(ticks as f64 / ticks_per_sec))
 }
 
 fn print_header(ours: &str) {
     println!("{ours}");
     println!(
-        "{:<LABEL$}{:>10} {:>10}   {:>10} {:>10}   {:>6}  target >= {RATIO_TARGET}",
-        "request", "ours req/s", "p99", "nginx", "p99", "ratio"
+        "{:<LABEL$}{:>10} {:>10} {:>8}   {:>10} {:>10} {:>8}   {:>6}  target >= {RATIO_TARGET}",
+        "request", "ours req/s", "p99", "CPU/req", "nginx", "p99", "CPU/req", "ratio"
     );
 }
 
 fn print_row(row: &Row, ours: &Measured, theirs: &Measured) {
     let ratio = ours.report.requests_per_sec / theirs.report.requests_per_sec;
+    let cpu =
+        |m: &Measured| m.cpu_per_request.map_or("?".to_owned(), |cpu| format!("{:.1} us", cpu.as_secs_f64() * 1e6));
     println!(
-        "{:<LABEL$}{:>10.0} {:>10}   {:>10.0} {:>10}   {:>6.2}  {}",
+        "{:<LABEL$}{:>10.0} {:>10} {:>8}   {:>10.0} {:>10} {:>8}   {:>6.2}  {}",
         row.label,
         ours.report.requests_per_sec,
         ours.report.p99_label(),
+        cpu(ours),
         theirs.report.requests_per_sec,
         theirs.report.p99_label(),
+        cpu(theirs),
         ratio,
         ok_missed(ratio >= RATIO_TARGET)
     );
     let mut details = format!("answers: ours {}, nginx {}", ours.answer.label(), theirs.answer.label());
+    let others = |m: &Measured| m.others.map_or("?".to_owned(), |share| format!("{:.0}%", share * 100.0));
+    details.push_str(&format!(
+        "; machine CPU used by neither server nor wrk: during ours {}, during nginx {}",
+        others(ours),
+        others(theirs)
+    ));
     if row.revalidate && ours.answer.status != StatusCode::NOT_MODIFIED {
         details.push_str(" (ours did not answer 304)");
     }

@@ -29,8 +29,10 @@
 
 use std::sync::atomic::Ordering;
 
+use std::borrow::Cow;
+
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
@@ -54,15 +56,14 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub(super) async fn get_blob(
     State(app): State<AppState>,
     Path(raw): Path<String>,
-    method: Method,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let hash = ContentHash::parse(&raw)?;
     let live = app.site.live();
     // Not published and not stored get one answer: nothing tells which blobs the store holds.
     let public = live.public(&hash).ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
     let delivery = Delivery::new(public.content_type(), Caching::Immutable).with_ranges();
-    serve_blob(&app, &live, &hash, &delivery, &method, &headers).await
+    serve_blob(&app, &live, &hash, &delivery, request.method(), request.headers()).await
 }
 
 /// How long clients may keep what they got.
@@ -76,9 +77,10 @@ pub(super) enum Caching {
 
 /// How a blob is served.
 #[derive(Debug, Clone)]
-pub(super) struct Delivery {
-    /// The `Content-Type` header.
-    pub content_type: String,
+pub(super) struct Delivery<'a> {
+    /// The `Content-Type` header (borrowed: a page's is a constant, a document's is in the
+    /// revision).
+    pub content_type: Cow<'a, str>,
     pub caching: Caching,
     /// 200, or 404 for the site's 404 page (never answered 304 or ranged).
     pub status: StatusCode,
@@ -88,8 +90,8 @@ pub(super) struct Delivery {
     pub size: Option<u64>,
 }
 
-impl Delivery {
-    pub(super) fn new(content_type: impl Into<String>, caching: Caching) -> Self {
+impl<'a> Delivery<'a> {
+    pub(super) fn new(content_type: impl Into<Cow<'a, str>>, caching: Caching) -> Self {
         Self { content_type: content_type.into(), caching, status: StatusCode::OK, ranges: false, size: None }
     }
 
@@ -123,7 +125,7 @@ pub(super) async fn serve_blob(
     app: &AppState,
     live: &Live,
     hash: &ContentHash,
-    delivery: &Delivery,
+    delivery: &Delivery<'_>,
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -216,7 +218,7 @@ async fn choose(
     app: &AppState,
     hash: &ContentHash,
     encodings: Option<&Encodings>,
-    delivery: &Delivery,
+    delivery: &Delivery<'_>,
     ranged: bool,
     headers: &HeaderMap,
 ) -> Result<Chosen, ApiError> {
@@ -249,7 +251,7 @@ async fn open(app: &AppState, hash: &ContentHash) -> Result<BlobReader, ApiError
 /// policy.
 fn representation_headers(
     headers: &mut HeaderMap,
-    delivery: &Delivery,
+    delivery: &Delivery<'_>,
     coding: Coding,
     len: u64,
 ) -> Result<(), ApiError> {
@@ -322,11 +324,14 @@ pub(crate) fn caching_headers(headers: &mut HeaderMap, caching: Caching) {
 /// The policy a served document gets from its type: HTML runs only our own script and styles
 /// (the page CSP, wherever a page is served from); an SVG opened directly runs no script at all.
 fn content_security_policy(content_type: &str) -> Option<&'static str> {
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    match essence.as_str() {
-        "text/html" | "application/xhtml+xml" => Some(PAGE_CSP),
-        "image/svg+xml" => Some("sandbox"),
-        _ => None,
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let is = |name: &str| essence.eq_ignore_ascii_case(name);
+    if is("text/html") || is("application/xhtml+xml") {
+        Some(PAGE_CSP)
+    } else if is("image/svg+xml") {
+        Some("sandbox")
+    } else {
+        None
     }
 }
 
@@ -445,6 +450,16 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::RANGE, HeaderValue::from_str(value).unwrap());
         requested_range(&headers, len)
+    }
+
+    #[test]
+    fn html_gets_the_page_policy_and_svg_a_sandbox_whatever_the_spelling_of_the_type() {
+        assert_eq!(content_security_policy("text/html; charset=utf-8"), Some(PAGE_CSP));
+        assert_eq!(content_security_policy(" Text/HTML ;charset=utf-8"), Some(PAGE_CSP));
+        assert_eq!(content_security_policy("application/xhtml+xml"), Some(PAGE_CSP));
+        assert_eq!(content_security_policy("IMAGE/SVG+XML"), Some("sandbox"));
+        assert_eq!(content_security_policy("text/css; charset=utf-8"), None);
+        assert_eq!(content_security_policy("text/htmlx"), None);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The reader's side: pages, generated documents, assets and search of the live revision.
 //! Nothing else is ever served here: sessions, staging and temp files have no URL.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -25,35 +26,30 @@ const HTML: &str = PAGE_CONTENT_TYPE;
 pub(super) async fn asset(
     State(app): State<AppState>,
     Path(raw): Path<String>,
-    method: Method,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::BlobNotFound(raw.chars().take(200).collect());
     let live = app.site.live();
     let asset = live.asset_by_path(&raw).ok_or_else(not_found)?;
     let media_type = Public::Asset { media_type: asset.media_type.clone() }.content_type();
     let delivery = Delivery::new(media_type, Caching::Revalidate).with_ranges().with_size(asset.size);
-    serve_blob(&app, &live, &asset.sha256, &delivery, &method, &headers).await
+    serve_blob(&app, &live, &asset.sha256, &delivery, request.method(), request.headers()).await
 }
 
 /// `/publish.css`: the vault's own stylesheet, when published.
 #[tracing::instrument(level = "debug", skip_all)]
-pub(super) async fn publish_css(
-    State(app): State<AppState>,
-    method: Method,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub(super) async fn publish_css(State(app): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let live = app.site.live();
     let css =
         live.assets.get(&crate::finalize::publish_css()).ok_or_else(|| ApiError::BlobNotFound("publish.css".into()))?;
     let delivery = Delivery::new("text/css; charset=utf-8", Caching::Immutable).with_size(css.size);
-    serve_blob(&app, &live, &css.sha256, &delivery, &method, &headers).await
+    serve_blob(&app, &live, &css.sha256, &delivery, request.method(), request.headers()).await
 }
 
 /// `/_site/<file>`: the site's own stylesheet and script, at URLs named by their hash, with
 /// their gzip and br variants made once, at first use (never per request).
 #[tracing::instrument(level = "debug", skip_all)]
-pub(super) async fn static_file(Path(name): Path<String>, method: Method, headers: HeaderMap) -> Response {
+pub(super) async fn static_file(Path(name): Path<String>, request: Request) -> Response {
     static STYLE: LazyLock<Precompressed> = LazyLock::new(|| Precompressed::new(vps_site::STYLE_CSS.as_bytes()));
     static SEARCH: LazyLock<Precompressed> = LazyLock::new(|| Precompressed::new(vps_site::SEARCH_JS.as_bytes()));
     let path = format!("/_site/{name}");
@@ -65,9 +61,14 @@ pub(super) async fn static_file(Path(name): Path<String>, method: Method, header
         None
     };
     match file {
-        Some((file, content_type)) => {
-            serve_precompressed(file, content_type, Caching::Immutable, StatusCode::OK, &method, &headers)
-        }
+        Some((file, content_type)) => serve_precompressed(
+            file,
+            content_type,
+            Caching::Immutable,
+            StatusCode::OK,
+            request.method(),
+            request.headers(),
+        ),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -110,58 +111,57 @@ pub(super) async fn search(State(app): State<AppState>, Query(query): Query<Sear
 
 /// Every other GET: a page or generated document of the live revision, a redirect to where a
 /// page moved, or the 404 page.
+///
+/// A page view borrows what it reads from the request (no copy of its headers) and allocates
+/// nothing to find the page: see [`route_of`].
 #[tracing::instrument(level = "debug", skip_all)]
-pub(super) async fn page(
-    State(app): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+pub(super) async fn page(State(app): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let method = request.method();
     if method != Method::GET && method != Method::HEAD {
         return Err(ApiError::RouteNotFound);
     }
     let live = app.site.live();
-    let prefix = app.site.address().base.prefix().to_owned();
-    let path = vps_core::slug::decode_route(uri.path());
-    let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path.as_str() };
+    let prefix = || app.site.address().base.prefix();
+    let path = route_of(request.uri().path());
+    let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { &*path };
     if trimmed != path {
-        return Ok(redirect(&prefix, trimmed)); // one URL per page: no trailing slash (and `//host/` stays here)
+        return Ok(redirect(prefix(), trimmed)); // one URL per page: no trailing slash (and `//host/` stays here)
     }
     if let Some(document) = live.documents.at(trimmed) {
-        return Ok(serve_document(document, StatusCode::OK, &method, &headers));
+        return Ok(serve_document(document, StatusCode::OK, &request));
     }
     let route = match trimmed {
-        "/" => live.home.clone().unwrap_or_else(|| "/".to_owned()),
-        route => route.to_owned(),
+        "/" => live.home.as_deref().unwrap_or("/"),
+        route => route,
     };
     // The home page's links are written for `/`: a home note inside a folder is not served at
     // its own route too.
     if trimmed != "/" && live.home.as_deref() == Some(trimmed) && trimmed.rfind('/').is_some_and(|slash| slash > 0) {
-        return Ok(redirect(&prefix, "/"));
+        return Ok(redirect(prefix(), "/"));
     }
-    if let Some(page) = live.pages.get(&route) {
+    if let Some(page) = live.pages.get(route) {
         let delivery = Delivery::new(HTML, Caching::Revalidate);
-        return serve_blob(&app, &live, &page.html_blob, &delivery, &method, &headers).await;
+        return serve_blob(&app, &live, &page.html_blob, &delivery, request.method(), request.headers()).await;
     }
-    if let Some(document) = live.generated.get(&route) {
+    if let Some(document) = live.generated.get(route) {
         let delivery = Delivery::new(document.content_type.as_str(), Caching::Revalidate);
-        return serve_blob(&app, &live, &document.blob, &delivery, &method, &headers).await;
+        return serve_blob(&app, &live, &document.blob, &delivery, request.method(), request.headers()).await;
     }
     if let Some(target) = live.redirects.get(trimmed) {
-        return Ok(redirect(&prefix, target));
+        return Ok(redirect(prefix(), target));
     }
     if let Some(canonical) = other_tag_spelling(trimmed, &|route| live.generated.contains_key(route)) {
-        return Ok(redirect(&prefix, &canonical));
+        return Ok(redirect(prefix(), &canonical));
     }
     // `<folder>/index` notes are shown inside their folder's page.
     if let Some(folder) = trimmed.strip_suffix("/index") {
         let folder = if folder.is_empty() { "/" } else { folder };
         if folder == "/" || live.generated.contains_key(folder) {
-            return Ok(redirect(&prefix, folder));
+            return Ok(redirect(prefix(), folder));
         }
     }
     match &live.documents.not_found {
-        Some(document) => Ok(serve_document(document, StatusCode::NOT_FOUND, &method, &headers)),
+        Some(document) => Ok(serve_document(document, StatusCode::NOT_FOUND, &request)),
         None => {
             let mut response = (
                 StatusCode::NOT_FOUND,
@@ -174,9 +174,21 @@ pub(super) async fn page(
     }
 }
 
+/// The route a request path names: [`vps_core::slug::decode_route`] (percent-decoded, NFC). A
+/// path of ASCII without `%` — what nearly every request carries — decodes to itself and is
+/// already in NFC, so it is borrowed as it is rather than copied twice.
+fn route_of(path: &str) -> Cow<'_, str> {
+    if path.is_ascii() && !path.contains('%') {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(vps_core::slug::decode_route(path))
+    }
+}
+
 /// A document made when the revision was loaded (sitemap, robots.txt, feed, 404 page), with
 /// its variants made then too: served like a stored blob (its ETag per coding, 304 by it).
-fn serve_document(document: &ServedDocument, status: StatusCode, method: &Method, headers: &HeaderMap) -> Response {
+fn serve_document(document: &ServedDocument, status: StatusCode, request: &Request) -> Response {
+    let (method, headers) = (request.method(), request.headers());
     serve_precompressed(&document.file, document.content_type, Caching::Revalidate, status, method, headers)
 }
 
@@ -210,7 +222,7 @@ pub(crate) fn local_location(prefix: &str, path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{local_location, other_tag_spelling};
+    use super::{local_location, other_tag_spelling, route_of};
 
     #[test]
     fn other_spellings_of_a_tag_point_at_its_page() {
@@ -224,6 +236,15 @@ mod tests {
         assert_eq!(other_tag_spelling("/tags/tag", &exists), None, "the page itself");
         assert_eq!(other_tag_spelling("/tags/Missing", &exists), None, "no page: 404");
         assert_eq!(other_tag_spelling("/blog/Tag", &exists), None);
+    }
+
+    #[test]
+    fn a_plain_path_is_its_own_route_and_others_are_decoded() {
+        let paths = ["/", "/notes/page", "/a b", "/%C3%89t%C3%A9", "/E%CC%81te%CC%81", "/caf\u{e9}", "/100%", "/%zz"];
+        for path in paths {
+            assert_eq!(route_of(path), vps_core::slug::decode_route(path), "{path:?}");
+        }
+        assert!(matches!(route_of("/notes/page"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]
