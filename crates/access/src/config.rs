@@ -1,0 +1,383 @@
+//! The `[access]` table of the server's TOML configuration file:
+//!
+//! ```toml
+//! [access]
+//! site = "public"            # or "private": every page needs a login unless a rule says otherwise
+//! session_hours = 168        # how long a login lasts
+//! [access.readers.alice]
+//! password = "$argon2id$v=19$m=19456,t=2,p=1$..."   # a hash made by `vps-publish password`
+//! groups = ["team"]
+//! [[access.rules]]
+//! folder = "Work"            # a vault folder and everything under it
+//! groups = ["team"]          # or ["public"]: a public folder in a private site
+//! ```
+//!
+//! [`AccessConfig::parse`] validates everything once, so that the policy and the login never
+//! meet a bad value: unknown keys, names outside `[A-Za-z0-9._-]`, rules naming a group no
+//! reader has, passwords that are not Argon2id hashes (or whose cost would let a configuration
+//! file make each login take minutes), and counts beyond the bounds below.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::AccessError;
+
+/// At most this many readers (a file of 10,000 readers is ~1.5 MB of TOML).
+pub const MAX_READERS: usize = 10_000;
+/// At most this many `[[access.rules]]`; each page is checked against all of them.
+pub const MAX_RULES: usize = 1_000;
+/// At most this many groups per reader, per rule and per note's `access:` list.
+pub const MAX_GROUPS_PER_READER: usize = 64;
+/// Reader and group names: 1 to this many characters of `[A-Za-z0-9._-]`.
+pub const MAX_NAME_LEN: usize = 64;
+/// A rule's folder: at most this many bytes and [`MAX_FOLDER_DEPTH`] segments.
+pub const MAX_FOLDER_BYTES: usize = 1024;
+/// A rule's folder: at most this many `/`-separated segments.
+pub const MAX_FOLDER_DEPTH: usize = 32;
+/// `session_hours` when the table does not say (one week).
+pub const DEFAULT_SESSION_HOURS: u32 = 168;
+/// `session_hours` may be 1 to this many hours (one year).
+pub const MAX_SESSION_HOURS: u32 = 24 * 366;
+/// The group name that means "everyone, logged in or not" in rules and frontmatter; no reader
+/// may be given it.
+pub const PUBLIC: &str = "public";
+
+/// Bounds on the cost parameters of a stored Argon2id hash. Verification runs with the stored
+/// parameters, so without these a configuration line could make each login allocate gigabytes.
+/// `vps-publish password` uses the `argon2` crate's defaults (m=19456 KiB, t=2, p=1), far below.
+pub const MAX_HASH_MEMORY_KIB: u32 = 256 * 1024;
+/// See [`MAX_HASH_MEMORY_KIB`].
+pub const MAX_HASH_ITERATIONS: u32 = 16;
+/// See [`MAX_HASH_MEMORY_KIB`].
+pub const MAX_HASH_PARALLELISM: u32 = 8;
+
+/// What a page with no frontmatter `access:` and no matching folder rule gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SiteMode {
+    /// Everyone may read it (today's behaviour).
+    #[default]
+    Public,
+    /// Any logged-in reader may read it.
+    Private,
+}
+
+/// The validated `[access]` table.
+#[derive(Debug, Clone)]
+pub struct AccessConfig {
+    /// The default audience of a page.
+    pub site: SiteMode,
+    /// How long a login lasts, in hours (1 to [`MAX_SESSION_HOURS`]).
+    pub session_hours: u32,
+    readers: BTreeMap<String, Reader>,
+    rules: Vec<FolderRule>,
+    groups: BTreeSet<String>,
+}
+
+/// A reader: a name, a password hash and groups. `Debug` never shows the hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Reader {
+    name: String,
+    password_hash: String,
+    groups: BTreeSet<String>,
+}
+
+/// `[[access.rules]]`: the pages under `folder` are for `groups` (or public).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderRule {
+    /// NFC, without leading or trailing `/` (`Work/Clients`).
+    pub folder: String,
+    pub(crate) segments: Vec<String>,
+    /// The rule's groups; `{"public"}` alone means public.
+    pub groups: BTreeSet<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    #[serde(default)]
+    site: SiteMode,
+    #[serde(default = "default_session_hours")]
+    session_hours: u32,
+    #[serde(default)]
+    readers: BTreeMap<String, RawReader>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+}
+
+fn default_session_hours() -> u32 {
+    DEFAULT_SESSION_HOURS
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReader {
+    password: String,
+    #[serde(default)]
+    groups: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    folder: String,
+    groups: Vec<String>,
+}
+
+impl AccessConfig {
+    /// Validates the `[access]` table (the value of the `access` key of the settings file).
+    ///
+    /// # Errors
+    /// [`AccessError::Config`] naming the offending key (`access.readers.bob.password`).
+    pub fn parse(table: &toml::Value) -> Result<Self, AccessError> {
+        let raw: RawAccess = serde_path_to_error::deserialize(table.clone()).map_err(|error| {
+            let path = error.path().to_string();
+            let key = if path == "." || path.is_empty() { "access".to_owned() } else { format!("access.{path}") };
+            AccessError::config(key, error.into_inner().message().to_owned())
+        })?;
+        Self::validate(raw)
+    }
+
+    /// Reads the `[access]` table of a whole settings file's text: `Ok(None)` when it has none.
+    ///
+    /// # Errors
+    /// [`AccessError::Config`] for a file that is not TOML or a table that is invalid.
+    pub fn from_settings_text(text: &str) -> Result<Option<Self>, AccessError> {
+        let table: toml::Table =
+            toml::from_str(text).map_err(|error| AccessError::config("access", error.message().to_owned()))?;
+        table.get("access").map(Self::parse).transpose()
+    }
+
+    fn validate(raw: RawAccess) -> Result<Self, AccessError> {
+        if !(1..=MAX_SESSION_HOURS).contains(&raw.session_hours) {
+            return Err(AccessError::config(
+                "access.session_hours",
+                format!("must be 1 to {MAX_SESSION_HOURS} hours, not {}", raw.session_hours),
+            ));
+        }
+        if raw.readers.len() > MAX_READERS {
+            return Err(AccessError::config(
+                "access.readers",
+                format!("at most {MAX_READERS} readers, not {}", raw.readers.len()),
+            ));
+        }
+        if raw.rules.len() > MAX_RULES {
+            return Err(AccessError::config(
+                "access.rules",
+                format!("at most {MAX_RULES} rules, not {}", raw.rules.len()),
+            ));
+        }
+        let mut readers = BTreeMap::new();
+        let mut groups = BTreeSet::new();
+        for (name, reader) in raw.readers {
+            let key = format!("access.readers.{}", shown_name(&name));
+            check_name(&name).map_err(|message| AccessError::config(&key, format!("reader name {message}")))?;
+            check_password_hash(&reader.password)
+                .map_err(|message| AccessError::config(format!("{key}.password"), message))?;
+            let reader_groups = group_set(&reader.groups, &format!("{key}.groups"), false)?;
+            groups.extend(reader_groups.iter().cloned());
+            readers.insert(name.clone(), Reader { name, password_hash: reader.password, groups: reader_groups });
+        }
+        let mut rules: Vec<FolderRule> = Vec::with_capacity(raw.rules.len());
+        for (index, rule) in raw.rules.into_iter().enumerate() {
+            let key = format!("access.rules[{index}]");
+            let segments = folder_segments(&rule.folder)
+                .map_err(|message| AccessError::config(format!("{key}.folder"), message))?;
+            let folder = segments.join("/");
+            if let Some(other) = rules.iter().position(|known| known.folder == folder) {
+                return Err(AccessError::config(
+                    format!("{key}.folder"),
+                    format!("`{folder}` already has a rule (access.rules[{other}]); merge them"),
+                ));
+            }
+            let rule_groups = group_set(&rule.groups, &format!("{key}.groups"), true)?;
+            if rule_groups.is_empty() {
+                return Err(AccessError::config(
+                    format!("{key}.groups"),
+                    "must name at least one group (or \"public\")",
+                ));
+            }
+            if let Some(unknown) = rule_groups.iter().find(|group| *group != PUBLIC && !groups.contains(*group)) {
+                return Err(AccessError::config(
+                    format!("{key}.groups"),
+                    format!("no reader is in group `{unknown}`: give it to a reader or remove it"),
+                ));
+            }
+            rules.push(FolderRule { folder, segments, groups: rule_groups });
+        }
+        Ok(AccessConfig { site: raw.site, session_hours: raw.session_hours, readers, rules, groups })
+    }
+
+    /// The reader of this name, if any.
+    #[must_use]
+    pub fn reader(&self, name: &str) -> Option<&Reader> {
+        self.readers.get(name)
+    }
+
+    /// Every reader, by name.
+    pub fn readers(&self) -> impl Iterator<Item = &Reader> {
+        self.readers.values()
+    }
+
+    /// The folder rules, in the file's order.
+    #[must_use]
+    pub fn rules(&self) -> &[FolderRule] {
+        &self.rules
+    }
+
+    /// Whether some reader is in `group` (`public` is not a group of readers).
+    #[must_use]
+    pub fn has_group(&self, group: &str) -> bool {
+        self.groups.contains(group)
+    }
+}
+
+impl Reader {
+    /// The reader's name (the key of `[access.readers.NAME]`).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The reader's groups.
+    #[must_use]
+    pub fn groups(&self) -> &BTreeSet<String> {
+        &self.groups
+    }
+
+    pub(crate) fn password_hash(&self) -> &str {
+        &self.password_hash
+    }
+
+    /// A number that changes when the reader's password or groups change: put in the session
+    /// token at login and compared on each request, it logs a reader out of every browser when
+    /// the operator changes their password or groups. Derived by SHA-256, so it reveals nothing
+    /// usable about the hash.
+    #[must_use]
+    pub fn session_version(&self) -> u64 {
+        use sha2::{Digest, Sha256};
+        let mut digest = Sha256::new();
+        digest.update(b"vps-access reader version v1\0");
+        digest.update(self.password_hash.as_bytes());
+        for group in &self.groups {
+            digest.update(b"\0");
+            digest.update(group.as_bytes());
+        }
+        let bytes = digest.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&bytes[..8]);
+        u64::from_be_bytes(first)
+    }
+}
+
+impl fmt::Debug for Reader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reader")
+            .field("name", &self.name)
+            .field("password", &"<redacted>")
+            .field("groups", &self.groups)
+            .finish()
+    }
+}
+
+/// A name as it may appear in an error message: valid names as they are, anything else
+/// truncated and escaped (a 1 MB name must not make a 1 MB message).
+fn shown_name(name: &str) -> String {
+    if check_name(name).is_ok() {
+        name.to_owned()
+    } else {
+        let short: String = name.chars().take(MAX_NAME_LEN).collect();
+        format!("{short:?}")
+    }
+}
+
+/// Reader and group names: 1 to [`MAX_NAME_LEN`] characters of `[A-Za-z0-9._-]`.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("may not be empty".to_owned());
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(format!("may have at most {MAX_NAME_LEN} characters"));
+    }
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        return Err("may only use the characters A-Z a-z 0-9 . _ -".to_owned());
+    }
+    Ok(())
+}
+
+/// A list of group names as a set; `public` only where `allow_public` (rules), and then alone.
+fn group_set(list: &[String], key: &str, allow_public: bool) -> Result<BTreeSet<String>, AccessError> {
+    if list.len() > MAX_GROUPS_PER_READER {
+        return Err(AccessError::config(key, format!("at most {MAX_GROUPS_PER_READER} groups, not {}", list.len())));
+    }
+    let mut set = BTreeSet::new();
+    for group in list {
+        check_name(group)
+            .map_err(|message| AccessError::config(key, format!("group name {:?} {message}", shown_name(group))))?;
+        if group == PUBLIC && !allow_public {
+            return Err(AccessError::config(key, "`public` means everyone and cannot be given to a reader"));
+        }
+        set.insert(group.clone());
+    }
+    if set.contains(PUBLIC) && set.len() > 1 {
+        return Err(AccessError::config(key, "`public` means everyone: list it alone"));
+    }
+    Ok(set)
+}
+
+/// A vault folder as NFC segments: no empty, `.` or `..` segment, no control character, bounded.
+pub(crate) fn folder_segments(folder: &str) -> Result<Vec<String>, String> {
+    if folder.len() > MAX_FOLDER_BYTES {
+        return Err(format!("may have at most {MAX_FOLDER_BYTES} bytes"));
+    }
+    let trimmed = folder.trim_matches('/');
+    if trimmed.is_empty() {
+        return Err("must name a folder of the vault (for the whole site use `site`)".to_owned());
+    }
+    if trimmed.chars().any(|c| c.is_control() || c == '\\') {
+        return Err("may not contain control characters or `\\`".to_owned());
+    }
+    let segments: Vec<String> = trimmed.split('/').map(|segment| segment.nfc().collect()).collect();
+    if segments.len() > MAX_FOLDER_DEPTH {
+        return Err(format!("may have at most {MAX_FOLDER_DEPTH} levels"));
+    }
+    if segments.iter().any(|segment| segment.is_empty() || segment == "." || segment == "..") {
+        return Err("may not have empty, `.` or `..` segments".to_owned());
+    }
+    Ok(segments)
+}
+
+/// An Argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) with bounded costs.
+fn check_password_hash(hash: &str) -> Result<(), String> {
+    const NOT_A_HASH: &str =
+        "must be an Argon2id hash made by `vps-publish password` (\"$argon2id$v=19$...\"), never a password";
+    if hash.len() > 512 {
+        return Err(NOT_A_HASH.to_owned());
+    }
+    let parsed = argon2::PasswordHash::new(hash).map_err(|_| NOT_A_HASH.to_owned())?;
+    if parsed.algorithm.as_str() != argon2::ARGON2ID_IDENT.as_str() || parsed.version != Some(0x13) {
+        return Err(NOT_A_HASH.to_owned());
+    }
+    let (Some(salt), Some(output)) = (&parsed.salt, &parsed.hash) else {
+        return Err(NOT_A_HASH.to_owned());
+    };
+    if salt.len() < 8 || output.len() < 16 {
+        return Err("the hash's salt or output is too short; make a new one with `vps-publish password`".to_owned());
+    }
+    let params = argon2::Params::try_from(&parsed).map_err(|_| NOT_A_HASH.to_owned())?;
+    if params.m_cost() > MAX_HASH_MEMORY_KIB
+        || params.t_cost() > MAX_HASH_ITERATIONS
+        || params.p_cost() > MAX_HASH_PARALLELISM
+    {
+        return Err(format!(
+            "the hash's costs (m={}, t={}, p={}) exceed the bounds m≤{MAX_HASH_MEMORY_KIB}, t≤{MAX_HASH_ITERATIONS}, p≤{MAX_HASH_PARALLELISM}",
+            params.m_cost(),
+            params.t_cost(),
+            params.p_cost()
+        ));
+    }
+    Ok(())
+}
