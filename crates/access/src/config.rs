@@ -381,3 +381,178 @@ fn check_password_hash(hash: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A valid hash (of "pw"), with the costs `vps-publish password` uses.
+    pub(crate) const HASH: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$iBSgJveR2P3AGhL6t5LYPA$D0l4+WfkMRRnwwf/ANIfY6txf0iHn/jDrvYNHdOqioQ";
+
+    fn parse(text: &str) -> Result<AccessConfig, AccessError> {
+        let text = text.replace("HASH", HASH);
+        AccessConfig::parse(&toml::from_str::<toml::Value>(&text).unwrap())
+    }
+
+    fn error(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_example_of_the_documentation_parses() {
+        let config = parse(
+            r#"
+            site = "private"
+            session_hours = 24
+            [readers.alice]
+            password = "HASH"
+            groups = ["team"]
+            [readers.bob]
+            password = "HASH"
+            [[rules]]
+            folder = "/Work/"
+            groups = ["team"]
+            [[rules]]
+            folder = "Work/Open"
+            groups = ["public"]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.site, SiteMode::Private);
+        assert_eq!(config.session_hours, 24);
+        assert_eq!(config.reader("alice").unwrap().groups().iter().collect::<Vec<_>>(), ["team"]);
+        assert!(config.reader("bob").unwrap().groups().is_empty());
+        assert_eq!(config.rules().iter().map(|rule| rule.folder.as_str()).collect::<Vec<_>>(), ["Work", "Work/Open"]);
+        assert!(config.has_group("team") && !config.has_group("public"));
+    }
+
+    #[test]
+    fn an_empty_table_is_a_public_site_with_week_long_sessions() {
+        let config = parse("").unwrap();
+        assert_eq!((config.site, config.session_hours), (SiteMode::Public, DEFAULT_SESSION_HOURS));
+        assert_eq!(config.readers().count(), 0);
+    }
+
+    #[test]
+    fn the_access_table_of_a_settings_file_is_found_or_absent() {
+        assert!(AccessConfig::from_settings_text("port = 3000\n").unwrap().is_none());
+        let text =
+            format!("port = 3000\n[access]\nsite = \"private\"\n[access.readers.alice]\npassword = \"{HASH}\"\n");
+        assert_eq!(AccessConfig::from_settings_text(&text).unwrap().unwrap().site, SiteMode::Private);
+    }
+
+    #[test]
+    fn a_rule_naming_a_group_no_reader_has_is_refused_with_its_key() {
+        let message = error(
+            "[readers.alice]\npassword = \"HASH\"\ngroups = [\"team\"]\n[[rules]]\nfolder = \"Work\"\ngroups = [\"teem\"]\n",
+        );
+        assert!(message.contains("`access.rules[0].groups`") && message.contains("`teem`"), "{message}");
+    }
+
+    #[test]
+    fn a_plain_password_instead_of_a_hash_is_refused_without_being_shown() {
+        let message = error("[readers.alice]\npassword = \"hunter2\"\n");
+        assert!(message.contains("`access.readers.alice.password`") && message.contains("Argon2id"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn hashes_of_other_algorithms_or_excessive_costs_are_refused() {
+        let argon2i = HASH.replace("argon2id", "argon2i");
+        assert!(error(&format!("[readers.a]\npassword = \"{argon2i}\"\n")).contains("Argon2id"));
+        let huge = HASH.replace("m=19456,t=2", "m=4194304,t=2");
+        let message = error(&format!("[readers.a]\npassword = \"{huge}\"\n"));
+        assert!(message.contains("exceed the bounds"), "{message}");
+        let slow = HASH.replace("t=2", "t=100");
+        assert!(error(&format!("[readers.a]\npassword = \"{slow}\"\n")).contains("exceed the bounds"));
+    }
+
+    #[test]
+    fn reader_and_group_names_outside_the_alphabet_are_refused() {
+        assert!(error("[readers.\"al ice\"]\npassword = \"HASH\"\n").contains("reader name may only use"));
+        let long = "a".repeat(MAX_NAME_LEN + 1);
+        assert!(error(&format!("[readers.{long}]\npassword = \"HASH\"\n")).contains("at most 64 characters"));
+        assert!(error("[readers.\"\"]\npassword = \"HASH\"\n").contains("may not be empty"));
+        let message = error("[readers.alice]\npassword = \"HASH\"\ngroups = [\"te/am\"]\n");
+        assert!(message.contains("`access.readers.alice.groups`") && message.contains("may only use"), "{message}");
+        assert!(
+            error("[readers.alice]\npassword = \"HASH\"\ngroups = [\"public\"]\n")
+                .contains("cannot be given to a reader")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_their_key() {
+        let message = error("sight = \"private\"\n");
+        assert!(message.contains("`access.sight`") && message.contains("unknown field"), "{message}");
+        let message = error("[readers.alice]\npassword = \"HASH\"\ngroup = [\"team\"]\n");
+        assert!(message.contains("access.readers.alice") && message.contains("group"), "{message}");
+        let message = error("site = \"secret\"\n");
+        assert!(message.contains("`access.site`") && message.contains("public"), "{message}");
+        assert!(error("session_hours = 0\n").contains("`access.session_hours`"));
+        assert!(error("session_hours = 100000\n").contains("`access.session_hours`"));
+    }
+
+    #[test]
+    fn folders_that_are_not_vault_folders_are_refused() {
+        let reader = "[readers.a]\npassword = \"HASH\"\ngroups = [\"team\"]\n";
+        for folder in ["", "/", "Work/../Home", "Work//Sub", "./Work", "Wo\\rk"] {
+            let message = error(&format!("{reader}[[rules]]\nfolder = {folder:?}\ngroups = [\"team\"]\n"));
+            assert!(message.contains("`access.rules[0].folder`"), "{folder}: {message}");
+        }
+        let message = error(&format!(
+            "{reader}[[rules]]\nfolder = \"Work\"\ngroups = [\"team\"]\n[[rules]]\nfolder = \"Work/\"\ngroups = [\"public\"]\n"
+        ));
+        assert!(message.contains("already has a rule"), "{message}");
+        let message = error(&format!("{reader}[[rules]]\nfolder = \"Work\"\ngroups = []\n"));
+        assert!(message.contains("at least one group"), "{message}");
+        let message = error(&format!("{reader}[[rules]]\nfolder = \"Work\"\ngroups = [\"public\", \"team\"]\n"));
+        assert!(message.contains("list it alone"), "{message}");
+    }
+
+    #[test]
+    fn counts_beyond_the_bounds_are_refused() {
+        let groups: Vec<String> = (0..=MAX_GROUPS_PER_READER).map(|n| format!("\"g{n}\"")).collect();
+        let message = error(&format!("[readers.a]\npassword = \"HASH\"\ngroups = [{}]\n", groups.join(",")));
+        assert!(message.contains("at most 64 groups"), "{message}");
+        let mut text = String::from("[readers.a]\npassword = \"HASH\"\ngroups = [\"t\"]\n");
+        for n in 0..=MAX_RULES {
+            text.push_str(&format!("[[rules]]\nfolder = \"f{n}\"\ngroups = [\"t\"]\n"));
+        }
+        assert!(error(&text).contains("at most 1000 rules"));
+        let mut readers = toml::Table::new();
+        for n in 0..=MAX_READERS {
+            let mut reader = toml::Table::new();
+            reader.insert("password".into(), HASH.into());
+            readers.insert(format!("r{n}"), reader.into());
+        }
+        let mut table = toml::Table::new();
+        table.insert("readers".into(), readers.into());
+        let message = AccessConfig::parse(&table.into()).unwrap_err().to_string();
+        assert!(message.contains("at most 10000 readers"), "{message}");
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_password_hash() {
+        let config = parse("[readers.alice]\npassword = \"HASH\"\ngroups = [\"team\"]\n").unwrap();
+        let shown = format!("{config:?}");
+        assert!(shown.contains("alice") && shown.contains("<redacted>"), "{shown}");
+        assert!(!shown.contains("argon2") && !shown.contains("iBSgJveR2P3AGhL6t5LYPA"), "{shown}");
+    }
+
+    #[test]
+    fn the_session_version_changes_with_the_password_or_the_groups() {
+        let other = HASH.replace("iBSgJveR2P3AGhL6t5LYPA", "AAAAAAAAAAAAAAAAAAAAAA");
+        let version = |hash: &str, groups: &str| {
+            parse(&format!("[readers.a]\npassword = \"{hash}\"\ngroups = [{groups}]\n"))
+                .unwrap()
+                .reader("a")
+                .unwrap()
+                .session_version()
+        };
+        assert_eq!(version(HASH, "\"x\""), version(HASH, "\"x\""));
+        assert_ne!(version(HASH, "\"x\""), version(&other, "\"x\""));
+        assert_ne!(version(HASH, "\"x\""), version(HASH, "\"x\", \"y\""));
+    }
+}

@@ -25,7 +25,7 @@ pub use error::AccessError;
 
 pub use limit::{LoginLimiter, RetryAfter};
 pub use password::{MAX_PASSWORD_BYTES, hash_password, verify_password};
-pub use policy::{Audience, Decision, PageAccess, Reason, decide};
+pub use policy::{Audience, Decision, PageAccess, Reason, decide, decide_folder};
 pub use token::{Key, SessionToken, ShareToken, TokenError, revoke_all_shares, share_generation};
 
 /// Compares two byte strings in time that depends only on their lengths, not on where they

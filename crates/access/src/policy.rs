@@ -184,3 +184,154 @@ fn frontmatter_groups(
     }
     Ok(Some(groups))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const HASH: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$iBSgJveR2P3AGhL6t5LYPA$D0l4+WfkMRRnwwf/ANIfY6txf0iHn/jDrvYNHdOqioQ";
+
+    fn sample(site: &str) -> AccessConfig {
+        let text = format!(
+            r#"
+            site = "{site}"
+            [readers.alice]
+            password = "{HASH}"
+            groups = ["team"]
+            [readers.bob]
+            password = "{HASH}"
+            groups = ["board"]
+            [readers.carol]
+            password = "{HASH}"
+            [[rules]]
+            folder = "Work"
+            groups = ["team"]
+            [[rules]]
+            folder = "Work/Board"
+            groups = ["board"]
+            [[rules]]
+            folder = "Work/Open"
+            groups = ["public"]
+            [[rules]]
+            folder = "Café"
+            groups = ["team"]
+            "#
+        );
+        AccessConfig::parse(&toml::from_str::<toml::Value>(&text).unwrap()).unwrap()
+    }
+
+    fn front(value: serde_json::Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    fn groups(names: &[&str]) -> Audience {
+        Audience::Groups(names.iter().map(|name| (*name).to_owned()).collect())
+    }
+
+    #[test]
+    fn without_rules_or_frontmatter_the_site_default_decides() {
+        let public = decide(&sample("public"), "Notes/a.md", &Map::new()).unwrap();
+        assert_eq!(public.access, PageAccess { audience: Audience::Public, unlisted: false });
+        assert_eq!(public.because, Reason::Site(SiteMode::Public));
+        let private = decide(&sample("private"), "a.md", &Map::new()).unwrap();
+        assert_eq!(private.access.audience, Audience::Readers);
+        assert_eq!(private.because, Reason::Site(SiteMode::Private));
+    }
+
+    #[test]
+    fn the_deepest_folder_rule_wins_over_the_site_default() {
+        let config = sample("public");
+        let work = decide(&config, "Work/Plan.md", &Map::new()).unwrap();
+        assert_eq!(work.access.audience, groups(&["team"]));
+        assert_eq!(work.because, Reason::FolderRule { folder: "Work".to_owned() });
+        let board = decide(&config, "Work/Board/Minutes/2026.md", &Map::new()).unwrap();
+        assert_eq!(board.access.audience, groups(&["board"]));
+        assert_eq!(board.because, Reason::FolderRule { folder: "Work/Board".to_owned() });
+        let open = decide(&sample("private"), "Work/Open/Handbook.md", &Map::new()).unwrap();
+        assert_eq!(open.access.audience, Audience::Public, "a public folder inside a private site");
+    }
+
+    #[test]
+    fn folder_rules_match_whole_segments_not_prefixes() {
+        let config = sample("public");
+        assert_eq!(decide(&config, "Workshop/a.md", &Map::new()).unwrap().access.audience, Audience::Public);
+        assert_eq!(
+            decide(&config, "Work.md", &Map::new()).unwrap().access.audience,
+            Audience::Public,
+            "a note named like the folder"
+        );
+        assert_eq!(
+            decide(&config, "work/a.md", &Map::new()).unwrap().access.audience,
+            Audience::Public,
+            "case-sensitive"
+        );
+    }
+
+    #[test]
+    fn folder_rules_compare_unicode_in_nfc() {
+        let decomposed = "Cafe\u{301}/menu.md";
+        let decision = decide(&sample("public"), decomposed, &Map::new()).unwrap();
+        assert_eq!(decision.access.audience, groups(&["team"]));
+    }
+
+    #[test]
+    fn frontmatter_access_wins_over_the_deepest_folder_rule() {
+        let config = sample("private");
+        let narrowed = decide(&config, "Work/Board/x.md", &front(json!({"access": ["team", "board"]}))).unwrap();
+        assert_eq!(narrowed.access.audience, groups(&["board", "team"]));
+        assert_eq!(narrowed.because, Reason::Frontmatter);
+        let widened = decide(&config, "Work/x.md", &front(json!({"access": "public"}))).unwrap();
+        assert_eq!(widened.access.audience, Audience::Public);
+        let single = decide(&config, "Home.md", &front(json!({"access": "board"}))).unwrap();
+        assert_eq!(single.access.audience, groups(&["board"]));
+    }
+
+    #[test]
+    fn a_note_naming_an_unknown_group_is_an_error_naming_the_note() {
+        let error = decide(&sample("public"), "Work/x.md", &front(json!({"access": "teem"}))).unwrap_err().to_string();
+        assert!(error.contains("Work/x.md") && error.contains("\"teem\""), "{error}");
+        for bad in
+            [json!({"access": 3}), json!({"access": []}), json!({"access": [1]}), json!({"access": ["public", "team"]})]
+        {
+            let error = decide(&sample("public"), "n.md", &front(bad.clone())).unwrap_err().to_string();
+            assert!(error.starts_with("note `n.md`: `access"), "{bad}: {error}");
+        }
+        let many: Vec<&str> = vec!["team"; MAX_GROUPS_PER_READER + 1];
+        assert!(decide(&sample("public"), "n.md", &front(json!({"access": many}))).is_err());
+    }
+
+    #[test]
+    fn unlisted_keeps_the_audience_and_must_be_a_boolean() {
+        let config = sample("public");
+        let hidden = decide(&config, "Work/x.md", &front(json!({"unlisted": true}))).unwrap();
+        assert_eq!(hidden.access, PageAccess { audience: groups(&["team"]), unlisted: true });
+        let shown = decide(&config, "x.md", &front(json!({"unlisted": false, "access": "public"}))).unwrap();
+        assert!(!shown.access.unlisted);
+        let error = decide(&config, "x.md", &front(json!({"unlisted": "yes"}))).unwrap_err().to_string();
+        assert!(error.contains("x.md") && error.contains("unlisted"), "{error}");
+    }
+
+    #[test]
+    fn allows_follows_the_audience() {
+        let config = sample("private");
+        let (alice, bob, carol) = (config.reader("alice"), config.reader("bob"), config.reader("carol"));
+        let access = |audience| PageAccess { audience, unlisted: false };
+        assert!([None, alice, bob, carol].iter().all(|reader| access(Audience::Public).allows(*reader)));
+        assert!(!access(Audience::Readers).allows(None));
+        assert!(access(Audience::Readers).allows(carol), "a reader in no group is still a reader");
+        let team = access(groups(&["team"]));
+        assert!(team.allows(alice));
+        assert!(!team.allows(bob) && !team.allows(carol) && !team.allows(None));
+        assert!(access(groups(&["team", "board"])).allows(bob), "any one group suffices");
+    }
+
+    #[test]
+    fn a_folder_page_takes_the_rule_of_its_folder() {
+        let config = sample("public");
+        assert_eq!(decide_folder(&config, "Work").access.audience, groups(&["team"]));
+        assert_eq!(decide_folder(&config, "Work/Board/").access.audience, groups(&["board"]));
+        assert_eq!(decide_folder(&config, "").because, Reason::Site(SiteMode::Public));
+    }
+}
