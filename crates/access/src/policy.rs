@@ -24,16 +24,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::AccessError;
 use crate::config::{AccessConfig, MAX_GROUPS_PER_READER, PUBLIC, Reader, SiteMode, check_name};
 
-/// Who may read a page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Audience {
-    /// Everyone, logged in or not.
-    Public,
-    /// Any logged-in reader (`site = "private"`).
-    Readers,
-    /// Readers in at least one of these groups (never empty).
-    Groups(BTreeSet<String>),
-}
+pub use vps_core::revision::Audience;
 
 /// A page's audience and whether it is left out of every listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,11 +57,7 @@ impl PageAccess {
     /// Whether `reader` (`None`: not logged in) may read the page.
     #[must_use]
     pub fn allows(&self, reader: Option<&Reader>) -> bool {
-        match &self.audience {
-            Audience::Public => true,
-            Audience::Readers => reader.is_some(),
-            Audience::Groups(groups) => reader.is_some_and(|reader| !reader.groups().is_disjoint(groups)),
-        }
+        self.audience.allows(reader.map(Reader::groups))
     }
 
     /// Whether the page is for everyone (public caching applies).

@@ -87,6 +87,8 @@ impl PagePart {
             tags: self.tags,
             made_from: Some(made_from),
             head: Some(self.head),
+            audience: vps_core::revision::Audience::Public,
+            unlisted: false,
         }
     }
 }

@@ -22,6 +22,10 @@ enum Command {
     Serve(ServeArgs),
     /// Publish a vault: only what changed travels; deleted notes leave the site.
     Publish(publish::PublishArgs),
+    /// Hash a reader's password for the `[access]` table. Reads it from the terminal without
+    /// echo (asked twice), or the first line of stdin when piped; prints the line
+    /// `password = "$argon2id$..."` to paste under `[access.readers.NAME]`.
+    Password,
     /// Write a commented starter `.vps-publish.toml` into a vault.
     Init {
         /// The vault's folder.
@@ -122,6 +126,13 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Publish(args) => publish::run(args),
+        Command::Password => match read_password().and_then(|password| Ok(vps_access::hash_password(&password)?)) {
+            Ok(hash) => {
+                println!("password = \"{hash}\"");
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(EXIT_CONFIG, &*error),
+        },
         Command::Init { vault } => match vps_publisher::write_starter(&vault) {
             Ok(path) => {
                 println!("wrote {}; edit it, then run `vps-publish publish {}`", path.display(), vault.display());
@@ -208,6 +219,30 @@ fn print_verify(report: &admin::VerifyReport) {
             println!("  and {} more uses", bad.use_count - bad.uses.len());
         }
     }
+}
+
+/// The password for `vps-publish password`: from the terminal (no echo, typed twice) when stdin
+/// is one, else the first line of stdin (without its `\n` or `\r\n`). At most
+/// `MAX_PASSWORD_BYTES + 2` bytes of stdin are read: a longer first line is refused unread.
+fn read_password() -> Result<String, Box<dyn std::error::Error>> {
+    use std::io::{IsTerminal, Read};
+    let max = vps_access::MAX_PASSWORD_BYTES;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            return Err("the two passwords differ".into());
+        }
+        return Ok(first);
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin().lock().take(max as u64 + 2).read_to_end(&mut bytes)?;
+    let line = bytes.split(|byte| *byte == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() > max {
+        return Err(vps_access::AccessError::PasswordTooLong { max }.into());
+    }
+    Ok(String::from_utf8(line.to_vec()).map_err(|_| "the password is not UTF-8")?)
 }
 
 /// Runs an operator command on the store the settings name.

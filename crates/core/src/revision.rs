@@ -1,7 +1,7 @@
 //! A revision: the immutable manifest of one whole published site. The live site is the revision
 //! the `current` pointer names; publishing writes a new revision and moves the pointer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -267,6 +267,68 @@ pub struct Page {
     /// without reading its source (none in revisions made before: their sources are read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head: Option<NoteHead>,
+    /// Who may read it (decided at build time from its frontmatter `access:`, the folder rules
+    /// and the site mode of the server's `[access]` table). Public when absent.
+    #[serde(default, skip_serializing_if = "Audience::is_public")]
+    pub audience: Audience,
+    /// `unlisted: true` in its frontmatter: reachable by its URL, absent from navigation,
+    /// search, tags, feeds, the sitemap, backlinks and listings.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unlisted: bool,
+}
+
+/// Who may read a page. The one place that says which reader a page allows
+/// ([`Audience::allows`]) and which pages one page may name ([`Audience::covers`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "groups")]
+pub enum Audience {
+    /// Everyone, logged in or not.
+    #[default]
+    Public,
+    /// Any logged-in reader (`site = "private"`).
+    Readers,
+    /// Readers in at least one of these groups (never empty).
+    Groups(BTreeSet<String>),
+}
+
+impl Audience {
+    /// Whether it is [`Audience::Public`].
+    pub fn is_public(&self) -> bool {
+        *self == Audience::Public
+    }
+
+    /// Whether a reader may read it: `None` is an anonymous reader, `Some(groups)` a logged-in
+    /// reader in those groups.
+    pub fn allows(&self, reader_groups: Option<&BTreeSet<String>>) -> bool {
+        match self {
+            Audience::Public => true,
+            Audience::Readers => reader_groups.is_some(),
+            Audience::Groups(groups) => reader_groups.is_some_and(|mine| !mine.is_disjoint(groups)),
+        }
+    }
+
+    /// Whether every reader `other` allows is allowed by this audience too: a page for `other`
+    /// may show this page's title, link, text or images without telling anyone something they
+    /// may not read.
+    pub fn covers(&self, other: &Audience) -> bool {
+        match (self, other) {
+            (Audience::Public, _) => true,
+            (Audience::Readers, Audience::Readers | Audience::Groups(_)) => true,
+            (Audience::Groups(mine), Audience::Groups(theirs)) => theirs.is_subset(mine),
+            _ => false,
+        }
+    }
+
+    /// A short human description: `public`, `any logged-in reader`, `groups team, board`.
+    pub fn describe(&self) -> String {
+        match self {
+            Audience::Public => "public".to_owned(),
+            Audience::Readers => "any logged-in reader".to_owned(),
+            Audience::Groups(groups) => {
+                format!("groups {}", groups.iter().map(String::as_str).collect::<Vec<_>>().join(", "))
+            }
+        }
+    }
 }
 
 /// A note's names and where its folder puts it: all a build needs of a note it keeps to route
@@ -290,6 +352,13 @@ pub struct NoteHead {
     /// The folder's label in navigation ([`FolderConfig::display_name`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// The frontmatter `access:` as written, so that a kept page's audience is decided again
+    /// (under the server's current rules) without reading its source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<serde_json::Value>,
+    /// The frontmatter `unlisted:` as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlisted: Option<serde_json::Value>,
 }
 
 impl NoteHead {
@@ -303,6 +372,8 @@ impl NoteHead {
             route_base: folder.route_base.clone(),
             flatten_tree: folder.flatten_tree == Some(true),
             display_name: folder.display_name.clone(),
+            access: note.frontmatter.flat.get("access").filter(|value| !value.is_null()).cloned(),
+            unlisted: note.frontmatter.flat.get("unlisted").filter(|value| !value.is_null()).cloned(),
         }
     }
 }
@@ -412,6 +483,24 @@ impl Revision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audiences_allow_readers_and_cover_narrower_audiences() {
+        let groups = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect::<BTreeSet<String>>();
+        let team = Audience::Groups(groups(&["team"]));
+        let team_or_board = Audience::Groups(groups(&["team", "board"]));
+        assert!(Audience::Public.allows(None));
+        assert!(!Audience::Readers.allows(None) && Audience::Readers.allows(Some(&groups(&[]))));
+        assert!(!team.allows(None) && !team.allows(Some(&groups(&["board"]))));
+        assert!(team.allows(Some(&groups(&["board", "team"]))));
+        assert!(Audience::Public.covers(&team) && Audience::Readers.covers(&team));
+        assert!(team_or_board.covers(&team) && !team.covers(&team_or_board));
+        assert!(!team.covers(&Audience::Public) && !team.covers(&Audience::Readers));
+        assert!(!Audience::Readers.covers(&Audience::Public));
+        let json = serde_json::to_string(&team).unwrap();
+        assert_eq!(json, r#"{"kind":"groups","groups":["team"]}"#);
+        assert_eq!(serde_json::from_str::<Audience>(&json).unwrap(), team);
+    }
 
     #[test]
     fn revision_ids_sort_by_time_and_parse_back() {
