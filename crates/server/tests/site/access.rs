@@ -585,3 +585,76 @@ async fn a_site_without_access_configuration_serves_unlisted_pages_and_sets_no_c
     assert_eq!(done["status"], "failed", "{done}");
     assert!(done.to_string().contains("Board Minutes"), "the error names the note: {done}");
 }
+
+/// Runs `script` until it returns true (a navigation or a form post may take a moment).
+async fn wait_until(browser: &vps_testkit::webdriver::Browser, script: &str, what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let value = browser.execute(script, serde_json::json!([])).await.expect("execute script");
+        if value == serde_json::json!(true) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_a_protected_page_asks_for_a_login_shows_with_its_images_and_goes_after_logout() {
+    use crate::browser::{CHROMEDRIVER, CHROMIUM, browser_available, wait_for_images};
+    use serde_json::json;
+    use vps_testkit::webdriver::{Browser, Chromedriver};
+    if !browser_available("in_chromium_a_protected_page_asks_for_a_login_…") {
+        return;
+    }
+    let site = publish_protected(None).await;
+    let driver = Chromedriver::start(Path::new(CHROMEDRIVER)).expect("chromedriver starts");
+    let browser = Browser::chromium(&driver, Path::new(CHROMIUM)).await.expect("a Chromium session");
+    let page_url = site.app.url(TEAM_ROUTE);
+    let shows_form = "return !!document.querySelector('form input[name=password]')";
+
+    // Anonymous: the login form, not the page.
+    browser.navigate(&page_url).await.unwrap();
+    wait_until(&browser, shows_form, "the login form").await;
+    let text = browser.execute("return document.body.innerText", json!([])).await.unwrap();
+    assert!(!text.as_str().unwrap().contains(TEAM_WORD), "the page's text is not shown before the login");
+
+    // Log in through the form (as typed), the browser keeps the cookie and comes back.
+    let submit = format!(
+        "document.querySelector('input[name=name]').value = 'alice';
+         document.querySelector('input[name=password]').value = {};
+         document.querySelector('form.login-form').submit(); return true;",
+        serde_json::to_string(ALICE_PASSWORD).unwrap()
+    );
+    browser.execute(&submit, json!([])).await.unwrap();
+    wait_until(&browser, &format!("return document.body.innerText.includes('{TEAM_WORD}')"), "the page after login").await;
+    let url = browser.execute("return location.pathname", json!([])).await.unwrap();
+    assert_eq!(url, json!(TEAM_ROUTE), "the login leads back to the page asked for");
+    assert!(wait_for_images(&browser).await, "the page's images load");
+    let images = browser
+        .execute(
+            "return Array.from(document.images).map(img => [img.getAttribute('src'), img.naturalWidth])",
+            json!([]),
+        )
+        .await
+        .unwrap();
+    let images = images.as_array().unwrap();
+    assert!(images.len() >= 2, "both images are on the page: {images:?}");
+    for image in images {
+        assert!(image[1].as_u64().unwrap_or(0) > 0, "an image did not load: {image:?}");
+    }
+
+    // Logout (the button of the login page), then the page is gone again.
+    browser.navigate(&site.app.url("/_login")).await.unwrap();
+    wait_until(&browser, "return document.body.innerText.includes('Logged in as')", "who is logged in").await;
+    browser
+        .execute("document.querySelector('button[type=submit]').closest('form').submit(); return true;", json!([]))
+        .await
+        .unwrap();
+    wait_until(&browser, "return location.pathname === '/'", "the home page after logout").await;
+    browser.navigate(&page_url).await.unwrap();
+    wait_until(&browser, shows_form, "the login form after logout").await;
+    let text = browser.execute("return document.body.innerText", json!([])).await.unwrap();
+    assert!(!text.as_str().unwrap().contains(TEAM_WORD), "after logout the page is gone");
+    browser.delete().await.expect("the session ends");
+}
