@@ -56,6 +56,9 @@ pub struct PageInfo {
     pub links_to: Vec<String>,
     /// The content as plain text, for search and default descriptions.
     pub text: String,
+    /// Listed nowhere (navigation, backlinks, tags, listings, search, feed, sitemap), yet laid
+    /// out and reachable by its route: an unlisted page, or one the reader may not see.
+    pub unlisted: bool,
 }
 
 /// A heading of a page's content; `id` is its (already unique) anchor in the content.
