@@ -631,6 +631,39 @@ async fn without_an_access_table_every_page_is_public_as_before_and_unlisted_pag
     assert!(found.body.contains(TEAM_ROUTE), "a folder rule needs an [access] table: {}", found.body);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_an_access_table_protects_the_live_site_without_a_republish() {
+    use vps_server::test_util::start_app;
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vault = write_vault(dir.path());
+    let open = start_app(data.path(), |_| {}).await;
+    let plugin = vps_testkit::Plugin::new(&open.base, KEY);
+    let done = plugin.publish(&vault.note_payloads(), &vault.asset_payloads()).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let page = client.get(format!("{}{TEAM_ROUTE}", open.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "public before the rules");
+    open.stop().await;
+
+    let (config, _) = access_config(None);
+    let guarded = start_app(data.path(), move |settings| settings.access.config = Some(config)).await;
+    // Served at once with the stored pages' audiences (all public): the server builds the live
+    // site again under the new rules in the background, then serves that.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let page = client.get(format!("{}{TEAM_ROUTE}", guarded.base)).send().await.unwrap();
+        if page.status() == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the new rules never applied ({})", page.status());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let search = client.get(format!("{}/search?q={TEAM_WORD}&format=json", guarded.base)).send().await.unwrap();
+    assert!(!search.text().await.unwrap().contains(TEAM_ROUTE), "the rebuilt site's search hides the team's page");
+    guarded.stop().await;
+}
+
 /// Runs `script` until it returns true (a navigation or a form post may take a moment).
 async fn wait_until(browser: &vps_testkit::webdriver::Browser, script: &str, what: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
