@@ -132,8 +132,8 @@ impl FromStr for ShareDuration {
 pub struct ShareLink {
     /// `<BASE_URL or http://HOST:PORT><route, percent-encoded>?share=<token>`.
     pub url: String,
-    /// The route the token opens.
-    pub route: PageRoute,
+    /// The route the token names: the page's (for `/`, the home note's route).
+    pub route: String,
     /// When it stops working (Unix seconds).
     pub expires_at_s: u64,
     /// The share generation it belongs to (`share --revoke-all` moves past it).
@@ -183,10 +183,12 @@ impl fmt::Display for ShareWarning {
     }
 }
 
-/// Signs a link to `route` that works for `valid_for` from `now_s` (Unix seconds), with the key
-/// of the data directory (made when absent, mode 0600) and the current share generation. Reads
-/// the live revision only to warn (no page there, a public page); a store that cannot be read
-/// is a warning too.
+/// Signs a link to the page at `route` that works for `valid_for` from `now_s` (Unix seconds),
+/// with the key of the data directory (made when absent, mode 0600) and the current share
+/// generation. The token names the page's own route, which the server compares with the route
+/// it serves: for `/`, the home note's route (the link itself opens `/`). The live revision is
+/// read for that and to warn (no page there, a public page); a store that cannot be read is a
+/// warning, and the route is signed as given.
 ///
 /// # Errors
 /// [`AdminError::NoDataDir`] when the data directory does not exist (a typo would otherwise make
@@ -202,31 +204,41 @@ pub async fn share(
     if !data_dir.is_dir() {
         return Err(AdminError::NoDataDir(data_dir.clone()));
     }
-    let key = Key::load_or_create(data_dir)?;
-    let generation = vps_access::share_generation(data_dir)?;
-    let expires_at_s = now_s.saturating_add(valid_for.seconds());
-    let token = ShareToken { route: route.as_str().to_owned(), expires_at_s, generation };
-    // The route's length was checked by `PageRoute::parse`: signing cannot fail.
-    let token = key
-        .sign_share(&token)
-        .map_err(|_| AdminError::BadRoute { route: route.to_string(), why: "it is longer than a route may be" })?;
     let mut warnings = Vec::new();
     if settings.site.base_url.is_none() {
         warnings.push(ShareWarning::NoBaseUrl);
     }
+    // The route the token names, and the path the link opens.
+    let (mut signed, mut opened) = (route.as_str().to_owned(), route.as_str().to_owned());
     match current_revision(settings).await {
         Ok(None) => warnings.push(ShareWarning::NoLiveRevision),
         Ok(Some(revision)) => match find(&revision, route.as_str()) {
-            Found::Page(_, page) if page.audience.is_public() => warnings.push(ShareWarning::PublicPage),
-            Found::Page(..) => {}
+            Found::Page(page_route, page) => {
+                if page.audience.is_public() {
+                    warnings.push(ShareWarning::PublicPage);
+                }
+                signed = page_route.to_owned();
+                // The server answers a home note inside a folder only at `/`.
+                if revision.home.as_deref() == Some(page_route) && page_route.rfind('/').is_some_and(|slash| slash > 0)
+                {
+                    opened = "/".to_owned();
+                }
+            }
             Found::Listing => warnings.push(ShareWarning::Listing),
             Found::Moved(target) => warnings.push(ShareWarning::Moved(target.to_owned())),
             Found::Nothing => warnings.push(ShareWarning::NoPage),
         },
         Err(error) => warnings.push(ShareWarning::StoreUnreadable(vps_core::error_chain::chain(&error, ": "))),
     }
-    let url = format!("{}{}?share={token}", origin(settings), vps_core::url::encode_path(route.as_str()));
-    Ok(ShareLink { url, route: route.clone(), expires_at_s, generation, warnings })
+    let key = Key::load_or_create(data_dir)?;
+    let generation = vps_access::share_generation(data_dir)?;
+    let expires_at_s = now_s.saturating_add(valid_for.seconds());
+    let token = ShareToken { route: signed.clone(), expires_at_s, generation };
+    let token = key
+        .sign_share(&token)
+        .map_err(|_| AdminError::BadRoute { route: signed.clone(), why: "it is longer than a route may be" })?;
+    let url = format!("{}{}?share={token}", origin(settings), vps_core::url::encode_path(&opened));
+    Ok(ShareLink { url, route: signed, expires_at_s, generation, warnings })
 }
 
 /// Revokes every share link made so far (the data directory's share generation moves on);
