@@ -233,6 +233,39 @@ impl AccessConfig {
     pub fn has_group(&self, group: &str) -> bool {
         self.groups.contains(group)
     }
+
+    /// The hash of everything that decides pages' audiences ([`crate::decide`]): the site mode,
+    /// the folder rules and the set of groups (a frontmatter `access:` may name only those). A
+    /// build keys its output with it, so that new rules are never "nothing changed". Readers'
+    /// names, passwords and `session_hours` are not in it: they change no page.
+    #[must_use]
+    pub fn policy_key(&self) -> vps_core::ContentHash {
+        let mut bytes = b"vps-access policy v1".to_vec();
+        let mut put = |part: &[u8]| {
+            bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(part);
+        };
+        put(match self.site {
+            SiteMode::Public => b"public",
+            SiteMode::Private => b"private",
+        });
+        // Rule order does not decide anything (the deepest rule wins; one rule per folder).
+        let mut rules: Vec<&FolderRule> = self.rules.iter().collect();
+        rules.sort_by(|a, b| a.folder.cmp(&b.folder));
+        put(&(rules.len() as u64).to_le_bytes());
+        for rule in rules {
+            put(rule.folder.as_bytes());
+            put(&(rule.groups.len() as u64).to_le_bytes());
+            for group in &rule.groups {
+                put(group.as_bytes());
+            }
+        }
+        put(&(self.groups.len() as u64).to_le_bytes());
+        for group in &self.groups {
+            put(group.as_bytes());
+        }
+        vps_core::ContentHash::of(&bytes)
+    }
 }
 
 impl Reader {
@@ -539,6 +572,24 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(shown.contains("alice") && shown.contains("<redacted>"), "{shown}");
         assert!(!shown.contains("argon2") && !shown.contains("iBSgJveR2P3AGhL6t5LYPA"), "{shown}");
+    }
+
+    #[test]
+    fn the_policy_key_follows_rules_site_and_groups_but_not_passwords_or_rule_order() {
+        let key = |text: &str| parse(text).unwrap().policy_key();
+        let alice = "[readers.alice]\npassword = \"HASH\"\ngroups = [\"team\", \"board\"]\n";
+        let work = "[[rules]]\nfolder = \"Work\"\ngroups = [\"team\"]\n";
+        let board = "[[rules]]\nfolder = \"Board\"\ngroups = [\"board\"]\n";
+        let base = key(&format!("{alice}{work}{board}"));
+        assert_eq!(base, key(&format!("{alice}{board}{work}")), "rule order decides nothing");
+        assert_eq!(base, key(&format!("session_hours = 2\n{alice}{work}{board}")));
+        let other_password = alice.replace("HASH", &HASH.replace("iBSgJveR2P3AGhL6t5LYPA", "AAAAAAAAAAAAAAAAAAAAAA"));
+        assert_eq!(base, key(&format!("{other_password}{work}{board}")), "a password decides no page");
+        assert_ne!(base, key(&format!("site = \"private\"\n{alice}{work}{board}")));
+        assert_ne!(base, key(&format!("{alice}{work}")), "a rule fewer");
+        assert_ne!(base, key(&format!("{alice}{work}{}", board.replace("Board", "Boards"))));
+        let more_groups = alice.replace("\"board\"]", "\"board\", \"x\"]");
+        assert_ne!(base, key(&format!("{more_groups}{work}{board}")), "a new group may be named by notes");
     }
 
     #[test]

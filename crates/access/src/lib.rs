@@ -23,7 +23,7 @@ mod error;
 pub use config::{AccessConfig, FolderRule, Reader, SiteMode};
 pub use error::AccessError;
 
-pub use limit::{LoginLimiter, RetryAfter};
+pub use limit::{Limits as LoginLimits, LoginLimiter, RetryAfter};
 pub use password::{MAX_PASSWORD_BYTES, hash_password, verify_password};
 pub use policy::{Audience, Decision, PageAccess, Reason, decide, decide_folder};
 pub use token::{Key, SessionToken, ShareToken, TokenError, revoke_all_shares, share_generation};

@@ -66,17 +66,58 @@ pub struct LoginLimiter {
     addresses: HashMap<IpAddr, Window>,
     global: Window,
     max_addresses: usize,
+    limits: Limits,
+}
+
+/// How many failed logins are allowed, per client address and for the whole server, and over
+/// which windows (the server's `LOGIN_*` settings; [`Limits::default`] is the constants above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Failures one address may make in [`Limits::per_address_window`].
+    pub per_address: u32,
+    pub per_address_window: Duration,
+    /// Failures all addresses together may make in [`Limits::global_window`].
+    pub global: u32,
+    pub global_window: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_address: PER_ADDRESS_FAILURES,
+            per_address_window: PER_ADDRESS_WINDOW,
+            global: GLOBAL_FAILURES,
+            global_window: GLOBAL_WINDOW,
+        }
+    }
 }
 
 impl LoginLimiter {
     /// A limiter with nothing counted yet.
     #[must_use]
     pub fn new(now: Instant) -> Self {
-        Self::with_capacity(now, MAX_TRACKED_ADDRESSES)
+        Self::with_limits(now, Limits::default())
+    }
+
+    /// A limiter with these limits (at least one failure each, windows of at least a second).
+    #[must_use]
+    pub fn with_limits(now: Instant, limits: Limits) -> Self {
+        let limits = Limits {
+            per_address: limits.per_address.max(1),
+            per_address_window: limits.per_address_window.max(Duration::from_secs(1)),
+            global: limits.global.max(1),
+            global_window: limits.global_window.max(Duration::from_secs(1)),
+        };
+        LoginLimiter { limits, ..Self::with_capacity(now, MAX_TRACKED_ADDRESSES) }
     }
 
     fn with_capacity(now: Instant, max_addresses: usize) -> Self {
-        LoginLimiter { addresses: HashMap::new(), global: Window::new(now), max_addresses: max_addresses.max(1) }
+        LoginLimiter {
+            addresses: HashMap::new(),
+            global: Window::new(now),
+            max_addresses: max_addresses.max(1),
+            limits: Limits::default(),
+        }
     }
 
     /// Call before checking a password: `Err` means answer 429 with `Retry-After` without
@@ -85,11 +126,11 @@ impl LoginLimiter {
     /// # Errors
     /// [`RetryAfter`] when the address or the whole server has used up its failures.
     pub fn check(&self, address: IpAddr, now: Instant) -> Result<(), RetryAfter> {
-        if let Some(seconds) = self.global.retry_after(now, GLOBAL_WINDOW, GLOBAL_FAILURES) {
+        if let Some(seconds) = self.global.retry_after(now, self.limits.global_window, self.limits.global) {
             return Err(RetryAfter { seconds, global: true });
         }
         if let Some(window) = self.addresses.get(&bucket(address))
-            && let Some(seconds) = window.retry_after(now, PER_ADDRESS_WINDOW, PER_ADDRESS_FAILURES)
+            && let Some(seconds) = window.retry_after(now, self.limits.per_address_window, self.limits.per_address)
         {
             return Err(RetryAfter { seconds, global: false });
         }
@@ -98,7 +139,7 @@ impl LoginLimiter {
 
     /// Counts a failed login from `address`.
     pub fn record_failure(&mut self, address: IpAddr, now: Instant) {
-        if self.global.failures == 0 || self.global.ended(now, GLOBAL_WINDOW) {
+        if self.global.failures == 0 || self.global.ended(now, self.limits.global_window) {
             self.global = Window::new(now);
         }
         self.global.failures = self.global.failures.saturating_add(1);
@@ -107,7 +148,7 @@ impl LoginLimiter {
             self.evict(now);
         }
         let window = self.addresses.entry(key).or_insert_with(|| Window::new(now));
-        if window.ended(now, PER_ADDRESS_WINDOW) {
+        if window.ended(now, self.limits.per_address_window) {
             *window = Window::new(now);
         }
         window.failures = window.failures.saturating_add(1);
@@ -125,7 +166,7 @@ impl LoginLimiter {
     }
 
     fn evict(&mut self, now: Instant) {
-        self.addresses.retain(|_, window| !window.ended(now, PER_ADDRESS_WINDOW));
+        self.addresses.retain(|_, window| !window.ended(now, self.limits.per_address_window));
         if self.addresses.len() >= self.max_addresses
             && let Some(oldest) = self.addresses.iter().min_by_key(|(_, window)| window.started).map(|(key, _)| *key)
         {

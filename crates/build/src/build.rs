@@ -18,6 +18,7 @@ use vps_core::slug::nfc;
 use vps_render::{LinkIndex, PageRef};
 use vps_site::SiteInfo;
 
+use crate::audience::decide_all;
 use crate::clean::Notes;
 use crate::documents;
 use crate::documents::{Base, Draft};
@@ -43,7 +44,8 @@ pub fn build(
     progress(Phase::RebuildingNotes, 5)?;
     let BuildInput { base, base_site, session, notes, inventory, site, revision_id, now_ms } = input;
     let settings = settings_for(base, &session);
-    let Selection { entries, uploaded, retained } = select(sink, base, &session, notes, inventory)?;
+    let heads_current = base.options_key == Some(site.key());
+    let Selection { entries, uploaded, retained } = select(sink, base, &session, notes, inventory, heads_current)?;
 
     let limits = &site.limits;
     // Depth is checked before anything walks the paths folder by folder (routes, the link
@@ -57,6 +59,9 @@ pub fn build(
     }
     let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, entry)).collect();
     let index = LinkIndex::new(&refs);
+    // Who may read each page, before any page is rendered: a page links only to pages every
+    // one of its readers may see. An invalid `access:` fails the build here, nothing written.
+    let access = decide_all(&routed, site.access.as_deref())?;
 
     // Assets: what the live site has plus what this session brought (the plugin skips assets
     // whose bytes the server has, even in a full session, so the live ones stay available).
@@ -75,12 +80,13 @@ pub fn build(
         by_vault_path.entry(nfc(&entry.vault_path).into_owned()).or_insert(i);
     }
     let render_settings = render_settings_key(&settings, limits);
-    let links_key = links_key(render_settings, &refs, &available);
+    let links_key = links_key(render_settings, &refs, &access, &available);
     let links_unchanged = base.links_key == Some(links_key);
     let context = |me: usize| PageContext {
         index: &index,
         refs: &refs,
         routed: &routed,
+        access: &access,
         notes: &notes,
         me,
         lookup: &lookup,

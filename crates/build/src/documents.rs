@@ -201,7 +201,8 @@ pub(crate) fn write(
     };
     for folder in site.folder_routes() {
         let index_route = format!("{}/index", folder.trim_end_matches('/'));
-        let intro_draft = by_route.get(index_route.as_str()).copied();
+        // Not one listed nowhere: an unlisted or protected index note is not shown to everyone.
+        let intro_draft = by_route.get(index_route.as_str()).copied().filter(|draft| !draft.info.unlisted);
         // The intro is read (a kept page's content is a blob) only if a listing page is made.
         let mut intro: Option<Option<String>> = None;
         for number in 1..=site.folder_index_pages(&folder) {

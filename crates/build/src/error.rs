@@ -20,6 +20,10 @@ pub enum BuildError {
     /// `note "<vault path>": … exceeds SETTING (n)`.
     #[error(transparent)]
     Limit(#[from] LimitError),
+    /// A note's frontmatter `access:` or `unlisted:` is invalid (a group no reader has, a wrong
+    /// type): ``note `<vault path>`: …``. Nothing is published.
+    #[error(transparent)]
+    Access(#[from] vps_access::AccessError),
     /// The build was stopped from outside (the progress callback said so): aborted by the
     /// client, or over its time budget. The message says which.
     #[error("{0}")]

@@ -2,6 +2,9 @@
 //! (the server's finalization job, a test, a tool).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use vps_access::AccessConfig;
 
 use vps_core::api::StartSessionRequest;
 use vps_core::job::PromotionStats;
@@ -48,6 +51,11 @@ pub struct SessionInput<'a> {
     pub cleanup_rules: Option<&'a [CleanupRule]>,
 }
 
+/// What the page heads of a revision hold, in its [`SiteOptions::key`]: revisions made before
+/// heads kept the frontmatter `access:` and `unlisted:` have another key, so their kept pages'
+/// heads are made again from their sources rather than trusted to say "no `access:`".
+pub(crate) const HEADS_VERSION: &str = "heads with access and unlisted";
+
 /// The server's settings that shape the site.
 #[derive(Debug, Clone, Default)]
 pub struct SiteOptions {
@@ -61,6 +69,9 @@ pub struct SiteOptions {
     pub limits: PublishLimits,
     /// `SITE_LANGUAGE`: the site's language tag; empty to use the plugin's `locale`.
     pub language: String,
+    /// The `[access]` table: who may read each page ([`vps_access::decide`]). `None`: every
+    /// page is public (a frontmatter `unlisted: true` still keeps a page out of listings).
+    pub access: Option<Arc<AccessConfig>>,
 }
 
 /// A built revision, every blob it names stored.
@@ -77,9 +88,18 @@ pub struct Built {
 
 impl SiteOptions {
     /// The hash of what these options change in a build's output: the site's name, home note
-    /// and language, and the publish limits. (`base_url` shapes nothing stored.)
+    /// and language, the publish limits and the access policy
+    /// ([`AccessConfig::policy_key`]). (`base_url` shapes nothing stored.)
+    ///
+    /// It also says that the revision's page heads hold the frontmatter `access:` and
+    /// `unlisted:` ([`HEADS_VERSION`]): a build on a revision with another key reads its kept
+    /// notes' heads again from their sources.
     pub fn key(&self) -> vps_core::ContentHash {
-        let text = format!("{:?}\n{:?}\n{:?}\n{:?}", self.name, self.home_note, self.language, self.limits);
+        let policy = self.access.as_ref().map(|access| access.policy_key().to_hex());
+        let text = format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{HEADS_VERSION}\n{policy:?}",
+            self.name, self.home_note, self.language, self.limits
+        );
         vps_core::ContentHash::of(text.as_bytes())
     }
 }

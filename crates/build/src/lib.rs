@@ -45,6 +45,7 @@
 
 #![warn(missing_docs)]
 
+mod audience;
 mod blocking;
 mod build;
 mod clean;

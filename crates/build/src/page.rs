@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use vps_access::PageAccess;
 use vps_core::AssetPath;
 use vps_core::ContentHash;
 use vps_core::revision::{Asset, MadeFrom, NoteHead, Page, Question, SiteSettings};
@@ -13,6 +14,7 @@ use vps_core::slug::{decode_route, nfc};
 use vps_render::{Exceeded, LinkIndex, PageMeta, PageRef, PublishLimits, RenderOptions, Resolver, Transclusion};
 use vps_site::{Heading as SiteHeading, PageInfo};
 
+use crate::audience::listed_for_everyone;
 use crate::clean::Notes;
 use crate::documents::{Content, Draft};
 use crate::error::BuildError;
@@ -24,6 +26,9 @@ pub(crate) struct PageContext<'a> {
     pub(crate) refs: &'a [PageRef],
     /// Every note of the new site, in the order of `refs`.
     pub(crate) routed: &'a [(String, Entry)],
+    /// Who may read each note's page, in the order of `refs`: a page names (links to,
+    /// transcludes) only pages whose audience covers its own.
+    pub(crate) access: &'a [PageAccess],
     /// The notes themselves and their Markdown after cleanup rules, in the order of `refs`,
     /// read on demand (a kept page reads nothing).
     pub(crate) notes: &'a Notes<'a>,
@@ -71,6 +76,7 @@ pub(crate) struct PagePart {
     assets: Vec<AssetPath>,
     tags: Vec<String>,
     head: NoteHead,
+    access: PageAccess,
 }
 
 impl PagePart {
@@ -87,8 +93,8 @@ impl PagePart {
             tags: self.tags,
             made_from: Some(made_from),
             head: Some(self.head),
-            audience: vps_core::revision::Audience::Public,
-            unlisted: false,
+            audience: self.access.audience,
+            unlisted: self.access.unlisted,
         }
     }
 }
@@ -140,9 +146,12 @@ pub(crate) fn keep_page(
         assets: page.assets.clone(),
         tags: page.tags.clone(),
         head: entry.head.clone(),
+        access: cx.access[cx.me].clone(),
     };
+    // The page's access may have changed without its note (a folder rule did).
+    let info = PageInfo { unlisted: !listed_for_everyone(&cx.access[cx.me]), ..info.clone() };
     let draft = Draft {
-        info: info.clone(),
+        info,
         content: Content::Kept(made_from.content),
         content_key: made_from.content_key,
         questions: made_from.questions.clone(),
@@ -227,6 +236,7 @@ pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart
         image,
         links_to,
         text: rendered.text,
+        unlisted: !listed_for_everyone(&cx.access[cx.me]),
     };
     let part = PagePart {
         route: route.to_owned(),
@@ -239,6 +249,7 @@ pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart
         assets: shown.into_iter().collect(),
         tags,
         head: entry.head.clone(),
+        access: cx.access[cx.me].clone(),
     };
     Ok((part, Draft { info, content: Content::Rendered(rendered.html), content_key, questions }))
 }
@@ -264,17 +275,20 @@ fn own_key(cx: &PageContext<'_>, route: &str, source_blob: ContentHash) -> Vec<u
 
 /// The hash of everything [`PageContext::ask`] answers link and asset questions from, and of
 /// what every page's own key holds besides its note and route: the engine, the render
-/// settings, every note's names and route (`refs`, in route order) and every asset.
+/// settings, every note's names, route and audience (`refs` and `access`, in route order) and
+/// every asset. (A changed audience changes answers: a link to a page its reader may not see
+/// is unresolved.)
 pub(crate) fn links_key(
     render_settings: ContentHash,
     refs: &[PageRef],
+    access: &[PageAccess],
     assets: &BTreeMap<AssetPath, Asset>,
 ) -> ContentHash {
     let mut key = Vec::with_capacity(64 + refs.len() * 128);
     put(&mut key, ENGINE_VERSION.as_bytes());
     key.extend_from_slice(render_settings.as_bytes());
     key.extend_from_slice(&(refs.len() as u64).to_le_bytes());
-    for page in refs {
+    for (page, access) in refs.iter().zip(access) {
         for part in [&page.route, &page.vault_path, &page.relative_path, &page.title] {
             put(&mut key, part.as_bytes());
         }
@@ -282,6 +296,7 @@ pub(crate) fn links_key(
         for alias in &page.aliases {
             put(&mut key, alias.as_bytes());
         }
+        put_audience(&mut key, &access.audience);
     }
     key.extend_from_slice(&(assets.len() as u64).to_le_bytes());
     for (path, asset) in assets {
@@ -290,6 +305,21 @@ pub(crate) fn links_key(
         put(&mut key, asset.media_type.as_str().as_bytes());
     }
     ContentHash::of(&key)
+}
+
+/// Appends an audience to a key.
+fn put_audience(key: &mut Vec<u8>, audience: &vps_access::Audience) {
+    match audience {
+        vps_access::Audience::Public => key.push(b'P'),
+        vps_access::Audience::Readers => key.push(b'R'),
+        vps_access::Audience::Groups(groups) => {
+            key.push(b'G');
+            key.extend_from_slice(&(groups.len() as u64).to_le_bytes());
+            for group in groups {
+                put(key, group.as_bytes());
+            }
+        }
+    }
 }
 
 /// The content key: the note's own key and every question with its answer, in order.
@@ -374,24 +404,33 @@ impl PageContext<'_> {
         &self.refs[position.unwrap_or(self.me)]
     }
 
+    /// The page a link or embed written in `from` (the page's own note when `None`) finds, and
+    /// its position in `refs`: only a page whose audience covers this page's (everyone who may
+    /// read this page may read that one). Any other page is answered as if it did not exist,
+    /// so no title, address or text of it is shown where its readers are not the only ones.
+    fn find(&self, from: Option<&str>, target: &str) -> Option<(&PageRef, usize)> {
+        let page = self.index.resolve(self.source(from), target)?;
+        let position = *self.positions.get(&std::ptr::from_ref(page).addr())?;
+        self.access[position].audience.covers(&self.access[self.me].audience).then_some((page, position))
+    }
+
     /// The site's answer to `question`: the one place a page's rendering learns about the rest
     /// of the site, so that asking again tells whether anything it used changed.
     pub(crate) fn ask(&self, question: &Question) -> Answer {
         match question {
             Question::Link { from, target, subpath } => {
-                let page = self.index.resolve(self.source(from.as_deref()), target);
-                Answer::Link(page.map(|page| vps_render::page_href(page, subpath.as_deref())))
+                let page = self.find(from.as_deref(), target);
+                Answer::Link(page.map(|(page, _)| vps_render::page_href(page, subpath.as_deref())))
             }
             Question::Embed { from, target } => {
-                let found = self.index.resolve(self.source(from.as_deref()), target).and_then(|page| {
-                    let position = *self.positions.get(&std::ptr::from_ref(page).addr())?;
+                let found = self.find(from.as_deref(), target).map(|(page, position)| {
                     let entry = &self.routed[position].1;
-                    Some(Embedded {
+                    Embedded {
                         position,
                         href: vps_render::page_href(page, None),
                         key: entry.vault_path.clone(),
                         source_blob: entry.source_blob,
-                    })
+                    }
                 });
                 Answer::Embed(found)
             }
@@ -534,6 +573,7 @@ mod tests {
         let positions = refs.iter().enumerate().map(|(i, page)| (std::ptr::from_ref(page).addr(), i)).collect();
         let by_vault_path =
             routed.iter().enumerate().map(|(i, (_, entry))| (nfc(&entry.vault_path).into_owned(), i)).collect();
+        let access = vec![PageAccess { audience: vps_access::Audience::Public, unlisted: false }; routed.len()];
         let assets = BTreeMap::new();
         let lookup = AssetLookup::new(assets.keys());
         let limits = PublishLimits::default();
@@ -543,6 +583,7 @@ mod tests {
             index: &index,
             refs: &refs,
             routed: &routed,
+            access: &access,
             notes: &notes,
             me: routed.iter().position(|(_, entry)| entry.vault_path == me).unwrap(),
             lookup: &lookup,

@@ -58,12 +58,20 @@ pub(crate) struct Selection {
     pub(crate) retained: u64,
 }
 
+/// Kept pages whose heads are read again from their sources, per batch of store reads (the
+/// notes are dropped once their heads are made).
+const HEAD_BATCH: usize = 256;
+
+/// The page set. `heads_current`: the base revision's page heads hold everything this build
+/// reads of them (it was built by this engine, [`crate::input::HEADS_VERSION`]); otherwise the
+/// heads of kept pages are made again from their sources.
 pub(crate) fn select(
     sink: &dyn BlobSink,
     base: &Revision,
     session: &SessionInput<'_>,
     notes: Vec<Note>,
     inventory: Option<&[String]>,
+    heads_current: bool,
 ) -> Result<Selection, BuildError> {
     let mut uploaded: BTreeMap<Key, Note> = BTreeMap::new();
     for note in notes {
@@ -95,22 +103,30 @@ pub(crate) fn select(
             })
             .collect();
         // A kept page's head is in the manifest: its source is read only if it is needed
-        // (revisions made before heads were recorded: read now).
+        // (revisions made before heads were recorded: read now; made before heads held
+        // `access:` and `unlisted:`: read now for the head, which decides who may read it).
         let mut unread = Vec::new();
+        let mut stale = Vec::new();
         for page in kept {
             retained += 1;
             let Some(head) = &page.head else {
                 unread.push(page);
                 continue;
             };
-            let entry = Entry {
-                vault_path: page.vault_path.clone(),
-                folder_id: page.folder_id.clone(),
-                head: head.clone(),
-                source_blob: page.source_blob,
-                note: OnceCell::new(),
-            };
-            entries.insert(key(&page.vault_path, &page.folder_id), entry);
+            if !heads_current {
+                stale.push(page);
+                continue;
+            }
+            entries.insert(key(&page.vault_path, &page.folder_id), kept_entry(page, head.clone()));
+        }
+        for batch in stale.chunks(HEAD_BATCH) {
+            let sources = sink.read_many(batch.iter().map(|page| page.source_blob).collect())?;
+            for (page, bytes) in batch.iter().zip(sources) {
+                let note = parse_source(bytes.as_deref(), &page.vault_path)?;
+                if published(&note) {
+                    entries.insert(key(&page.vault_path, &page.folder_id), kept_entry(page, NoteHead::of(&note)));
+                }
+            }
         }
         let sources = sink.read_many(unread.iter().map(|page| page.source_blob).collect())?;
         for (page, bytes) in unread.into_iter().zip(sources) {
@@ -121,6 +137,17 @@ pub(crate) fn select(
         }
     }
     Ok(Selection { entries: entries.into_values().collect(), uploaded: uploaded_count, retained })
+}
+
+/// The entry of a page kept from the base revision, its note not read.
+fn kept_entry(page: &Page, head: NoteHead) -> Entry {
+    Entry {
+        vault_path: page.vault_path.clone(),
+        folder_id: page.folder_id.clone(),
+        head,
+        source_blob: page.source_blob,
+        note: OnceCell::new(),
+    }
 }
 
 /// A note from its stored source (`None`: the blob is missing).

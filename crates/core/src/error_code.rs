@@ -102,6 +102,14 @@ error_codes! {
     Overloaded => "overloaded",
     /// The server failed (storage, I/O, a bug); details are only in its log.
     InternalError => "internal-error",
+    // Readers' logins.
+    /// Too many failed logins from this address or on this server (429, `Retry-After`).
+    LoginRateLimited => "login-rate-limited",
+    /// A login or logout form without the CSRF value of its cookie (403): sent from another
+    /// site, or from a page older than its cookie.
+    LoginCsrfFailed => "login-csrf-failed",
+    /// The login or logout form is not `name`, `password`, `csrf` and `next` as a form body.
+    LoginInvalid => "login-invalid",
     // Streaming (multipart) uploads.
     /// Multipart (streaming) uploads are turned off on this server.
     StreamingDisabled => "streaming-disabled",

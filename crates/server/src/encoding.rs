@@ -121,7 +121,7 @@ pub(crate) fn accept_encoding(headers: &HeaderMap) -> Option<std::borrow::Cow<'_
 
 /// `Vary: Accept-Encoding`, on every answer for a resource that has variants.
 pub(crate) fn vary(headers: &mut HeaderMap) {
-    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
 }
 
 /// The strong ETag of one representation: `"<hash>"`, `"<hash>-br"`, `"<hash>-gzip"` (the hash

@@ -138,6 +138,18 @@ pub enum ApiError {
         /// Seconds the client should wait, sent as `Retry-After`.
         retry_after_secs: u64,
     },
+    /// 429: too many failed logins from this address or on this server.
+    #[error("too many failed logins; retry in {retry_after_secs} s")]
+    LoginRateLimited {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// 403: a login or logout form whose CSRF value does not match its cookie.
+    #[error("the form's CSRF value does not match its cookie; open the login page again")]
+    LoginCsrfFailed,
+    /// 400: a login or logout form that is not a valid form body.
+    #[error("the login form is not valid: {0}")]
+    LoginInvalid(String),
     /// A chunk envelope was refused; its status and code are the envelope error's own.
     #[error(transparent)]
     Envelope(#[from] vps_envelope::EnvelopeError),
@@ -180,7 +192,9 @@ impl ApiError {
             MissingJobId => StatusCode::BAD_REQUEST,
             InvalidToken => StatusCode::FORBIDDEN,
             TokenExpired => StatusCode::GONE,
-            Overloaded { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Overloaded { .. } | LoginRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            LoginCsrfFailed => StatusCode::FORBIDDEN,
+            LoginInvalid(_) => StatusCode::BAD_REQUEST,
             ScannerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Envelope(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
             InvalidSessionId(_)
@@ -244,6 +258,9 @@ impl ApiError {
             TokenExpired => ErrorCode::TokenExpired,
             IncompleteUpload => ErrorCode::IncompleteUpload,
             Overloaded { .. } => ErrorCode::Overloaded,
+            LoginRateLimited { .. } => ErrorCode::LoginRateLimited,
+            LoginCsrfFailed => ErrorCode::LoginCsrfFailed,
+            LoginInvalid(_) => ErrorCode::LoginInvalid,
             ScannerUnavailable => ErrorCode::ScannerUnavailable,
             Envelope(e) => e.code(),
             Store(_) | Internal(_) => ErrorCode::InternalError,
@@ -271,7 +288,9 @@ impl IntoResponse for ApiError {
             // The plugin reads the delay from `Retry-After` (whole seconds) or `retryAfterMs`.
             (_, StatusCode::TOO_MANY_REQUESTS) => {
                 let secs = match self {
-                    ApiError::Overloaded { retry_after_secs } => retry_after_secs,
+                    ApiError::Overloaded { retry_after_secs } | ApiError::LoginRateLimited { retry_after_secs } => {
+                        retry_after_secs
+                    }
                     _ => 1, // a chunk re-sent while its upload is being processed
                 };
                 let body = serde_json::json!({"code": body.code, "message": body.message, "retryAfterMs": secs * 1000});

@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+mod access;
 pub mod admin;
 mod api_key;
 mod background;
@@ -25,6 +26,7 @@ mod cache;
 mod encoding;
 mod error;
 mod finalize;
+mod login_page;
 mod metrics;
 mod routes;
 mod serve;
@@ -35,6 +37,7 @@ mod startup;
 mod state;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+mod views;
 
 pub use api_key::{ApiKey, ApiKeyError, KEY_FILE};
 pub use error::ApiError;

@@ -34,6 +34,17 @@ pub(crate) struct Metrics {
     pub store_blob_reads: AtomicU64,
     /// Responses compressed at request time (dynamic ones only: stored documents never are).
     pub request_compressions: AtomicU64,
+    /// Readers' logins that succeeded.
+    pub logins: AtomicU64,
+    /// Logins refused for a wrong name or password.
+    pub login_failures: AtomicU64,
+    /// Logins refused without a check: too many failures (per address or in all), or too many
+    /// checks at once.
+    pub login_rate_limited: AtomicU64,
+    /// Logouts.
+    pub logouts: AtomicU64,
+    /// Requests for a protected page or folder answered with the login page (401).
+    pub access_denied: AtomicU64,
 }
 
 impl Metrics {
@@ -87,6 +98,24 @@ impl Metrics {
                 "vps_request_compressions_total",
                 "Responses compressed at request time (never a stored page, document or asset).",
                 &self.request_compressions,
+            ),
+        ] {
+            counter(name, help, value.load(Ordering::Relaxed));
+        }
+        // issue 15 — access control
+        for (name, help, value) in [
+            ("vps_logins_total", "Readers' logins that succeeded.", &self.logins),
+            ("vps_login_failures_total", "Logins refused for a wrong name or password.", &self.login_failures),
+            (
+                "vps_login_rate_limited_total",
+                "Logins refused unchecked (429): too many failures, or too many checks at once.",
+                &self.login_rate_limited,
+            ),
+            ("vps_logouts_total", "Readers' logouts.", &self.logouts),
+            (
+                "vps_access_denied_total",
+                "Requests for a protected page or folder answered with the login page (401).",
+                &self.access_denied,
             ),
         ] {
             counter(name, help, value.load(Ordering::Relaxed));

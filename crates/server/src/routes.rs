@@ -6,6 +6,7 @@ mod envelope;
 mod finish;
 mod json;
 mod legacy_assets;
+mod login;
 mod maintenance;
 mod meta;
 mod notes;
@@ -53,6 +54,8 @@ pub(crate) fn router(state: AppState) -> crate::serve::Routes {
         .route("/public-config", get(meta::public_config))
         .route("/metrics", get(meta::metrics))
         .route("/search", get(site::search))
+        .route("/_login", get(login::login_page).post(login::login))
+        .route("/_logout", axum::routing::post(login::logout))
         .route("/events/session/{id}/finalization", get(finish::events))
         .nest("/api", api)
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new()))

@@ -57,6 +57,10 @@ const RESERVED_DESCRIPTORS: u64 = 64;
 const UNLIMITED_FALLBACK: u64 = 1 << 20;
 
 /// What [`serve`] runs: the routes, and the state whose settings and gauges the loop uses.
+/// The address of the connection a request came on (for the login limits).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub std::net::IpAddr);
+
 pub(crate) struct Routes {
     pub router: Router,
     pub state: AppState,
@@ -79,7 +83,7 @@ pub(crate) async fn serve(listener: TcpListener, routes: Routes, stop: Cancellat
         }
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok((stream, peer)) => (stream, peer.ip()),
                 Err(error) => {
                     // Out of file descriptors and the like: wait a little rather than spin.
                     tracing::warn!(%error, "accepting a connection failed");
@@ -89,9 +93,10 @@ pub(crate) async fn serve(listener: TcpListener, routes: Routes, stop: Cancellat
             },
             () = stop.cancelled() => break,
         };
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
         let registration = connections.register();
-        let service = tracked_service(router.clone(), connections.clone(), registration.entry.clone());
+        let service = tracked_service(router.clone(), connections.clone(), registration.entry.clone(), peer);
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             let shed = registration.entry.shed.clone();
@@ -129,13 +134,15 @@ fn tracked_service(
     router: Router,
     connections: Arc<Connections>,
     entry: Arc<Entry>,
+    peer: std::net::IpAddr,
 ) -> impl hyper::service::Service<
     hyper::Request<Incoming>,
     Response = hyper::Response<Body>,
     Error = Infallible,
     Future = impl Future<Output = Result<hyper::Response<Body>, Infallible>> + Send,
 > + Clone {
-    hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+    hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request.extensions_mut().insert(Peer(peer));
         let busy = Busy::new(connections.clone(), entry.clone());
         let call = router.clone().oneshot(request);
         async move {

@@ -58,6 +58,10 @@ settings_group! {
         scanner: Scanner,
         /// Where blobs and revisions live.
         store: Store,
+        /// Who may read what: the `[access]` table of the settings file.
+        access: AccessSettings,
+        /// Readers' logins: failed-login limits, reader views.
+        login: Login,
         /// The bounds of a publish (`MAX_PATH_DEPTH`, `MAX_TRANSCLUSION_BYTES`, `LISTING_PAGE_SIZE`…).
         publish_limits: vps_render::PublishLimits,
     }
@@ -128,6 +132,24 @@ settings_group! {
         /// The site's language, a BCP 47 tag (`ja`, `pt-BR`), for `<html lang>` and the site's own
         /// words; empty: the `locale` the plugin sent, else English.
         site_language: String = String::new(), env ["SITE_LANGUAGE"], read parse_language;
+    }
+}
+
+settings_group! {
+    /// Readers' logins (with an `[access]` table): how many failed logins are allowed before
+    /// 429 with `Retry-After`, and what the reader views may keep in memory.
+    pub struct Login {
+        /// Failed logins one client address may make per window (IPv6: per /64).
+        login_failures_per_address: usize = 10, env ["LOGIN_FAILURES_PER_ADDRESS"], read count_within(1, 1_000_000);
+        /// The window of `login_failures_per_address`, in seconds.
+        login_failure_window_secs: usize = 300, env ["LOGIN_FAILURE_WINDOW_SECS"], read count_within(1, 86_400);
+        /// Failed logins all addresses together may make per window.
+        login_failures_global: usize = 100, env ["LOGIN_FAILURES_GLOBAL"], read count_within(1, 1_000_000);
+        /// The window of `login_failures_global`, in seconds.
+        login_global_window_secs: usize = 60, env ["LOGIN_GLOBAL_WINDOW_SECS"], read count_within(1, 86_400);
+        /// Memory for the pages and listings laid out for logged-in readers (their navigation
+        /// shows what they may read), kept until the next publish; 0 lays out every view again.
+        reader_view_cache_bytes: usize = 64 * MIB as usize, env ["READER_VIEW_CACHE_BYTES"], read size_upto(4 * GIB);
     }
 }
 
@@ -326,6 +348,14 @@ impl Settings {
             let table: toml::Table =
                 toml::from_str(&text).map_err(|source| SettingsError::ParseFile { path: path.to_owned(), source })?;
             for (key, value) in table {
+                if key == "access" {
+                    let config = vps_access::AccessConfig::parse(&value).map_err(|error| SettingsError::Invalid {
+                        source_name: format!("{} table `[access]`", path.display()),
+                        message: error.to_string(),
+                    })?;
+                    settings.access.config = Some(std::sync::Arc::new(config));
+                    continue;
+                }
                 let text = match value {
                     toml::Value::String(s) => s,
                     other => other.to_string(),
@@ -417,6 +447,36 @@ impl Settings {
             }
         }
         out
+    }
+}
+
+/// The `[access]` table: readers, groups, folder rules and the site's mode
+/// ([`vps_access::AccessConfig`]). Only in the settings file (it is a table, not a flat key);
+/// none means every page is public, as before access control existed.
+#[derive(Debug, Clone, Default)]
+pub struct AccessSettings {
+    /// The validated table, when the settings file has one.
+    pub config: Option<std::sync::Arc<vps_access::AccessConfig>>,
+}
+
+impl layers::Group for AccessSettings {
+    fn keys(_: &mut Vec<layers::Key>) {}
+
+    fn set(&mut self, _: &str, _: &str) -> Option<Result<(), String>> {
+        None
+    }
+
+    fn show(&self, out: &mut Vec<(&'static str, Option<toml::Value>)>) {
+        // Password hashes are secrets: `--print-config` says what the table holds, not its values.
+        let summary = self.config.as_ref().map(|config| {
+            toml::Value::String(format!(
+                "<[access] table: site {:?}, {} readers, {} folder rules>",
+                config.site,
+                config.readers().count(),
+                config.rules().len()
+            ))
+        });
+        out.push(("access", summary));
     }
 }
 

@@ -23,6 +23,7 @@ use vps_store::{BlobStore, Expect, RevisionStore, StoreError};
 use vps_build::SiteModel;
 
 use crate::encoding::Precompressed;
+use crate::views::{Gate, Views};
 
 /// A revision and its reader's model (absent for an empty site or an unreadable model).
 pub(crate) struct Live {
@@ -37,6 +38,12 @@ pub(crate) struct Live {
     public: HashMap<ContentHash, Public>,
     /// The assets whose path is not in NFC, by their NFC path (macOS writes NFD names).
     nfd_assets: HashMap<String, AssetPath>,
+    /// What the revision protects, and from whom.
+    pub gate: Gate,
+    /// The site as logged-in readers see it, made when first asked.
+    pub views: Views,
+    /// Entries per listing page (`LISTING_PAGE_SIZE`), for the views' listings.
+    pub listing_page_size: usize,
 }
 
 /// What a published blob is, which says how it is served at `/_blob/<hash>`. Note sources and
@@ -76,6 +83,10 @@ pub(crate) struct Address {
     /// `SITE_NAME`: replaces the name stored in the revision's site model, for what is made at
     /// load (feed, 404, search). Pages keep the name they were published with.
     pub site_name: Option<String>,
+    /// `LISTING_PAGE_SIZE`, for the listings of readers' views.
+    pub listing_page_size: usize,
+    /// `READER_VIEW_CACHE_BYTES`.
+    pub view_cache_bytes: usize,
 }
 
 /// A document made when a revision is loaded: its bytes and their strong ETag.
@@ -144,7 +155,10 @@ impl Live {
                 Cow::Borrowed(_) => None,
             })
             .collect();
-        Self { revision, site, documents, public, nfd_assets }
+        let gate = Gate::new(&revision);
+        let views = Views::new(if gate.is_open() { 0 } else { address.view_cache_bytes });
+        let listing_page_size = address.listing_page_size.max(1);
+        Self { revision, site, documents, public, nfd_assets, gate, views, listing_page_size }
     }
 
     /// The asset at `path`, compared in NFC: an NFD or NFC spelling finds the file whatever the

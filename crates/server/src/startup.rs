@@ -55,6 +55,9 @@ pub enum StartupError {
     /// The finalization jobs kept on disk could not be read; carries why.
     #[error("cannot open the finalization jobs: {0}")]
     Jobs(String),
+    /// Access control could not start (its key file in the data directory); carries why.
+    #[error("access control: {0}")]
+    Access(String),
     /// The listening socket could not be bound (address in use, no permission…).
     #[error("cannot listen on {addr}")]
     Bind {
@@ -125,6 +128,8 @@ impl Application {
         let address = crate::site::Address {
             base: vps_site::PublicBase::parse(settings.site.base_url.as_deref()),
             site_name: Some(settings.site.site_name.clone()),
+            listing_page_size: settings.publish_limits.listing_page_size,
+            view_cache_bytes: settings.login.reader_view_cache_bytes,
         };
         let site = Site::open(stores.revisions, &*stores.blobs, address).await?;
         let (jobs, reopened) =
@@ -148,6 +153,21 @@ impl Application {
 
         let addr = SocketAddr::new(settings.host, settings.port);
         let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+        let access = match &settings.access.config {
+            Some(config) => {
+                let base = vps_site::PublicBase::parse(settings.site.base_url.as_deref());
+                let access = crate::access::Access::new(config.clone(), data_dir.clone(), &settings.login, &base)
+                    .map_err(|error| StartupError::Access(error.to_string()))?;
+                tracing::info!(
+                    readers = config.readers().count(),
+                    rules = config.rules().len(),
+                    site = ?config.site,
+                    "access control on"
+                );
+                Some(Arc::new(access))
+            }
+            None => None,
+        };
         let blob_cache = BlobCache::new(settings.http.site_cache_bytes, settings.http.blob_check_whole_max_bytes);
         let state = AppState::new(Inner {
             settings,
@@ -163,6 +183,7 @@ impl Application {
             active_requests: AtomicU64::new(0),
             metrics: Metrics::default(),
             blob_cache,
+            access,
         });
         let signals = Signals::install().map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self { listener, state, queue, generated_api_key, shutdown: CancellationToken::new(), signals, _lock: lock })

@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     pub metrics: Metrics,
     /// Small blobs of the reader's side, verified, by hash (`SITE_CACHE_BYTES`).
     pub blob_cache: BlobCache,
+    /// Readers, logins and share links, with an `[access]` table (none: every page is public).
+    pub access: Option<Arc<crate::access::Access>>,
 }
 
 impl AppState {

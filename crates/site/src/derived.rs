@@ -12,13 +12,15 @@ use crate::site::normalize_route;
 
 /// Everything derived from one [`PageInfo`] and nothing else. It is reused for a page whose
 /// record is equal (every field: `==` on [`PageInfo`]) to the one it was derived from.
-/// The fields read: `title`, `headings` and `text` (search folding, title order), `links_to`
+/// The fields read: `title`, `headings` and `text` (search folding, title order), `unlisted`
+/// (whether it is folded for search at all), `links_to`
 /// (normalised link routes), `updated` (dates), `description` and `text` (listing summary),
 /// and the whole record for [`PageDerived::record_key`].
 #[derive(Debug)]
 pub(crate) struct PageDerived {
-    /// The page's folded title, headings and text (the search index's part of it).
-    pub(crate) search: IndexedPage,
+    /// The page's folded title, headings and text (the search index's part of it); `None` for
+    /// an unlisted page, which search cannot find because it is not in the index.
+    pub(crate) search: Option<IndexedPage>,
     /// The title lower-cased: pages are ordered by it, then by route ([`title_cmp`]).
     pub(crate) sort_title: String,
     /// `links_to`, each normalised as a route (`normalize_route`).
@@ -34,7 +36,7 @@ pub(crate) struct PageDerived {
 impl PageDerived {
     pub(crate) fn new(page: &PageInfo) -> PageDerived {
         PageDerived {
-            search: IndexedPage::new(page),
+            search: (!page.unlisted).then(|| IndexedPage::new(page)),
             sort_title: page.title.to_lowercase(),
             links: page.links_to.iter().map(|link| normalize_route(link)).collect(),
             updated: page.updated.as_deref().and_then(normalize_datetime),

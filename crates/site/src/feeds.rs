@@ -10,8 +10,8 @@ use crate::url::PublicBase;
 const FEED_ENTRIES: usize = 20;
 
 impl Site {
-    /// `sitemap.xml`: the home page, every page that is not `noindex`, and the generated folder
-    /// indexes, at `base` (origin and path prefix; made at serve time). Sitemaps need absolute
+    /// `sitemap.xml`: the home page, every listed page that is not `noindex`, and the generated
+    /// folder indexes, at `base` (origin and path prefix; made at serve time). Sitemaps need absolute
     /// URLs, so without an origin it holds no `<url>` at all (only a comment saying why).
     pub fn sitemap_xml(&self, base: &PublicBase) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -30,12 +30,12 @@ impl Site {
             out.push_str("</url>\n");
         };
         match self.home.map(|i| &self.pages[i]) {
-            Some(home) if home.noindex => {}
+            Some(home) if home.noindex || home.unlisted => {}
             Some(home) => entry("/", home.updated.as_deref()),
             None => entry("/", None),
         }
         for (index, page) in self.pages.iter().enumerate() {
-            if Some(index) != self.home && !page.noindex {
+            if Some(index) != self.home && !page.noindex && !page.unlisted {
                 entry(&page.route, page.updated.as_deref());
             }
         }
@@ -56,9 +56,9 @@ impl Site {
         out
     }
 
-    /// Page indexes, newest `updated` first; undated pages follow in title order.
+    /// Listed pages' indexes, newest `updated` first; undated pages follow in title order.
     pub(crate) fn newest_first(&self) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.pages.len()).collect();
+        let mut order: Vec<usize> = (0..self.pages.len()).filter(|&i| !self.pages[i].unlisted).collect();
         order.sort_unstable_by(|&a, &b| self.newest_cmp(a, b));
         order
     }
@@ -73,8 +73,8 @@ impl Site {
         }
     }
 
-    /// The Atom feed: the 20 newest pages by `updated` (undated pages after dated ones), without
-    /// `noindex` pages, with links at `base` (absolute when its origin is known, else paths
+    /// The Atom feed: the 20 newest listed pages by `updated` (undated pages after dated ones),
+    /// without `noindex` pages, with links at `base` (absolute when its origin is known, else paths
     /// under its prefix). `now_iso` is the feed's `<updated>` and the date of undated entries.
     pub fn feed_xml(&self, base: &PublicBase, now_iso: &str) -> String {
         let now = normalize_datetime(now_iso).unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned());

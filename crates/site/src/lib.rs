@@ -20,6 +20,11 @@
 //!   of everything a listing page shows (but a folder's introduction), for reusing listings.
 //!   Each key hashes the very description its document is rendered from.
 //!
+//! Every document the site makes but a page's own is the same for every reader: it shows the
+//! listed pages only. A page marked [`PageInfo::unlisted`] (unlisted, protected or private) is
+//! laid out at its route by [`Site::page`] and named by no other document: the tree, tag index,
+//! backlinks and search index are built without it.
+//!
 //! A new revision's site is built with [`Site::new_from`] the previous one: what each page's
 //! own record gives (its search folding above all) is taken over for the pages whose record did
 //! not change, so a one-note change costs the site's structure (O(N log N) in pages and links),
@@ -97,3 +102,5 @@ mod i18n_tests;
 mod incremental_tests;
 #[cfg(test)]
 mod scale_tests;
+#[cfg(test)]
+mod unlisted_tests;

@@ -195,11 +195,12 @@ impl Site {
         })
     }
 
-    /// The pages the generated home lists as recently updated: the newest of the pages with a
-    /// date ([`RECENT_ON_HOME`]), found once in O(pages).
+    /// The pages the generated home lists as recently updated: the newest of the listed pages
+    /// with a date ([`RECENT_ON_HOME`]), found once in O(pages).
     fn recent(&self) -> &[usize] {
         self.recent.get_or_init(|| {
-            let mut dated: Vec<usize> = (0..self.pages.len()).filter(|&i| self.pages[i].updated.is_some()).collect();
+            let mut dated: Vec<usize> =
+                (0..self.pages.len()).filter(|&i| !self.pages[i].unlisted && self.pages[i].updated.is_some()).collect();
             if dated.len() > RECENT_ON_HOME {
                 dated.select_nth_unstable_by(RECENT_ON_HOME - 1, |&a, &b| self.newest_cmp(a, b));
                 dated.truncate(RECENT_ON_HOME);

@@ -56,6 +56,15 @@ pub struct PageInfo {
     pub links_to: Vec<String>,
     /// The content as plain text, for search and default descriptions.
     pub text: String,
+    /// Listed nowhere: the page is in the model only so that its own page can be laid out
+    /// ([`Site::page`](crate::Site::page), [`Site::shell_key`](crate::Site::shell_key),
+    /// [`Site::page_info`](crate::Site::page_info)). It is in no navigation, breadcrumbs,
+    /// folder listing, tag, backlinks ("Linked from" of other pages), generated home, search
+    /// (its text is not even indexed), sitemap or feed, and asks search engines not to index it.
+    /// Its own page still shows the backlinks of listed pages and a navigation of listed pages.
+    /// It is the home page only when [`SiteInfo::home_route`] names it. Set for unlisted,
+    /// protected and private pages alike: everything the site prebuilds is the anonymous view.
+    pub unlisted: bool,
 }
 
 /// A heading of a page's content; `id` is its (already unique) anchor in the content.

@@ -45,7 +45,7 @@ impl Site {
         };
         main.push_str("<header class=\"page-header\">");
         main.push_str(&title_html);
-        main.push_str(&render_tags(&page.tags, self.words));
+        main.push_str(&render_tags(&shell.tags, self.words));
         main.push_str("</header>\n<div class=\"page-columns\">\n");
         main.push_str(&render_toc(&page.headings, self.words));
         let classes: String = page.cssclasses.iter().map(|c| format!(" {}", escape(c.trim()))).collect();
@@ -63,7 +63,8 @@ impl Site {
                 served: Served::At(shell.path),
                 og_type: "article",
                 image: page.image.as_deref(),
-                noindex: page.noindex,
+                // Reachable by its URL only: not for search engines either.
+                noindex: page.noindex || page.unlisted,
                 nav_current: Some(shell.nav_current),
                 query: "",
                 main,
@@ -73,8 +74,9 @@ impl Site {
     }
 
     /// A key of everything [`Site::page`] reads for `route` but the content: the page's own
-    /// record, where it is served, its breadcrumbs, its navigation's entries, the backlinks it
-    /// shows, the site's name, language and stylesheets, and the layout's version. Two sites
+    /// record (its `unlisted` flag included), where it is served, its breadcrumbs, its
+    /// navigation's entries, the backlinks it shows, which of its tags have a page, the site's
+    /// name, language and stylesheets, and the layout's version. Two sites
     /// whose pages at `route` differ for some content give different keys; a page far away
     /// (not in this page's navigation or backlinks) does not change it. Costs what the page's
     /// shell shows (O(depth × entries per folder + backlinks shown)), without rendering it.
@@ -89,7 +91,7 @@ impl Site {
         (&self.info.name, &self.info.language, &self.info.publish_css_href).hash(&mut hasher);
         // The record's own key, kept with the page's derived data (see `Site::new_from`).
         self.derived[index].record_key(&self.pages[index]).hash(&mut hasher);
-        (shell.is_home, shell.path, shell.nav_current, &shell.breadcrumbs).hash(&mut hasher);
+        (shell.is_home, shell.path, shell.nav_current, &shell.breadcrumbs, &shell.tags).hash(&mut hasher);
         shell.nav.hash(&mut hasher);
         for &source in &shell.backlinks {
             (&self.pages[source].route, &self.pages[source].title, self.public_path(&self.pages[source].route))
@@ -109,7 +111,8 @@ impl Site {
         let mut breadcrumbs = vec![(self.info.name.clone(), "/".to_owned())];
         if !is_home {
             for (route, label) in self.tree.ancestors(&page.route) {
-                let href = self.href(&route);
+                // A folder of unlisted pages only has no page to link to (it is named, not linked).
+                let href = if self.tree.folder(&route).is_some() { self.href(&route) } else { String::new() };
                 breadcrumbs.push((label, href));
             }
             breadcrumbs.push((page.title.clone(), String::new()));
@@ -121,10 +124,26 @@ impl Site {
             path,
             nav_current,
             breadcrumbs,
+            tags: self.page_tags(&page.tags),
             nav: self.tree.nav_items(&self.pages, Some(nav_current), Some(index), self.listing_page_size),
             more_backlinks: all.len() - backlinks.len(),
             backlinks,
         }
+    }
+
+    /// A page's tags as it writes them, each once (`#Tag`, `#tag`), and whether the tag has a
+    /// page: every tag of a listed page has one; a tag only unlisted pages carry has none.
+    fn page_tags(&self, tags: &[String]) -> Vec<(String, bool)> {
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut shown = Vec::new();
+        for tag in tags {
+            let spelling = spelling_segments(tag).join("/");
+            if !spelling.is_empty() && seen.insert(tag_key(&spelling)) {
+                let linked = self.tags.get(&spelling).is_some();
+                shown.push((spelling, linked));
+            }
+        }
+        shown
     }
 
     fn page_footer(&self, index: usize, backlinks: &[usize], more: usize) -> String {
@@ -166,6 +185,8 @@ struct Shell<'s> {
     nav_current: &'s str,
     /// (label, href) from the site to the page; the home page has none shown.
     breadcrumbs: Vec<(String, String)>,
+    /// The page's tags, and whether each has a page ([`Site::page_tags`]).
+    tags: Vec<(String, bool)>,
     nav: Vec<NavItem<'s>>,
     backlinks: Vec<usize>,
     more_backlinks: usize,
@@ -186,27 +207,23 @@ fn split_leading_h1(html: &str) -> Option<(&str, &str)> {
     opens.then(|| trimmed.split_at(end))
 }
 
-/// Tag links as the page writes them, each to its tag's one page ([`tag_href`]); a tag the
-/// page writes twice (`#Tag`, `#tag`) once. Nothing when there are no tags.
-pub(crate) fn render_tags(tags: &[String], words: &Words) -> String {
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut tags_shown: Vec<String> = Vec::new();
-    for tag in tags {
-        let spelling = spelling_segments(tag).join("/");
-        if !spelling.is_empty() && seen.insert(tag_key(&spelling)) {
-            tags_shown.push(spelling);
-        }
-    }
-    if tags_shown.is_empty() {
+/// The page's tags ([`Site::page_tags`]), each a link to its tag's one page ([`tag_href`]),
+/// or plain text when the tag has no page. Nothing when there are no tags.
+fn render_tags(tags: &[(String, bool)], words: &Words) -> String {
+    if tags.is_empty() {
         return String::new();
     }
     let mut out = format!("<ul class=\"page-tags\" aria-label=\"{}\">", escape(words.tags));
-    for tag in tags_shown {
-        out.push_str(&format!(
-            "<li><a class=\"tag\" href=\"{}\" dir=\"auto\">#{}</a></li>",
-            escape(&tag_href(&tag)),
-            escape(&tag)
-        ));
+    for (tag, linked) in tags {
+        if *linked {
+            out.push_str(&format!(
+                "<li><a class=\"tag\" href=\"{}\" dir=\"auto\">#{}</a></li>",
+                escape(&tag_href(tag)),
+                escape(tag)
+            ));
+        } else {
+            out.push_str(&format!("<li><span class=\"tag\" dir=\"auto\">#{}</span></li>", escape(tag)));
+        }
     }
     out.push_str("</ul>");
     out

@@ -5,7 +5,9 @@ use vps_core::url::encode_path;
 
 use crate::escape::escape;
 use crate::layout::{Document, Served};
-use crate::search::{HEADING_WEIGHT, SearchHit, TEXT_WEIGHT, TITLE_WEIGHT, contains_term, query_terms, snippet};
+use crate::search::{
+    HEADING_WEIGHT, IndexedPage, SearchHit, TEXT_WEIGHT, TITLE_WEIGHT, contains_term, query_terms, snippet,
+};
 use crate::site::Site;
 use crate::url::relative_url;
 
@@ -16,13 +18,16 @@ impl Site {
     /// Searches titles (weight 3), headings (2) and text (1), ignoring case and accents. Every
     /// term of the query must start a word somewhere in the page (`ete` finds `Été` and
     /// `étendu`, not `complete`); a term scores the weight of each field it occurs in. Best first, ties by title; at most `limit` hits.
+    /// An unlisted page ([`PageInfo::unlisted`](crate::PageInfo::unlisted)) is never found.
     pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
         let terms = query_terms(query);
         if terms.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let mut scored: Vec<(u32, usize)> = Vec::new();
-        'documents: for (index, document) in self.derived.iter().map(|derived| &derived.search).enumerate() {
+        let mut scored: Vec<(u32, usize, &IndexedPage)> = Vec::new();
+        // Unlisted pages have no `search` part: they are not in the index to be found.
+        let indexed = self.derived.iter().enumerate().filter_map(|(at, derived)| Some((at, derived.search.as_ref()?)));
+        'documents: for (index, document) in indexed {
             let mut score = 0;
             for term in &terms {
                 let term_score = u32::from(contains_term(&document.title, term)) * TITLE_WEIGHT
@@ -33,18 +38,18 @@ impl Site {
                 }
                 score += term_score;
             }
-            scored.push((score, index));
+            scored.push((score, index, document));
         }
-        scored.sort_by(|&(score_a, a), &(score_b, b)| score_b.cmp(&score_a).then_with(|| self.title_cmp(a, b)));
+        scored.sort_by(|&(score_a, a, _), &(score_b, b, _)| score_b.cmp(&score_a).then_with(|| self.title_cmp(a, b)));
         scored
             .into_iter()
             .take(limit)
-            .map(|(score, index)| {
+            .map(|(score, index, document)| {
                 let page = &self.pages[index];
                 SearchHit {
                     route: self.public_path(&page.route).to_owned(),
                     title: page.title.clone(),
-                    snippet_html: snippet(&page.text, &self.derived[index].search.text, &terms),
+                    snippet_html: snippet(&page.text, &document.text, &terms),
                     score,
                 }
             })

@@ -45,6 +45,9 @@ pub const LISTING_PAGE_SIZE: usize = 200;
 impl Site {
     /// Builds the navigation tree, backlinks, tag index and search index.
     ///
+    /// Each of them is built from the listed pages only: an unlisted page
+    /// ([`PageInfo::unlisted`]) is in none of them, so no document but its own shows it.
+    ///
     /// Routes are normalised (leading `/`, no trailing `/`, NFC); of two pages with one route,
     /// the first is kept. The site's words follow [`SiteInfo::language`].
     pub fn new(info: SiteInfo, pages: Vec<PageInfo>) -> Site {
@@ -104,18 +107,21 @@ impl Site {
         &self.info
     }
 
-    /// The pages, in the order given (duplicates removed).
+    /// The pages, in the order given (duplicates removed), unlisted ones included: each is laid
+    /// out by [`Site::page`].
     pub fn pages(&self) -> &[PageInfo] {
         &self.pages
     }
 
-    /// The route of the page served at `/`: the configured home note, else `/index`, else a
-    /// root `Home.md` or `index.md`. Without one, `/` is [`Site::home`].
+    /// The route of the page served at `/`: the configured home note (even if unlisted), else a
+    /// listed `/index`, else a listed root `Home.md` or `index.md`. Without one, `/` is
+    /// [`Site::home`].
     pub fn home_route(&self) -> Option<&str> {
         self.home.map(|index| self.pages[index].route.as_str())
     }
 
-    /// The page published at `route` (exactly that route; `/` is not the home page's alias).
+    /// The page published at `route` (exactly that route; `/` is not the home page's alias),
+    /// listed or not.
     pub fn page_info(&self, route: &str) -> Option<&PageInfo> {
         self.by_route.get(route).map(|&index| &self.pages[index])
     }
@@ -174,18 +180,24 @@ pub(crate) fn normalize_route(route: &str) -> String {
     format!("/{}", nfc(trimmed))
 }
 
+/// The home page: the configured one, listed or not; else the first listed page of the usual
+/// names (an unlisted page is not chosen by its name alone).
 fn find_home(info: &SiteInfo, pages: &[PageInfo], by_route: &HashMap<String, usize>) -> Option<usize> {
     if let Some(index) = info.home_route.as_ref().and_then(|route| by_route.get(route)) {
         return Some(*index);
     }
-    if let Some(index) = by_route.get("/index").or_else(|| by_route.get("/")) {
-        return Some(*index);
+    let listed = |route: &str| by_route.get(route).copied().filter(|&index| !pages[index].unlisted);
+    if let Some(index) = listed("/index").or_else(|| listed("/")) {
+        return Some(index);
     }
-    ["home.md", "index.md"].iter().find_map(|name| pages.iter().position(|p| p.vault_path.to_lowercase() == *name))
+    ["home.md", "index.md"]
+        .iter()
+        .find_map(|name| pages.iter().position(|p| !p.unlisted && p.vault_path.to_lowercase() == *name))
 }
 
-/// For each page, the pages linking to it, each once, by title. Sources are visited in page
-/// order, so a source linking twice to a target is the last one in its list: no search.
+/// For each page, the listed pages linking to it, each once, by title: an unlisted page is
+/// nobody's backlink (though it may have some). Sources are visited in page order, so a source
+/// linking twice to a target is the last one in its list: no search.
 fn backlinks(
     pages: &[PageInfo],
     derived: &[Arc<PageDerived>],
@@ -194,6 +206,9 @@ fn backlinks(
 ) -> Vec<Vec<usize>> {
     let mut backlinks = vec![Vec::new(); pages.len()];
     for (source, page) in derived.iter().enumerate() {
+        if pages[source].unlisted {
+            continue;
+        }
         for route in &page.links {
             let target = if route == "/" { home } else { by_route.get(route).copied() };
             if let Some(target) = target.filter(|&t| t != source) {

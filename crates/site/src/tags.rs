@@ -31,11 +31,12 @@ pub(crate) struct TagEntry {
 }
 
 impl TagIndex {
+    /// The tags of the listed pages: an unlisted page gives no tag and is under none.
     pub(crate) fn build(pages: &[PageInfo]) -> TagIndex {
         let mut entries: BTreeMap<String, TagEntry> = BTreeMap::new();
         // key → spelling → pages writing it (each page once).
         let mut spellings: BTreeMap<String, BTreeMap<String, (usize, usize)>> = BTreeMap::new();
-        for (index, page) in pages.iter().enumerate() {
+        for (index, page) in pages.iter().enumerate().filter(|(_, page)| !page.unlisted) {
             for tag in &page.tags {
                 let segments = spelling_segments(tag);
                 let mut parent: Option<String> = None;

@@ -21,10 +21,14 @@ use crate::words::Words;
 /// its folder page, which lists all of its entries, so every page is reachable without script.
 pub(crate) const NAV_ENTRIES_PER_FOLDER: usize = 24;
 
-/// Every folder of the site by route, the root (`/`) included.
+/// Every folder of the site that holds a listed page, by route, the root (`/`) included.
 #[derive(Debug, Default)]
 pub(crate) struct Tree {
     folders: BTreeMap<String, Folder>,
+    /// Labels of the folders that hold unlisted pages only (so are not in `folders`), from
+    /// those pages' vault paths: an unlisted page's own breadcrumbs name its folders as the
+    /// vault does, and no folder of the tree takes a label from an unlisted page.
+    hidden_labels: BTreeMap<String, String>,
     /// For each page, where it is in its folder's `pages`, if it is listed there.
     page_positions: Vec<Option<usize>>,
 }
@@ -43,8 +47,10 @@ pub(crate) struct Folder {
 }
 
 impl Tree {
-    /// Builds the tree. `home` is not listed; neither are folder index notes (`index`,
-    /// `_index`, `readme`), whose content belongs to the folder's index page.
+    /// Builds the tree of the listed pages: an unlisted page ([`PageInfo::unlisted`]) is in
+    /// no folder, makes no folder and names none, and is no folder's own page. `home` is not
+    /// listed; neither are folder index notes (`index`, `_index`, `readme`), whose content
+    /// belongs to the folder's index page.
     pub(crate) fn build(
         info: &SiteInfo,
         pages: &[PageInfo],
@@ -53,7 +59,7 @@ impl Tree {
     ) -> Tree {
         let mut folders: BTreeMap<String, Folder> = BTreeMap::new();
         folders.insert("/".to_owned(), Folder::default());
-        for page in pages {
+        for page in pages.iter().filter(|page| !page.unlisted) {
             let mut route = page.route.as_str();
             while let Some(parent) = parent_route(route) {
                 folders.entry(parent.to_owned()).or_default();
@@ -61,7 +67,7 @@ impl Tree {
             }
         }
 
-        let vault_labels = vault_folder_labels(pages);
+        let vault_labels = vault_folder_labels(pages.iter().filter(|page| !page.unlisted));
         for (route, folder) in folders.iter_mut() {
             folder.label = match info.folder_display_names.get(route) {
                 Some(label) if !label.trim().is_empty() => label.trim().to_owned(),
@@ -71,7 +77,7 @@ impl Tree {
         }
 
         for (index, page) in pages.iter().enumerate() {
-            if Some(index) == home || page.route == "/" {
+            if Some(index) == home || page.route == "/" || page.unlisted {
                 continue;
             }
             if let Some(folder) = folders.get_mut(&page.route) {
@@ -109,7 +115,14 @@ impl Tree {
                 folder.position = position;
             }
         }
-        Tree { folders, page_positions }
+        let mut hidden_labels = vault_folder_labels(pages.iter().filter(|page| page.unlisted));
+        hidden_labels.retain(|route, _| !folders.contains_key(route));
+        for (route, label) in hidden_labels.iter_mut() {
+            if let Some(display) = info.folder_display_names.get(route).filter(|l| !l.trim().is_empty()) {
+                *label = display.trim().to_owned();
+            }
+        }
+        Tree { folders, hidden_labels, page_positions }
     }
 
     pub(crate) fn folder(&self, route: &str) -> Option<&Folder> {
@@ -120,9 +133,13 @@ impl Tree {
         self.folders.iter()
     }
 
-    /// The label of a folder, or the humanised last segment for an unknown route.
+    /// The label of a folder: the tree's, else (a folder of unlisted pages only) its display
+    /// name or vault name, else the humanised last segment.
     pub(crate) fn label(&self, route: &str) -> String {
-        self.folders.get(route).map_or_else(|| humanize(last_segment(route)), |f| f.label.clone())
+        match self.folders.get(route) {
+            Some(folder) => folder.label.clone(),
+            None => self.hidden_labels.get(route).cloned().unwrap_or_else(|| humanize(last_segment(route))),
+        }
     }
 
     /// The folders above `route`, outermost first, without the root and without `route` itself.
@@ -304,12 +321,16 @@ fn link(out: &mut String, route: &str, label: &str, current: bool) {
 }
 
 /// `<nav aria-label="Breadcrumb">` from (label, href) pairs, hrefs already encoded; the last
-/// item is the current page. Labels are names from the vault, each with its own direction.
+/// item is the current page, and an item with an empty href (a folder with no page: it holds
+/// unlisted pages only) is not a link. Labels are names from the vault, each with its own
+/// direction.
 pub(crate) fn render_breadcrumbs(items: &[(String, String)], words: &Words) -> String {
     let mut out = format!("<nav class=\"breadcrumbs\" aria-label=\"{}\"><ol>", escape(words.breadcrumbs));
     for (i, (label, href)) in items.iter().enumerate() {
         if i + 1 == items.len() {
             out.push_str(&format!("<li><span aria-current=\"page\" dir=\"auto\">{}</span></li>", escape(label)));
+        } else if href.is_empty() {
+            out.push_str(&format!("<li><span dir=\"auto\">{}</span></li>", escape(label)));
         } else {
             out.push_str(&format!("<li><a href=\"{}\" dir=\"auto\">{}</a></li>", escape(href), escape(label)));
         }
@@ -360,7 +381,7 @@ pub(crate) fn is_index_note(page: &PageInfo) -> bool {
 /// folder at the same distance from the file, as long as the folder name's
 /// [`route_segment`] is the segment, compared in NFC (a folder's route base may rename it, and
 /// then nothing is taken from the vault path). Names keep their script: `ノート` for `/ノート`.
-fn vault_folder_labels(pages: &[PageInfo]) -> BTreeMap<String, String> {
+fn vault_folder_labels<'p>(pages: impl Iterator<Item = &'p PageInfo>) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
     // Each vault folder name's segment, made once: most pages share their folders.
     let mut segments_of: std::collections::HashMap<&str, String> = std::collections::HashMap::new();

@@ -48,6 +48,7 @@ use crate::encoding::{self, Available, Coding, Precompressed};
 use crate::metrics::Metrics;
 use crate::site::Live;
 use crate::state::AppState;
+use crate::views::Allowed;
 
 /// The `Cache-Control` of a URL named by its content: a year, never revalidated.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -62,7 +63,14 @@ pub(super) async fn get_blob(
     let live = app.site.live();
     // Not published and not stored get one answer: nothing tells which blobs the store holds.
     let public = live.public(&hash).ok_or_else(|| ApiError::BlobNotFound(hash.to_hex()))?;
-    let delivery = Delivery::new(public.content_type(), Caching::Immutable).with_ranges();
+    // A blob only protected pages show is for their readers only, and answers as absent to
+    // anyone else.
+    let caching = match super::site::blob_access(&app, &live, &hash, &request) {
+        Allowed::Public => Caching::Immutable,
+        Allowed::Private => Caching::Private,
+        Allowed::Denied => return Err(ApiError::BlobNotFound(hash.to_hex())),
+    };
+    let delivery = Delivery::new(public.content_type(), caching).with_ranges();
     serve_blob(&app, &live, &hash, &delivery, request.method(), request.headers()).await
 }
 
@@ -73,6 +81,8 @@ pub(super) enum Caching {
     Immutable,
     /// A URL whose content can change with the next revision: revalidate (cheap, by ETag).
     Revalidate,
+    /// Protected content, for this reader only: `private, no-store`, `Vary: Cookie`.
+    Private,
 }
 
 /// How a blob is served.
@@ -316,8 +326,12 @@ pub(crate) fn caching_headers(headers: &mut HeaderMap, caching: Caching) {
     let cache_control = match caching {
         Caching::Immutable => IMMUTABLE,
         Caching::Revalidate => "no-cache",
+        Caching::Private => "private, no-store",
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    if matches!(caching, Caching::Private) {
+        headers.append(header::VARY, HeaderValue::from_static("cookie"));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
 }
 

@@ -10,10 +10,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::blob::{Caching, Delivery, serve_blob, serve_precompressed};
+use super::login::login_required;
 use crate::ApiError;
+use crate::access::Visitor;
 use crate::encoding::Precompressed;
-use crate::site::{PAGE_CONTENT_TYPE, Public, ServedDocument};
+use crate::site::{Live, PAGE_CONTENT_TYPE, Public, ServedDocument};
 use crate::state::AppState;
+use crate::views::{Allowed, Listing};
+use std::sync::Arc;
 
 /// Pages are HTML of our own making: only our own script and styles may run. Every HTML
 /// response of the site gets it (see `blob::content_security_policy`), whatever its URL.
@@ -31,8 +35,13 @@ pub(super) async fn asset(
     let not_found = || ApiError::BlobNotFound(raw.chars().take(200).collect());
     let live = app.site.live();
     let asset = live.asset_by_path(&raw).ok_or_else(not_found)?;
+    let caching = match blob_access(&app, &live, &asset.sha256, &request) {
+        Allowed::Public => Caching::Revalidate,
+        Allowed::Private => Caching::Private,
+        Allowed::Denied => return Err(not_found()),
+    };
     let media_type = Public::Asset { media_type: asset.media_type.clone() }.content_type();
-    let delivery = Delivery::new(media_type, Caching::Revalidate).with_ranges().with_size(asset.size);
+    let delivery = Delivery::new(media_type, caching).with_ranges().with_size(asset.size);
     serve_blob(&app, &live, &asset.sha256, &delivery, request.method(), request.headers()).await
 }
 
@@ -91,10 +100,24 @@ pub(super) struct SearchQuery {
 
 /// `/search?q=…`: results over titles, headings and text; `&format=json` for the small script.
 #[tracing::instrument(skip_all, fields(query_len = query.q.len(), format = query.format.as_deref().unwrap_or("html")))]
-pub(super) async fn search(State(app): State<AppState>, Query(query): Query<SearchQuery>) -> Response {
+pub(super) async fn search(
+    State(app): State<AppState>,
+    Query(query): Query<SearchQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let live = app.site.live();
-    let Some(site) = &live.site else {
-        return (StatusCode::NOT_FOUND, "nothing is published yet").into_response();
+    // A logged-in reader searches what they may read (their view); everyone else what is public.
+    let view = match &app.access {
+        Some(access) if !live.gate.is_open() => {
+            let visitor = access.visitor(&headers, None);
+            live.views.view(&live.gate, &live, visitor.groups()).await
+        }
+        _ => None,
+    };
+    let site = match (&view, &live.site) {
+        (Some(view), _) => &view.site,
+        (None, Some(site)) => site,
+        (None, None) => return (StatusCode::NOT_FOUND, "nothing is published yet").into_response(),
     };
     let hits = site.search(query.q.trim(), 30);
     let (body, content_type) = match query.format.as_deref() {
@@ -106,6 +129,9 @@ pub(super) async fn search(State(app): State<AppState>, Query(query): Query<Sear
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    if view.is_some() {
+        super::login::private(headers);
+    }
     response
 }
 
@@ -138,6 +164,13 @@ pub(super) async fn page(State(app): State<AppState>, request: Request) -> Resul
     // its own route too.
     if trimmed != "/" && live.home.as_deref() == Some(trimmed) && trimmed.rfind('/').is_some_and(|slash| slash > 0) {
         return Ok(redirect(prefix(), "/"));
+    }
+    // Only a revision that protects something looks at who is asking.
+    if !live.gate.is_open()
+        && let Some(response) =
+            gated(&app, &live, request.method(), request.headers(), request.uri().query(), trimmed, route).await?
+    {
+        return Ok(response);
     }
     if let Some(page) = live.pages.get(route) {
         let delivery = Delivery::new(HTML, Caching::Revalidate);
@@ -172,6 +205,115 @@ pub(super) async fn page(State(app): State<AppState>, request: Request) -> Resul
             Ok(response)
         }
     }
+}
+
+/// Who is asking, for a revision that protects something (anonymous without `[access]`).
+fn visitor_of(app: &AppState, headers: &axum::http::HeaderMap, query: Option<&str>) -> Visitor {
+    app.access.as_ref().map(|access| access.visitor(headers, query)).unwrap_or_default()
+}
+
+/// Whether the visitor of `request` may have the blob `hash` of `live`.
+pub(super) fn blob_access(app: &AppState, live: &Live, hash: &vps_core::ContentHash, request: &Request) -> Allowed {
+    if live.gate.is_open() {
+        return Allowed::Public;
+    }
+    live.gate.blob(&live.revision, hash, &visitor_of(app, request.headers(), request.uri().query()))
+}
+
+/// A page or listing of a revision that protects something, as the visitor may see it: the
+/// login page (401) for a protected page, folder or moved page they may not read; their view
+/// (`private, no-store`) when they may read more than everyone; the stored page, privately,
+/// for a share link's page. `None`: what everyone gets (the stored documents).
+async fn gated(
+    app: &AppState,
+    live: &Arc<Live>,
+    method: &Method,
+    headers: &axum::http::HeaderMap,
+    query: Option<&str>,
+    trimmed: &str,
+    route: &str,
+) -> Result<Option<Response>, ApiError> {
+    let visitor = visitor_of(app, headers, query);
+    let view = match visitor.groups() {
+        Some(groups) => live.views.view(&live.gate, live, Some(groups)).await,
+        None => None,
+    };
+    if let Some(page) = live.pages.get(route) {
+        let protected = !page.audience.is_public();
+        if protected && !visitor.may_read(route, &page.audience) {
+            return Ok(Some(login_required(app, headers, trimmed)));
+        }
+        let file = match (&view, &page.made_from) {
+            (Some(view), Some(made_from)) if view.site.page_info(route).is_some() => {
+                match live.views.cached(view, route) {
+                    Some(file) => Some(file),
+                    None => {
+                        let content = read_text(app, &made_from.content).await?;
+                        view.site.page(route, &content).map(|html| live.views.keep(view, route, html))
+                    }
+                }
+            }
+            _ => None,
+        };
+        let mut response = match file {
+            Some(file) => serve_precompressed(&file, HTML, Caching::Private, StatusCode::OK, method, headers),
+            None if protected => {
+                let delivery = Delivery::new(HTML, Caching::Private);
+                serve_blob(app, live, &page.html_blob, &delivery, method, headers).await?
+            }
+            None => return Ok(None),
+        };
+        if let Some(cookie) = app.access.as_ref().and_then(|access| access.share_cookie(&visitor)) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+        return Ok(Some(response));
+    }
+    if let Some(view) = &view
+        && let Some(listing) = view.listing(route)
+    {
+        let file = match live.views.cached(view, route) {
+            Some(file) => Some(file),
+            None => {
+                let html = match listing {
+                    Listing::Folder { folder, number, intro } => {
+                        let intro = match intro.as_deref().and_then(|intro| live.pages.get(intro)?.made_from.as_ref()) {
+                            Some(made_from) => Some(read_text(app, &made_from.content).await?),
+                            None => None,
+                        };
+                        view.site.folder_index_page(&folder, intro.as_deref(), number)
+                    }
+                    Listing::Tag { tag, number } => view.site.tag_page_number(&tag, number),
+                    Listing::TagsIndex => Some(view.site.tags_index()),
+                };
+                html.map(|html| live.views.keep(view, route, html))
+            }
+        };
+        if let Some(file) = file {
+            let response = serve_precompressed(&file, HTML, Caching::Private, StatusCode::OK, method, headers);
+            return Ok(Some(response));
+        }
+    }
+    // A moved protected page: its new address is for its readers only.
+    if let Some(target) = live.redirects.get(trimmed)
+        && let Some(page) = live.pages.get(target)
+        && !visitor.may_read(target, &page.audience)
+    {
+        return Ok(Some(login_required(app, headers, trimmed)));
+    }
+    if !live.generated.contains_key(route) && live.gate.is_protected_folder(trimmed) {
+        return Ok(Some(login_required(app, headers, trimmed)));
+    }
+    Ok(None)
+}
+
+/// A stored UTF-8 text blob (a page's content HTML), whole.
+async fn read_text(app: &AppState, hash: &vps_core::ContentHash) -> Result<String, ApiError> {
+    let bytes = app
+        .store
+        .read_bytes(hash)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("content blob {hash} is missing")))?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::Internal(format!("content blob {hash} is not UTF-8")))
 }
 
 /// The route a request path names: [`vps_core::slug::decode_route`] (percent-decoded, NFC). A

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod access;
 mod browser;
 mod help_vault;
 mod prefix;

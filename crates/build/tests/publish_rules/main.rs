@@ -1,7 +1,11 @@
 //! The publish rules, checked on the engine alone (no HTTP, no store): which pages a publish
-//! keeps, removes and redirects, which page is the home page, which assets stay.
+//! keeps, removes and redirects, which page is the home page, which assets stay, who may read
+//! each page and what the others see of it (`access.rs`).
+
+mod access;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use vps_build::{BuildInput, Built, MemoryBlobs, SessionInput, SiteOptions, build};
 use vps_core::api::StartSessionRequest;
@@ -49,6 +53,8 @@ struct Publish {
     home_note: Option<String>,
     /// `SITE_NAME` (default "Site").
     site_name: Option<String>,
+    /// The `[access]` table (none: every page public).
+    access: Option<Arc<vps_access::AccessConfig>>,
 }
 
 impl Publish {
@@ -78,7 +84,7 @@ impl Publish {
     ) -> R {
         let start = StartSessionRequest::default();
         let name = self.site_name.unwrap_or_else(|| "Site".into());
-        let site = SiteOptions { name, home_note: self.home_note, ..SiteOptions::default() };
+        let site = SiteOptions { name, home_note: self.home_note, access: self.access, ..SiteOptions::default() };
         let input = BuildInput {
             base_site,
             base,
