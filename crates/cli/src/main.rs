@@ -241,10 +241,11 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Access { command: AccessCommand::Check { route, reader, data } } => {
-            let (settings, access) = match load_with_access(&data) {
-                Ok(loaded) => loaded,
-                Err(error) => return fail(EXIT_CONFIG, &*error),
+            let settings = match data.resolve() {
+                Ok(settings) => settings,
+                Err(error) => return fail(EXIT_CONFIG, &error),
             };
+            let access = access_config(&settings);
             let mut allowed = false;
             let code = run_admin(&settings, async |settings| {
                 let check = admin::access::check(settings, access.as_deref(), &route, reader.as_deref()).await?;
@@ -322,9 +323,9 @@ fn read_password() -> Result<String, Box<dyn std::error::Error>> {
 
 /// Runs an operator command on the store the settings name.
 fn with_store(data: &DataArgs, run: impl AsyncFnOnce(&Settings) -> Result<(), admin::AdminError>) -> ExitCode {
-    match load_with_access(data) {
-        Ok((settings, _)) => run_admin(&settings, run),
-        Err(error) => fail(EXIT_CONFIG, &*error),
+    match data.resolve() {
+        Ok(settings) => run_admin(&settings, run),
+        Err(error) => fail(EXIT_CONFIG, &error),
     }
 }
 
@@ -344,48 +345,9 @@ fn run_admin(settings: &Settings, run: impl AsyncFnOnce(&Settings) -> Result<(),
     }
 }
 
-/// The settings and their `[access]` table.
-type WithAccess = (Settings, Option<Arc<AccessConfig>>);
-
-/// The settings and their `[access]` table.
-///
-/// INTERIM, until the server's settings read `[access]` themselves (branch i15-access: then
-/// `Settings::load` keeps it in `settings.access.config`, and this is `data.resolve()` and
-/// `settings.access.config.clone()`). Today `Settings::load` refuses the table as an unknown key, so the table
-/// is read here and the rest of the file is loaded as before (through a private temporary copy).
-fn load_with_access(data: &DataArgs) -> Result<WithAccess, Box<dyn std::error::Error>> {
-    let Some(path) = data.config.as_deref() else { return Ok((data.resolve()?, None)) };
-    let text = std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
-    let Some(access) = AccessConfig::from_settings_text(&text)? else { return Ok((data.resolve()?, None)) };
-    let mut table: toml::Table = toml::from_str(&text)?;
-    table.remove("access");
-    let copy = PrivateCopy::write(&table.to_string())?;
-    let overrides = Overrides { data_dir: data.data_dir.clone(), ..Overrides::default() };
-    let settings = Settings::load(Some(&copy.0), |name| std::env::var(name).ok(), &overrides)?;
-    Ok((settings, Some(Arc::new(access))))
-}
-
-/// A settings file without its `[access]` table, mode 0600 (it may hold the API key or S3
-/// credentials), removed when dropped. INTERIM: see [`load_with_access`].
-struct PrivateCopy(PathBuf);
-
-impl PrivateCopy {
-    fn write(text: &str) -> std::io::Result<Self> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-        let path = std::env::temp_dir().join(format!(".vps-publish-settings-{}-{nanos}.toml", std::process::id()));
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
-        let copy = PrivateCopy(path);
-        file.write_all(text.as_bytes())?;
-        Ok(copy)
-    }
-}
-
-impl Drop for PrivateCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// The `[access]` table of the settings file, if any.
+fn access_config(settings: &Settings) -> Option<Arc<AccessConfig>> {
+    settings.access.config.clone()
 }
 
 fn print_access_check(check: &admin::access::AccessCheck) {
@@ -439,7 +401,10 @@ fn print_access_check(check: &admin::access::AccessCheck) {
             }
             CurrentRules::Invalid(why) => println!("under the current rules: the next publish fails: {why}"),
         }
-        println!("the live revision was built under other rules; the next publish applies these");
+        println!(
+            "the live revision was built under other rules; a server applies these when it starts with them (or at \
+             its next publish)"
+        );
     }
     println!("{}: {}", check.reader.as_deref().unwrap_or("anonymous"), check.verdict);
 }

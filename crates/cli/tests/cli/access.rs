@@ -255,7 +255,10 @@ async fn access_check_says_who_may_read_a_page_and_why_with_exit_codes_0_1_2() {
     assert_eq!(code, Some(0), "{said}");
     assert!(said.contains("audience: public (as the live revision was built)"), "{said}");
     assert!(said.contains("under the current rules: groups team (by the folder rule for `Work`)"), "{said}");
-    assert!(said.contains("the live revision was built under other rules; the next publish applies these"), "{said}");
+    assert!(
+        said.contains("the live revision was built under other rules; a server applies these when it starts with them"),
+        "{said}"
+    );
 
     for (route, reader, says) in [
         ("/nope", None, "no page at /nope: the live revision has no page there"),
@@ -274,4 +277,85 @@ async fn access_check_says_who_may_read_a_page_and_why_with_exit_codes_0_1_2() {
     let (code, _, err) = run(&["access", "check", "/work/plan"], empty.path(), &[]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("nothing is published yet"), "{err}");
+}
+
+/// The GET of `url`'s path and query on the server at `port`: its status and body.
+async fn get(client: &reqwest::Client, port: u16, url: &str) -> (u16, String) {
+    let path = url.trim().split_once("://").map_or(url, |(_, rest)| &rest[rest.find('/').unwrap()..]);
+    let response = client.get(format!("http://127.0.0.1:{port}{path}")).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_a_server_publishing_under_access_rules_check_and_share_links_agree_with_it() {
+    let data = tempfile::tempdir().unwrap();
+    let settings = settings_file(data.path());
+    let config = settings.to_str().unwrap().to_owned();
+    let server = crate::Server::start(data.path(), &[("API_KEY", KEY), ("VPS_PUBLISH_CONFIG", &config)]);
+    let plugin = Plugin::new(&format!("http://127.0.0.1:{}", server.port), KEY);
+    let mut minutes = note("Minutes.md", "Board minutes.");
+    minutes["frontmatter"]["flat"]["access"] = json!("board");
+    let mut hidden = note("Hidden.md", "Out of every listing.");
+    hidden["frontmatter"]["flat"]["unlisted"] = json!(true);
+    plugin.publish(&[note("Home.md", "Welcome."), note("Work/Plan.md", "The plan."), minutes, hidden], &[]).await;
+    let data = data.path();
+    let cli = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--config", &config]);
+        run(&args, data, &[])
+    };
+
+    for (route, reader, code, verdict) in [
+        ("/work/plan", Some("alice"), 0, "alice: allowed (in group team)"),
+        ("/work/plan", Some("bob"), 1, "bob: denied (not in group team)"),
+        ("/work/plan", None, 1, "anonymous: denied (login required)"),
+        ("/minutes", Some("bob"), 0, "bob: allowed (in group board)"),
+        ("/minutes", Some("alice"), 1, "alice: denied (not in group board)"),
+        ("/hidden", None, 0, "anonymous: allowed (a public page)"),
+        ("/", None, 0, "anonymous: allowed (a public page)"),
+    ] {
+        let mut args = vec!["access", "check", route];
+        args.extend(reader.iter().flat_map(|reader| ["--as", reader]));
+        let (exit, said, err) = cli(&args);
+        assert_eq!(exit, Some(code), "{route} {reader:?}: {said}{err}");
+        assert!(said.ends_with(&format!("{verdict}\n")), "{said}");
+        assert!(!said.contains("other rules"), "built under these rules: {said}");
+    }
+    let (_, said, _) = cli(&["access", "check", "/work/plan"]);
+    assert!(said.contains("audience: groups team (by the folder rule for `Work`)"), "{said}");
+    let (_, said, _) = cli(&["access", "check", "/minutes"]);
+    assert!(said.contains("(by the note's frontmatter `access:`)") && said.contains("(bob, carol)"), "{said}");
+    let (_, said, _) = cli(&["access", "check", "/hidden"]);
+    assert!(said.contains("listed: no"), "{said}");
+
+    // The server agrees: a protected page asks for a login, and its share link opens it.
+    let client = &plugin.client;
+    let port = server.port;
+    assert_eq!(get(client, port, "/work/plan").await.0, 401);
+    let (code, url, said) = cli(&["share", "/work/plan", "--for", "1h"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(!said.contains("public"), "a protected page: no warning about it: {said}");
+    let (status, body) = get(client, port, &url).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("The plan."), "{body}");
+    let (code, other, _) = cli(&["share", "/minutes", "--for", "1h"]);
+    assert_eq!(code, Some(0));
+    let token = other.trim().split_once("?share=").unwrap().1;
+    assert_eq!(get(client, port, &format!("/work/plan?share={token}")).await.0, 401, "a link opens its page only");
+
+    let (code, _, said) = cli(&["share", "--revoke-all"]);
+    assert_eq!(code, Some(0), "{said}");
+    let mut refused = false;
+    for _ in 0..30 {
+        if get(client, port, &url).await.0 == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the running server refuses a revoked link");
+    let (_, fresh, _) = cli(&["share", "/work/plan", "--for", "1h"]);
+    assert_eq!(get(client, port, &fresh).await.0, 200, "a link made after it works");
+    server.signal("-TERM");
+    let _ = server.wait();
 }

@@ -6,8 +6,8 @@
 //! the live revision from the store. The audience a check reports as enforced is the one the
 //! live revision records ([`Page::audience`]): that is what the server applies. The reason is
 //! found by deciding again under the current `[access]` table ([`vps_access::decide`]); when
-//! that gives something else, the revision was built under other rules and the next publish
-//! applies the current ones.
+//! that gives something else, the revision was built under other rules: a server applies the
+//! current ones when it starts with them (it lays the site out again) or at its next publish.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -319,8 +319,8 @@ pub struct AccessCheck {
 }
 
 impl AccessCheck {
-    /// Whether the live revision was built under other rules than the current ones (the next
-    /// publish applies the current ones).
+    /// Whether the live revision was built under other rules than the current ones (a server
+    /// started with the current ones applies them).
     pub fn is_stale(&self) -> bool {
         match &self.current {
             CurrentRules::Decided { decision, .. } => {
