@@ -89,6 +89,7 @@ impl FinalizeConfig {
                 home_note: settings.site.home_note.clone(),
                 limits: settings.publish_limits,
                 language: settings.site.site_language.clone(),
+                access: settings.access.config.clone(),
             },
         }
     }
@@ -204,12 +205,17 @@ impl Finalizer {
         let base = self.site.live();
         let Some(site) = &base.site else { return Ok(None) };
         let stale = vps_build::stale_pages(&base, site);
-        if stale == 0 {
+        // The `[access]` rules (or the site's name, home note, language, limits) changed since the
+        // live revision was built: who may read each page is decided again now, so that a rule
+        // added before a restart protects its pages without a republish.
+        let options_changed = base.options_key.is_some_and(|key| key != self.config.site.key());
+        if stale == 0 && !options_changed {
             return Ok(None);
         }
         tracing::info!(
             pages = stale,
-            "pages show settings that changed since they were published; laying them out again"
+            options_changed,
+            "the live site was built with other settings or rules; building it again"
         );
         let (this, live) = (self.clone(), base.clone());
         let runtime = tokio::runtime::Handle::current();

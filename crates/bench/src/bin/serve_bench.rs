@@ -39,6 +39,11 @@
 //!    the wrk runs are counted from
 //!    `vps_store_blob_reads_total` (target: 0 after warm-up), with the cache hits and misses.
 //!    `--no-s3` skips this part.
+//! 7. Access control: the server restarted on a new data directory with an `[access]` table that
+//!    protects one folder of the vault for a reader's group, the vault published again; the reader
+//!    logs in through the form; then the public `--page` (no cookie) and a protected page (the
+//!    reader's cookie) run interleaved, and the ratio protected / public is printed (target ≥
+//!    0.8). `--no-access` skips this part.
 //!
 //! The client (wrk) and both servers share the machine's cores, so every figure is a floor of
 //! what a server can do; the ratios are what this benchmark is about. Run it from the workspace
@@ -50,7 +55,7 @@
 //!
 //! Options: `--vault PATH`, `--page ROUTE` (default `/editing-and-formatting/basic-formatting-syntax`),
 //! `--png ROUTE`, `--threads N`, `--connections N`, `--seconds N` (wrk's, default 2, 32, 8),
-//! `--searches N` (default 200), `--no-s3`, `--no-warn-run`.
+//! `--searches N` (default 200), `--no-s3`, `--no-warn-run`, `--no-access`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -80,6 +85,7 @@ const USAGE: &str = "usage: serve-bench [--vault PATH] [--page ROUTE] [--png ROU
   --searches N       sequential search requests (default 200)
   --no-s3            skip the rows on an S3 store
   --no-warn-run      skip the rows with the request log off
+  --no-access        skip the public / protected page rows (access control)
 
 Needs the release build of the server next to it, wrk and nginx (both installed with apt-get
 when missing), and s3s-fs for the S3 rows (scripts/test.sh installs it):
@@ -117,6 +123,7 @@ struct Options {
     searches: usize,
     s3: bool,
     warn_run: bool,
+    access: bool,
 }
 
 impl Options {
@@ -129,6 +136,7 @@ impl Options {
             searches: 200,
             s3: true,
             warn_run: true,
+            access: true,
         };
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -141,6 +149,7 @@ impl Options {
                 "--searches" => options.searches = value(&mut args, &arg)?,
                 "--no-s3" => options.s3 = false,
                 "--no-warn-run" => options.warn_run = false,
+                "--no-access" => options.access = false,
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -367,11 +376,123 @@ fn run(options: Options) -> Result<()> {
         );
         on_s3.stop()?;
     }
+    if options.access {
+        progress("access control: a public page and a protected page (with a reader's cookie), interleaved");
+        measure_access(&runtime, &client, &binary, scratch.path(), &vault, &options)?;
+    }
     let log = nginx.error_log();
     if !log.trim().is_empty() {
         println!("nginx's error log:\n{}", log.trim_end());
     }
     Ok(())
+}
+
+/// The folder the access part protects (a rule for group `team`) and the page of it measured.
+const PROTECTED_FOLDER: &str = "Linking notes and files";
+const PROTECTED_PAGE: &str = "/linking-notes-and-files/internal-links";
+
+/// Part 7: the server restarted with an `[access]` table protecting [`PROTECTED_FOLDER`] for one
+/// reader's group, the vault published again; a reader logs in through the form; then wrk runs
+/// the public `--page` (no cookie) and [`PROTECTED_PAGE`] (the reader's cookie) with a browser's
+/// `Accept-Encoding`, interleaved (public, protected, protected, public), and the ratio
+/// protected / public is printed (target ≥ 0.8).
+fn measure_access(
+    runtime: &Runtime,
+    client: &reqwest::Client,
+    binary: &Path,
+    scratch: &Path,
+    vault: &vps_testkit::vault::Vault,
+    options: &Options,
+) -> Result<()> {
+    const PASSWORD: &str = "bench reader password";
+    let hash = vps_access::hash_password(PASSWORD)?;
+    let config = scratch.join("access.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[access]\n[access.readers.reader]\npassword = \"{hash}\"\ngroups = [\"team\"]\n\n\
+             [[access.rules]]\nfolder = \"{PROTECTED_FOLDER}\"\ngroups = [\"team\"]\n"
+        ),
+    )?;
+    let config = config.to_string_lossy().into_owned();
+    let server =
+        Server::start(binary, &scratch.join("data-access"), API_KEY, &[("VPS_PUBLISH_CONFIG", config.as_str())])?;
+    publish(runtime, &server, vault)?;
+    let cookie = runtime.block_on(log_in(client, &server.base_url, "reader", PASSWORD))?;
+    let public_url = format!("{}{}", server.base_url, vps_core::url::encode_path(&options.page));
+    let protected_url = format!("{}{}", server.base_url, vps_core::url::encode_path(PROTECTED_PAGE));
+    let anonymous = runtime.block_on(client.get(&protected_url).send())?.status();
+    if anonymous != StatusCode::UNAUTHORIZED {
+        return Err(format!("{PROTECTED_PAGE} answered {anonymous} without a login (expected 401)").into());
+    }
+    let public: Vec<(&str, &str)> = vec![("Accept-Encoding", BROWSER)];
+    let protected: Vec<(&str, &str)> = vec![("Accept-Encoding", BROWSER), ("Cookie", cookie.as_str())];
+    for (url, headers) in [(&public_url, &public), (&protected_url, &protected)] {
+        let mut request = client.get(url.as_str());
+        for (name, value) in headers.iter() {
+            request = request.header(*name, *value);
+        }
+        let response = runtime.block_on(request.send())?;
+        let status = response.status();
+        let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+        let body = runtime.block_on(response.bytes())?.len();
+        println!("probe {url}: {status}, Cache-Control {cache}, {} body", bytes_label(body as u64));
+        if status != StatusCode::OK {
+            return Err(format!("{url} answered {status}").into());
+        }
+    }
+    let half = Wrk { seconds: (options.wrk.seconds / 2).max(1), ..options.wrk };
+    let mut runs: [Vec<Report>; 2] = [Vec::new(), Vec::new()];
+    for who in [0, 1, 1, 0] {
+        let (url, headers) = if who == 0 { (&public_url, &public) } else { (&protected_url, &protected) };
+        runs[who].push(half.run(url, headers)?);
+    }
+    let [public_runs, protected_runs] = runs;
+    let public = Report::combine(&public_runs).ok_or("no public runs")?;
+    let protected = Report::combine(&protected_runs).ok_or("no protected runs")?;
+    let ratio = protected.requests_per_sec / public.requests_per_sec;
+    println!();
+    println!("access control (fs store, log info; browser's Accept-Encoding)");
+    println!("{:<LABEL$}{:>10.0} req/s  p99 {}", "public page, anonymous", public.requests_per_sec, public.p99_label());
+    println!(
+        "{:<LABEL$}{:>10.0} req/s  p99 {}",
+        "protected page, reader's cookie",
+        protected.requests_per_sec,
+        protected.p99_label()
+    );
+    println!("{:<LABEL$}{ratio:>10.2}   target >= 0.8: {}", "ratio protected / public", ok_missed(ratio >= 0.8));
+    server.stop()
+}
+
+/// Logs `name` in through the login form (its CSRF cookie and value); the session cookie as a
+/// `Cookie` header value.
+async fn log_in(client: &reqwest::Client, base_url: &str, name: &str, password: &str) -> Result<String> {
+    let form = client.get(format!("{base_url}/_login")).send().await?;
+    let csrf_cookie = set_cookie_value(form.headers(), "vps_csrf").ok_or("the login page set no CSRF cookie")?;
+    let html = form.text().await?;
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).ok_or("the login page has no CSRF value")? + marker.len();
+    let csrf = html[start..].split('"').next().unwrap_or_default().to_owned();
+    let body = format!("name={name}&password={}&csrf={csrf}&next=/", password.replace(' ', "+"));
+    let no_redirect = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build()?;
+    let answer = no_redirect
+        .post(format!("{base_url}/_login"))
+        .header("Cookie", format!("vps_csrf={csrf_cookie}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await?;
+    let session = set_cookie_value(answer.headers(), "vps_session")
+        .ok_or_else(|| format!("the login answered {} without a session cookie", answer.status()))?;
+    Ok(format!("vps_session={session}"))
+}
+
+fn set_cookie_value(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(reqwest::header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|line| {
+        let pair = line.split(';').next()?;
+        let (key, value) = pair.split_once('=')?;
+        (key.trim() == name && !value.is_empty()).then(|| value.to_owned())
+    })
 }
 
 fn publish(runtime: &Runtime, server: &Server, vault: &vps_testkit::vault::Vault) -> Result<()> {

@@ -28,6 +28,8 @@ use crate::state::AppState;
 /// The largest login or logout form body accepted (a name, a password of at most
 /// `MAX_PASSWORD_BYTES`, the CSRF value and `next`, form-encoded).
 pub(crate) const MAX_FORM_BYTES: usize = 16 * 1024;
+/// How much of a form body over [`MAX_FORM_BYTES`] is read and dropped before answering 413.
+const MAX_DRAINED_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Deserialize, Default)]
 pub(super) struct LoginQuery {
@@ -149,10 +151,26 @@ pub(super) async fn logout(State(app): State<AppState>, request: Request) -> Res
     Ok(response)
 }
 
+/// The form body, at most [`MAX_FORM_BYTES`]. A larger one is read on (and dropped) up to
+/// [`MAX_DRAINED_BYTES`] so that the client, still sending, gets its 413 rather than a broken
+/// connection; past that the connection is closed.
 async fn read_form<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-        .await
-        .map_err(|_| ApiError::RequestTooLarge { limit: MAX_FORM_BYTES as u64 })?;
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    while let Some(data) = stream.next().await {
+        let data = data.map_err(|error| ApiError::BodyRead(error.to_string()))?;
+        seen += data.len();
+        if seen <= MAX_FORM_BYTES {
+            bytes.extend_from_slice(&data);
+        } else if seen > MAX_DRAINED_BYTES {
+            break;
+        }
+    }
+    if seen > MAX_FORM_BYTES {
+        return Err(ApiError::RequestTooLarge { limit: MAX_FORM_BYTES as u64 });
+    }
     serde_urlencoded::from_bytes(&bytes).map_err(|error| ApiError::LoginInvalid(error.to_string()))
 }
 

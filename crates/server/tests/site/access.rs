@@ -240,14 +240,25 @@ async fn every_surface_shows_protected_pages_only_to_their_readers() {
     let team_html_blob = stored_page_blob(&site.app, TEAM_ROUTE);
 
     let failures = std::cell::RefCell::new(Vec::new());
+    // What a body may hold without telling anything: what the visitor sent (the URL a login page
+    // offers to come back to, the words a search page repeats) and what a public note's author
+    // wrote (the text of a link whose target is protected) are not leaks; the protected page's
+    // text, its URL and its tag are, wherever they show.
     let check = |visitor: &Visitor, surface: &str, answer: &Answer, status: StatusCode, may_see_team: bool| {
         let mut problems = Vec::new();
         if answer.status != status {
             problems.push(format!("status {} (expected {status})", answer.status));
         }
         let team_may = may_see_team && answer.status.is_success();
+        let echoed: &[&str] = match surface {
+            "page" if answer.status == StatusCode::UNAUTHORIZED => &[TEAM_ROUTE],
+            "search HTML" => &[TEAM_WORD],
+            "home: link and transclusion" | "feed" => &[TEAM_TITLE],
+            _ => &[],
+        };
+        let markers: Vec<&str> = TEAM_MARKERS.iter().copied().filter(|marker| !echoed.contains(marker)).collect();
         if !team_may {
-            let leaked = leaks(&answer.body, &TEAM_MARKERS);
+            let leaked = leaks(&answer.body, &markers);
             if !leaked.is_empty() {
                 problems.push(format!("shows {leaked:?}"));
             }
@@ -422,7 +433,8 @@ async fn bad_cookies_and_share_links_are_anonymous_visitors() {
         let visitor = Visitor { name: "bad", cookie: Some(cookie), share_query: None };
         let answer = site.get(&visitor, TEAM_ROUTE).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{what}");
-        assert!(leaks(&answer.body, &TEAM_MARKERS).is_empty(), "{what}");
+        // The login page offers to come back to the URL asked for; nothing else of the page shows.
+        assert!(leaks(&answer.body, &[TEAM_TITLE, TEAM_WORD, TEAM_TAG]).is_empty(), "{what}");
     }
     // A share link whose route or expiry was edited: its signature no longer matches.
     let edited = {
@@ -463,6 +475,7 @@ async fn logins_are_rate_limited_csrf_checked_bounded_and_redirect_only_locally(
     let huge = "p".repeat(10 * 1024 * 1024);
     let started = std::time::Instant::now();
     let answer = site.post_login(&cookie, &[("name", "alice"), ("password", &huge), ("csrf", &csrf)]).await;
+    assert!(set_cookie(answer.headers(), "vps_session").is_none());
     let (status, body) = vps_testkit::json_answer(answer).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("request-too-large")));
     println!("10 MB password refused in {:?}", started.elapsed());
@@ -487,16 +500,29 @@ async fn logins_are_rate_limited_csrf_checked_bounded_and_redirect_only_locally(
     // 100 wrong passwords in a row: 429 with Retry-After once the address used its failures,
     // without checking more passwords; after the wait, the right one works.
     let mut limited = None;
+    let (mut wrong, mut refused_unchecked) = (0, 0);
     for attempt in 0..100 {
         let (cookie, csrf) = site.login_form().await;
         let answer = site.post_login(&cookie, &[("name", "alice"), ("password", "wrong"), ("csrf", &csrf)]).await;
         match answer.status() {
-            StatusCode::UNAUTHORIZED => assert!(answer.text().await.unwrap().contains("Wrong name or password")),
+            StatusCode::UNAUTHORIZED => {
+                wrong += 1;
+                assert!(answer.text().await.unwrap().contains("Wrong name or password"));
+            }
             StatusCode::TOO_MANY_REQUESTS => {
+                refused_unchecked += 1;
                 let retry = answer.headers().get("retry-after").unwrap().to_str().unwrap().parse::<u64>().unwrap();
                 let (_, body) = vps_testkit::json_answer(answer).await;
                 assert_eq!(body["code"], "login-rate-limited");
-                limited.get_or_insert((attempt, retry));
+                if limited.is_none() {
+                    let right = site.login("alice", ALICE_PASSWORD).await;
+                    assert_eq!(
+                        right.map_err(|e| e.0),
+                        Err(StatusCode::TOO_MANY_REQUESTS),
+                        "even the right password waits"
+                    );
+                }
+                limited = Some((limited.map_or(attempt, |(first, _)| first), retry));
             }
             other => panic!("attempt {attempt}: {other}"),
         }
@@ -504,8 +530,6 @@ async fn logins_are_rate_limited_csrf_checked_bounded_and_redirect_only_locally(
     let (first_limited, retry) = limited.expect("100 wrong passwords are rate-limited");
     assert_eq!(first_limited, 10, "the 11th failure in the window is refused");
     assert!((1..=3).contains(&retry), "Retry-After {retry}");
-    let refused = site.login("alice", ALICE_PASSWORD).await;
-    assert_eq!(refused.map_err(|e| e.0), Err(StatusCode::TOO_MANY_REQUESTS), "even the right password waits");
     tokio::time::sleep(Duration::from_secs(retry + 1)).await;
     assert!(site.login("alice", ALICE_PASSWORD).await.is_ok(), "after the wait the right password works");
 
@@ -514,8 +538,11 @@ async fn logins_are_rate_limited_csrf_checked_bounded_and_redirect_only_locally(
         metrics.lines().find_map(|line| line.strip_prefix(&format!("{name} "))).and_then(|v| v.parse::<u64>().ok())
     };
     assert!(value("vps_logins_total").unwrap() >= 6, "{metrics}");
-    assert_eq!(value("vps_login_failures_total"), Some(10));
-    assert!(value("vps_login_rate_limited_total").unwrap() >= 91);
+    // The window is 3 s here: a slow run may see it end once and allow 10 more failures.
+    println!("100 wrong passwords: {wrong} checked and refused, {refused_unchecked} refused unchecked (429)");
+    assert!(wrong >= 10 && refused_unchecked >= 1, "{wrong} / {refused_unchecked}");
+    assert_eq!(value("vps_login_failures_total"), Some(wrong));
+    assert_eq!(value("vps_login_rate_limited_total"), Some(refused_unchecked + 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -525,21 +552,27 @@ async fn logout_forgets_the_session_and_a_moved_protected_page_redirects_only_it
     let reader = Visitor { name: "alice", cookie: Some(alice.clone()), share_query: None };
     assert_eq!(site.get(&reader, TEAM_ROUTE).await.status, StatusCode::OK);
 
-    // Move the team's note: its old route redirects, for its readers only.
+    // Move the team's note (the plugin publishes its folder under another route base): its old
+    // route redirects, for its readers only.
     let dir = tempfile::tempdir().unwrap();
     let vault = write_vault(dir.path());
-    std::fs::rename(dir.path().join("Work/Zephyr Roadmap.md"), dir.path().join("Work/Zephyr Plan.md")).unwrap();
-    let moved = vault::scan(dir.path()).unwrap();
-    drop(vault);
+    let mut notes = vault.note_payloads();
+    for note in &mut notes {
+        if note["vaultPath"] == "Work/Zephyr Roadmap.md" {
+            note["folderConfig"]["routeBase"] = serde_json::json!("/archive");
+        }
+    }
     let plugin = vps_testkit::Plugin::new(&site.app.base, KEY).full_publish();
-    let done = plugin.publish(&moved.note_payloads(), &moved.asset_payloads()).await;
+    let done = plugin.publish(&notes, &vault.asset_payloads()).await;
     assert_eq!(done["status"], "completed", "{done}");
     let redirect = site.get(&reader, TEAM_ROUTE).await;
     assert_eq!(redirect.status, StatusCode::MOVED_PERMANENTLY);
-    assert_eq!(redirect.headers.get(LOCATION).unwrap(), "/work/zephyr-plan");
+    let new_route = redirect.headers.get(LOCATION).unwrap().to_str().unwrap().to_owned();
+    assert!(new_route.starts_with("/archive"), "{new_route}");
+    assert_eq!(site.get(&reader, &new_route).await.status, StatusCode::OK);
     let anonymous_answer = site.get(&anonymous(), TEAM_ROUTE).await;
     assert_eq!(anonymous_answer.status, StatusCode::UNAUTHORIZED, "the new address is not told to strangers");
-    assert!(anonymous_answer.headers.get(LOCATION).is_none() && !anonymous_answer.body.contains("zephyr-plan"));
+    assert!(anonymous_answer.headers.get(LOCATION).is_none() && !anonymous_answer.body.contains(&new_route));
 
     // Logout: a form with the CSRF value; then the page is the login page again.
     let (csrf_cookie, csrf) = site.login_form().await;
@@ -571,19 +604,31 @@ async fn logout_forgets_the_session_and_a_moved_protected_page_redirects_only_it
         .map(|line| line.split('=').next().unwrap().to_owned())
         .collect();
     assert!(cleared.contains("vps_session"), "{cleared:?}");
-    assert_eq!(site.get(&anonymous(), "/work/zephyr-plan").await.status, StatusCode::UNAUTHORIZED);
+    let after = Visitor { name: "after logout", cookie: None, share_query: None };
+    assert_eq!(site.get(&after, &new_route).await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_site_without_access_configuration_serves_unlisted_pages_and_sets_no_cookie() {
+async fn without_an_access_table_every_page_is_public_as_before_and_unlisted_pages_stay_unlisted() {
     let app = vps_server::test_util::spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let vault = write_vault(dir.path());
     let plugin = vps_testkit::Plugin::new(&app.base, KEY);
     let done = plugin.publish(&vault.note_payloads(), &vault.asset_payloads()).await;
-    // Without `[access]`, `access: board` names a group no reader has: the publish says so.
-    assert_eq!(done["status"], "failed", "{done}");
-    assert!(done.to_string().contains("Board Minutes"), "the error names the note: {done}");
+    assert_eq!(done["status"], "completed", "{done}");
+    let site = Protected { app, _vault: vault, _dir: dir };
+    let page = site.get(&anonymous(), TEAM_ROUTE).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers.get("cache-control").unwrap(), "no-cache", "public caching, as before");
+    assert!(page.headers.get(SET_COOKIE).is_none());
+    assert_eq!(site.get(&anonymous(), "/_login").await.status, StatusCode::NOT_FOUND, "no login without readers");
+    assert_eq!(site.get(&anonymous(), "/notes/board-minutes").await.status, StatusCode::OK);
+    let hidden = site.get(&anonymous(), "/notes/hidden-draft").await;
+    assert_eq!(hidden.status, StatusCode::OK);
+    let search = site.get(&anonymous(), &format!("/search?q={UNLISTED_WORD}&format=json")).await;
+    assert!(!search.body.contains("hidden-draft"), "unlisted: out of search without [access] too");
+    let found = site.get(&anonymous(), &format!("/search?q={TEAM_WORD}&format=json")).await;
+    assert!(found.body.contains(TEAM_ROUTE), "a folder rule needs an [access] table: {}", found.body);
 }
 
 /// Runs `script` until it returns true (a navigation or a form post may take a moment).
@@ -627,7 +672,8 @@ async fn in_chromium_a_protected_page_asks_for_a_login_shows_with_its_images_and
         serde_json::to_string(ALICE_PASSWORD).unwrap()
     );
     browser.execute(&submit, json!([])).await.unwrap();
-    wait_until(&browser, &format!("return document.body.innerText.includes('{TEAM_WORD}')"), "the page after login").await;
+    wait_until(&browser, &format!("return document.body.innerText.includes('{TEAM_WORD}')"), "the page after login")
+        .await;
     let url = browser.execute("return location.pathname", json!([])).await.unwrap();
     assert_eq!(url, json!(TEAM_ROUTE), "the login leads back to the page asked for");
     assert!(wait_for_images(&browser).await, "the page's images load");
