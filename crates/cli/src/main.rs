@@ -2,10 +2,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
 mod publish;
+use vps_access::AccessConfig;
+use vps_server::admin::access::{PageRoute, ShareDuration};
 use vps_server::{Application, Overrides, Settings, admin};
 
 /// A self-hosted publishing server for Obsidian vaults.
@@ -66,6 +69,26 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Print a link that opens one page (and only what it shows) without a login, until it
+    /// expires. Needs no running server: it is signed with the key in the data directory.
+    Share {
+        /// The page's route (`/work/plan`, or a URL of the site; `/` for the home page).
+        #[arg(required_unless_present = "revoke_all", value_parser = PageRoute::parse)]
+        route: Option<PageRoute>,
+        /// How long the link works: 30m, 12h, 7d, 4w (at most 366 days).
+        #[arg(long = "for", value_name = "DURATION", required_unless_present = "revoke_all")]
+        valid_for: Option<ShareDuration>,
+        /// Revoke every share link made before now (running servers follow within a second).
+        #[arg(long, conflicts_with_all = ["route", "valid_for"])]
+        revoke_all: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Who may read what (the `[access]` table of the settings file).
+    Access {
+        #[command(subcommand)]
+        command: AccessCommand,
+    },
     /// Check every blob of every kept revision against its SHA-256 (both stores). Exits with 7
     /// when a blob is corrupt or missing. Safe while servers run.
     Verify {
@@ -78,12 +101,28 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AccessCommand {
+    /// Say who may read the live page at a route and why, and whether one reader may. Exits
+    /// with 0 when that reader may read it, 1 when not, 2 for an unknown route or reader.
+    Check {
+        /// The page's route (`/work/plan`, or a URL of the site; `/` for the home page).
+        #[arg(value_parser = PageRoute::parse)]
+        route: PageRoute,
+        /// The reader (a name of `[access.readers]`); without it, an anonymous reader.
+        #[arg(long = "as", value_name = "READER")]
+        reader: Option<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
 #[derive(clap::Args)]
 struct DataArgs {
     /// The server's data directory [env: DATA_DIR] [default: ./data]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// A TOML settings file (for its data_dir and storage settings).
+    /// A TOML settings file (for its data_dir, storage settings, BASE_URL and `[access]` table).
     #[arg(long, env = "VPS_PUBLISH_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -115,11 +154,13 @@ struct ServeArgs {
     print_config: bool,
 }
 
-/// Exit codes: 0 stopped cleanly, 1 failed while running or starting, 2 bad configuration,
-/// 7 `verify` found corrupt or missing blobs.
+/// Exit codes: 0 stopped cleanly, 1 failed while running or starting, 2 bad configuration (or
+/// an unknown route or reader), 7 `verify` found corrupt or missing blobs. `access check`: 0
+/// allowed, 1 denied (or failed), 2 unknown route or reader.
 const EXIT_RUNTIME: u8 = 1;
 const EXIT_CONFIG: u8 = 2;
 const EXIT_DAMAGED: u8 = 7;
+const EXIT_DENIED: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -179,6 +220,41 @@ fn main() -> ExitCode {
             );
             Ok(())
         }),
+        Command::Share { route, valid_for, revoke_all, data } => with_store(&data, async |settings| {
+            if revoke_all {
+                let generation = admin::access::revoke_shares(settings)?;
+                println!(
+                    "revoked every share link made before now (share generation {generation}); servers on this \
+                     data directory refuse them within a second"
+                );
+                return Ok(());
+            }
+            let (Some(route), Some(valid_for)) = (route, valid_for) else {
+                unreachable!("clap requires a route and --for without --revoke-all")
+            };
+            let link = admin::access::share(settings, &route, valid_for, unix_now()).await?;
+            for warning in &link.warnings {
+                eprintln!("warning: {warning}");
+            }
+            eprintln!("valid until {}", vps_core::job::iso8601(link.expires_at_s.saturating_mul(1000)));
+            println!("{}", link.url);
+            Ok(())
+        }),
+        Command::Access { command: AccessCommand::Check { route, reader, data } } => {
+            let settings = match data.resolve() {
+                Ok(settings) => settings,
+                Err(error) => return fail(EXIT_CONFIG, &error),
+            };
+            let access = access_config(&settings);
+            let mut allowed = false;
+            let code = run_admin(&settings, async |settings| {
+                let check = admin::access::check(settings, access.as_deref(), &route, reader.as_deref()).await?;
+                print_access_check(&check);
+                allowed = check.verdict.allowed();
+                Ok(())
+            });
+            if code != ExitCode::SUCCESS || allowed { code } else { ExitCode::from(EXIT_DENIED) }
+        }
         Command::Verify { quarantine, data } => {
             let mut clean = true;
             let code = with_store(&data, async |settings| {
@@ -247,16 +323,94 @@ fn read_password() -> Result<String, Box<dyn std::error::Error>> {
 
 /// Runs an operator command on the store the settings name.
 fn with_store(data: &DataArgs, run: impl AsyncFnOnce(&Settings) -> Result<(), admin::AdminError>) -> ExitCode {
-    let settings = match data.resolve() {
-        Ok(settings) => settings,
-        Err(error) => return fail(EXIT_CONFIG, &error),
-    };
+    match data.resolve() {
+        Ok(settings) => run_admin(&settings, run),
+        Err(error) => fail(EXIT_CONFIG, &error),
+    }
+}
+
+fn run_admin(settings: &Settings, run: impl AsyncFnOnce(&Settings) -> Result<(), admin::AdminError>) -> ExitCode {
+    use admin::AdminError;
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    match runtime.block_on(run(&settings)) {
+    match runtime.block_on(run(settings)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error @ admin::AdminError::BadStoreSpec(_)) => fail(EXIT_CONFIG, &error),
+        Err(
+            error @ (AdminError::BadStoreSpec(_)
+            | AdminError::BadRoute { .. }
+            | AdminError::UnknownRoute { .. }
+            | AdminError::UnknownReader { .. }
+            | AdminError::NoDataDir(_)),
+        ) => fail(EXIT_CONFIG, &error),
         Err(error) => fail(EXIT_RUNTIME, &error),
     }
+}
+
+/// The `[access]` table of the settings file, if any.
+fn access_config(settings: &Settings) -> Option<Arc<AccessConfig>> {
+    settings.access.config.clone()
+}
+
+fn print_access_check(check: &admin::access::AccessCheck) {
+    use admin::access::CurrentRules;
+    use vps_access::Audience;
+    if let Some(asked) = &check.moved_from {
+        println!("{asked} moved to {}", check.route);
+    }
+    println!("page: {} \"{}\" ({})", check.route, check.title, check.vault_path);
+    let why = match &check.current {
+        CurrentRules::Decided { decision, .. } if !check.is_stale() => {
+            format!(" (by {})", admin::access::describe_reason(&decision.because))
+        }
+        CurrentRules::NoAccessTable { .. } if !check.is_stale() => " (the settings have no [access] table)".to_owned(),
+        _ => " (as the live revision was built)".to_owned(),
+    };
+    println!("audience: {}{why}", check.audience.describe());
+    println!("listed: {}", if check.unlisted { "no (unlisted: reachable by its URL only)" } else { "yes" });
+    let who = match &check.audience {
+        Audience::Public => "everyone, logged in or not".to_owned(),
+        Audience::Readers => "any logged-in reader".to_owned(),
+        Audience::Groups(groups) => {
+            format!("readers in {}", groups.iter().map(String::as_str).collect::<Vec<_>>().join(" or "))
+        }
+    };
+    let mut names = check.readers_allowed.join(", ");
+    if check.readers_allowed_count > check.readers_allowed.len() {
+        names.push_str(&format!(" and {} more", check.readers_allowed_count - check.readers_allowed.len()));
+    }
+    match check.readers_allowed_count {
+        _ if check.audience.is_public() => println!("may read: {who}"),
+        0 => println!("may read: {who} (no reader of the settings)"),
+        _ => println!("may read: {who} ({names})"),
+    }
+    if check.is_stale() {
+        match &check.current {
+            CurrentRules::Decided { decision, frontmatter_known } => {
+                let unlisted = if decision.access.unlisted { ", unlisted" } else { "" };
+                println!(
+                    "under the current rules: {}{unlisted} (by {})",
+                    decision.access.audience.describe(),
+                    admin::access::describe_reason(&decision.because)
+                );
+                if !frontmatter_known {
+                    println!("  (this page was published before revisions kept its frontmatter: taken as none)");
+                }
+            }
+            CurrentRules::NoAccessTable { unlisted } => {
+                let unlisted = if *unlisted { ", unlisted" } else { "" };
+                println!("under the current rules: public{unlisted} (the settings have no [access] table)");
+            }
+            CurrentRules::Invalid(why) => println!("under the current rules: the next publish fails: {why}"),
+        }
+        println!(
+            "the live revision was built under other rules; a server applies these when it starts with them (or at \
+             its next publish)"
+        );
+    }
+    println!("{}: {}", check.reader.as_deref().unwrap_or("anonymous"), check.verdict);
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs())
 }
 
 fn serve(args: ServeArgs) -> ExitCode {

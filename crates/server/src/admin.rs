@@ -6,6 +6,8 @@
 //! lock and refuses to run beside a server on that directory; with a bucket shared by other
 //! servers it also spares blobs younger than `--min-age`, which may belong to a session in
 //! progress elsewhere.
+//!
+//! [`access`]: share links (`share`) and who may read a page (`access check`).
 
 use std::collections::{HashMap, HashSet};
 use std::fs::OpenOptions;
@@ -18,11 +20,14 @@ use vps_core::job::iso8601;
 use vps_core::revision::{Revision, RevisionId};
 use vps_store::{Backend, BlobStore, Expect, StoreError, Stores};
 
+pub mod access;
+
 use crate::Settings;
 use crate::sessions::{SessionState, Sessions};
 use crate::settings::Storage;
 
-/// Why an admin command (`revisions`, `rollback`, `gc`, `migrate-store`, `verify`) failed.
+/// Why an admin command (`revisions`, `rollback`, `gc`, `migrate-store`, `verify`, `share`,
+/// `access check`) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     /// Reading or writing the store failed.
@@ -56,6 +61,36 @@ pub enum AdminError {
         /// The blob that is missing.
         blob: ContentHash,
     },
+    /// `share` or `access check` was given a route that cannot be one.
+    #[error("`{route}` is not a route: {why}")]
+    BadRoute {
+        /// What was given (its first 80 characters).
+        route: String,
+        /// Why it is refused.
+        why: &'static str,
+    },
+    /// `access check` names a route the live revision has no page at.
+    #[error("no page at {route}: {why}")]
+    UnknownRoute {
+        /// The route asked for.
+        route: String,
+        /// What is there instead.
+        why: &'static str,
+    },
+    /// `access check --as` names a reader the settings do not have.
+    #[error("no reader `{reader}`: {why}")]
+    UnknownReader {
+        /// The name given (its first 80 characters).
+        reader: String,
+        /// Why it is unknown.
+        why: &'static str,
+    },
+    /// `share` found no data directory (a typo would make a key no server knows); carries it.
+    #[error("there is no data directory at {}: pass the server's (--data-dir, DATA_DIR or the settings file)", .0.display())]
+    NoDataDir(PathBuf),
+    /// The access key or the share generation file could not be read or written.
+    #[error(transparent)]
+    Access(#[from] vps_access::AccessError),
 }
 
 /// One line of `vps-publish revisions`.

@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+mod access;
 mod crash;
 mod migrate;
 mod nginx;
