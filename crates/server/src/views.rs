@@ -174,19 +174,22 @@ fn split_page_number(route: &str) -> (&str, usize) {
 #[derive(Clone)]
 struct BySize;
 
-impl Weighter<(Arc<[u16]>, String), Arc<Precompressed>> for BySize {
-    fn weight(&self, key: &(Arc<[u16]>, String), file: &Arc<Precompressed>) -> u64 {
+impl Weighter<DocumentKey, Arc<Precompressed>> for BySize {
+    fn weight(&self, key: &DocumentKey, file: &Arc<Precompressed>) -> u64 {
         let bodies =
             file.identity.len() + file.gzip.as_ref().map_or(0, |b| b.len()) + file.br.as_ref().map_or(0, |b| b.len());
         (bodies + key.1.len() + 128) as u64
     }
 }
 
+/// A view's key and a route: a document laid out for that view.
+type DocumentKey = (Arc<[u16]>, String);
+
 /// The views of one revision and the documents laid out for them.
 pub(crate) struct Views {
     views: Mutex<Vec<Arc<tokio::sync::OnceCell<Arc<View>>>>>,
     keys: Mutex<Vec<Arc<[u16]>>>,
-    documents: Option<Cache<(Arc<[u16]>, String), Arc<Precompressed>, BySize, DefaultHashBuilder>>,
+    documents: Option<Cache<DocumentKey, Arc<Precompressed>, BySize, DefaultHashBuilder>>,
 }
 
 impl Views {
