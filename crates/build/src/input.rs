@@ -92,7 +92,7 @@ impl SiteOptions {
     /// ([`AccessConfig::policy_key`]). (`base_url` shapes nothing stored.)
     ///
     /// It also says that the revision's page heads hold the frontmatter `access:` and
-    /// `unlisted:` ([`HEADS_VERSION`]): a build on a revision with another key reads its kept
+    /// `unlisted:` (`HEADS_VERSION`): a build on a revision with another key reads its kept
     /// notes' heads again from their sources.
     pub fn key(&self) -> vps_core::ContentHash {
         let policy = self.access.as_ref().map(|access| access.policy_key().to_hex());

@@ -22,15 +22,19 @@
 //!    revision when a partial publish sent none).
 //! 3. `routes.rs`: it gets its route (folder route base + slug, custom index pages, the route it
 //!    had in the live revision when two notes want one), checked against `MAX_PATH_DEPTH`, and a
-//!    [`vps_render::PageRef`] in the site's link index.
+//!    [`vps_render::PageRef`] in the site's link index. `audience.rs`: who may read it
+//!    ([`vps_access::decide`] on its head's `access:`/`unlisted:` and [`SiteOptions::access`]),
+//!    decided again in every build; an invalid `access:` fails the build naming the note.
 //! 4. `page.rs`: a kept page whose recorded questions get the same answers (links, embeds,
 //!    attachments: see `links_key`) keeps its content without its note being read. Otherwise
 //!    its note is read (`clean.rs`: [`BlobSink::read_many`], the pages to render together),
 //!    the cleanup rules rewrite its Markdown, once, within its budget, and it is rendered: its
-//!    wikilinks, embeds and transclusions resolve across the whole new page set, attachments
+//!    wikilinks, embeds and transclusions resolve across the whole new page set (a page whose
+//!    audience does not cover this page's is answered as missing: no title, address, text or
+//!    image of it shows where not all its readers may see it), attachments
 //!    through `links.rs` (Obsidian's lookup, NFC compared); its tags are checked.
-//! 5. `documents.rs`: its page is laid out in the reader's site ([`vps_site::Site`]: navigation,
-//!    backlinks, tags) and stored as a blob (with its gzip and brotli variants, `encode.rs`;
+//! 5. `documents.rs`: its page is laid out in the anonymous reader's site ([`vps_site::Site`]:
+//!    navigation, backlinks, tags; a protected or unlisted page is in it but listed nowhere) and stored as a blob (with its gzip and brotli variants, `encode.rs`;
 //!    reused from the base revision when its keys did not change), with the site's folder and
 //!    tag pages (kept when their listing keys did not change) and the [`SiteModel`] (search;
 //!    made from the base site, `Site::new_from`), each checked against its size limit. (The

@@ -276,3 +276,24 @@ fn kept_pages_of_a_revision_made_before_heads_held_access_are_decided_from_their
     assert!(page(&built.revision, "Hidden.md").unlisted);
     assert!(!html(&blobs, &built.revision, "Home.md").contains("confidential memo words"));
 }
+
+#[test]
+fn a_protected_index_note_does_not_open_its_public_folder_page() {
+    let blobs = MemoryBlobs::new();
+    let listing = |access: Option<Arc<AccessConfig>>| {
+        let notes = vec![
+            note("Home.md", "home"),
+            with_front(note("Team/index.md", "The team intro, for the team."), "access", "team".into()),
+            note("Team/Public.md", "A public page of the folder."),
+        ];
+        let built = Publish { notes, access, ..Publish::default() }.on(&blobs, &Revision::empty());
+        let index = route_of(&built.revision, "Team/index.md");
+        let (folder, name) = index.rsplit_once('/').unwrap();
+        assert_eq!(name, "index", "the note opens its folder's page");
+        let listing = &built.revision.generated.get(folder).expect("the folder has a public page").blob;
+        String::from_utf8(blobs.get(listing).unwrap().to_vec()).unwrap()
+    };
+    assert!(listing(None).contains("The team intro"), "without access rules it is public");
+    let protected = listing(Some(config("")));
+    assert!(!protected.contains("The team intro"), "{protected}");
+}
