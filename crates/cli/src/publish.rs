@@ -127,6 +127,17 @@ async fn publish(args: PublishArgs) -> Result<Summary, Failure> {
         Failure::Config("no API key: pass --api-key, set VPS_PUBLISH_API_KEY, or `api_key` in the config".into())
     })?;
 
+    // Ctrl-C before a session exists (while the vault is read and hashed, which takes a while for
+    // large files) has nothing to abort on the server: exit at once, with the same code.
+    // (The handler is registered here, before the scan starts, not when the task first runs.)
+    let mut early_signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| PublishError::Local(format!("cannot listen for Ctrl-C: {e}")))?;
+    let early_interrupt = tokio::spawn(async move {
+        if early_signal.recv().await.is_some() {
+            eprintln!("interrupted before anything was sent");
+            std::process::exit(i32::from(exit::INTERRUPTED));
+        }
+    });
     let plan = vps_publisher::scan(&args.vault, &config).map_err(|e| PublishError::Local(e.to_string()))?;
     for warning in &plan.warnings {
         log.warn(warning);
@@ -149,6 +160,8 @@ async fn publish(args: PublishArgs) -> Result<Summary, Failure> {
         return Err(Failure::Cancelled);
     }
 
+    // From here Ctrl-C aborts the session on the server (publish_until), then exits.
+    early_interrupt.abort();
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -223,13 +223,16 @@ async fn ctrl_c_aborts_the_session_on_the_server() {
     let child = spawn_publish(&vault_path, &base);
     // Wait until a session exists (the upload is under way), then interrupt.
     let sessions = server.data.path().join("sessions");
-    for _ in 0..200 {
-        if std::fs::read_dir(&sessions).map(|d| d.count()).unwrap_or(0) > 0 {
+    // (Hashing 1 GiB first takes seconds, more on a loaded machine.) The video's bytes stream
+    // into the server's temp directory while it uploads: interrupt then.
+    let temp = server.data.path().join("tmp");
+    let entries = |dir: &std::path::Path| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+    for _ in 0..6000 {
+        if entries(&sessions) > 0 && entries(&temp) > 0 {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
