@@ -310,6 +310,8 @@ mod tests {
             tags: vec![],
             made_from: None,
             head: None,
+            audience: vps_core::revision::Audience::Public,
+            unlisted: false,
         }
     }
 

@@ -99,6 +99,9 @@ pub(crate) async fn publish_protected(login_window_secs: Option<u64>) -> Protect
     let (config, window) = access_config(login_window_secs);
     let app = spawn_app_with(move |settings| {
         settings.access.config = Some(config);
+        // An origin, so that the sitemap and the feed list absolute URLs (plain http: the
+        // browser test reaches the server at 127.0.0.1).
+        settings.site.base_url = Some("http://notes.example.com".into());
         if let Some(window) = window {
             settings.login.login_failure_window_secs = window as usize;
         }
@@ -238,6 +241,7 @@ async fn every_surface_shows_protected_pages_only_to_their_readers() {
     let plan_png = vps_testkit::vault::sha256_hex(&vps_testkit::image_png(8, 8, [2, 20, 30]));
     let shared_png = vps_testkit::vault::sha256_hex(&vps_testkit::image_png(8, 8, [1, 20, 30]));
     let team_html_blob = stored_page_blob(&site.app, TEAM_ROUTE);
+    let team_variant = stored_variant(&site.app, &team_html_blob);
 
     let failures = std::cell::RefCell::new(Vec::new());
     // What a body may hold without telling anything: what the visitor sent (the URL a login page
@@ -329,6 +333,9 @@ async fn every_surface_shows_protected_pages_only_to_their_readers() {
             found(may_open_page),
             true,
         );
+        // A stored variant is never served by itself at `/_blob/` (issue 14), to anyone.
+        let variant = site.get(visitor, &format!("/_blob/{team_variant}")).await;
+        check(visitor, "its page's brotli variant", &variant, StatusCode::NOT_FOUND, true);
         check(
             visitor,
             "image public pages show too",
@@ -358,7 +365,11 @@ async fn every_surface_shows_protected_pages_only_to_their_readers() {
         let home = site.get(visitor, "/").await;
         check(visitor, "home: link and transclusion", &home, StatusCode::OK, false);
         check(visitor, "feed", &site.get(visitor, "/feed.xml").await, StatusCode::OK, false);
-        check(visitor, "sitemap", &site.get(visitor, "/sitemap.xml").await, StatusCode::OK, false);
+        let sitemap = site.get(visitor, "/sitemap.xml").await;
+        check(visitor, "sitemap", &sitemap, StatusCode::OK, false);
+        assert!(sitemap.body.contains("http://notes.example.com/public/guide"), "the sitemap lists public pages");
+        let feed = site.get(visitor, "/feed.xml").await;
+        assert!(feed.body.contains("http://notes.example.com/public/guide"), "the feed lists public pages");
         check(visitor, "404 page", &site.get(visitor, "/no/such/page").await, StatusCode::NOT_FOUND, false);
         let board = site.get(visitor, "/notes/board-minutes").await;
         let is_bob = visitor.name.starts_with("bob");
@@ -392,6 +403,14 @@ async fn every_surface_shows_protected_pages_only_to_their_readers() {
     assert!(folder.body.contains(TEAM_TITLE) && folder.body.contains("Second"), "alice's /work lists the team's notes");
     let failures = failures.into_inner();
     assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The brotli variant of the stored blob `hash`, from the live revision's encodings.
+fn stored_variant(app: &TestApp, hash: &str) -> String {
+    let current = std::fs::read_to_string(app.data.path().join("current")).unwrap();
+    let revision = std::fs::read_to_string(app.data.path().join(format!("revisions/{}.json", current.trim()))).unwrap();
+    let revision: serde_json::Value = serde_json::from_str(&revision).unwrap();
+    revision["encodings"][hash]["br"]["blob"].as_str().unwrap_or_else(|| panic!("no br variant of {hash}")).to_owned()
 }
 
 /// The stored HTML blob of the page at `route`, from the live revision in the data directory.
