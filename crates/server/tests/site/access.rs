@@ -723,6 +723,58 @@ async fn cookies_are_secure_http_only_and_lax_under_an_https_base_url() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_site_shows_nothing_to_strangers_and_everything_to_any_reader() {
+    let hash = vps_access::hash_password(ALICE_PASSWORD).unwrap();
+    let text = format!("[access]\nsite = \"private\"\n[access.readers.carol]\npassword = \"{hash}\"\n");
+    let config = Arc::new(AccessConfig::from_settings_text(&text).unwrap().unwrap());
+    let app = spawn_app_with(move |settings| {
+        settings.access.config = Some(config);
+        settings.site.base_url = Some("http://notes.example.com".into());
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let files: [(&str, Vec<u8>); 3] = [
+        ("Home.md", b"# Home\n\nWelcome to [[Alpha]].\n".to_vec()),
+        ("Notes/Alpha.md", b"# Alpha\n\nThe ocelotword note. #alphatag\n\n![[pic.png]]\n".to_vec()),
+        ("Notes/pic.png", vps_testkit::image_png(8, 8, [9, 9, 9])),
+    ];
+    for (path, bytes) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    let vault = vault::scan(dir.path()).unwrap();
+    let plugin = vps_testkit::Plugin::new(&app.base, KEY);
+    let done = plugin.publish(&vault.note_payloads(), &vault.asset_payloads()).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let site = Protected { app, _vault: vault, _dir: dir };
+    let stranger = anonymous();
+    let carol = site.login("carol", ALICE_PASSWORD).await.expect("carol, in no group, logs in");
+    let carol = Visitor { name: "carol", cookie: Some(carol), share_query: None };
+    let secret = ["ocelotword", "alphatag", "/notes/alpha"];
+    for (path, stranger_status) in [
+        ("/", StatusCode::UNAUTHORIZED),
+        ("/notes/alpha", StatusCode::UNAUTHORIZED),
+        ("/notes", StatusCode::UNAUTHORIZED),
+        ("/tags/alphatag", StatusCode::NOT_FOUND),
+        ("/assets/Notes/pic.png", StatusCode::NOT_FOUND),
+        ("/search?q=ocelotword&format=json", StatusCode::OK),
+        ("/sitemap.xml", StatusCode::OK),
+        ("/feed.xml", StatusCode::OK),
+    ] {
+        let answer = site.get(&stranger, path).await;
+        assert_eq!(answer.status, stranger_status, "anonymous {path}");
+        let shown = leaks(&answer.body, &secret).into_iter().filter(|marker| !path.contains(marker.as_str())).count();
+        assert_eq!(shown, 0, "anonymous {path} shows something private: {}", answer.body);
+        let answer = site.get(&carol, path).await;
+        assert_eq!(answer.status, StatusCode::OK, "carol {path}");
+    }
+    assert!(site.get(&carol, "/notes/alpha").await.body.contains("ocelotword"));
+    assert!(site.get(&carol, "/notes").await.body.contains("Alpha"), "carol's folder page lists the note");
+    assert!(site.get(&carol, "/search?q=ocelotword&format=json").await.body.contains("/notes/alpha"));
+}
+
 /// Runs `script` until it returns true (a navigation or a form post may take a moment).
 async fn wait_until(browser: &vps_testkit::webdriver::Browser, script: &str, what: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
