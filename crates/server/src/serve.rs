@@ -142,7 +142,11 @@ fn tracked_service(
     Future = impl Future<Output = Result<hyper::Response<Body>, Infallible>> + Send,
 > + Clone {
     hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-        request.extensions_mut().insert(Peer(peer));
+        // Only the login form needs the client's address (its failure limits): other requests
+        // do not pay for the extension map.
+        if request.method() == hyper::Method::POST {
+            request.extensions_mut().insert(Peer(peer));
+        }
         let busy = Busy::new(connections.clone(), entry.clone());
         let call = router.clone().oneshot(request);
         async move {

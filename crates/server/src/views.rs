@@ -185,10 +185,13 @@ impl Weighter<DocumentKey, Arc<Precompressed>> for BySize {
 /// A view's key and a route: a document laid out for that view.
 type DocumentKey = (Arc<[u16]>, String);
 
+/// A view, made once by the first request that needs it (the others wait for it).
+type ViewCell = Arc<tokio::sync::OnceCell<Arc<View>>>;
+
 /// The views of one revision and the documents laid out for them.
 pub(crate) struct Views {
-    views: Mutex<Vec<Arc<tokio::sync::OnceCell<Arc<View>>>>>,
-    keys: Mutex<Vec<Arc<[u16]>>>,
+    /// Each view made or being made, by its key, oldest first.
+    views: Mutex<Vec<(Arc<[u16]>, ViewCell)>>,
     documents: Option<Cache<DocumentKey, Arc<Precompressed>, BySize, DefaultHashBuilder>>,
 }
 
@@ -196,7 +199,7 @@ impl Views {
     pub(crate) fn new(budget: usize) -> Self {
         let documents =
             (budget > 0).then(|| Cache::with_weighter((budget / 16_384).clamp(16, 1 << 16), budget as u64, BySize));
-        Views { views: Mutex::new(Vec::new()), keys: Mutex::new(Vec::new()), documents }
+        Views { views: Mutex::new(Vec::new()), documents }
     }
 
     /// The view of a reader in `groups`, made when first asked (from `anonymous`, the
@@ -212,18 +215,15 @@ impl Views {
             return None;
         }
         let cell = {
-            let mut keys = self.keys.lock().expect("views lock");
             let mut views = self.views.lock().expect("views lock");
-            match keys.iter().position(|known| **known == *key) {
-                Some(index) => views[index].clone(),
+            match views.iter().find(|(known, _)| **known == *key) {
+                Some((_, cell)) => cell.clone(),
                 None => {
-                    if keys.len() >= MAX_VIEWS {
-                        keys.remove(0);
+                    if views.len() >= MAX_VIEWS {
                         views.remove(0);
                     }
-                    keys.push(key.clone().into());
                     let cell = Arc::new(tokio::sync::OnceCell::new());
-                    views.push(cell.clone());
+                    views.push((key.clone().into(), cell.clone()));
                     cell
                 }
             }

@@ -268,26 +268,27 @@ async fn gated(
         }
         return Ok(Some(response));
     }
+    // A listing laid out already is served without looking it up in the view again.
+    if let Some(view) = &view
+        && let Some(file) = live.views.cached(view, route)
+    {
+        return Ok(Some(serve_precompressed(&file, HTML, Caching::Private, StatusCode::OK, method, headers)));
+    }
     if let Some(view) = &view
         && let Some(listing) = view.listing(route)
     {
-        let file = match live.views.cached(view, route) {
-            Some(file) => Some(file),
-            None => {
-                let html = match listing {
-                    Listing::Folder { folder, number, intro } => {
-                        let intro = match intro.as_deref().and_then(|intro| live.pages.get(intro)?.made_from.as_ref()) {
-                            Some(made_from) => Some(read_text(app, &made_from.content).await?),
-                            None => None,
-                        };
-                        view.site.folder_index_page(&folder, intro.as_deref(), number)
-                    }
-                    Listing::Tag { tag, number } => view.site.tag_page_number(&tag, number),
-                    Listing::TagsIndex => Some(view.site.tags_index()),
+        let html = match listing {
+            Listing::Folder { folder, number, intro } => {
+                let intro = match intro.as_deref().and_then(|intro| live.pages.get(intro)?.made_from.as_ref()) {
+                    Some(made_from) => Some(read_text(app, &made_from.content).await?),
+                    None => None,
                 };
-                html.map(|html| live.views.keep(view, route, html))
+                view.site.folder_index_page(&folder, intro.as_deref(), number)
             }
+            Listing::Tag { tag, number } => view.site.tag_page_number(&tag, number),
+            Listing::TagsIndex => Some(view.site.tags_index()),
         };
+        let file = html.map(|html| live.views.keep(view, route, html));
         if let Some(file) = file {
             let response = serve_precompressed(&file, HTML, Caching::Private, StatusCode::OK, method, headers);
             return Ok(Some(response));
