@@ -134,6 +134,7 @@ pub fn build(
             .map(|css| format!("/publish.css?v={}", &css.sha256.to_hex()[..12])),
         home_route: home.clone(),
         language: site_language(site, &settings),
+        presentation: vps_site::Presentation::default(),
     };
     let encoder = Encoder::new(&base.encodings);
     let documents =

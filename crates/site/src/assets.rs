@@ -1,5 +1,13 @@
-//! The site's static assets: stylesheet, search script and favicon, with content-hashed URLs
-//! so the server can serve them as immutable.
+//! The site's static assets: stylesheet, scripts and favicon, with content-hashed URLs so the
+//! server can serve them as immutable.
+//!
+//! Two scripts, both optional enhancements (every page works without them), both ours and
+//! served from `/_site/` under `script-src 'self'`:
+//! - [`THEME_JS`], loaded without `defer` at the top of `<head>`: it applies the reader's
+//!   remembered theme before the first paint, so there is no flash of the wrong theme;
+//! - [`SITE_JS`], loaded with `defer`: one file made of one part per feature (search as you
+//!   type, graph, link previews, media), each part an independent function that does nothing
+//!   when its markup is not on the page.
 
 use std::sync::LazyLock;
 
@@ -8,14 +16,26 @@ use vps_core::ContentHash;
 /// The site stylesheet, served at [`style_href`].
 pub const STYLE_CSS: &str = include_str!("assets/style.css");
 
-/// The optional search-as-you-type script, served at [`search_js_href`]. Pages work without it.
-pub const SEARCH_JS: &str = include_str!("assets/search.js");
+/// The deferred script of every page, served at [`site_js_href`]: one part per feature.
+pub const SITE_JS: &str = concat!(
+    include_str!("assets/search.js"),
+    "\n",
+    include_str!("assets/graph.js"),
+    "\n",
+    include_str!("assets/preview.js"),
+    "\n",
+    include_str!("assets/media.js"),
+);
+
+/// The theme script, served at [`theme_js_href`] and loaded before the first paint.
+pub const THEME_JS: &str = include_str!("assets/theme.js");
 
 /// The favicon, served at `/favicon.svg` as `image/svg+xml`.
 pub const FAVICON_SVG: &str = include_str!("assets/favicon.svg");
 
 static STYLE_HREF: LazyLock<String> = LazyLock::new(|| hashed_href("style", STYLE_CSS, "css"));
-static SEARCH_JS_HREF: LazyLock<String> = LazyLock::new(|| hashed_href("search", SEARCH_JS, "js"));
+static SITE_JS_HREF: LazyLock<String> = LazyLock::new(|| hashed_href("site", SITE_JS, "js"));
+static THEME_JS_HREF: LazyLock<String> = LazyLock::new(|| hashed_href("theme", THEME_JS, "js"));
 
 /// `/_site/style-<16 hex digits of the SHA-256 of STYLE_CSS>.css`: changes whenever the
 /// stylesheet does, so it can be cached forever.
@@ -23,9 +43,29 @@ pub fn style_href() -> String {
     STYLE_HREF.clone()
 }
 
-/// `/_site/search-<16 hex digits of the SHA-256 of SEARCH_JS>.js`.
-pub fn search_js_href() -> String {
-    SEARCH_JS_HREF.clone()
+/// `/_site/site-<16 hex digits of the SHA-256 of SITE_JS>.js`.
+pub fn site_js_href() -> String {
+    SITE_JS_HREF.clone()
+}
+
+/// `/_site/theme-<16 hex digits of the SHA-256 of THEME_JS>.js`.
+pub fn theme_js_href() -> String {
+    THEME_JS_HREF.clone()
+}
+
+/// Every static file: its URL (`/_site/…`), content and media type. The one table the server
+/// serves `/_site/` from.
+pub fn static_files() -> [(&'static str, &'static str, &'static str); 3] {
+    [
+        (STYLE_HREF.as_str(), STYLE_CSS, "text/css; charset=utf-8"),
+        (SITE_JS_HREF.as_str(), SITE_JS, "text/javascript; charset=utf-8"),
+        (THEME_JS_HREF.as_str(), THEME_JS, "text/javascript; charset=utf-8"),
+    ]
+}
+
+/// Every static file's URL, for keys of documents that name them.
+pub(crate) fn static_hrefs() -> [&'static str; 3] {
+    static_files().map(|(href, _, _)| href)
 }
 
 fn hashed_href(stem: &str, content: &str, extension: &str) -> String {
@@ -46,7 +86,9 @@ mod tests {
         assert!(hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_eq!(css, hashed_href("style", STYLE_CSS, "css"));
         assert_ne!(hashed_href("style", "a", "css"), hashed_href("style", "b", "css"));
-        assert!(search_js_href().starts_with("/_site/search-") && search_js_href().ends_with(".js"));
+        assert!(site_js_href().starts_with("/_site/site-") && site_js_href().ends_with(".js"));
+        assert!(theme_js_href().starts_with("/_site/theme-") && theme_js_href().ends_with(".js"));
+        assert_eq!(static_hrefs(), [css.as_str(), site_js_href().as_str(), theme_js_href().as_str()]);
     }
 
     #[test]
@@ -72,6 +114,9 @@ mod tests {
             assert!(STYLE_CSS.contains(needle), "missing {needle}");
         }
         assert!(FAVICON_SVG.starts_with("<svg") && FAVICON_SVG.contains("viewBox"));
-        assert!(SEARCH_JS.contains("format=json") && !SEARCH_JS.contains("eval("));
+        assert!(SITE_JS.contains("format=json"));
+        for script in [SITE_JS, THEME_JS] {
+            assert!(!script.contains("eval(") && !script.contains("new Function"), "no eval");
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use vps_core::url::encode_path;
 
-use crate::assets::{search_js_href, style_href};
+use crate::assets::{site_js_href, style_href, theme_js_href};
 use crate::escape::{escape, summarize};
 use crate::site::Site;
 use crate::tree::{NavItem, render_nav};
@@ -51,6 +51,15 @@ impl Document<'_> {
 }
 
 impl Site {
+    /// Hashes everything of the site that every document's chrome shows (static files, name,
+    /// language, stylesheet, presentation): part of every document's key.
+    pub(crate) fn hash_chrome(&self, hasher: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        crate::assets::static_hrefs().hash(hasher);
+        (&self.info.name, &self.info.language, &self.info.publish_css_href).hash(hasher);
+        self.info.presentation.hash(hasher);
+    }
+
     pub(crate) fn render_document(&self, doc: &Document<'_>) -> String {
         let nav = self.tree.nav_items(&self.pages, doc.nav_current, None, self.listing_page_size);
         self.render_document_with(doc, &nav)
@@ -68,6 +77,8 @@ impl Site {
 
         let mut head = String::with_capacity(2048);
         head.push_str("<meta charset=\"utf-8\">\n");
+        // Before anything is painted: the reader's remembered theme (see `THEME_JS`).
+        head.push_str(&format!("<script src=\"{}\"></script>\n", theme_js_href()));
         head.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
         head.push_str(&format!("<title>{full_title}</title>\n"));
         head.push_str(&format!("<meta name=\"description\" content=\"{description}\">\n"));
@@ -98,7 +109,7 @@ impl Site {
         if let Some(href) = &self.info.publish_css_href {
             head.push_str(&format!("<link rel=\"stylesheet\" href=\"{}\">\n", escape(href)));
         }
-        head.push_str(&format!("<script src=\"{}\" defer></script>\n", search_js_href()));
+        head.push_str(&format!("<script src=\"{}\" defer></script>\n", site_js_href()));
 
         let words = self.words;
         let nav = render_nav(nav, words);
@@ -158,7 +169,7 @@ fn image_url(image: &str, served: Served<'_>) -> Option<String> {
 mod tests {
     use crate::fixture::{self, resolved, site, site_without_base_url};
     use crate::model::{Heading, PageInfo, SiteInfo};
-    use crate::{Site, search_js_href, style_href};
+    use crate::{Site, site_js_href, style_href};
 
     /// Every kind of full page, as a browser at its path sees its links (see `resolved`).
     fn every_full_page(site: &Site) -> Vec<(&'static str, String)> {
@@ -230,7 +241,7 @@ mod tests {
             let style = html.find(&format!("<link rel=\"stylesheet\" href=\"{}\">", style_href())).unwrap();
             let publish = html.find("<link rel=\"stylesheet\" href=\"/assets/publish.css\">").unwrap();
             assert!(style < publish, "{name}: publish.css comes after the site stylesheet");
-            assert!(html.contains(&format!("<script src=\"{}\" defer></script>", search_js_href())), "{name}");
+            assert!(html.contains(&format!("<script src=\"{}\" defer></script>", site_js_href())), "{name}");
             assert_eq!(html.matches("<script").count(), 1, "{name}: no inline script");
             assert!(html.contains(&format!("<title>{}", if name == "generated home" { "Garden" } else { "" })));
         }

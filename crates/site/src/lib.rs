@@ -33,8 +33,8 @@
 //! Every URL in a page, listing or search page is relative to where the document is served
 //! ([`relative_url`]): `/blog/post` links to `../_site/style-….css` and the home page as `../`,
 //! so a stored document works under any path prefix and names no origin.
-//! - the static assets [`STYLE_CSS`], [`SEARCH_JS`] (optional enhancement) and [`FAVICON_SVG`],
-//!   served at [`style_href`], [`search_js_href`] and `/favicon.svg`.
+//! - the static assets [`STYLE_CSS`], [`SITE_JS`], [`THEME_JS`] (optional enhancements) and [`FAVICON_SVG`],
+//!   served at [`style_href`], [`site_js_href`], [`theme_js_href`] and `/favicon.svg`.
 //!
 //! Every text from the model reaches markup through [`escape`]. Pages carry no inline script,
 //! so they can be served with `script-src 'self'`.
@@ -86,10 +86,10 @@ mod tree;
 mod url;
 mod words;
 
-pub use assets::{FAVICON_SVG, SEARCH_JS, STYLE_CSS, search_js_href, style_href};
+pub use assets::{FAVICON_SVG, SITE_JS, STYLE_CSS, THEME_JS, site_js_href, static_files, style_href, theme_js_href};
 pub use escape::escape;
 pub use listing::listing_page_route;
-pub use model::{Heading, PageInfo, SiteInfo};
+pub use model::{Heading, PageInfo, Presentation, SiteInfo, Theme};
 pub use search::SearchHit;
 pub use site::{LISTING_PAGE_SIZE, Site};
 pub use url::{PublicBase, relative_url};

@@ -332,8 +332,7 @@ impl Site {
         use std::hash::Hash;
         let mut hasher = KeyHasher::new();
         LISTING_VERSION.hash(&mut hasher);
-        (crate::assets::style_href(), crate::assets::search_js_href()).hash(&mut hasher);
-        (&self.info.name, &self.info.language, &self.info.publish_css_href).hash(&mut hasher);
+        self.hash_chrome(&mut hasher);
         listing.hash(&mut hasher);
         hasher.finish_key()
     }

@@ -24,6 +24,61 @@ pub struct SiteInfo {
     /// of the site's own words. Empty means English. The server sets it from `SITE_LANGUAGE`,
     /// else the `locale` the plugin sent.
     pub language: String,
+    /// How the site looks and what its pages show (logo, theme, toggles, navigation order).
+    pub presentation: Presentation,
+}
+
+/// The writer's choices of how the site looks: Obsidian Publish's `site-options.json`, the
+/// CLI's `.vps-publish.toml` or the server's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Presentation {
+    /// Where the logo shown in the header is served (a root-relative URL), if any.
+    pub logo_href: Option<String>,
+    /// The theme a reader gets until they choose one.
+    pub default_theme: Theme,
+    /// Show each page's table of contents.
+    pub show_outline: bool,
+    /// Show each page's backlinks ("Linked from").
+    pub show_backlinks: bool,
+    /// Show the search box.
+    pub show_search: bool,
+    /// Show the light / dark / system toggle.
+    pub show_theme_toggle: bool,
+    /// Show each page's local graph and the global graph page.
+    pub show_graph: bool,
+    /// The navigation's order: vault paths of folders (`Guides`) and notes (`Guides/Start.md`);
+    /// listed entries come first in this order within their folder, the others after them in
+    /// the usual order.
+    pub navigation_order: Vec<String>,
+}
+
+impl Default for Presentation {
+    fn default() -> Self {
+        Presentation {
+            logo_href: None,
+            default_theme: Theme::System,
+            show_outline: true,
+            show_backlinks: true,
+            show_search: true,
+            show_theme_toggle: true,
+            show_graph: true,
+            navigation_order: Vec::new(),
+        }
+    }
+}
+
+/// A colour theme.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// The reader's system preference (`prefers-color-scheme`).
+    #[default]
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
 }
 
 /// One published page, as the layout needs it. The rendered body is passed separately to

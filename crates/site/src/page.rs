@@ -87,8 +87,7 @@ impl Site {
         let shell = self.shell(index);
         let mut hasher = KeyHasher::new();
         LAYOUT_VERSION.hash(&mut hasher);
-        (crate::assets::style_href(), crate::assets::search_js_href()).hash(&mut hasher);
-        (&self.info.name, &self.info.language, &self.info.publish_css_href).hash(&mut hasher);
+        self.hash_chrome(&mut hasher);
         // The record's own key, kept with the page's derived data (see `Site::new_from`).
         self.derived[index].record_key(&self.pages[index]).hash(&mut hasher);
         (shell.is_home, shell.path, shell.nav_current, &shell.breadcrumbs, &shell.tags).hash(&mut hasher);

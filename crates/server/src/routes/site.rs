@@ -59,16 +59,13 @@ pub(super) async fn publish_css(State(app): State<AppState>, request: Request) -
 /// their gzip and br variants made once, at first use (never per request).
 #[tracing::instrument(level = "debug", skip_all)]
 pub(super) async fn static_file(Path(name): Path<String>, request: Request) -> Response {
-    static STYLE: LazyLock<Precompressed> = LazyLock::new(|| Precompressed::new(vps_site::STYLE_CSS.as_bytes()));
-    static SEARCH: LazyLock<Precompressed> = LazyLock::new(|| Precompressed::new(vps_site::SEARCH_JS.as_bytes()));
+    type Files = std::collections::HashMap<&'static str, (Precompressed, &'static str)>;
+    static FILES: LazyLock<Files> = LazyLock::new(|| {
+        let files = vps_site::static_files().into_iter();
+        files.map(|(href, content, media_type)| (href, (Precompressed::new(content.as_bytes()), media_type))).collect()
+    });
     let path = format!("/_site/{name}");
-    let file = if path == vps_site::style_href() {
-        Some((&*STYLE, "text/css; charset=utf-8"))
-    } else if path == vps_site::search_js_href() {
-        Some((&*SEARCH, "text/javascript; charset=utf-8"))
-    } else {
-        None
-    };
+    let file = FILES.get(path.as_str()).map(|(file, content_type)| (file, *content_type));
     match file {
         Some((file, content_type)) => serve_precompressed(
             file,

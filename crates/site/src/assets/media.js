@@ -1,0 +1,1 @@
+// media: filled in by its feature.

@@ -1,0 +1,1 @@
+// preview: filled in by its feature.
