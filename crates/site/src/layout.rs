@@ -169,7 +169,7 @@ fn image_url(image: &str, served: Served<'_>) -> Option<String> {
 mod tests {
     use crate::fixture::{self, resolved, site, site_without_base_url};
     use crate::model::{Heading, PageInfo, SiteInfo};
-    use crate::{Site, site_js_href, style_href};
+    use crate::{Site, site_js_href, style_href, theme_js_href};
 
     /// Every kind of full page, as a browser at its path sees its links (see `resolved`).
     fn every_full_page(site: &Site) -> Vec<(&'static str, String)> {
@@ -242,7 +242,9 @@ mod tests {
             let publish = html.find("<link rel=\"stylesheet\" href=\"/assets/publish.css\">").unwrap();
             assert!(style < publish, "{name}: publish.css comes after the site stylesheet");
             assert!(html.contains(&format!("<script src=\"{}\" defer></script>", site_js_href())), "{name}");
-            assert_eq!(html.matches("<script").count(), 1, "{name}: no inline script");
+            let theme = format!("<script src=\"{}\"></script>", theme_js_href());
+            assert!(html.find(&theme).unwrap() < style, "{name}: the theme is applied before the stylesheet");
+            assert_eq!(html.matches("<script").count(), 2, "{name}: no inline script");
             assert!(html.contains(&format!("<title>{}", if name == "generated home" { "Garden" } else { "" })));
         }
     }
