@@ -24,6 +24,7 @@ use crate::error::BuildError;
 use crate::sink::BlobSink;
 
 const HTML: &str = "text/html; charset=utf-8";
+const JSON: &str = "application/json";
 
 /// A page rendered from its note (or reused), waiting for the site around it.
 pub(crate) struct Draft {
@@ -155,10 +156,11 @@ pub(crate) fn write(
     let mut generated = BTreeMap::new();
     // A listing is made again only when its key changed (what it lists, its navigation, the
     // site; see `Site::folder_listing_key`): otherwise the base revision's document is kept.
-    let mut add = |route: String,
-                   key: ContentHash,
-                   render: &mut dyn FnMut() -> Result<Option<String>, BuildError>,
-                   blame: &str|
+    let mut add_typed = |route: String,
+                         content_type: &str,
+                         key: ContentHash,
+                         render: &mut dyn FnMut() -> Result<Option<String>, BuildError>,
+                         blame: &str|
      -> Result<(), BuildError> {
         progress(Phase::PromotingContent, 86)?;
         // A note published at a listing's page route (`/blog/page/2`) keeps it.
@@ -181,9 +183,14 @@ pub(crate) fn write(
         }
         let blob = sink.put_bytes(body.as_bytes())?;
         encoder.encode(sink, blob, body.as_bytes())?;
-        generated.insert(route, Generated { blob, content_type: HTML.to_owned(), key: Some(key) });
+        generated.insert(route, Generated { blob, content_type: content_type.to_owned(), key: Some(key) });
         Ok(())
     };
+    let mut add = |route: String,
+                   key: ContentHash,
+                   render: &mut dyn FnMut() -> Result<Option<String>, BuildError>,
+                   blame: &str|
+     -> Result<(), BuildError> { add_typed(route, HTML, key, render, blame) };
     if home_missing {
         for number in 1..=site.folder_index_pages("/") {
             let key = listing_key(site.folder_listing_key("/", number), None, limits);
@@ -234,6 +241,16 @@ pub(crate) fn write(
             let mut render = || Ok(site.tag_page_number(&tag, number));
             add(listing_page_route(&route, number), key, &mut render, last_note)?;
         }
+    }
+    // The graph: its page, and its document, made in O(pages + links) to be compared with the
+    // base revision's (the same graph is the same blob).
+    if site.info().presentation.show_graph {
+        let key = listing_key(Some(site.graph_page_key()), None, limits);
+        add(vps_site::GRAPH_ROUTE.into(), key, &mut || Ok(Some(site.graph_page())), last_note)?;
+        let graph = site.graph_json(limits.graph_max_nodes);
+        let key = ContentHash::of(graph.as_bytes());
+        let mut graph = Some(graph);
+        add_typed(vps_site::GRAPH_JSON_ROUTE.into(), JSON, key, &mut || Ok(graph.take()), last_note)?;
     }
     // The 404 page, sitemap.xml, robots.txt and feed.xml depend on the public address
     // (`BASE_URL`): the server makes them when it loads the revision, not stored here.

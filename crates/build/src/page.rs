@@ -225,7 +225,11 @@ pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart
         vault_path: note.vault_path.clone(),
         description: meta.description.clone(),
         tags: tags.clone(),
-        headings: rendered.headings.iter().map(|h| SiteHeading::new(h.level, h.text.clone(), h.id.clone())).collect(),
+        headings: rendered
+            .headings
+            .iter()
+            .map(|h| SiteHeading::new(h.level, h.text.clone(), h.id.clone()).at(h.offset))
+            .collect(),
         updated: meta
             .updated
             .clone()

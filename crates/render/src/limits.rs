@@ -53,6 +53,9 @@ pub struct PublishLimits {
     pub max_search_index_bytes: usize,
     /// `LISTING_PAGE_SIZE`: entries on one page of a folder or tag listing.
     pub listing_page_size: usize,
+    /// `GRAPH_MAX_NODES`: nodes of the graph document (the most linked pages when the site has
+    /// more): the graph script draws them all, so this bounds a reader's download and layout.
+    pub graph_max_nodes: usize,
     /// `MAX_ENCODED_ASSET_BYTES`: the largest compressible asset (SVG, CSS, text…) given stored
     /// gzip and brotli variants at publish time; a larger one is served as uploaded. Each is
     /// read whole into memory to be compressed, so this bounds a build's memory for it.
@@ -74,6 +77,7 @@ impl Default for PublishLimits {
             max_document_bytes: 64 * 1024 * 1024,
             max_search_index_bytes: 256 * 1024 * 1024,
             listing_page_size: 200,
+            graph_max_nodes: 20_000,
             max_encoded_asset_bytes: 16 * 1024 * 1024,
         }
     }

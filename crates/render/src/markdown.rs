@@ -138,6 +138,8 @@ pub struct Heading {
     /// Its `id` attribute: [`vps_core::slug::heading_id`] of the text, made unique on the page
     /// with `-1`, `-2`. Plain Unicode (`見出し`); links to it carry it percent-encoded.
     pub id: String,
+    /// Where its text starts in [`Rendered::text`] (a byte offset): its section follows it.
+    pub offset: usize,
 }
 
 /// A rendered note. Every list is in document order, without duplicates.

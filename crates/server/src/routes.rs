@@ -4,6 +4,7 @@ mod blob;
 mod check;
 mod envelope;
 mod finish;
+mod graph;
 mod json;
 mod legacy_assets;
 mod login;
@@ -54,6 +55,7 @@ pub(crate) fn router(state: AppState) -> crate::serve::Routes {
         .route("/public-config", get(meta::public_config))
         .route("/metrics", get(meta::metrics))
         .route("/search", get(site::search))
+        .route("/_preview", get(graph::preview))
         .route("/_login", get(login::login_page).post(login::login))
         .route("/_logout", axum::routing::post(login::logout))
         .route("/events/session/{id}/finalization", get(finish::events))
@@ -69,6 +71,7 @@ pub(crate) fn router(state: AppState) -> crate::serve::Routes {
         .route("/publish.css", get(site::publish_css))
         .route("/_site/{name}", get(site::static_file))
         .route("/favicon.svg", get(site::favicon))
+        .route("/_graph.json", get(graph::graph))
         .fallback(site::page);
     let router = dynamic.merge(stored).layer(request_log::RequestLog).with_state(state.clone());
     let router = prefix::under_prefix(router, state.site.address().base.prefix());

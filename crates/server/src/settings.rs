@@ -245,6 +245,7 @@ settings_of! {
         max_document_bytes => max_document_bytes, env ["MAX_DOCUMENT_BYTES"], read size_upto(GIB);
         max_search_index_bytes => max_search_index_bytes, env ["MAX_SEARCH_INDEX_BYTES"], read size_upto(4 * GIB);
         listing_page_size => listing_page_size, env ["LISTING_PAGE_SIZE"], read count_within(1, 100_000);
+        graph_max_nodes => graph_max_nodes, env ["GRAPH_MAX_NODES"], read count_within(1, 1_000_000);
         max_encoded_asset_bytes => max_encoded_asset_bytes, env ["MAX_ENCODED_ASSET_BYTES"], read size_upto(GIB);
     }
 }

@@ -44,6 +44,8 @@ pub(crate) struct Live {
     pub views: Views,
     /// Entries per listing page (`LISTING_PAGE_SIZE`), for the views' listings.
     pub listing_page_size: usize,
+    /// `GRAPH_MAX_NODES`, for the views' graph documents.
+    pub graph_max_nodes: usize,
 }
 
 /// What a published blob is, which says how it is served at `/_blob/<hash>`. Note sources and
@@ -85,6 +87,8 @@ pub(crate) struct Address {
     pub site_name: Option<String>,
     /// `LISTING_PAGE_SIZE`, for the listings of readers' views.
     pub listing_page_size: usize,
+    /// `GRAPH_MAX_NODES`, for the graph documents of readers' views.
+    pub graph_max_nodes: usize,
     /// `READER_VIEW_CACHE_BYTES`.
     pub view_cache_bytes: usize,
 }
@@ -158,7 +162,8 @@ impl Live {
         let gate = Gate::new(&revision);
         let views = Views::new(if gate.is_open() { 0 } else { address.view_cache_bytes });
         let listing_page_size = address.listing_page_size.max(1);
-        Self { revision, site, documents, public, nfd_assets, gate, views, listing_page_size }
+        let graph_max_nodes = address.graph_max_nodes.max(1);
+        Self { revision, site, documents, public, nfd_assets, gate, views, listing_page_size, graph_max_nodes }
     }
 
     /// The asset at `path`, compared in NFC: an NFD or NFC spelling finds the file whatever the

@@ -129,6 +129,7 @@ impl Application {
             base: vps_site::PublicBase::parse(settings.site.base_url.as_deref()),
             site_name: Some(settings.site.site_name.clone()),
             listing_page_size: settings.publish_limits.listing_page_size,
+            graph_max_nodes: settings.publish_limits.graph_max_nodes,
             view_cache_bytes: settings.login.reader_view_cache_bytes,
         };
         let site = Site::open(stores.revisions, &*stores.blobs, address).await?;

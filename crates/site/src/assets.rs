@@ -13,8 +13,17 @@ use std::sync::LazyLock;
 
 use vps_core::ContentHash;
 
-/// The site stylesheet, served at [`style_href`].
-pub const STYLE_CSS: &str = include_str!("assets/style.css");
+/// The site stylesheet, served at [`style_href`]: `style.css`, then the dark theme's colours
+/// (`dark.css`, written once) under the system's dark preference unless the reader chose light
+/// (`<html data-theme="light">`, set by [`THEME_JS`]), and whenever the reader chose dark.
+pub const STYLE_CSS: &str = concat!(
+    include_str!("assets/style.css"),
+    "\n@media (prefers-color-scheme: dark) {\n:root:not([data-theme=\"light\"]) {\n",
+    include_str!("assets/dark.css"),
+    "}\n}\n:root[data-theme=\"dark\"] {\n",
+    include_str!("assets/dark.css"),
+    "}\n",
+);
 
 /// The deferred script of every page, served at [`site_js_href`]: one part per feature.
 pub const SITE_JS: &str = concat!(

@@ -5,6 +5,7 @@ use vps_core::url::encode_path;
 
 use crate::assets::{site_js_href, style_href, theme_js_href};
 use crate::escape::{escape, summarize};
+use crate::model::Theme;
 use crate::site::Site;
 use crate::tree::{NavItem, render_nav};
 use crate::url::{PublicBase, prefix_html, relative_url, relativize_html};
@@ -116,12 +117,12 @@ impl Site {
         let home_current = if doc.nav_current == Some("/") { " aria-current=\"page\"" } else { "" };
         let query = escape(doc.query);
         let html = format!(
-            "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n{head}</head>\n<body>\n\
+            "<!doctype html>\n<html lang=\"{lang}\"{theme}>\n<head>\n{head}</head>\n<body>\n\
 <a class=\"skip-link\" href=\"#main\">{skip}</a>\n\
 <header class=\"site-header\">\n<a class=\"site-name\" href=\"/\"{home_current}>{site_name}</a>\n\
 <form class=\"site-search\" action=\"/search\" method=\"get\" role=\"search\" data-no-results=\"{no_results}\" data-all-results=\"{all_results}\">\
 <input type=\"search\" name=\"q\" value=\"{query}\" placeholder=\"{placeholder}\" aria-label=\"{search_label}\" autocomplete=\"off\" dir=\"auto\">\
-<button type=\"submit\">{search_button}</button></form>\n</header>\n\
+<button type=\"submit\">{search_button}</button></form>\n{theme_toggle}</header>\n\
 <div class=\"site-body\">\n\
 <input type=\"checkbox\" id=\"nav-toggle\" class=\"nav-toggle\" aria-controls=\"site-nav\">\
 <label for=\"nav-toggle\" class=\"nav-toggle-label\">{pages}</label>\n\
@@ -129,6 +130,8 @@ impl Site {
 <footer class=\"site-footer\"><a href=\"/\">{site_name}</a> · <a href=\"/tags\">{tags}</a> · <a href=\"/feed.xml\">{feed}</a></footer>\n\
 </body>\n</html>\n",
             lang = escape(lang_attribute(&self.info.language)),
+            theme = theme_attributes(self.info.presentation.default_theme),
+            theme_toggle = self.theme_toggle(),
             skip = escape(words.skip_link),
             no_results = escape(words.no_results),
             all_results = escape(words.all_results),
@@ -144,6 +147,35 @@ impl Site {
             Served::At(from) => relativize_html(&html, from),
             Served::Anywhere(base) => prefix_html(&html, base),
         }
+    }
+}
+
+/// The `<html>` attributes of the site's default theme: a light or dark default applies without
+/// JavaScript too (`data-theme`); the theme script reads `data-default-theme` when the reader
+/// has chosen nothing, and `data-theme` is what the stylesheet follows.
+fn theme_attributes(theme: Theme) -> &'static str {
+    match theme {
+        Theme::System => "",
+        Theme::Light => " data-default-theme=\"light\" data-theme=\"light\"",
+        Theme::Dark => " data-default-theme=\"dark\" data-theme=\"dark\"",
+    }
+}
+
+impl Site {
+    /// The light / dark / system toggle: hidden until the theme script shows it (it does
+    /// nothing without the script), absent when the site turns it off.
+    fn theme_toggle(&self) -> String {
+        if !self.info.presentation.show_theme_toggle {
+            return String::new();
+        }
+        let words = self.words;
+        format!(
+            "<button type=\"button\" class=\"theme-toggle\" hidden aria-label=\"{system}\" title=\"{system}\" \
+data-label-system=\"{system}\" data-label-light=\"{light}\" data-label-dark=\"{dark}\"></button>\n",
+            system = escape(words.theme_system),
+            light = escape(words.theme_light),
+            dark = escape(words.theme_dark),
+        )
     }
 }
 

@@ -131,11 +131,20 @@ pub struct Heading {
     pub text: String,
     /// The anchor (`#id`) of the heading in the rendered content.
     pub id: String,
+    /// Where the heading's text starts in the page's `text` (a byte offset), when the renderer
+    /// said: its section follows it (link previews).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<usize>,
 }
 
 impl Heading {
     /// A heading of `level` (1–6) reading `text`, at anchor `id`.
     pub fn new(level: u8, text: impl Into<String>, id: impl Into<String>) -> Self {
-        Heading { level, text: text.into(), id: id.into() }
+        Heading { level, text: text.into(), id: id.into(), offset: None }
+    }
+
+    /// The same heading, its text at byte `offset` of the page's text.
+    pub fn at(self, offset: usize) -> Self {
+        Heading { offset: Some(offset), ..self }
     }
 }

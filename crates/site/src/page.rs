@@ -5,6 +5,7 @@ use vps_core::slug::{tag_href, tag_key};
 use crate::derived::KeyHasher;
 use crate::escape::escape;
 use crate::feeds::normalize_datetime;
+use crate::graph::NEIGHBOURS_SHOWN;
 use crate::layout::{Document, Served};
 use crate::model::{Heading, PageInfo};
 use crate::site::Site;
@@ -17,7 +18,7 @@ pub(crate) const BACKLINKS_SHOWN: usize = 50;
 
 /// The version of the page layout, in every [`Site::shell_key`]: bump it whenever the shell
 /// around the content changes in a way the other inputs of the key do not show.
-const LAYOUT_VERSION: &str = "page-shell-2";
+const LAYOUT_VERSION: &str = "page-shell-3";
 
 impl Site {
     /// The full HTML document of the page at `route` (`/` is the home page), around
@@ -51,8 +52,10 @@ impl Site {
         let classes: String = page.cssclasses.iter().map(|c| format!(" {}", escape(c.trim()))).collect();
         // The note's own direction (Arabic, Hebrew…), whatever the site's language.
         main.push_str(&format!(
-            "<div class=\"note-content\"><article class=\"markdown-body{classes}\" dir=\"auto\">\n{content_html}\n</article></div><!--/note-content-->\n</div>\n"
+            "<div class=\"note-content\"><article class=\"markdown-body{classes}\" dir=\"auto\">\n{content_html}\n</article></div><!--/note-content-->\n"
         ));
+        main.push_str(&self.graph_panel(index, &shell.neighbours, shell.more_neighbours));
+        main.push_str("</div>\n");
         main.push_str(&self.page_footer(index, &shell.backlinks, shell.more_backlinks));
 
         Some(self.render_document_with(
@@ -97,6 +100,11 @@ impl Site {
                 .hash(&mut hasher);
         }
         shell.more_backlinks.hash(&mut hasher);
+        for &neighbour in &shell.neighbours {
+            let neighbour = &self.pages[neighbour];
+            (&neighbour.route, &neighbour.title, self.public_path(&neighbour.route)).hash(&mut hasher);
+        }
+        shell.more_neighbours.hash(&mut hasher);
         Some(hasher.finish_key())
     }
 
@@ -118,6 +126,9 @@ impl Site {
         }
         let all = &self.backlinks[index];
         let backlinks = all[..all.len().min(BACKLINKS_SHOWN)].to_vec();
+        let mut neighbours = self.neighbours_of(index);
+        let more_neighbours = neighbours.len().saturating_sub(NEIGHBOURS_SHOWN);
+        neighbours.truncate(NEIGHBOURS_SHOWN);
         Shell {
             is_home,
             path,
@@ -127,6 +138,8 @@ impl Site {
             nav: self.tree.nav_items(&self.pages, Some(nav_current), Some(index), self.listing_page_size),
             more_backlinks: all.len() - backlinks.len(),
             backlinks,
+            neighbours,
+            more_neighbours,
         }
     }
 
@@ -189,6 +202,10 @@ struct Shell<'s> {
     nav: Vec<NavItem<'s>>,
     backlinks: Vec<usize>,
     more_backlinks: usize,
+    /// The listed pages linked with this one either way, by title ([`Site::neighbours_of`]),
+    /// at most `NEIGHBOURS_SHOWN`, and how many more there are.
+    neighbours: Vec<usize>,
+    more_neighbours: usize,
 }
 
 /// Whether the content opens with an `<h1>` equal to the title, so the layout must not add one.

@@ -143,7 +143,7 @@ fn relative(from: &str, target: &str) -> Option<String> {
 
 /// The attributes whose values are URLs (or, for `srcset`, lists of URLs) in what we write:
 /// the layout's and the sanitised note content's.
-const URL_ATTRIBUTES: &[&str] = &["href", "src", "srcset", "poster", "action", "data-href"];
+const URL_ATTRIBUTES: &[&str] = &["href", "src", "srcset", "poster", "action", "data-href", "data-graph"];
 
 /// Elements whose content is text up to their end tag, never markup.
 const RAW_TEXT: &[&str] = &["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"];

@@ -49,6 +49,24 @@ pub(crate) struct Words {
     pub feed: &'static str,
     /// The heading of a page's backlinks.
     pub linked_from: &'static str,
+    /// The heading of a page's local graph panel.
+    pub connected_pages: &'static str,
+    /// What that panel says when no page links with this one.
+    pub no_connected_pages: &'static str,
+    /// The link from the panel to the global graph.
+    pub open_graph: &'static str,
+    /// The global graph page's title.
+    pub graph: &'static str,
+    /// The global graph's switch for tag nodes.
+    pub show_tags: &'static str,
+    /// What the global graph page says to a reader without JavaScript.
+    pub graph_needs_js: &'static str,
+    /// The theme toggle's label, for each of its states.
+    pub theme_system: &'static str,
+    /// The theme toggle in its light state.
+    pub theme_light: &'static str,
+    /// The theme toggle in its dark state.
+    pub theme_dark: &'static str,
     /// The heading of a page's table of contents.
     pub on_this_page: &'static str,
     /// Before the date a page changed (`Last updated 5 December 2026`).
@@ -154,6 +172,15 @@ pub(crate) static ENGLISH: Words = Words {
     sub_tags: "Sub-tags",
     feed: "Feed",
     linked_from: "Linked from",
+    connected_pages: "Connected pages",
+    no_connected_pages: "No page links with this one.",
+    open_graph: "Graph of the site",
+    graph: "Graph",
+    show_tags: "Show tags",
+    graph_needs_js: "The graph is drawn with JavaScript. Every page can be reached from the navigation and the tags.",
+    theme_system: "Theme: system",
+    theme_light: "Theme: light",
+    theme_dark: "Theme: dark",
     on_this_page: "On this page",
     last_updated: "Last updated",
     page_not_found: "Page not found",
@@ -214,6 +241,15 @@ pub(crate) static FRENCH: Words = Words {
     sub_tags: "Sous-étiquettes",
     feed: "Flux",
     linked_from: "Pages qui mènent ici",
+    connected_pages: "Pages liées",
+    no_connected_pages: "Aucune page n’est liée à celle-ci.",
+    open_graph: "Graphe du site",
+    graph: "Graphe",
+    show_tags: "Afficher les étiquettes",
+    graph_needs_js: "Le graphe est dessiné en JavaScript. Toutes les pages sont accessibles depuis la navigation et les étiquettes.",
+    theme_system: "Thème : système",
+    theme_light: "Thème : clair",
+    theme_dark: "Thème : sombre",
     on_this_page: "Sur cette page",
     last_updated: "Mis à jour le",
     page_not_found: "Page introuvable",

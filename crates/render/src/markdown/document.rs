@@ -82,7 +82,7 @@ pub(super) fn render_document(
     let rewritten =
         rewrite::rewrite(&arena, root, session.resolver, &session.ignored, depth, from, &session.transclusion)?;
     // The page's headings take their ids before any embed is rendered.
-    let (heading_ids, headings) = headings::assign(root, &mut session.ids);
+    let (heading_ids, mut headings) = headings::assign(root, &mut session.ids);
     let mut refs = rewritten.refs;
     for placeholder in rewritten.embeds {
         let mut html = transclude::render(session, &placeholder.request, depth, &mut refs)?;
@@ -91,7 +91,10 @@ pub(super) fn render_document(
         }
         placeholder.node.data_mut().value = NodeValue::Raw(html);
     }
-    let text = super::plain::text(root);
+    let (text, offsets) = super::plain::text(root);
+    for (heading, offset) in headings.iter_mut().zip(offsets) {
+        heading.offset = offset;
+    }
     let html = format::html(root, &options, Ids { headings: heading_ids, blocks: rewritten.block_ids });
     Ok(Document { html, headings, refs, text, block_ids: rewritten.block_id_list })
 }

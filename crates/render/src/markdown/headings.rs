@@ -60,7 +60,7 @@ pub(super) fn assign<'a>(root: Node<'a>, ids: &mut IdSet) -> (HashMap<usize, Str
         let text = node.collect_text().trim().to_owned();
         let id = ids.assign(heading_id(&text));
         by_node.insert(node_key(node), id.clone());
-        headings.push(Heading { level, text, id });
+        headings.push(Heading { level, text, id, offset: 0 });
     }
     (by_node, headings)
 }

@@ -3,10 +3,13 @@
 use comrak::Node;
 use comrak::nodes::NodeValue;
 
-/// The words of the tree under `root`, whitespace collapsed. Raw HTML (ours included, so
-/// embedded notes and asset markup) is left out, as is mermaid source; code keeps its text.
-pub(super) fn text(root: Node<'_>) -> String {
+/// The words of the tree under `root`, whitespace collapsed, and where each heading's text
+/// starts in them (byte offsets, in document order: the order of `headings::assign`). Raw HTML
+/// (ours included, so embedded notes and asset markup) is left out, as is mermaid source; code
+/// keeps its text.
+pub(super) fn text(root: Node<'_>) -> (String, Vec<usize>) {
     let mut raw = String::new();
+    let mut headings = Vec::new();
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         match &node.data().value {
@@ -27,11 +30,40 @@ pub(super) fn text(root: Node<'_>) -> String {
                 if value.block() {
                     raw.push(' ');
                 }
+                if matches!(value, NodeValue::Heading(_)) {
+                    headings.push(raw.len());
+                }
                 stack.extend(node.reverse_children());
             }
         }
     }
-    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+    collapse(&raw, &headings)
+}
+
+/// `raw` with whitespace collapsed as `split_whitespace().join(" ")` does, and each of the
+/// (ascending) byte offsets `marks` of `raw` moved to where its text is in the result.
+fn collapse(raw: &str, marks: &[usize]) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(raw.len());
+    let mut moved = Vec::with_capacity(marks.len());
+    let mut next = marks.iter().peekable();
+    let mut space = false;
+    for (at, c) in raw.char_indices() {
+        while next.next_if(|&&mark| mark <= at).is_some() {
+            moved.push(out.len() + usize::from(space && !out.is_empty()));
+        }
+        if c.is_whitespace() {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    moved.extend(next.map(|_| out.len()));
+    let end = out.len();
+    (out, moved.into_iter().map(|offset| offset.min(end)).collect())
 }
 
 #[cfg(test)]
@@ -47,5 +79,19 @@ mod tests {
             &RenderOptions::default(),
         );
         assert_eq!(page.text, "Title Some bold link and code. a b inline html x y 1 2");
+        assert_eq!(page.headings[0].offset, 0);
+    }
+
+    #[test]
+    fn headings_know_where_their_text_starts() {
+        let page = render(
+            "Intro   words.\n\n## Use\n\nOn Linux, Use apt.\n\n> ## Quoted *heading*\n\n### Use\n\nEnd.",
+            &MapResolver::new(),
+            &RenderOptions::default(),
+        );
+        let starts: Vec<&str> = page.headings.iter().map(|h| &page.text[h.offset..]).collect();
+        assert_eq!(page.text, "Intro words. Use On Linux, Use apt. Quoted heading Use End.");
+        assert_eq!(starts, ["Use On Linux, Use apt. Quoted heading Use End.", "Quoted heading Use End.", "Use End."]);
+        assert_eq!(super::collapse("  a \n b ", &[0, 4, 9]), ("a b".to_owned(), vec![0, 2, 3]));
     }
 }

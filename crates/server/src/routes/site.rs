@@ -104,13 +104,7 @@ pub(super) async fn search(
 ) -> Response {
     let live = app.site.live();
     // A logged-in reader searches what they may read (their view); everyone else what is public.
-    let view = match &app.access {
-        Some(access) if !live.gate.is_open() => {
-            let visitor = access.visitor(&headers, None);
-            live.views.view(&live.gate, &live, visitor.groups()).await
-        }
-        _ => None,
-    };
+    let view = reader_view(&app, &live, &headers).await;
     let site = match (&view, &live.site) {
         (Some(view), _) => &view.site,
         (None, Some(site)) => site,
@@ -204,6 +198,23 @@ pub(super) async fn page(State(app): State<AppState>, request: Request) -> Resul
     }
 }
 
+/// The view of a logged-in reader who may read more than everyone, for the documents made per
+/// request (search, link previews, the graph); `None` for everyone else, who get the anonymous
+/// site.
+pub(super) async fn reader_view(
+    app: &AppState,
+    live: &Arc<Live>,
+    headers: &axum::http::HeaderMap,
+) -> Option<Arc<crate::views::View>> {
+    match &app.access {
+        Some(access) if !live.gate.is_open() => {
+            let visitor = access.visitor(headers, None);
+            live.views.view(&live.gate, live, visitor.groups()).await
+        }
+        _ => None,
+    }
+}
+
 /// Who is asking, for a revision that protects something (anonymous without `[access]`).
 fn visitor_of(app: &AppState, headers: &axum::http::HeaderMap, query: Option<&str>) -> Visitor {
     app.access.as_ref().map(|access| access.visitor(headers, query)).unwrap_or_default()
@@ -284,6 +295,7 @@ async fn gated(
             }
             Listing::Tag { tag, number } => view.site.tag_page_number(&tag, number),
             Listing::TagsIndex => Some(view.site.tags_index()),
+            Listing::Graph => Some(view.site.graph_page()),
         };
         let file = html.map(|html| live.views.keep(view, route, html));
         if let Some(file) = file {

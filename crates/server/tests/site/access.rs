@@ -776,7 +776,7 @@ async fn a_private_site_shows_nothing_to_strangers_and_everything_to_any_reader(
 }
 
 /// Runs `script` until it returns true (a navigation or a form post may take a moment).
-async fn wait_until(browser: &vps_testkit::webdriver::Browser, script: &str, what: &str) {
+pub(crate) async fn wait_until(browser: &vps_testkit::webdriver::Browser, script: &str, what: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let value = browser.execute(script, serde_json::json!([])).await.expect("execute script");

@@ -312,7 +312,7 @@ async fn background(browser: &Browser) -> Result<[f64; 3], String> {
 }
 
 /// `rgb(r, g, b)` / `rgba(r, g, b, a)` (also space-separated) → 0..1 channels and alpha.
-fn parse_css_color(text: &str) -> Option<[f64; 4]> {
+pub(crate) fn parse_css_color(text: &str) -> Option<[f64; 4]> {
     let inner = text.trim().strip_prefix("rgba(").or_else(|| text.trim().strip_prefix("rgb("))?.strip_suffix(')')?;
     let parts: Vec<f64> = inner
         .split([',', ' ', '/'])
@@ -327,7 +327,7 @@ fn parse_css_color(text: &str) -> Option<[f64; 4]> {
 }
 
 /// WCAG relative luminance of sRGB channels in 0..1.
-fn luminance([r, g, b]: [f64; 3]) -> f64 {
+pub(crate) fn luminance([r, g, b]: [f64; 3]) -> f64 {
     let linear = |c: f64| if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) };
     0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
 }
