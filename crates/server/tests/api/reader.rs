@@ -18,7 +18,7 @@ async fn notes_render_with_obsidian_syntax_inside_the_sites_layout() {
     b["frontmatter"]["flat"] = serde_json::json!({"description": "About B", "tags": ["docs"]});
     let a = vps_testkit::note(
         "A.md",
-        "# A\n\nEmbeds:\n\n![[B]]\n\nMath $x^2$ and ==marked== text.%% hidden %%\n\n```rust\nfn main() {}\n```",
+        "# A\n\nEmbeds:\n\n![[B]]\n\nMath $x^2$ and ==marked== text.%% hiddencomment %%\n\n```rust\nfn main() {}\n```",
     );
     app.plugin().publish(&[a, b], &[]).await;
 
@@ -29,7 +29,7 @@ async fn notes_render_with_obsidian_syntax_inside_the_sites_layout() {
     assert!(page.contains("data-callout=\"tip\""), "callout");
     assert!(page.contains("<math"), "MathML");
     assert!(page.contains("<mark>marked</mark>"));
-    assert!(!page.contains("hidden"), "comments removed");
+    assert!(!page.contains("hiddencomment"), "comments removed");
     assert!(page.contains("hl-"), "highlighted code");
     let style = vps_site::relative_url("/a", &vps_site::style_href());
     assert!(page.contains(&format!("href=\"{style}\"")) && style.starts_with("_site/"), "the site's stylesheet");

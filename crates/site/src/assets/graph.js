@@ -378,6 +378,7 @@
       if (!handle.drawnAt) {
         handle.drawnAt = window.performance.now() - started;
         holder.setAttribute("data-drawn-ms", String(Math.round(handle.drawnAt)));
+        holder.setAttribute("data-drawn-at", String(Math.round(window.performance.now())));
       }
     }
 
