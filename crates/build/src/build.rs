@@ -7,7 +7,8 @@
 //! 3. Every note is cleaned ([`crate::clean`]) and rendered ([`crate::page`]), then the reader's
 //!    site is built around the pages ([`crate::documents`]). Every page and document becomes a
 //!    blob (an unchanged one is the same blob, written once); assets are kept while a page shows
-//!    them or the session uploaded them; moved routes get redirects.
+//!    them or the session uploaded them; moved routes, the routes permalinks replaced and
+//!    aliases get redirects.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -27,7 +28,7 @@ use crate::error::BuildError;
 use crate::input::{BuildInput, Built};
 use crate::links::AssetLookup;
 use crate::page::{PageContext, PagePart, Previous, keep_page, links_key, render_page, render_settings_key};
-use crate::routes::{check_path_depth, page_ref, route_all};
+use crate::routes::{check_path_depth, page_ref, pointers, route_all};
 use crate::select::{Selection, key, select, settings_for};
 use crate::sink::BlobSink;
 use crate::site::{folder_labels, home_route, publish_css, site_language};
@@ -53,7 +54,7 @@ pub fn build(
     for entry in &entries {
         check_path_depth(&entry.vault_path, &entry.vault_path, limits)?;
     }
-    let routed = route_all(entries, &settings, base);
+    let routed = route_all(entries, &settings, base)?;
     for (route, entry) in &routed {
         check_path_depth(route, &entry.vault_path, limits)?;
     }
@@ -163,7 +164,7 @@ pub fn build(
     let encodings = encoder.finish(|hash| published.contains(hash));
 
     progress(Phase::RebuildingIndexes, 92)?;
-    let redirects = vps_render::assign::redirects(base, &pages);
+    let redirects = vps_render::assign::redirects(base, &pages, &pointers(&routed, &settings, limits));
     let kept_from_base =
         assets.keys().filter(|p| base.assets.contains_key(*p) && !session.assets.contains_key(*p)).count();
     let live_keys: BTreeSet<(String, String)> = pages.values().map(|p| key(&p.vault_path, &p.folder_id)).collect();
