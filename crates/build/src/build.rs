@@ -28,7 +28,7 @@ use crate::error::BuildError;
 use crate::input::{BuildInput, Built};
 use crate::links::AssetLookup;
 use crate::page::{PageContext, PagePart, Previous, keep_page, links_key, render_page, render_settings_key};
-use crate::routes::{check_path_depth, page_ref, pointers, route_all};
+use crate::routes::{Warnings, check_path_depth, page_ref, pointers, route_all};
 use crate::select::{Selection, key, select, settings_for};
 use crate::sink::BlobSink;
 use crate::site::{folder_labels, home_route, publish_css, site_language};
@@ -54,7 +54,8 @@ pub fn build(
     for entry in &entries {
         check_path_depth(&entry.vault_path, &entry.vault_path, limits)?;
     }
-    let routed = route_all(entries, &settings, base)?;
+    let mut warnings = Warnings::default();
+    let routed = route_all(entries, &settings, base, &mut warnings)?;
     for (route, entry) in &routed {
         check_path_depth(route, &entry.vault_path, limits)?;
     }
@@ -192,7 +193,13 @@ pub fn build(
         options_key: Some(site.key()),
         links_key: Some(links_key),
     };
-    Ok(Built { revision, stats, site: documents.site, pages_written: documents.pages_written })
+    Ok(Built {
+        revision,
+        stats,
+        site: documents.site,
+        pages_written: documents.pages_written,
+        warnings: warnings.into_vec(),
+    })
 }
 
 /// The statistics of a publish that would give its base revision again, or `None` when it may

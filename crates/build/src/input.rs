@@ -85,6 +85,9 @@ pub struct Built {
     pub site: vps_site::Site,
     /// Pages laid out and written by this build; the others kept the base revision's blob.
     pub pages_written: u64,
+    /// What the writer should know of a publish that did not fail (a permalink not taken…),
+    /// a sentence each naming the note, at most 21.
+    pub warnings: Vec<String>,
 }
 
 impl SiteOptions {

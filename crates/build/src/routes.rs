@@ -50,19 +50,60 @@ fn path_route(entry: &Entry, index_routes: &HashMap<String, String>) -> String {
     nfc(&route).into_owned()
 }
 
-/// The note's frontmatter `permalink:`, checked ([`Permalink::parse`]); `None` without one.
-fn permalink(entry: &Entry) -> Result<Option<Permalink>, BuildError> {
+/// The most warnings a build gives (each names a note; the rest are counted in one more).
+const MAX_WARNINGS: usize = 20;
+
+/// The note's frontmatter `permalink:`, checked ([`Permalink::parse`]); `None` without one (or
+/// an empty one). A permalink on one of the site's listings (`/tags`…) is not taken: the note
+/// keeps its route and `warnings` says so.
+fn permalink(entry: &Entry, warnings: &mut Warnings) -> Result<Option<Permalink>, BuildError> {
     let Some(value) = &entry.head.permalink else { return Ok(None) };
-    let refused = |reason: PermalinkError| {
-        let written = match value {
+    let written = || -> String {
+        let text = match value {
             serde_json::Value::String(text) => text.clone(),
             other => other.to_string(),
         };
-        BuildError::Permalink { note: entry.vault_path.clone(), value: written.chars().take(200).collect(), reason }
+        text.chars().take(200).collect()
     };
-    match value {
-        serde_json::Value::String(text) => Permalink::parse(text).map(Some).map_err(refused),
-        _ => Err(refused(PermalinkError::NotText)),
+    let parsed = match value {
+        serde_json::Value::String(text) => Permalink::parse(text),
+        _ => Err(PermalinkError::NotText),
+    };
+    match parsed {
+        Ok(permalink) => Ok(Some(permalink)),
+        Err(PermalinkError::Empty) => Ok(None),
+        Err(reason @ PermalinkError::Listing(_)) => {
+            let note = &entry.vault_path;
+            warnings.push(format!("note {note:?}: permalink {:?} is not taken: {reason}", written()));
+            Ok(None)
+        }
+        Err(reason) => Err(BuildError::Permalink { note: entry.vault_path.clone(), value: written(), reason }),
+    }
+}
+
+/// What a build tells the writer without failing, bounded ([`MAX_WARNINGS`]).
+#[derive(Debug, Default)]
+pub(crate) struct Warnings {
+    kept: Vec<String>,
+    more: usize,
+}
+
+impl Warnings {
+    fn push(&mut self, warning: String) {
+        if self.kept.len() < MAX_WARNINGS {
+            self.kept.push(warning);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// The warnings, the last one counting those left out.
+    pub(crate) fn into_vec(self) -> Vec<String> {
+        let mut warnings = self.kept;
+        if self.more > 0 {
+            warnings.push(format!("and {} more warnings like these", self.more));
+        }
+        warnings
     }
 }
 
@@ -72,16 +113,18 @@ fn permalink(entry: &Entry) -> Result<Option<Permalink>, BuildError> {
 ///
 /// A permalink is never shared: two notes with one permalink, or a permalink that is another
 /// note's route, fail the build naming both notes ([`BuildError::PermalinkTaken`]); an invalid
-/// one fails it naming the note ([`BuildError::Permalink`]).
+/// one fails it naming the note ([`BuildError::Permalink`]), but for one on a site's listing,
+/// which is not taken (a warning in `warnings`).
 pub(crate) fn route_all(
     entries: Vec<Entry>,
     settings: &SiteSettings,
     base: &Revision,
+    warnings: &mut Warnings,
 ) -> Result<Vec<(String, Entry)>, BuildError> {
     let index_routes = index_routes(settings);
     let mut permalinks: Vec<Option<Permalink>> = Vec::with_capacity(entries.len());
     for entry in &entries {
-        permalinks.push(permalink(entry)?);
+        permalinks.push(permalink(entry, warnings)?);
     }
     // Who holds each permalink: the smallest vault path is named first.
     let mut order: Vec<usize> = (0..entries.len()).collect();

@@ -151,6 +151,10 @@ pub struct JobResult {
     pub content_revision: String,
     /// The counts the plugin shows in its summary.
     pub promotion_stats: PromotionStats,
+    /// What the writer should know of the publish (a permalink not taken…), a sentence each
+    /// naming the note; bounded by the build. The plugin ignores unknown fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What the plugin shows when a publish ends.

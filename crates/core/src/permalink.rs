@@ -2,11 +2,14 @@
 //! list of paths the server keeps for itself ([`RESERVED`], [`is_reserved`]), which no page may
 //! take.
 //!
-//! A permalink is held to the rules of a route: it starts with `/`, is percent-decoded and
+//! A permalink is written from the site's root, with or without its leading `/`
+//! (`permalink: publish/setup`, as Obsidian Publish writes them, is `/publish/setup`). It is
+//! held to the rules of a route: it is percent-decoded and
 //! NFC-normalised as an incoming request path is ([`crate::slug::decode_route`]), has no `.`,
 //! `..` or empty segment (`//host` would be read by a browser as another host), no backslash,
 //! no control character, no `?` or `#`, is at most [`MAX_PERMALINK_BYTES`] long and is not
-//! reserved. One trailing `/` is dropped (`/about/` is `/about`). It is not slugged: the page
+//! reserved: not one of the server's own paths ([`RESERVED`], `/_…`) nor one of the site's
+//! listings ([`LISTINGS`], which a build leaves to the listing rather than failing on it). One trailing `/` is dropped (`/about/` is `/about`). It is not slugged: the page
 //! answers at the path the writer typed (routes are compared case-sensitively). Its depth is
 //! bounded by `MAX_PATH_DEPTH` like every route, where routes are checked (`vps_build`).
 //!
@@ -14,6 +17,8 @@
 //! use vps_core::permalink::{Permalink, PermalinkError, is_reserved};
 //!
 //! assert_eq!(Permalink::parse("/guides/Start%20here/").unwrap().as_str(), "/guides/Start here");
+//! assert_eq!(Permalink::parse("publish/setup").unwrap().as_str(), "/publish/setup");
+//! assert_eq!(Permalink::parse("tags"), Err(PermalinkError::Listing("/tags".into())));
 //! assert_eq!(Permalink::parse("/_blob/x"), Err(PermalinkError::Reserved("/_blob".into())));
 //! assert_eq!(Permalink::parse("//evil.example"), Err(PermalinkError::EmptySegment));
 //! assert!(is_reserved("/api/ping") && !is_reserved("/apiary"));
@@ -23,17 +28,14 @@ use std::fmt;
 
 use crate::ErrorCode;
 
-/// The paths the server answers itself (its router, the documents it makes at load, the site's
-/// generated listings), and every path below them: no page may have one as its route. Every
-/// path starting with `/_` is reserved too (the server's own: `/_blob`, `/_site`, `/_login`…).
+/// The paths the server answers itself (its router, the documents it makes at load), and every
+/// path below them: no page may have one as its route. Every path starting with `/_` is
+/// reserved too (the server's own: `/_blob`, `/_site`, `/_login`…).
 pub const RESERVED: &[&str] = &[
     "/api",
     "/assets",
     "/events",
     "/search",
-    "/tags",
-    "/recent",
-    "/graph",
     "/feed.xml",
     "/sitemap.xml",
     "/robots.txt",
@@ -44,13 +46,19 @@ pub const RESERVED: &[&str] = &[
     "/public-config",
 ];
 
+/// The site's generated listings, and every path below them: reserved too, but a permalink on one
+/// is a writer's wish the site cannot grant rather than a broken vault (Obsidian Publish has no
+/// such listings: its own help vault gives a note `permalink: tags`).
+pub const LISTINGS: &[&str] = &["/tags", "/recent", "/graph"];
+
 /// The prefix of every path the server keeps for its own use.
 pub const RESERVED_PREFIX: &str = "/_";
 
 /// The longest permalink accepted, in bytes (as written, before decoding).
 pub const MAX_PERMALINK_BYTES: usize = 1024;
 
-/// The reserved path `route` falls under ([`RESERVED`], or `/_` and its first segment), if any.
+/// The reserved path `route` falls under ([`RESERVED`], [`LISTINGS`], or `/_` and its first
+/// segment), if any.
 /// Compared exactly (the server's routes are case-sensitive): `/api` and `/api/x` are
 /// reserved, `/apiary` and `/API` are not.
 pub fn reserved_by(route: &str) -> Option<&str> {
@@ -60,6 +68,7 @@ pub fn reserved_by(route: &str) -> Option<&str> {
     }
     RESERVED
         .iter()
+        .chain(LISTINGS)
         .copied()
         .find(|reserved| route.strip_prefix(reserved).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
 }
@@ -81,9 +90,9 @@ pub enum PermalinkError {
     /// The frontmatter value is not a text (a number, a list…).
     #[error("it is not a text")]
     NotText,
-    /// It does not start with `/`.
-    #[error("it must start with `/`")]
-    NotAbsolute,
+    /// It is empty.
+    #[error("it is empty")]
+    Empty,
     /// It is `/`: the site's root is the home page.
     #[error("`/` is the home page (set the home note instead)")]
     Root,
@@ -111,6 +120,9 @@ pub enum PermalinkError {
     /// It is a path the server keeps for itself (holds the reserved path).
     #[error("{0} is a path the server keeps for itself")]
     Reserved(String),
+    /// It is one of the site's listings ([`LISTINGS`]; holds the listing's path).
+    #[error("{0} is the site's own listing")]
+    Listing(String),
 }
 
 impl PermalinkError {
@@ -126,10 +138,12 @@ impl Permalink {
         if text.len() > MAX_PERMALINK_BYTES {
             return Err(PermalinkError::TooLong(text.len()));
         }
-        if !text.starts_with('/') {
-            return Err(PermalinkError::NotAbsolute);
+        if text.is_empty() {
+            return Err(PermalinkError::Empty);
         }
         let decoded = crate::slug::decode_route(text);
+        // Written from the site's root, with or without its `/`.
+        let decoded = if decoded.starts_with('/') { decoded } else { format!("/{decoded}") };
         // `url::decode` turns bytes that are not UTF-8 into U+FFFD.
         if decoded.contains('\u{FFFD}') && !text.contains('\u{FFFD}') {
             return Err(PermalinkError::InvalidEncoding);
@@ -158,7 +172,11 @@ impl Permalink {
             }
         }
         if let Some(reserved) = reserved_by(route) {
-            return Err(PermalinkError::Reserved(reserved.to_owned()));
+            return Err(if LISTINGS.contains(&reserved) {
+                PermalinkError::Listing(reserved.to_owned())
+            } else {
+                PermalinkError::Reserved(reserved.to_owned())
+            });
         }
         Ok(Self(route.to_owned()))
     }
@@ -205,6 +223,9 @@ mod tests {
             ("/tagsoup", "/tagsoup"),
             ("/blog/_drafts", "/blog/_drafts"),
             ("/...", "/..."),
+            ("about", "/about"),
+            ("publish/setup", "/publish/setup"),
+            ("caf%C3%A9/", "/café"),
         ];
         for (text, route) in table {
             assert_eq!(Permalink::parse(text).map(Permalink::into_string), Ok(route.to_owned()), "{text:?}");
@@ -216,10 +237,10 @@ mod tests {
         let reserved = |path: &str| PermalinkError::Reserved(path.to_owned());
         let long = format!("/{}", "a".repeat(MAX_PERMALINK_BYTES));
         let table = [
-            ("about", PermalinkError::NotAbsolute),
-            ("", PermalinkError::NotAbsolute),
-            (" /about", PermalinkError::NotAbsolute),
-            ("https://evil.example/x", PermalinkError::NotAbsolute),
+            ("", PermalinkError::Empty),
+            ("https://evil.example/x", PermalinkError::EmptySegment),
+            ("//evil.example", PermalinkError::EmptySegment),
+            ("../etc", PermalinkError::DotSegment),
             ("/", PermalinkError::Root),
             ("//", PermalinkError::Root),
             ("//host", PermalinkError::EmptySegment),
@@ -248,7 +269,9 @@ mod tests {
             ("/api/session/start", reserved("/api")),
             ("/%61pi", reserved("/api")),
             ("/search/", reserved("/search")),
-            ("/tags/x", reserved("/tags")),
+            ("/tags/x", PermalinkError::Listing("/tags".into())),
+            ("tags", PermalinkError::Listing("/tags".into())),
+            ("/recent", PermalinkError::Listing("/recent".into())),
             ("/assets/a.png", reserved("/assets")),
             ("/feed.xml", reserved("/feed.xml")),
             ("/health", reserved("/health")),
@@ -264,6 +287,10 @@ mod tests {
             assert!(path.starts_with('/') && !path.ends_with('/'), "{path}");
             assert_eq!(Permalink::parse(path), Err(PermalinkError::Reserved((*path).to_owned())));
             assert!(is_reserved(&format!("{path}/below")));
+        }
+        for path in LISTINGS {
+            assert_eq!(Permalink::parse(path), Err(PermalinkError::Listing((*path).to_owned())));
+            assert!(is_reserved(path) && is_reserved(&format!("{path}/below")));
         }
         assert!(is_reserved("/_"));
     }
