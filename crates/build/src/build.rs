@@ -28,7 +28,7 @@ use crate::error::BuildError;
 use crate::input::{BuildInput, Built};
 use crate::links::AssetLookup;
 use crate::page::{PageContext, PagePart, Previous, keep_page, links_key, render_page, render_settings_key};
-use crate::routes::{Warnings, check_path_depth, page_ref, pointers, route_all};
+use crate::routes::{RouteReport, check_path_depth, page_ref, pointers, route_all};
 use crate::select::{Selection, key, select, settings_for};
 use crate::sink::BlobSink;
 use crate::site::{folder_labels, home_route, publish_css, site_language};
@@ -54,8 +54,8 @@ pub fn build(
     for entry in &entries {
         check_path_depth(&entry.vault_path, &entry.vault_path, limits)?;
     }
-    let mut warnings = Warnings::default();
-    let routed = route_all(entries, &settings, base, &mut warnings)?;
+    let mut report = RouteReport::default();
+    let routed = route_all(entries, &settings, base, &mut report)?;
     for (route, entry) in &routed {
         check_path_depth(route, &entry.vault_path, limits)?;
     }
@@ -126,7 +126,14 @@ pub fn build(
     let (parts, drafts): (Vec<PagePart>, Vec<Draft>) = made.into_iter().map(|page| page.expect("made")).unzip();
 
     progress(Phase::PromotingContent, 75)?;
-    let home = home_route(&routed, site.home_note.as_deref());
+    let home = home_route(&routed, site.home_note.as_deref(), report.home.as_deref());
+    if let Some(wish) = &report.home
+        && let Some((_, home)) = routed.iter().find(|(route, _)| Some(route) == home.as_ref())
+        && nfc(&home.vault_path) != nfc(wish)
+    {
+        let home = &home.vault_path;
+        report.warnings.push(format!("note {wish:?}: permalink \"/\" is not taken: the home page is {home:?}"));
+    }
     let info = SiteInfo {
         name: site.name.clone(),
         base_url: site.base_url.clone(),
@@ -198,7 +205,7 @@ pub fn build(
         stats,
         site: documents.site,
         pages_written: documents.pages_written,
-        warnings: warnings.into_vec(),
+        warnings: report.warnings.into_vec(),
     })
 }
 

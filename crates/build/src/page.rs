@@ -567,7 +567,7 @@ mod tests {
             notes.iter().map(|(path, content)| entry(path, content)).collect(),
             &settings,
             &Revision::empty(),
-            &mut Default::default(),
+            &mut crate::routes::RouteReport::default(),
         )
         .unwrap();
         let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, entry)).collect();
@@ -610,7 +610,7 @@ mod tests {
             notes.iter().map(|(path, content)| entry(path, content)).collect(),
             &SiteSettings::default(),
             &Revision::empty(),
-            &mut Default::default(),
+            &mut crate::routes::RouteReport::default(),
         )
         .unwrap();
         routed.into_iter().find(|(_, entry)| entry.vault_path == vault_path).unwrap().0

@@ -55,8 +55,10 @@ const MAX_WARNINGS: usize = 20;
 
 /// The note's frontmatter `permalink:`, checked ([`Permalink::parse`]); `None` without one (or
 /// an empty one). A permalink on one of the site's listings (`/tags`…) is not taken: the note
-/// keeps its route and `warnings` says so.
-fn permalink(entry: &Entry, warnings: &mut Warnings) -> Result<Option<Permalink>, BuildError> {
+/// keeps its route and the report's warnings say so. `permalink: /` (Obsidian Publish's way of
+/// naming the home page) keeps the note at its route and asks for it to be the home page
+/// ([`RouteReport::home`]); two notes asking fail the build naming both.
+fn permalink(entry: &Entry, report: &mut RouteReport) -> Result<Option<Permalink>, BuildError> {
     let Some(value) = &entry.head.permalink else { return Ok(None) };
     let written = || -> String {
         let text = match value {
@@ -74,11 +76,32 @@ fn permalink(entry: &Entry, warnings: &mut Warnings) -> Result<Option<Permalink>
         Err(PermalinkError::Empty) => Ok(None),
         Err(reason @ PermalinkError::Listing(_)) => {
             let note = &entry.vault_path;
-            warnings.push(format!("note {note:?}: permalink {:?} is not taken: {reason}", written()));
+            report.warnings.push(format!("note {note:?}: permalink {:?} is not taken: {reason}", written()));
             Ok(None)
         }
+        Err(PermalinkError::Root) => match &report.home {
+            Some(first) => Err(BuildError::PermalinkTaken {
+                permalink: "/".into(),
+                note: first.clone(),
+                other: entry.vault_path.clone(),
+                other_has_permalink: true,
+            }),
+            None => {
+                report.home = Some(entry.vault_path.clone());
+                Ok(None)
+            }
+        },
         Err(reason) => Err(BuildError::Permalink { note: entry.vault_path.clone(), value: written(), reason }),
     }
+}
+
+/// What routing found besides routes.
+#[derive(Debug, Default)]
+pub(crate) struct RouteReport {
+    /// What the writer should know.
+    pub(crate) warnings: Warnings,
+    /// The vault path of the note whose `permalink: /` asks for it to be the home page.
+    pub(crate) home: Option<String>,
 }
 
 /// What a build tells the writer without failing, bounded ([`MAX_WARNINGS`]).
@@ -89,7 +112,7 @@ pub(crate) struct Warnings {
 }
 
 impl Warnings {
-    fn push(&mut self, warning: String) {
+    pub(crate) fn push(&mut self, warning: String) {
         if self.kept.len() < MAX_WARNINGS {
             self.kept.push(warning);
         } else {
@@ -114,21 +137,21 @@ impl Warnings {
 /// A permalink is never shared: two notes with one permalink, or a permalink that is another
 /// note's route, fail the build naming both notes ([`BuildError::PermalinkTaken`]); an invalid
 /// one fails it naming the note ([`BuildError::Permalink`]), but for one on a site's listing,
-/// which is not taken (a warning in `warnings`).
+/// which is not taken (a warning in the report), and `/`, which asks for the home page.
 pub(crate) fn route_all(
     entries: Vec<Entry>,
     settings: &SiteSettings,
     base: &Revision,
-    warnings: &mut Warnings,
+    report: &mut RouteReport,
 ) -> Result<Vec<(String, Entry)>, BuildError> {
     let index_routes = index_routes(settings);
-    let mut permalinks: Vec<Option<Permalink>> = Vec::with_capacity(entries.len());
-    for entry in &entries {
-        permalinks.push(permalink(entry, warnings)?);
-    }
-    // Who holds each permalink: the smallest vault path is named first.
+    // Notes by NFC vault path: who is named first, who wins.
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by_cached_key(|&i| key(&entries[i].vault_path, &entries[i].folder_id));
+    let mut permalinks: Vec<Option<Permalink>> = vec![None; entries.len()];
+    for &i in &order {
+        permalinks[i] = permalink(&entries[i], report)?;
+    }
     let mut holders: HashMap<&str, usize> = HashMap::new();
     for &i in &order {
         if let Some(permalink) = &permalinks[i]

@@ -93,8 +93,9 @@ pub enum PermalinkError {
     /// It is empty.
     #[error("it is empty")]
     Empty,
-    /// It is `/`: the site's root is the home page.
-    #[error("`/` is the home page (set the home note instead)")]
+    /// It is `/`: the site's root, which is the home page (a build reads `permalink: /` as
+    /// asking for the home page, as Obsidian Publish does).
+    #[error("`/` is the home page")]
     Root,
     /// Longer than [`MAX_PERMALINK_BYTES`] (holds its length).
     #[error("it is {0} bytes long; the limit is {MAX_PERMALINK_BYTES}")]

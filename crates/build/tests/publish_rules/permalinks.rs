@@ -234,3 +234,29 @@ fn a_note_gets_at_most_max_alias_redirects_redirects() {
     assert_eq!(built.redirects["/alias-0"], "/many");
     assert_eq!(built.pages["/other"].links, ["/many"], "every alias still finds the note by a link");
 }
+
+#[test]
+fn permalink_slash_asks_for_the_home_page_as_obsidian_publish_writes_it() {
+    let blobs = MemoryBlobs::new();
+    // The help vault's `Home.md` says `permalink: /`.
+    let notes = || vec![permalinked("Start/Welcome.md", "w", "/"), note("Home.md", "h"), note("Other.md", "o")];
+    let built = Publish { notes: notes(), ..Publish::default() }.on(&blobs, &Revision::empty());
+    assert_eq!(route_of(&built.revision, "Start/Welcome.md"), "/start/welcome", "it keeps its route");
+    assert_eq!(built.revision.home.as_deref(), Some("/start/welcome"), "before a `Home` note");
+    assert!(built.warnings.is_empty(), "{:?}", built.warnings);
+
+    let configured = Publish { notes: notes(), home_note: Some("Other.md".into()), ..Publish::default() }
+        .on(&blobs, &Revision::empty());
+    assert_eq!(configured.revision.home.as_deref(), Some("/other"), "the server's setting wins");
+    assert_eq!(
+        configured.warnings,
+        ["note \"Start/Welcome.md\": permalink \"/\" is not taken: the home page is \"Other.md\""]
+    );
+
+    let empty =
+        Publish { notes: vec![permalinked("B.md", "b", "/"), permalinked("A.md", "a", "")], ..Publish::default() };
+    assert_eq!(empty.on(&blobs, &Revision::empty()).revision.home.as_deref(), Some("/b"), "an empty one is none");
+    let error = failed(vec![permalinked("B.md", "b", "/"), permalinked("A.md", "a", "/")]);
+    assert_eq!(error.code(), Some(ErrorCode::PermalinkCollision));
+    assert_eq!(error.to_string(), "notes \"A.md\" and \"B.md\" have the same permalink \"/\"");
+}
