@@ -140,3 +140,26 @@ async fn a_publish_with_an_invalid_or_taken_permalink_fails_with_a_stable_code_a
     assert!(error.starts_with("note \"Traversal.md\": "), "{error}");
     app.assert_still_serving().await;
 }
+
+#[tokio::test]
+async fn a_permalink_on_the_tag_listing_is_not_taken_and_the_job_result_says_so() {
+    let app = spawn_app().await;
+    // As the Obsidian help vault's `Editing and formatting/Tags.md` says.
+    let tags = with_front(note("Editing and formatting/Tags.md", "Tags are #keywords."), "permalink", json!("tags"));
+    let done = app.plugin().publish(&[tags, note("Home.md", "home")], &[]).await;
+    assert_eq!(
+        done["result"]["warnings"],
+        json!([
+            "note \"Editing and formatting/Tags.md\": permalink \"tags\" is not taken: /tags is the site's own listing"
+        ]),
+        "{done}"
+    );
+    assert!(done.get("errorCode").is_none(), "{done}");
+    let (status, _, page) = get(&app, "/editing-and-formatting/tags").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Tags are"), "{page}");
+    let (status, _, listing) = get(&app, "/tags").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(listing.contains("/tags/keywords") || listing.contains("tags/keywords"), "the tag listing: {listing}");
+    assert!(!listing.contains("Tags are"), "not the note: {listing}");
+}
