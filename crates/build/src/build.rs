@@ -7,7 +7,8 @@
 //! 3. Every note is cleaned ([`crate::clean`]) and rendered ([`crate::page`]), then the reader's
 //!    site is built around the pages ([`crate::documents`]). Every page and document becomes a
 //!    blob (an unchanged one is the same blob, written once); assets are kept while a page shows
-//!    them or the session uploaded them; moved routes get redirects.
+//!    them or the session uploaded them; moved routes, the routes permalinks replaced and
+//!    aliases get redirects.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -27,7 +28,7 @@ use crate::error::BuildError;
 use crate::input::{BuildInput, Built};
 use crate::links::AssetLookup;
 use crate::page::{PageContext, PagePart, Previous, keep_page, links_key, render_page, render_settings_key};
-use crate::routes::{check_path_depth, page_ref, route_all};
+use crate::routes::{RouteReport, check_path_depth, page_ref, pointers, route_all};
 use crate::select::{Selection, key, select, settings_for};
 use crate::sink::BlobSink;
 use crate::site::{folder_labels, home_route, publish_css, site_language};
@@ -53,7 +54,8 @@ pub fn build(
     for entry in &entries {
         check_path_depth(&entry.vault_path, &entry.vault_path, limits)?;
     }
-    let routed = route_all(entries, &settings, base);
+    let mut report = RouteReport::default();
+    let routed = route_all(entries, &settings, base, &mut report)?;
     for (route, entry) in &routed {
         check_path_depth(route, &entry.vault_path, limits)?;
     }
@@ -124,7 +126,14 @@ pub fn build(
     let (parts, drafts): (Vec<PagePart>, Vec<Draft>) = made.into_iter().map(|page| page.expect("made")).unzip();
 
     progress(Phase::PromotingContent, 75)?;
-    let home = home_route(&routed, site.home_note.as_deref());
+    let home = home_route(&routed, site.home_note.as_deref(), report.home.as_deref());
+    if let Some(wish) = &report.home
+        && let Some((_, home)) = routed.iter().find(|(route, _)| Some(route) == home.as_ref())
+        && nfc(&home.vault_path) != nfc(wish)
+    {
+        let home = &home.vault_path;
+        report.warnings.push(format!("note {wish:?}: permalink \"/\" is not taken: the home page is {home:?}"));
+    }
     let info = SiteInfo {
         name: site.name.clone(),
         base_url: site.base_url.clone(),
@@ -163,7 +172,7 @@ pub fn build(
     let encodings = encoder.finish(|hash| published.contains(hash));
 
     progress(Phase::RebuildingIndexes, 92)?;
-    let redirects = vps_render::assign::redirects(base, &pages);
+    let redirects = vps_render::assign::redirects(base, &pages, &pointers(&routed, &settings, limits));
     let kept_from_base =
         assets.keys().filter(|p| base.assets.contains_key(*p) && !session.assets.contains_key(*p)).count();
     let live_keys: BTreeSet<(String, String)> = pages.values().map(|p| key(&p.vault_path, &p.folder_id)).collect();
@@ -191,7 +200,13 @@ pub fn build(
         options_key: Some(site.key()),
         links_key: Some(links_key),
     };
-    Ok(Built { revision, stats, site: documents.site, pages_written: documents.pages_written })
+    Ok(Built {
+        revision,
+        stats,
+        site: documents.site,
+        pages_written: documents.pages_written,
+        warnings: report.warnings.into_vec(),
+    })
 }
 
 /// The statistics of a publish that would give its base revision again, or `None` when it may

@@ -1,5 +1,7 @@
 //! Why a build failed. The messages are what the publishing client reads as the job's error.
 
+use vps_core::ErrorCode;
+use vps_core::permalink::PermalinkError;
 use vps_render::{CleanupError, LimitError};
 use vps_store::StoreError;
 
@@ -24,8 +26,53 @@ pub enum BuildError {
     /// type): ``note `<vault path>`: …``. Nothing is published.
     #[error(transparent)]
     Access(#[from] vps_access::AccessError),
+    /// A note's frontmatter `permalink:` is not a route it may have:
+    /// ``note "<vault path>": permalink "<value>" is refused: <why>`` (the value cut to 200
+    /// characters). Nothing is published.
+    #[error("note \"{note}\": permalink {value:?} is refused: {reason}")]
+    Permalink {
+        /// The note's vault path.
+        note: String,
+        /// The permalink as written (cut to 200 characters).
+        value: String,
+        /// The rule it breaks.
+        reason: PermalinkError,
+    },
+    /// A note's permalink is another note's permalink or route: both notes are named.
+    /// Nothing is published.
+    #[error("{}", permalink_taken(.permalink, .note, .other, *.other_has_permalink))]
+    PermalinkTaken {
+        /// The route both want.
+        permalink: String,
+        /// The note whose permalink it is.
+        note: String,
+        /// The other note.
+        other: String,
+        /// Whether it is the other note's permalink too (else its route).
+        other_has_permalink: bool,
+    },
     /// The build was stopped from outside (the progress callback said so): aborted by the
     /// client, or over its time budget. The message says which.
     #[error("{0}")]
     Stopped(String),
+}
+
+fn permalink_taken(permalink: &str, note: &str, other: &str, other_has_permalink: bool) -> String {
+    if other_has_permalink {
+        format!("notes \"{note}\" and \"{other}\" have the same permalink {permalink:?}")
+    } else {
+        format!("note \"{note}\" has the permalink {permalink:?}, which is the route of note \"{other}\"")
+    }
+}
+
+impl BuildError {
+    /// The stable code of a build that fails on something the vault says (its job's
+    /// `errorCode`), when it has one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            BuildError::Permalink { reason, .. } => Some(reason.code()),
+            BuildError::PermalinkTaken { .. } => Some(ErrorCode::PermalinkCollision),
+            _ => None,
+        }
+    }
 }

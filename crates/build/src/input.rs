@@ -52,9 +52,10 @@ pub struct SessionInput<'a> {
 }
 
 /// What the page heads of a revision hold, in its [`SiteOptions::key`]: revisions made before
-/// heads kept the frontmatter `access:` and `unlisted:` have another key, so their kept pages'
-/// heads are made again from their sources rather than trusted to say "no `access:`".
-pub(crate) const HEADS_VERSION: &str = "heads with access and unlisted";
+/// heads kept the frontmatter `access:`, `unlisted:` and `permalink:` have another key, so their
+/// kept pages' heads are made again from their sources rather than trusted to say "no
+/// `access:`" or "no `permalink:`".
+pub(crate) const HEADS_VERSION: &str = "heads with access, unlisted and permalink";
 
 /// The server's settings that shape the site.
 #[derive(Debug, Clone, Default)]
@@ -84,6 +85,9 @@ pub struct Built {
     pub site: vps_site::Site,
     /// Pages laid out and written by this build; the others kept the base revision's blob.
     pub pages_written: u64,
+    /// What the writer should know of a publish that did not fail (a permalink not taken…),
+    /// a sentence each naming the note, at most 21.
+    pub warnings: Vec<String>,
 }
 
 impl SiteOptions {
@@ -91,8 +95,8 @@ impl SiteOptions {
     /// and language, the publish limits and the access policy
     /// ([`AccessConfig::policy_key`]). (`base_url` shapes nothing stored.)
     ///
-    /// It also says that the revision's page heads hold the frontmatter `access:` and
-    /// `unlisted:` (`HEADS_VERSION`): a build on a revision with another key reads its kept
+    /// It also says that the revision's page heads hold the frontmatter `access:`,
+    /// `unlisted:` and `permalink:` (`HEADS_VERSION`): a build on a revision with another key reads its kept
     /// notes' heads again from their sources.
     pub fn key(&self) -> vps_core::ContentHash {
         let policy = self.access.as_ref().map(|access| access.policy_key().to_hex());

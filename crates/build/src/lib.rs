@@ -20,7 +20,8 @@
 //!    manifest entry records (names, folder), their notes not read; `publish: false` leaves the
 //!    note out. The revision's settings are the session's (cleanup rules kept from the live
 //!    revision when a partial publish sent none).
-//! 3. `routes.rs`: it gets its route (folder route base + slug, custom index pages, the route it
+//! 3. `routes.rs`: it gets its route (its frontmatter `permalink:`, checked by
+//!    [`vps_core::permalink`]; else folder route base + slug, custom index pages, the route it
 //!    had in the live revision when two notes want one), checked against `MAX_PATH_DEPTH`, and a
 //!    [`vps_render::PageRef`] in the site's link index. `audience.rs`: who may read it
 //!    ([`vps_access::decide`] on its head's `access:`/`unlisted:` and [`SiteOptions::access`]),
@@ -41,8 +42,9 @@
 //!    sitemap, feed, robots.txt and 404 page depend on `BASE_URL`: the server makes them.)
 //! 6. `build.rs`: the manifest entry ([`vps_core::revision::Page`]) joins the new
 //!    [`vps_core::revision::Revision`] with the assets still shown (`site.rs` chooses the home
-//!    page and language), redirects for moved routes, and [`vps_core::job::PromotionStats`];
-//!    the sink is flushed, and [`Built`] goes back to the caller, who publishes it.
+//!    page and language), redirects for moved routes, for the routes permalinks replaced and for
+//!    aliases (`routes.rs`), and [`vps_core::job::PromotionStats`]; the sink is flushed, and
+//!    [`Built`] (with its warnings) goes back to the caller, who publishes it.
 //!
 //! [`BlockingBlobs`] is the sink over a [`vps_store::BlobStore`] for a build running on a
 //! thread of its own; [`MemoryBlobs`] keeps blobs in memory (tests, tools).

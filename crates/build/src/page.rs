@@ -571,7 +571,9 @@ mod tests {
             notes.iter().map(|(path, content)| entry(path, content)).collect(),
             &settings,
             &Revision::empty(),
-        );
+            &mut crate::routes::RouteReport::default(),
+        )
+        .unwrap();
         let refs: Vec<PageRef> = routed.iter().map(|(route, entry)| page_ref(route, entry)).collect();
         let index = LinkIndex::new(&refs);
         let positions = refs.iter().enumerate().map(|(i, page)| (std::ptr::from_ref(page).addr(), i)).collect();
@@ -612,7 +614,9 @@ mod tests {
             notes.iter().map(|(path, content)| entry(path, content)).collect(),
             &SiteSettings::default(),
             &Revision::empty(),
-        );
+            &mut crate::routes::RouteReport::default(),
+        )
+        .unwrap();
         routed.into_iter().find(|(_, entry)| entry.vault_path == vault_path).unwrap().0
     }
 

@@ -10,9 +10,10 @@ use vps_core::slug::nfc;
 use crate::input::SiteOptions;
 use crate::select::Entry;
 
-/// The page served at `/`: the root index note, else the configured note, else a `Home` or
-/// `index` note at the top of the vault.
-pub(crate) fn home_route(routed: &[(String, Entry)], configured: Option<&str>) -> Option<String> {
+/// The page served at `/`: the root index note, else the configured note, else the note whose
+/// frontmatter says `permalink: /` (`wish`, a vault path), else a `Home` or `index` note at the
+/// top of the vault.
+pub(crate) fn home_route(routed: &[(String, Entry)], configured: Option<&str>, wish: Option<&str>) -> Option<String> {
     let by_vault_path = |wanted: &dyn Fn(&str) -> bool| {
         routed.iter().find(|(_, entry)| wanted(&entry.vault_path)).map(|(route, _)| route.clone())
     };
@@ -21,6 +22,7 @@ pub(crate) fn home_route(routed: &[(String, Entry)], configured: Option<&str>) -
     }
     configured
         .and_then(|note| by_vault_path(&|path| nfc(path) == nfc(note)))
+        .or_else(|| wish.and_then(|wish| by_vault_path(&|path| path == wish)))
         .or_else(|| by_vault_path(&|path| path.eq_ignore_ascii_case("Home.md")))
         .or_else(|| by_vault_path(&|path| path.eq_ignore_ascii_case("index.md")))
 }

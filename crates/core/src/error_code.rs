@@ -207,6 +207,12 @@ error_codes! {
     DuplicateField => "duplicate-field",
     /// A text field of an asset of a JSON `assets` payload is over the server's length limit.
     FieldTooLong => "field-too-long",
+    // Publishing (a finalization job's `errorCode`).
+    /// A note's frontmatter `permalink:` is not a route it may have (not a text, not starting
+    /// with `/`, a `.`, `..` or empty segment, a control character, a reserved path…).
+    InvalidPermalink => "invalid-permalink",
+    /// Two notes have the same permalink, or a note's permalink is another note's route.
+    PermalinkCollision => "permalink-collision",
 }
 
 /// A code this version does not know (sent by a newer server, or made up).

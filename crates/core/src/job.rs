@@ -115,6 +115,10 @@ pub struct JobStatus {
     /// Why the job failed, in a sentence for people; present only when `status` is `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The stable code of why the job failed, when the failure has one (`invalid-permalink`…);
+    /// present only when `status` is `failed`. The plugin ignores unknown fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<crate::ErrorCode>,
     /// The outcome; present only when `status` is `completed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<JobResult>,
@@ -147,6 +151,10 @@ pub struct JobResult {
     pub content_revision: String,
     /// The counts the plugin shows in its summary.
     pub promotion_stats: PromotionStats,
+    /// What the writer should know of the publish (a permalink not taken…), a sentence each
+    /// naming the note; bounded by the build. The plugin ignores unknown fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What the plugin shows when a publish ends.

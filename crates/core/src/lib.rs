@@ -15,6 +15,7 @@
 //! - [`language`]: the one rule for language tags (`SITE_LANGUAGE`, the client's `locale`).
 //! - Small shared tools: [`html::escape`], [`url`] (percent-coding), [`ContentHash::of`] (SHA-256
 //!   of bytes), [`error_chain::chain`] (an error and its causes on one line).
+//! - [`permalink`]: the route a note asks for, and the paths the server keeps for itself.
 //! - [`note`]: a note as the plugin sends it; [`revision`]: the manifest of a published site.
 //!
 //! ```
@@ -40,6 +41,7 @@ pub mod job;
 pub mod language;
 mod media_type;
 pub mod note;
+pub mod permalink;
 pub mod revision;
 mod session_id;
 pub mod slug;

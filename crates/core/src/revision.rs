@@ -359,6 +359,11 @@ pub struct NoteHead {
     /// The frontmatter `unlisted:` as written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlisted: Option<serde_json::Value>,
+    /// The frontmatter `permalink:` as written, checked by
+    /// [`Permalink::parse`](crate::permalink::Permalink::parse) at every build (a kept page is
+    /// routed again without reading its source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permalink: Option<serde_json::Value>,
 }
 
 impl NoteHead {
@@ -374,6 +379,7 @@ impl NoteHead {
             display_name: folder.display_name.clone(),
             access: note.frontmatter.flat.get("access").filter(|value| !value.is_null()).cloned(),
             unlisted: note.frontmatter.flat.get("unlisted").filter(|value| !value.is_null()).cloned(),
+            permalink: note.frontmatter.flat.get("permalink").filter(|value| !value.is_null()).cloned(),
         }
     }
 }

@@ -15,7 +15,8 @@
 //! or renaming a note never changes another note's route.
 //!
 //! Old routes of notes that moved redirect to their new route ([`redirects`]), except the
-//! placeholders of the old slug rule ([`is_old_placeholder`]).
+//! placeholders of the old slug rule ([`is_old_placeholder`]); so do the routes the build
+//! points at a page ([`Pointer`]: the route a permalink replaced, aliases).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -121,23 +122,43 @@ pub fn assign(wanted: &[Wanted<'_>], previous: &HashMap<NoteKey, String>) -> Vec
     routes.into_iter().map(|route| route.expect("every note is routed")).collect()
 }
 
-/// Old routes of pages that moved point at their new route (a page is the same when its NFC
-/// vault path and folder id are); older redirects follow along, and a redirect never shadows a
-/// live page. The old slug rule's placeholders are not redirected ([`is_old_placeholder`]).
-pub fn redirects(base: &Revision, pages: &BTreeMap<String, Page>) -> BTreeMap<String, String> {
+/// A route that leads to a page without being its route: the route a note's permalink
+/// replaced, or one of its aliases (decided by the build).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pointer {
+    /// The route that redirects.
+    pub from: String,
+    /// The route of the page it leads to.
+    pub to: String,
+}
+
+/// The revision's redirects (old route → new route, each a 301), never shadowing a live page:
+///
+/// 1. `pointers`, in their order (the first of two pointers from one route wins);
+/// 2. old routes of pages that moved point at their new route (a page is the same when its
+///    NFC vault path and folder id are), except the placeholders of the old slug rule
+///    ([`is_old_placeholder`]);
+/// 3. older redirects follow along while the page they lead to lives.
+pub fn redirects(base: &Revision, pages: &BTreeMap<String, Page>, pointers: &[Pointer]) -> BTreeMap<String, String> {
     let new_routes: HashMap<NoteKey, &str> =
         pages.iter().map(|(route, p)| (note_key(&p.vault_path, &p.folder_id), route.as_str())).collect();
     let mut redirects: BTreeMap<String, String> = BTreeMap::new();
+    for pointer in pointers {
+        if pages.contains_key(&pointer.to) {
+            redirects.entry(pointer.from.clone()).or_insert_with(|| pointer.to.clone());
+        }
+    }
     for (old_route, page) in &base.pages {
         if let Some(new_route) = new_routes.get(&note_key(&page.vault_path, &page.folder_id))
             && old_route != new_route
             && !is_old_placeholder(old_route, &page.vault_path)
         {
-            redirects.insert(old_route.clone(), (*new_route).to_owned());
+            redirects.entry(old_route.clone()).or_insert_with(|| (*new_route).to_owned());
         }
     }
+    let moved = redirects.clone();
     for (from, to) in &base.redirects {
-        let to = redirects.get(to).cloned().unwrap_or_else(|| to.clone());
+        let to = moved.get(to).cloned().unwrap_or_else(|| to.clone());
         if pages.contains_key(&to) {
             redirects.entry(from.clone()).or_insert(to);
         }
@@ -328,7 +349,7 @@ mod tests {
         pages.insert("/はじめに".to_owned(), page("は\u{3057}\u{3099}めに.md")); // NFD: the same note
         pages.insert("/ノート/guide".to_owned(), page("ノート/Guide.md"));
         pages.insert("/kept".to_owned(), page("Kept.md"));
-        let redirects = redirects(&base, &pages);
+        let redirects = redirects(&base, &pages, &[]);
         let expected: BTreeMap<String, String> = [("/postone", "/post-one"), ("/older", "/post-one")]
             .into_iter()
             .map(|(from, to)| (from.to_owned(), to.to_owned()))

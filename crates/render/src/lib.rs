@@ -96,4 +96,4 @@ pub use markdown::{
     Heading, Reference, ReferenceKind, RenderOptions, Rendered, Resolver, Transclusion, references, render, try_render,
 };
 pub use meta::PageMeta;
-pub use routing::{compute_route, normalize_route_base};
+pub use routing::{alias_route, compute_route, normalize_route_base};

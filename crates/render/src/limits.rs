@@ -60,6 +60,9 @@ pub struct PublishLimits {
     /// gzip and brotli variants at publish time; a larger one is served as uploaded. Each is
     /// read whole into memory to be compressed, so this bounds a build's memory for it.
     pub max_encoded_asset_bytes: usize,
+    /// `MAX_ALIAS_REDIRECTS`: the aliases of one note that become redirects to its page (the
+    /// first ones, in the order written); every alias still finds the note by a link.
+    pub max_alias_redirects: usize,
 }
 
 impl Default for PublishLimits {
@@ -79,6 +82,7 @@ impl Default for PublishLimits {
             listing_page_size: 200,
             graph_max_nodes: 20_000,
             max_encoded_asset_bytes: 16 * 1024 * 1024,
+            max_alias_redirects: 16,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! `ノート/はじめに.md` → `ノート/はじめに`. A route depends on its own path alone. Routes are
 //! plain Unicode (NFC); [`crate::page_href`] percent-encodes them for HTML.
 
-use vps_core::slug::{nfc, route_segment};
+use vps_core::slug::{nfc, route_segment, slug};
 
 /// JavaScript's `\s`, which the reference's patterns use. It differs from
 /// [`char::is_whitespace`]: U+FEFF counts, U+0085 does not.
@@ -77,6 +77,28 @@ pub fn compute_route(route_base: &str, relative_path: &str, flatten_tree: bool) 
     route.push('/');
     route.push_str(&route_segment(strip_last_extension(file)));
     collapse_slashes(&route)
+}
+
+/// The route an alias of the note routed at `note_route` redirects from: the note's folder
+/// (its route without the last segment) and the alias's [`slug`] — as Quartz's AliasRedirects
+/// place an alias beside its note. `note_route` is the route the note's path gives it (before
+/// any permalink), so an alias stays in the folder the note is in. `None` when the alias has no
+/// slug (`!!!`): it names no route. An alias with `/` is one segment (`a/b` → `a-b`), so it
+/// never leaves the note's folder nor goes deeper.
+///
+/// ```
+/// assert_eq!(vps_render::alias_route("/blog/post-one", "Old Title").as_deref(), Some("/blog/old-title"));
+/// assert_eq!(vps_render::alias_route("/home", "Été").as_deref(), Some("/ete"));
+/// assert_eq!(vps_render::alias_route("/home", "a/../b").as_deref(), Some("/a-b"));
+/// assert_eq!(vps_render::alias_route("/home", "!!!"), None);
+/// ```
+pub fn alias_route(note_route: &str, alias: &str) -> Option<String> {
+    let slug = slug(alias);
+    if slug.is_empty() {
+        return None;
+    }
+    let folder = note_route.rsplit_once('/').map_or("", |(folder, _)| folder);
+    Some(format!("{folder}/{slug}"))
 }
 
 /// Removes the last `.ext` of a file name, as the reference's `/\.[^/.]+$/` does: `v1.5 notes`

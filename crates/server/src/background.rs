@@ -39,7 +39,7 @@ pub(crate) async fn run_worker(app: AppState, mut queue: mpsc::UnboundedReceiver
             Err(error) => {
                 Metrics::add(&app.metrics.publishes_failed, 1);
                 tracing::error!(%session, %error, "finalization failed; the live site is unchanged");
-                let _ = app.jobs.fail(session, error.to_string());
+                let _ = app.jobs.fail_with(session, error.to_string(), error.code());
             }
         }
         // An aborted session stays aborted.

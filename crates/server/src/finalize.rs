@@ -142,6 +142,7 @@ impl Finalizer {
                         assets_processed: request.assets_processed,
                         content_revision: base.id.to_string(),
                         promotion_stats,
+                        warnings: Vec::new(),
                     };
                     self.jobs.complete(session_id, result)?;
                     return Ok(base.id.clone());
@@ -182,11 +183,15 @@ impl Finalizer {
                     Err(error) => return Err(error.into()),
                 }
             };
+            for warning in &built.warnings {
+                tracing::warn!(%session_id, %warning, "published with a warning");
+            }
             let result = JobResult {
                 notes_processed: request.notes_processed,
                 assets_processed: request.assets_processed,
                 content_revision: id.to_string(),
                 promotion_stats: built.stats,
+                warnings: built.warnings,
             };
             self.jobs.complete(session_id, result)?;
             return Ok(id);

@@ -139,3 +139,42 @@ fn scopeguard(app: &AppState) -> impl Drop + '_ {
 fn parse_session_id(raw: &str) -> Result<SessionId, ApiError> {
     SessionId::parse(raw).map_err(|_| ApiError::InvalidSessionId(raw.chars().take(64).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The quoted paths in `source` right after each of `calls` (`.route("`…).
+    fn quoted_after<'a>(source: &'a str, calls: &[&str]) -> Vec<&'a str> {
+        let mut paths = Vec::new();
+        for call in calls {
+            for (at, _) in source.match_indices(call) {
+                let rest = &source[at + call.len()..];
+                paths.extend(rest.find('"').map(|end| &rest[..end]));
+            }
+        }
+        paths
+    }
+
+    /// No page can take a path the server answers itself: every path of the router (read from
+    /// this file, so that a new route cannot be forgotten; the routes nested under `/api` are
+    /// covered by `/api`) and every document made at load (`ServedDocuments::at`) is reserved
+    /// by `vps_core::permalink`, the list permalinks are checked against.
+    #[test]
+    fn every_path_the_server_answers_is_reserved_for_it() {
+        let source = include_str!("routes.rs");
+        let start = source.find("let dynamic = Router::new()").expect("the site's routes");
+        let end = source.find("let router = dynamic.merge(stored)").expect("their end");
+        let paths = quoted_after(&source[start..end], &[".route(\"", ".nest(\""]);
+        assert!(paths.contains(&"/api") && paths.contains(&"/_blob/{hash}"), "{paths:?}");
+        assert!(paths.len() >= 12, "{paths:?}");
+        let site = include_str!("site.rs");
+        let at = site.find("pub(crate) fn at(&self, route: &str)").expect("the documents made at load");
+        let documents = quoted_after(&site[at..at + site[at..].find("_ => None").unwrap()], &["\""]);
+        let documents: Vec<&str> = documents.into_iter().filter(|path| path.starts_with('/')).collect();
+        assert_eq!(documents, ["/sitemap.xml", "/robots.txt", "/feed.xml"]);
+        for path in paths.into_iter().chain(documents) {
+            let route = path.split('/').map(|segment| if segment.starts_with('{') { "x" } else { segment });
+            let route = route.collect::<Vec<_>>().join("/");
+            assert!(vps_core::permalink::is_reserved(&route), "{path} is served but not reserved");
+        }
+    }
+}

@@ -247,6 +247,7 @@ settings_of! {
         listing_page_size => listing_page_size, env ["LISTING_PAGE_SIZE"], read count_within(1, 100_000);
         graph_max_nodes => graph_max_nodes, env ["GRAPH_MAX_NODES"], read count_within(1, 1_000_000);
         max_encoded_asset_bytes => max_encoded_asset_bytes, env ["MAX_ENCODED_ASSET_BYTES"], read size_upto(GIB);
+        max_alias_redirects => max_alias_redirects, env ["MAX_ALIAS_REDIRECTS"], read count_within(0, 1024);
     }
 }
 

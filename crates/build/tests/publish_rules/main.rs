@@ -3,6 +3,7 @@
 //! each page and what the others see of it (`access.rs`).
 
 mod access;
+mod permalinks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

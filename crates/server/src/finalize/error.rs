@@ -52,6 +52,17 @@ pub enum JobError {
     NoAnswer,
 }
 
+impl JobError {
+    /// The stable code of a failed job, when its failure has one (a build error about the
+    /// vault, such as an invalid permalink): the job status's `errorCode`.
+    pub(crate) fn code(&self) -> Option<vps_core::ErrorCode> {
+        match self {
+            JobError::Build(error) => error.code(),
+            _ => None,
+        }
+    }
+}
+
 impl From<JobError> for ApiError {
     fn from(error: JobError) -> Self {
         match error {

@@ -193,6 +193,7 @@ impl Jobs {
             progress: 0,
             phase: Phase::Queued,
             error: None,
+            error_code: None,
             result: None,
             content_revision: None,
             created_at: iso8601(now),
@@ -359,7 +360,20 @@ impl Jobs {
     }
 
     pub(crate) fn fail(&self, session: SessionId, error: String) -> Result<(), JobError> {
-        self.update(session, |status| fail_status(status, &error))
+        self.fail_with(session, error, None)
+    }
+
+    /// Fails the job with `error` and, when the failure has one, its stable `code`.
+    pub(crate) fn fail_with(
+        &self,
+        session: SessionId,
+        error: String,
+        code: Option<vps_core::ErrorCode>,
+    ) -> Result<(), JobError> {
+        self.update(session, |status| {
+            fail_status(status, &error);
+            status.error_code = code;
+        })
     }
 
     /// Forgets a session's job (the session expired or was cleaned up).

@@ -29,3 +29,5 @@ mod stability;
 mod upgrade;
 // issue 14 — serving
 mod encodings;
+// issue 16 — permalinks and aliases
+mod permalinks;
