@@ -282,6 +282,25 @@ mod tests {
     }
 
     #[test]
+    fn the_default_theme_applies_without_script_and_the_toggle_follows_the_presentation() {
+        use crate::model::Theme;
+        let with = |theme: Theme, toggle: bool| {
+            let mut info = SiteInfo { name: "Garden".into(), ..SiteInfo::default() };
+            info.presentation.default_theme = theme;
+            info.presentation.show_theme_toggle = toggle;
+            Site::new(info, vec![PageInfo { route: "/a".into(), title: "A".into(), ..PageInfo::default() }])
+        };
+        let system = with(Theme::System, true).page("/a", "").unwrap();
+        assert!(system.contains("<html lang=\"en\">"), "no theme attribute: the system's preference");
+        assert!(system.contains("<button type=\"button\" class=\"theme-toggle\" hidden"), "shown by the script only");
+        let dark = with(Theme::Dark, true).page("/a", "").unwrap();
+        assert!(dark.contains("<html lang=\"en\" data-default-theme=\"dark\" data-theme=\"dark\">"));
+        let light = with(Theme::Light, false).page("/a", "").unwrap();
+        assert!(light.contains("data-theme=\"light\"") && !light.contains("theme-toggle"));
+        assert_ne!(with(Theme::Dark, true).shell_key("/a"), with(Theme::System, true).shell_key("/a"));
+    }
+
+    #[test]
     fn canonical_is_relative_and_og_url_is_gone() {
         let with = site().page("/blog/second", "").unwrap();
         assert!(with.contains("<link rel=\"canonical\" href=\"second\">"));

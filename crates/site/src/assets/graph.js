@@ -100,9 +100,23 @@
     return { nodes: nodes, links: links };
   }
 
-  // A Barnes–Hut quadtree over the positions, in flat arrays; `charge` adds each node's
-  // repulsion to the velocities.
-  function repel(x, y, vx, vy, n, strength) {
+  // The quadtree's arrays for n nodes, made once per simulation (not per step).
+  function Tree(n) {
+    var capacity = 4 * n + 8;
+    this.capacity = capacity;
+    this.child = new Int32Array(capacity * 4);
+    this.cx = new Float64Array(capacity);
+    this.cy = new Float64Array(capacity);
+    this.mass = new Float64Array(capacity);
+    this.ox = new Float64Array(capacity);
+    this.oy = new Float64Array(capacity);
+    this.side = new Float64Array(capacity);
+    this.stack = new Int32Array(capacity);
+  }
+
+  // A Barnes–Hut quadtree over the positions, in flat arrays; adds each node's repulsion to the
+  // velocities.
+  function repel(tree, x, y, vx, vy, n, strength) {
     if (n < 2) return;
     var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
     for (var i = 0; i < n; i++) {
@@ -112,10 +126,10 @@
       if (y[i] > maxY) maxY = y[i];
     }
     var size = Math.max(maxX - minX, maxY - minY) + 1;
-    var capacity = 4 * n + 8;
-    var child = new Int32Array(capacity * 4).fill(-1); // node cells: 4 children; leaves: -2 - point
-    var cx = new Float64Array(capacity), cy = new Float64Array(capacity), mass = new Float64Array(capacity);
-    var ox = new Float64Array(capacity), oy = new Float64Array(capacity), side = new Float64Array(capacity);
+    var capacity = tree.capacity;
+    var child = tree.child.fill(-1); // cells: 4 children each; a leaf child is -2 - point
+    var cx = tree.cx.fill(0), cy = tree.cy.fill(0), mass = tree.mass.fill(0);
+    var ox = tree.ox, oy = tree.oy, side = tree.side;
     var cells = 1;
     ox[0] = minX;
     oy[0] = minY;
@@ -159,7 +173,7 @@
         depth++;
       }
     }
-    var stack = new Int32Array(capacity);
+    var stack = tree.stack;
     var theta2 = 0.81;
     for (var i2 = 0; i2 < n; i2++) {
       var top = 0;
@@ -217,12 +231,13 @@
       this.x[i] = r * Math.cos(a);
       this.y[i] = r * Math.sin(a);
     }
+    this.tree = new Tree(n);
     this.alpha = 1;
     this.ticks = 0;
   }
   Simulation.prototype.step = function () {
     var x = this.x, y = this.y, vx = this.vx, vy = this.vy, n = this.n, alpha = this.alpha;
-    repel(x, y, vx, vy, n, 30 * alpha);
+    repel(this.tree, x, y, vx, vy, n, 30 * alpha);
     var links = this.links;
     for (var l = 0; l < links.length; l++) {
       var a = links[l][0], b = links[l][1];
