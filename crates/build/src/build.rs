@@ -125,6 +125,7 @@ pub fn build(
 
     progress(Phase::PromotingContent, 75)?;
     let home = home_route(&routed, site.home_note.as_deref());
+    let callout_css = documents::callout_stylesheet(&settings.callout_styles, limits)?;
     let info = SiteInfo {
         name: site.name.clone(),
         base_url: site.base_url.clone(),
@@ -132,13 +133,17 @@ pub fn build(
         publish_css_href: available
             .get(&publish_css())
             .map(|css| format!("/publish.css?v={}", &css.sha256.to_hex()[..12])),
+        callout_css_href: callout_css.as_deref().map(documents::callout_css_href),
         home_route: home.clone(),
         language: site_language(site, &settings),
         presentation: vps_site::Presentation::default(),
     };
     let encoder = Encoder::new(&base.encodings);
-    let documents =
+    let mut documents =
         documents::write(sink, &encoder, Base { revision: base, site: base_site }, info, drafts, limits, progress)?;
+    if let Some(css) = &callout_css {
+        documents::add_callout_stylesheet(sink, &encoder, &mut documents, css)?;
+    }
     let mut laid_out = documents.pages;
     let pages: BTreeMap<String, Page> = parts
         .into_iter()

@@ -18,6 +18,9 @@ pub struct SiteInfo {
     pub folder_display_names: BTreeMap<String, String>,
     /// Where the vault's `publish.css` is served, if it was published.
     pub publish_css_href: Option<String>,
+    /// Where the writer's callout styles are served (sanitised, one stylesheet, with a content
+    /// hash in the query), if the publish sent any that survived sanitising.
+    pub callout_css_href: Option<String>,
     /// The route of the note that is the home page, if one was configured.
     pub home_route: Option<String>,
     /// The site's language as a BCP 47 tag (`en`, `fr-FR`, `ja`): `<html lang>` and the table
