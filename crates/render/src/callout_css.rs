@@ -13,6 +13,9 @@
 //!   `--callout-color` and `--callout-icon`) and of colours, backgrounds, borders, shadows and
 //!   font weight or style, whose value uses only plain tokens and the colour functions (`rgb`,
 //!   `hsl`, `var`, `calc`, `color-mix`…): no `url(`, `image(`, `expression(`, no string;
+//! - for `--callout-icon: lucide-<name>` naming an icon of the vendored Lucide set
+//!   ([`callout_icon_url`]), that icon as `--callout-icon-image`, which the site's stylesheet
+//!   draws as a mask before the title (an icon outside the set keeps the callout kind's icon);
 //! - `@media` blocks of such rules (one level); every other at-rule (`@import`, `@font-face`,
 //!   `@namespace`…) is dropped.
 //!
@@ -33,6 +36,36 @@
 //! ```
 
 use crate::limits::{Exceeded, LimitError};
+
+/// The vendored Lucide icons (ISC licence, `callout_css/LUCIDE-LICENSE`): one a line, its name,
+/// a tab and the elements of its `<svg>`.
+const LUCIDE: &str = include_str!("callout_css/lucide.txt");
+
+/// The CSS image of the vendored Lucide icon `name` (`lucide-flame` or `flame`, as Obsidian's
+/// `--callout-icon` names it): `url("data:image/svg+xml,…")` of the icon drawn in black, for a
+/// mask. `None` for an icon not in the vendored set. Every character of the SVG but letters,
+/// digits and `-._=:,/` is percent-encoded: no quote, `<` or `#` reaches the stylesheet.
+pub fn callout_icon_url(name: &str) -> Option<String> {
+    let name = name.trim();
+    let name = name.strip_prefix("lucide-").unwrap_or(name);
+    let inner = LUCIDE
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| line.split_once('\t').filter(|(icon, _)| *icon == name).map(|(_, inner)| inner))?;
+    let svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="black" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">{inner}</svg>"#
+    );
+    let mut url = String::from("url(\"data:image/svg+xml,");
+    for byte in svg.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._=:,/".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url.push_str("\")");
+    Some(url)
+}
 
 /// The properties a callout rule may set, besides the callout's own custom properties
 /// (`--callout-*`).
@@ -213,9 +246,15 @@ fn rule(prelude: &str, block: &str, out: &mut String, indent: &str) {
     if selectors.iter().any(|selector| !targets_callouts(selector)) {
         return;
     }
-    let declarations: Vec<String> = block.split(';').filter_map(declaration).collect();
+    let mut declarations: Vec<String> = block.split(';').filter_map(declaration).collect();
     if declarations.is_empty() {
         return;
+    }
+    // `--callout-icon: lucide-flame` names an icon; the site's CSS draws the image of
+    // `--callout-icon-image` (ours, from the vendored set) before the callout's title.
+    let icon = declarations.iter().rev().find_map(|d| d.strip_prefix("--callout-icon: ").and_then(callout_icon_url));
+    if let Some(icon) = icon {
+        declarations.push(format!("--callout-icon-image: {icon}"));
     }
     out.push_str(&format!("{indent}{} {{\n", selectors.join(", ")));
     for declaration in declarations {
@@ -364,8 +403,9 @@ fn declaration(text: &str) -> Option<String> {
     let (name, value) = text.split_once(':')?;
     let name = name.trim().to_ascii_lowercase();
     let value = collapse_whitespace(value);
-    let custom =
-        name.strip_prefix("--callout-").is_some_and(|rest| !rest.is_empty() && rest.chars().all(is_ident_char));
+    // `--callout-icon-image` is ours (the icon's image, see `rule`): a writer may not set it.
+    let custom = name != "--callout-icon-image"
+        && name.strip_prefix("--callout-").is_some_and(|rest| !rest.is_empty() && rest.chars().all(is_ident_char));
     if !custom && !PROPERTIES.contains(&name.as_str()) {
         return None;
     }

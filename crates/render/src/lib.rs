@@ -90,7 +90,7 @@ mod meta;
 mod routing;
 
 pub use attachments::AttachmentIndex;
-pub use callout_css::sanitize_callout_css;
+pub use callout_css::{callout_icon_url, sanitize_callout_css};
 pub use cleanup::{CleanupBudget, CleanupError, CleanupRule, CompiledRules, apply_cleanup_rules};
 pub use limits::{Exceeded, LimitError, PublishLimits, folder_depth, tag_depth};
 pub use links::{LinkIndex, PageRef, WikiTarget, fragment, page_href, split_wikilink};

@@ -20,6 +20,11 @@ fn assert_inert(input: &str) -> String {
     out
 }
 
+/// The image rule a kept `--callout-icon: lucide-chef-hat` adds.
+fn chef_hat() -> String {
+    format!("  --callout-icon-image: {};\n", callout_icon_url("lucide-chef-hat").unwrap())
+}
+
 #[test]
 fn an_obsidian_snippet_keeps_its_colour_and_icon() {
     let css = r#"
@@ -33,12 +38,65 @@ fn an_obsidian_snippet_keeps_its_colour_and_icon() {
 "#;
     assert_eq!(
         clean(css),
-        concat!(
-            ".callout[data-callout=\"recipe\"] {\n  --callout-color: 200, 120, 40;\n  --callout-icon: lucide-chef-hat;\n}\n",
+        [
+            ".callout[data-callout=\"recipe\"] {\n  --callout-color: 200, 120, 40;\n  --callout-icon: lucide-chef-hat;\n",
+            &chef_hat(),
+            "}\n",
             ".callout[data-callout='todo-list'] .callout-title {\n  color: rgb(var(--callout-color)) !important;\n}\n",
             ".theme-dark .callout[data-callout=recipe] > .callout-content {\n  background-color: rgba(0, 0, 0, 0.2);\n}\n",
-        )
+        ]
+        .concat()
     );
+}
+
+#[test]
+fn icons_come_from_the_vendored_set_only() {
+    let icon = callout_icon_url("lucide-flame").unwrap();
+    assert_eq!(callout_icon_url("flame"), Some(icon.clone()));
+    assert!(icon.starts_with("url(\"data:image/svg+xml,%3Csvg%20xmlns="), "{icon}");
+    assert!(icon.ends_with("%3C/svg%3E\")"), "{icon}");
+    assert!(!icon[5..icon.len() - 2].contains(['"', '<', '>', '#', '\'', '(', ')', '\\', ' ']), "{icon}");
+    assert_eq!(callout_icon_url("not-an-icon"), None);
+    assert_eq!(callout_icon_url("../flame"), None);
+    // An unknown icon is kept as written (harmless) but draws nothing of its own.
+    assert_eq!(
+        clean(".callout[data-callout=x] { --callout-icon: lucide-not-an-icon; }"),
+        ".callout[data-callout=x] {\n  --callout-icon: lucide-not-an-icon;\n}\n"
+    );
+    // The image property is ours: a writer cannot set it (to a URL or anything else).
+    assert_eq!(clean(".callout[data-callout=x] { --callout-icon-image: var(--x); }"), "");
+}
+
+/// The site's stylesheet gives each built-in callout kind its Obsidian icon from the same set.
+#[test]
+fn the_site_stylesheet_draws_each_kind_with_its_vendored_icon() {
+    let style = include_str!("../../../site/src/assets/style.css");
+    let kinds = [
+        ("note", "pencil"),
+        ("abstract", "clipboard-list"),
+        ("info", "info"),
+        ("todo", "circle-check"),
+        ("tip", "flame"),
+        ("success", "check"),
+        ("question", "circle-help"),
+        ("warning", "triangle-alert"),
+        ("failure", "x"),
+        ("danger", "zap"),
+        ("bug", "bug"),
+        ("example", "list"),
+        ("quote", "quote"),
+    ];
+    let mut missing = Vec::new();
+    for (kind, icon) in kinds {
+        let rule = format!(
+            ".callout[data-callout-kind=\"{kind}\"] {{ --callout-icon-image: {}; }}",
+            callout_icon_url(icon).unwrap()
+        );
+        if !style.contains(&rule) {
+            missing.push(rule);
+        }
+    }
+    assert!(missing.is_empty(), "style.css lacks:\n{}", missing.join("\n"));
 }
 
 #[test]
