@@ -79,7 +79,7 @@ pub fn build(
     for (i, (_, entry)) in routed.iter().enumerate() {
         by_vault_path.entry(nfc(&entry.vault_path).into_owned()).or_insert(i);
     }
-    let render_settings = render_settings_key(&settings, limits);
+    let render_settings = render_settings_key(&settings, limits, site.show_properties);
     let links_key = links_key(render_settings, &refs, &access, &available);
     let links_unchanged = base.links_key == Some(links_key);
     let context = |me: usize| PageContext {
@@ -96,6 +96,7 @@ pub fn build(
         settings: &settings,
         limits,
         render_settings,
+        show_properties: site.show_properties,
         links_unchanged,
     };
     // First the pages kept as they are (nothing they were made from changed): no note is read.

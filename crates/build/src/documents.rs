@@ -226,6 +226,8 @@ pub(crate) fn write(
     }
     let key = listing_key(Some(site.tags_index_key()), None, limits);
     add("/tags".into(), key, &mut || Ok(Some(site.tags_index())), last_note)?;
+    let key = listing_key(Some(site.recent_key()), None, limits);
+    add(vps_site::RECENT_ROUTE.into(), key, &mut || Ok(Some(site.recent_page())), last_note)?;
     for tag in site.tags() {
         // At the tag's one URL (`tag_href`), whatever spelling the site shows.
         let route = vps_core::slug::tag_route(&tag);

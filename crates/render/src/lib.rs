@@ -97,5 +97,5 @@ pub use links::{LinkIndex, PageRef, WikiTarget, fragment, page_href, split_wikil
 pub use markdown::{
     Heading, Reference, ReferenceKind, RenderOptions, Rendered, Resolver, Transclusion, references, render, try_render,
 };
-pub use meta::PageMeta;
+pub use meta::{MAX_PROPERTY_CHARS, MAX_SHOWN_PROPERTIES, PageMeta, shown_properties};
 pub use routing::{compute_route, normalize_route_base};

@@ -133,6 +133,8 @@ pub(crate) enum Listing {
     Tag { tag: String, number: usize },
     /// `/tags`.
     TagsIndex,
+    /// `/recent`: the newest pages this view lists.
+    Recent,
 }
 
 impl View {
@@ -140,6 +142,9 @@ impl View {
     pub(crate) fn listing(&self, route: &str) -> Option<Listing> {
         if route == "/tags" {
             return Some(Listing::TagsIndex);
+        }
+        if route == vps_site::RECENT_ROUTE {
+            return Some(Listing::Recent);
         }
         let (base, number) = split_page_number(route);
         if let Some(tag) = self.tags.get(base) {

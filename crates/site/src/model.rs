@@ -93,6 +93,10 @@ pub struct PageInfo {
     pub route: String,
     /// Plain text (escaped when written): the `<h1>`, `<title>`, listings, feed and search.
     pub title: String,
+    /// The frontmatter properties the page shows under its title, as (name, value) plain text
+    /// (escaped when written); empty: none shown. Chosen and bounded by
+    /// `vps_render::shown_properties`.
+    pub properties: Vec<(String, String)>,
     /// `Folder/Sub/Page Name.md`; folder labels fall back to these folder names.
     pub vault_path: String,
     /// The front matter's description: meta description, feed summary; absent or blank, a

@@ -7,6 +7,7 @@ use crate::escape::escape;
 use crate::feeds::normalize_datetime;
 use crate::layout::{Document, Served};
 use crate::model::{Heading, PageInfo};
+use crate::reading::{render_properties, render_reading_time};
 use crate::site::Site;
 use crate::tags::spelling_segments;
 use crate::tree::{NavItem, render_breadcrumbs};
@@ -17,7 +18,7 @@ pub(crate) const BACKLINKS_SHOWN: usize = 50;
 
 /// The version of the page layout, in every [`Site::shell_key`]: bump it whenever the shell
 /// around the content changes in a way the other inputs of the key do not show.
-const LAYOUT_VERSION: &str = "page-shell-2";
+const LAYOUT_VERSION: &str = "page-shell-3";
 
 impl Site {
     /// The full HTML document of the page at `route` (`/` is the home page), around
@@ -46,6 +47,8 @@ impl Site {
         main.push_str("<header class=\"page-header\">");
         main.push_str(&title_html);
         main.push_str(&render_tags(&shell.tags, self.words));
+        main.push_str(&render_reading_time(&page.text, self.words));
+        main.push_str(&render_properties(&page.properties, self.words));
         main.push_str("</header>\n<div class=\"page-columns\">\n");
         main.push_str(&render_toc(&page.headings, self.words));
         let classes: String = page.cssclasses.iter().map(|c| format!(" {}", escape(c.trim()))).collect();
@@ -53,6 +56,10 @@ impl Site {
         main.push_str(&format!(
             "<div class=\"note-content\"><article class=\"markdown-body{classes}\" dir=\"auto\">\n{content_html}\n</article></div><!--/note-content-->\n</div>\n"
         ));
+        // The home note: the newest pages after its content, as on a generated home.
+        if shell.is_home {
+            main.push_str(&self.recent_section(index));
+        }
         main.push_str(&self.page_footer(index, &shell.backlinks, shell.more_backlinks));
 
         Some(self.render_document_with(
@@ -97,6 +104,9 @@ impl Site {
                 .hash(&mut hasher);
         }
         shell.more_backlinks.hash(&mut hasher);
+        if shell.is_home {
+            self.hash_recent_section(&mut hasher);
+        }
         Some(hasher.finish_key())
     }
 

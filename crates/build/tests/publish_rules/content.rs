@@ -1,4 +1,5 @@
-//! What a publish shows around the notes' text: the writer's callout styles.
+//! What a publish shows around the notes' text: the writer's callout styles, the notes'
+//! properties (`SHOW_PROPERTIES` or the note's `show_properties`), the recent notes.
 
 use vps_build::{CALLOUT_CSS_ROUTE, MemoryBlobs};
 use vps_core::api::CalloutStyle;
@@ -97,4 +98,63 @@ fn callout_styles_over_the_document_limit_fail_the_publish_naming_the_snippet() 
     .expect("the publish fails");
     let message = error.to_string();
     assert!(message.contains("snippets/huge.css") && message.contains("MAX_DOCUMENT_BYTES"), "{message}");
+}
+
+/// A note with frontmatter `flat` (a JSON object).
+fn note_with(vault_path: &str, content: &str, flat: serde_json::Value) -> vps_core::note::Note {
+    let mut note = note(vault_path, content);
+    note.frontmatter.flat = flat.as_object().expect("an object").clone();
+    note
+}
+
+fn properties_notes() -> Vec<vps_core::note::Note> {
+    vec![
+        note_with(
+            "A.md",
+            "a",
+            serde_json::json!({"author": "Ada", "publish": true, "access": "public", "permalink": "/x"}),
+        ),
+        note_with("B.md", "b", serde_json::json!({"author": "Bo", "showProperties": true})),
+        note_with("C.md", "c", serde_json::json!({"author": "Cy", "show_properties": false})),
+    ]
+}
+
+#[test]
+fn properties_follow_show_properties_and_the_notes_own_choice_and_a_changed_setting_lays_pages_out_again() {
+    let blobs = MemoryBlobs::new();
+    let page = |built: &vps_build::Built, route: &str| text(&blobs, &built.revision.pages[route].html_blob);
+    let shown = |html: &str| html.contains("<dl class=\"page-properties\"");
+
+    let off = Publish { notes: properties_notes(), ..Publish::default() }.on(&blobs, &Revision::empty());
+    assert!(!shown(&page(&off, "/a")), "off by default");
+    assert!(shown(&page(&off, "/b")) && page(&off, "/b").contains("<dd dir=\"auto\">Bo</dd>"), "the note asks");
+    assert!(!shown(&page(&off, "/c")));
+
+    // The server's setting turned on: pages are made again without a new upload.
+    let on =
+        Publish { notes: vec![], partial: true, show_properties: true, ..Publish::default() }.on_live(&blobs, &off);
+    let a = page(&on, "/a");
+    assert!(shown(&a) && a.contains("<dt dir=\"auto\">author</dt><dd dir=\"auto\">Ada</dd>"), "{a}");
+    for internal in ["publish", "access", "permalink", "showProperties"] {
+        assert!(!a.contains(&format!(">{internal}</dt>")), "{internal} is shown: {a}");
+    }
+    assert!(shown(&page(&on, "/b")));
+    assert!(!shown(&page(&on, "/c")), "a note may say no");
+}
+
+#[test]
+fn the_recent_page_is_a_document_of_every_revision_listing_only_listed_pages() {
+    let blobs = MemoryBlobs::new();
+    let mut notes = vec![
+        note_with("Old.md", "old", serde_json::json!({"updated": "2026-01-01"})),
+        note_with("New.md", "new", serde_json::json!({"updated": "2026-03-01"})),
+        note_with("Draft.md", "draft", serde_json::json!({"updated": "2026-04-01", "unlisted": true})),
+    ];
+    notes.push(note("Undated.md", "no date"));
+    let built = Publish { notes, ..Publish::default() }.on(&blobs, &Revision::empty());
+    let recent = text(&blobs, &built.revision.generated[vps_site::RECENT_ROUTE].blob);
+    let main = &recent[recent.find("<main").unwrap()..];
+    let (new, old) = (main.find(">New</a>").expect("New is listed"), main.find(">Old</a>").expect("Old is listed"));
+    assert!(new < old, "newest first");
+    assert!(!main.contains("Draft") && !main.contains("Undated"), "{main}");
 }

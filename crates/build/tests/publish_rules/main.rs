@@ -58,6 +58,8 @@ struct Publish {
     access: Option<Arc<vps_access::AccessConfig>>,
     /// `start`'s `calloutStyles`.
     callout_styles: Vec<vps_core::api::CalloutStyle>,
+    /// `SHOW_PROPERTIES`.
+    show_properties: bool,
 }
 
 impl Publish {
@@ -97,7 +99,13 @@ impl Publish {
     ) -> R {
         let start = StartSessionRequest { callout_styles: self.callout_styles, ..StartSessionRequest::default() };
         let name = self.site_name.unwrap_or_else(|| "Site".into());
-        let site = SiteOptions { name, home_note: self.home_note, access: self.access, ..SiteOptions::default() };
+        let site = SiteOptions {
+            name,
+            home_note: self.home_note,
+            access: self.access,
+            show_properties: self.show_properties,
+            ..SiteOptions::default()
+        };
         let input = BuildInput {
             base_site,
             base,
