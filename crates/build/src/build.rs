@@ -81,7 +81,7 @@ pub fn build(
     for (i, (_, entry)) in routed.iter().enumerate() {
         by_vault_path.entry(nfc(&entry.vault_path).into_owned()).or_insert(i);
     }
-    let render_settings = render_settings_key(&settings, limits);
+    let render_settings = render_settings_key(&settings, limits, site.show_properties);
     let links_key = links_key(render_settings, &refs, &access, &available);
     let links_unchanged = base.links_key == Some(links_key);
     let context = |me: usize| PageContext {
@@ -98,6 +98,7 @@ pub fn build(
         settings: &settings,
         limits,
         render_settings,
+        show_properties: site.show_properties,
         links_unchanged,
     };
     // First the pages kept as they are (nothing they were made from changed): no note is read.
@@ -134,6 +135,7 @@ pub fn build(
         let home = &home.vault_path;
         report.warnings.push(format!("note {wish:?}: permalink \"/\" is not taken: the home page is {home:?}"));
     }
+    let callout_css = documents::callout_stylesheet(&settings.callout_styles, limits)?;
     let info = SiteInfo {
         name: site.name.clone(),
         base_url: site.base_url.clone(),
@@ -141,13 +143,17 @@ pub fn build(
         publish_css_href: available
             .get(&publish_css())
             .map(|css| format!("/publish.css?v={}", &css.sha256.to_hex()[..12])),
+        callout_css_href: callout_css.as_deref().map(documents::callout_css_href),
         home_route: home.clone(),
         language: site_language(site, &settings),
         presentation: vps_site::Presentation::default(),
     };
     let encoder = Encoder::new(&base.encodings);
-    let documents =
+    let mut documents =
         documents::write(sink, &encoder, Base { revision: base, site: base_site }, info, drafts, limits, progress)?;
+    if let Some(css) = &callout_css {
+        documents::add_callout_stylesheet(sink, &encoder, &mut documents, css)?;
+    }
     let mut laid_out = documents.pages;
     let pages: BTreeMap<String, Page> = parts
         .into_iter()

@@ -233,6 +233,8 @@ pub(crate) fn write(
     }
     let key = listing_key(Some(site.tags_index_key()), None, limits);
     add("/tags".into(), key, &mut || Ok(Some(site.tags_index())), last_note)?;
+    let key = listing_key(Some(site.recent_key()), None, limits);
+    add(vps_site::RECENT_ROUTE.into(), key, &mut || Ok(Some(site.recent_page())), last_note)?;
     for tag in site.tags() {
         // At the tag's one URL (`tag_href`), whatever spelling the site shows.
         let route = vps_core::slug::tag_route(&tag);
@@ -255,6 +257,46 @@ pub(crate) fn write(
     // The 404 page, sitemap.xml, robots.txt and feed.xml depend on the public address
     // (`BASE_URL`): the server makes them when it loads the revision, not stored here.
     Ok(Documents { pages, pages_written, generated, site_blob, site })
+}
+
+/// Where the writer's callout styles are served: a generated document of the revision, linked
+/// from every page's head with its content hash in the query ([`callout_css_href`]).
+pub const CALLOUT_CSS_ROUTE: &str = "/_callouts.css";
+
+/// The writer's callout styles (`start`'s `calloutStyles`) sanitised into one stylesheet
+/// ([`vps_render::sanitize_callout_css`]), or `None` when nothing is left of them. More than
+/// `MAX_DOCUMENT_BYTES` of them fails the publish, naming the snippet.
+pub(crate) fn callout_stylesheet(
+    styles: &[vps_core::api::CalloutStyle],
+    limits: &PublishLimits,
+) -> Result<Option<String>, BuildError> {
+    let styles: Vec<(&str, &str)> = styles.iter().map(|style| (style.path.as_str(), style.css.as_str())).collect();
+    let css = vps_render::sanitize_callout_css(&styles, limits.max_document_bytes)?;
+    Ok((!css.is_empty()).then_some(css))
+}
+
+/// The href pages link the callout stylesheet `css` with: it changes when the stylesheet does.
+pub(crate) fn callout_css_href(css: &str) -> String {
+    format!("{CALLOUT_CSS_ROUTE}?v={}", &ContentHash::of(css.as_bytes()).to_hex()[..12])
+}
+
+/// Stores the callout stylesheet as the revision's document at [`CALLOUT_CSS_ROUTE`] (unless a
+/// page took that route).
+pub(crate) fn add_callout_stylesheet(
+    sink: &dyn BlobSink,
+    encoder: &Encoder<'_>,
+    documents: &mut Documents,
+    css: &str,
+) -> Result<(), BuildError> {
+    if documents.pages.contains_key(CALLOUT_CSS_ROUTE) {
+        return Ok(());
+    }
+    let blob = sink.put_bytes(css.as_bytes())?;
+    encoder.encode(sink, blob, css.as_bytes())?;
+    let key = Some(ContentHash::of(css.as_bytes()));
+    let document = Generated { blob, content_type: "text/css; charset=utf-8".to_owned(), key };
+    documents.generated.insert(CALLOUT_CSS_ROUTE.to_owned(), document);
+    Ok(())
 }
 
 /// A listing document's key: the site's key of what it shows ([`Site::folder_listing_key`],

@@ -73,6 +73,9 @@ pub struct SiteOptions {
     /// The `[access]` table: who may read each page ([`vps_access::decide`]). `None`: every
     /// page is public (a frontmatter `unlisted: true` still keeps a page out of listings).
     pub access: Option<Arc<AccessConfig>>,
+    /// `SHOW_PROPERTIES`: every page shows its frontmatter properties (a note's own
+    /// `show_properties` wins; see `vps_render::shown_properties`).
+    pub show_properties: bool,
 }
 
 /// A built revision, every blob it names stored.
@@ -92,8 +95,8 @@ pub struct Built {
 
 impl SiteOptions {
     /// The hash of what these options change in a build's output: the site's name, home note
-    /// and language, the publish limits and the access policy
-    /// ([`AccessConfig::policy_key`]). (`base_url` shapes nothing stored.)
+    /// and language, the publish limits, whether pages show their properties and the access
+    /// policy ([`AccessConfig::policy_key`]). (`base_url` shapes nothing stored.)
     ///
     /// It also says that the revision's page heads hold the frontmatter `access:`,
     /// `unlisted:` and `permalink:` (`HEADS_VERSION`): a build on a revision with another key reads its kept
@@ -101,8 +104,8 @@ impl SiteOptions {
     pub fn key(&self) -> vps_core::ContentHash {
         let policy = self.access.as_ref().map(|access| access.policy_key().to_hex());
         let text = format!(
-            "{:?}\n{:?}\n{:?}\n{:?}\n{HEADS_VERSION}\n{policy:?}",
-            self.name, self.home_note, self.language, self.limits
+            "{:?}\n{:?}\n{:?}\n{:?}\n{HEADS_VERSION}\n{policy:?}\nshow_properties={}",
+            self.name, self.home_note, self.language, self.limits, self.show_properties
         );
         vps_core::ContentHash::of(text.as_bytes())
     }

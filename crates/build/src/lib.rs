@@ -68,7 +68,7 @@ mod site;
 
 pub use blocking::{BlockingBlobs, FLUSH_BYTES, STORE_CONCURRENCY};
 pub use build::{build, changes_nothing};
-pub use documents::{SiteModel, stale_pages};
+pub use documents::{CALLOUT_CSS_ROUTE, SiteModel, stale_pages};
 pub use error::BuildError;
 pub use input::{BuildInput, Built, SessionInput, SiteOptions};
 pub use sink::{BlobSink, MemoryBlobs};

@@ -44,15 +44,21 @@ pub(crate) struct PageContext<'a> {
     pub(crate) limits: &'a PublishLimits,
     /// The hash of the render settings ([`render_settings_key`]), made once per build.
     pub(crate) render_settings: ContentHash,
+    /// `SHOW_PROPERTIES` (in `render_settings`): pages show their frontmatter properties.
+    pub(crate) show_properties: bool,
     /// This build's [`links_key`] is the base revision's: every link and asset question of a
     /// kept page gets the answer it got then.
     pub(crate) links_unchanged: bool,
 }
 
 /// The hash of what every page's rendering depends on besides its note: the cleanup rules,
-/// ignored tags, limits.
-pub(crate) fn render_settings_key(settings: &SiteSettings, limits: &PublishLimits) -> ContentHash {
-    let settings = (&settings.cleanup_rules, &settings.ignored_tags, format!("{limits:?}"));
+/// ignored tags, limits, and whether pages show their properties (`SHOW_PROPERTIES`).
+pub(crate) fn render_settings_key(
+    settings: &SiteSettings,
+    limits: &PublishLimits,
+    show_properties: bool,
+) -> ContentHash {
+    let settings = (&settings.cleanup_rules, &settings.ignored_tags, format!("{limits:?}"), show_properties);
     ContentHash::of(&serde_json::to_vec(&settings).expect("serializes"))
 }
 
@@ -222,6 +228,7 @@ pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart
     let info = PageInfo {
         route: route.to_owned(),
         title: title.clone(),
+        properties: vps_render::shown_properties(&note.frontmatter.flat, cx.show_properties),
         vault_path: note.vault_path.clone(),
         description: meta.description.clone(),
         tags: tags.clone(),
@@ -598,7 +605,8 @@ mod tests {
             by_vault_path: &by_vault_path,
             settings: &settings,
             limits: &limits,
-            render_settings: render_settings_key(&settings, &limits),
+            render_settings: render_settings_key(&settings, &limits, false),
+            show_properties: false,
             links_unchanged: false,
         };
         check(&PageResolver {

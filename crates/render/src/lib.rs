@@ -81,6 +81,7 @@
 
 pub mod assign;
 mod attachments;
+mod callout_css;
 mod cleanup;
 mod limits;
 mod links;
@@ -89,11 +90,12 @@ mod meta;
 mod routing;
 
 pub use attachments::AttachmentIndex;
+pub use callout_css::{callout_icon_url, sanitize_callout_css};
 pub use cleanup::{CleanupBudget, CleanupError, CleanupRule, CompiledRules, apply_cleanup_rules};
 pub use limits::{Exceeded, LimitError, PublishLimits, folder_depth, tag_depth};
 pub use links::{LinkIndex, PageRef, WikiTarget, fragment, page_href, split_wikilink};
 pub use markdown::{
     Heading, Reference, ReferenceKind, RenderOptions, Rendered, Resolver, Transclusion, references, render, try_render,
 };
-pub use meta::PageMeta;
+pub use meta::{MAX_PROPERTY_CHARS, MAX_SHOWN_PROPERTIES, PageMeta, shown_properties};
 pub use routing::{alias_route, compute_route, normalize_route_base};

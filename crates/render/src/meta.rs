@@ -75,6 +75,71 @@ impl PageMeta {
     }
 }
 
+/// Frontmatter keys the site reads for itself (or the publishing tools do), never shown as a
+/// page's properties, compared folded ([`fold_key`]): `publish`, `access`, `permalink`…
+const INTERNAL_PROPERTIES: &[&str] = &[
+    "publish",
+    "access",
+    "unlisted",
+    "permalink",
+    "cssclasses",
+    "cssclass",
+    "showproperties",
+    "noindex",
+    "title",
+    "tags",
+    "tag",
+    "aliases",
+    "alias",
+    "position",
+];
+
+/// Most properties a page shows; past them, the rest are left out.
+pub const MAX_SHOWN_PROPERTIES: usize = 32;
+/// Most characters of a shown property's name or value; longer ones end with `…`.
+pub const MAX_PROPERTY_CHARS: usize = 300;
+
+/// The properties a note's page shows, as (name, value) text in the frontmatter's order, or
+/// none: shown when `show_properties` (the server's `SHOW_PROPERTIES`) is on, unless the note
+/// says `show_properties: false`, or when the note says `show_properties: true`. Internal keys
+/// ([`INTERNAL_PROPERTIES`]) and empty values are left out; a list is its items joined with
+/// `, `; an object is left out. At most [`MAX_SHOWN_PROPERTIES`], each name and value cut to
+/// [`MAX_PROPERTY_CHARS`]. Plain text: the site escapes it.
+///
+/// ```
+/// use serde_json::json;
+/// use vps_render::shown_properties;
+///
+/// let frontmatter = json!({"publish": true, "author": "Ada", "topics": ["math", 3], "showProperties": true});
+/// let shown = shown_properties(frontmatter.as_object().unwrap(), false);
+/// assert_eq!(shown, [("author".to_owned(), "Ada".to_owned()), ("topics".to_owned(), "math, 3".to_owned())]);
+/// ```
+pub fn shown_properties(frontmatter: &Map<String, Value>, show_properties: bool) -> Vec<(String, String)> {
+    let asked = frontmatter.iter().find(|(key, _)| fold_key(key) == "showproperties").and_then(|(_, v)| boolean(v));
+    if !asked.unwrap_or(show_properties) {
+        return Vec::new();
+    }
+    let cut = |text: &str| -> String {
+        let text = text.trim();
+        match text.char_indices().nth(MAX_PROPERTY_CHARS) {
+            Some((end, _)) => format!("{}…", &text[..end]),
+            None => text.to_owned(),
+        }
+    };
+    frontmatter
+        .iter()
+        .filter(|(key, _)| !INTERNAL_PROPERTIES.contains(&fold_key(key).as_str()))
+        .filter_map(|(key, value)| {
+            let value = match value {
+                Value::Array(items) => items.iter().filter_map(scalar).collect::<Vec<_>>().join(", "),
+                other => scalar(other)?,
+            };
+            (!value.is_empty() && !key.trim().is_empty()).then(|| (cut(key), cut(&value)))
+        })
+        .take(MAX_SHOWN_PROPERTIES)
+        .collect()
+}
+
 /// A key without case, spaces, `-` and `_`.
 fn fold_key(key: &str) -> String {
     key.chars().filter(|c| !matches!(c, '-' | '_' | ' ')).flat_map(char::to_lowercase).collect()
@@ -124,6 +189,41 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn shown(value: Value, show: bool) -> Vec<(String, String)> {
+        shown_properties(value.as_object().expect("an object"), show)
+    }
+
+    #[test]
+    fn properties_are_shown_when_the_server_or_the_note_asks_without_internal_keys() {
+        let note = json!({
+            "author": "Ada", "publish": true, "access": "team", "cssClasses": "wide", "permalink": "/x",
+            "unlisted": false, "tags": ["a"], "rating": 4.5, "draft": false, "empty": "", "nested": {"a": 1},
+            "Show Properties": null
+        });
+        let expected =
+            [("author", "Ada"), ("draft", "false"), ("rating", "4.5")].map(|(k, v)| (k.to_owned(), v.to_owned()));
+        assert_eq!(shown(note.clone(), true), expected);
+        assert!(shown(note, false).is_empty(), "off unless asked");
+        assert_eq!(shown(json!({"show_properties": true, "a": "b"}), false), [("a".to_owned(), "b".to_owned())]);
+        assert!(shown(json!({"showProperties": "no", "a": "b"}), true).is_empty(), "a note may turn them off");
+    }
+
+    #[test]
+    fn shown_properties_are_bounded_in_count_and_length() {
+        let mut many = Map::new();
+        for i in 0..100 {
+            many.insert(format!("key{i:03}"), json!("v"));
+        }
+        assert_eq!(shown_properties(&many, true).len(), MAX_SHOWN_PROPERTIES);
+        let long = shown(json!({"k": "x".repeat(10_000), "y".repeat(1000): "v"}), true);
+        assert!(
+            long.iter().all(
+                |(k, v)| k.chars().count() <= MAX_PROPERTY_CHARS + 1 && v.chars().count() <= MAX_PROPERTY_CHARS + 1
+            )
+        );
+        assert!(long.iter().any(|(_, v)| v.ends_with('…')), "{long:?}");
+    }
 
     fn meta(value: Value) -> PageMeta {
         PageMeta::from_frontmatter(value.as_object().expect("an object"))

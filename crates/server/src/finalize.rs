@@ -90,6 +90,7 @@ impl FinalizeConfig {
                 limits: settings.publish_limits,
                 language: settings.site.site_language.clone(),
                 access: settings.access.config.clone(),
+                show_properties: settings.site.show_properties,
             },
         }
     }

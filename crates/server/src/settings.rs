@@ -132,6 +132,9 @@ settings_group! {
         /// The site's language, a BCP 47 tag (`ja`, `pt-BR`), for `<html lang>` and the site's own
         /// words; empty: the `locale` the plugin sent, else English.
         site_language: String = String::new(), env ["SITE_LANGUAGE"], read parse_language;
+        /// Every page shows its frontmatter properties under its title (internal keys such as
+        /// `publish` or `access` never); a note's own `show_properties: true|false` wins.
+        show_properties: bool = false, env ["SHOW_PROPERTIES"], read flag;
     }
 }
 

@@ -135,6 +135,8 @@ pub(crate) enum Listing {
     TagsIndex,
     /// The global graph page (`vps_site::GRAPH_ROUTE`).
     Graph,
+    /// `/recent`: the newest pages this view lists.
+    Recent,
 }
 
 impl View {
@@ -145,6 +147,9 @@ impl View {
         }
         if route == vps_site::GRAPH_ROUTE && self.site.info().presentation.show_graph {
             return Some(Listing::Graph);
+        }
+        if route == vps_site::RECENT_ROUTE {
+            return Some(Listing::Recent);
         }
         let (base, number) = split_page_number(route);
         if let Some(tag) = self.tags.get(base) {

@@ -57,7 +57,7 @@ impl Site {
     pub(crate) fn hash_chrome(&self, hasher: &mut impl std::hash::Hasher) {
         use std::hash::Hash;
         crate::assets::static_hrefs().hash(hasher);
-        (&self.info.name, &self.info.language, &self.info.publish_css_href).hash(hasher);
+        (&self.info.name, &self.info.language, &self.info.publish_css_href, &self.info.callout_css_href).hash(hasher);
         self.info.presentation.hash(hasher);
     }
 
@@ -107,6 +107,10 @@ impl Site {
             "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"{site_name}\" href=\"/feed.xml\">\n"
         ));
         head.push_str(&format!("<link rel=\"stylesheet\" href=\"{}\">\n", style_href()));
+        // The writer's callout styles, then the vault's publish.css, which has the last word.
+        if let Some(href) = &self.info.callout_css_href {
+            head.push_str(&format!("<link rel=\"stylesheet\" href=\"{}\">\n", escape(href)));
+        }
         if let Some(href) = &self.info.publish_css_href {
             head.push_str(&format!("<link rel=\"stylesheet\" href=\"{}\">\n", escape(href)));
         }

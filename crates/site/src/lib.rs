@@ -80,6 +80,7 @@ mod listing;
 mod model;
 mod page;
 mod preview;
+mod reading;
 mod search;
 mod search_page;
 mod site;
@@ -91,13 +92,15 @@ mod words;
 pub use assets::{FAVICON_SVG, SITE_JS, STYLE_CSS, THEME_JS, site_js_href, static_files, style_href, theme_js_href};
 pub use escape::escape;
 pub use graph::{GRAPH_JSON_ROUTE, GRAPH_ROUTE};
-pub use listing::listing_page_route;
+pub use listing::{RECENT_PAGE_SIZE, RECENT_ROUTE, listing_page_route};
 pub use model::{Heading, PageInfo, Presentation, SiteInfo, Theme};
 pub use preview::{PREVIEW_CHARS, Preview};
 pub use search::SearchHit;
 pub use site::{LISTING_PAGE_SIZE, Site};
 pub use url::{PublicBase, relative_url};
 
+#[cfg(test)]
+mod content_tests;
 #[cfg(test)]
 mod fixture;
 #[cfg(test)]

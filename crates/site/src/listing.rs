@@ -12,12 +12,18 @@ use crate::url::PublicBase;
 use crate::words::Words;
 use vps_core::slug::tag_route;
 
-/// How many pages the generated home page lists under "Recently updated".
+/// How many pages the home page (generated, or a note) lists under "Recently updated".
 const RECENT_ON_HOME: usize = 10;
+
+/// How many pages [`RECENT_ROUTE`] lists: the most recently updated listed pages.
+pub const RECENT_PAGE_SIZE: usize = 50;
+
+/// Where the list of the most recently updated pages is served.
+pub const RECENT_ROUTE: &str = "/recent";
 
 /// The version of the listings' layout, in every listing key: bump it whenever a listing
 /// changes in a way the other inputs of its key do not show.
-const LISTING_VERSION: &str = "listing-1";
+const LISTING_VERSION: &str = "listing-2";
 
 /// What one page of a listing (a folder's, the generated home's, a tag's, `/tags`) shows: the
 /// one description read by both the renderer ([`Site::render_listing`]) and the key
@@ -59,6 +65,8 @@ enum Body<'s> {
     Tag { route: String, tagged: usize, sub_tags: Vec<(&'s str, &'s str)>, pages: Vec<Entry<'s>> },
     /// Every tag: key, name, pages.
     Tags { tags: Vec<(&'s str, &'s str, usize)> },
+    /// The most recently updated pages, newest first.
+    Recent { pages: Vec<Entry<'s>> },
 }
 
 /// Page `number` of `count`.
@@ -151,7 +159,7 @@ impl Site {
         let pages = folder.pages.iter().skip(skip).take(take).map(|&index| self.entry(index)).collect();
         let is_home = route == "/";
         let recent = if is_home && number == 1 {
-            self.recent().iter().map(|&index| self.entry(index)).collect()
+            self.recent_on_home().iter().map(|&index| self.entry(index)).collect()
         } else {
             Vec::new()
         };
@@ -195,19 +203,88 @@ impl Site {
         })
     }
 
-    /// The pages the generated home lists as recently updated: the newest of the listed pages
-    /// with a date ([`RECENT_ON_HOME`]), found once in O(pages).
+    /// The most recently updated pages: the newest of the listed pages with a date
+    /// ([`RECENT_PAGE_SIZE`]), found once in O(pages). Never an unlisted (or protected) page.
     fn recent(&self) -> &[usize] {
         self.recent.get_or_init(|| {
             let mut dated: Vec<usize> =
                 (0..self.pages.len()).filter(|&i| !self.pages[i].unlisted && self.pages[i].updated.is_some()).collect();
-            if dated.len() > RECENT_ON_HOME {
-                dated.select_nth_unstable_by(RECENT_ON_HOME - 1, |&a, &b| self.newest_cmp(a, b));
-                dated.truncate(RECENT_ON_HOME);
+            if dated.len() > RECENT_PAGE_SIZE {
+                dated.select_nth_unstable_by(RECENT_PAGE_SIZE - 1, |&a, &b| self.newest_cmp(a, b));
+                dated.truncate(RECENT_PAGE_SIZE);
             }
             dated.sort_unstable_by(|&a, &b| self.newest_cmp(a, b));
             dated
         })
+    }
+
+    /// The pages the home page lists as recently updated ([`RECENT_ON_HOME`] of [`Site::recent`]).
+    pub(crate) fn recent_on_home(&self) -> &[usize] {
+        let recent = self.recent();
+        &recent[..recent.len().min(RECENT_ON_HOME)]
+    }
+
+    /// The list of the most recently updated pages, served at [`RECENT_ROUTE`]: the
+    /// [`RECENT_PAGE_SIZE`] newest listed pages with a date, newest first.
+    pub fn recent_page(&self) -> String {
+        self.render_listing(&self.recent_listing(), None)
+    }
+
+    /// A key of everything [`Site::recent_page`] reads: the pages it lists (their paths, titles,
+    /// dates and summaries), the navigation, the site's chrome and the listing layout's version.
+    pub fn recent_key(&self) -> [u8; 32] {
+        self.listing_key(&self.recent_listing())
+    }
+
+    /// What [`RECENT_ROUTE`] shows.
+    fn recent_listing(&self) -> Listing<'_> {
+        let words = self.words;
+        Listing {
+            path: RECENT_ROUTE.to_owned(),
+            title: Some(words.recent_notes.to_owned()),
+            description: (words.recent_description)(&self.info.name),
+            breadcrumbs: Some(vec![
+                (self.info.name.clone(), "/".to_owned()),
+                (words.recent_notes.to_owned(), String::new()),
+            ]),
+            heading: words.recent_notes.to_owned(),
+            heading_dir: false,
+            intro: false,
+            body: Body::Recent { pages: self.recent().iter().map(|&index| self.entry(index)).collect() },
+            pagination: Pagination { number: 1, count: 1 },
+            nav_current: None,
+            nav: self.tree.nav_items(&self.pages, None, None, self.listing_page_size),
+        }
+    }
+
+    /// Hashes what [`Site::recent_section`] shows (for the home note's page key).
+    pub(crate) fn hash_recent_section(&self, hasher: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        for &index in self.recent_on_home() {
+            self.entry(index).hash(hasher);
+        }
+    }
+
+    /// The home note's list of the newest pages (after its content, without the home note
+    /// itself, `home`), with a link to [`RECENT_ROUTE`]; nothing when no other listed page has
+    /// a date.
+    pub(crate) fn recent_section(&self, home: usize) -> String {
+        let recent: Vec<usize> = self.recent_on_home().iter().copied().filter(|&index| index != home).collect();
+        if recent.is_empty() {
+            return String::new();
+        }
+        let mut out = format!(
+            "<section class=\"recent-notes\" aria-labelledby=\"recent-notes-title\"><h2 id=\"recent-notes-title\">{}</h2><ul class=\"listing recent\">",
+            escape(self.words.recent_notes)
+        );
+        for index in recent {
+            self.render_entry(&mut out, &self.entry(index));
+        }
+        out.push_str(&format!(
+            "</ul><p class=\"all-recent\"><a href=\"{RECENT_ROUTE}\">{}</a></p></section>\n",
+            escape(self.words.all_recent_notes)
+        ));
+        out
     }
 
     /// One page as listings show it.
@@ -394,6 +471,13 @@ impl Site {
                 main.push_str("</ul>\n");
                 main.push_str(&pagination(route, number, count, words));
             }
+            Body::Recent { pages } => {
+                main.push_str("<ul class=\"listing recent\">");
+                for entry in pages {
+                    self.render_entry(&mut main, entry);
+                }
+                main.push_str("</ul>\n");
+            }
             Body::Tags { tags } if tags.is_empty() => {
                 main.push_str(&format!("<p class=\"empty\">{}</p>\n", escape(words.no_tags)));
             }
@@ -417,6 +501,10 @@ impl Site {
                 self.render_entry(&mut main, entry);
             }
             main.push_str("</ul>\n");
+            main.push_str(&format!(
+                "<p class=\"all-recent\"><a href=\"{RECENT_ROUTE}\">{}</a></p>\n",
+                escape(words.all_recent_notes)
+            ));
         }
         self.render_document_with(
             &Document {

@@ -18,6 +18,9 @@ pub struct SiteInfo {
     pub folder_display_names: BTreeMap<String, String>,
     /// Where the vault's `publish.css` is served, if it was published.
     pub publish_css_href: Option<String>,
+    /// Where the writer's callout styles are served (sanitised, one stylesheet, with a content
+    /// hash in the query), if the publish sent any that survived sanitising.
+    pub callout_css_href: Option<String>,
     /// The route of the note that is the home page, if one was configured.
     pub home_route: Option<String>,
     /// The site's language as a BCP 47 tag (`en`, `fr-FR`, `ja`): `<html lang>` and the table
@@ -90,6 +93,10 @@ pub struct PageInfo {
     pub route: String,
     /// Plain text (escaped when written): the `<h1>`, `<title>`, listings, feed and search.
     pub title: String,
+    /// The frontmatter properties the page shows under its title, as (name, value) plain text
+    /// (escaped when written); empty: none shown. Chosen and bounded by
+    /// `vps_render::shown_properties`.
+    pub properties: Vec<(String, String)>,
     /// `Folder/Sub/Page Name.md`; folder labels fall back to these folder names.
     pub vault_path: String,
     /// The front matter's description: meta description, feed summary; absent or blank, a

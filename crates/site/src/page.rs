@@ -8,6 +8,7 @@ use crate::feeds::normalize_datetime;
 use crate::graph::NEIGHBOURS_SHOWN;
 use crate::layout::{Document, Served};
 use crate::model::{Heading, PageInfo};
+use crate::reading::{render_properties, render_reading_time};
 use crate::site::Site;
 use crate::tags::spelling_segments;
 use crate::tree::{NavItem, render_breadcrumbs};
@@ -18,7 +19,7 @@ pub(crate) const BACKLINKS_SHOWN: usize = 50;
 
 /// The version of the page layout, in every [`Site::shell_key`]: bump it whenever the shell
 /// around the content changes in a way the other inputs of the key do not show.
-const LAYOUT_VERSION: &str = "page-shell-3";
+const LAYOUT_VERSION: &str = "page-shell-4";
 
 impl Site {
     /// The full HTML document of the page at `route` (`/` is the home page), around
@@ -47,6 +48,8 @@ impl Site {
         main.push_str("<header class=\"page-header\">");
         main.push_str(&title_html);
         main.push_str(&render_tags(&shell.tags, self.words));
+        main.push_str(&render_reading_time(&page.text, self.words));
+        main.push_str(&render_properties(&page.properties, self.words));
         main.push_str("</header>\n<div class=\"page-columns\">\n");
         main.push_str(&render_toc(&page.headings, self.words));
         let classes: String = page.cssclasses.iter().map(|c| format!(" {}", escape(c.trim()))).collect();
@@ -56,6 +59,10 @@ impl Site {
         ));
         main.push_str(&self.graph_panel(index, &shell.neighbours, shell.more_neighbours));
         main.push_str("</div>\n");
+        // The home note: the newest pages after its content, as on a generated home.
+        if shell.is_home {
+            main.push_str(&self.recent_section(index));
+        }
         main.push_str(&self.page_footer(index, &shell.backlinks, shell.more_backlinks));
 
         Some(self.render_document_with(
@@ -105,6 +112,9 @@ impl Site {
             (&neighbour.route, &neighbour.title, self.public_path(&neighbour.route)).hash(&mut hasher);
         }
         shell.more_neighbours.hash(&mut hasher);
+        if shell.is_home {
+            self.hash_recent_section(&mut hasher);
+        }
         Some(hasher.finish_key())
     }
 

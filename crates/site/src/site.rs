@@ -168,6 +168,7 @@ fn normalize_info(mut info: SiteInfo, words: &Words) -> SiteInfo {
         info.folder_display_names.into_iter().map(|(route, label)| (normalize_route(&route), label)).collect();
     info.home_route = info.home_route.map(|r| normalize_route(&r));
     info.publish_css_href = info.publish_css_href.filter(|h| !h.trim().is_empty());
+    info.callout_css_href = info.callout_css_href.filter(|h| !h.trim().is_empty());
     info
 }
 

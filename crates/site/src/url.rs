@@ -143,7 +143,7 @@ fn relative(from: &str, target: &str) -> Option<String> {
 
 /// The attributes whose values are URLs (or, for `srcset`, lists of URLs) in what we write:
 /// the layout's and the sanitised note content's.
-const URL_ATTRIBUTES: &[&str] = &["href", "src", "srcset", "poster", "action", "data-href", "data-graph"];
+const URL_ATTRIBUTES: &[&str] = &["href", "src", "srcset", "poster", "action", "data-href", "data", "data-graph"];
 
 /// Elements whose content is text up to their end tag, never markup.
 const RAW_TEXT: &[&str] = &["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"];
@@ -349,6 +349,7 @@ mod tests {
             "<video poster=/p.png src=\"/v.mp4\"></video>",
             "<FORM ACTION = \"/search\">",
             "<div data-href=\"/notes/n#p\" data-callout-metadata=\"/keep\"></div>",
+            "<object data=\"/_blob/pdf#page=2\" type=\"application/pdf\"></object>",
             "<a href=\"//evil.example/\">x</a><a href=\"/\\evil.example\">y</a><a href=\"https://o.example/\">z</a>",
             "<!-- <a href=\"/comment\"> --><p>text &lt;a href=\"/escaped\"&gt;</p>",
             "<a href=\"/\" title=\"/title\">home</a><a href>bare</a><a href=\"\">empty</a>",
@@ -361,6 +362,7 @@ mod tests {
             "<video poster=../p.png src=\"../v.mp4\"></video>",
             "<FORM ACTION = \"../search\">",
             "<div data-href=\"../notes/n#p\" data-callout-metadata=\"/keep\"></div>",
+            "<object data=\"../_blob/pdf#page=2\" type=\"application/pdf\"></object>",
             "<a href=\"//evil.example/\">x</a><a href=\"/\\evil.example\">y</a><a href=\"https://o.example/\">z</a>",
             "<!-- <a href=\"/comment\"> --><p>text &lt;a href=\"/escaped\"&gt;</p>",
             "<a href=\"../\" title=\"/title\">home</a><a href>bare</a><a href=\"\">empty</a>",

@@ -103,6 +103,16 @@ pub(crate) struct Words {
     pub no_tags: &'static str,
     /// The heading of the generated home page's newest pages.
     pub recently_updated: &'static str,
+    /// The title and heading of `/recent` and of a home note's list of the newest pages.
+    pub recent_notes: &'static str,
+    /// The description of `/recent`, given the site name.
+    pub recent_description: fn(&str) -> String,
+    /// The link from a home page's newest pages to `/recent`.
+    pub all_recent_notes: &'static str,
+    /// A page's reading time, given whole minutes (at least 1): `4 min read`.
+    pub reading_time: fn(usize) -> String,
+    /// The accessible label of a page's properties (its frontmatter, when shown).
+    pub properties: &'static str,
     /// How many more entries a capped list (a page's backlinks) has (`12 more…`).
     pub more: fn(usize) -> String,
     /// The navigation's link to the rest of a folder's entries, on its folder page (no count:
@@ -199,6 +209,11 @@ pub(crate) static ENGLISH: Words = Words {
     folder_empty: "This folder has no pages yet.",
     no_tags: "No page has a tag yet.",
     recently_updated: "Recently updated",
+    recent_notes: "Recent notes",
+    recent_description: |site| format!("The most recently updated pages of {site}"),
+    all_recent_notes: "All recent notes →",
+    reading_time: |minutes| format!("{minutes} min read"),
+    properties: "Properties",
     more: |hidden| format!("{hidden} more…"),
     nav_more: "More…",
     months: [
@@ -269,6 +284,11 @@ pub(crate) static FRENCH: Words = Words {
     folder_empty: "Ce dossier n’a pas encore de page.",
     no_tags: "Aucune page n’a encore d’étiquette.",
     recently_updated: "Mises à jour récentes",
+    recent_notes: "Notes récentes",
+    recent_description: |site| format!("Les pages de {site} mises à jour le plus récemment"),
+    all_recent_notes: "Toutes les notes récentes →",
+    reading_time: |minutes| format!("{minutes}\u{a0}min de lecture"),
+    properties: "Propriétés",
     more: |hidden| if hidden == 1 { "1 autre…".to_owned() } else { format!("{hidden} autres…") },
     nav_more: "Plus…",
     months: [

@@ -62,6 +62,8 @@ pub struct Plugin {
     /// `deduplicationEnabled` at `start`: when false, the session is a full publish (what it
     /// does not upload is deleted).
     pub deduplication: bool,
+    /// `calloutStyles` at `start`: the writer's callout CSS snippets (`{path, css}`).
+    pub callout_styles: Vec<Value>,
 }
 
 impl Plugin {
@@ -74,7 +76,14 @@ impl Plugin {
             run_id: uuid_like(),
             locale: "en".to_owned(),
             deduplication: true,
+            callout_styles: Vec::new(),
         }
+    }
+
+    /// The plugin of a writer with callout CSS snippets (`(path, css)`), sent at `start`.
+    pub fn with_callout_styles(mut self, styles: &[(&str, &str)]) -> Self {
+        self.callout_styles = styles.iter().map(|(path, css)| json!({"path": path, "css": css})).collect();
+        self
     }
 
     /// The plugin with deduplication unticked: each publish is a full publish, and a note
@@ -110,6 +119,7 @@ impl Plugin {
         let mut body = start_body();
         body["locale"] = json!(self.locale);
         body["deduplicationEnabled"] = json!(self.deduplication);
+        body["calloutStyles"] = json!(self.callout_styles);
         let (status, body) = json_answer(self.post("/api/session/start", &body).send().await.unwrap()).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body

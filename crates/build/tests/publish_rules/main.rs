@@ -3,6 +3,7 @@
 //! each page and what the others see of it (`access.rs`).
 
 mod access;
+mod content;
 mod permalinks;
 
 use std::collections::BTreeMap;
@@ -56,6 +57,10 @@ struct Publish {
     site_name: Option<String>,
     /// The `[access]` table (none: every page public).
     access: Option<Arc<vps_access::AccessConfig>>,
+    /// `start`'s `calloutStyles`.
+    callout_styles: Vec<vps_core::api::CalloutStyle>,
+    /// `SHOW_PROPERTIES`.
+    show_properties: bool,
 }
 
 impl Publish {
@@ -69,7 +74,17 @@ impl Publish {
     }
 
     fn on_site(self, blobs: &MemoryBlobs, base: &Revision, base_site: Option<&vps_site::Site>) -> Built {
-        self.with_input(base, base_site, |input| build(blobs, input, &|_, _| Ok(())).expect("the build succeeds"))
+        self.try_on(blobs, base, base_site).expect("the build succeeds")
+    }
+
+    /// The build's outcome, which may be an error.
+    fn try_on(
+        self,
+        blobs: &MemoryBlobs,
+        base: &Revision,
+        base_site: Option<&vps_site::Site>,
+    ) -> Result<Built, vps_build::BuildError> {
+        self.with_input(base, base_site, |input| build(blobs, input, &|_, _| Ok(())))
     }
 
     /// What `changes_nothing` says of this publish on `base`.
@@ -83,9 +98,15 @@ impl Publish {
         base_site: Option<&vps_site::Site>,
         then: impl FnOnce(BuildInput<'_>) -> R,
     ) -> R {
-        let start = StartSessionRequest::default();
+        let start = StartSessionRequest { callout_styles: self.callout_styles, ..StartSessionRequest::default() };
         let name = self.site_name.unwrap_or_else(|| "Site".into());
-        let site = SiteOptions { name, home_note: self.home_note, access: self.access, ..SiteOptions::default() };
+        let site = SiteOptions {
+            name,
+            home_note: self.home_note,
+            access: self.access,
+            show_properties: self.show_properties,
+            ..SiteOptions::default()
+        };
         let input = BuildInput {
             base_site,
             base,

@@ -64,8 +64,10 @@ impl Modifiers {
     }
 }
 
-/// The HTML of an embedded asset whose published URL is `src`.
-pub(super) fn asset_html(kind: AssetKind, src: &str, link: &WikiTarget) -> String {
+/// The HTML of an embedded asset whose published URL is `src`. An image not already inside a
+/// link (`in_link`) is wrapped in one to the full-size file: the page's script opens it in a
+/// lightbox, and without script the link still shows it whole.
+pub(super) fn asset_html(kind: AssetKind, src: &str, link: &WikiTarget, in_link: bool) -> String {
     let modifiers = Modifiers::parse(link.alias.as_deref());
     let src_attr = escape_html(src);
     match kind {
@@ -79,21 +81,34 @@ pub(super) fn asset_html(kind: AssetKind, src: &str, link: &WikiTarget) -> Strin
                 html.push_str(&format!(r#" height="{height}""#));
             }
             html.push_str(r#" loading="lazy">"#);
-            html
+            if in_link { html } else { format!(r#"{}{html}</a>"#, image_link_open(src)) }
         }
         AssetKind::Audio => format!(r#"<audio controls src="{src_attr}"></audio>"#),
         AssetKind::Video => format!(r#"<video controls src="{src_attr}"></video>"#),
-        // A plain link rather than <iframe>/<object>: the sanitiser allows neither, and a PDF
-        // from a vault should not run in the site's origin.
+        // An `<object>`, not a sandboxed `<iframe>`: Chromium refuses to run its PDF viewer in a
+        // sandboxed frame, and an unsandboxed frame would be a document of the site's origin.
+        // The page's CSP allows objects from the site only (`object-src 'self'`), the sanitiser
+        // forces `type="application/pdf"` and a local `data` URL. The link inside shows where no
+        // viewer is available; the one after it is always there (download, open in a tab).
         AssetKind::Pdf => {
-            let label = modifiers.alt.as_deref().unwrap_or(&link.target);
+            let label = escape_html(modifiers.alt.as_deref().unwrap_or(&link.target));
             let href = match &link.subpath {
-                Some(sub) => format!("{src}#{sub}"),
-                None => src.to_owned(),
+                Some(sub) => escape_html(&format!("{src}#{sub}")),
+                None => src_attr.clone(),
             };
-            format!(r#"<a class="embed embed-pdf" href="{}">{}</a>"#, escape_html(&href), escape_html(label))
+            if in_link {
+                return format!(r#"<span class="embed embed-pdf">{label}</span>"#);
+            }
+            format!(
+                r#"<span class="pdf-embed"><object class="pdf-frame" data="{href}" type="application/pdf" aria-label="{label}"><a class="embed embed-pdf" href="{href}">{label}</a></object><a class="embed embed-pdf pdf-download" href="{src_attr}">{label}</a></span>"#
+            )
         }
     }
+}
+
+/// The link an image is wrapped in to open it full size (see [`asset_html`]).
+pub(super) fn image_link_open(src: &str) -> String {
+    format!(r#"<a class="image-link" href="{}">"#, escape_html(src))
 }
 
 #[cfg(test)]
@@ -127,7 +142,7 @@ mod tests {
     #[test]
     fn image_markup_escapes_alt_and_src() {
         let link = split_wikilink(r#"a.png|"><script>|50"#);
-        let html = asset_html(AssetKind::Image, "/assets/a.png?x=\"1\"", &link);
+        let html = asset_html(AssetKind::Image, "/assets/a.png?x=\"1\"", &link, true);
         assert_eq!(
             html,
             r#"<img src="/assets/a.png?x=&quot;1&quot;" alt="&quot;&gt;&lt;script&gt;" width="50" loading="lazy">"#
@@ -135,9 +150,25 @@ mod tests {
     }
 
     #[test]
-    fn pdf_embeds_are_links_that_keep_the_page_fragment() {
+    fn an_image_outside_a_link_links_to_its_full_size_file() {
+        let link = split_wikilink("a.png|300");
+        assert_eq!(
+            asset_html(AssetKind::Image, "/assets/a.png", &link, false),
+            r#"<a class="image-link" href="/assets/a.png"><img src="/assets/a.png" alt="a.png" width="300" loading="lazy"></a>"#
+        );
+    }
+
+    #[test]
+    fn pdf_embeds_show_inline_with_a_link_that_keeps_the_page_fragment() {
         let link = split_wikilink("paper.pdf#page=3");
-        let html = asset_html(AssetKind::Pdf, "/assets/paper.pdf", &link);
-        assert_eq!(html, r#"<a class="embed embed-pdf" href="/assets/paper.pdf#page=3">paper.pdf</a>"#);
+        let html = asset_html(AssetKind::Pdf, "/assets/paper.pdf", &link, false);
+        assert_eq!(
+            html,
+            concat!(
+                r#"<span class="pdf-embed"><object class="pdf-frame" data="/assets/paper.pdf#page=3" type="application/pdf" aria-label="paper.pdf">"#,
+                r#"<a class="embed embed-pdf" href="/assets/paper.pdf#page=3">paper.pdf</a></object>"#,
+                r#"<a class="embed embed-pdf pdf-download" href="/assets/paper.pdf">paper.pdf</a></span>"#
+            )
+        );
     }
 }

@@ -87,11 +87,13 @@ pub(super) fn rewrite<'a>(
         block_ids: HashMap::new(),
         block_id_list: Vec::new(),
         embeds: Vec::new(),
+        in_link: false,
     };
     // An explicit stack instead of recursion: nesting depth is under the note author's control.
     // Children are pushed in reverse so nodes are visited in document order.
     let mut stack = vec![(root, false)];
     while let Some((node, in_link)) = stack.pop() {
+        rewriter.in_link = in_link;
         let (action, descend) = classify(node, in_link);
         // Children are taken before the node is rewritten: an unresolved link moves them out.
         let children: Vec<Node<'a>> = if descend.is_some() { node.reverse_children().collect() } else { Vec::new() };
@@ -180,6 +182,8 @@ struct Rewriter<'a, 'r> {
     block_ids: HashMap<usize, String>,
     block_id_list: Vec<String>,
     embeds: Vec<Placeholder<'a>>,
+    /// Whether the node being rewritten is inside a link (its images are not wrapped in one).
+    in_link: bool,
 }
 
 impl<'a> Rewriter<'a, '_> {
@@ -303,7 +307,7 @@ impl<'a> Rewriter<'a, '_> {
     fn asset_embed(&mut self, link: &WikiTarget, kind: AssetKind) -> Vec<Piece> {
         push_unique(&mut self.refs.assets, &link.target);
         match self.resolver.asset_href(&link.target) {
-            Some(src) => vec![Piece::Html(embed::asset_html(kind, &src, link))],
+            Some(src) => vec![Piece::Html(embed::asset_html(kind, &src, link, self.in_link))],
             None => unresolved(vec![Piece::Text(link.label())]),
         }
     }
@@ -350,16 +354,23 @@ impl<'a> Rewriter<'a, '_> {
         }
     }
 
-    /// `![alt](pics/photo.png)`: a local image is a published asset.
+    /// `![alt](pics/photo.png)`: a local image is a published asset. Outside a link, the image
+    /// is wrapped in one to its full-size file (as embeds are, [`embed::asset_html`]).
     fn markdown_image(&mut self, node: Node<'a>, url: &str) {
         if has_scheme(url) || url.starts_with("//") || url.starts_with('#') || url.is_empty() {
             // Remote images stay as written; the sanitiser drops schemes it does not allow.
+            let web =
+                ["http://", "https://"].iter().any(|s| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
+            if web {
+                self.link_image(node, url);
+            }
             return;
         }
         let target = decode(url);
         push_unique(&mut self.refs.assets, &target);
         match self.resolver.asset_href(&target) {
             Some(src) => {
+                self.link_image(node, &src);
                 if let NodeValue::Image(image) = &mut node.data_mut().value {
                     image.url = src;
                 }
@@ -371,6 +382,17 @@ impl<'a> Rewriter<'a, '_> {
                 self.replace(node, pieces);
             }
         }
+    }
+
+    /// Puts `node` (an image) inside a link to `src`, unless it is inside a link already.
+    fn link_image(&mut self, node: Node<'a>, src: &str) {
+        if self.in_link {
+            return;
+        }
+        let open = self.alloc(Piece::Html(embed::image_link_open(src)));
+        node.insert_before(open);
+        let close = self.alloc(Piece::Html("</a>".to_owned()));
+        node.insert_after(close);
     }
 
     /// Tags and leftover wikilinks in a text node.

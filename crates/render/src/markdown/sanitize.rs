@@ -26,8 +26,22 @@ pub(super) fn clean(html: &str) -> String {
 /// note must not borrow the site's own styling classes to fake its interface. Besides these,
 /// `span` keeps classes starting with [`CLASS_PREFIX`] and `code` keeps `language-*`.
 const CLASSES: &[(&str, &[&str])] = &[
-    ("a", &["wikilink", "embed-note", "embed", "embed-pdf", "footnote-backref", "tag", "markdown-embed-link"]),
-    ("span", &["wikilink", "wikilink-unresolved", "tag", "callout-title-inner"]),
+    (
+        "a",
+        &[
+            "wikilink",
+            "embed-note",
+            "embed",
+            "embed-pdf",
+            "pdf-download",
+            "image-link",
+            "footnote-backref",
+            "tag",
+            "markdown-embed-link",
+        ],
+    ),
+    ("span", &["wikilink", "wikilink-unresolved", "tag", "callout-title-inner", "embed", "embed-pdf", "pdf-embed"]),
+    ("object", &["pdf-frame"]),
     ("sup", &["footnote-ref"]),
     ("section", &["footnotes"]),
     ("ul", &["contains-task-list"]),
@@ -78,6 +92,8 @@ const ATTRIBUTES: &[(&str, &[&str])] = &[
     ("source", &["src", "type"]),
     ("input", &["checked", "disabled"]),
     ("details", &["open"]),
+    // PDF embeds: only a file of the site (see `filter_attribute`), always as a PDF.
+    ("object", &["data"]),
 ];
 
 /// MathML Core presentation elements and their harmless attributes. No `href` (MathML links),
@@ -147,14 +163,16 @@ const GENERIC_ATTRIBUTES: &[&str] = &[
 fn builder() -> Builder<'static> {
     let mut builder = Builder::default();
     builder
-        .add_tags(["section", "audio", "video", "source", "input"])
+        .add_tags(["section", "audio", "video", "source", "input", "object"])
         .add_tags(MATHML.iter().map(|&(tag, _)| tag))
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
         .add_generic_attributes(GENERIC_ATTRIBUTES)
-        // Raw HTML may not turn an input into a text field. Only one attribute is forced:
-        // ammonia appends forced attributes in hash-map order, and with two of them the output
-        // would change from one process to the next.
+        // Raw HTML may not turn an input into a text field, nor an object into anything but a
+        // PDF. Only one attribute is forced per element: ammonia appends an element's forced
+        // attributes in hash-map order, and with two of them the output would change from one
+        // process to the next.
         .set_tag_attribute_value("input", "type", "checkbox")
+        .set_tag_attribute_value("object", "type", "application/pdf")
         .attribute_filter(filter_attribute);
     for &(tag, attributes) in ATTRIBUTES {
         builder.add_tag_attributes(tag, attributes);
@@ -186,7 +204,9 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
         (_, "id") => {
             (!value.is_empty() && value.len() <= MAX_ID_BYTES && value.chars().all(is_id_char)).then_some(value.into())
         }
-        (_, "data-href") => (value.starts_with('/') && !value.starts_with("//")).then_some(value.into()),
+        (_, "data-href") | ("object", "data") => {
+            (value.starts_with('/') && !value.starts_with("//")).then_some(value.into())
+        }
         // MathML: lengths, keywords, alignments. Nothing there is a URL or a script.
         (element, _) if MATHML.iter().any(|&(tag, _)| tag == element) => (value.len() <= 100
             && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '-' | '+' | '%' | '/')))
@@ -267,6 +287,9 @@ mod tests {
             "![x](data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=)",
             "<style>body{display:none}</style>",
             "<object data=\"x.swf\"></object><embed src=\"x.swf\">",
+            "<object data=\"https://evil.example/x\" type=\"text/html\"></object>",
+            "<object data=\"//evil.example/x\" type=\"image/svg+xml\"></object>",
+            "<object data=\"javascript:alert(1)\"></object>",
             "<form action=\"https://evil.example\"><input type=text name=q autofocus onfocus=alert(1)></form>",
             "<details open ontoggle=alert(1)><summary>s</summary></details>",
             "<a href=\"vbscript:msgbox(1)\">x</a>",
@@ -279,7 +302,8 @@ mod tests {
             "<video src=x onerror=alert(1) autoplay></video>",
             "<a href=\"https://ok.example\" target=_blank onclick=alert(1)>x</a>",
         ];
-        let active = ["script", "iframe", "svg", "style", "object", "embed", "form", "base", "meta", "link"];
+        // `<object>` stays, as a PDF of the site only (checked below).
+        let active = ["script", "iframe", "svg", "style", "embed", "form", "base", "meta", "link"];
         let unsafe_attributes = ["style", "autoplay", "autofocus", "target", "action", "formaction", "srcdoc"];
         for payload in payloads {
             let out = html(payload);
@@ -290,7 +314,10 @@ mod tests {
                     assert!(!attribute.starts_with("on"), "{context}");
                     assert!(!unsafe_attributes.contains(&attribute.as_str()), "{context}");
                     if attribute == "type" {
-                        assert_eq!(value, "checkbox", "{context}");
+                        assert_eq!(value, if name == "object" { "application/pdf" } else { "checkbox" }, "{context}");
+                    }
+                    if name == "object" {
+                        assert!(["type", "class"].contains(&attribute.as_str()), "{context}");
                     }
                     if matches!(attribute.as_str(), "href" | "src") {
                         let scheme = value.split(':').next().unwrap_or_default().to_ascii_lowercase();

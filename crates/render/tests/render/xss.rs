@@ -36,6 +36,9 @@ const PAYLOADS: &[&str] = &[
     "<iframe src=\"https://evil.example\"></iframe>",
     "<iframe srcdoc=\"<script>alert(1)</script>\"></iframe>",
     "<object data=\"x.swf\" type=\"application/x-shockwave-flash\"></object>",
+    "<object data=\"https://evil.example/x.html\" type=\"text/html\"></object>",
+    "<object data=\"//evil.example/x.pdf\"></object>",
+    "![[doc.pdf|\" onload=\"alert(1)]]",
     "<embed src=\"x.swf\">",
     "<form action=\"https://evil.example\"><button formaction=javascript:alert(1)>go</button></form>",
     "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
@@ -126,7 +129,7 @@ fn decode(value: &str) -> String {
 fn hostile_notes_come_out_inert() {
     let site = Site::new();
     let forbidden_elements =
-        ["script", "iframe", "object", "embed", "form", "button", "meta", "style", "link", "base", "svg", "frame"];
+        ["script", "iframe", "embed", "form", "button", "meta", "style", "link", "base", "svg", "frame"];
     for payload in PAYLOADS {
         let html = site.render(payload).html;
         assert!(!html.to_ascii_lowercase().contains("<script"), "{payload:?} kept a script: {html}");
@@ -134,6 +137,14 @@ fn hostile_notes_come_out_inert() {
             assert!(!forbidden_elements.contains(&name.as_str()), "{payload:?} kept <{name}>: {html}");
             for (attribute, value) in attributes {
                 let context = format!("{payload:?} kept {attribute}={value:?} on <{name}>: {html}");
+                // A PDF embed's object: always a PDF, only from the site itself.
+                if name == "object" {
+                    match attribute.as_str() {
+                        "type" => assert_eq!(value, "application/pdf", "{context}"),
+                        "data" => assert!(value.starts_with('/') && !value.starts_with("//"), "{context}"),
+                        _ => assert!(["class", "aria-label"].contains(&attribute.as_str()), "{context}"),
+                    }
+                }
                 assert!(!attribute.starts_with("on"), "{context}");
                 assert!(
                     !["style", "srcdoc", "formaction", "action", "http-equiv"].contains(&attribute.as_str()),

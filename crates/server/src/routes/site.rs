@@ -296,6 +296,7 @@ async fn gated(
             Listing::Tag { tag, number } => view.site.tag_page_number(&tag, number),
             Listing::TagsIndex => Some(view.site.tags_index()),
             Listing::Graph => Some(view.site.graph_page()),
+            Listing::Recent => Some(view.site.recent_page()),
         };
         let file = html.map(|html| live.views.keep(view, route, html));
         if let Some(file) = file {

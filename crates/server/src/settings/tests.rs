@@ -209,3 +209,22 @@ fn printed_configuration_loads_back_as_the_same_settings() {
     assert_eq!(reloaded.publish_limits, settings.publish_limits);
     assert_eq!(reloaded.to_redacted_toml(), shown.replace("aws_secret_access_key = \"<redacted>\"\n", ""));
 }
+
+// issue 16 — properties
+#[test]
+fn show_properties_is_off_by_default_and_reaches_the_build() {
+    let default = Settings::load(None, env(&[]), &Overrides::default()).unwrap();
+    assert!(!default.site.show_properties);
+    assert!(!crate::finalize::FinalizeConfig::from_settings(&default).site.show_properties);
+    let on = Settings::load(None, env(&[("SHOW_PROPERTIES", "true")]), &Overrides::default()).unwrap();
+    assert!(on.site.show_properties);
+    let site = crate::finalize::FinalizeConfig::from_settings(&on).site;
+    assert!(site.show_properties);
+    assert_ne!(
+        site.key(),
+        crate::finalize::FinalizeConfig::from_settings(&default).site.key(),
+        "part of the options' key"
+    );
+    let err = Settings::load(None, env(&[("SHOW_PROPERTIES", "maybe")]), &Overrides::default()).unwrap_err();
+    assert!(err.to_string().contains("SHOW_PROPERTIES"), "{err}");
+}

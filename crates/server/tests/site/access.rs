@@ -257,7 +257,8 @@ async fn every_surface_shows_protected_pages_only_to_their_readers() {
         let echoed: &[&str] = match surface {
             "page" if answer.status == StatusCode::UNAUTHORIZED => &[TEAM_ROUTE],
             "search HTML" => &[TEAM_WORD],
-            "home: link and transclusion" | "feed" => &[TEAM_TITLE],
+            // The home's summary in its own recent list repeats the home's link text.
+            "home: link and transclusion" | "home: recent notes" | "feed" => &[TEAM_TITLE],
             _ => &[],
         };
         let markers: Vec<&str> = TEAM_MARKERS.iter().copied().filter(|marker| !echoed.contains(marker)).collect();
@@ -312,6 +313,12 @@ async fn every_surface_shows_protected_pages_only_to_their_readers() {
             assert!(page.body.contains("noindex"), "{}: the login page is noindex", visitor.name);
         }
         check(visitor, "folder page /work", &site.get(visitor, "/work").await, allowed(team_reader), true);
+        // The newest pages (issue 16): each reader's own view, the team's note for the team only.
+        let recent = site.get(visitor, "/recent").await;
+        check(visitor, "recent notes /recent", &recent, StatusCode::OK, true);
+        if team_reader {
+            assert!(recent.body.contains(TEAM_TITLE), "{}: /recent lists the team's note", visitor.name);
+        }
         check(
             visitor,
             "asset only it shows",
@@ -363,7 +370,18 @@ async fn every_surface_shows_protected_pages_only_to_their_readers() {
         let guide = site.get(visitor, "/public/guide").await;
         check(visitor, "nav and backlinks of a public page", &guide, StatusCode::OK, team_reader);
         let home = site.get(visitor, "/").await;
-        check(visitor, "home: link and transclusion", &home, StatusCode::OK, false);
+        // The home note's text (its transclusion) is everyone's; the newest pages listed after it
+        // (issue 16) are the reader's own view.
+        let (text, recent) = match home.body.find("<section class=\"recent-notes\"") {
+            Some(at) => (home.body[..at].to_owned(), home.body[at..].to_owned()),
+            None => (home.body.clone(), String::new()),
+        };
+        let part = |body: String| Answer { status: home.status, headers: home.headers.clone(), body };
+        check(visitor, "home: link and transclusion", &part(text), StatusCode::OK, false);
+        check(visitor, "home: recent notes", &part(recent.clone()), StatusCode::OK, team_reader);
+        if team_reader {
+            assert!(recent.contains(TEAM_TITLE), "{}: the home lists the team's note as recent", visitor.name);
+        }
         check(visitor, "feed", &site.get(visitor, "/feed.xml").await, StatusCode::OK, false);
         let sitemap = site.get(visitor, "/sitemap.xml").await;
         check(visitor, "sitemap", &sitemap, StatusCode::OK, false);

@@ -8,6 +8,7 @@ mod helpers;
 
 mod access;
 mod browser;
+mod content;
 mod graph;
 mod help_vault;
 mod prefix;

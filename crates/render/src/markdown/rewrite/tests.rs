@@ -72,8 +72,30 @@ fn audio_video_and_pdf_embeds_render_safely() {
     assert!(out.contains(r#"<audio controls="" src="/assets/song.mp3"></audio>"#), "{out}");
     assert!(out.contains(r#"<video controls="" src="/assets/clip.mp4"></video>"#), "{out}");
     assert!(
-        out.contains(r#"<a class="embed embed-pdf" href="/assets/doc.pdf" rel="noopener noreferrer">doc.pdf</a>"#),
+        out.contains(
+            r#"<object class="pdf-frame" data="/assets/doc.pdf" aria-label="doc.pdf" type="application/pdf">"#
+        ),
         "{out}"
+    );
+    assert!(
+        out.contains(&format!(r#"<a class="embed embed-pdf pdf-download" href="/assets/doc.pdf" {REL}>doc.pdf</a>"#)),
+        "{out}"
+    );
+}
+
+#[test]
+fn images_open_full_size_through_a_link_unless_already_in_one() {
+    let out = html("![[img.png|300]] and ![a cat](img.png) and ![far](https://example.org/far.png)");
+    assert_eq!(out.matches(r#"<a class="image-link" href="/assets/img.png""#).count(), 2, "{out}");
+    assert!(out.contains(r#"<a class="image-link" href="https://example.org/far.png""#), "{out}");
+    assert_eq!(out.matches("<img").count(), 3, "{out}");
+    assert_eq!(out.matches("</a>").count(), 3, "{out}");
+
+    // Inside a link, the image keeps the writer's link and gets none of its own.
+    let linked = html("[![a cat](img.png)](https://example.org)");
+    assert_eq!(
+        linked,
+        format!("<p><a href=\"https://example.org\" {REL}><img src=\"/assets/img.png\" alt=\"a cat\"></a></p>\n")
     );
 }
 
