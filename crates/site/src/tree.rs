@@ -13,7 +13,7 @@ use crate::escape::escape;
 use crate::model::{PageInfo, SiteInfo};
 use crate::words::Words;
 
-/// Entries (folders, then pages) a folder on the way to the current page shows in the
+/// Entries (in navigation order) a folder on the way to the current page shows in the
 /// navigation: a window of its entries around the one leading to the current page; the rest are
 /// behind "More…" links to the folder's listing pages. A page's navigation thus has at most
 /// `(depth + 1) × (NAV_ENTRIES_PER_FOLDER + 2)` entries, whatever the size of the site: the top
@@ -55,7 +55,8 @@ impl Tree {
     /// Builds the tree of the listed pages: an unlisted page ([`PageInfo::unlisted`]) is in
     /// no folder, makes no folder and names none, and is no folder's own page. `home` is not
     /// listed; neither are folder index notes (`index`, `_index`, `readme`), whose content
-    /// belongs to the folder's index page.
+    /// belongs to the folder's index page. Each folder's entries are in the navigation's order
+    /// ([`crate::Presentation::navigation_order`]).
     pub(crate) fn build(
         info: &SiteInfo,
         pages: &[PageInfo],
@@ -270,7 +271,7 @@ impl Tree {
 }
 
 impl Tree {
-    /// The position among `folder`'s entries (folders, then pages) of the one leading to
+    /// The position among `folder`'s entries of the one leading to
     /// `current`: the sub-folder holding it (or that it is), else the page it is (`current_page`).
     fn position_toward(
         &self,
