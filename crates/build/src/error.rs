@@ -24,6 +24,11 @@ pub enum BuildError {
     /// type): ``note `<vault path>`: …``. Nothing is published.
     #[error(transparent)]
     Access(#[from] vps_access::AccessError),
+    /// The published `site-options.json` is not a JSON object or is too large
+    /// ([`vps_core::look::SiteLookError`]: `site-options-invalid`, `site-options-too-large`).
+    /// Nothing is published: a site whose look was asked for is not published without it.
+    #[error(transparent)]
+    SiteOptions(#[from] vps_core::look::SiteLookError),
     /// The build was stopped from outside (the progress callback said so): aborted by the
     /// client, or over its time budget. The message says which.
     #[error("{0}")]

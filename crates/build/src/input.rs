@@ -8,6 +8,7 @@ use vps_access::AccessConfig;
 
 use vps_core::api::StartSessionRequest;
 use vps_core::job::PromotionStats;
+use vps_core::look::SiteLook;
 use vps_core::note::{CleanupRule, Note};
 use vps_core::revision::{Asset, Revision, RevisionId};
 use vps_core::{AssetPath, SessionId};
@@ -72,6 +73,14 @@ pub struct SiteOptions {
     /// The `[access]` table: who may read each page ([`vps_access::decide`]). `None`: every
     /// page is public (a frontmatter `unlisted: true` still keeps a page out of listings).
     pub access: Option<Arc<AccessConfig>>,
+    /// `SITE_LOGO`, `DEFAULT_THEME`, `SHOW_OUTLINE`, `SHOW_BACKLINKS`, `SHOW_SEARCH`,
+    /// `SHOW_THEME_TOGGLE`, `SHOW_GRAPH`, `NAVIGATION_ORDER`: the server's choices of the site's
+    /// look, for sites published by the plugin (which never sends a `site-options.json`).
+    /// They are defaults: each choice the published `site-options.json` makes wins over the
+    /// server's, as do its `siteName` over [`SiteOptions::name`] and its `indexFile` over
+    /// [`SiteOptions::home_note`] — the writer, who publishes, decides how the site looks; the
+    /// server's operator gives what is left. (`site_name` and `index_file` are not read here.)
+    pub look: SiteLook,
 }
 
 /// A built revision, every blob it names stored.
@@ -84,11 +93,14 @@ pub struct Built {
     pub site: vps_site::Site,
     /// Pages laid out and written by this build; the others kept the base revision's blob.
     pub pages_written: u64,
+    /// What the publisher should know but did not stop the build: keys of the published
+    /// `site-options.json` left out (wrong type…), its logo not published.
+    pub warnings: Vec<String>,
 }
 
 impl SiteOptions {
-    /// The hash of what these options change in a build's output: the site's name, home note
-    /// and language, the publish limits and the access policy
+    /// The hash of what these options change in a build's output: the site's name, home note,
+    /// language and look, the publish limits and the access policy
     /// ([`AccessConfig::policy_key`]). (`base_url` shapes nothing stored.)
     ///
     /// It also says that the revision's page heads hold the frontmatter `access:` and
@@ -97,8 +109,8 @@ impl SiteOptions {
     pub fn key(&self) -> vps_core::ContentHash {
         let policy = self.access.as_ref().map(|access| access.policy_key().to_hex());
         let text = format!(
-            "{:?}\n{:?}\n{:?}\n{:?}\n{HEADS_VERSION}\n{policy:?}",
-            self.name, self.home_note, self.language, self.limits
+            "{:?}\n{:?}\n{:?}\n{:?}\n{HEADS_VERSION}\n{policy:?}\n{:?}",
+            self.name, self.home_note, self.language, self.limits, self.look
         );
         vps_core::ContentHash::of(text.as_bytes())
     }

@@ -70,4 +70,4 @@ pub use documents::{SiteModel, stale_pages};
 pub use error::BuildError;
 pub use input::{BuildInput, Built, SessionInput, SiteOptions};
 pub use sink::{BlobSink, MemoryBlobs};
-pub use site::publish_css;
+pub use site::{publish_css, site_options};

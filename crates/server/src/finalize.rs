@@ -90,6 +90,7 @@ impl FinalizeConfig {
                 limits: settings.publish_limits,
                 language: settings.site.site_language.clone(),
                 access: settings.access.config.clone(),
+                look: settings.site.look(),
             },
         }
     }
@@ -147,6 +148,9 @@ impl Finalizer {
                     return Ok(base.id.clone());
                 }
             };
+            for warning in &built.warnings {
+                tracing::warn!(%session_id, "{warning}");
+            }
             self.jobs.advance(session_id, Phase::CompletingPublication, 97);
             if tokio::time::Instant::now() >= deadline {
                 self.jobs.cancel(session_id, &timeout_message(self.config.timeout_secs))?;
