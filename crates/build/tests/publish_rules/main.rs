@@ -1,8 +1,9 @@
 //! The publish rules, checked on the engine alone (no HTTP, no store): which pages a publish
 //! keeps, removes and redirects, which page is the home page, which assets stay, who may read
-//! each page and what the others see of it (`access.rs`).
+//! each page and what the others see of it (`access.rs`), how the site looks (`look.rs`).
 
 mod access;
+mod look;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -55,6 +56,8 @@ struct Publish {
     site_name: Option<String>,
     /// The `[access]` table (none: every page public).
     access: Option<Arc<vps_access::AccessConfig>>,
+    /// The server's look settings (`SITE_LOGO`, `SHOW_OUTLINE`…).
+    look: vps_core::look::SiteLook,
 }
 
 impl Publish {
@@ -84,7 +87,13 @@ impl Publish {
     ) -> R {
         let start = StartSessionRequest::default();
         let name = self.site_name.unwrap_or_else(|| "Site".into());
-        let site = SiteOptions { name, home_note: self.home_note, access: self.access, ..SiteOptions::default() };
+        let site = SiteOptions {
+            name,
+            home_note: self.home_note,
+            access: self.access,
+            look: self.look,
+            ..SiteOptions::default()
+        };
         let input = BuildInput {
             base_site,
             base,
