@@ -112,8 +112,8 @@ impl Tree {
                 parent.entries.push(Child::Folder(route));
             }
         }
-        for index in 0..pages.len() {
-            if let Some(folder) = listed_in[index].and_then(|parent| folders.get_mut(parent)) {
+        for (index, parent) in listed_in.iter().enumerate() {
+            if let Some(folder) = parent.and_then(|parent| folders.get_mut(parent)) {
                 folder.entries.push(Child::Page(index));
             }
         }
