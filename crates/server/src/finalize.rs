@@ -209,7 +209,7 @@ impl Finalizer {
         let base = self.site.live();
         let Some(site) = &base.site else { return Ok(None) };
         let stale = vps_build::stale_pages(&base, site);
-        // The `[access]` rules (or the site's name, home note, language, limits) changed since the
+        // The `[access]` rules (or the site's name, home note, language, look, limits) changed since the
         // live revision was built: who may read each page is decided again now, so that a rule
         // added before a restart protects its pages without a republish.
         let options_changed = base.options_key.is_some_and(|key| key != self.config.site.key());

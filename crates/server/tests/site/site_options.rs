@@ -101,3 +101,44 @@ async fn the_help_vault_published_with_the_cli_keeps_its_name_logo_order_and_hom
     let (install, vault_note) = (folder.find(">Download and install Obsidian<"), folder.find(">Create a vault<"));
     assert!(install.unwrap() < vault_note.unwrap(), "the listed order, not the alphabet: {folder}");
 }
+
+/// Publishes `vault` with the CLI's publisher to the server at `base`.
+async fn publish_with_cli(vault: &Path, base: &str) {
+    let config = vps_publisher::Config::load(vault, None).unwrap();
+    let plan = vps_publisher::scan(vault, &config).unwrap();
+    let publication = vps_publisher::Publication::prepare(plan, &config, &()).unwrap();
+    let server = vps_publisher::Server::connect(vps_client::Client::new(base, KEY).unwrap()).await.unwrap();
+    vps_publisher::publish(&server, &publication, &()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writers_site_name_wins_over_site_name_on_every_page_and_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let vault = tempfile::tempdir().unwrap();
+    std::fs::write(vault.path().join("Note.md"), "Some words.").unwrap();
+    std::fs::write(vault.path().join("site-options.json"), r#"{"siteName": "The Writer's Garden"}"#).unwrap();
+    let configure = |settings: &mut vps_server::Settings| settings.site.site_name = "Server name".into();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let shown = |base: String| {
+        let client = client.clone();
+        async move {
+            let mut titles = Vec::new();
+            for path in ["/note", "/search?q=words", "/nowhere"] {
+                let html = client.get(format!("{base}{path}")).send().await.unwrap().text().await.unwrap();
+                let title = html.split("<title>").nth(1).unwrap().split("</title>").next().unwrap().to_owned();
+                titles.push(title);
+            }
+            titles
+        }
+    };
+    let running = crate::helpers::start_app(data.path(), configure).await;
+    publish_with_cli(vault.path(), &running.base).await;
+    let before = shown(running.base.clone()).await;
+    assert!(before.iter().all(|title| title.ends_with(" · The Writer&#39;s Garden")), "{before:?}");
+    running.stop().await;
+
+    let again = crate::helpers::start_app(data.path(), configure).await;
+    let after = shown(again.base.clone()).await;
+    assert_eq!(after, before, "a restart keeps the writer's name");
+    again.stop().await;
+}
