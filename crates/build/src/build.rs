@@ -31,7 +31,7 @@ use crate::page::{PageContext, PagePart, Previous, keep_page, links_key, render_
 use crate::routes::{RouteReport, check_path_depth, page_ref, pointers, route_all};
 use crate::select::{Selection, key, select, settings_for};
 use crate::sink::BlobSink;
-use crate::site::{folder_labels, home_route, publish_css, site_language};
+use crate::site::{folder_labels, home_route, publish_css, read_look, site_language, site_options};
 
 /// Builds the revision of `input` on top of its base, storing every blob it names in `sink`.
 ///
@@ -72,6 +72,8 @@ pub fn build(
         available.insert(path.clone(), asset.clone());
     }
     let lookup = AssetLookup::new(available.keys());
+    // The site's look first: a bad `site-options.json` fails the build before anything is rendered.
+    let look = read_look(sink, &available, &lookup, &site.look)?;
 
     progress(Phase::RenderingHtml, 15)?;
     let notes = Notes::new(&routed, &settings, limits, sink)?;
@@ -127,7 +129,8 @@ pub fn build(
     let (parts, drafts): (Vec<PagePart>, Vec<Draft>) = made.into_iter().map(|page| page.expect("made")).unzip();
 
     progress(Phase::PromotingContent, 75)?;
-    let home = home_route(&routed, site.home_note.as_deref(), report.home.as_deref());
+    let home =
+        home_route(&routed, look.look.index_file.as_deref().or(site.home_note.as_deref()), report.home.as_deref());
     if let Some(wish) = &report.home
         && let Some((_, home)) = routed.iter().find(|(route, _)| Some(route) == home.as_ref())
         && nfc(&home.vault_path) != nfc(wish)
@@ -136,8 +139,10 @@ pub fn build(
         report.warnings.push(format!("note {wish:?}: permalink \"/\" is not taken: the home page is {home:?}"));
     }
     let callout_css = documents::callout_stylesheet(&settings.callout_styles, limits)?;
+    let logo_href =
+        look.logo.as_ref().and_then(|logo| available.get(logo)).map(|logo| format!("/_blob/{}", logo.sha256));
     let info = SiteInfo {
-        name: site.name.clone(),
+        name: look.look.site_name.clone().unwrap_or_else(|| site.name.clone()),
         base_url: site.base_url.clone(),
         folder_display_names: folder_labels(&settings, &routed),
         publish_css_href: available
@@ -146,7 +151,7 @@ pub fn build(
         callout_css_href: callout_css.as_deref().map(documents::callout_css_href),
         home_route: home.clone(),
         language: site_language(site, &settings),
-        presentation: vps_site::Presentation::default(),
+        presentation: look.presentation(logo_href),
     };
     let encoder = Encoder::new(&base.encodings);
     let mut documents =
@@ -163,8 +168,16 @@ pub fn build(
         })
         .collect();
     let shown: BTreeSet<&AssetPath> = pages.values().flat_map(|page: &Page| page.assets.iter()).collect();
-    let css = publish_css();
-    let keep = |path: &AssetPath| shown.contains(path) || session.assets.contains_key(path) || *path == css;
+    // The vault's stylesheet, site options and logo stay while nothing replaces them, as a
+    // page's attachments stay while it shows them.
+    let (css, options) = (publish_css(), site_options());
+    let keep = |path: &AssetPath| {
+        shown.contains(path)
+            || session.assets.contains_key(path)
+            || *path == css
+            || *path == options
+            || look.logo.as_ref() == Some(path)
+    };
     let assets: BTreeMap<AssetPath, Asset> = available.into_iter().filter(|(path, _)| keep(path)).collect();
     encode_assets(sink, &encoder, &assets, limits.max_encoded_asset_bytes)?;
     // Every blob the revision names is stored before the revision exists.
@@ -211,7 +224,7 @@ pub fn build(
         stats,
         site: documents.site,
         pages_written: documents.pages_written,
-        warnings: report.warnings.into_vec(),
+        warnings: report.warnings.into_vec().into_iter().chain(look.warnings).collect(),
     })
 }
 

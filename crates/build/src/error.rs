@@ -51,6 +51,11 @@ pub enum BuildError {
         /// Whether it is the other note's permalink too (else its route).
         other_has_permalink: bool,
     },
+    /// The published `site-options.json` is not a JSON object or is too large
+    /// ([`vps_core::look::SiteLookError`]: `site-options-invalid`, `site-options-too-large`).
+    /// Nothing is published: a site whose look was asked for is not published without it.
+    #[error(transparent)]
+    SiteOptions(#[from] vps_core::look::SiteLookError),
     /// The build was stopped from outside (the progress callback said so): aborted by the
     /// client, or over its time budget. The message says which.
     #[error("{0}")]

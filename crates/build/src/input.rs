@@ -8,6 +8,7 @@ use vps_access::AccessConfig;
 
 use vps_core::api::StartSessionRequest;
 use vps_core::job::PromotionStats;
+use vps_core::look::SiteLook;
 use vps_core::note::{CleanupRule, Note};
 use vps_core::revision::{Asset, Revision, RevisionId};
 use vps_core::{AssetPath, SessionId};
@@ -76,6 +77,14 @@ pub struct SiteOptions {
     /// `SHOW_PROPERTIES`: every page shows its frontmatter properties (a note's own
     /// `show_properties` wins; see `vps_render::shown_properties`).
     pub show_properties: bool,
+    /// `SITE_LOGO`, `DEFAULT_THEME`, `SHOW_OUTLINE`, `SHOW_BACKLINKS`, `SHOW_SEARCH`,
+    /// `SHOW_THEME_TOGGLE`, `SHOW_GRAPH`, `NAVIGATION_ORDER`: the server's choices of the site's
+    /// look, for sites published by the plugin (which never sends a `site-options.json`).
+    /// They are defaults: each choice the published `site-options.json` makes wins over the
+    /// server's, as do its `siteName` over [`SiteOptions::name`] and its `indexFile` over
+    /// [`SiteOptions::home_note`] — the writer, who publishes, decides how the site looks; the
+    /// server's operator gives what is left. (`site_name` and `index_file` are not read here.)
+    pub look: SiteLook,
 }
 
 /// A built revision, every blob it names stored.
@@ -88,14 +97,14 @@ pub struct Built {
     pub site: vps_site::Site,
     /// Pages laid out and written by this build; the others kept the base revision's blob.
     pub pages_written: u64,
-    /// What the writer should know of a publish that did not fail (a permalink not taken…),
-    /// a sentence each naming the note, at most 21.
+    /// What the writer should know of a publish that did not fail (a permalink not taken, keys
+    /// of the published `site-options.json` left out…), a sentence each naming the note or file.
     pub warnings: Vec<String>,
 }
 
 impl SiteOptions {
-    /// The hash of what these options change in a build's output: the site's name, home note
-    /// and language, the publish limits, whether pages show their properties and the access
+    /// The hash of what these options change in a build's output: the site's name, home note,
+    /// language and look, the publish limits, whether pages show their properties and the access
     /// policy ([`AccessConfig::policy_key`]). (`base_url` shapes nothing stored.)
     ///
     /// It also says that the revision's page heads hold the frontmatter `access:`,
@@ -104,8 +113,8 @@ impl SiteOptions {
     pub fn key(&self) -> vps_core::ContentHash {
         let policy = self.access.as_ref().map(|access| access.policy_key().to_hex());
         let text = format!(
-            "{:?}\n{:?}\n{:?}\n{:?}\n{HEADS_VERSION}\n{policy:?}\nshow_properties={}",
-            self.name, self.home_note, self.language, self.limits, self.show_properties
+            "{:?}\n{:?}\n{:?}\n{:?}\n{HEADS_VERSION}\n{policy:?}\nshow_properties={}\n{:?}",
+            self.name, self.home_note, self.language, self.limits, self.show_properties, self.look
         );
         vps_core::ContentHash::of(text.as_bytes())
     }

@@ -72,4 +72,4 @@ pub use documents::{CALLOUT_CSS_ROUTE, SiteModel, stale_pages};
 pub use error::BuildError;
 pub use input::{BuildInput, Built, SessionInput, SiteOptions};
 pub use sink::{BlobSink, MemoryBlobs};
-pub use site::publish_css;
+pub use site::{publish_css, site_options};

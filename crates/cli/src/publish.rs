@@ -11,7 +11,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use vps_client::{Client, ClientError, ErrorKind};
 use vps_core::job::JobStatus;
-use vps_publisher::{Config, Plan, Progress, Publication, PublishError, Server, Step, Summary};
+use vps_publisher::{Config, Plan, Progress, Publication, PublishError, ScanError, Server, Step, Summary};
 
 /// Exit codes of `publish`, documented in the README.
 pub(crate) mod exit {
@@ -138,7 +138,11 @@ async fn publish(args: PublishArgs) -> Result<Summary, Failure> {
             std::process::exit(i32::from(exit::INTERRUPTED));
         }
     });
-    let plan = vps_publisher::scan(&args.vault, &config).map_err(|e| PublishError::Local(e.to_string()))?;
+    // A bad `site-options.json` is the writer's configuration: nothing is sent.
+    let plan = vps_publisher::scan(&args.vault, &config).map_err(|e| match e {
+        ScanError::SiteOptions { .. } => Failure::Config(e.to_string()),
+        other => PublishError::Local(other.to_string()).into(),
+    })?;
     for warning in &plan.warnings {
         log.warn(warning);
     }

@@ -13,6 +13,7 @@
 //! - [`slug`]: names into route segments, heading ids and tag keys, for every script; names
 //!   compared in NFC.
 //! - [`language`]: the one rule for language tags (`SITE_LANGUAGE`, the client's `locale`).
+//! - [`look`]: the writer's choices of how the site looks (Obsidian Publish's `site-options.json`).
 //! - Small shared tools: [`html::escape`], [`url`] (percent-coding), [`ContentHash::of`] (SHA-256
 //!   of bytes), [`error_chain::chain`] (an error and its causes on one line).
 //! - [`permalink`]: the route a note asks for, and the paths the server keeps for itself.
@@ -39,6 +40,7 @@ mod hash;
 pub mod html;
 pub mod job;
 pub mod language;
+pub mod look;
 mod media_type;
 pub mod note;
 pub mod permalink;

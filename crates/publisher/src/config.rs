@@ -17,6 +17,7 @@ use serde_json::Value;
 use vps_core::api::{
     BatchConfig, CalloutStyle, CustomIndexConfig, IgnoreRule as WireIgnoreRule, PipelineSignature, StartSessionRequest,
 };
+use vps_core::look::{MAX_NAVIGATION_ENTRIES, SiteLook, Theme};
 use vps_core::note::CleanupRule;
 
 pub use starter::{STARTER_CONFIG, write_starter};
@@ -59,6 +60,11 @@ pub struct Config {
     /// The `locale` sent at `start` (a language tag: `en`, `fr`, `ja`): the site's language when
     /// the server sets none. `None` sends `en`, as the plugin's default.
     pub locale: Option<String>,
+    /// The `[site]` table: how the site looks (name, logo, home note, theme, toggles, navigation
+    /// order), the keys of Obsidian Publish's `site-options.json` in snake_case. Each one set
+    /// wins over the vault's `site-options.json`; the two are published together as that file.
+    /// `None` without a `[site]` table.
+    pub site: Option<SiteLook>,
 }
 
 /// A node of the route tree (protocol §7.1).
@@ -203,6 +209,24 @@ struct ConfigFile {
     ignore_rules: Vec<IgnoreRule>,
     cleanup_rules: Vec<CleanupRuleFile>,
     routes: Vec<RouteNode>,
+    site: Option<SiteTable>,
+}
+
+/// The `[site]` table as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct SiteTable {
+    site_name: Option<String>,
+    logo: Option<String>,
+    index_file: Option<String>,
+    default_theme: Option<String>,
+    show_outline: Option<bool>,
+    show_backlinks: Option<bool>,
+    show_search: Option<bool>,
+    show_theme_toggle: Option<bool>,
+    show_graph: Option<bool>,
+    #[serde(alias = "navigation_order")]
+    navigation_ordering: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +239,39 @@ struct CleanupRuleFile {
     replacement: String,
     #[serde(default = "yes", alias = "is_enabled")]
     enabled: bool,
+}
+
+/// The `[site]` table as a [`SiteLook`]: paths cleaned, the theme checked, the order bounded.
+fn site_look(table: SiteTable, invalid: &dyn Fn(String, &str) -> ConfigError) -> Result<SiteLook, ConfigError> {
+    let text = |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let path = |value: Option<String>| value.map(|v| vps_core::look::clean_vault_path(&v)).filter(|v| !v.is_empty());
+    let default_theme = match text(table.default_theme) {
+        Some(name) => Some(
+            Theme::parse(&name).ok_or_else(|| invalid("site.default_theme".into(), "is not light, dark or system"))?,
+        ),
+        None => None,
+    };
+    let navigation_ordering = table.navigation_ordering.map(|paths| {
+        paths.iter().map(|p| vps_core::look::clean_vault_path(p)).filter(|p| !p.is_empty()).collect::<Vec<_>>()
+    });
+    if navigation_ordering.as_ref().is_some_and(|paths| paths.len() > MAX_NAVIGATION_ENTRIES) {
+        return Err(invalid(
+            "site.navigation_ordering".into(),
+            &format!("has more than {MAX_NAVIGATION_ENTRIES} paths"),
+        ));
+    }
+    Ok(SiteLook {
+        site_name: text(table.site_name),
+        logo: path(table.logo),
+        index_file: path(table.index_file),
+        default_theme,
+        show_outline: table.show_outline,
+        show_backlinks: table.show_backlinks,
+        show_search: table.show_search,
+        show_theme_toggle: table.show_theme_toggle,
+        show_graph: table.show_graph,
+        navigation_ordering,
+    })
 }
 
 fn yes() -> bool {
@@ -237,6 +294,7 @@ impl Default for Config {
             root_index_file: None,
             callout_styles: Vec::new(),
             locale: None,
+            site: None,
         }
     }
 }
@@ -301,6 +359,7 @@ impl Config {
             })?),
             None => None,
         };
+        let site = file.site.map(|table| site_look(table, &invalid)).transpose()?;
         let mut routes = file.routes;
         if routes.is_empty() {
             routes = Config::default().routes;
@@ -323,6 +382,7 @@ impl Config {
             root_index_file: file.root_index_file.map(|f| clean_vault_path(&f)).filter(|f| !f.is_empty()),
             callout_styles: file.callout_styles.iter().map(|f| clean_vault_path(f)).collect(),
             locale,
+            site,
         })
     }
 

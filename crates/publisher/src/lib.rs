@@ -9,7 +9,9 @@
 //! - [`scan`]: reads the vault the route tree selects into a [`Plan`]: the notes in the plugin's
 //!   note shape (frontmatter cut and parsed as YAML, ignore rules applied, references to
 //!   attachments found and resolved as Obsidian does) and each attachment once
-//!   ([`PlannedAsset`]), with warnings for what is missing.
+//!   ([`PlannedAsset`]), with warnings for what is missing; and how the site looks
+//!   ([`Plan::site_look`]: the vault's Obsidian Publish `site-options.json` with the `[site]`
+//!   table over it, sent as the asset `site-options.json` with the logo it names).
 //! - [`hash_files`]: SHA-256 of the attachments, streamed, on several threads.
 //! - [`publish`]: the publish itself, as `vps-publish publish` runs it: a [`Publication`] (the
 //!   plan, its `start` body and hashes) sent to a [`Server`] (a `vps_client::Client` and its
@@ -36,6 +38,7 @@ mod config;
 mod frontmatter;
 mod hash;
 mod ignore;
+mod look;
 mod publish;
 mod refs;
 mod scan;
@@ -47,5 +50,6 @@ pub use config::{
     RouteNode, STARTER_CONFIG, write_starter,
 };
 pub use hash::hash_files;
+pub use look::GeneratedFile;
 pub use publish::{Milestone, Progress, Publication, PublishError, Server, Step, Summary, publish, publish_until};
 pub use scan::{Plan, PlannedAsset, ScanError, scan};

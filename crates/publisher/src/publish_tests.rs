@@ -135,3 +135,45 @@ async fn an_unreachable_server_is_a_client_error_before_any_milestone() {
     assert!(matches!(&error, PublishError::Client(e) if e.kind() == ErrorKind::Unreachable), "{error}");
     assert!(events.take().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_site_options_and_the_logo_are_uploaded_and_shape_the_site() {
+    let data = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        port: 0,
+        data_dir: data.path().to_owned(),
+        api_key: Some(ApiKey::new(KEY).unwrap()),
+        ..Settings::default()
+    };
+    let app = Application::build(settings).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+
+    let (vault, _) = vault();
+    let logo =
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><rect width=\"10\" height=\"10\"/></svg>";
+    std::fs::create_dir(vault.path().join("Brand")).unwrap();
+    std::fs::write(vault.path().join("Brand/logo.svg"), logo).unwrap();
+    std::fs::write(
+        vault.path().join("site-options.json"),
+        r#"{"siteName": "From the file", "logo": "Brand/logo.svg", "showSearch": false, "navigationOrdering": ["Other.md"]}"#,
+    )
+    .unwrap();
+    std::fs::write(vault.path().join(".vps-publish.toml"), "[site]\nsite_name = \"From the table\"\n").unwrap();
+    let publication = prepare(vault.path(), &());
+    let server = Server::connect(Client::new(&base, KEY).unwrap()).await.unwrap();
+    let events = Events::default();
+    let summary = publish(&server, &publication, &events).await.unwrap();
+    assert_eq!(summary.assets_uploaded, 3, "the picture, the logo and site-options.json: {summary:?}");
+    assert!(!events.take().iter().any(|event| event.starts_with("warn")), "no file refused");
+
+    let page = reqwest::get(format!("{base}/other")).await.unwrap().text().await.unwrap();
+    assert!(page.contains("<title>Other · From the table</title>"), "the table wins over the file");
+    assert!(!page.contains("site-search"), "the file's showSearch");
+    let src = page.split("<img class=\"site-logo\" src=\"").nth(1).expect("a logo").split('"').next().unwrap();
+    assert!(page.contains("alt=\"From the table\">"));
+    let answer = reqwest::get(format!("{base}/{src}")).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(answer.headers()["content-type"].to_str().unwrap().starts_with("image/svg+xml"));
+    assert_eq!(answer.bytes().await.unwrap().as_ref(), logo);
+}

@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 
 use vps_core::AssetPath;
 use vps_core::api::CalloutStyle;
+use vps_core::look::{SiteLook, SiteLookError};
 use vps_core::note::{AssetRef, CleanupRule, FolderConfig, Frontmatter, Note};
 
 use crate::config::{Config, RouteNode};
+use crate::look::GeneratedFile;
 use crate::refs::{self, Reference};
 use crate::vault::{self, VaultIndex, file_name};
 use crate::{frontmatter, ignore};
@@ -39,6 +41,13 @@ pub struct Plan {
     pub ignored: Vec<(String, String)>,
     /// The configured callout CSS snippets, read (for [`Config::start_request_with`]).
     pub callout_styles: Vec<CalloutStyle>,
+    /// How the site looks, as published: the vault's `site-options.json` with the `[site]` table
+    /// over it; `None` when there is neither (the live site keeps its last choices). It is among
+    /// [`Plan::assets`] as `site-options.json` (a file written for the publish,
+    /// [`Plan::generated`]), with the logo it names.
+    pub site_look: Option<SiteLook>,
+    /// Files written for the publish, outside the vault; removed when the plan is dropped.
+    pub generated: Vec<GeneratedFile>,
 }
 
 /// An attachment to upload.
@@ -66,6 +75,17 @@ pub enum ScanError {
         /// The operating system's error.
         #[source]
         source: std::io::Error,
+    },
+    /// The vault's `site-options.json` is not a JSON object or is too large
+    /// (`site-options-invalid`, `site-options-too-large`: [`SiteLookError::code`]); nothing is
+    /// sent, so the site is not published without the look it asks for.
+    #[error("{}: {source} ({})", path.display(), source.code())]
+    SiteOptions {
+        /// The file on disk.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: SiteLookError,
     },
     /// A listed note could not be read. Publishing without it would delete its page, so the
     /// scan stops instead.
@@ -112,6 +132,8 @@ pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
         warnings: Vec::new(),
         ignored: Vec::new(),
         callout_styles: Vec::new(),
+        site_look: None,
+        generated: Vec::new(),
     };
     let mut asset_slots: HashMap<String, usize> = HashMap::new();
     // target → (first note, how many notes), in first-seen order.
@@ -216,6 +238,13 @@ pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
             Ok(css) => plan.callout_styles.push(CalloutStyle { path: path.clone(), css }),
             Err(err) => warnings.push(format!("callout style {path} not read: {err}")),
         }
+    }
+    if let Some(planned) = crate::look::plan_look(vault, config, &index, &mut warnings)? {
+        let logo = planned.logo.filter(|logo| !asset_slots.contains_key(logo.vault_path.as_str()));
+        plan.assets.extend(logo);
+        plan.assets.push(planned.options);
+        plan.site_look = Some(planned.look);
+        plan.generated.push(planned.generated);
     }
     let mut inventory: Vec<String> = inventory.into_iter().collect();
     inventory.sort();

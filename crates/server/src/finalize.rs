@@ -91,6 +91,7 @@ impl FinalizeConfig {
                 language: settings.site.site_language.clone(),
                 access: settings.access.config.clone(),
                 show_properties: settings.site.show_properties,
+                look: settings.site.look(),
             },
         }
     }
@@ -149,6 +150,9 @@ impl Finalizer {
                     return Ok(base.id.clone());
                 }
             };
+            for warning in &built.warnings {
+                tracing::warn!(%session_id, "{warning}");
+            }
             self.jobs.advance(session_id, Phase::CompletingPublication, 97);
             if tokio::time::Instant::now() >= deadline {
                 self.jobs.cancel(session_id, &timeout_message(self.config.timeout_secs))?;
@@ -211,7 +215,7 @@ impl Finalizer {
         let base = self.site.live();
         let Some(site) = &base.site else { return Ok(None) };
         let stale = vps_build::stale_pages(&base, site);
-        // The `[access]` rules (or the site's name, home note, language, limits) changed since the
+        // The `[access]` rules (or the site's name, home note, language, look, limits) changed since the
         // live revision was built: who may read each page is decided again now, so that a rule
         // added before a restart protects its pages without a republish.
         let options_changed = base.options_key.is_some_and(|key| key != self.config.site.key());

@@ -22,8 +22,9 @@ use vps_ingest::MediaAllowlist;
 use vps_store::{Backend, S3Config};
 
 use self::layers::{
-    GIB, Group, MIB, REDACTED, api_key, at_least, clean_env, count_within, flag, ip, media_types, millis, number,
-    parse_language, path, port, secret, size, size_upto, some, storage, text,
+    GIB, Group, MIB, REDACTED, api_key, at_least, clean_env, count_within, flag, ip, media_types, millis,
+    navigation_order, number, parse_language, path, port, secret, size, size_upto, some, storage, text, theme,
+    vault_path,
 };
 use crate::api_key::ApiKey;
 
@@ -135,6 +136,27 @@ settings_group! {
         /// Every page shows its frontmatter properties under its title (internal keys such as
         /// `publish` or `access` never); a note's own `show_properties: true|false` wins.
         show_properties: bool = false, env ["SHOW_PROPERTIES"], read flag;
+        /// The vault path of the logo shown in the header (an attachment the site publishes:
+        /// `Attachments/logo.svg`). This and the look settings below are defaults for sites
+        /// published by the plugin: a `site-options.json` the writer publishes (the CLI does,
+        /// with its `[site]` table) wins, key by key, as its `siteName` wins over `site_name`
+        /// and its `indexFile` over `home_note`.
+        site_logo: Option<String> = None, env ["SITE_LOGO"], read some(vault_path);
+        /// The theme a reader gets until they choose one: `light`, `dark` or `system`.
+        default_theme: String = "system".into(), env ["DEFAULT_THEME"], read theme;
+        /// Show each page's table of contents.
+        show_outline: bool = true, env ["SHOW_OUTLINE"], read flag;
+        /// Show each page's backlinks ("Linked from").
+        show_backlinks: bool = true, env ["SHOW_BACKLINKS"], read flag;
+        /// Show the search box.
+        show_search: bool = true, env ["SHOW_SEARCH"], read flag;
+        /// Show the light / dark / system toggle.
+        show_theme_toggle: bool = true, env ["SHOW_THEME_TOGGLE"], read flag;
+        /// Show each page's local graph and the global graph.
+        show_graph: bool = true, env ["SHOW_GRAPH"], read flag;
+        /// The navigation's order: vault paths of folders and notes, listed first in this order
+        /// within their folder (`["Guides", "Guides/Start.md", "About.md"]`, or comma-separated).
+        navigation_order: Vec<String> = Vec::new(), env ["NAVIGATION_ORDER"], read navigation_order;
     }
 }
 
@@ -336,6 +358,25 @@ pub struct Overrides {
     pub port: Option<u16>,
     /// `--data-dir`: where sessions, the key and (with the `fs` store) the site are kept.
     pub data_dir: Option<PathBuf>,
+}
+
+impl Site {
+    /// The server's choices of the site's look ([`vps_build::SiteOptions::look`]), each one a
+    /// default that a published `site-options.json` overrides.
+    pub fn look(&self) -> vps_core::look::SiteLook {
+        vps_core::look::SiteLook {
+            site_name: None,
+            index_file: None,
+            logo: self.site_logo.clone(),
+            default_theme: vps_core::look::Theme::parse(&self.default_theme),
+            show_outline: Some(self.show_outline),
+            show_backlinks: Some(self.show_backlinks),
+            show_search: Some(self.show_search),
+            show_theme_toggle: Some(self.show_theme_toggle),
+            show_graph: Some(self.show_graph),
+            navigation_ordering: (!self.navigation_order.is_empty()).then(|| self.navigation_order.clone()),
+        }
+    }
 }
 
 impl Settings {

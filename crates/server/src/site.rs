@@ -83,7 +83,8 @@ pub(crate) const PAGE_CONTENT_TYPE: &str = "text/html; charset=utf-8";
 pub(crate) struct Address {
     pub base: vps_site::PublicBase,
     /// `SITE_NAME`: replaces the name stored in the revision's site model, for what is made at
-    /// load (feed, 404, search). Pages keep the name they were published with.
+    /// load (feed, 404, search), unless the revision has a `site-options.json` (whose `siteName`
+    /// wins). Pages keep the name they were published with.
     pub site_name: Option<String>,
     /// `LISTING_PAGE_SIZE`, for the listings of readers' views.
     pub listing_page_size: usize,
@@ -227,11 +228,15 @@ impl Site {
             Some(id) => revisions.load(&id).await?.ok_or_else(|| missing(&id))?,
             None => Revision::empty(),
         };
+        // A site published with a `site-options.json` keeps the name it was built with: the
+        // writer's `siteName` wins over `SITE_NAME` (and a new `SITE_NAME` changes the options
+        // key, so the site is built again at start, `Finalizer::refresh_layout`).
+        let writer_named = revision.assets.contains_key(&vps_build::site_options());
         let site = match &revision.site_blob {
             Some(blob) => {
                 store.read_bytes(blob).await?.and_then(|bytes| serde_json::from_slice::<SiteModel>(&bytes).ok()).map(
                     |mut model| {
-                        if let Some(name) = &settings.site_name {
+                        if let Some(name) = settings.site_name.as_ref().filter(|_| !writer_named) {
                             model.info.name = name.clone();
                         }
                         model.build()

@@ -119,14 +119,35 @@ impl Site {
         let words = self.words;
         let nav = render_nav(nav, words);
         let home_current = if doc.nav_current == Some("/") { " aria-current=\"page\"" } else { "" };
-        let query = escape(doc.query);
+        let presentation = &self.info.presentation;
+        // With a logo, the image names the link (its alt is the site's name) and the name beside
+        // it is not read a second time.
+        let brand = match &presentation.logo_href {
+            Some(logo) => format!(
+                "<img class=\"site-logo\" src=\"{}\" alt=\"{site_name}\"><span aria-hidden=\"true\">{site_name}</span>",
+                escape(&encode_path(logo))
+            ),
+            None => site_name.clone(),
+        };
+        let search = if presentation.show_search {
+            format!(
+                "<form class=\"site-search\" action=\"/search\" method=\"get\" role=\"search\" data-no-results=\"{no_results}\" data-all-results=\"{all_results}\">\
+<input type=\"search\" name=\"q\" value=\"{query}\" placeholder=\"{placeholder}\" aria-label=\"{search_label}\" autocomplete=\"off\" dir=\"auto\">\
+<button type=\"submit\">{search_button}</button></form>\n",
+                no_results = escape(words.no_results),
+                all_results = escape(words.all_results),
+                query = escape(doc.query),
+                placeholder = escape(words.search_placeholder),
+                search_label = escape(words.search_label),
+                search_button = escape(words.search_button),
+            )
+        } else {
+            String::new()
+        };
         let html = format!(
             "<!doctype html>\n<html lang=\"{lang}\"{theme}>\n<head>\n{head}</head>\n<body>\n\
 <a class=\"skip-link\" href=\"#main\">{skip}</a>\n\
-<header class=\"site-header\">\n<a class=\"site-name\" href=\"/\"{home_current}>{site_name}</a>\n\
-<form class=\"site-search\" action=\"/search\" method=\"get\" role=\"search\" data-no-results=\"{no_results}\" data-all-results=\"{all_results}\">\
-<input type=\"search\" name=\"q\" value=\"{query}\" placeholder=\"{placeholder}\" aria-label=\"{search_label}\" autocomplete=\"off\" dir=\"auto\">\
-<button type=\"submit\">{search_button}</button></form>\n{theme_toggle}</header>\n\
+<header class=\"site-header\">\n<a class=\"site-name\" href=\"/\"{home_current}>{brand}</a>\n{search}{theme_toggle}</header>\n\
 <div class=\"site-body\">\n\
 <input type=\"checkbox\" id=\"nav-toggle\" class=\"nav-toggle\" aria-controls=\"site-nav\">\
 <label for=\"nav-toggle\" class=\"nav-toggle-label\">{pages}</label>\n\
@@ -137,11 +158,6 @@ impl Site {
             theme = theme_attributes(self.info.presentation.default_theme),
             theme_toggle = self.theme_toggle(),
             skip = escape(words.skip_link),
-            no_results = escape(words.no_results),
-            all_results = escape(words.all_results),
-            placeholder = escape(words.search_placeholder),
-            search_label = escape(words.search_label),
-            search_button = escape(words.search_button),
             pages = escape(words.pages),
             tags = escape(words.tags),
             feed = escape(words.feed),

@@ -7,7 +7,7 @@ use crate::derived::KeyHasher;
 use crate::escape::escape;
 use crate::layout::{Document, Served};
 use crate::site::{Site, normalize_route};
-use crate::tree::{NavItem, render_breadcrumbs};
+use crate::tree::{Child, NavItem, render_breadcrumbs};
 use crate::url::PublicBase;
 use crate::words::Words;
 use vps_core::slug::tag_route;
@@ -51,15 +51,9 @@ struct Listing<'s> {
 
 #[derive(Hash)]
 enum Body<'s> {
-    /// A folder's (or the root's) entries on this page: sub-folders (public path, label), then
-    /// pages; the generated home's first page adds the recently updated pages.
-    Folder {
-        route: String,
-        empty: bool,
-        folders: Vec<(&'s str, String)>,
-        pages: Vec<Entry<'s>>,
-        recent: Vec<Entry<'s>>,
-    },
+    /// A folder's (or the root's) entries on this page, in the navigation's order; the
+    /// generated home's first page adds the recently updated pages.
+    Folder { route: String, empty: bool, entries: Vec<Listed<'s>>, recent: Vec<Entry<'s>> },
     /// A tag's page: its route, how many pages it has, its sub-tags (key, name) and this page's
     /// entries.
     Tag { route: String, tagged: usize, sub_tags: Vec<(&'s str, &'s str)>, pages: Vec<Entry<'s>> },
@@ -74,6 +68,13 @@ enum Body<'s> {
 struct Pagination {
     number: usize,
     count: usize,
+}
+
+/// An entry of a folder's listing: a sub-folder (public path, label) or a page.
+#[derive(Hash)]
+enum Listed<'s> {
+    Folder(&'s str, String),
+    Page(Entry<'s>),
 }
 
 /// A page as a listing shows it: a link to where it is served (`path`), its title, its date
@@ -106,7 +107,7 @@ impl Site {
     /// How many pages the listing of a folder takes (at least 1; 0 for an unknown folder).
     pub fn folder_index_pages(&self, folder_route: &str) -> usize {
         let Some(folder) = self.tree.folder(&normalize_route(folder_route)) else { return 0 };
-        pages_for(folder.folders.len() + folder.pages.len(), self.listing_page_size)
+        pages_for(folder.entries.len(), self.listing_page_size)
     }
 
     /// Page `number` (from 1) of a folder's index, served at [`listing_page_route`]; the
@@ -140,23 +141,20 @@ impl Site {
         let route = normalize_route(folder_route);
         let folder = self.tree.folder(&route)?;
         let size = self.listing_page_size;
-        let total = folder.folders.len() + folder.pages.len();
+        let total = folder.entries.len();
         let count = pages_for(total, size);
         if number == 0 || number > count {
             return None;
         }
         let start = (number - 1) * size;
         let end = (start + size).min(total);
-        let folders = folder
-            .folders
+        let entries = folder.entries[start..end]
             .iter()
-            .take(end)
-            .skip(start)
-            .map(|child| (self.public_path(child), self.tree.label(child)))
+            .map(|child| match child {
+                Child::Folder(child) => Listed::Folder(self.public_path(child), self.tree.label(child)),
+                Child::Page(index) => Listed::Page(self.entry(*index)),
+            })
             .collect();
-        let skip = start.saturating_sub(folder.folders.len());
-        let take = end.saturating_sub(folder.folders.len()).saturating_sub(skip);
-        let pages = folder.pages.iter().skip(skip).take(take).map(|&index| self.entry(index)).collect();
         let is_home = route == "/";
         let recent = if is_home && number == 1 {
             self.recent_on_home().iter().map(|&index| self.entry(index)).collect()
@@ -164,7 +162,7 @@ impl Site {
             Vec::new()
         };
         let nav = self.tree.nav_items(&self.pages, Some(&route), None, size);
-        let body = Body::Folder { route: route.clone(), empty: total == 0, folders, pages, recent };
+        let body = Body::Folder { route: route.clone(), empty: total == 0, entries, recent };
         let pagination = Pagination { number, count };
         Some(if is_home {
             Listing {
@@ -433,17 +431,17 @@ impl Site {
             Body::Folder { empty: true, .. } => {
                 main.push_str(&format!("<p class=\"empty\">{}</p>\n", escape(words.folder_empty)));
             }
-            Body::Folder { route, folders, pages, .. } => {
+            Body::Folder { route, entries, .. } => {
                 main.push_str("<ul class=\"listing\">");
-                for (path, label) in folders {
-                    main.push_str(&format!(
-                        "<li class=\"folder\"><a href=\"{}\" dir=\"auto\">{}</a></li>",
-                        escape(&encode_path(path)),
-                        escape(label)
-                    ));
-                }
-                for entry in pages {
-                    self.render_entry(&mut main, entry);
+                for entry in entries {
+                    match entry {
+                        Listed::Folder(path, label) => main.push_str(&format!(
+                            "<li class=\"folder\"><a href=\"{}\" dir=\"auto\">{}</a></li>",
+                            escape(&encode_path(path)),
+                            escape(label)
+                        )),
+                        Listed::Page(entry) => self.render_entry(&mut main, entry),
+                    }
                 }
                 main.push_str("</ul>\n");
                 main.push_str(&pagination(route, number, count, words));

@@ -50,9 +50,11 @@ pub struct Presentation {
     pub show_theme_toggle: bool,
     /// Show each page's local graph and the global graph page.
     pub show_graph: bool,
-    /// The navigation's order: vault paths of folders (`Guides`) and notes (`Guides/Start.md`);
-    /// listed entries come first in this order within their folder, the others after them in
-    /// the usual order.
+    /// The navigation's order: vault paths of folders (`Guides`) and notes (`Guides/Start.md`),
+    /// in NFC. Within each folder, the entries listed here come first in this order, folders and
+    /// notes interleaved as listed (as Obsidian Publish's `navigationOrdering`); the others
+    /// follow in the usual order (folders by name, then notes by title). Folder listings follow
+    /// the same order. A folder is matched by the vault path its pages are in.
     pub navigation_order: Vec<String>,
 }
 

@@ -51,7 +51,9 @@ impl Site {
         main.push_str(&render_reading_time(&page.text, self.words));
         main.push_str(&render_properties(&page.properties, self.words));
         main.push_str("</header>\n<div class=\"page-columns\">\n");
-        main.push_str(&render_toc(&page.headings, self.words));
+        if self.info.presentation.show_outline {
+            main.push_str(&render_toc(&page.headings, self.words));
+        }
         let classes: String = page.cssclasses.iter().map(|c| format!(" {}", escape(c.trim()))).collect();
         // The note's own direction (Arabic, Hebrew…), whatever the site's language.
         main.push_str(&format!(
@@ -134,7 +136,8 @@ impl Site {
             }
             breadcrumbs.push((page.title.clone(), String::new()));
         }
-        let all = &self.backlinks[index];
+        // Backlinks turned off: none shown, none in the key.
+        let all: &[usize] = if self.info.presentation.show_backlinks { &self.backlinks[index] } else { &[] };
         let backlinks = all[..all.len().min(BACKLINKS_SHOWN)].to_vec();
         let mut neighbours = self.neighbours_of(index);
         let more_neighbours = neighbours.len().saturating_sub(NEIGHBOURS_SHOWN);
@@ -407,6 +410,54 @@ mod tests {
         let html = crate::Site::new(SiteInfo::default(), vec![page]).page("/long", "").unwrap();
         let description = between(&html, "<meta name=\"description\" content=\"", "\"");
         assert!(description.ends_with('…') && description.chars().count() <= 161, "{description}");
+    }
+
+    fn site_with(presentation: crate::Presentation) -> crate::Site {
+        let mut info = fixture::info(None);
+        info.presentation = presentation;
+        crate::Site::new(info, fixture::pages())
+    }
+
+    #[test]
+    fn the_logo_shows_in_the_header_named_by_the_site_and_relative_to_the_page() {
+        let site = site_with(crate::Presentation { logo_href: Some("/_blob/logo hash".into()), ..Default::default() });
+        let raw = site.page("/blog/first-post", "").unwrap();
+        let header = between(&raw, "<header class=\"site-header\">", "</header>");
+        assert!(
+            header.contains(
+                "<a class=\"site-name\" href=\"../\"><img class=\"site-logo\" src=\"../_blob/logo%20hash\" alt=\"Garden\"><span aria-hidden=\"true\">Garden</span></a>"
+            ),
+            "{header}"
+        );
+        for html in [site.home(), site.tags_index(), site.folder_index("/blog", None).unwrap()] {
+            assert!(html.contains("class=\"site-logo\""), "every page has the logo");
+        }
+        let plain = site_with(crate::Presentation::default()).page("/blog/first-post", "").unwrap();
+        assert!(!plain.contains("<img") && plain.contains("href=\"../\">Garden</a>"));
+        assert_ne!(
+            site.shell_key("/blog/first-post"),
+            site_with(crate::Presentation::default()).shell_key("/blog/first-post"),
+            "the logo is in the page's key"
+        );
+    }
+
+    #[test]
+    fn the_toggles_hide_the_outline_the_backlinks_and_the_search_box() {
+        let shown = site_with(crate::Presentation::default()).page("/blog/first-post", "").unwrap();
+        assert!(shown.contains("class=\"toc\"") && shown.contains("Linked from") && shown.contains("site-search"));
+        let off = crate::Presentation {
+            show_outline: false,
+            show_backlinks: false,
+            show_search: false,
+            ..crate::Presentation::default()
+        };
+        let site = site_with(off);
+        let hidden = site.page("/blog/first-post", "").unwrap();
+        assert!(!hidden.contains("class=\"toc\""), "no table of contents");
+        assert!(!hidden.contains("Linked from") && !hidden.contains("class=\"backlinks\""), "no backlinks");
+        assert!(!hidden.contains("<form") && !hidden.contains("site-search"), "no search box");
+        assert!(!site.home().contains("<form"), "nor on listings");
+        assert!(hidden.contains("<article"), "the content is still there");
     }
 
     #[test]

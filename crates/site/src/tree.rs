@@ -1,7 +1,7 @@
 //! The navigation tree: folders and pages nested by route segments, with folder labels, and the
 //! nav and breadcrumb markup built from it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use vps_core::slug::{nfc, route_segment};
 use vps_core::url::encode_path;
@@ -13,7 +13,7 @@ use crate::escape::escape;
 use crate::model::{PageInfo, SiteInfo};
 use crate::words::Words;
 
-/// Entries (folders, then pages) a folder on the way to the current page shows in the
+/// Entries (in navigation order) a folder on the way to the current page shows in the
 /// navigation: a window of its entries around the one leading to the current page; the rest are
 /// behind "More…" links to the folder's listing pages. A page's navigation thus has at most
 /// `(depth + 1) × (NAV_ENTRIES_PER_FOLDER + 2)` entries, whatever the size of the site: the top
@@ -36,21 +36,27 @@ pub(crate) struct Tree {
 #[derive(Debug, Default)]
 pub(crate) struct Folder {
     pub(crate) label: String,
-    /// Routes of the sub-folders, sorted by label.
-    pub(crate) folders: Vec<String>,
-    /// Listed pages (indexes of `Site::pages`), sorted by title.
-    pub(crate) pages: Vec<usize>,
+    /// Sub-folders and listed pages, in the navigation's order (see [`Tree::build`]).
+    pub(crate) entries: Vec<Child>,
     /// A page whose route is the folder's own route: it stands for the folder.
     pub(crate) own_page: Option<usize>,
-    /// Where the folder is in its parent's `folders` (0 for the root).
+    /// Where the folder is in its parent's `entries` (0 for the root).
     position: usize,
+}
+
+/// An entry of a folder: a sub-folder (its route) or a listed page (its index in `Site::pages`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Child {
+    Folder(String),
+    Page(usize),
 }
 
 impl Tree {
     /// Builds the tree of the listed pages: an unlisted page ([`PageInfo::unlisted`]) is in
     /// no folder, makes no folder and names none, and is no folder's own page. `home` is not
     /// listed; neither are folder index notes (`index`, `_index`, `readme`), whose content
-    /// belongs to the folder's index page.
+    /// belongs to the folder's index page. Each folder's entries are in the navigation's order
+    /// ([`crate::Presentation::navigation_order`]).
     pub(crate) fn build(
         info: &SiteInfo,
         pages: &[PageInfo],
@@ -67,15 +73,20 @@ impl Tree {
             }
         }
 
-        let vault_labels = vault_folder_labels(pages.iter().filter(|page| !page.unlisted));
+        let folder_names = vault_folders(pages.iter().filter(|page| !page.unlisted));
         for (route, folder) in folders.iter_mut() {
             folder.label = match info.folder_display_names.get(route) {
                 Some(label) if !label.trim().is_empty() => label.trim().to_owned(),
                 _ if route == "/" => info.name.clone(),
-                _ => vault_labels.get(route).cloned().unwrap_or_else(|| humanize(last_segment(route))),
+                _ => folder_names
+                    .get(route)
+                    .map(|(label, _)| label.clone())
+                    .unwrap_or_else(|| humanize(last_segment(route))),
             };
         }
 
+        // The folder each listed page is listed in.
+        let mut listed_in: Vec<Option<&str>> = vec![None; pages.len()];
         for (index, page) in pages.iter().enumerate() {
             if Some(index) == home || page.route == "/" || page.unlisted {
                 continue;
@@ -87,36 +98,69 @@ impl Tree {
             if is_index_note(page) {
                 continue;
             }
-            if let Some(folder) = parent_route(&page.route).and_then(|parent| folders.get_mut(parent)) {
-                folder.pages.push(index);
-            }
+            listed_in[index] = parent_route(&page.route).filter(|parent| folders.contains_key(*parent));
         }
+        let page_paths: Vec<std::borrow::Cow<'_, str>> = if info.presentation.navigation_order.is_empty() {
+            Vec::new()
+        } else {
+            pages.iter().map(|page| nfc(&page.vault_path)).collect()
+        };
 
         let routes: Vec<String> = folders.keys().filter(|route| *route != "/").cloned().collect();
         for route in routes {
             if let Some(parent) = parent_route(&route).and_then(|parent| folders.get_mut(parent)) {
-                parent.folders.push(route);
+                parent.entries.push(Child::Folder(route));
             }
+        }
+        for (index, parent) in listed_in.iter().enumerate() {
+            if let Some(folder) = parent.and_then(|parent| folders.get_mut(parent)) {
+                folder.entries.push(Child::Page(index));
+            }
+        }
+        // The writer's order, by vault path: the first mention of a path counts.
+        let order = &info.presentation.navigation_order;
+        let mut ranks: HashMap<&str, usize> = HashMap::with_capacity(order.len());
+        for (rank, path) in order.iter().enumerate() {
+            ranks.entry(path.as_str()).or_insert(rank);
         }
         let labels: BTreeMap<String, String> =
             folders.iter().map(|(route, folder)| (route.clone(), folder.label.to_lowercase())).collect();
         let mut page_positions = vec![None; pages.len()];
         let mut positions: Vec<(String, usize)> = Vec::new();
         for folder in folders.values_mut() {
-            folder.folders.sort_by(|a, b| labels[a].cmp(&labels[b]).then_with(|| a.cmp(b)));
-            folder.pages.sort_unstable_by(|&a, &b| title_cmp(pages, derived, a, b));
-            for (position, &page) in folder.pages.iter().enumerate() {
-                page_positions[page] = Some(position);
+            folder.entries.sort_by(|a, b| match (a, b) {
+                (Child::Folder(a), Child::Folder(b)) => labels[a].cmp(&labels[b]).then_with(|| a.cmp(b)),
+                (Child::Folder(_), Child::Page(_)) => std::cmp::Ordering::Less,
+                (Child::Page(_), Child::Folder(_)) => std::cmp::Ordering::Greater,
+                (Child::Page(a), Child::Page(b)) => title_cmp(pages, derived, *a, *b),
+            });
+            if !ranks.is_empty() {
+                // Stable: the entries the order does not name keep the usual order, after the others.
+                folder.entries.sort_by_key(|child| {
+                    let path = match child {
+                        Child::Folder(route) => folder_names.get(route).map(|(_, path)| path.as_str()),
+                        Child::Page(index) => Some(page_paths[*index].as_ref()),
+                    };
+                    path.and_then(|path| ranks.get(path)).copied().unwrap_or(usize::MAX)
+                });
             }
-            positions.extend(folder.folders.iter().enumerate().map(|(position, route)| (route.clone(), position)));
+            for (position, child) in folder.entries.iter().enumerate() {
+                match child {
+                    Child::Page(page) => page_positions[*page] = Some(position),
+                    Child::Folder(route) => positions.push((route.clone(), position)),
+                }
+            }
         }
         for (route, position) in positions {
             if let Some(folder) = folders.get_mut(&route) {
                 folder.position = position;
             }
         }
-        let mut hidden_labels = vault_folder_labels(pages.iter().filter(|page| page.unlisted));
-        hidden_labels.retain(|route, _| !folders.contains_key(route));
+        let mut hidden_labels: BTreeMap<String, String> = vault_folders(pages.iter().filter(|page| page.unlisted))
+            .into_iter()
+            .filter(|(route, _)| !folders.contains_key(route))
+            .map(|(route, (label, _))| (route, label))
+            .collect();
         for (route, label) in hidden_labels.iter_mut() {
             if let Some(display) = info.folder_display_names.get(route).filter(|l| !l.trim().is_empty()) {
                 *label = display.trim().to_owned();
@@ -176,7 +220,7 @@ impl Tree {
         let mut level: Option<&'t str> = Some("/");
         while let Some(route) = level.take() {
             let Some(folder) = self.folders.get(route) else { break };
-            let total = folder.folders.len() + folder.pages.len();
+            let total = folder.entries.len();
             if total == 0 {
                 break;
             }
@@ -190,17 +234,20 @@ impl Tree {
             let mut tail = Vec::new();
             for position in start..end {
                 let out = if level.is_some() { &mut tail } else { &mut items };
-                if let Some(child) = folder.folders.get(position) {
-                    let open = on_path == Some(position);
-                    let label = self.folders[child].label.as_str();
-                    out.push(NavItem::Folder { route: child, label, open, current: current == Some(child) });
-                    if open {
-                        level = Some(child);
+                match &folder.entries[position] {
+                    Child::Folder(child) => {
+                        let open = on_path == Some(position);
+                        let label = self.folders[child].label.as_str();
+                        out.push(NavItem::Folder { route: child, label, open, current: current == Some(child) });
+                        if open {
+                            level = Some(child);
+                        }
                     }
-                } else {
-                    let page = &pages[folder.pages[position - folder.folders.len()]];
-                    let current = current == Some(page.route.as_str());
-                    out.push(NavItem::Page { route: &page.route, title: &page.title, current });
+                    Child::Page(index) => {
+                        let page = &pages[*index];
+                        let current = current == Some(page.route.as_str());
+                        out.push(NavItem::Page { route: &page.route, title: &page.title, current });
+                    }
                 }
             }
             if level.is_some() {
@@ -224,7 +271,7 @@ impl Tree {
 }
 
 impl Tree {
-    /// The position among `folder`'s entries (folders, then pages) of the one leading to
+    /// The position among `folder`'s entries of the one leading to
     /// `current`: the sub-folder holding it (or that it is), else the page it is (`current_page`).
     fn position_toward(
         &self,
@@ -246,7 +293,7 @@ impl Tree {
             return Some(sub.position);
         }
         let page = current_page.filter(|_| child == current)?;
-        self.page_positions[page].filter(|&at| folder.pages.get(at) == Some(&page)).map(|at| at + folder.folders.len())
+        self.page_positions[page].filter(|&at| folder.entries.get(at) == Some(&Child::Page(page)))
     }
 }
 
@@ -377,12 +424,13 @@ pub(crate) fn is_index_note(page: &PageInfo) -> bool {
     last_segment(&page.route) == "index" || matches!(stem.as_str(), "index" | "_index" | "readme")
 }
 
-/// Labels from vault folder names: each route folder above a page is matched with the vault
-/// folder at the same distance from the file, as long as the folder name's
-/// [`route_segment`] is the segment, compared in NFC (a folder's route base may rename it, and
-/// then nothing is taken from the vault path). Names keep their script: `ノート` for `/ノート`.
-fn vault_folder_labels<'p>(pages: impl Iterator<Item = &'p PageInfo>) -> BTreeMap<String, String> {
-    let mut labels = BTreeMap::new();
+/// Labels and vault paths of folders, from vault folder names: each route folder above a page
+/// is matched with the vault folder at the same distance from the file, as long as the folder
+/// name's [`route_segment`] is the segment, compared in NFC (a folder's route base may rename it,
+/// and then nothing is taken from the vault path). Names keep their script: `ノート` for
+/// `/ノート`. Route → (label, vault path of the folder, in NFC).
+fn vault_folders<'p>(pages: impl Iterator<Item = &'p PageInfo>) -> BTreeMap<String, (String, String)> {
+    let mut folders = BTreeMap::new();
     // Each vault folder name's segment, made once: most pages share their folders.
     let mut segments_of: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     for page in pages {
@@ -396,10 +444,13 @@ fn vault_folder_labels<'p>(pages: impl Iterator<Item = &'p PageInfo>) -> BTreeMa
                 break;
             }
             let route = format!("/{}", route_folders[..route_folders.len() - depth].join("/"));
-            labels.entry(route).or_insert_with(|| nfc(folder).into_owned());
+            folders.entry(route).or_insert_with(|| {
+                let path = vault_folders[..vault_folders.len() - depth].join("/");
+                (nfc(folder).into_owned(), nfc(&path).into_owned())
+            });
         }
     }
-    labels
+    folders
 }
 
 #[cfg(test)]
@@ -471,6 +522,56 @@ mod tests {
         let beta = nav.find("beta").unwrap();
         assert!(zoo < alpha && alpha < beta, "{nav}");
         assert!(!nav.contains("Zoo index") && !nav.contains("Read me"), "{nav}");
+    }
+
+    /// The labels of the navigation's entries (folders and pages), in order.
+    fn nav_labels(nav: &str) -> Vec<String> {
+        nav.split("dir=\"auto\">").skip(1).map(|rest| rest.split('<').next().unwrap().to_owned()).collect()
+    }
+
+    #[test]
+    fn the_navigation_order_puts_listed_folders_and_notes_first_interleaved_within_their_folder() {
+        let pages = vec![
+            page("/zoo/x", "X", "Zoo/X.md"),
+            page("/zoo/y", "Y", "Zoo/Y.md"),
+            page("/zoo/z", "Z", "Zoo/Z.md"),
+            page("/zoo/deep/inner", "Inner", "Zoo/Deep/Inner.md"),
+            page("/apes/a", "A", "Apes/A.md"),
+            page("/birds/b", "B", "Birds/B.md"),
+            page("/about", "About", "About.md"),
+            page("/contact", "Contact", "Contact.md"),
+        ];
+        let mut info = SiteInfo::default();
+        info.presentation.navigation_order =
+            ["Contact.md", "Zoo", "Zoo/Z.md", "Zoo/Deep", "Zoo/X.md", "Nowhere", "About.md"].map(String::from).to_vec();
+        let tree = Tree::build(&info, &pages, &derive(&pages), None);
+        let top = render_nav(&tree.nav_items(&pages, None, None, 10), &crate::words::ENGLISH);
+        assert_eq!(
+            nav_labels(&top),
+            ["Contact", "Zoo", "About", "Apes", "Birds"],
+            "listed first in the given order (a note before a folder), then folders by name: {top}"
+        );
+        let inside = render_nav(&tree.nav_items(&pages, Some("/zoo/y"), Some(1), 10), &crate::words::ENGLISH);
+        let zoo = inside.split("Zoo</a></summary>").nth(1).unwrap();
+        assert_eq!(
+            nav_labels(zoo)[..4],
+            ["Z", "Deep", "X", "Y"],
+            "a folder between notes, the unlisted one last: {zoo}"
+        );
+
+        let plain = Tree::build(&SiteInfo::default(), &pages, &derive(&pages), None);
+        let top = render_nav(&plain.nav_items(&pages, None, None, 10), &crate::words::ENGLISH);
+        assert_eq!(nav_labels(&top), ["Apes", "Birds", "Zoo", "About", "Contact"], "no order: folders, then notes");
+    }
+
+    #[test]
+    fn the_navigation_order_matches_folders_by_their_vault_path_in_nfc() {
+        let pages = vec![page("/ete/a", "A", "E\u{301}te\u{301}/A.md"), page("/autumn/b", "B", "Autumn/B.md")];
+        let mut info = SiteInfo::default();
+        info.presentation.navigation_order = vec!["Été".into()];
+        let tree = Tree::build(&info, &pages, &derive(&pages), None);
+        let top = render_nav(&tree.nav_items(&pages, None, None, 10), &crate::words::ENGLISH);
+        assert_eq!(nav_labels(&top), ["Été", "Autumn"], "{top}");
     }
 
     #[test]

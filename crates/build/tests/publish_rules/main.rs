@@ -1,9 +1,10 @@
 //! The publish rules, checked on the engine alone (no HTTP, no store): which pages a publish
 //! keeps, removes and redirects, which page is the home page, which assets stay, who may read
-//! each page and what the others see of it (`access.rs`).
+//! each page and what the others see of it (`access.rs`), how the site looks (`look.rs`).
 
 mod access;
 mod content;
+mod look;
 mod permalinks;
 
 use std::collections::BTreeMap;
@@ -61,6 +62,8 @@ struct Publish {
     callout_styles: Vec<vps_core::api::CalloutStyle>,
     /// `SHOW_PROPERTIES`.
     show_properties: bool,
+    /// The server's look settings (`SITE_LOGO`, `SHOW_OUTLINE`…).
+    look: vps_core::look::SiteLook,
 }
 
 impl Publish {
@@ -105,6 +108,7 @@ impl Publish {
             home_note: self.home_note,
             access: self.access,
             show_properties: self.show_properties,
+            look: self.look,
             ..SiteOptions::default()
         };
         let input = BuildInput {

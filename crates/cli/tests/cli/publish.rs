@@ -160,6 +160,31 @@ async fn wrong_key_unreachable_server_and_bad_config_have_their_exit_codes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_site_options_json_exits_3_before_anything_is_sent_and_wrong_types_are_warned() {
+    let server = spawn_app_with(|_| {}).await;
+    let vault = tempfile::tempdir().unwrap();
+    std::fs::write(vault.path().join("Note.md"), "Hello.").unwrap();
+    std::fs::write(vault.path().join("site-options.json"), "{\"siteName\": \"Site\",,}").unwrap();
+    let bad = publish(vault.path(), &server.base, KEY, &[]).await;
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("site-options.json is not a JSON object") && stderr.contains("(site-options-invalid)"));
+    assert_eq!(status(&server, "/note").await, 404, "nothing published");
+
+    std::fs::write(vault.path().join("site-options.json"), "{\"siteName\": \"Mine\", \"showSearch\": \"no\"}").unwrap();
+    let output = publish(vault.path(), &server.base, KEY, &[]).await;
+    let done = summary(&output);
+    assert_eq!(done["warnings"], 1, "{done}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: site-options.json: `showSearch` is not true or false; it is ignored"),
+        "{stderr}"
+    );
+    let page = reqwest::get(format!("{}/note", server.base)).await.unwrap().text().await.unwrap();
+    assert!(page.contains("<title>Note · Mine</title>") && page.contains("site-search"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vault_with_a_1_gib_asset_publishes_in_bounded_client_memory() {
     let (server, vault) = server_and_a_vault_with_a_1_gib_video().await;
 

@@ -86,6 +86,9 @@ pub(super) fn read(data_json: &Path, wanted: Option<&str>) -> Result<Config, Con
         locale: string(&settings, "locale")
             .and_then(|l| vps_core::language::language_tag(l).map(str::to_owned))
             .filter(|l| l != "system"),
+        // The plugin has no such settings: the server's (`SITE_LOGO`…) apply, or the vault's
+        // `site-options.json`, which `scan` reads whichever configuration is used.
+        site: None,
     })
 }
 

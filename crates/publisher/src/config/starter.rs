@@ -83,6 +83,23 @@ pub const STARTER_CONFIG: &str = r#"# vps-publish: what to publish from this vau
 #   [[routes.children]]
 #   segment = "drafts"                        # /blog/drafts
 #   vault_folder = "Drafts"
+
+# How the site looks: the keys of Obsidian Publish's site-options.json, in snake_case. A vault
+# moved from Obsidian Publish has that file at its root: it is published as it is, and each
+# key set here wins over it. The server's settings (SITE_LOGO, SHOW_SEARCH…) fill what neither
+# sets. With neither file nor table, what was last published stays; an empty [site] table
+# (and no file) publishes no choice, which clears it.
+# [site]
+# site_name = "My Notes"
+# logo = "Attachments/logo.svg"               # an image in the vault, shown in the header
+# index_file = "Home.md"                      # the home page
+# default_theme = "system"                    # light, dark or system
+# show_outline = true                         # each page's table of contents
+# show_backlinks = true                       # "Linked from"
+# show_search = true                          # the search box
+# show_theme_toggle = true
+# show_graph = true
+# navigation_ordering = ["Guides", "Guides/Start.md", "About.md"]   # listed first, in order
 "#;
 
 /// Writes [`STARTER_CONFIG`] to `<vault>/.vps-publish.toml` and returns its path; refuses, and

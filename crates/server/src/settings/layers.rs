@@ -248,6 +248,42 @@ pub(crate) fn parse_language(value: &str) -> Result<String, String> {
     }
 }
 
+/// A vault path (`Attachments/logo.svg`), cleaned as the CLI cleans it.
+pub(super) fn vault_path(value: &str) -> Result<String, String> {
+    let path = vps_core::look::clean_vault_path(value);
+    if path.is_empty() { Err(format!("`{value}` is not a vault path")) } else { Ok(path) }
+}
+
+/// `light`, `dark` or `system`.
+pub(super) fn theme(value: &str) -> Result<String, String> {
+    vps_core::look::Theme::parse(value)
+        .map(|theme| theme.as_str().to_owned())
+        .ok_or_else(|| format!("`{value}` is not a theme (light, dark or system)"))
+}
+
+/// Vault paths: a list (`["Guides", "Guides/Start.md"]`, as the settings file writes it and
+/// the environment may), else comma-separated; each cleaned; at most
+/// [`vps_core::look::MAX_NAVIGATION_ENTRIES`].
+pub(super) fn navigation_order(value: &str) -> Result<Vec<String>, String> {
+    #[derive(serde::Deserialize)]
+    struct List {
+        v: Vec<String>,
+    }
+    let paths: Vec<String> = if value.trim_start().starts_with('[') {
+        toml::from_str::<List>(&format!("v = {value}"))
+            .map_err(|_| "is not a list of quoted vault paths (`[\"Guides\", \"Guides/Start.md\"]`)".to_owned())?
+            .v
+    } else {
+        value.split(',').map(str::to_owned).collect()
+    };
+    let paths: Vec<String> =
+        paths.iter().map(|path| vps_core::look::clean_vault_path(path)).filter(|path| !path.is_empty()).collect();
+    if paths.len() > vps_core::look::MAX_NAVIGATION_ENTRIES {
+        return Err(format!("has {} paths, over {}", paths.len(), vps_core::look::MAX_NAVIGATION_ENTRIES));
+    }
+    Ok(paths)
+}
+
 fn parse_bool(value: &str) -> Option<bool> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Some(true),
@@ -337,6 +373,12 @@ impl Show for Secret {
 impl Show for ApiKey {
     fn show(&self) -> Option<toml::Value> {
         Some(toml::Value::String(REDACTED.into()))
+    }
+}
+
+impl Show for Vec<String> {
+    fn show(&self) -> Option<toml::Value> {
+        Some(toml::Value::Array(self.iter().cloned().map(toml::Value::String).collect()))
     }
 }
 

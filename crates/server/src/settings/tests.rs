@@ -228,3 +228,57 @@ fn show_properties_is_off_by_default_and_reaches_the_build() {
     let err = Settings::load(None, env(&[("SHOW_PROPERTIES", "maybe")]), &Overrides::default()).unwrap_err();
     assert!(err.to_string().contains("SHOW_PROPERTIES"), "{err}");
 }
+
+#[test]
+fn the_sites_look_is_set_by_file_or_environment_and_shown_by_print_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vps.toml");
+    std::fs::write(
+        &file,
+        "site_logo = \"/Attachments\\\\logo.svg\"\nshow_outline = false\nnavigation_order = [\"Guides\", \"Guides/Start.md\", 'About.md']\n",
+    )
+    .unwrap();
+    let settings =
+        Settings::load(Some(&file), env(&[("DEFAULT_THEME", "Dark"), ("SHOW_SEARCH", "no")]), &Overrides::default())
+            .unwrap();
+    let look = settings.site.look();
+    assert_eq!(look.logo.as_deref(), Some("Attachments/logo.svg"));
+    assert_eq!(look.default_theme, Some(vps_core::look::Theme::Dark));
+    assert_eq!((look.show_outline, look.show_search, look.show_backlinks), (Some(false), Some(false), Some(true)));
+    assert_eq!(look.navigation_ordering.as_deref().unwrap(), ["Guides", "Guides/Start.md", "About.md"]);
+    let shown = settings.to_redacted_toml();
+    for line in [
+        "site_logo = \"Attachments/logo.svg\"",
+        "default_theme = \"dark\"",
+        "show_search = false",
+        "navigation_order = [\"Guides\", \"Guides/Start.md\", \"About.md\"]",
+    ] {
+        assert!(shown.contains(line), "{line} in {shown}");
+    }
+    let reloaded_file = dir.path().join("printed.toml");
+    let file_text: String = shown.lines().filter(|line| !line.contains("<")).map(|line| format!("{line}\n")).collect();
+    std::fs::write(&reloaded_file, file_text).unwrap();
+    let reloaded = Settings::load(Some(&reloaded_file), env(&[]), &Overrides::default()).unwrap();
+    assert_eq!(reloaded.site.look(), look, "--print-config reads back");
+
+    let comma = Settings::load(None, env(&[("NAVIGATION_ORDER", "Guides, Home.md")]), &Overrides::default()).unwrap();
+    assert_eq!(comma.site.navigation_order, ["Guides", "Home.md"]);
+    let default = Settings::load(None, env(&[]), &Overrides::default()).unwrap().site.look();
+    assert_eq!((default.logo, default.navigation_ordering), (None, None));
+    for (name, value, message) in [
+        (
+            "DEFAULT_THEME",
+            "sepia",
+            "environment variable DEFAULT_THEME: `sepia` is not a theme (light, dark or system)",
+        ),
+        ("SHOW_GRAPH", "maybe", "environment variable SHOW_GRAPH: `maybe` is not true or false"),
+        (
+            "NAVIGATION_ORDER",
+            "[\"a\", 1]",
+            "environment variable NAVIGATION_ORDER: is not a list of quoted vault paths",
+        ),
+    ] {
+        let err = Settings::load(None, env(&[(name, value)]), &Overrides::default()).unwrap_err().to_string();
+        assert!(err.starts_with(message), "{err}");
+    }
+}

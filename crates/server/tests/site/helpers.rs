@@ -3,7 +3,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use vps_render::{RenderOptions, Resolver};
-pub(crate) use vps_server::test_util::{KEY, TestApp, spawn_app};
+pub(crate) use vps_server::test_util::{KEY, TestApp, spawn_app, start_app};
 use vps_testkit::vault::{self, Vault, VaultNote};
 
 /// The Obsidian help vault (English), shared read-only beside the workspace; `HELP_VAULT`

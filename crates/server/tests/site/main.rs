@@ -2,7 +2,7 @@
 //! protocol to the real application (in-process, port 0, fresh data directory), then read back
 //! over HTTP (`help_vault`) and in headless Chromium over WebDriver (`browser`); the site under
 //! a path prefix behind a real nginx (`prefix`); the pages of a generated 5,000-note vault
-//! (`scale`).
+//! (`scale`); the help vault published with the CLI keeps its Obsidian Publish look (`site_options`).
 
 mod helpers;
 
@@ -13,3 +13,4 @@ mod graph;
 mod help_vault;
 mod prefix;
 mod scale;
+mod site_options;
