@@ -217,7 +217,7 @@
     }
   }
 
-  function Simulation(model) {
+  function Simulation(model, decay) {
     var n = model.nodes.length;
     this.n = n;
     this.links = model.links;
@@ -232,6 +232,7 @@
       this.y[i] = r * Math.sin(a);
     }
     this.tree = new Tree(n);
+    this.decay = decay;
     this.alpha = 1;
     this.ticks = 0;
   }
@@ -257,7 +258,7 @@
       x[i] += vx[i];
       y[i] += vy[i];
     }
-    this.alpha *= 0.985;
+    this.alpha *= this.decay;
     this.ticks++;
     return this.alpha > 0.005;
   };
@@ -292,7 +293,7 @@
     }
     var depth = 1;
     var withTags = false;
-    var model, sim, view, hover = -1;
+    var model, sim, view, hover = -1, heavy = false;
     var canvas = document.createElement("canvas");
     canvas.setAttribute("role", "img");
     canvas.setAttribute("aria-label", (holder.querySelector("h1, h2") || {}).textContent || "Graph");
@@ -309,7 +310,8 @@
 
     function rebuild() {
       model = subgraph(graph, rows, centre, depth, withTags);
-      sim = new Simulation(model);
+      heavy = model.nodes.length + model.links.length > 6000;
+      sim = new Simulation(model, heavy ? 0.97 : 0.985);
       view = { k: 1, tx: 0, ty: 0, fitted: false };
       hover = -1;
       holder.setAttribute("data-nodes", String(model.nodes.filter(function (n) { return !n.tag; }).length));
@@ -347,7 +349,9 @@
       return (node.tag ? 2.5 : 3 + Math.min(6, Math.sqrt(node.degree))) * (i === 0 && !global ? 1.5 : 1);
     }
 
-    function render() {
+    // A big graph's edges are drawn only when the layout rests and the view stands still: while
+    // it moves, its nodes alone (a frame stays short), at most every 300 ms during the layout.
+    function render(full) {
       var s = size();
       if (!view.fitted) fit(s);
       context.setTransform(s.ratio, 0, 0, s.ratio, 0, 0);
@@ -355,14 +359,16 @@
       context.save();
       context.translate(view.tx, view.ty);
       context.scale(view.k, view.k);
-      context.lineWidth = 1 / view.k;
-      context.strokeStyle = palette.edge;
-      context.beginPath();
-      model.links.forEach(function (l) {
-        context.moveTo(sim.x[l[0]], sim.y[l[0]]);
-        context.lineTo(sim.x[l[1]], sim.y[l[1]]);
-      });
-      context.stroke();
+      if (full || !heavy) {
+        context.lineWidth = 1 / view.k;
+        context.strokeStyle = palette.edge;
+        context.beginPath();
+        model.links.forEach(function (l) {
+          context.moveTo(sim.x[l[0]], sim.y[l[0]]);
+          context.lineTo(sim.x[l[1]], sim.y[l[1]]);
+        });
+        context.stroke();
+      }
       for (var pass = 0; pass < 3; pass++) {
         context.fillStyle = [palette.node, palette.tag, palette.current][pass];
         context.beginPath();
@@ -372,8 +378,12 @@
           if (i === hover) kind = 2;
           if (kind !== pass) continue;
           var r = radius(i);
-          context.moveTo(sim.x[i] + r, sim.y[i]);
-          context.arc(sim.x[i], sim.y[i], r, 0, 2 * Math.PI);
+          if (r * view.k < 2) {
+            context.rect(sim.x[i] - r, sim.y[i] - r, 2 * r, 2 * r); // a dot: a square is as good
+          } else {
+            context.moveTo(sim.x[i] + r, sim.y[i]);
+            context.arc(sim.x[i], sim.y[i], r, 0, 2 * Math.PI);
+          }
         }
         context.fill();
       }
@@ -397,13 +407,23 @@
       }
     }
 
-    var frame = 0;
+    var frame = 0, lastRender = 0, rest = 0;
+    // After a pan or zoom of a big graph: the whole drawing once the view stands still.
+    function redraw() {
+      render(false);
+      if (heavy) {
+        window.clearTimeout(rest);
+        rest = window.setTimeout(function () {
+          if (!frame) render(true);
+        }, 150);
+      }
+    }
     function schedule() {
       if (!frame) frame = window.requestAnimationFrame(tick);
     }
     function tick() {
       frame = 0;
-      var until = window.performance.now() + 12;
+      var until = window.performance.now() + 10;
       var running = true;
       do {
         running = sim.step();
@@ -412,7 +432,12 @@
         fit(size());
         view.fitted = true;
       }
-      render();
+      var now = window.performance.now();
+      if (!running) render(true);
+      else if (!heavy || !handle.drawnAt || now - lastRender > 300) {
+        render(false);
+        lastRender = now;
+      }
       if (running) schedule();
       else {
         view.fitted = true;
@@ -465,7 +490,7 @@
           view.tx = drag.tx + p.x - drag.x;
           view.ty = drag.ty + p.y - drag.y;
           view.fitted = true;
-          render();
+          redraw();
         }
         return;
       }
@@ -479,7 +504,7 @@
           label.style.top = p.y + 12 + "px";
         }
         label.hidden = found < 0;
-        render();
+        redraw();
       }
     });
     canvas.addEventListener("pointerup", function (event) {
@@ -495,7 +520,7 @@
     canvas.addEventListener("pointerleave", function () {
       hover = -1;
       label.hidden = true;
-      render();
+      redraw();
     });
     canvas.addEventListener(
       "wheel",
@@ -508,19 +533,19 @@
         view.ty = p.y - ((p.y - view.ty) * k) / view.k;
         view.k = k;
         view.fitted = true;
-        render();
+        redraw();
       },
       { passive: false }
     );
     if (window.ResizeObserver) {
       new window.ResizeObserver(function () {
-        if (sim) render();
+        if (sim) redraw();
       }).observe(box);
     }
     // The theme changed (toggle or system): colours again.
     new window.MutationObserver(function () {
       palette = colours(holder);
-      render();
+      redraw();
     }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
 
     if (global) {
