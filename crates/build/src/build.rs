@@ -28,7 +28,7 @@ use crate::error::BuildError;
 use crate::input::{BuildInput, Built};
 use crate::links::AssetLookup;
 use crate::page::{PageContext, PagePart, Previous, keep_page, links_key, render_page, render_settings_key};
-use crate::routes::{RouteReport, check_path_depth, page_ref, pointers, route_all};
+use crate::routes::{RouteReport, check_path_depth, nav_routes, page_ref, pointers, route_all};
 use crate::select::{Selection, key, select, settings_for};
 use crate::sink::BlobSink;
 use crate::site::{folder_labels, home_route, publish_css, read_look, site_language, site_options};
@@ -126,7 +126,10 @@ pub fn build(
         progress(Phase::RenderingHtml, 30 + (40 * (done + 1) / rendering) as u8)?;
     }
     drop(notes);
-    let (parts, drafts): (Vec<PagePart>, Vec<Draft>) = made.into_iter().map(|page| page.expect("made")).unzip();
+    let (parts, mut drafts): (Vec<PagePart>, Vec<Draft>) = made.into_iter().map(|page| page.expect("made")).unzip();
+    for (draft, nav_route) in drafts.iter_mut().zip(nav_routes(&routed, &settings)) {
+        draft.info.nav_route = nav_route;
+    }
 
     progress(Phase::PromotingContent, 75)?;
     let home =

@@ -248,6 +248,8 @@ pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart
         links_to,
         text: rendered.text,
         unlisted: !listed_for_everyone(&cx.access[cx.me]),
+        // Set with every page's, by the build (`routes::nav_routes`).
+        nav_route: None,
     };
     let part = PagePart {
         route: route.to_owned(),

@@ -234,6 +234,19 @@ pub(crate) fn pointers(
     pointers
 }
 
+/// For each routed note, where it sits in the navigation when its permalink gave it another
+/// route: the route it would otherwise have ([`vps_site::PageInfo::nav_route`]).
+pub(crate) fn nav_routes(routed: &[(String, Entry)], settings: &SiteSettings) -> Vec<Option<String>> {
+    let index_routes = index_routes(settings);
+    routed
+        .iter()
+        .map(|(route, entry)| {
+            let own = path_route(entry, &index_routes);
+            (entry.head.permalink.is_some() && own != *route).then_some(own)
+        })
+        .collect()
+}
+
 /// What the link index knows of a note: its names in NFC, as link targets are looked up
 /// (`[[Été]]` typed in NFC finds `Été.md` stored in NFD, and the reverse).
 pub(crate) fn page_ref(route: &str, entry: &Entry) -> PageRef {

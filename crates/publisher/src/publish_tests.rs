@@ -78,16 +78,7 @@ fn preparing_hashes_every_attachment_and_reports_the_bytes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vault_publishes_in_process_then_republishes_with_nothing_sent() {
-    let data = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        port: 0,
-        data_dir: data.path().to_owned(),
-        api_key: Some(ApiKey::new(KEY).unwrap()),
-        ..Settings::default()
-    };
-    let app = Application::build(settings).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped());
+    let (_data, base) = spawn_server().await;
 
     let (vault, _) = vault();
     let publication = prepare(vault.path(), &());
@@ -138,16 +129,7 @@ async fn an_unreachable_server_is_a_client_error_before_any_milestone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_site_options_and_the_logo_are_uploaded_and_shape_the_site() {
-    let data = tempfile::tempdir().unwrap();
-    let settings = Settings {
-        port: 0,
-        data_dir: data.path().to_owned(),
-        api_key: Some(ApiKey::new(KEY).unwrap()),
-        ..Settings::default()
-    };
-    let app = Application::build(settings).await.unwrap();
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped());
+    let (_data, base) = spawn_server().await;
 
     let (vault, _) = vault();
     let logo =
@@ -176,4 +158,20 @@ async fn the_site_options_and_the_logo_are_uploaded_and_shape_the_site() {
     assert_eq!(answer.status(), 200);
     assert!(answer.headers()["content-type"].to_str().unwrap().starts_with("image/svg+xml"));
     assert_eq!(answer.bytes().await.unwrap().as_ref(), logo);
+}
+
+/// Our server, in process, on a free port with a fresh data directory (kept while the directory
+/// lives), and its address.
+async fn spawn_server() -> (tempfile::TempDir, String) {
+    let data = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        port: 0,
+        data_dir: data.path().to_owned(),
+        api_key: Some(ApiKey::new(KEY).unwrap()),
+        ..Settings::default()
+    };
+    let app = Application::build(settings).await.unwrap();
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+    (data, base)
 }

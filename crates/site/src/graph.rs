@@ -54,29 +54,27 @@ struct Node<'s> {
 }
 
 impl Site {
-    /// The listed pages page `index` links to (each once, itself excepted), in link order.
+    /// The listed pages page `index` links to (each once, itself excepted), in page order.
+    /// O(k log k) in its k links.
     fn links_out(&self, index: usize) -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
-        for route in &self.derived[index].links {
-            let target = if route == "/" { self.home } else { self.by_route.get(route).copied() };
-            if let Some(target) = target.filter(|&t| t != index && !self.pages[t].unlisted)
-                && !out.contains(&target)
-            {
-                out.push(target);
-            }
-        }
+        let mut out: Vec<usize> = self.derived[index]
+            .links
+            .iter()
+            .filter_map(|route| if route == "/" { self.home } else { self.by_route.get(route).copied() })
+            .filter(|&target| target != index && !self.pages[target].unlisted)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
         out
     }
 
     /// The listed pages linked with page `index` either way (its links and its backlinks), each
-    /// once, by title: the local graph at depth 1.
+    /// once, by title: the local graph at depth 1. O(k log k) in its k links and backlinks.
     pub(crate) fn neighbours_of(&self, index: usize) -> Vec<usize> {
         let mut all = self.links_out(index);
-        for &source in &self.backlinks[index] {
-            if !all.contains(&source) {
-                all.push(source);
-            }
-        }
+        all.extend_from_slice(&self.backlinks[index]);
+        all.sort_unstable();
+        all.dedup();
         all.sort_unstable_by(|&a, &b| self.title_cmp(a, b));
         all
     }

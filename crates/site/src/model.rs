@@ -129,6 +129,11 @@ pub struct PageInfo {
     /// It is the home page only when [`SiteInfo::home_route`] names it. Set for unlisted,
     /// protected and private pages alike: everything the site prebuilds is the anonymous view.
     pub unlisted: bool,
+    /// Where the page sits in the navigation and breadcrumbs when its route is not there: a
+    /// note whose `permalink:` gave it another address stays in its vault folder, as on
+    /// Obsidian Publish. `None`: at its route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nav_route: Option<String>,
 }
 
 /// A heading of a page's content; `id` is its (already unique) anchor in the content.

@@ -126,10 +126,10 @@ impl Site {
         let page = &self.pages[index];
         let is_home = Some(index) == self.home;
         let path = self.public_path(&page.route);
-        let nav_current = if is_home { "/" } else { page.route.as_str() };
+        let nav_current = if is_home { "/" } else { crate::tree::place(page) };
         let mut breadcrumbs = vec![(self.info.name.clone(), "/".to_owned())];
         if !is_home {
-            for (route, label) in self.tree.ancestors(&page.route) {
+            for (route, label) in self.tree.ancestors(crate::tree::place(page)) {
                 // A folder of unlisted pages only has no page to link to (it is named, not linked).
                 let href = if self.tree.folder(&route).is_some() { self.href(&route) } else { String::new() };
                 breadcrumbs.push((label, href));

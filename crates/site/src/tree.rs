@@ -66,7 +66,7 @@ impl Tree {
         let mut folders: BTreeMap<String, Folder> = BTreeMap::new();
         folders.insert("/".to_owned(), Folder::default());
         for page in pages.iter().filter(|page| !page.unlisted) {
-            let mut route = page.route.as_str();
+            let mut route = place(page);
             while let Some(parent) = parent_route(route) {
                 folders.entry(parent.to_owned()).or_default();
                 route = parent;
@@ -91,14 +91,14 @@ impl Tree {
             if Some(index) == home || page.route == "/" || page.unlisted {
                 continue;
             }
-            if let Some(folder) = folders.get_mut(&page.route) {
+            if let Some(folder) = folders.get_mut(place(page)) {
                 folder.own_page.get_or_insert(index);
                 continue;
             }
             if is_index_note(page) {
                 continue;
             }
-            listed_in[index] = parent_route(&page.route).filter(|parent| folders.contains_key(*parent));
+            listed_in[index] = parent_route(place(page)).filter(|parent| folders.contains_key(*parent));
         }
         let page_paths: Vec<std::borrow::Cow<'_, str>> = if info.presentation.navigation_order.is_empty() {
             Vec::new()
@@ -245,7 +245,7 @@ impl Tree {
                     }
                     Child::Page(index) => {
                         let page = &pages[*index];
-                        let current = current == Some(page.route.as_str());
+                        let current = current == Some(place(page));
                         out.push(NavItem::Page { route: &page.route, title: &page.title, current });
                     }
                 }
@@ -424,6 +424,11 @@ pub(crate) fn is_index_note(page: &PageInfo) -> bool {
     last_segment(&page.route) == "index" || matches!(stem.as_str(), "index" | "_index" | "readme")
 }
 
+/// Where a page sits in the tree: [`PageInfo::nav_route`], else its route.
+pub(crate) fn place(page: &PageInfo) -> &str {
+    page.nav_route.as_deref().unwrap_or(&page.route)
+}
+
 /// Labels and vault paths of folders, from vault folder names: each route folder above a page
 /// is matched with the vault folder at the same distance from the file, as long as the folder
 /// name's [`route_segment`] is the segment, compared in NFC (a folder's route base may rename it,
@@ -434,7 +439,7 @@ fn vault_folders<'p>(pages: impl Iterator<Item = &'p PageInfo>) -> BTreeMap<Stri
     // Each vault folder name's segment, made once: most pages share their folders.
     let mut segments_of: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     for page in pages {
-        let segments: Vec<&str> = page.route.trim_matches('/').split('/').collect();
+        let segments: Vec<&str> = place(page).trim_matches('/').split('/').collect();
         let route_folders = &segments[..segments.len().saturating_sub(1)];
         let vault_parts: Vec<&str> = page.vault_path.split('/').filter(|p| !p.is_empty()).collect();
         let vault_folders = &vault_parts[..vault_parts.len().saturating_sub(1)];
@@ -504,6 +509,19 @@ mod tests {
         assert_eq!(tree.label("/post-one"), "Post-One");
         assert_eq!(tree.label("/ノート"), "ノート");
         assert_eq!(tree.label("/note"), "Ｎｏｔｅ", "full-width Latin gives `note`");
+    }
+
+    #[test]
+    fn a_page_moved_by_its_permalink_stays_in_its_vault_folder() {
+        let moved = PageInfo { nav_route: Some("/guides/setup".into()), ..page("/setup", "Setup", "Guides/Setup.md") };
+        let pages = vec![moved, page("/guides/other", "Other", "Guides/Other.md")];
+        let site = crate::Site::new(SiteInfo::default(), pages);
+        let html = site.page("/setup", "").unwrap();
+        let nav = &html[html.find("<nav class=\"site-nav\"").unwrap()..html.find("</nav>").unwrap()];
+        assert!(!nav.contains("<li><a href=\"setup\""), "not at the top level: {nav}");
+        assert!(nav.contains("href=\"setup\" aria-current=\"page\""), "in its folder, the current page: {nav}");
+        assert!(html.contains(">Guides</a>"), "its breadcrumbs lead through its folder");
+        assert_eq!(site.folder_routes(), vec!["/guides".to_owned()]);
     }
 
     #[test]
