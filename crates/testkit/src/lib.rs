@@ -165,9 +165,10 @@ impl Plugin {
         json_answer(self.post(&format!("/api/session/{session}/finish"), &body).send().await.unwrap()).await
     }
 
-    /// Polls the status every 100 ms (the plugin: 1.5 s) until the job ends.
+    /// Polls the status every 100 ms (the plugin: 1.5 s) until the job ends, for at most three
+    /// minutes (a 5,000-note publish on a loaded two-core machine).
     pub async fn wait(&self, session: &str) -> Value {
-        for _ in 0..600 {
+        for _ in 0..1800 {
             let response = self
                 .client
                 .get(self.url(&format!("/api/session/{session}/status")))
@@ -182,7 +183,7 @@ impl Plugin {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the job did not end within a minute");
+        panic!("the job did not end within three minutes");
     }
 
     /// start → notes → assets → finish → completed; answers the final status. Notes and assets
