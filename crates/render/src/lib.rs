@@ -23,6 +23,9 @@
 //! - [`AttachmentIndex`]: which file an embed or image means, in Obsidian's order (next to the
 //!   note, then the vault path, then by name with the fewest folders); the publisher, the server
 //!   and the tests all resolve with it.
+//! - [`drawing_exports`]: the image an Excalidraw drawing (`![[Drawing.excalidraw]]`) is shown
+//!   by, the SVG or PNG the plugin exports beside it; [`drawing_page_markdown`]: what a drawing's
+//!   own note (`Drawing.excalidraw.md`) is rendered from instead of its compressed JSON.
 //! - [`PageMeta`]: the frontmatter properties a page uses (title, tags, cover image, `publish`…).
 //! - [`PublishLimits`]: the bounds of a publish (depths, sizes, times); a note over one fails
 //!   with a [`LimitError`] that names it and the setting ([`try_render`], [`CompiledRules`]).
@@ -83,6 +86,7 @@ pub mod assign;
 mod attachments;
 mod callout_css;
 mod cleanup;
+mod drawing;
 mod limits;
 mod links;
 mod markdown;
@@ -92,6 +96,7 @@ mod routing;
 pub use attachments::AttachmentIndex;
 pub use callout_css::{callout_icon_url, sanitize_callout_css};
 pub use cleanup::{CleanupBudget, CleanupError, CleanupRule, CompiledRules, apply_cleanup_rules};
+pub use drawing::{drawing_exports, drawing_page_markdown, is_drawing, is_drawing_note};
 pub use limits::{Exceeded, LimitError, PublishLimits, folder_depth, tag_depth};
 pub use links::{LinkIndex, PageRef, WikiTarget, fragment, page_href, split_wikilink};
 pub use markdown::{

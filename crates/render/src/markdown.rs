@@ -48,6 +48,7 @@ mod transclude;
 
 use comrak::Options;
 
+pub(crate) use embed::drawing_missing_html;
 pub use references::{Reference, ReferenceKind, references};
 
 use crate::limits::{Exceeded, PublishLimits};

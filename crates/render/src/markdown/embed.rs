@@ -106,6 +106,19 @@ pub(super) fn asset_html(kind: AssetKind, src: &str, link: &WikiTarget, in_link:
     }
 }
 
+/// What an embed of the Excalidraw drawing `name` shows when no export of it is published
+/// ([`crate::drawing`]): a note that says why, and how to have the plugin write one.
+pub(crate) fn drawing_missing_html(name: &str) -> String {
+    format!(
+        concat!(
+            r#"<span class="excalidraw-missing"><strong>Drawing “{}” is not published as an image.</strong> "#,
+            "To show it, turn on Auto-export SVG (or PNG) in Obsidian: Settings → Excalidraw → Embedding Excalidraw ",
+            "into your Notes and Exporting → Export settings. Then save the drawing and publish again.</span>"
+        ),
+        escape_html(name)
+    )
+}
+
 /// The link an image is wrapped in to open it full size (see [`asset_html`]).
 pub(super) fn image_link_open(src: &str) -> String {
     format!(r#"<a class="image-link" href="{}">"#, escape_html(src))
@@ -156,6 +169,13 @@ mod tests {
             asset_html(AssetKind::Image, "/assets/a.png", &link, false),
             r#"<a class="image-link" href="/assets/a.png"><img src="/assets/a.png" alt="a.png" width="300" loading="lazy"></a>"#
         );
+    }
+
+    #[test]
+    fn the_missing_drawing_note_escapes_the_name() {
+        let html = drawing_missing_html(r#"<img src=x onerror="alert(1)">.excalidraw"#);
+        assert!(html.starts_with(r#"<span class="excalidraw-missing"><strong>Drawing “&lt;img src=x onerror=&quot;alert(1)&quot;&gt;.excalidraw”"#), "{html}");
+        assert!(html.contains("Auto-export SVG"), "{html}");
     }
 
     #[test]

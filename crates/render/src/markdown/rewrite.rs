@@ -276,6 +276,11 @@ impl<'a> Rewriter<'a, '_> {
     /// `[[…]]` or `![[…]]`.
     fn wikilink(&mut self, inner: &str, embed: bool) -> Vec<Piece> {
         let link = split_wikilink(inner);
+        let drawing = crate::drawing::is_drawing(&link.target);
+        if embed && drawing {
+            // Its export, never a transclusion of the drawing's note (compressed JSON).
+            return self.drawing_embed(&link);
+        }
         let kind = AssetKind::of(&link.target);
         if embed && let Some(kind) = kind {
             return self.asset_embed(&link, kind);
@@ -299,6 +304,10 @@ impl<'a> Rewriter<'a, '_> {
             push_unique(&mut self.refs.assets, &link.target);
             href = self.resolver.asset_href(&link.target);
         }
+        if href.is_none() && drawing {
+            // `[[Drawing.excalidraw]]` whose note is not published: its exported image, if any.
+            href = self.drawing_export(&link.target);
+        }
         // A note embed that cannot be transcluded (unknown to the resolver, too deep) is a link.
         let class = if embed { "wikilink embed-note" } else { "wikilink" };
         self.link_or_unresolved(href, class, &link.target, vec![Piece::Text(link.label())])
@@ -310,6 +319,32 @@ impl<'a> Rewriter<'a, '_> {
             Some(src) => vec![Piece::Html(embed::asset_html(kind, &src, link, self.in_link))],
             None => unresolved(vec![Piece::Text(link.label())]),
         }
+    }
+
+    /// `![[Drawing.excalidraw|400]]`: the drawing's exported image, sized and linked as an
+    /// image embed is, or the placeholder that says how to publish one.
+    fn drawing_embed(&mut self, link: &WikiTarget) -> Vec<Piece> {
+        match self.drawing_export(&link.target) {
+            Some(src) => vec![Piece::Html(embed::asset_html(AssetKind::Image, &src, link, self.in_link))],
+            None => vec![Piece::Html(embed::drawing_missing_html(&link.target))],
+        }
+    }
+
+    /// The URL of the first published export of the drawing `target`
+    /// ([`crate::drawing::drawing_exports`]), recorded among the page's assets (the SVG's name
+    /// when none is published, as the file to publish).
+    fn drawing_export(&mut self, target: &str) -> Option<String> {
+        let exports = crate::drawing::drawing_exports(target);
+        for export in &exports {
+            if let Some(src) = self.resolver.asset_href(export) {
+                push_unique(&mut self.refs.assets, export);
+                return Some(src);
+            }
+        }
+        if let Some(first) = exports.first() {
+            push_unique(&mut self.refs.assets, first);
+        }
+        None
     }
 
     /// `<a class=… href=…>label</a>` when resolved, else the unresolved span; records either.

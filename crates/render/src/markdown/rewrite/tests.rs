@@ -221,3 +221,92 @@ fn local_md_targets_are_recognised() {
     assert_eq!(local_md_target("notes.txt"), None);
     assert_eq!(local_md_target(".md"), None);
 }
+
+/// The resolver of [`MapResolver::new`], plus these published files.
+fn with_assets(assets: &[(&'static str, &'static str)]) -> MapResolver {
+    let mut resolver = MapResolver::new();
+    resolver.assets.extend(assets.iter().copied());
+    resolver
+}
+
+#[test]
+fn a_drawing_embed_shows_its_svg_export_as_an_image_sized_by_the_embed() {
+    let resolver = with_assets(&[
+        ("Drawing.excalidraw.svg", "/_blob/svg"),
+        ("Drawing.excalidraw.png", "/_blob/png"),
+        ("Drawing.excalidraw.dark.svg", "/_blob/dark"),
+    ]);
+    for markdown in ["![[Drawing.excalidraw|400]]", "![[Drawing.excalidraw.md|400]]"] {
+        let page = render(markdown, &resolver, &RenderOptions::default());
+        assert!(page.html.contains(r#"<img src="/_blob/svg" alt="Drawing.excalidraw"#), "{markdown}: {}", page.html);
+        assert!(page.html.contains(r#"width="400" loading="lazy">"#), "{markdown}: {}", page.html);
+        assert!(page.html.contains(r#"<a class="image-link" href="/_blob/svg""#), "{}", page.html);
+        assert!(!page.html.contains("<svg"), "never inline SVG: {}", page.html);
+        assert_eq!(page.assets, ["Drawing.excalidraw.svg"]);
+    }
+}
+
+#[test]
+fn a_drawing_without_svg_shows_its_png_then_its_light_export() {
+    let png = with_assets(&[("Plans/Drawing.excalidraw.png", "/_blob/png")]);
+    let out = render("![[Plans/Drawing.excalidraw]]", &png, &RenderOptions::default()).html;
+    assert!(out.contains(r#"<img src="/_blob/png" alt="Plans/Drawing.excalidraw" loading="lazy">"#), "{out}");
+
+    let light =
+        with_assets(&[("Drawing.excalidraw.light.svg", "/_blob/light"), ("Drawing.excalidraw.png", "/_blob/png")]);
+    let out = render("![[Drawing.excalidraw]]", &light, &RenderOptions::default()).html;
+    assert!(out.contains(r#"<img src="/_blob/light""#), "an SVG (light) before a PNG: {out}");
+
+    let legacy = with_assets(&[("Old.svg", "/_blob/old")]);
+    let out = render("![[Old.excalidraw]]", &legacy, &RenderOptions::default()).html;
+    assert!(out.contains(r#"<img src="/_blob/old""#), "a .excalidraw file exports as Old.svg: {out}");
+}
+
+#[test]
+fn a_drawing_without_export_shows_how_to_turn_auto_export_on() {
+    let page = render("Before\n\n![[Drawing.excalidraw]]\n\nAfter", &MapResolver::new(), &RenderOptions::default());
+    assert!(
+        page.html.contains(
+            r#"<span class="excalidraw-missing"><strong>Drawing “Drawing.excalidraw” is not published as an image.</strong>"#
+        ),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("Settings → Excalidraw → Embedding Excalidraw into your Notes and Exporting"));
+    assert!(page.html.contains("Auto-export SVG"), "{}", page.html);
+    assert!(!page.html.contains("<img"), "{}", page.html);
+    assert_eq!(page.assets, ["Drawing.excalidraw.svg"], "the file to publish is named");
+    assert!(page.unresolved.is_empty(), "{:?}", page.unresolved);
+}
+
+#[test]
+fn hostile_drawing_and_export_names_cannot_inject_markup() {
+    let resolver = with_assets(&[(r#"x"><script>alert(1)</script>.excalidraw.svg"#, r#"/_blob/a"onerror="alert(1)"#)]);
+    let out = render(
+        r#"![[x"><script>alert(1)</script>.excalidraw]] ![[y<img src=z onerror=alert(2)>.excalidraw]]"#,
+        &resolver,
+        &RenderOptions::default(),
+    )
+    .html;
+    assert!(!out.contains("<script"), "{out}");
+    assert!(!out.contains("onerror=\""), "{out}");
+    assert!(!out.contains("<img src=\"z\""), "{out}");
+    assert!(out.contains(r#"src="/_blob/a&quot;onerror=&quot;alert(1)""#), "{out}");
+    assert!(out.contains("Drawing “y&lt;img src=z onerror=alert(2)&gt;.excalidraw”"), "{out}");
+}
+
+#[test]
+fn a_link_to_an_unpublished_drawing_note_opens_its_export() {
+    let resolver = with_assets(&[("Drawing.excalidraw.svg", "/_blob/svg")]);
+    let page = render("[[Drawing.excalidraw|the plan]] and [[Gone.excalidraw]]", &resolver, &RenderOptions::default());
+    assert!(
+        page.html.contains(&format!(r#"<a class="wikilink" href="/_blob/svg" {REL}>the plan</a>"#)),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains(r#"<span class="wikilink wikilink-unresolved">Gone.excalidraw</span>"#),
+        "{}",
+        page.html
+    );
+}
