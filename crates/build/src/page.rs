@@ -169,7 +169,15 @@ pub(crate) fn keep_page(
 pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart, Draft), BuildError> {
     let entry = &cx.routed[cx.me].1;
     let note = cx.notes.note(cx.me)?;
-    let content = cx.notes.cleaned(cx.me)?;
+    // An Excalidraw drawing's note is its compressed scene: its page shows the drawing's export
+    // (or says how to publish one), the one rule of `vps_render::drawing_page_markdown`.
+    let drawing;
+    let content = if vps_render::is_drawing_note(&note.vault_path) {
+        drawing = vps_render::drawing_page_markdown(&note.vault_path);
+        drawing.as_str()
+    } else {
+        cx.notes.cleaned(cx.me)?
+    };
     let own_key = own_key(cx, route, entry.source_blob);
     let resolver = PageResolver {
         cx,

@@ -4,6 +4,7 @@
 
 mod access;
 mod content;
+mod drawings;
 mod look;
 mod permalinks;
 
