@@ -163,13 +163,17 @@ fn in_markdown(markdown: &str, origin: Origin, path: Option<&str>, out: &mut Vec
             }
         };
         let Some(lookup) = clean(path_text) else { continue };
+        let drawing = matches!(syntax, Syntax::ObsidianEmbed | Syntax::ObsidianLink) && vps_render::is_drawing(&lookup);
         let (kind, attachment) = match classify(&lookup) {
+            // `![[Plan.excalidraw]]`, `[[Plan.excalidraw.md]]`: shown by the image the plugin
+            // exports beside the drawing, which the scan looks for.
+            _ if drawing => ("image", false),
             Some(found) => found,
             // `<img src="picture">`: an image whatever its name; other syntaxes need a file type.
             None if syntax == Syntax::HtmlRef && !lookup.to_lowercase().ends_with(".md") => ("image", false),
             None => continue,
         };
-        if only_attachments && !attachment {
+        if only_attachments && !attachment && !drawing {
             continue;
         }
         found.push(Reference {

@@ -140,6 +140,9 @@ pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
     let mut missing: Vec<(String, String, usize)> = Vec::new();
     let mut missing_slots: HashMap<String, usize> = HashMap::new();
     let mut inventory = HashSet::new();
+    // Drawings with no exported image: (target, its SVG export, first note), each drawing once.
+    let mut unexported: Vec<(String, String, String)> = Vec::new();
+    let mut drawings_seen: HashSet<String> = HashSet::new();
 
     for entry in collected {
         if !parsed.contains_key(&entry.vault_path) {
@@ -156,7 +159,7 @@ pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
         let mut assets = Vec::new();
         let mut counted_missing = HashSet::new();
         for reference in &note.references {
-            let found = index.resolve(&entry.vault_path, &reference.lookup);
+            let (found, target) = resolve(&index, &entry.vault_path, reference);
             match found {
                 Some(file) if vault::is_note(&file.path) => continue,
                 Some(file) => {
@@ -180,10 +183,18 @@ pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
                         },
                     };
                     if let Some(asset) = slot.map(|slot| &mut plan.assets[slot])
-                        && !asset.targets.contains(&reference.target)
+                        && !asset.targets.contains(&target)
                     {
-                        asset.targets.push(reference.target.clone());
+                        asset.targets.push(target.clone());
                     }
+                }
+                None if vps_render::is_drawing(&reference.lookup) => {
+                    // `Plan.excalidraw` and `Plan.excalidraw.md` are one drawing: one warning.
+                    let export = vps_render::drawing_exports(&reference.lookup).into_iter().next().unwrap_or_default();
+                    if drawings_seen.insert(export.clone()) {
+                        unexported.push((reference.target.clone(), export, entry.vault_path.clone()));
+                    }
+                    continue;
                 }
                 None if reference.attachment => {
                     if counted_missing.insert(reference.target.clone()) {
@@ -202,7 +213,7 @@ pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
             }
             assets.push(AssetRef {
                 raw: reference.raw.clone(),
-                target: reference.target.clone(),
+                target,
                 kind: reference.kind.to_owned(),
                 display: reference.display.to_json(),
             });
@@ -230,6 +241,13 @@ pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
         };
         warnings.push(format!("attachment `{target}` not found in the vault (referenced in {note}{others})"));
     }
+    for (target, export, note) in unexported {
+        warnings.push(format!(
+            "drawing `{target}` (referenced in {note}) has no exported image in the vault (such as `{export}`): it \
+             shows as a note saying so; turn on Auto-export SVG in Obsidian (Settings → Excalidraw → Embedding \
+             Excalidraw into your Notes and Exporting → Export settings) and save the drawing"
+        ));
+    }
     if !plan.ignored.is_empty() {
         warnings.push(format!("{} note(s) left out by ignore rules", plan.ignored.len()));
     }
@@ -253,6 +271,27 @@ pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
     Ok(plan)
 }
 
+/// The file a reference means and the target it is sent under. A drawing
+/// (`![[Plan.excalidraw]]`) means the first of its exports found
+/// ([`vps_render::drawing_exports`]), resolved from the note as any attachment (the server
+/// shows it by the same rule); the drawing itself is never uploaded.
+fn resolve<'a>(
+    index: &'a VaultIndex,
+    note_path: &str,
+    reference: &Reference,
+) -> (Option<&'a vault::VaultFile>, String) {
+    if !vps_render::is_drawing(&reference.lookup) {
+        return (index.resolve(note_path, &reference.lookup), reference.target.clone());
+    }
+    for export in vps_render::drawing_exports(&reference.lookup) {
+        if let Some(file) = index.resolve(note_path, &export).filter(|file| !vault::is_note(&file.path)) {
+            let target = export.strip_prefix("assets/").unwrap_or(&export).to_owned();
+            return (Some(file), target);
+        }
+    }
+    (None, reference.target.clone())
+}
+
 fn parse_note(
     vault: &Path,
     vault_path: &str,
@@ -264,6 +303,11 @@ fn parse_note(
     let text = String::from_utf8_lossy(&bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let (yaml, content) = frontmatter::split(text);
+    // A drawing's note is its compressed scene: its page shows its export instead (the server
+    // applies the same rule to notes the plugin sends), so that is what is sent and searched for
+    // attachments.
+    let drawing_page = vps_render::is_drawing_note(vault_path).then(|| vps_render::drawing_page_markdown(vault_path));
+    let content = drawing_page.as_deref().unwrap_or(content);
     let frontmatter = match yaml.map(frontmatter::parse) {
         None => Frontmatter::default(),
         Some(Ok(frontmatter)) => frontmatter,

@@ -31,7 +31,7 @@ const DRAWING: &str = "==⚠  Switch to EXCALIDRAW VIEW in the MORE OPTIONS menu
 fn a_note_embedding_a_drawing_shows_its_export_and_the_drawing_page_shows_no_scene() {
     let blobs = MemoryBlobs::new();
     let mut drawing = note("Drawings/Plan.excalidraw.md", DRAWING);
-    drawing.frontmatter.flat.insert("excalidraw-plugin".into(), "parsed".into());
+    drawing.frontmatter.flat.insert("excalidrawPlugin".into(), "parsed".into());
     let export = svg("Drawings/Plan.excalidraw.svg", 7);
     let sha = export.1.sha256;
     let built = Publish {

@@ -366,3 +366,50 @@ fn attachments_resolve_as_the_server_shows_them() {
     assert_eq!(assets, ["Notes/img.png", "very-long-folder-name/photo.png"]);
     assert_eq!(plan.warnings, ["attachment `nowhere/pic.png` not found in the vault (referenced in Notes/A.md)"]);
 }
+
+/// A drawing as the Excalidraw plugin writes it: the scene is compressed in a comment.
+const DRAWING: &str = "---\nexcalidraw-plugin: parsed\ntags: [excalidraw]\n---\n\
+    ==⚠  Switch to EXCALIDRAW VIEW in the MORE OPTIONS menu of this document. ⚠==\n\n\
+    # Excalidraw Data\n## Text Elements\nHello ^a1\n\n%%\n## Drawing\n```compressed-json\nN4KAkARALgngDgUwgLgAQQQDwMYEMA2AlgCYBOuA7\n```\n%%\n";
+
+#[test]
+fn a_drawing_embed_uploads_the_export_beside_the_drawing_never_the_drawing() {
+    let dir = vault(&[
+        ("Post.md", "![[Plan.excalidraw|400]] [[Plan.excalidraw.md]] ![[Old.excalidraw]] ![[Bare.excalidraw]]"),
+        ("Drawings/Plan.excalidraw.md", DRAWING),
+        ("Drawings/Plan.excalidraw.svg", "<svg/>"),
+        ("Drawings/Plan.excalidraw.png", "png"),
+        ("Old.excalidraw", "{\"type\":\"excalidraw\"}"),
+        ("Old.png", "png"),
+        ("Bare.excalidraw.md", DRAWING),
+    ]);
+    let plan = scan(dir.path(), &Config::default()).unwrap();
+    let assets: Vec<&str> = plan.assets.iter().map(|a| a.vault_path.as_str()).collect();
+    assert_eq!(assets, ["Drawings/Plan.excalidraw.svg", "Old.png"], "SVG first; the legacy file's PNG");
+    assert_eq!(plan.assets[0].targets, ["Plan.excalidraw.svg"]);
+
+    let post = plan.notes.iter().find(|n| n.vault_path == "Post.md").unwrap();
+    let refs: Vec<(&str, &str)> = post.assets.iter().map(|r| (r.target.as_str(), r.kind.as_str())).collect();
+    assert_eq!(refs, [("Plan.excalidraw.svg", "image"), ("Old.png", "image"), ("Plan.excalidraw.svg", "image")]);
+    assert_eq!(post.assets[0].display["width"], json!(400));
+
+    // The drawing's note is sent as an embed of itself: its page shows the export, not its scene.
+    let drawing = plan.notes.iter().find(|n| n.vault_path == "Drawings/Plan.excalidraw.md").unwrap();
+    assert_eq!(drawing.content, "![[Plan.excalidraw.md]]\n");
+    assert_eq!(drawing.frontmatter.flat["excalidrawPlugin"], json!("parsed"));
+    assert_eq!(drawing.assets.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(), ["Plan.excalidraw.svg"]);
+
+    // A drawing without export is said once, with how to make one; never "attachment not found".
+    let about_bare: Vec<&String> = plan.warnings.iter().filter(|w| w.contains("Bare.excalidraw")).collect();
+    assert_eq!(about_bare.len(), 1, "{:?}", plan.warnings);
+    assert!(
+        about_bare[0].starts_with(
+            "drawing `Bare.excalidraw.md` (referenced in Bare.excalidraw.md) has no exported image in the vault \
+             (such as `Bare.excalidraw.svg`)"
+        ),
+        "{}",
+        about_bare[0]
+    );
+    assert!(about_bare[0].contains("Auto-export SVG"), "{}", about_bare[0]);
+    assert!(!plan.warnings.iter().any(|w| w.contains("not found")), "{:?}", plan.warnings);
+}
