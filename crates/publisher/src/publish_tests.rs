@@ -160,6 +160,45 @@ async fn the_site_options_and_the_logo_are_uploaded_and_shape_the_site() {
     assert_eq!(answer.bytes().await.unwrap().as_ref(), logo);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drawing_is_published_as_its_exported_image_and_its_note_shows_no_scene() {
+    let (_data, base) = spawn_server().await;
+
+    let (vault, _) = vault();
+    let export = b"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 4 4\"><circle r=\"2\"/></svg>";
+    std::fs::create_dir(vault.path().join("Drawings")).unwrap();
+    std::fs::write(vault.path().join("Home.md"), "# Home\n\n![[Plan.excalidraw|400]]\n").unwrap();
+    std::fs::write(
+        vault.path().join("Drawings/Plan.excalidraw.md"),
+        "---\nexcalidraw-plugin: parsed\n---\n# Excalidraw Data\n## Text Elements\n%%\n## Drawing\n\
+         ```compressed-json\nN4KAkARALgngDgUwgLgAQQQDwMYEMA2AlgCYBOuA7\n```\n%%\n",
+    )
+    .unwrap();
+    std::fs::write(vault.path().join("Drawings/Plan.excalidraw.svg"), export).unwrap();
+    std::fs::write(vault.path().join("Drawings/Plan.excalidraw.png"), b"\x89PNG not this one").unwrap();
+    let publication = prepare(vault.path(), &());
+    let server = Server::connect(Client::new(&base, KEY).unwrap()).await.unwrap();
+    let summary = publish(&server, &publication, &()).await.unwrap();
+    assert_eq!(summary.assets_uploaded, 1, "the SVG export only: {summary:?}");
+
+    let home = reqwest::get(format!("{base}/home")).await.unwrap().text().await.unwrap();
+    let img = home.split("<img src=\"").nth(1).expect("an image").split('>').next().unwrap();
+    assert!(img.contains("alt=\"Plan.excalidraw\" width=\"400\""), "{img}");
+    let src = img.split('"').next().unwrap();
+    let answer = reqwest::get(format!("{base}/{}", src.trim_start_matches(['.', '/']))).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(answer.headers()["content-type"].to_str().unwrap().starts_with("image/svg+xml"));
+    assert_eq!(answer.bytes().await.unwrap().as_ref(), export);
+
+    let route = vps_render::compute_route("/", "Drawings/Plan.excalidraw.md", false);
+    let drawing = reqwest::get(format!("{base}{route}")).await.unwrap();
+    assert_eq!(drawing.status(), 200, "{route}");
+    let drawing = drawing.text().await.unwrap();
+    let blob = src.rsplit("_blob/").next().unwrap();
+    assert!(drawing.contains(&format!("_blob/{blob}\" alt=\"Plan.excalidraw.md\"")), "the export: {drawing}");
+    assert!(!drawing.contains("N4KAkARAL") && !drawing.contains("compressed-json"), "{drawing}");
+}
+
 /// Our server, in process, on a free port with a fresh data directory (kept while the directory
 /// lives), and its address.
 async fn spawn_server() -> (tempfile::TempDir, String) {
