@@ -108,7 +108,7 @@ impl PagePart {
 /// Bumped whenever rendering or the page layout changes in a way the keys cannot see (a new
 /// feature of the renderer, a fix, a new way of making the keys): every page of the next
 /// build is then made again.
-const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/incremental-2");
+const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/incremental-3");
 
 /// A page of the base revision that may be reused: its manifest entry and its site info.
 pub(crate) struct Previous<'a> {
