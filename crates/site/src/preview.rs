@@ -55,10 +55,12 @@ impl Site {
 }
 
 /// Where each heading's text is in the page's text (start, end): at its offset when the
-/// renderer gave one, else searched for after the previous heading; `None` for a heading whose
-/// text is not there as written.
+/// renderer gave one (a heading whose text is not there is `None`), else — a revision made
+/// before offsets — searched for after the previous heading. A search that fails ends the
+/// searching: the text is scanned at most once, O(text + headings) whatever the page holds.
 fn heading_spans(page: &PageInfo) -> Vec<Option<(usize, usize)>> {
     let mut from = 0;
+    let mut searching = true;
     page.headings
         .iter()
         .map(|heading| {
@@ -66,10 +68,19 @@ fn heading_spans(page: &PageInfo) -> Vec<Option<(usize, usize)>> {
             if text.is_empty() {
                 return None;
             }
-            let at = |offset: usize| page.text.get(offset..).is_some_and(|rest| rest.starts_with(&text));
             let start = match heading.offset {
-                Some(offset) if offset >= from && at(offset) => offset,
-                _ => from + page.text[from..].find(&text)?,
+                Some(offset) => {
+                    let found = page.text.get(offset..).is_some_and(|rest| rest.starts_with(&text));
+                    (found && offset >= from).then_some(offset)?
+                }
+                None if searching => match page.text[from..].find(&text) {
+                    Some(at) => from + at,
+                    None => {
+                        searching = false;
+                        return None;
+                    }
+                },
+                None => return None,
             };
             from = start + text.len();
             Some((start, from))
