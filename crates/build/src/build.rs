@@ -206,6 +206,9 @@ pub fn build(
         assets_published: session.assets.len() as u64,
         assets_deduplicated: kept_from_base as u64,
     };
+    // TODO(issue 17): probe new images; until then what the live revision knew is carried.
+    let images: BTreeMap<vps_core::ContentHash, vps_core::image::ImageMeta> =
+        base.images.iter().filter(|(hash, _)| published.contains(hash)).map(|(hash, meta)| (*hash, *meta)).collect();
     let revision = Revision {
         id: revision_id,
         created_at_ms: now_ms,
@@ -221,6 +224,7 @@ pub fn build(
         encodings,
         options_key: Some(site.key()),
         links_key: Some(links_key),
+        images,
     };
     Ok(Built {
         revision,

@@ -213,6 +213,25 @@ error_codes! {
     InvalidPermalink => "invalid-permalink",
     /// Two notes have the same permalink, or a note's permalink is another note's route.
     PermalinkCollision => "permalink-collision",
+    // Image variants (a [`crate::image::VariantRecord`]'s `refused`, the `reason` of the
+    // `vps_image_decode_refusals_total` metric). The original is served as uploaded.
+    /// The image has more pixels than `IMAGE_MAX_PIXELS` allows (a decompression bomb, or a
+    /// huge scan).
+    ImageTooManyPixels => "image-too-many-pixels",
+    /// Decoding the image would take more memory than `IMAGE_MAX_DECODE_BYTES` allows.
+    ImageTooMuchMemory => "image-too-much-memory",
+    /// Making the image's variants took longer than `IMAGE_DECODE_TIMEOUT_SECS`.
+    ImageTooSlow => "image-too-slow",
+    /// The file is larger than `IMAGE_MAX_SOURCE_BYTES`: it is not read to be decoded.
+    ImageTooLarge => "image-too-large",
+    /// The image's bytes could not be decoded (damaged, truncated, not what its type says).
+    ImageUndecodable => "image-undecodable",
+    /// The image is animated: a still variant would replace its animation.
+    ImageAnimated => "image-animated",
+    /// The image's format is not one variants are made from.
+    ImageUnsupported => "image-unsupported",
+    /// Making the image's variants stopped the server (or panicked) once: it is not tried again.
+    ImageCrashed => "image-crashed",
 }
 
 /// A code this version does not know (sent by a newer server, or made up).

@@ -38,6 +38,7 @@ pub mod error_chain;
 mod error_code;
 mod hash;
 pub mod html;
+pub mod image;
 pub mod job;
 pub mod language;
 pub mod look;

@@ -126,6 +126,11 @@ pub struct Revision {
     /// same, a kept page that embeds no note gets the same answers without asking again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links_key: Option<ContentHash>,
+    /// What is known of each published raster image (its size, whether variants are made of
+    /// it), by its SHA-256: read from its header when it was first published, then carried from
+    /// revision to revision while it stays published.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<ContentHash, crate::image::ImageMeta>,
 }
 
 /// The stored representations of one published blob: its own size and its compressed variants,
@@ -467,6 +472,7 @@ impl Revision {
             encodings: BTreeMap::new(),
             options_key: None,
             links_key: None,
+            images: BTreeMap::new(),
         }
     }
 
