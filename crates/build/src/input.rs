@@ -85,6 +85,19 @@ pub struct SiteOptions {
     /// [`SiteOptions::home_note`] — the writer, who publishes, decides how the site looks; the
     /// server's operator gives what is left. (`site_name` and `index_file` are not read here.)
     pub look: SiteLook,
+    /// `IMAGE_VARIANTS`, `IMAGE_VARIANT_WIDTHS` and the decoding limits: which widths a page's
+    /// images offer, and which images have variants at all.
+    pub images: ImageOptions,
+}
+
+/// How pages offer their images' variants ([`vps_core::image`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageOptions {
+    /// The widths variants are made at (`IMAGE_VARIANT_WIDTHS`); empty when variants are off
+    /// (`IMAGE_VARIANTS=false`): pages then offer the original only (with its size).
+    pub variant_widths: Vec<u32>,
+    /// The decoding limits: an image over them has no variants ([`vps_media::probe`]).
+    pub limits: vps_media::Limits,
 }
 
 /// A built revision, every blob it names stored.

@@ -70,6 +70,6 @@ pub use blocking::{BlockingBlobs, FLUSH_BYTES, STORE_CONCURRENCY};
 pub use build::{build, changes_nothing};
 pub use documents::{CALLOUT_CSS_ROUTE, SiteModel, stale_pages};
 pub use error::BuildError;
-pub use input::{BuildInput, Built, SessionInput, SiteOptions};
+pub use input::{BuildInput, Built, ImageOptions, SessionInput, SiteOptions};
 pub use sink::{BlobSink, MemoryBlobs};
 pub use site::{publish_css, site_options};
