@@ -92,6 +92,7 @@ impl FinalizeConfig {
                 access: settings.access.config.clone(),
                 show_properties: settings.site.show_properties,
                 look: settings.site.look(),
+                images: Default::default(),
             },
         }
     }
