@@ -11,7 +11,12 @@ use futures_util::future::BoxFuture;
 use vps_core::ContentHash;
 
 use crate::temp::{DEFAULT_BATCH_BYTES, TEMP_PREFIX};
-use crate::{BlobInfo, BlobReader, BlobStore, QUARANTINE, StoreError, Stored, TempBlob, blob_key, blocking, durable};
+use vps_core::image::VariantRecord;
+
+use crate::{
+    BlobInfo, BlobReader, BlobStore, QUARANTINE, StoreError, Stored, TempBlob, VARIANTS, blob_key, blocking,
+    decode_variants, durable,
+};
 
 mod writer;
 
@@ -90,6 +95,45 @@ impl FsStore {
         durable::sync_dir(&self.quarantine)?;
         durable::sync_dir(source.parent().expect("blob paths have a shard directory"))?;
         Ok(true)
+    }
+
+    /// Where the variant record of `source` lives: `<blobs>/variants/<ab>/<hex>.json`.
+    pub fn variants_path(&self, source: &ContentHash) -> PathBuf {
+        let hex = source.to_hex();
+        self.blobs.join(VARIANTS).join(&hex[..2]).join(format!("{hex}.json"))
+    }
+
+    fn write_variants_blocking(&self, record: &VariantRecord) -> Result<Stored, StoreError> {
+        let path = self.variants_path(&record.source);
+        if path.exists() {
+            return Ok(Stored::AlreadyPresent);
+        }
+        let dir = path.parent().expect("variant records have a shard directory");
+        let fresh = !dir.exists();
+        let json = serde_json::to_vec(record).expect("variant records serialize");
+        let name = path.file_name().expect("variant records have a name").to_string_lossy();
+        durable::write_file_in(dir, &name, &json, 0o444)?;
+        if fresh {
+            durable::sync_dir(dir.parent().expect("the variants directory has a parent"))?;
+        }
+        Ok(Stored::Created)
+    }
+
+    fn list_variants_blocking(&self) -> Result<Vec<ContentHash>, StoreError> {
+        let root = self.blobs.join(VARIANTS);
+        if !root.exists() {
+            return Ok(Vec::new());
+        }
+        let mut sources = Vec::new();
+        for shard in read_dir(&root)? {
+            for path in read_dir(&shard)? {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if let Some(Ok(hash)) = name.strip_suffix(".json").map(ContentHash::parse) {
+                    sources.push(hash);
+                }
+            }
+        }
+        Ok(sources)
     }
 
     fn list_blocking(&self) -> Result<Vec<BlobInfo>, StoreError> {
@@ -223,6 +267,44 @@ impl BlobStore for FsStore {
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             tokio::fs::metadata(&self.blobs).await.map(drop).map_err(StoreError::io("stat", &self.blobs))
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", source = %source))]
+    fn read_variants<'a>(
+        &'a self,
+        source: &'a ContentHash,
+    ) -> BoxFuture<'a, Result<Option<VariantRecord>, StoreError>> {
+        Box::pin(async move {
+            let path = self.variants_path(source);
+            match tokio::fs::read(&path).await {
+                Ok(bytes) => decode_variants(&bytes, source, path.display()).map(Some),
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(StoreError::io("read", path)(e)),
+            }
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", source = %record.source))]
+    fn write_variants<'a>(&'a self, record: &'a VariantRecord) -> BoxFuture<'a, Result<Stored, StoreError>> {
+        let (store, record) = (self.clone(), record.clone());
+        Box::pin(async move { blocking(move || store.write_variants_blocking(&record)).await })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs"))]
+    fn list_variants(&self) -> BoxFuture<'_, Result<Vec<ContentHash>, StoreError>> {
+        let store = self.clone();
+        Box::pin(async move { blocking(move || store.list_variants_blocking()).await })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "fs", source = %source))]
+    fn remove_variants<'a>(&'a self, source: &'a ContentHash) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let path = self.variants_path(source);
+            match tokio::fs::remove_file(&path).await {
+                Err(e) if e.kind() != ErrorKind::NotFound => Err(StoreError::io("remove", path)(e)),
+                _ => Ok(()),
+            }
         })
     }
 }

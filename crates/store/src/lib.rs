@@ -9,6 +9,8 @@
 //!   and hands the batches to a sink — the file writer of `fs`, the multipart upload of `s3`.
 //! - [`RevisionStore`]: the immutable manifests of published sites and the `current` pointer,
 //!   the one mutable thing, moved in one step (rename; or a conditional PUT).
+//! - Variant records ([`BlobStore::read_variants`]): one small JSON file per source image,
+//!   naming the variant blobs made of it ([`vps_core::image::VariantRecord`]); written once.
 //! - [`durable`]: write-temp → fsync → rename → fsync-dir, for the few small mutable files.
 //! - [`verify`]: whether a blob's bytes still hash to its name, for a whole blob or while it
 //!   streams out; a damaged blob can be moved aside ([`BlobStore::quarantine`]).
@@ -48,6 +50,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use vps_core::ContentHash;
+use vps_core::image::VariantRecord;
 use vps_core::revision::{Revision, RevisionId};
 
 pub use error::StoreError;
@@ -56,6 +59,10 @@ pub use reader::{BlobReader, ByteStream};
 pub use revisions::FsRevisions;
 pub use s3::{MIN_PART_BYTES, S3Config, S3Store};
 pub use temp::{DEFAULT_BATCH_BYTES, SealedBlob, TempBlob};
+
+/// Where variant records are: `variants/<ab>/<hex>.json` under the blobs directory,
+/// `variants/<hex>.json` under the bucket's prefix ([`BlobStore::read_variants`]).
+pub const VARIANTS: &str = "variants";
 
 /// Where corrupt blobs go: a directory beside `blobs` in the data directory, a key prefix beside
 /// `blobs/` in the bucket.
@@ -125,6 +132,23 @@ pub trait BlobStore: Send + Sync + fmt::Debug + 'static {
 
     /// A cheap request that fails when the store cannot be reached (for `/health`).
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// The variant record of a source image ([`VARIANTS`]), or `None` when none was written; a
+    /// stored one that does not parse is [`StoreError::Corrupt`].
+    fn read_variants<'a>(&'a self, source: &'a ContentHash)
+    -> BoxFuture<'a, Result<Option<VariantRecord>, StoreError>>;
+
+    /// Writes a source's variant record, durably, unless one is there ([`Stored::AlreadyPresent`]:
+    /// a record is written once; two servers making the same variants write equal records).
+    /// Write it after every variant it lists is stored: a record means its variants exist.
+    fn write_variants<'a>(&'a self, record: &'a VariantRecord) -> BoxFuture<'a, Result<Stored, StoreError>>;
+
+    /// The sources that have a variant record (for garbage collection).
+    fn list_variants(&self) -> BoxFuture<'_, Result<Vec<ContentHash>, StoreError>>;
+
+    /// Deletes a source's variant record (garbage collection only; its variant blobs are removed
+    /// as blobs); removing one that is not there succeeds.
+    fn remove_variants<'a>(&'a self, source: &'a ContentHash) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 /// What [`RevisionStore::set_current`] expects the pointer to name before it moves it.
@@ -210,6 +234,20 @@ impl Backend {
 pub(crate) fn blob_key(hash: &ContentHash) -> String {
     let hex = hash.to_hex();
     format!("sha256/{}/{}/{hex}", &hex[0..2], &hex[2..4])
+}
+
+/// Parses a stored variant record, checking that it is the record of `source`.
+pub(crate) fn decode_variants(
+    bytes: &[u8],
+    source: &ContentHash,
+    what: impl fmt::Display,
+) -> Result<VariantRecord, StoreError> {
+    let corrupt = |why: String| StoreError::Corrupt { what: format!("variant record {what}"), why };
+    let record: VariantRecord = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    if record.source != *source {
+        return Err(corrupt(format!("it is the record of {}", record.source)));
+    }
+    Ok(record)
 }
 
 /// Runs blocking file I/O off the async threads.

@@ -33,6 +33,8 @@ struct Fixture {
 trait Raw: Send + Sync {
     fn overwrite_blob(&self, hash: &ContentHash, bytes: Vec<u8>) -> BoxFuture<'_, ()>;
     fn quarantined(&self, hash: &ContentHash) -> BoxFuture<'_, Option<Vec<u8>>>;
+    /// The stored bytes of a source's variant record, read at its documented place.
+    fn variant_record(&self, source: &ContentHash) -> BoxFuture<'_, Option<Vec<u8>>>;
 }
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -51,6 +53,15 @@ impl Raw for RawFs {
 
     fn quarantined(&self, hash: &ContentHash) -> BoxFuture<'_, Option<Vec<u8>>> {
         let path = self.0.quarantine_path(hash);
+        Box::pin(async move { std::fs::read(path).ok() })
+    }
+
+    fn variant_record(&self, source: &ContentHash) -> BoxFuture<'_, Option<Vec<u8>>> {
+        let hex = source.to_hex();
+        let path = self.0.blob_path(source);
+        // `<blobs>/sha256/ab/cd/<hex>` → `<blobs>/variants/ab/<hex>.json`
+        let blobs = path.ancestors().nth(4).unwrap().to_owned();
+        let path = blobs.join("variants").join(&hex[..2]).join(format!("{hex}.json"));
         Box::pin(async move { std::fs::read(path).ok() })
     }
 }
@@ -73,6 +84,14 @@ impl Raw for RawS3 {
 
     fn quarantined(&self, hash: &ContentHash) -> BoxFuture<'_, Option<Vec<u8>>> {
         let key = object_store::path::Path::from(format!("{}quarantine/{}", self.prefix, hash.to_hex()));
+        Box::pin(async move {
+            let got = object_store::ObjectStoreExt::get(&*self.client, &key).await.ok()?;
+            Some(got.bytes().await.unwrap().to_vec())
+        })
+    }
+
+    fn variant_record(&self, source: &ContentHash) -> BoxFuture<'_, Option<Vec<u8>>> {
+        let key = object_store::path::Path::from(format!("{}variants/{}.json", self.prefix, source.to_hex()));
         Box::pin(async move {
             let got = object_store::ObjectStoreExt::get(&*self.client, &key).await.ok()?;
             Some(got.bytes().await.unwrap().to_vec())
@@ -152,6 +171,7 @@ contract!(
     of_publishers_racing_from_one_revision_one_wins_and_the_others_are_told,
     a_declared_hash_is_stored_if_the_bytes_match_it_and_else_nothing_is,
     a_damaged_blob_is_found_by_its_hash_and_quarantined_out_of_the_store,
+    variant_records_are_written_once_read_listed_and_removed,
 );
 
 fn hash_of(bytes: &[u8]) -> ContentHash {
@@ -445,4 +465,54 @@ async fn a_damaged_blob_is_found_by_its_hash_and_quarantined_out_of_the_store(fi
     // The right bytes, uploaded again, are stored again.
     assert_eq!(blobs.put_bytes(Bytes::from(content)).await.unwrap(), (hash, Stored::Created));
     assert_eq!(check_blob(blobs, &hash).await.unwrap(), Check::Intact { len: 300_000 });
+}
+
+async fn variant_records_are_written_once_read_listed_and_removed(fixture: Fixture) {
+    use vps_core::image::{Variant, VariantFormat, VariantRecord};
+    let blobs = &fixture.stores.blobs;
+    let (source, _) = blobs.put_bytes(Bytes::from_static(b"an original image")).await.unwrap();
+    let (small, _) = blobs.put_bytes(Bytes::from_static(b"a variant")).await.unwrap();
+    let made = VariantRecord {
+        source,
+        variants: vec![Variant { width: 480, height: 320, format: VariantFormat::Webp, sha256: small, size: 9 }],
+        refused: None,
+    };
+    let refused_source = hash_of(b"a bomb");
+    let refused = VariantRecord {
+        source: refused_source,
+        variants: Vec::new(),
+        refused: Some(vps_core::ErrorCode::ImageTooManyPixels),
+    };
+
+    assert_eq!(blobs.read_variants(&source).await.unwrap(), None);
+    assert_eq!(blobs.list_variants().await.unwrap(), Vec::<ContentHash>::new());
+    assert_eq!(blobs.write_variants(&made).await.unwrap(), Stored::Created);
+    assert_eq!(blobs.write_variants(&refused).await.unwrap(), Stored::Created);
+    // Written once: a second record for the same source leaves the first.
+    let other =
+        VariantRecord { refused: Some(vps_core::ErrorCode::ImageCrashed), variants: Vec::new(), ..made.clone() };
+    assert_eq!(blobs.write_variants(&other).await.unwrap(), Stored::AlreadyPresent);
+    assert_eq!(blobs.read_variants(&source).await.unwrap(), Some(made.clone()));
+    assert_eq!(blobs.read_variants(&refused_source).await.unwrap(), Some(refused));
+
+    let stored = fixture.raw.variant_record(&source).await.expect("the record is at its documented place");
+    assert_eq!(serde_json::from_slice::<VariantRecord>(&stored).unwrap(), made);
+
+    let mut listed = blobs.list_variants().await.unwrap();
+    listed.sort();
+    let mut expected = vec![source, refused_source];
+    expected.sort();
+    assert_eq!(listed, expected);
+    // Records are not blobs.
+    let mut listed_blobs: Vec<ContentHash> = blobs.list().await.unwrap().into_iter().map(|info| info.hash).collect();
+    listed_blobs.sort();
+    let mut expected_blobs = vec![source, small];
+    expected_blobs.sort();
+    assert_eq!(listed_blobs, expected_blobs);
+
+    blobs.remove_variants(&source).await.unwrap();
+    blobs.remove_variants(&source).await.unwrap(); // removing what is gone is not an error
+    assert_eq!(blobs.read_variants(&source).await.unwrap(), None);
+    assert_eq!(blobs.list_variants().await.unwrap(), vec![refused_source]);
+    assert_eq!(blobs.write_variants(&other).await.unwrap(), Stored::Created, "a removed record can be written again");
 }

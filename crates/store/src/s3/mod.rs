@@ -5,6 +5,7 @@
 //! - `tmp/vps-upload-<uuid>` — uploads in progress, before they are placed under their hash;
 //! - `revisions/<id>.json` — revisions, immutable;
 //! - `current` — the pointer: a revision id and a newline, or empty;
+//! - `variants/<hex>.json` — variant records, one per source image, written once;
 //! - `quarantine/<hex>` — blobs found corrupt, moved out of `blobs/` (see [`BlobStore::quarantine`]).
 //!
 //! An upload streams into a multipart upload under a temp key, cut into parts of
@@ -26,6 +27,7 @@ use object_store::aws::{AmazonS3Builder, S3ConditionalPut};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use vps_core::ContentHash;
+use vps_core::image::VariantRecord;
 use vps_core::revision::{Revision, RevisionId};
 
 mod upload;
@@ -35,7 +37,8 @@ use upload::{ObjectSink, Upload};
 use crate::revisions::{check_expected, decode, parse_pointer, pointer_text};
 use crate::temp::{DEFAULT_BATCH_BYTES, TEMP_PREFIX};
 use crate::{
-    BlobInfo, BlobReader, BlobStore, Expect, QUARANTINE, RevisionStore, StoreError, Stored, TempBlob, blob_key,
+    BlobInfo, BlobReader, BlobStore, Expect, QUARANTINE, RevisionStore, StoreError, Stored, TempBlob, VARIANTS,
+    blob_key, decode_variants,
 };
 
 /// The smallest part S3 accepts (all parts but the last).
@@ -163,6 +166,10 @@ impl S3Store {
 
     fn blob(&self, hash: &ContentHash) -> ObjectPath {
         self.key(&format!("blobs/{}", blob_key(hash)))
+    }
+
+    fn variants(&self, source: &ContentHash) -> ObjectPath {
+        self.key(&format!("{VARIANTS}/{}.json", source.to_hex()))
     }
 
     fn revision(&self, id: &RevisionId) -> ObjectPath {
@@ -327,6 +334,51 @@ impl BlobStore for S3Store {
                 .map(drop)
                 .map_err(StoreError::object("list", &self.description))
         })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", source = %source))]
+    fn read_variants<'a>(
+        &'a self,
+        source: &'a ContentHash,
+    ) -> BoxFuture<'a, Result<Option<VariantRecord>, StoreError>> {
+        Box::pin(async move {
+            let key = self.variants(source);
+            match self.get(&key).await? {
+                Some((bytes, _)) => decode_variants(&bytes, source, &key).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", source = %record.source))]
+    fn write_variants<'a>(&'a self, record: &'a VariantRecord) -> BoxFuture<'a, Result<Stored, StoreError>> {
+        Box::pin(async move {
+            let key = self.variants(&record.source);
+            if self.head(&key).await?.is_some() {
+                return Ok(Stored::AlreadyPresent);
+            }
+            // One PUT is atomic; two servers racing write equal records, so no condition is needed.
+            let json = serde_json::to_vec(record).expect("variant records serialize");
+            self.put(&key, json.into()).await?;
+            Ok(Stored::Created)
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3"))]
+    fn list_variants(&self) -> BoxFuture<'_, Result<Vec<ContentHash>, StoreError>> {
+        Box::pin(async move {
+            Ok(self
+                .list_keys(&format!("{VARIANTS}/"))
+                .await?
+                .iter()
+                .filter_map(|meta| ContentHash::parse(meta.location.filename()?.strip_suffix(".json")?).ok())
+                .collect())
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(backend = "s3", source = %source))]
+    fn remove_variants<'a>(&'a self, source: &'a ContentHash) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { self.delete(&self.variants(source)).await })
     }
 }
 
