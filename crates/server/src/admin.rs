@@ -163,10 +163,13 @@ pub struct GcReport {
     pub bytes_freed: u64,
     /// Unreferenced blobs kept because they are younger than `min_age`.
     pub blobs_spared: usize,
+    /// Variant records removed: of images no kept revision publishes (their variants go with
+    /// the blobs).
+    pub variant_records_removed: usize,
 }
 
 /// Keeps the current revision and the `keep` newest ones, every blob they or an open session
-/// reference, and every blob younger than `min_age` (default: none on a filesystem, which one
+/// reference (with the variants of the images among them), and every blob younger than `min_age` (default: none on a filesystem, which one
 /// server owns; an hour in a bucket, which other servers may be uploading into); removes the rest.
 pub async fn gc(settings: &Settings, keep: usize, min_age: Option<Duration>) -> Result<GcReport, AdminError> {
     let data_dir = &settings.data_dir;
@@ -207,12 +210,31 @@ pub async fn gc(settings: &Settings, keep: usize, min_age: Option<Duration>) -> 
         }
     }
     let now = SystemTime::now();
-    for blob in blobs.list().await? {
+    let listed = blobs.list().await?;
+    let young = |blob: &vps_store::BlobInfo| {
+        blob.modified.and_then(|at| now.duration_since(at).ok()).unwrap_or(Duration::MAX) < min_age
+    };
+    let spared: HashSet<ContentHash> =
+        listed.iter().filter(|blob| !referenced.contains(&blob.hash) && young(blob)).map(|blob| blob.hash).collect();
+    // An image kept (or too young to remove) keeps its variants; the record of one that goes is
+    // removed first, so that a record never names variants that are gone.
+    let mut variants_kept = Vec::new();
+    for source in blobs.list_variants().await? {
+        if referenced.contains(&source) || spared.contains(&source) {
+            if let Some(record) = blobs.read_variants(&source).await? {
+                variants_kept.extend(record.variants.iter().map(|variant| variant.sha256));
+            }
+        } else {
+            blobs.remove_variants(&source).await?;
+            report.variant_records_removed += 1;
+        }
+    }
+    referenced.extend(variants_kept);
+    for blob in listed {
         if referenced.contains(&blob.hash) {
             continue;
         }
-        let age = blob.modified.and_then(|at| now.duration_since(at).ok()).unwrap_or(Duration::MAX);
-        if age < min_age {
+        if young(&blob) {
             report.blobs_spared += 1;
             continue;
         }

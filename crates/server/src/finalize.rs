@@ -92,7 +92,10 @@ impl FinalizeConfig {
                 access: settings.access.config.clone(),
                 show_properties: settings.site.show_properties,
                 look: settings.site.look(),
-                images: Default::default(),
+                images: vps_build::ImageOptions {
+                    variant_widths: settings.images.widths(),
+                    limits: settings.images.limits(),
+                },
             },
         }
     }

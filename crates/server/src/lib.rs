@@ -37,6 +37,7 @@ mod startup;
 mod state;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+mod variants;
 mod views;
 
 pub use api_key::{ApiKey, ApiKeyError, KEY_FILE};

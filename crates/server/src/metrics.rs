@@ -1,7 +1,9 @@
 //! Counters of what the server did, served as Prometheus text at `/metrics`. Counts only: no
 //! names, paths or contents.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use vps_scan::ScanStats;
@@ -45,11 +47,25 @@ pub(crate) struct Metrics {
     pub logouts: AtomicU64,
     /// Requests for a protected page or folder answered with the login page (401).
     pub access_denied: AtomicU64,
+    // issue 17 — image variants
+    /// Variants made and stored (each width of each image).
+    pub image_variants_made: AtomicU64,
+    /// Per variant made: the original's bytes minus the variant's, floored at 0.
+    pub image_variant_bytes_saved: AtomicU64,
+    /// Sources waiting for their variants (a gauge, set when the metrics are read).
+    pub image_variant_queue: AtomicU64,
+    /// Images refused variants, by the refusal's code.
+    pub image_refusals: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
     pub(crate) fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts an image refused variants, under its code.
+    pub(crate) fn count_image_refusal(&self, code: vps_core::ErrorCode) {
+        *self.image_refusals.lock().expect("metrics lock").entry(code.as_str()).or_default() += 1;
     }
 
     /// The Prometheus text exposition format, with the virus scanner's counters when it is on.
@@ -120,6 +136,17 @@ impl Metrics {
         ] {
             counter(name, help, value.load(Ordering::Relaxed));
         }
+        // issue 17 — image variants
+        for (name, help, value) in [
+            ("vps_image_variants_made_total", "Image variants made and stored.", &self.image_variants_made),
+            (
+                "vps_image_variant_bytes_saved_total",
+                "Per variant made, the original's bytes minus the variant's (at least 0).",
+                &self.image_variant_bytes_saved,
+            ),
+        ] {
+            counter(name, help, value.load(Ordering::Relaxed));
+        }
         if let Some(scans) = scans {
             counter("vps_scans_total", "Files streamed to the virus scanner.", scans.scans);
             counter("vps_scan_detections_total", "Files in which the scanner found a virus.", scans.infected);
@@ -133,9 +160,20 @@ impl Metrics {
             ("vps_open_connections", "HTTP connections open now.", &self.open_connections),
             ("vps_connection_limit", "The cap on open HTTP connections in effect.", &self.connection_limit),
             ("vps_blob_cache_bytes", "Bytes held by the memory cache of blobs.", &self.blob_cache_bytes),
+            ("vps_image_variant_queue", "Images waiting for their variants to be made.", &self.image_variant_queue),
         ] {
             let value = value.load(Ordering::Relaxed);
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        }
+        {
+            let name = "vps_image_decode_refusals_total";
+            let _ = writeln!(
+                out,
+                "# HELP {name} Images given no variants (served as uploaded), by reason.\n# TYPE {name} counter"
+            );
+            for (reason, count) in self.image_refusals.lock().expect("metrics lock").iter() {
+                let _ = writeln!(out, "{name}{{reason=\"{reason}\"}} {count}");
+            }
         }
         out
     }

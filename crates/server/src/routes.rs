@@ -16,6 +16,7 @@ mod request_log;
 mod session;
 mod site;
 mod upload;
+mod variant;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -67,6 +68,7 @@ pub(crate) fn router(state: AppState) -> crate::serve::Routes {
     // (`blob::serve_blob`); nothing is compressed per request.
     let stored = Router::new()
         .route("/_blob/{hash}", get(blob::get_blob))
+        .route("/_img/{hash}/{file}", get(variant::get_variant))
         .route("/assets/{*path}", get(site::asset))
         .route("/publish.css", get(site::publish_css))
         .route("/_site/{name}", get(site::static_file))

@@ -23,8 +23,8 @@ use vps_store::{Backend, S3Config};
 
 use self::layers::{
     GIB, Group, MIB, REDACTED, api_key, at_least, clean_env, count_within, flag, ip, media_types, millis,
-    navigation_order, number, parse_language, path, port, secret, size, size_upto, some, storage, text, theme,
-    vault_path,
+    navigation_order, number, parse_language, path, port, quality, secret, size, size_upto, some, storage, text, theme,
+    variant_widths, vault_path, workers,
 };
 use crate::api_key::ApiKey;
 
@@ -65,6 +65,8 @@ settings_group! {
         login: Login,
         /// The bounds of a publish (`MAX_PATH_DEPTH`, `MAX_TRANSCLUSION_BYTES`, `LISTING_PAGE_SIZE`…).
         publish_limits: vps_render::PublishLimits,
+        /// Image variants: the smaller WebP copies pages offer (`IMAGE_VARIANTS`, widths, limits).
+        images: Images,
     }
 }
 
@@ -193,6 +195,57 @@ settings_group! {
         /// A finalization running longer than this is stopped (its job fails, the live site is
         /// unchanged) and the next queued publish runs.
         finalization_timeout_secs: u64 = 300, env ["FINALIZATION_TIMEOUT_SECS"], read at_least(1);
+    }
+}
+
+settings_group! {
+    /// Image variants: smaller WebP copies of each published raster image, made after a publish
+    /// by a few background workers, served at `/_img/<sha256>/<width>.webp` (the original stays
+    /// at its URL; a page offers the variants in its `srcset`). Memory while making them: at
+    /// most `IMAGE_WORKERS` × (`IMAGE_MAX_SOURCE_BYTES` + `IMAGE_MAX_DECODE_BYTES` + the largest
+    /// variant) — see `crate::variants`.
+    pub struct Images {
+        /// Make variants (and offer them in pages); `false`: pages offer the original only, no
+        /// worker runs.
+        image_variants: bool = true, env ["IMAGE_VARIANTS"], read flag;
+        /// The widths variants are made at, in pixels (`480,960,1600`): 1 to 8 widths, each 16
+        /// to 8192. An image gets only those narrower than itself.
+        image_variant_widths: Vec<u32> = vps_core::image::DEFAULT_VARIANT_WIDTHS.to_vec(),
+            env ["IMAGE_VARIANT_WIDTHS"], read variant_widths;
+        /// The WebP quality of variants, 1 (smallest) to 100 (best).
+        image_variant_quality: u8 = 80, env ["IMAGE_VARIANT_QUALITY"], read quality;
+        /// Images decoded at once (each on its own thread); at least 1, at most the machine's
+        /// cores (more are lowered).
+        image_workers: usize = 1, env ["IMAGE_WORKERS"], read workers;
+        /// The most pixels (width × height, as the header says) an image may have to be decoded;
+        /// a larger one (a decompression bomb) gets no variants and is served as uploaded.
+        image_max_pixels: u64 = 40_000_000, env ["IMAGE_MAX_PIXELS"], read at_least(1);
+        /// The most memory the decoder may allocate for one image.
+        image_max_decode_bytes: u64 = 256 * MIB, env ["IMAGE_MAX_DECODE_BYTES"], read |v| Ok(size(v)?.max(MIB));
+        /// The largest image file variants are made of (it is read whole into memory).
+        image_max_source_bytes: u64 = 64 * MIB, env ["IMAGE_MAX_SOURCE_BYTES"], read |v| Ok(size(v)?.max(1024));
+        /// How long making one image's variants may take, in seconds.
+        image_decode_timeout_secs: u64 = 30, env ["IMAGE_DECODE_TIMEOUT_SECS"], read at_least(1);
+        /// Images waiting for variants at most; more are left for the next time a revision goes
+        /// live (a publish, a rollback, a restart).
+        image_queue_max: usize = 10_000, env ["IMAGE_QUEUE_MAX"], read count_within(1, 10_000_000);
+    }
+}
+
+impl Images {
+    /// The decoding limits of these settings.
+    pub fn limits(&self) -> vps_media::Limits {
+        vps_media::Limits {
+            max_pixels: self.image_max_pixels,
+            max_decode_bytes: self.image_max_decode_bytes,
+            max_source_bytes: self.image_max_source_bytes,
+            timeout: std::time::Duration::from_secs(self.image_decode_timeout_secs),
+        }
+    }
+
+    /// The widths pages offer and workers make: none when variants are off.
+    pub fn widths(&self) -> Vec<u32> {
+        if self.image_variants { self.image_variant_widths.clone() } else { Vec::new() }
     }
 }
 

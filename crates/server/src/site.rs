@@ -195,6 +195,8 @@ pub(crate) struct Site {
     live: RwLock<Arc<Live>>,
     /// Blobs found damaged while being served, and whether they were moved out of the store.
     corrupt: Mutex<HashMap<ContentHash, Quarantined>>,
+    /// Told of every revision that goes live (the image variant queue).
+    on_live: std::sync::OnceLock<Box<dyn Fn(&Live) + Send + Sync>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,7 +213,27 @@ impl Site {
         settings: Address,
     ) -> Result<Self, StoreError> {
         let live = Self::load_current(&*revisions, store, &settings).await?;
-        Ok(Self { revisions, settings, live: RwLock::new(Arc::new(live)), corrupt: Mutex::default() })
+        Ok(Self {
+            revisions,
+            settings,
+            live: RwLock::new(Arc::new(live)),
+            corrupt: Mutex::default(),
+            on_live: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Calls `listener` with the live revision now, and with every revision that goes live from
+    /// now on (a publish, a rollback, another server's publish). Set once.
+    pub(crate) fn on_live(&self, listener: impl Fn(&Live) + Send + Sync + 'static) {
+        if self.on_live.set(Box::new(listener)).is_ok() {
+            self.went_live(&self.live());
+        }
+    }
+
+    fn went_live(&self, live: &Live) {
+        if let Some(listener) = self.on_live.get() {
+            listener(live);
+        }
     }
 
     /// The settings revisions are served with.
@@ -275,6 +297,7 @@ impl Site {
         }
         let live = Arc::new(Live::new(revision, Some(site), &self.settings));
         *self.live.write().expect("site lock") = live.clone();
+        self.went_live(&live);
         Ok(live)
     }
 
@@ -315,7 +338,9 @@ impl Site {
         }
         let loaded = Self::load_current(&*self.revisions, store, &self.settings).await?;
         let id = loaded.revision.id.clone();
-        *self.live.write().expect("site lock") = Arc::new(loaded);
+        let loaded = Arc::new(loaded);
+        *self.live.write().expect("site lock") = loaded.clone();
+        self.went_live(&loaded);
         Ok(Some(id))
     }
 }

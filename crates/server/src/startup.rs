@@ -169,6 +169,7 @@ impl Application {
             }
             None => None,
         };
+        let variants = Arc::new(crate::variants::Variants::new(settings.images.clone(), &data_dir));
         let blob_cache = BlobCache::new(settings.http.site_cache_bytes, settings.http.blob_check_whole_max_bytes);
         let state = AppState::new(Inner {
             settings,
@@ -185,6 +186,7 @@ impl Application {
             metrics: Metrics::default(),
             blob_cache,
             access,
+            variants,
         });
         let signals = Signals::install().map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self { listener, state, queue, generated_api_key, shutdown: CancellationToken::new(), signals, _lock: lock })
@@ -219,6 +221,7 @@ impl Application {
             tokio::spawn(background::run_worker(self.state.clone(), self.queue)),
             tokio::spawn(background::watch_pointer(self.state.clone())),
             tokio::spawn(background::expire_sessions(self.state.clone())),
+            tokio::spawn(crate::variants::Workers(self.state.clone()).run()),
         ];
         let state = self.state.clone();
         let router = crate::routes::router(self.state);

@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     pub blob_cache: BlobCache,
     /// Readers, logins and share links, with an `[access]` table (none: every page is public).
     pub access: Option<Arc<crate::access::Access>>,
+    /// Image variants: their queue and records (`crate::variants`).
+    pub variants: Arc<crate::variants::Variants>,
 }
 
 impl AppState {

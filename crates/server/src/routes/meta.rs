@@ -78,6 +78,7 @@ pub(super) async fn public_config(State(app): State<AppState>) -> Json<PublicCon
 #[tracing::instrument(skip_all)]
 pub(super) async fn metrics(State(app): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     let scans = app.policy.scan.as_ref().map(|scan| scan.scanner.stats());
+    app.metrics.image_variant_queue.store(app.variants.queued() as u64, std::sync::atomic::Ordering::Relaxed);
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(scans))
 }
 

@@ -186,6 +186,47 @@ pub(super) fn millis(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(number(value)?))
 }
 
+/// Variant widths: `480,960,1600` (or a TOML array), 1 to [`vps_core::image::MAX_VARIANT_WIDTHS`]
+/// of them, each in [`vps_core::image::VARIANT_WIDTH_RANGE`]; sorted, duplicates dropped.
+pub(super) fn variant_widths(value: &str) -> Result<Vec<u32>, String> {
+    use vps_core::image::{MAX_VARIANT_WIDTHS, VARIANT_WIDTH_RANGE};
+    let list = value.trim().trim_start_matches('[').trim_end_matches(']');
+    let mut widths = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+        let width: u32 = item.parse().map_err(|_| format!("`{item}` is not a width in pixels"))?;
+        if !VARIANT_WIDTH_RANGE.contains(&width) {
+            let (min, max) = (VARIANT_WIDTH_RANGE.start(), VARIANT_WIDTH_RANGE.end());
+            return Err(format!("the width {width} is not between {min} and {max}"));
+        }
+        widths.push(width);
+    }
+    widths.sort_unstable();
+    widths.dedup();
+    if widths.is_empty() || widths.len() > MAX_VARIANT_WIDTHS {
+        return Err(format!(
+            "`{value}` is not 1 to {MAX_VARIANT_WIDTHS} widths, comma-separated (turn variants off with IMAGE_VARIANTS=false)"
+        ));
+    }
+    Ok(widths)
+}
+
+/// A lossy quality, 1 to 100.
+pub(super) fn quality(value: &str) -> Result<u8, String> {
+    match number(value)? {
+        quality @ 1..=100 => Ok(quality as u8),
+        _ => Err(format!("`{value}` is not a quality between 1 and 100")),
+    }
+}
+
+/// A number of worker threads: at least 1, lowered to the machine's cores.
+pub(super) fn workers(value: &str) -> Result<usize, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match number(value)? {
+        0 => Err("there must be at least 1 worker".to_owned()),
+        n => Ok((n as usize).min(cores)),
+    }
+}
+
 /// A size capped at `max`, as a `usize` (the caps fit a 32-bit `usize`).
 pub(super) fn size_upto(max: u64) -> impl Fn(&str) -> Result<usize, String> {
     move |value| Ok(size(value)?.min(max) as usize)
@@ -373,6 +414,18 @@ impl Show for Secret {
 impl Show for ApiKey {
     fn show(&self) -> Option<toml::Value> {
         Some(toml::Value::String(REDACTED.into()))
+    }
+}
+
+impl Show for Vec<u32> {
+    fn show(&self) -> Option<toml::Value> {
+        Some(toml::Value::Array(self.iter().map(|&n| toml::Value::Integer(n.into())).collect()))
+    }
+}
+
+impl Show for u8 {
+    fn show(&self) -> Option<toml::Value> {
+        Some(toml::Value::Integer((*self).into()))
     }
 }
 

@@ -282,3 +282,54 @@ fn the_sites_look_is_set_by_file_or_environment_and_shown_by_print_config() {
         assert!(err.starts_with(message), "{err}");
     }
 }
+
+#[test]
+fn image_variants_default_on_at_three_widths_and_bad_values_are_refused() {
+    let settings = Settings::load(None, env(&[]), &Overrides::default()).unwrap();
+    let images = &settings.images;
+    assert!(images.image_variants);
+    assert_eq!(images.widths(), vec![480, 960, 1600]);
+    assert_eq!((images.image_variant_quality, images.image_workers), (80, 1));
+    assert_eq!(images.limits(), vps_media::Limits::default());
+    assert_eq!(images.image_queue_max, 10_000);
+    let shown = settings.to_redacted_toml();
+    assert!(shown.contains("image_variant_widths = [480, 960, 1600]\n"), "{shown}");
+    assert!(shown.contains("image_max_pixels = 40000000\n"), "{shown}");
+
+    let settings = Settings::load(
+        None,
+        env(&[("IMAGE_VARIANT_WIDTHS", " 960, 320 ,960"), ("IMAGE_VARIANT_QUALITY", "60"), ("IMAGE_WORKERS", "1")]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(settings.images.widths(), vec![320, 960], "sorted, duplicates dropped");
+    assert_eq!(settings.images.image_variant_quality, 60);
+    let off = Settings::load(None, env(&[("IMAGE_VARIANTS", "false")]), &Overrides::default()).unwrap();
+    assert_eq!(off.images.widths(), Vec::<u32>::new(), "off: pages offer no variant");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vps.toml");
+    std::fs::write(&file, "image_variant_widths = [640, 1280]\n").unwrap();
+    let settings = Settings::load(Some(&file), env(&[]), &Overrides::default()).unwrap();
+    assert_eq!(settings.images.widths(), vec![640, 1280], "a TOML array works");
+
+    for (name, value, message) in [
+        ("IMAGE_VARIANT_WIDTHS", "", "is not 1 to 8 widths"),
+        ("IMAGE_VARIANT_WIDTHS", "1,2,3,4,5,6,7,8,9", "the width 1 is not between 16 and 8192"),
+        ("IMAGE_VARIANT_WIDTHS", "100,200,300,400,500,600,700,800,900", "is not 1 to 8 widths"),
+        ("IMAGE_VARIANT_WIDTHS", "480,9000", "the width 9000 is not between 16 and 8192"),
+        ("IMAGE_VARIANT_WIDTHS", "480,wide", "`wide` is not a width in pixels"),
+        ("IMAGE_VARIANT_QUALITY", "0", "is not a quality between 1 and 100"),
+        ("IMAGE_VARIANT_QUALITY", "101", "is not a quality between 1 and 100"),
+        ("IMAGE_WORKERS", "0", "at least 1 worker"),
+    ] {
+        let result = Settings::load(None, env(&[(name, value)]), &Overrides::default());
+        let err = result.map(|_| ()).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("environment variable {name}: ")), "{name}={value}: {err}");
+        assert!(err.contains(message), "{name}={value}: {err}");
+    }
+    // An empty value is unset (the default), as for every setting.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let many = Settings::load(None, env(&[("IMAGE_WORKERS", "512")]), &Overrides::default()).unwrap();
+    assert_eq!(many.images.image_workers, cores, "lowered to the machine's cores");
+}
