@@ -125,25 +125,30 @@ fn has_transparency(image: &DynamicImage) -> bool {
     }
 }
 
-/// Encodes a variant as lossy WebP, with alpha when the source has transparency. libwebp's
-/// encoder writes only the image's chunks (`VP8 `, and `VP8X` + `ALPH` with alpha): no EXIF,
-/// XMP or ICC profile.
+/// Encodes a variant as lossy WebP with "sharp YUV" (a slower RGB→YUV conversion that keeps
+/// coloured edges, such as a screenshot's red outlines, from bleeding: about 3 % more bytes), with
+/// alpha when the source has transparency. libwebp's encoder writes only the image's chunks
+/// (`VP8 `, and `VP8X` + `ALPH` with alpha): no EXIF, XMP or ICC profile.
 fn encode(variant: DynamicImage, alpha: bool, quality: f32, limits: &Limits) -> Result<Vec<u8>, Refusal> {
     let (width, height) = (variant.width(), variant.height());
-    let quality = quality.clamp(0.0, 100.0);
+    let undecodable = |what: String| Refusal::Undecodable(format!("its variant could not be encoded: {what}"));
+    let mut config = webp::WebPConfig::new().map_err(|()| undecodable("libwebp's configuration".to_owned()))?;
+    config.lossless = 0;
+    config.quality = quality.clamp(0.0, 100.0);
+    config.use_sharp_yuv = 1;
     let encoded = if alpha {
         let pixels = variant.into_rgba8();
-        webp::Encoder::from_rgba(pixels.as_raw(), width, height).encode_simple(false, quality)
+        webp::Encoder::from_rgba(pixels.as_raw(), width, height).encode_advanced(&config)
     } else {
         let pixels = variant.into_rgb8();
-        webp::Encoder::from_rgb(pixels.as_raw(), width, height).encode_simple(false, quality)
+        webp::Encoder::from_rgb(pixels.as_raw(), width, height).encode_advanced(&config)
     };
     match encoded {
         Ok(memory) => Ok(memory.to_vec()),
         Err(webp::WebPEncodingError::VP8_ENC_ERROR_OUT_OF_MEMORY) => {
             Err(Refusal::TooMuchMemory { limit: limits.max_decode_bytes })
         }
-        Err(error) => Err(Refusal::Undecodable(format!("its variant could not be encoded: {error:?}"))),
+        Err(error) => Err(undecodable(format!("{error:?}"))),
     }
 }
 
