@@ -46,6 +46,15 @@ impl Scrape {
         self.0.get(name).copied()
     }
 
+    /// The sum of every series of `name` (each of its labels: `name{reason="…"}`), 0 without any.
+    pub fn sum_prefix(&self, name: &str) -> f64 {
+        self.0
+            .iter()
+            .filter(|(key, _)| key.as_str() == name || key.strip_prefix(name).is_some_and(|rest| rest.starts_with('{')))
+            .map(|(_, value)| value)
+            .sum()
+    }
+
     /// How much `name` grew from `before` to this scrape; `n/a (metric missing)` when either
     /// lacks it.
     pub fn delta_label(&self, before: &Scrape, name: &str) -> String {

@@ -74,6 +74,8 @@ pub fn build(
     let lookup = AssetLookup::new(available.keys());
     // The site's look first: a bad `site-options.json` fails the build before anything is rendered.
     let look = read_look(sink, &available, &lookup, &site.look)?;
+    // Each raster image's size, read from the heads of the images this publish brings.
+    let images = crate::images::image_metas(sink, base, &available, &site.images, !heads_current)?;
 
     progress(Phase::RenderingHtml, 15)?;
     let notes = Notes::new(&routed, &settings, limits, sink)?;
@@ -83,8 +85,8 @@ pub fn build(
     for (i, (_, entry)) in routed.iter().enumerate() {
         by_vault_path.entry(nfc(&entry.vault_path).into_owned()).or_insert(i);
     }
-    let render_settings = render_settings_key(&settings, limits, site.show_properties);
-    let links_key = links_key(render_settings, &refs, &access, &available);
+    let render_settings = render_settings_key(&settings, limits, site.show_properties, &site.images.variant_widths);
+    let links_key = links_key(render_settings, &refs, &access, &available, &images);
     let links_unchanged = base.links_key == Some(links_key);
     let context = |me: usize| PageContext {
         index: &index,
@@ -95,6 +97,8 @@ pub fn build(
         me,
         lookup: &lookup,
         assets: &available,
+        images: &images,
+        variant_widths: &site.images.variant_widths,
         positions: &positions,
         by_vault_path: &by_vault_path,
         settings: &settings,

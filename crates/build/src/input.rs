@@ -126,8 +126,8 @@ impl SiteOptions {
     pub fn key(&self) -> vps_core::ContentHash {
         let policy = self.access.as_ref().map(|access| access.policy_key().to_hex());
         let text = format!(
-            "{:?}\n{:?}\n{:?}\n{:?}\n{HEADS_VERSION}\n{policy:?}\nshow_properties={}\n{:?}",
-            self.name, self.home_note, self.language, self.limits, self.show_properties, self.look
+            "{:?}\n{:?}\n{:?}\n{:?}\n{HEADS_VERSION}\n{policy:?}\nshow_properties={}\n{:?}\n{:?}",
+            self.name, self.home_note, self.language, self.limits, self.show_properties, self.look, self.images
         );
         vps_core::ContentHash::of(text.as_bytes())
     }

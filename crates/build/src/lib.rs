@@ -58,6 +58,7 @@ mod clean;
 mod documents;
 pub mod encode;
 mod error;
+mod images;
 mod input;
 mod links;
 mod page;

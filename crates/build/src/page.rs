@@ -9,9 +9,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use vps_access::PageAccess;
 use vps_core::AssetPath;
 use vps_core::ContentHash;
+use vps_core::image::{ImageMeta, VariantFormat, variant_href, variant_widths};
 use vps_core::revision::{Asset, MadeFrom, NoteHead, Page, Question, SiteSettings};
 use vps_core::slug::{decode_route, nfc};
-use vps_render::{Exceeded, LinkIndex, PageMeta, PageRef, PublishLimits, RenderOptions, Resolver, Transclusion};
+use vps_render::{
+    Exceeded, ImageSource, LinkIndex, PageMeta, PageRef, PublishLimits, RenderOptions, Resolver, Transclusion,
+};
 use vps_site::{Heading as SiteHeading, PageInfo};
 
 use crate::audience::listed_for_everyone;
@@ -35,6 +38,10 @@ pub(crate) struct PageContext<'a> {
     pub(crate) me: usize,
     pub(crate) lookup: &'a AssetLookup,
     pub(crate) assets: &'a BTreeMap<AssetPath, Asset>,
+    /// What is known of each raster image, by its hash ([`crate::images`]).
+    pub(crate) images: &'a BTreeMap<ContentHash, ImageMeta>,
+    /// The widths images offer variants at (`IMAGE_VARIANT_WIDTHS`); empty when variants are off.
+    pub(crate) variant_widths: &'a [u32],
     /// The index in `refs` of each page reference, by its address.
     pub(crate) positions: &'a HashMap<usize, usize>,
     /// The index in `refs` of each note, by its NFC vault path (the first of a file published
@@ -57,8 +64,10 @@ pub(crate) fn render_settings_key(
     settings: &SiteSettings,
     limits: &PublishLimits,
     show_properties: bool,
+    variant_widths: &[u32],
 ) -> ContentHash {
-    let settings = (&settings.cleanup_rules, &settings.ignored_tags, format!("{limits:?}"), show_properties);
+    let settings =
+        (&settings.cleanup_rules, &settings.ignored_tags, format!("{limits:?}"), show_properties, variant_widths);
     ContentHash::of(&serde_json::to_vec(&settings).expect("serializes"))
 }
 
@@ -108,7 +117,7 @@ impl PagePart {
 /// Bumped whenever rendering or the page layout changes in a way the keys cannot see (a new
 /// feature of the renderer, a fix, a new way of making the keys): every page of the next
 /// build is then made again.
-const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/incremental-3");
+const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/incremental-4");
 
 /// A page of the base revision that may be reused: its manifest entry and its site info.
 pub(crate) struct Previous<'a> {
@@ -182,6 +191,7 @@ pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart
     let resolver = PageResolver {
         cx,
         shown: RefCell::new(BTreeSet::new()),
+        images: RefCell::default(),
         asked: RefCell::new(Vec::new()),
         failed: RefCell::new(None),
     };
@@ -304,6 +314,7 @@ pub(crate) fn links_key(
     refs: &[PageRef],
     access: &[PageAccess],
     assets: &BTreeMap<AssetPath, Asset>,
+    images: &BTreeMap<ContentHash, ImageMeta>,
 ) -> ContentHash {
     let mut key = Vec::with_capacity(64 + refs.len() * 128);
     put(&mut key, ENGINE_VERSION.as_bytes());
@@ -324,8 +335,22 @@ pub(crate) fn links_key(
         put(&mut key, path.as_str().as_bytes());
         key.extend_from_slice(asset.sha256.as_bytes());
         put(&mut key, asset.media_type.as_str().as_bytes());
+        put_image(&mut key, images.get(&asset.sha256));
     }
     ContentHash::of(&key)
+}
+
+/// Appends what is known of an image to a key.
+fn put_image(key: &mut Vec<u8>, image: Option<&ImageMeta>) {
+    match image {
+        Some(meta) => {
+            key.push(1);
+            key.extend_from_slice(&meta.width.to_le_bytes());
+            key.extend_from_slice(&meta.height.to_le_bytes());
+            key.push(u8::from(meta.variants));
+        }
+        None => key.push(0),
+    }
 }
 
 /// Appends an audience to a key.
@@ -381,7 +406,16 @@ fn content_key(own: &[u8], questions: &[Question], answers: &[Answer]) -> Conten
 pub(crate) enum Answer {
     Link(Option<String>),
     Embed(Option<Embedded>),
-    Asset(Option<(AssetPath, String)>),
+    Asset(Option<FoundAsset>),
+}
+
+/// The asset an [`Answer::Asset`] found: its path, its URL, and for a raster image its size and
+/// variants.
+#[derive(Debug, Clone)]
+pub(crate) struct FoundAsset {
+    path: AssetPath,
+    href: String,
+    image: Option<ImageSource>,
 }
 
 /// The note an embed found: where it is in the site and which source it is. Its Markdown (what
@@ -412,7 +446,18 @@ impl Answer {
                 b'E',
                 &[embedded.href.as_bytes(), embedded.key.as_bytes(), embedded.source_blob.as_bytes()],
             ),
-            Answer::Asset(Some((path, href))) => found(bytes, b'A', &[path.as_str().as_bytes(), href.as_bytes()]),
+            Answer::Asset(Some(FoundAsset { path, href, image })) => {
+                found(bytes, b'A', &[path.as_str().as_bytes(), href.as_bytes()]);
+                if let Some(image) = image {
+                    bytes.push(b'I');
+                    bytes.extend_from_slice(&image.width.to_le_bytes());
+                    bytes.extend_from_slice(&image.height.to_le_bytes());
+                    for (url, width) in &image.variants {
+                        put(bytes, url.as_bytes());
+                        bytes.extend_from_slice(&width.to_le_bytes());
+                    }
+                }
+            }
         }
     }
 }
@@ -458,11 +503,28 @@ impl PageContext<'_> {
             Question::Asset { target } => {
                 let found = self.asset(target).and_then(|path| {
                     let asset = self.assets.get(path)?;
-                    Some((path.clone(), format!("/_blob/{}", asset.sha256)))
+                    let image = self.images.get(&asset.sha256).and_then(|meta| self.image_source(&asset.sha256, meta));
+                    Some(FoundAsset { path: path.clone(), href: format!("/_blob/{}", asset.sha256), image })
                 });
                 Answer::Asset(found)
             }
         }
+    }
+}
+
+impl PageContext<'_> {
+    /// How a page offers the image `hash`: its size, and its variants when it has them.
+    fn image_source(&self, hash: &ContentHash, meta: &ImageMeta) -> Option<ImageSource> {
+        let (width, height) = meta.size()?;
+        let variants = if meta.variants {
+            variant_widths(width, self.variant_widths)
+                .into_iter()
+                .map(|w| (variant_href(hash, w, VariantFormat::Webp), w))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Some(ImageSource { width, height, variants })
     }
 }
 
@@ -480,6 +542,8 @@ fn image_url(resolver: &PageResolver<'_>, target: &str) -> Option<String> {
 struct PageResolver<'a> {
     cx: &'a PageContext<'a>,
     shown: RefCell<BTreeSet<AssetPath>>,
+    /// The images among the assets found, by URL: what [`Resolver::image_source`] answers.
+    images: RefCell<HashMap<String, ImageSource>>,
     asked: RefCell<Vec<(Question, Answer)>>,
     /// The first error met while answering (an embedded note's source unreadable, its cleanup
     /// over a limit): the page fails with it once rendered.
@@ -522,8 +586,11 @@ impl PageResolver<'_> {
         let Answer::Asset(found) = self.ask(Question::Asset { target: target.to_owned() }) else {
             unreachable!("an asset question gets an asset answer")
         };
-        let (path, href) = found?;
+        let FoundAsset { path, href, image } = found?;
         self.shown.borrow_mut().insert(path);
+        if let Some(image) = image {
+            self.images.borrow_mut().insert(href.clone(), image);
+        }
         Some(href)
     }
 }
@@ -549,6 +616,10 @@ impl Resolver for PageResolver<'_> {
 
     fn asset_href(&self, target: &str) -> Option<String> {
         self.asset(target)
+    }
+
+    fn image_source(&self, href: &str) -> Option<ImageSource> {
+        self.images.borrow().get(href).cloned()
     }
 }
 
@@ -611,17 +682,20 @@ mod tests {
             me: routed.iter().position(|(_, entry)| entry.vault_path == me).unwrap(),
             lookup: &lookup,
             assets: &assets,
+            images: &BTreeMap::new(),
+            variant_widths: &[],
             positions: &positions,
             by_vault_path: &by_vault_path,
             settings: &settings,
             limits: &limits,
-            render_settings: render_settings_key(&settings, &limits, false),
+            render_settings: render_settings_key(&settings, &limits, false, &[]),
             show_properties: false,
             links_unchanged: false,
         };
         check(&PageResolver {
             cx: &cx,
             shown: RefCell::new(BTreeSet::new()),
+            images: RefCell::default(),
             asked: RefCell::new(Vec::new()),
             failed: RefCell::new(None),
         });

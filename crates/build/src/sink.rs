@@ -19,6 +19,13 @@ pub trait BlobSink {
 
     /// Reads small blobs (note sources); `None` for one that is not stored.
     fn read_many(&self, hashes: Vec<ContentHash>) -> Result<Vec<Option<Bytes>>, StoreError>;
+
+    /// Reads the first `max` bytes of each blob (an image's header); `None` for one that is not
+    /// stored. By default the whole blobs are read and cut.
+    fn read_heads(&self, hashes: Vec<ContentHash>, max: usize) -> Result<Vec<Option<Bytes>>, StoreError> {
+        let blobs = self.read_many(hashes)?;
+        Ok(blobs.into_iter().map(|blob| blob.map(|bytes| bytes.slice(..bytes.len().min(max)))).collect())
+    }
 }
 
 /// The SHA-256 of `bytes`, as blobs are named.

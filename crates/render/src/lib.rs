@@ -100,7 +100,8 @@ pub use drawing::{drawing_exports, drawing_page_markdown, is_drawing, is_drawing
 pub use limits::{Exceeded, LimitError, PublishLimits, folder_depth, tag_depth};
 pub use links::{LinkIndex, PageRef, WikiTarget, fragment, page_href, split_wikilink};
 pub use markdown::{
-    Heading, Reference, ReferenceKind, RenderOptions, Rendered, Resolver, Transclusion, references, render, try_render,
+    Heading, ImageSource, Reference, ReferenceKind, RenderOptions, Rendered, Resolver, Transclusion, references,
+    render, try_render,
 };
 pub use meta::{MAX_PROPERTY_CHARS, MAX_SHOWN_PROPERTIES, PageMeta, shown_properties};
 pub use routing::{alias_route, compute_route, normalize_route_base};

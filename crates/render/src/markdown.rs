@@ -69,6 +69,14 @@ pub trait Resolver {
     /// An embed or image target → the URL of the published asset, or None when absent.
     fn asset_href(&self, target: &str) -> Option<String>;
 
+    /// What is known of the image at `href` (a URL [`asset_href`](Resolver::asset_href) gave):
+    /// its size and its smaller variants, so that its `<img>` gets `width`/`height` (no layout
+    /// shift) and a `srcset` a reader's screen picks from. None: the image is shown as it is.
+    fn image_source(&self, href: &str) -> Option<ImageSource> {
+        let _ = href;
+        None
+    }
+
     /// The note a `![[target]]` embed names, to transclude it; None renders the embed as a link.
     ///
     /// `target` is as for [`page_href`](Resolver::page_href), without the subpath (the renderer
@@ -103,6 +111,18 @@ pub trait Resolver {
     fn tag_href(&self, tag: &str) -> Option<String> {
         Some(vps_core::slug::tag_href(tag))
     }
+}
+
+/// A published raster image, as pages offer it ([`Resolver::image_source`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSource {
+    /// Its width as displayed, in pixels.
+    pub width: u32,
+    /// Its height as displayed, in pixels.
+    pub height: u32,
+    /// Its variants, narrowest first: URL and width in pixels (each narrower than the image).
+    /// The original is the widest candidate of the `srcset`; empty: no `srcset`.
+    pub variants: Vec<(String, u32)>,
 }
 
 /// A note to transclude, as the [`Resolver`] found it.

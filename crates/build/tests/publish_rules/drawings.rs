@@ -48,7 +48,10 @@ fn a_note_embedding_a_drawing_shows_its_export_and_the_drawing_page_shows_no_sce
     .on(&blobs, &Revision::empty());
 
     let post = html_of(&blobs, &built, "Post.md");
-    assert!(post.contains(&format!("_blob/{sha}\" alt=\"Plan.excalidraw\" width=\"400\" loading=\"lazy\">")), "{post}");
+    assert!(
+        post.contains(&format!("_blob/{sha}\" alt=\"Plan.excalidraw\" width=\"400\" decoding=\"async\">")),
+        "{post}"
+    );
     assert!(
         post.contains("<span class=\"excalidraw-missing\"><strong>Drawing “Missing.excalidraw” is not published"),
         "{post}"

@@ -6,6 +6,7 @@
 //! renderer; alignment words are accepted and ignored here.
 
 use crate::links::WikiTarget;
+use crate::markdown::ImageSource;
 
 use super::escape_html;
 
@@ -66,21 +67,22 @@ impl Modifiers {
 
 /// The HTML of an embedded asset whose published URL is `src`. An image not already inside a
 /// link (`in_link`) is wrapped in one to the full-size file: the page's script opens it in a
-/// lightbox, and without script the link still shows it whole.
-pub(super) fn asset_html(kind: AssetKind, src: &str, link: &WikiTarget, in_link: bool) -> String {
+/// lightbox, and without script the link still shows it whole. `image` is what is known of an
+/// image ([`image_html`]); `eager` says it is the page's first image.
+pub(super) fn asset_html(
+    kind: AssetKind,
+    src: &str,
+    link: &WikiTarget,
+    in_link: bool,
+    image: Option<&ImageSource>,
+    eager: bool,
+) -> String {
     let modifiers = Modifiers::parse(link.alias.as_deref());
     let src_attr = escape_html(src);
     match kind {
         AssetKind::Image => {
             let alt = modifiers.alt.as_deref().unwrap_or(&link.target);
-            let mut html = format!(r#"<img src="{src_attr}" alt="{}""#, escape_html(alt));
-            if let Some(width) = modifiers.width {
-                html.push_str(&format!(r#" width="{width}""#));
-            }
-            if let Some(height) = modifiers.height {
-                html.push_str(&format!(r#" height="{height}""#));
-            }
-            html.push_str(r#" loading="lazy">"#);
+            let html = image_html(src, alt, (modifiers.width, modifiers.height), image, eager);
             if in_link { html } else { format!(r#"{}{html}</a>"#, image_link_open(src)) }
         }
         AssetKind::Audio => format!(r#"<audio controls src="{src_attr}"></audio>"#),
@@ -104,6 +106,61 @@ pub(super) fn asset_html(kind: AssetKind, src: &str, link: &WikiTarget, in_link:
             )
         }
     }
+}
+
+/// The `sizes` of an image shown at the text column's width: the whole screen on a phone, the
+/// column (`.site-main`'s `max-width` in the stylesheet) on a wider one.
+pub(crate) const COLUMN_SIZES: &str = "(max-width: 52rem) 100vw, 52rem";
+
+/// The `<img>` of the published image at `src`:
+/// - `size`, what the writer asked for (`![[img.png|300]]`, `|300x200`), wins; a missing side
+///   follows from the image's own ratio, so the browser reserves the right box before the image
+///   arrives (no layout shift). Without either, the image's own size.
+/// - With variants, a `srcset` of them and of the original (the widest candidate), with `sizes`
+///   the width it is shown at: the browser picks the smallest that fills it on its screen.
+/// - `loading="lazy"` unless `eager` (the page's first image, likely above the fold), and
+///   `decoding="async"`.
+pub(crate) fn image_html(
+    src: &str,
+    alt: &str,
+    size: (Option<u32>, Option<u32>),
+    image: Option<&ImageSource>,
+    eager: bool,
+) -> String {
+    let (mut width, mut height) = size;
+    if let Some(image) = image.filter(|image| image.width > 0 && image.height > 0) {
+        let scale = |value: u32, to: u32, from: u32| {
+            ((u64::from(value) * u64::from(to) + u64::from(from) / 2) / u64::from(from)).clamp(1, 99_999) as u32
+        };
+        match (width, height) {
+            (None, None) => (width, height) = (Some(image.width), Some(image.height)),
+            (Some(w), None) => height = Some(scale(w, image.height, image.width)),
+            (None, Some(h)) => width = Some(scale(h, image.width, image.height)),
+            (Some(_), Some(_)) => {}
+        }
+    }
+    let mut html = format!(r#"<img src="{}" alt="{}""#, escape_html(src), escape_html(alt));
+    if let Some(image) = image.filter(|image| !image.variants.is_empty()) {
+        let mut candidates: Vec<String> =
+            image.variants.iter().map(|(url, width)| format!("{} {width}w", escape_html(url))).collect();
+        candidates.push(format!("{} {}w", escape_html(src), image.width));
+        let sizes = match size.0 {
+            Some(w) => format!("(max-width: {w}px) 100vw, {w}px"),
+            None => COLUMN_SIZES.to_owned(),
+        };
+        html.push_str(&format!(r#" srcset="{}" sizes="{sizes}""#, candidates.join(", ")));
+    }
+    if let Some(width) = width {
+        html.push_str(&format!(r#" width="{width}""#));
+    }
+    if let Some(height) = height {
+        html.push_str(&format!(r#" height="{height}""#));
+    }
+    if !eager {
+        html.push_str(r#" loading="lazy""#);
+    }
+    html.push_str(r#" decoding="async">"#);
+    html
 }
 
 /// What an embed of the Excalidraw drawing `name` shows when no export of it is published
@@ -155,10 +212,10 @@ mod tests {
     #[test]
     fn image_markup_escapes_alt_and_src() {
         let link = split_wikilink(r#"a.png|"><script>|50"#);
-        let html = asset_html(AssetKind::Image, "/assets/a.png?x=\"1\"", &link, true);
+        let html = asset_html(AssetKind::Image, "/assets/a.png?x=\"1\"", &link, true, None, false);
         assert_eq!(
             html,
-            r#"<img src="/assets/a.png?x=&quot;1&quot;" alt="&quot;&gt;&lt;script&gt;" width="50" loading="lazy">"#
+            r#"<img src="/assets/a.png?x=&quot;1&quot;" alt="&quot;&gt;&lt;script&gt;" width="50" loading="lazy" decoding="async">"#
         );
     }
 
@@ -166,9 +223,50 @@ mod tests {
     fn an_image_outside_a_link_links_to_its_full_size_file() {
         let link = split_wikilink("a.png|300");
         assert_eq!(
-            asset_html(AssetKind::Image, "/assets/a.png", &link, false),
-            r#"<a class="image-link" href="/assets/a.png"><img src="/assets/a.png" alt="a.png" width="300" loading="lazy"></a>"#
+            asset_html(AssetKind::Image, "/assets/a.png", &link, false, None, false),
+            r#"<a class="image-link" href="/assets/a.png"><img src="/assets/a.png" alt="a.png" width="300" loading="lazy" decoding="async"></a>"#
         );
+    }
+
+    fn screenshot() -> ImageSource {
+        ImageSource {
+            width: 2000,
+            height: 1000,
+            variants: vec![("/_img/h/480.webp".into(), 480), ("/_img/h/960.webp".into(), 960)],
+        }
+    }
+
+    #[test]
+    fn an_image_with_variants_offers_them_with_its_size() {
+        let html = image_html("/_blob/h", "Shot", (None, None), Some(&screenshot()), false);
+        assert_eq!(
+            html,
+            concat!(
+                r#"<img src="/_blob/h" alt="Shot" srcset="/_img/h/480.webp 480w, /_img/h/960.webp 960w, /_blob/h 2000w" "#,
+                r#"sizes="(max-width: 52rem) 100vw, 52rem" width="2000" height="1000" loading="lazy" decoding="async">"#
+            )
+        );
+    }
+
+    #[test]
+    fn the_writers_size_wins_and_the_other_side_keeps_the_ratio() {
+        let html = image_html("/_blob/h", "Shot", (Some(300), None), Some(&screenshot()), true);
+        assert!(
+            html.contains(r#"sizes="(max-width: 300px) 100vw, 300px" width="300" height="150" decoding="async">"#),
+            "{html}"
+        );
+        assert!(!html.contains("loading"), "the first image is not lazy: {html}");
+        let html = image_html("/_blob/h", "Shot", (Some(300), Some(40)), Some(&screenshot()), false);
+        assert!(html.contains(r#"width="300" height="40""#), "{html}");
+        let html = image_html("/_blob/h", "Shot", (None, Some(100)), Some(&screenshot()), false);
+        assert!(html.contains(r#"width="200" height="100""#), "{html}");
+    }
+
+    #[test]
+    fn an_image_without_variants_still_gets_its_size() {
+        let source = ImageSource { variants: Vec::new(), ..screenshot() };
+        let html = image_html("/_blob/h", "a", (None, None), Some(&source), false);
+        assert_eq!(html, r#"<img src="/_blob/h" alt="a" width="2000" height="1000" loading="lazy" decoding="async">"#);
     }
 
     #[test]
@@ -181,7 +279,7 @@ mod tests {
     #[test]
     fn pdf_embeds_show_inline_with_a_link_that_keeps_the_page_fragment() {
         let link = split_wikilink("paper.pdf#page=3");
-        let html = asset_html(AssetKind::Pdf, "/assets/paper.pdf", &link, false);
+        let html = asset_html(AssetKind::Pdf, "/assets/paper.pdf", &link, false, None, false);
         assert_eq!(
             html,
             concat!(

@@ -18,7 +18,7 @@ use super::embed::{self, AssetKind};
 use super::format::node_key;
 use super::text::{self, IgnoredTags, Segment};
 use super::transclude::{self, EmbedRequest, Source, TransclusionBudget};
-use super::{Resolver, Transclusion, escape_html};
+use super::{ImageSource, Resolver, Transclusion, escape_html};
 use crate::limits::Exceeded;
 use crate::links::{WikiTarget, split_wikilink, with_fragment};
 
@@ -88,6 +88,7 @@ pub(super) fn rewrite<'a>(
         block_id_list: Vec::new(),
         embeds: Vec::new(),
         in_link: false,
+        images_shown: 0,
     };
     // An explicit stack instead of recursion: nesting depth is under the note author's control.
     // Children are pushed in reverse so nodes are visited in document order.
@@ -184,6 +185,8 @@ struct Rewriter<'a, 'r> {
     embeds: Vec<Placeholder<'a>>,
     /// Whether the node being rewritten is inside a link (its images are not wrapped in one).
     in_link: bool,
+    /// Images shown so far: the page's first one loads at once, the others lazily.
+    images_shown: usize,
 }
 
 impl<'a> Rewriter<'a, '_> {
@@ -204,6 +207,17 @@ impl<'a> Rewriter<'a, '_> {
             None => self.resolver.note_markdown(target),
             Some(source) => self.resolver.note_markdown_from(source.key, target),
         }
+    }
+
+    /// For an image (`is_image`) at `src`: what the resolver knows of it, and whether it is the
+    /// page's first image (not in an embedded note), which is not loaded lazily.
+    fn image(&mut self, is_image: bool, src: &str) -> (Option<ImageSource>, bool) {
+        if !is_image {
+            return (None, false);
+        }
+        self.images_shown += 1;
+        let eager = self.depth == 0 && self.images_shown == 1;
+        (self.resolver.image_source(src), eager)
     }
 
     /// Inserts `pieces` where `node` is, and removes `node`.
@@ -316,7 +330,10 @@ impl<'a> Rewriter<'a, '_> {
     fn asset_embed(&mut self, link: &WikiTarget, kind: AssetKind) -> Vec<Piece> {
         push_unique(&mut self.refs.assets, &link.target);
         match self.resolver.asset_href(&link.target) {
-            Some(src) => vec![Piece::Html(embed::asset_html(kind, &src, link, self.in_link))],
+            Some(src) => {
+                let (image, eager) = self.image(kind == AssetKind::Image, &src);
+                vec![Piece::Html(embed::asset_html(kind, &src, link, self.in_link, image.as_ref(), eager))]
+            }
             None => unresolved(vec![Piece::Text(link.label())]),
         }
     }
@@ -325,7 +342,10 @@ impl<'a> Rewriter<'a, '_> {
     /// image embed is, or the placeholder that says how to publish one.
     fn drawing_embed(&mut self, link: &WikiTarget) -> Vec<Piece> {
         match self.drawing_export(&link.target) {
-            Some(src) => vec![Piece::Html(embed::asset_html(AssetKind::Image, &src, link, self.in_link))],
+            Some(src) => {
+                let (image, eager) = self.image(true, &src);
+                vec![Piece::Html(embed::asset_html(AssetKind::Image, &src, link, self.in_link, image.as_ref(), eager))]
+            }
             None => vec![Piece::Html(embed::drawing_missing_html(&link.target))],
         }
     }
@@ -406,7 +426,13 @@ impl<'a> Rewriter<'a, '_> {
         match self.resolver.asset_href(&target) {
             Some(src) => {
                 self.link_image(node, &src);
-                if let NodeValue::Image(image) = &mut node.data_mut().value {
+                let (image, eager) = self.image(true, &src);
+                if let Some(image) = image {
+                    // Sized and with its variants, as an embed is ([`embed::image_html`]).
+                    let alt = node.collect_text();
+                    let html = embed::image_html(&src, &alt, (None, None), Some(&image), eager);
+                    self.replace(node, vec![Piece::Html(html)]);
+                } else if let NodeValue::Image(image) = &mut node.data_mut().value {
                     image.url = src;
                 }
             }

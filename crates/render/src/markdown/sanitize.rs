@@ -98,7 +98,7 @@ const ATTRIBUTES: &[(&str, &[&str])] = &[
     ("li", &["id"]),
     ("p", &["id"]),
     ("div", &["id", "data-href"]),
-    ("img", &["loading"]),
+    ("img", &["loading", "decoding", "srcset", "sizes"]),
     ("audio", &["controls", "src"]),
     ("video", &["controls", "src"]),
     ("source", &["src", "type"]),
@@ -213,6 +213,13 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
             (!value.is_empty() && value.len() <= 5 && value.bytes().all(|b| b.is_ascii_digit())).then_some(value.into())
         }
         ("img", "loading") => matches!(value, "lazy" | "eager").then_some(value.into()),
+        ("img", "decoding") => matches!(value, "async" | "sync" | "auto").then_some(value.into()),
+        ("img", "srcset") => local_srcset(value).then_some(value.into()),
+        ("img", "sizes") => (value.len() <= 200
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '(' | ')' | ':' | ',' | '.' | '-')))
+        .then_some(value.into()),
         (_, "id") => {
             (!value.is_empty() && value.len() <= MAX_ID_BYTES && value.chars().all(is_id_char)).then_some(value.into())
         }
@@ -225,6 +232,26 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
         .then_some(value.into()),
         _ => Some(value.into()),
     }
+}
+
+/// Whether a `srcset` names only files of the site (`/…`, never `//host`) with width or density
+/// descriptors: the renderer writes one for images with variants; ammonia checks `src`, not this.
+fn local_srcset(value: &str) -> bool {
+    value.len() <= 4096
+        && value.split(',').all(|candidate| {
+            let mut parts = candidate.split_ascii_whitespace();
+            let url_ok = parts.next().is_some_and(|url| {
+                url.starts_with('/') && !url.starts_with("//") && !url.contains(['\\', '"', '\'', '<', '>'])
+            });
+            let descriptor_ok = parts.next().is_none_or(|descriptor| {
+                let (number, unit) = descriptor.split_at(descriptor.len().saturating_sub(1));
+                matches!(unit, "w" | "x")
+                    && !number.is_empty()
+                    && number.len() <= 8
+                    && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            });
+            url_ok && descriptor_ok && parts.next().is_none()
+        })
 }
 
 fn allowed_class(element: &str, class: &str) -> bool {
@@ -378,6 +405,19 @@ mod tests {
         assert_eq!(filter_attribute("img", "width", "300"), Some("300".into()));
         assert_eq!(filter_attribute("img", "width", "100%;x"), None);
         assert_eq!(filter_attribute("img", "loading", "soon"), None);
+        let srcset = "/_img/h/480.webp 480w, /_blob/h 2000w";
+        assert_eq!(filter_attribute("img", "srcset", srcset), Some(srcset.into()));
+        for bad in
+            ["//evil.example/x.png 1x", "javascript:alert(1) 1x", "/a.png 1x, https://e.example/b.png 2x", "/a.png 1y"]
+        {
+            assert_eq!(filter_attribute("img", "srcset", bad), None, "{bad}");
+        }
+        assert_eq!(
+            filter_attribute("img", "sizes", "(max-width: 52rem) 100vw, 52rem"),
+            Some("(max-width: 52rem) 100vw, 52rem".into())
+        );
+        assert_eq!(filter_attribute("img", "sizes", "calc(1px;x)"), None);
+        assert_eq!(filter_attribute("img", "decoding", "async"), Some("async".into()));
         assert_eq!(filter_attribute("code", "class", "language-rust evil"), Some("language-rust".into()));
         assert_eq!(filter_attribute("code", "class", "evil"), None);
         assert_eq!(filter_attribute("span", "class", "hl-source hl-rust admin"), Some("hl-source hl-rust".into()));

@@ -11,6 +11,7 @@ mod browser;
 mod content;
 mod graph;
 mod help_vault;
+mod images;
 mod prefix;
 mod scale;
 mod site_options;

@@ -52,18 +52,19 @@ fn underscores_in_targets_do_not_become_emphasis() {
 fn image_embeds_use_the_asset_url_with_size() {
     let page = render("![[img.png|300]] ![[img.png|640x480]]", &MapResolver::new(), &RenderOptions::default());
     assert!(
-        page.html.contains(r#"<img src="/assets/img.png" alt="img.png" width="300" loading="lazy">"#),
+        page.html.contains(r#"<img src="/assets/img.png" alt="img.png" width="300" decoding="async">"#),
         "{}",
         page.html
     );
-    assert!(page.html.contains(r#"width="640" height="480""#), "{}", page.html);
+    assert!(page.html.contains(r#"width="640" height="480" loading="lazy" decoding="async""#), "{}", page.html);
+    assert_eq!(page.html.matches("loading=").count(), 1, "the first image loads at once: {}", page.html);
     assert_eq!(page.assets, ["img.png"]);
 }
 
 #[test]
 fn embeds_with_several_modifiers_are_still_found() {
     let out = html("![[img.png|right|A cat|200]]");
-    assert!(out.contains(r#"<img src="/assets/img.png" alt="A cat" width="200" loading="lazy">"#), "{out}");
+    assert!(out.contains(r#"<img src="/assets/img.png" alt="A cat" width="200" decoding="async">"#), "{out}");
 }
 
 #[test]
@@ -239,7 +240,7 @@ fn a_drawing_embed_shows_its_svg_export_as_an_image_sized_by_the_embed() {
     for markdown in ["![[Drawing.excalidraw|400]]", "![[Drawing.excalidraw.md|400]]"] {
         let page = render(markdown, &resolver, &RenderOptions::default());
         assert!(page.html.contains(r#"<img src="/_blob/svg" alt="Drawing.excalidraw"#), "{markdown}: {}", page.html);
-        assert!(page.html.contains(r#"width="400" loading="lazy">"#), "{markdown}: {}", page.html);
+        assert!(page.html.contains(r#"width="400" decoding="async">"#), "{markdown}: {}", page.html);
         assert!(page.html.contains(r#"<a class="image-link" href="/_blob/svg""#), "{}", page.html);
         assert!(!page.html.contains("<svg"), "never inline SVG: {}", page.html);
         assert_eq!(page.assets, ["Drawing.excalidraw.svg"]);
@@ -250,7 +251,7 @@ fn a_drawing_embed_shows_its_svg_export_as_an_image_sized_by_the_embed() {
 fn a_drawing_without_svg_shows_its_png_then_its_light_export() {
     let png = with_assets(&[("Plans/Drawing.excalidraw.png", "/_blob/png")]);
     let out = render("![[Plans/Drawing.excalidraw]]", &png, &RenderOptions::default()).html;
-    assert!(out.contains(r#"<img src="/_blob/png" alt="Plans/Drawing.excalidraw" loading="lazy">"#), "{out}");
+    assert!(out.contains(r#"<img src="/_blob/png" alt="Plans/Drawing.excalidraw" decoding="async">"#), "{out}");
 
     let light =
         with_assets(&[("Drawing.excalidraw.light.svg", "/_blob/light"), ("Drawing.excalidraw.png", "/_blob/png")]);
@@ -309,4 +310,50 @@ fn a_link_to_an_unpublished_drawing_note_opens_its_export() {
         "{}",
         page.html
     );
+}
+
+/// [`MapResolver`] that knows `img.png` is 2000 × 1000 with two variants.
+struct SizedImages(MapResolver);
+
+impl Resolver for SizedImages {
+    fn page_href(&self, target: &str, subpath: Option<&str>) -> Option<String> {
+        self.0.page_href(target, subpath)
+    }
+
+    fn asset_href(&self, target: &str) -> Option<String> {
+        self.0.asset_href(target)
+    }
+
+    fn image_source(&self, href: &str) -> Option<crate::ImageSource> {
+        (href == "/assets/img.png").then(|| crate::ImageSource {
+            width: 2000,
+            height: 1000,
+            variants: vec![("/_img/a/480.webp".into(), 480), ("/_img/a/960.webp".into(), 960)],
+        })
+    }
+}
+
+#[test]
+fn images_offer_their_variants_and_size_through_the_sanitiser() {
+    let resolver = SizedImages(MapResolver::new());
+    let page = render("![[img.png]]\n\n![A *cat*](img.png)\n\n![[img.png|300]]", &resolver, &RenderOptions::default());
+    let srcset = r#"srcset="/_img/a/480.webp 480w, /_img/a/960.webp 960w, /assets/img.png 2000w""#;
+    assert_eq!(page.html.matches(srcset).count(), 3, "{}", page.html);
+    assert!(
+        page.html.contains(r#"alt="img.png" srcset="#)
+            && page
+                .html
+                .contains(r#"sizes="(max-width: 52rem) 100vw, 52rem" width="2000" height="1000" decoding="async">"#),
+        "the first image: its own size, not lazy: {}",
+        page.html
+    );
+    assert!(page.html.contains(r#"alt="A cat" srcset="#), "a Markdown image too: {}", page.html);
+    assert!(
+        page.html.contains(
+            r#"sizes="(max-width: 300px) 100vw, 300px" width="300" height="150" loading="lazy" decoding="async">"#
+        ),
+        "{}",
+        page.html
+    );
+    assert_eq!(page.html.matches(r#"<a class="image-link" href="/assets/img.png""#).count(), 3, "{}", page.html);
 }
