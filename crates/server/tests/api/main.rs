@@ -31,3 +31,5 @@ mod upgrade;
 mod encodings;
 // issue 16 — permalinks and aliases
 mod permalinks;
+// issue 17 — image variants
+mod variants;
