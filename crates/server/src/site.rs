@@ -188,6 +188,9 @@ impl Deref for Live {
     }
 }
 
+/// What is told of each revision that goes live.
+type LiveListener = Box<dyn Fn(&Live) + Send + Sync>;
+
 pub(crate) struct Site {
     revisions: Arc<dyn RevisionStore>,
     /// The settings every loaded revision is served with.
@@ -196,7 +199,7 @@ pub(crate) struct Site {
     /// Blobs found damaged while being served, and whether they were moved out of the store.
     corrupt: Mutex<HashMap<ContentHash, Quarantined>>,
     /// Told of every revision that goes live (the image variant queue).
-    on_live: std::sync::OnceLock<Box<dyn Fn(&Live) + Send + Sync>>,
+    on_live: std::sync::OnceLock<LiveListener>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,15 +19,18 @@
 //!   record `image-crashed` and is never decoded again. A panic of the decoder is the same.
 //! - **Bounded queue.** At most `IMAGE_QUEUE_MAX` sources wait (deduplicated); what overflows is
 //!   dropped with a log line and queued again the next time a revision goes live.
-//! - **Memory.** At most `IMAGE_WORKERS` × (`IMAGE_MAX_SOURCE_BYTES` + `IMAGE_MAX_DECODE_BYTES` +
-//!   the largest variant) while making variants: each worker holds one source's bytes (a larger
-//!   file is refused from its recorded size, unread), the decoder's buffers, which `vps_media`
-//!   caps at `max_decode_bytes` (the decoded image and its resized copies, checked before they are
-//!   allocated), and the encoded variants until they are stored (each smaller than its decoded
-//!   pixels, already inside the decode budget; counted again to be safe). With the defaults and
-//!   one worker: 64 MiB + 256 MiB + a 1600-px-wide WebP (under 10 MiB) ≈ 330 MiB at worst; a
-//!   typical screenshot uses a few tens of MiB. Plus the record cache: [`RECORD_CACHE_ENTRIES`]
-//!   records of a few hundred bytes each.
+//! - **Memory.** Per worker, at most one image's: `S + D + v × (b + c + 6)` as `vps_media`
+//!   states it — `S` the source's bytes (≤ `IMAGE_MAX_SOURCE_BYTES`; a larger file is refused
+//!   from the size its revision records, unread), `D` its decoded pixels (≤
+//!   `IMAGE_MAX_DECODE_BYTES`, checked from the header before anything is allocated, and by the
+//!   decoder), and the widest variant's pixels `v` (≤ `IMAGE_MAX_PIXELS`) times the bytes a
+//!   pixel of the resized copy, its RGB(A) copy and libwebp's buffers take (at most 22). In all,
+//!   `IMAGE_WORKERS` × (`IMAGE_MAX_SOURCE_BYTES` + `IMAGE_MAX_DECODE_BYTES` + the largest
+//!   variant's working memory): with the defaults (1 worker; 64 MiB, 256 MiB, and at most a
+//!   1600-px-wide variant of a 40 MP image) under 1.2 GiB for the worst image the limits admit;
+//!   the 2400 × 1600 screenshot of the tests costs about 25 MB above the server's own. The
+//!   encoded variants of one image are held until stored (smaller than their pixels). Plus
+//!   the record cache: [`RECORD_CACHE_ENTRIES`] records of a few hundred bytes each.
 
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
