@@ -314,7 +314,7 @@ fn image_variants_default_on_at_three_widths_and_bad_values_are_refused() {
     assert_eq!(settings.images.widths(), vec![640, 1280], "a TOML array works");
 
     for (name, value, message) in [
-        ("IMAGE_VARIANT_WIDTHS", "", "is not 1 to 8 widths"),
+        ("IMAGE_VARIANT_WIDTHS", ", ,", "is not 1 to 8 widths"),
         ("IMAGE_VARIANT_WIDTHS", "1,2,3,4,5,6,7,8,9", "the width 1 is not between 16 and 8192"),
         ("IMAGE_VARIANT_WIDTHS", "100,200,300,400,500,600,700,800,900", "is not 1 to 8 widths"),
         ("IMAGE_VARIANT_WIDTHS", "480,9000", "the width 9000 is not between 16 and 8192"),
@@ -328,7 +328,6 @@ fn image_variants_default_on_at_three_widths_and_bad_values_are_refused() {
         assert!(err.starts_with(&format!("environment variable {name}: ")), "{name}={value}: {err}");
         assert!(err.contains(message), "{name}={value}: {err}");
     }
-    // An empty value is unset (the default), as for every setting.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let many = Settings::load(None, env(&[("IMAGE_WORKERS", "512")]), &Overrides::default()).unwrap();
     assert_eq!(many.images.image_workers, cores, "lowered to the machine's cores");
