@@ -14,8 +14,9 @@
 //!   with `refused` (its code), logged once (when the record is written), counted in
 //!   `vps_image_decode_refusals_total{reason}`, and is served as uploaded.
 //! - **A crash is never repeated.** Before decoding, a worker writes the marker
-//!   `<data_dir>/variants-inflight/<sha256>` (durably), and removes it once the record is written.
-//!   A marker found at start means the process died decoding that image: it gets a refused
+//!   `<data_dir>/variants-inflight/<sha256>` (durably), and removes it once the record is written
+//!   — or when it stops short (a store error, the server stopping on purpose: the image is tried
+//!   again later). A marker found at start means the process died decoding that image: it gets a refused
 //!   record `image-crashed` and is never decoded again. A panic of the decoder is the same.
 //! - **Bounded queue.** At most `IMAGE_QUEUE_MAX` sources wait (deduplicated); what overflows is
 //!   dropped with a log line and queued again the next time a revision goes live.
@@ -267,6 +268,9 @@ impl Workers {
         let inflight = self.0.variants.inflight.clone();
         let name = job.source.to_hex();
         blocking(move || durable::write_file_in(&inflight, &name, b"", 0o644)).await?;
+        // Left only if the process dies while decoding: any return, an error or the task's abort
+        // at shutdown removes it.
+        let _marker = Marker(self.0.variants.marker(&job.source));
         let (widths, quality) = (job.widths.clone(), f32::from(settings.image_variant_quality));
         let made =
             tokio::task::spawn_blocking(move || vps_media::make_variants(&bytes, &widths, quality, &limits)).await;
@@ -319,6 +323,15 @@ impl Workers {
         self.0.variants.records.insert(source, Arc::new(record));
         remove_marker(self.0.variants.marker(&source)).await?;
         Ok(written)
+    }
+}
+
+/// A crash marker, removed when dropped: what outlives the process is a marker of a crash.
+struct Marker(PathBuf);
+
+impl Drop for Marker {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

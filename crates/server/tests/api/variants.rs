@@ -119,9 +119,10 @@ fn peak_rss() -> u64 {
 /// The most this test process may reach while the server makes the fixtures' variants: the
 /// test harness, the client and the server (tens of MiB) plus one worker's worst case for these
 /// images (the 2400 × 1600 PNG: 2 MB source + 11.5 MB decoded + the 1600 variant and libwebp's
-/// buffers, ≈ 45 MB), with room for the tests beside it; far under one worker's bound with the
-/// default limits (the `variants` module of the server). Measured alone: 85 MiB.
-const PEAK_RSS_BOUND: u64 = 256 * 1024 * 1024;
+/// buffers, ≈ 45 MB), and the tests that run beside it in this binary (the high-water mark is
+/// the process's). Measured: 85 MiB alone, 256 MiB with the whole `api` binary. Decoding the
+/// bomb (30 GB of pixels) or a second copy of every image would cross it.
+const PEAK_RSS_BOUND: u64 = 512 * 1024 * 1024;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fixture_gets_its_variants_or_its_original_and_the_server_stays_healthy() {
