@@ -34,7 +34,10 @@
 //! [`Refusal::TooMuchMemory`]). The `image` decoder then runs with the same bounds
 //! (`image::Limits`: the header's width and height, `max_alloc` = `max_decode_bytes`, the output
 //! buffer counted), so a header that lies is refused too. The deadline (`timeout`, from the call)
-//! is checked after decoding, after each resize and after each encoding ([`Refusal::TooSlow`]).
+//! is checked after decoding, after each resize and after each encoding ([`Refusal::TooSlow`]): a
+//! step under way is not interrupted, so the overshoot is at most one step, itself bounded by
+//! `max_pixels`. A panic in a decoder or in libwebp is not caught here: the caller runs this off
+//! its request path and records it (`ErrorCode::ImageCrashed`).
 //!
 //! ## Memory
 //! Peak memory for one image, with `S` = the source's bytes (≤ `max_source_bytes`), `D` = the

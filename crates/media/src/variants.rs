@@ -29,7 +29,9 @@ pub(crate) fn make_variants(
     }
     let header = admit(source, limits)?;
     let (shown_width, shown_height) = header.displayed();
-    let widths: Vec<u32> = widths.iter().copied().filter(|&width| width > 0 && width < shown_width).collect();
+    let mut widths: Vec<u32> = widths.iter().copied().filter(|&width| width > 0 && width < shown_width).collect();
+    widths.sort_unstable();
+    widths.dedup();
     if widths.is_empty() {
         return Ok(Vec::new());
     }
@@ -155,6 +157,22 @@ fn encode(variant: DynamicImage, alpha: bool, quality: f32, limits: &Limits) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::GenericImageView;
+
+    /// The decoder's own limit, for a header whose estimate was passed (a lying header, a colour
+    /// type decoded wider than counted): its allocation refusal is `TooMuchMemory`.
+    #[test]
+    fn the_decoder_s_allocation_limit_is_too_much_memory() {
+        let mut source = Vec::new();
+        image::RgbImage::new(1000, 1000).write_to(&mut Cursor::new(&mut source), image::ImageFormat::Png).unwrap();
+        let mut header = Header::read(&source).unwrap();
+        header.bytes_per_pixel = 1;
+        let limits = Limits { max_decode_bytes: 2_000_000, ..Limits::default() };
+        assert_eq!(admit(&source, &limits), Err(Refusal::TooMuchMemory { limit: 2_000_000 }));
+        assert_eq!(decode(&source, header, &limits).unwrap_err(), Refusal::TooMuchMemory { limit: 2_000_000 });
+        let enough = Limits { max_decode_bytes: 3_000_000, ..Limits::default() };
+        assert_eq!(decode(&source, header, &enough).unwrap().0.dimensions(), (1000, 1000));
+    }
 
     #[test]
     fn heights_keep_the_ratio_rounded_and_never_zero() {

@@ -232,3 +232,77 @@ fn making_a_large_png_s_variants_allocates_no_full_size_float_copy() {
     eprintln!("peak Rust allocation making 3 variants of a 2400×1600 RGB PNG: {peak} bytes (bound {bound})");
     assert!(peak < bound, "peak {peak} over {bound}");
 }
+
+#[test]
+fn an_animated_webp_is_refused_and_probed_without_variants() {
+    let config = webp::WebPConfig::new().unwrap();
+    let frames: Vec<Vec<u8>> = (0..3u8).map(|i| [40 * i, 100, 200].repeat(600 * 400)).collect();
+    let mut encoder = webp::AnimEncoder::new(600, 400, &config);
+    for (index, frame) in frames.iter().enumerate() {
+        encoder.add_frame(webp::AnimFrame::from_rgb(frame, 600, 400, 100 * index as i32));
+    }
+    let source = encoder.encode().to_vec();
+    assert_eq!(probe(&source, &Limits::default()), ImageMeta { width: 600, height: 400, variants: false });
+    assert_eq!(make_variants(&source, &[480], QUALITY, &Limits::default()), Err(Refusal::Animated));
+}
+
+#[test]
+fn a_16_bit_png_with_transparency_gets_8_bit_variants_with_alpha() {
+    let image = image::ImageBuffer::from_fn(600, 400, |x, _| {
+        image::Rgba([(x * 100) as u16, 30_000, 60_000, if x < 300 { 0 } else { u16::MAX }])
+    });
+    let mut source = Vec::new();
+    image::DynamicImage::ImageRgba16(image).write_to(&mut Cursor::new(&mut source), ImageFormat::Png).unwrap();
+    assert_eq!(probe(&source, &Limits::default()), ImageMeta { width: 600, height: 400, variants: true });
+    let made = make_variants(&source, &[480, 480], QUALITY, &Limits::default()).unwrap();
+    assert_eq!(sizes(&made), [(480, 320)], "a width asked twice is made once");
+    let decoded = check_variant(&made[0]).to_rgba8();
+    assert_eq!((decoded.get_pixel(10, 10).0[3], decoded.get_pixel(470, 10).0[3]), (0, 255));
+    assert_eq!(probe(&made[0].bytes, &Limits::default()), ImageMeta { width: 480, height: 320, variants: true });
+}
+
+/// Damaged files, made deterministically from the fixtures (prefixes, flipped bytes), never
+/// panic: `probe` reads what it can, `make_variants` refuses with a code.
+#[test]
+fn damaged_images_never_panic() {
+    let sources = [
+        fixtures::tiny_png(),
+        fixtures::photo_jpeg_exif(),
+        fixtures::animated_gif(),
+        fixtures::bomb_png(),
+        fixtures::corrupt_png(),
+        fixtures::transparent_png(),
+        make_variants(&fixtures::transparent_png(), &[480], QUALITY, &Limits::default()).unwrap().remove(0).bytes,
+    ];
+    let mut state = 7u64;
+    let mut next = || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    for source in &sources {
+        let head = &source[..source.len().min(4096)];
+        for end in 0..head.len().min(400) {
+            let _ = probe(&head[..end], &Limits::default());
+        }
+        for _ in 0..300 {
+            let mut damaged = head.to_vec();
+            for _ in 0..1 + next() % 4 {
+                if !damaged.is_empty() {
+                    let at = next() % damaged.len();
+                    damaged[at] = next() as u8;
+                }
+            }
+            let _ = probe(&damaged, &Limits::default());
+        }
+    }
+    // Whole small images, damaged, through the decoder: a refusal or variants, never a panic.
+    let tiny = fixtures::tiny_png();
+    for _ in 0..200 {
+        let mut damaged = tiny.clone();
+        let at = next() % damaged.len();
+        damaged[at] = next() as u8;
+        if let Err(refusal) = make_variants(&damaged, &[32], QUALITY, &Limits::default()) {
+            let _ = refusal.code();
+        }
+    }
+}
