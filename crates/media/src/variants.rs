@@ -8,6 +8,7 @@ use image::{DynamicImage, ImageDecoder, ImageReader};
 use vps_core::image::VariantFormat;
 
 use crate::header::{Format, Header};
+use crate::resize;
 use crate::{Limits, Made, Refusal};
 
 /// The widest and tallest image WebP can hold.
@@ -48,7 +49,7 @@ pub(crate) fn make_variants(
         }
         // Resize first, then orient the small copy: turning the full-size image would copy it.
         let (stored_width, stored_height) = if header.swaps_sides() { (height, width) } else { (width, height) };
-        let mut variant = image.thumbnail_exact(stored_width, stored_height);
+        let mut variant = resize::downscale(&image, stored_width, stored_height, alpha);
         variant.apply_orientation(orientation);
         deadline()?;
         let bytes = encode(variant, alpha, quality, limits)?;
