@@ -4,6 +4,7 @@ use std::io::Cursor;
 use std::time::Instant;
 
 use image::error::{ImageError, LimitErrorKind};
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader};
 use vps_core::image::VariantFormat;
 
@@ -29,8 +30,8 @@ pub(crate) fn make_variants(
         return Err(Refusal::TooLarge { size, limit: limits.max_source_bytes });
     }
     let header = admit(source, limits)?;
-    let (shown_width, shown_height) = header.displayed();
-    let mut widths: Vec<u32> = widths.iter().copied().filter(|&width| width > 0 && width < shown_width).collect();
+    let mut widths: Vec<u32> =
+        widths.iter().copied().filter(|&width| width > 0 && width < header.displayed().0).collect();
     widths.sort_unstable();
     widths.dedup();
     if widths.is_empty() {
@@ -39,6 +40,16 @@ pub(crate) fn make_variants(
 
     let (image, orientation) = decode(source, header, limits)?;
     deadline()?;
+    // The decoded image and the orientation the decoder read are what the variants are made of:
+    // sizes follow from them, so a variant is always as large as it says, even should the
+    // decoder find an orientation the header reader did not.
+    let turned = matches!(
+        orientation,
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    );
+    let (shown_width, shown_height) =
+        if turned { (image.height(), image.width()) } else { (image.width(), image.height()) };
+    widths.retain(|&width| width < shown_width);
     let alpha = has_transparency(&image);
 
     let mut made = Vec::with_capacity(widths.len());
@@ -48,7 +59,7 @@ pub(crate) fn make_variants(
             continue; // a very tall image's wider variants cannot be WebP; the narrower ones are made
         }
         // Resize first, then orient the small copy: turning the full-size image would copy it.
-        let (stored_width, stored_height) = if header.swaps_sides() { (height, width) } else { (width, height) };
+        let (stored_width, stored_height) = if turned { (height, width) } else { (width, height) };
         let mut variant = resize::downscale(&image, stored_width, stored_height, alpha);
         variant.apply_orientation(orientation);
         deadline()?;
@@ -81,11 +92,7 @@ pub(crate) fn admit(source: &[u8], limits: &Limits) -> Result<Header, Refusal> {
 
 /// Decodes the image with the `image` crate's limits: its size as the header says and at most
 /// `max_decode_bytes` allocated by the decoder, the output buffer counted.
-pub(crate) fn decode(
-    source: &[u8],
-    header: Header,
-    limits: &Limits,
-) -> Result<(DynamicImage, image::metadata::Orientation), Refusal> {
+pub(crate) fn decode(source: &[u8], header: Header, limits: &Limits) -> Result<(DynamicImage, Orientation), Refusal> {
     let mut decoding = image::Limits::default();
     decoding.max_image_width = Some(header.width);
     decoding.max_image_height = Some(header.height);
@@ -104,7 +111,7 @@ pub(crate) fn decode(
     let mut decoder = reader.into_decoder().map_err(refusal)?;
     decoding.reserve(decoder.total_bytes()).map_err(refusal)?;
     decoder.set_limits(decoding).map_err(refusal)?;
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let image = DynamicImage::from_decoder(decoder).map_err(refusal)?;
     Ok((image, orientation))
 }

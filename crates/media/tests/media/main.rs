@@ -142,7 +142,10 @@ fn a_still_gif_and_a_webp_get_variants_too() {
         .write_to(&mut Cursor::new(&mut gif), ImageFormat::Gif)
         .unwrap();
     let webp = make_variants(large_png(), &[1600], QUALITY, &Limits::default()).unwrap().remove(0).bytes;
-    for (source, size) in [(gif, (640, 480)), (webp, (1600, 1067))] {
+    let pixels = [10u8, 200, 30, 255].repeat(700 * 500);
+    let lossless = webp::Encoder::from_rgba(&pixels, 700, 500).encode_lossless().to_vec();
+    assert_eq!(riff_chunks(&lossless), ["VP8L"]);
+    for (source, size) in [(gif, (640, 480)), (webp, (1600, 1067)), (lossless, (700, 500))] {
         let meta = probe(&source, &Limits::default());
         assert_eq!((meta.width, meta.height, meta.variants), (size.0, size.1, true));
         let made = make_variants(&source, &[480], QUALITY, &Limits::default()).unwrap();
