@@ -44,7 +44,7 @@
 //! decoded image's bytes (≤ `max_decode_bytes`; its pixels ≤ `max_pixels`), `v` = the widest
 //! variant's pixels (fewer than the source's) and `c` = 3, or 4 with alpha:
 //!
-//! `peak ≈ S + D + v × (c + 6) + R`, with `R ≤ D`
+//! `peak ≈ S + D + v × (c + 6) + R`, with `R ≤ max(D, 4 MiB)`
 //!
 //! The variant is written directly as 8-bit RGB(A) (`v × c`) and handed to libwebp as it is;
 //! libwebp's own buffers (YUV picture and output) take about 6 bytes a pixel. `R` is the resize's
@@ -53,7 +53,7 @@
 //! `16 × (W + H) + 16 × c × W` bytes for a `W × H` source (150 KB for a 2400 × 1600 screenshot);
 //! `image`'s own `resize_exact` first makes a `W × variant height` image in `f32` RGBA, 16 bytes a
 //! pixel (41 MB for that screenshot's 1600 variant, 3.6 times its decoded RGB). For an image so
-//! thin that `R` would exceed `D` the resize falls back to an area average (`thumbnail_exact`, no
+//! thin that `R` would exceed both `D` and 4 MiB the resize falls back to an area average (`thumbnail_exact`, no
 //! working memory). The orientation is applied to the small variant, not to the decoded image (a
 //! quarter turn copies the image it turns). Variants are made one at a time, each dropped once
 //! encoded. With the default limits: ≤ 64 MiB + 2 × 256 MiB + 40 MP × 10 B ≈ 1 GiB for the

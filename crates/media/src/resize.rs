@@ -132,15 +132,19 @@ pub(crate) fn working_bytes(source: (u32, u32), output: (u32, u32), channels: u6
         + u64::from(source.0) * channels)
 }
 
+/// The working memory always allowed: small images that are thin (a banner) keep the filter.
+const SMALL_WORKING_BYTES: u64 = 4 * 1024 * 1024;
+
 /// `image` downscaled to `width` × `height` (each at most the source's), as 8-bit RGBA when
-/// `alpha`, RGB otherwise. When the filter's working memory would exceed the decoded image's own
-/// bytes (an image a few pixels thin and very long), an area average (`thumbnail_exact`, no
-/// working memory) is used instead, so the peak stays bounded by the decoded image.
+/// `alpha`, RGB otherwise. When the filter's working memory would exceed both the decoded image's
+/// own bytes and [`SMALL_WORKING_BYTES`] (an image a few pixels thin and very long), an area
+/// average (`thumbnail_exact`, no working memory) is used instead, so the peak stays bounded by
+/// the decoded image.
 pub(crate) fn downscale(image: &DynamicImage, width: u32, height: u32, alpha: bool) -> DynamicImage {
     let channels = if alpha { 4 } else { 3 };
     let (source_width, source_height) = image.dimensions();
-    let decoded = image.as_bytes().len() as u64;
-    if working_bytes((source_width, source_height), (width, height), channels as u64) > decoded {
+    let allowed = (image.as_bytes().len() as u64).max(SMALL_WORKING_BYTES);
+    if working_bytes((source_width, source_height), (width, height), channels as u64) > allowed {
         let small = image.thumbnail_exact(width, height);
         return if alpha {
             DynamicImage::ImageRgba8(small.into_rgba8())
