@@ -309,3 +309,52 @@ fn damaged_images_never_panic() {
         }
     }
 }
+
+/// The Obsidian help vault (English), shared read-only beside the workspace; `HELP_VAULT`
+/// points elsewhere.
+fn help_vault() -> std::path::PathBuf {
+    std::env::var_os("HELP_VAULT").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vaults/obsidian-help-en")
+    })
+}
+
+/// Every raster image of the help vault: `probe` on its first bytes gives the size the decoder
+/// finds, and its 480 variant (when it is wider) is made, WebP, smaller than the original.
+#[test]
+fn every_help_vault_image_is_probed_right_and_gets_its_variant() {
+    let mut folders = vec![help_vault()];
+    let mut images = 0;
+    while let Some(folder) = folders.pop() {
+        let entries = std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+            if !["png", "jpg", "jpeg", "gif", "webp"].contains(&extension.as_str()) {
+                continue;
+            }
+            images += 1;
+            let source = std::fs::read(&path).unwrap();
+            let meta = probe(&source[..source.len().min(PROBE_BYTES)], &Limits::default());
+            let mut decoded = image::load_from_memory(&source).unwrap();
+            let orientation = image::ImageReader::new(Cursor::new(&source))
+                .with_guessed_format()
+                .unwrap()
+                .into_decoder()
+                .and_then(|mut decoder| image::ImageDecoder::orientation(&mut decoder))
+                .unwrap();
+            decoded.apply_orientation(orientation);
+            assert_eq!((meta.width, meta.height, meta.variants), (decoded.width(), decoded.height(), true), "{path:?}");
+            let made =
+                make_variants(&source, &variant_widths(meta.width, &[480]), QUALITY, &Limits::default()).unwrap();
+            for variant in &made {
+                check_variant(variant);
+                assert!(variant.bytes.len() < source.len(), "{path:?}: {} ≥ {}", variant.bytes.len(), source.len());
+            }
+        }
+    }
+    assert!(images >= 40, "only {images} images in the help vault");
+}
