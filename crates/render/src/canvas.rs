@@ -484,7 +484,9 @@ impl Node {
                 .map(|line| line.trim().trim_start_matches(['#', '>', '-', '*', ' ']).trim())
                 .find(|line| !line.is_empty())
                 .unwrap_or("Text card")
-                .to_owned(),
+                .replace("![[", "")
+                .replace("[[", "")
+                .replace("]]", ""),
             NodeKind::File { file, .. } => file.rsplit('/').next().unwrap_or(file).to_owned(),
             NodeKind::Link { url } => url.trim().to_owned(),
             NodeKind::Group { label } => label.clone().unwrap_or_else(|| "Group".to_owned()),
