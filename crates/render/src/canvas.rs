@@ -753,11 +753,28 @@ pub fn render_canvas(
         bodies.push(body);
     }
     let (html_parts, mut rendered) = markdown::try_render_parts(&parts, resolver, options)?;
+    // A text card is named in the list of connections by what it shows.
+    let names: Vec<String> = canvas
+        .nodes
+        .iter()
+        .zip(&bodies)
+        .map(|(node, body)| match (&node.kind, body) {
+            (NodeKind::Text { .. }, Some(Body::Markdown(part))) => {
+                let name = html_parts[*part].1.trim();
+                let mut short: String = name.chars().take(80).collect();
+                if short.len() < name.len() {
+                    short.push('…');
+                }
+                if short.is_empty() { node.name() } else { short }
+            }
+            _ => node.name(),
+        })
+        .collect();
     for href in file_links {
         markdown::push_unique(&mut rendered.links, &href);
     }
 
-    let mut html = String::with_capacity(1024 + html_parts.iter().map(String::len).sum::<usize>());
+    let mut html = String::with_capacity(1024 + html_parts.iter().map(|(html, _)| html.len()).sum::<usize>());
     let (min_x, min_y, max_x, max_y) = canvas
         .nodes
         .iter()
@@ -828,7 +845,7 @@ pub fn render_canvas(
                 };
                 let _ = write!(html, "<div class=\"canvas-node canvas-card canvas-{kind}{class}\"{data}>\n");
                 match &bodies[index] {
-                    Some(Body::Markdown(part)) => html.push_str(&html_parts[*part]),
+                    Some(Body::Markdown(part)) => html.push_str(&html_parts[*part].0),
                     Some(Body::Html(body)) => html.push_str(body),
                     None => {}
                 }
@@ -844,7 +861,6 @@ pub fn render_canvas(
             let side = |name: &str, side: Option<Side>| {
                 side.map(|side| format!(r#" data-{name}="{}""#, side.as_str())).unwrap_or_default()
             };
-            let (from, to) = (&canvas.nodes[edge.from], &canvas.nodes[edge.to]);
             let arrow = match (edge.from_arrow, edge.to_arrow) {
                 (true, true) => "↔",
                 (false, true) => "→",
@@ -861,8 +877,8 @@ pub fn render_canvas(
                 side("to-side", edge.to_side),
                 if edge.from_arrow { "arrow" } else { "none" },
                 if edge.to_arrow { "arrow" } else { "none" },
-                esc(&from.name()),
-                esc(&to.name()),
+                esc(&names[edge.from]),
+                esc(&names[edge.to]),
             );
             if let Some(label) = &edge.label {
                 text.push(label.clone());

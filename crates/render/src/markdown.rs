@@ -235,18 +235,20 @@ pub fn try_render(markdown: &str, resolver: &dyn Resolver, options: &RenderOptio
 /// Renders several Markdown documents as one page (the cards of a canvas, [`crate::canvas`]):
 /// one session for all (heading ids unique across them, one transclusion budget, one embed
 /// stack), each part's HTML sanitised on its own. The [`Rendered`] holds what they found
-/// together (its `html` empty); its text is the parts' texts joined by spaces.
+/// together (its `html` empty); its text is the parts' texts joined by spaces. Each part comes
+/// back as its HTML and a short name: its first heading's text, else its text.
 pub(crate) fn try_render_parts(
     parts: &[String],
     resolver: &dyn Resolver,
     options: &RenderOptions<'_>,
-) -> Result<(Vec<String>, Rendered), Exceeded> {
+) -> Result<(Vec<(String, String)>, Rendered), Exceeded> {
     let mut session = document::Session::new(resolver, options);
     let mut all = Rendered::default();
     let mut html = Vec::with_capacity(parts.len());
     for part in parts {
         let page = document::render_document(&mut session, part, 0, None)?;
-        html.push(sanitize::clean(&page.html));
+        let name = page.headings.first().map_or_else(|| page.text.clone(), |heading| heading.text.clone());
+        html.push((sanitize::clean(&page.html), name));
         if !page.text.is_empty() {
             if !all.text.is_empty() {
                 all.text.push(' ');
