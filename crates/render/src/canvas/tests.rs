@@ -1,4 +1,5 @@
 use super::*;
+use crate::markdown::RenderOptions;
 use crate::markdown::tests::MapResolver;
 
 fn node(id: &str, kind: &str, x: f64, y: f64, extra: &str) -> String {
