@@ -230,3 +230,32 @@ fn an_unchanged_canvas_is_kept_and_a_changed_note_it_shows_renders_it_again() {
     assert_eq!(unchanged.revision.pages["/boards/board"].html_blob, again.revision.pages["/boards/board"].html_blob);
     assert_eq!(unchanged.pages_written, 0, "nothing is rendered or laid out again");
 }
+
+#[test]
+fn folder_access_rules_apply_to_a_canvas_and_its_file_cards_show_only_what_its_readers_may_see() {
+    const HASH: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$iBSgJveR2P3AGhL6t5LYPA$D0l4+WfkMRRnwwf/ANIfY6txf0iHn/jDrvYNHdOqioQ";
+    let text = format!(
+        "[access]\n[access.readers.alice]\npassword = \"{HASH}\"\ngroups = [\"team\"]\n\
+         [[access.rules]]\nfolder = \"Work\"\ngroups = [\"team\"]\n"
+    );
+    let access = std::sync::Arc::new(vps_access::AccessConfig::from_settings_text(&text).unwrap().unwrap());
+    let board = r#"{"nodes":[{"id":"a","type":"file","x":0,"y":0,"width":10,"height":10,"file":"Work/Secret.md"}]}"#;
+    let blobs = MemoryBlobs::new();
+    let built = Publish {
+        notes: vec![
+            note("Work/Board.canvas", board),
+            note("Public.canvas", board),
+            note("Work/Secret.md", "Team eyes only."),
+        ],
+        access: Some(access),
+        ..Publish::default()
+    }
+    .on(&blobs, &Revision::empty());
+    let audience = |path: &str| built.revision.pages[route_of(&built.revision, path)].audience.clone();
+    assert_ne!(audience("Work/Board.canvas"), vps_access::Audience::Public, "the folder rule applies");
+    assert_eq!(audience("Public.canvas"), vps_access::Audience::Public);
+    assert!(html_of(&blobs, &built, "Work/Board.canvas").contains("Team eyes only."), "same readers: shown");
+    let public = html_of(&blobs, &built, "Public.canvas");
+    assert!(!public.contains("Team eyes only.") && public.contains("“Secret.md” is not published."), "{public}");
+}
