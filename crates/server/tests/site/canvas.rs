@@ -174,3 +174,24 @@ async fn in_chromium_a_canvas_is_laid_out_at_its_coordinates_with_its_edges_draw
     severe_entries(&log, &app.base).expect("no console errors");
     browser.delete().await.expect("the session ends");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_canvas_fails_the_cli_publish_naming_it_and_the_live_site_stays() {
+    let (app, dir) = publish_board().await;
+    std::fs::write(dir.path().join("Boards/Board.canvas"), "{\"nodes\": [").unwrap();
+    std::fs::write(dir.path().join("Notes/Plan.md"), "# Plan\n\nChanged.\n").unwrap();
+    let config = vps_publisher::Config::load(dir.path(), None).unwrap();
+    let plan = vps_publisher::scan(dir.path(), &config).unwrap();
+    assert!(plan.warnings.iter().any(|w| w.contains("Boards/Board.canvas") && w.contains("invalid-canvas")));
+    let publication = vps_publisher::Publication::prepare(plan, &config, &()).unwrap();
+    let client = vps_client::Client::new(&app.base, KEY).unwrap();
+    let server = vps_publisher::Server::connect(client).await.unwrap();
+    let error = vps_publisher::publish(&server, &publication, &()).await.expect_err("the publish fails");
+    let message = error.to_string();
+    assert!(message.contains("canvas \"Boards/Board.canvas\" is not a valid JSON Canvas file"), "{message}");
+    let (status, body) = app.get("/boards/board").await;
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(body).unwrap().contains("Card A"), "the live board is unchanged");
+    let (_, plan) = app.get("/notes/plan").await;
+    assert!(!String::from_utf8(plan).unwrap().contains("Changed."), "nothing of the failed publish is live");
+}
