@@ -12,7 +12,7 @@
 //! pan and zoom).
 //!
 //! Text cards and file cards go through the note renderer, all in one session
-//! ([`crate::markdown`]): a text card is Markdown like a note (sanitised, wikilinks resolved, tags
+//! (the renderer's `markdown` module): a text card is Markdown like a note (sanitised, wikilinks resolved, tags
 //! counted, the page's nesting and transclusion budgets shared by every card); a file card is an
 //! embed of its file (`![[Notes/Plan.md#Heading]]`: a note's transclusion or an image), or a link
 //! to a file of another kind, or a "not published" card.
