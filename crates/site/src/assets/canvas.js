@@ -86,6 +86,8 @@
       el.style.top = node.y - top + "px";
       el.style.width = node.w + "px";
       el.style.height = node.h + "px";
+      // Cards overlap as in the file: a later node above an earlier one (edges below them all).
+      if (!el.classList.contains("canvas-group")) el.style.zIndex = String(2 + Number(el.getAttribute("data-node")));
       colour(el, el);
     });
     board.style.width = width + "px";
