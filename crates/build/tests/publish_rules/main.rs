@@ -3,6 +3,7 @@
 //! each page and what the others see of it (`access.rs`), how the site looks (`look.rs`).
 
 mod access;
+mod canvas;
 mod content;
 mod drawings;
 mod images;
