@@ -210,9 +210,8 @@ pub fn build(
         assets_published: session.assets.len() as u64,
         assets_deduplicated: kept_from_base as u64,
     };
-    // What is known of the images this revision publishes (probed above, or carried from the base).
     let images: BTreeMap<vps_core::ContentHash, vps_core::image::ImageMeta> =
-        images.iter().filter(|(hash, _)| published.contains(hash)).map(|(hash, meta)| (*hash, *meta)).collect();
+        images.into_iter().filter(|(hash, _)| published.contains(hash)).collect();
     let revision = Revision {
         id: revision_id,
         created_at_ms: now_ms,

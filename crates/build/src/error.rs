@@ -56,6 +56,16 @@ pub enum BuildError {
     /// Nothing is published: a site whose look was asked for is not published without it.
     #[error(transparent)]
     SiteOptions(#[from] vps_core::look::SiteLookError),
+    /// A published `.canvas` file is not valid JSON Canvas (`invalid-canvas`) or is over a bound
+    /// (`canvas-too-large`): `canvas "<vault path>" …`. Nothing is published.
+    #[error("canvas \"{note}\" {error}")]
+    Canvas {
+        /// The canvas's vault path.
+        note: String,
+        /// What is wrong with it.
+        #[source]
+        error: vps_render::CanvasError,
+    },
     /// The build was stopped from outside (the progress callback said so): aborted by the
     /// client, or over its time budget. The message says which.
     #[error("{0}")]
@@ -77,6 +87,7 @@ impl BuildError {
         match self {
             BuildError::Permalink { reason, .. } => Some(reason.code()),
             BuildError::PermalinkTaken { .. } => Some(ErrorCode::PermalinkCollision),
+            BuildError::Canvas { error, .. } => Some(error.code()),
             _ => None,
         }
     }

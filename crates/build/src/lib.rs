@@ -54,6 +54,7 @@
 mod audience;
 mod blocking;
 mod build;
+mod canvas;
 mod clean;
 mod documents;
 pub mod encode;

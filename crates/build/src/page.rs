@@ -184,6 +184,9 @@ pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart
     let content = if vps_render::is_drawing_note(&note.vault_path) {
         drawing = vps_render::drawing_page_markdown(&note.vault_path);
         drawing.as_str()
+    } else if crate::canvas::is_canvas(note) {
+        // A canvas's note is its JSON, rendered by `crate::canvas` (no cleanup rule applies).
+        ""
     } else {
         cx.notes.cleaned(cx.me)?
     };
@@ -196,8 +199,11 @@ pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart
         failed: RefCell::new(None),
     };
     let options = RenderOptions { ignored_tags: &cx.settings.ignored_tags, limits: *cx.limits };
-    let rendered =
-        vps_render::try_render(content, &resolver, &options).map_err(|exceeded| exceeded.in_note(&note.vault_path))?;
+    let rendered = if crate::canvas::is_canvas(note) {
+        crate::canvas::render(note, &resolver, &options)?
+    } else {
+        vps_render::try_render(content, &resolver, &options).map_err(|exceeded| exceeded.in_note(&note.vault_path))?
+    };
     if let Some(error) = resolver.failed.take() {
         return Err(error);
     }
@@ -261,7 +267,12 @@ pub(crate) fn render_page(cx: &PageContext<'_>, route: &str) -> Result<(PagePart
             .or_else(|| meta.date.clone())
             .or_else(|| note.published_at.as_str().map(str::to_owned)),
         noindex: meta.noindex,
-        cssclasses: meta.cssclasses.clone(),
+        cssclasses: meta
+            .cssclasses
+            .iter()
+            .cloned()
+            .chain(crate::canvas::is_canvas(note).then(|| crate::canvas::PAGE_CLASS.to_owned()))
+            .collect(),
         image,
         links_to,
         text: rendered.text,
@@ -571,8 +582,14 @@ impl PageResolver<'_> {
         let question = Question::Embed { from: from.map(str::to_owned), target: target.to_owned() };
         let Answer::Embed(found) = self.ask(question) else { unreachable!("an embed question gets an embed answer") };
         let Embedded { position, href, key, .. } = found?;
-        match self.cx.notes.cleaned(position) {
-            Ok(markdown) => Some(Transclusion { markdown: markdown.to_owned(), href, key }),
+        // A canvas is transcluded as the list of its cards (`crate::canvas`).
+        let markdown = if vps_render::is_canvas(&self.cx.routed[position].1.vault_path) {
+            self.cx.notes.note(position).and_then(crate::canvas::embed_markdown)
+        } else {
+            self.cx.notes.cleaned(position).map(str::to_owned)
+        };
+        match markdown {
+            Ok(markdown) => Some(Transclusion { markdown, href, key }),
             Err(error) => {
                 self.failed.borrow_mut().get_or_insert(error);
                 None

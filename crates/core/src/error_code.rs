@@ -232,6 +232,12 @@ error_codes! {
     ImageUnsupported => "image-unsupported",
     /// Making the image's variants stopped the server (or panicked) once: it is not tried again.
     ImageCrashed => "image-crashed",
+    /// A published `.canvas` file is not JSON Canvas: not JSON, a node or edge without its
+    /// required fields, a coordinate that is not finite or outside ±1e7, a size not in (0, 1e5].
+    InvalidCanvas => "invalid-canvas",
+    /// A published `.canvas` file is over a bound: its bytes, `MAX_CANVAS_NODES` nodes or
+    /// `MAX_CANVAS_EDGES` edges.
+    CanvasTooLarge => "canvas-too-large",
 }
 
 /// A code this version does not know (sent by a newer server, or made up).

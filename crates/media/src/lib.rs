@@ -34,57 +34,62 @@
 //! [`Refusal::TooMuchMemory`]). The `image` decoder then runs with the same bounds
 //! (`image::Limits`: the header's width and height, `max_alloc` = `max_decode_bytes`, the output
 //! buffer counted), so a header that lies is refused too. The deadline (`timeout`, from the call)
-//! is checked after decoding, after each resize and after each encoding ([`Refusal::TooSlow`]).
+//! is checked after decoding, after each resize and after each encoding ([`Refusal::TooSlow`]): a
+//! step under way is not interrupted, so the overshoot is at most one step, itself bounded by
+//! `max_pixels`. A panic in a decoder or in libwebp is not caught here: the caller runs this off
+//! its request path and records it (`ErrorCode::ImageCrashed`).
 //!
 //! ## Memory
 //! Peak memory for one image, with `S` = the source's bytes (≤ `max_source_bytes`), `D` = the
-//! decoded image's bytes (≤ `max_decode_bytes`; its pixels ≤ `max_pixels`), `b` = its bytes per
-//! pixel and `v` = the widest variant's pixels (fewer than the source's, so ≤ `max_pixels`):
+//! decoded image's bytes (≤ `max_decode_bytes`; its pixels ≤ `max_pixels`), `v` = the widest
+//! variant's pixels (fewer than the source's) and `c` = 3, or 4 with alpha:
 //!
-//! `peak ≈ S + D + v × (b + c + 6)`
+//! `peak ≈ S + D + v × (c + 6) + R`, with `R ≤ max(D, 4 MiB)`
 //!
-//! the resized variant (`v × b`: it keeps the decoded pixel type), its RGB or RGBA copy for libwebp
-//! (`c` = 3 or 4, and 0 when the decoded image already is 8-bit RGB(A): the buffer is moved, not
-//! copied) and libwebp's own buffers (YUV picture and output, about 6 bytes a pixel). With the
-//! default limits that is at most 64 MiB + 256 MiB + 40 MP × 22 B ≈ 1.2 GiB for the worst image
-//! the limits admit (a 16-bit RGBA image); `max_decode_bytes` is the lever. Variants are made one
-//! at a time, and each is dropped once encoded.
-//!
-//! The resize is `DynamicImage::thumbnail_exact`, an area average in integers that writes the
-//! variant directly, with no intermediate image: `resize_exact` with a Triangle, Catmull-Rom or
-//! Lanczos filter first makes a `source width × variant height` copy in `f32` RGBA, 16 bytes a
-//! pixel (41 MB for a 2400 × 1600 screenshot's 1600 variant, 4 times its decoded RGB). The area
-//! average is a proper low-pass for downscaling (no aliasing at ratios ≥ 2) but softer than
-//! Lanczos3 (PSNR 25–38 dB between the two on help-vault screenshots; text stays legible). The
-//! orientation is applied to the small variant, not to the decoded image (a quarter turn copies
-//! the image it turns).
+//! The variant is written directly as 8-bit RGB(A) (`v × c`) and handed to libwebp as it is;
+//! libwebp's own buffers (YUV picture and output) take about 6 bytes a pixel. `R` is the resize's
+//! working memory: a Catmull-Rom filter that streams the decoded image a row at a time
+//! (`resize.rs`), keeping only its weights and the few filtered rows one output row needs, about
+//! `16 × (W + H) + 16 × c × W` bytes for a `W × H` source (150 KB for a 2400 × 1600 screenshot);
+//! `image`'s own `resize_exact` first makes a `W × variant height` image in `f32` RGBA, 16 bytes a
+//! pixel (41 MB for that screenshot's 1600 variant, 3.6 times its decoded RGB). For an image so
+//! thin that `R` would exceed both `D` and 4 MiB the resize falls back to an area average (`thumbnail_exact`, no
+//! working memory). The orientation is applied to the small variant, not to the decoded image (a
+//! quarter turn copies the image it turns). Variants are made one at a time, each dropped once
+//! encoded. With the default limits: ≤ 64 MiB + 2 × 256 MiB + 40 MP × 10 B ≈ 1 GiB for the
+//! worst image the limits admit; `max_decode_bytes` is the lever.
 //!
 //! Measured (`tests/media`, a counting allocator): making the 480, 960 and 1600 variants of the
-//! 2400 × 1600 RGB `large_png` fixture peaks at 16.9 MB of Rust allocations (decoded 11.5 MB +
-//! the 1600 variant 5.1 MB); the process's peak RSS rises from 20 MB to 44 MB while it runs
-//! (`variant_figures --rss`, libwebp included).
+//! 2400 × 1600 RGB `large_png` fixture peaks at 17.2 MB of Rust allocations (decoded 11.5 MB +
+//! the 1600 variant 5.1 MB + the filter); the process's peak RSS rises from 19 MB to 44 MB while
+//! it runs (`variant_figures --rss`, libwebp included).
+//!
+//! Catmull-Rom rather than an area average: text stays sharper (the area average is 25–40 dB
+//! PSNR away from it on help-vault screenshots, visibly softer strokes) and the WebP files come
+//! out no larger (458,830 bytes for the 16 variants below against 470,568 with the area average).
 //!
 //! ## Lossy WebP with sharp YUV, alpha when there is transparency
-//! Help-vault PNG screenshots at 480 and 960 pixels (`examples/variant_figures.rs`; PSNR against
-//! the exact resized pixels; bytes summed over 8 images × 2 widths):
+//! Help-vault PNG screenshots at 480 and 960 pixels (`examples/variant_figures.rs`; 8 images × 2
+//! widths; PSNR against the same resized pixels, `image`'s Catmull-Rom):
 //!
 //! | encoding | bytes | PSNR |
 //! |---|---|---|
-//! | lossy q80 | 457,454 | 28.6–44.6 dB |
-//! | **lossy q80, sharp YUV (chosen)** | 470,568 | 28.7–44.7 dB |
-//! | near-lossless 60 | 850,176 | — |
-//! | lossless | 1,126,340 | exact |
+//! | lossy q80 | 443,564 | 29.4–44.4 dB |
+//! | **lossy q80, sharp YUV (chosen)** | 459,356 (458,830 from `make_variants`) | 29.6–44.4 dB |
+//! | near-lossless 60 | 1,096,082 | — |
+//! | lossless | 1,554,716 | exact |
 //! | (the PNG originals, once a width) | 5,457,512 | |
 //!
-//! e.g. `Sync Canvas-dark.png` (2630 × 1720, 349,585 bytes) at 960: 25,526 lossy, 26,494 sharp,
-//! 40,168 lossless; `bases-map-places.png` at 960: 130,574 / 137,100 / 447,268. Lossless costs 2.4
-//! times the bytes of lossy for pixels a reader cannot tell apart at those sizes, so variants are
-//! lossy at the caller's quality ([`DEFAULT_QUALITY`] unless the operator says otherwise). Sharp YUV (a better
-//! RGB→YUV conversion) costs 3 % more bytes and keeps thin coloured lines — a screenshot's red
-//! outlines, coloured text — from bleeding into the dark background of 4:2:0 chroma (up to
-//! +1.8 dB on `notion-export.png`). An image with any pixel not fully opaque keeps its alpha
-//! (`VP8X` + `ALPH`); an opaque one is encoded as RGB even when its file has an alpha channel.
-//! Time (test profile, dependencies at opt-level 2, on a shared 2-core machine): 0.1–0.9 s an
+//! e.g. `Sync Canvas-dark.png` (2630 × 1720, 349,585 bytes) at 960: 25,300 lossy, 26,312 chosen,
+//! 69,582 lossless; `bases-map-places.png` at 960: 123,558 / 132,088 / 653,742. Lossless costs 3.4
+//! times the bytes of lossy for differences a reader does not see at these sizes (text edges
+//! stay legible at q80), so variants are lossy at the caller's quality ([`DEFAULT_QUALITY`] unless
+//! the operator says otherwise). Sharp YUV (a better RGB→YUV conversion) costs 3 % more bytes and
+//! keeps thin coloured lines — a screenshot's red outlines, coloured text — from bleeding into a
+//! dark background through 4:2:0 chroma (up to +1.7 dB on `notion-export.png`). An image with any
+//! pixel not fully opaque keeps its alpha (`VP8X` + `ALPH`, the colour filtered premultiplied so
+//! transparent pixels do not darken edges); an opaque one is encoded as RGB even when its file has
+//! an alpha channel. Time (dev profile at opt-level 2, a shared 2-core machine): 0.1–0.4 s an
 //! image and width, decoding included.
 //!
 //! The bytes a variant holds are only libwebp's image chunks (`VP8 `/`VP8L`, and `VP8X` +
@@ -92,6 +97,7 @@
 //! carry none, so a photograph's GPS position never reaches a variant.
 
 mod header;
+mod resize;
 mod variants;
 
 #[cfg(feature = "fixtures")]

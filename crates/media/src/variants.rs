@@ -4,10 +4,12 @@ use std::io::Cursor;
 use std::time::Instant;
 
 use image::error::{ImageError, LimitErrorKind};
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader};
 use vps_core::image::VariantFormat;
 
 use crate::header::{Format, Header};
+use crate::resize;
 use crate::{Limits, Made, Refusal};
 
 /// The widest and tallest image WebP can hold.
@@ -28,14 +30,26 @@ pub(crate) fn make_variants(
         return Err(Refusal::TooLarge { size, limit: limits.max_source_bytes });
     }
     let header = admit(source, limits)?;
-    let (shown_width, shown_height) = header.displayed();
-    let widths: Vec<u32> = widths.iter().copied().filter(|&width| width > 0 && width < shown_width).collect();
+    let mut widths: Vec<u32> =
+        widths.iter().copied().filter(|&width| width > 0 && width < header.displayed().0).collect();
+    widths.sort_unstable();
+    widths.dedup();
     if widths.is_empty() {
         return Ok(Vec::new());
     }
 
     let (image, orientation) = decode(source, header, limits)?;
     deadline()?;
+    // The decoded image and the orientation the decoder read are what the variants are made of:
+    // sizes follow from them, so a variant is always as large as it says, even should the
+    // decoder find an orientation the header reader did not.
+    let turned = matches!(
+        orientation,
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    );
+    let (shown_width, shown_height) =
+        if turned { (image.height(), image.width()) } else { (image.width(), image.height()) };
+    widths.retain(|&width| width < shown_width);
     let alpha = has_transparency(&image);
 
     let mut made = Vec::with_capacity(widths.len());
@@ -45,8 +59,8 @@ pub(crate) fn make_variants(
             continue; // a very tall image's wider variants cannot be WebP; the narrower ones are made
         }
         // Resize first, then orient the small copy: turning the full-size image would copy it.
-        let (stored_width, stored_height) = if header.swaps_sides() { (height, width) } else { (width, height) };
-        let mut variant = image.thumbnail_exact(stored_width, stored_height);
+        let (stored_width, stored_height) = if turned { (height, width) } else { (width, height) };
+        let mut variant = resize::downscale(&image, stored_width, stored_height, alpha);
         variant.apply_orientation(orientation);
         deadline()?;
         let bytes = encode(variant, alpha, quality, limits)?;
@@ -78,11 +92,7 @@ pub(crate) fn admit(source: &[u8], limits: &Limits) -> Result<Header, Refusal> {
 
 /// Decodes the image with the `image` crate's limits: its size as the header says and at most
 /// `max_decode_bytes` allocated by the decoder, the output buffer counted.
-pub(crate) fn decode(
-    source: &[u8],
-    header: Header,
-    limits: &Limits,
-) -> Result<(DynamicImage, image::metadata::Orientation), Refusal> {
+pub(crate) fn decode(source: &[u8], header: Header, limits: &Limits) -> Result<(DynamicImage, Orientation), Refusal> {
     let mut decoding = image::Limits::default();
     decoding.max_image_width = Some(header.width);
     decoding.max_image_height = Some(header.height);
@@ -101,7 +111,7 @@ pub(crate) fn decode(
     let mut decoder = reader.into_decoder().map_err(refusal)?;
     decoding.reserve(decoder.total_bytes()).map_err(refusal)?;
     decoder.set_limits(decoding).map_err(refusal)?;
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let image = DynamicImage::from_decoder(decoder).map_err(refusal)?;
     Ok((image, orientation))
 }
@@ -155,6 +165,22 @@ fn encode(variant: DynamicImage, alpha: bool, quality: f32, limits: &Limits) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::GenericImageView;
+
+    /// The decoder's own limit, for a header whose estimate was passed (a lying header, a colour
+    /// type decoded wider than counted): its allocation refusal is `TooMuchMemory`.
+    #[test]
+    fn the_decoder_s_allocation_limit_is_too_much_memory() {
+        let mut source = Vec::new();
+        image::RgbImage::new(1000, 1000).write_to(&mut Cursor::new(&mut source), image::ImageFormat::Png).unwrap();
+        let mut header = Header::read(&source).unwrap();
+        header.bytes_per_pixel = 1;
+        let limits = Limits { max_decode_bytes: 2_000_000, ..Limits::default() };
+        assert_eq!(admit(&source, &limits), Err(Refusal::TooMuchMemory { limit: 2_000_000 }));
+        assert_eq!(decode(&source, header, &limits).unwrap_err(), Refusal::TooMuchMemory { limit: 2_000_000 });
+        let enough = Limits { max_decode_bytes: 3_000_000, ..Limits::default() };
+        assert_eq!(decode(&source, header, &enough).unwrap().0.dimensions(), (1000, 1000));
+    }
 
     #[test]
     fn heights_keep_the_ratio_rounded_and_never_zero() {

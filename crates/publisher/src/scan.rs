@@ -161,7 +161,7 @@ pub fn scan(vault: &Path, config: &Config) -> Result<Plan, ScanError> {
         for reference in &note.references {
             let (found, target) = resolve(&index, &entry.vault_path, reference);
             match found {
-                Some(file) if vault::is_note(&file.path) => continue,
+                Some(file) if vault::is_page(&file.path) => continue,
                 Some(file) => {
                     let slot = match asset_slots.get(&file.path) {
                         Some(&slot) => Some(slot),
@@ -302,6 +302,9 @@ fn parse_note(
     let bytes = std::fs::read(&path).map_err(|source| ScanError::Read { path: path.clone(), source })?;
     let text = String::from_utf8_lossy(&bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if vps_render::is_canvas(vault_path) {
+        return Ok(parse_canvas(vault_path, text, warnings));
+    }
     let (yaml, content) = frontmatter::split(text);
     // A drawing's note is its compressed scene: its page shows its export instead (the server
     // applies the same rule to notes the plugin sends), so that is what is sent and searched for
@@ -326,6 +329,25 @@ fn parse_note(
         }),
     };
     Ok(Parsed { content: content.to_owned(), frontmatter, references, ignored })
+}
+
+/// A canvas (`.canvas`): sent as it is, as a note without frontmatter (no ignore rule applies;
+/// the `[access]` folder rules do, on the server), its attachments found in the Markdown its
+/// cards make ([`vps_render::Canvas::markdown`]: text cards, and file cards as embeds or links).
+/// A canvas that does not parse is still sent (the server refuses it, naming it and why), with
+/// a warning and no attachments.
+fn parse_canvas(vault_path: &str, text: &str, warnings: &mut Vec<String>) -> Parsed {
+    let references = match vps_render::Canvas::parse(text) {
+        Ok(canvas) => refs::find(&canvas.markdown(usize::MAX), &serde_json::Map::new()).unwrap_or_else(|exceeded| {
+            warnings.push(format!("{}; its attachments are not published", exceeded.in_note(vault_path)));
+            Vec::new()
+        }),
+        Err(error) => {
+            warnings.push(format!("canvas {vault_path} {error} ({}): the server will refuse it", error.code()));
+            Vec::new()
+        }
+    };
+    Parsed { content: text.to_owned(), frontmatter: Frontmatter::default(), references, ignored: None }
 }
 
 /// The file name without its last extension, as Obsidian's `basename`.

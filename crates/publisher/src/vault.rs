@@ -60,14 +60,15 @@ impl VaultIndex {
         self.attachments.resolve_index(note_path, lookup).map(|i| &self.files[i])
     }
 
-    /// Notes (`.md`, any case) in `folder` and below, in path order; `""` is the whole vault.
+    /// Notes (`.md`, any case) and canvases (`.canvas`) in `folder` and below, in path order;
+    /// `""` is the whole vault.
     pub(crate) fn notes_under<'a>(&'a self, folder: &'a str) -> impl Iterator<Item = &'a VaultFile> + 'a {
         let folder = nfc(folder).into_owned();
         self.files
             .iter()
             .zip(&self.keys)
             .filter(move |(file, key)| {
-                is_note(&file.path)
+                is_page(&file.path)
                     && (folder.is_empty() || key.strip_prefix(&folder).is_some_and(|r| r.starts_with('/')))
             })
             .map(|(file, _)| file)
@@ -87,6 +88,12 @@ pub(crate) fn file_name(path: &str) -> &str {
 
 pub(crate) fn is_note(path: &str) -> bool {
     file_name(path).rsplit_once('.').is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("md"))
+}
+
+/// Whether the file at `path` is published as a page: a note, or a canvas (sent as a note whose
+/// content is its JSON, [`vps_render::Canvas`]).
+pub(crate) fn is_page(path: &str) -> bool {
+    is_note(path) || vps_render::is_canvas(path)
 }
 
 fn list(root: &Path, dir: &str, files: &mut Vec<VaultFile>, warnings: &mut Vec<String>) -> std::io::Result<()> {

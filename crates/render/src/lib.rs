@@ -26,6 +26,8 @@
 //! - [`drawing_exports`]: the image an Excalidraw drawing (`![[Drawing.excalidraw]]`) is shown
 //!   by, the SVG or PNG the plugin exports beside it; [`drawing_page_markdown`]: what a drawing's
 //!   own note (`Drawing.excalidraw.md`) is rendered from instead of its compressed JSON.
+//! - [`Canvas`]: a `.canvas` file (JSON Canvas 1.0) parsed within bounds, its page
+//!   ([`render_canvas`]) and the Markdown its embed transcludes ([`Canvas::markdown`]).
 //! - [`PageMeta`]: the frontmatter properties a page uses (title, tags, cover image, `publish`…).
 //! - [`PublishLimits`]: the bounds of a publish (depths, sizes, times); a note over one fails
 //!   with a [`LimitError`] that names it and the setting ([`try_render`], [`CompiledRules`]).
@@ -85,6 +87,7 @@
 pub mod assign;
 mod attachments;
 mod callout_css;
+pub mod canvas;
 mod cleanup;
 mod drawing;
 mod limits;
@@ -95,6 +98,7 @@ mod routing;
 
 pub use attachments::AttachmentIndex;
 pub use callout_css::{callout_icon_url, sanitize_callout_css};
+pub use canvas::{Canvas, CanvasError, is_canvas, render_canvas};
 pub use cleanup::{CleanupBudget, CleanupError, CleanupRule, CompiledRules, apply_cleanup_rules};
 pub use drawing::{drawing_exports, drawing_page_markdown, is_drawing, is_drawing_note};
 pub use limits::{Exceeded, LimitError, PublishLimits, folder_depth, tag_depth};

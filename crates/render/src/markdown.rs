@@ -50,6 +50,7 @@ use comrak::Options;
 
 pub(crate) use embed::drawing_missing_html;
 pub use references::{Reference, ReferenceKind, references};
+pub(crate) use rewrite::push_unique;
 
 use crate::limits::{Exceeded, PublishLimits};
 
@@ -249,6 +250,47 @@ pub fn try_render(markdown: &str, resolver: &dyn Resolver, options: &RenderOptio
         text: page.text,
         block_ids: page.block_ids,
     })
+}
+
+/// Renders several Markdown documents as one page (the cards of a canvas, [`crate::canvas`]):
+/// one session for all (heading ids unique across them, one transclusion budget, one embed
+/// stack), each part's HTML sanitised on its own. The [`Rendered`] holds what they found
+/// together (its `html` empty); its text is the parts' texts joined by spaces. Each part comes
+/// back as its HTML and a short name: its first heading's text, else its text.
+pub(crate) fn try_render_parts(
+    parts: &[String],
+    resolver: &dyn Resolver,
+    options: &RenderOptions<'_>,
+) -> Result<(Vec<(String, String)>, Rendered), Exceeded> {
+    let mut session = document::Session::new(resolver, options);
+    let mut all = Rendered::default();
+    let mut html = Vec::with_capacity(parts.len());
+    for part in parts {
+        let page = document::render_document(&mut session, part, 0, None)?;
+        let name = page.headings.first().map_or_else(|| page.text.clone(), |heading| heading.text.clone());
+        html.push((sanitize::clean(&page.html), name));
+        if !page.text.is_empty() {
+            if !all.text.is_empty() {
+                all.text.push(' ');
+            }
+            let start = all.text.len();
+            all.text.push_str(&page.text);
+            all.headings
+                .extend(page.headings.into_iter().map(|heading| Heading { offset: heading.offset + start, ..heading }));
+        }
+        for (list, found) in [
+            (&mut all.links, page.refs.links),
+            (&mut all.unresolved, page.refs.unresolved),
+            (&mut all.assets, page.refs.assets),
+            (&mut all.tags, page.refs.tags),
+            (&mut all.block_ids, page.block_ids),
+        ] {
+            for value in &found {
+                push_unique(list, value);
+            }
+        }
+    }
+    Ok((html, all))
 }
 
 fn comrak_options() -> Options<'static> {

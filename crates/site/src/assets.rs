@@ -6,18 +6,20 @@
 //! - [`THEME_JS`], loaded without `defer` at the top of `<head>`: it applies the reader's
 //!   remembered theme before the first paint, so there is no flash of the wrong theme;
 //! - [`SITE_JS`], loaded with `defer`: one file made of one part per feature (search as you
-//!   type, graph, link previews, media), each part an independent function that does nothing
+//!   type, graph, link previews, media, canvas), each part an independent function that does nothing
 //!   when its markup is not on the page.
 
 use std::sync::LazyLock;
 
 use vps_core::ContentHash;
 
-/// The site stylesheet, served at [`style_href`]: `style.css`, then the dark theme's colours
+/// The site stylesheet, served at [`style_href`]: `style.css` and `canvas.css`, then the dark theme's colours
 /// (`dark.css`, written once) under the system's dark preference unless the reader chose light
 /// (`<html data-theme="light">`, set by [`THEME_JS`]), and whenever the reader chose dark.
 pub const STYLE_CSS: &str = concat!(
     include_str!("assets/style.css"),
+    "\n",
+    include_str!("assets/canvas.css"),
     "\n@media (prefers-color-scheme: dark) {\n:root:not([data-theme=\"light\"]) {\n",
     include_str!("assets/dark.css"),
     "}\n}\n:root[data-theme=\"dark\"] {\n",
@@ -34,6 +36,8 @@ pub const SITE_JS: &str = concat!(
     include_str!("assets/preview.js"),
     "\n",
     include_str!("assets/media.js"),
+    "\n",
+    include_str!("assets/canvas.js"),
 );
 
 /// The theme script, served at [`theme_js_href`] and loaded before the first paint.
@@ -119,11 +123,14 @@ mod tests {
             ".math-error",
             ".markdown-embed",
             "max-width: 100%",
+            ".canvas-live .canvas-node",
+            ".canvas-color-6",
         ] {
             assert!(STYLE_CSS.contains(needle), "missing {needle}");
         }
         assert!(FAVICON_SVG.starts_with("<svg") && FAVICON_SVG.contains("viewBox"));
         assert!(SITE_JS.contains("format=json"));
+        assert!(SITE_JS.contains(".canvas[data-canvas]"), "the canvas part");
         for script in [SITE_JS, THEME_JS] {
             assert!(!script.contains("eval(") && !script.contains("new Function"), "no eval");
         }

@@ -3,8 +3,10 @@
 //! each page and what the others see of it (`access.rs`), how the site looks (`look.rs`).
 
 mod access;
+mod canvas;
 mod content;
 mod drawings;
+mod images;
 mod look;
 mod permalinks;
 
@@ -65,6 +67,8 @@ struct Publish {
     show_properties: bool,
     /// The server's look settings (`SITE_LOGO`, `SHOW_OUTLINE`…).
     look: vps_core::look::SiteLook,
+    /// `IMAGE_VARIANT_WIDTHS` and the decoding limits (default: variants off).
+    images: vps_build::ImageOptions,
 }
 
 impl Publish {
@@ -110,6 +114,7 @@ impl Publish {
             access: self.access,
             show_properties: self.show_properties,
             look: self.look,
+            images: self.images,
             ..SiteOptions::default()
         };
         let input = BuildInput {

@@ -53,10 +53,14 @@ fn with_no_configuration_every_note_outside_dot_folders_is_published_at_the_root
     let plan = scan(dir.path(), &Config::default()).unwrap();
     assert_eq!(
         placed(&plan),
-        owned(&[("Home.md", "Home.md", "/", "/"), ("Sub/Deep/Page.MD", "Sub/Deep/Page.MD", "/", "/")])
+        owned(&[
+            ("Canvas.canvas", "Canvas.canvas", "/", "/"),
+            ("Home.md", "Home.md", "/", "/"),
+            ("Sub/Deep/Page.MD", "Sub/Deep/Page.MD", "/", "/")
+        ])
     );
-    assert_eq!(plan.inventory, ["Home.md", "Sub/Deep/Page.MD"]);
-    assert_eq!(plan.notes[1].title, "Page");
+    assert_eq!(plan.inventory, ["Canvas.canvas", "Home.md", "Sub/Deep/Page.MD"]);
+    assert_eq!(plan.notes[2].title, "Page");
     assert!(plan.assets.is_empty(), "files nobody references are not published");
     assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
 }
@@ -412,4 +416,58 @@ fn a_drawing_embed_uploads_the_export_beside_the_drawing_never_the_drawing() {
     );
     assert!(about_bare[0].contains("Auto-export SVG"), "{}", about_bare[0]);
     assert!(!plan.warnings.iter().any(|w| w.contains("not found")), "{:?}", plan.warnings);
+}
+
+#[test]
+fn canvases_are_sent_as_notes_with_their_json_and_the_files_their_cards_show() {
+    let board = r##"{"nodes":[
+        {"id":"a","type":"file","file":"Pics/diagram.png","x":0,"y":0,"width":10,"height":10},
+        {"id":"b","type":"file","file":"Docs/Paper.pdf","x":0,"y":20,"width":10,"height":10},
+        {"id":"c","type":"file","file":"Notes/Plan.md","subpath":"#Goals","x":0,"y":40,"width":10,"height":10},
+        {"id":"d","type":"text","text":"![[photo.jpg]] and ![[Other.canvas]]","x":0,"y":60,"width":10,"height":10}]}"##;
+    let dir = vault(&[
+        ("Boards/Board.canvas", board),
+        ("Boards/Other.canvas", "{}"),
+        ("Boards/Broken.canvas", "{nope"),
+        ("Drafts/Hidden.canvas", "{}"),
+        ("Pics/diagram.png", "png"),
+        ("Pics/photo.jpg", "jpg"),
+        ("Docs/Paper.pdf", "pdf"),
+        ("Notes/Plan.md", "# Plan"),
+        ("Home.md", "![[Board.canvas]] [[Other.canvas]]"),
+    ]);
+    let config = config(
+        r#"
+[[routes]]
+segment = ""
+vault_folder = "Boards"
+[[routes]]
+segment = "notes"
+vault_folder = "Notes"
+[[routes]]
+segment = "home"
+additional_files = ["Home.md"]
+"#,
+    );
+    let plan = scan(dir.path(), &config).unwrap();
+    let board = plan.notes.iter().find(|note| note.vault_path == "Boards/Board.canvas").expect("the canvas is sent");
+    assert_eq!(board.title, "Board");
+    assert_eq!(board.relative_path, "Board.canvas");
+    assert!(board.content.contains("\"Pics/diagram.png\""), "its JSON, as written");
+    assert!(board.frontmatter.flat.is_empty());
+    let mut targets: Vec<&str> = board.assets.iter().map(|asset| asset.target.as_str()).collect();
+    targets.sort_unstable();
+    assert_eq!(targets, ["Docs/Paper.pdf", "Pics/diagram.png", "photo.jpg"]);
+    let mut uploaded: Vec<&str> = plan.assets.iter().map(|asset| asset.vault_path.as_str()).collect();
+    uploaded.sort_unstable();
+    assert_eq!(uploaded, ["Docs/Paper.pdf", "Pics/diagram.png", "Pics/photo.jpg"], "never a canvas as an attachment");
+    assert!(plan.inventory.contains(&"Boards/Other.canvas".to_owned()));
+    assert!(!plan.inventory.contains(&"Drafts/Hidden.canvas".to_owned()), "outside the routes' folders");
+    assert!(plan.inventory.contains(&"Boards/Broken.canvas".to_owned()), "sent: the server names what is wrong");
+    assert!(
+        plan.warnings.iter().any(|w| w.starts_with("canvas Boards/Broken.canvas is not a valid JSON Canvas file")
+            && w.contains("invalid-canvas")),
+        "{:?}",
+        plan.warnings
+    );
 }

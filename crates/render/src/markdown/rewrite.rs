@@ -49,7 +49,7 @@ pub(super) struct Placeholder<'a> {
     pub(super) block: bool,
 }
 
-pub(super) fn push_unique(list: &mut Vec<String>, value: &str) {
+pub(crate) fn push_unique(list: &mut Vec<String>, value: &str) {
     if !list.iter().any(|v| v == value) {
         list.push(value.to_owned());
     }

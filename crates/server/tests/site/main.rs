@@ -8,6 +8,7 @@ mod helpers;
 
 mod access;
 mod browser;
+mod canvas;
 mod content;
 mod graph;
 mod help_vault;
