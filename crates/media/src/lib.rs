@@ -56,7 +56,7 @@
 //! thin that `R` would exceed both `D` and 4 MiB the resize falls back to an area average (`thumbnail_exact`, no
 //! working memory). The orientation is applied to the small variant, not to the decoded image (a
 //! quarter turn copies the image it turns). Variants are made one at a time, each dropped once
-//! encoded. With the default limits: ≤ 64 MiB + 2 × 256 MiB + 40 MP × 10 B ≈ 1 GiB for the
+//! encoded. With the default limits: ≤ 64 MiB + 2 × 128 MiB + 40 MP × 10 B ≈ 720 MiB for the
 //! worst image the limits admit; `max_decode_bytes` is the lever.
 //!
 //! Measured (`tests/media`, a counting allocator): making the 480, 960 and 1600 variants of the
@@ -125,7 +125,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_pixels: 40_000_000,
-            max_decode_bytes: 256 * 1024 * 1024,
+            max_decode_bytes: 128 * 1024 * 1024,
             max_source_bytes: 64 * 1024 * 1024,
             timeout: Duration::from_secs(30),
         }

@@ -221,7 +221,7 @@ settings_group! {
         /// a larger one (a decompression bomb) gets no variants and is served as uploaded.
         image_max_pixels: u64 = 40_000_000, env ["IMAGE_MAX_PIXELS"], read at_least(1);
         /// The most memory the decoder may allocate for one image.
-        image_max_decode_bytes: u64 = 256 * MIB, env ["IMAGE_MAX_DECODE_BYTES"], read |v| Ok(size(v)?.max(MIB));
+        image_max_decode_bytes: u64 = 128 * MIB, env ["IMAGE_MAX_DECODE_BYTES"], read |v| Ok(size(v)?.max(MIB));
         /// The largest image file variants are made of (it is read whole into memory).
         image_max_source_bytes: u64 = 64 * MIB, env ["IMAGE_MAX_SOURCE_BYTES"], read |v| Ok(size(v)?.max(1024));
         /// How long making one image's variants may take, in seconds.

@@ -27,8 +27,8 @@
 //!   decoder), and the widest variant's pixels `v` (≤ `IMAGE_MAX_PIXELS`) times the bytes a
 //!   pixel of the resized copy, its RGB(A) copy and libwebp's buffers take (at most 22). In all,
 //!   `IMAGE_WORKERS` × (`IMAGE_MAX_SOURCE_BYTES` + `IMAGE_MAX_DECODE_BYTES` + the largest
-//!   variant's working memory): with the defaults (1 worker; 64 MiB, 256 MiB, and at most a
-//!   1600-px-wide variant of a 40 MP image) under 1.2 GiB for the worst image the limits admit;
+//!   variant's working memory): with the defaults (1 worker; 64 MiB, 128 MiB, and at most a
+//!   1600-px-wide variant of a 40 MP image) under 750 MiB for the worst image the limits admit;
 //!   the 2400 × 1600 screenshot of the tests costs about 25 MB above the server's own. The
 //!   encoded variants of one image are held until stored (smaller than their pixels). Plus
 //!   the record cache: [`RECORD_CACHE_ENTRIES`] records of a few hundred bytes each.
@@ -65,6 +65,10 @@ struct Job {
     size: u64,
     /// The widths to make (narrower than the image).
     widths: Vec<u32>,
+    /// The build's look at its header already said no variants will be made (too many pixels,
+    /// animated…): only the head is read, and `make_variants` refuses it from there, so that the
+    /// refusal is recorded, logged once and counted with its reason without reading the file.
+    refused_by_header: bool,
 }
 
 #[derive(Default)]
@@ -127,10 +131,11 @@ impl Variants {
         {
             let mut waiting = self.waiting.lock().expect("variants queue");
             for (path, asset) in &live.revision.assets {
-                let Some(meta) = live.revision.images.get(&asset.sha256).filter(|meta| meta.variants) else {
+                let Some(meta) = live.revision.images.get(&asset.sha256) else {
                     continue;
                 };
-                let widths = variant_widths(meta.width, &widths);
+                // An image whose header could not be read is refused from its head as well.
+                let widths = if meta.width == 0 { widths.clone() } else { variant_widths(meta.width, &widths) };
                 if widths.is_empty()
                     || self.records.get(&asset.sha256).is_some()
                     || waiting.sources.contains(&asset.sha256)
@@ -142,7 +147,8 @@ impl Variants {
                     continue;
                 }
                 waiting.sources.insert(asset.sha256);
-                let job = Job { source: asset.sha256, path: path.to_string(), size: asset.size, widths };
+                let refused_by_header = !meta.variants;
+                let job = Job { source: asset.sha256, path: path.to_string(), size: asset.size, widths, refused_by_header };
                 waiting.jobs.push_back(job);
             }
         }
@@ -256,6 +262,14 @@ impl Workers {
         }
         let settings = &self.0.variants.settings;
         let limits = settings.limits();
+        if job.refused_by_header {
+            let Some(mut reader) = self.0.store.open(&job.source).await? else { return Ok(()) };
+            let head = reader.head(vps_media::PROBE_BYTES).await?;
+            let refusal = vps_media::make_variants(&head, &job.widths, 1.0, &limits)
+                .err()
+                .unwrap_or(vps_media::Refusal::Undecodable("its header could not be read".to_owned()));
+            return self.refuse(&job, refusal.code(), &refusal.to_string()).await;
+        }
         if job.size > limits.max_source_bytes {
             let refusal = vps_media::Refusal::TooLarge { size: job.size, limit: limits.max_source_bytes };
             return self.refuse(&job, refusal.code(), &refusal.to_string()).await;

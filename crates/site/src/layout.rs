@@ -191,7 +191,7 @@ impl Site {
         let words = self.words;
         format!(
             "<button type=\"button\" class=\"theme-toggle\" hidden aria-label=\"{system}\" title=\"{system}\" \
-data-label-system=\"{system}\" data-label-light=\"{light}\" data-label-dark=\"{dark}\"></button>\n",
+data-label-system=\"{system}\" data-label-light=\"{light}\" data-label-dark=\"{dark}\">\u{25d0}</button>\n",
             system = escape(words.theme_system),
             light = escape(words.theme_light),
             dark = escape(words.theme_dark),

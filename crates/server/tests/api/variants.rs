@@ -134,7 +134,8 @@ async fn every_fixture_gets_its_variants_or_its_original_and_the_server_stays_he
     // counted; tests running beside it in this binary are.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     publish(&app.base, &vault).await;
-    wait_for_variants(&app.base, MADE, &[("image-undecodable", 1)]).await;
+    let refusals = [("image-undecodable", 1), ("image-too-many-pixels", 1), ("image-animated", 1)];
+    wait_for_variants(&app.base, MADE, &refusals).await;
     let peak = peak_rss();
     eprintln!("peak RSS of the test process (server in-process) after making the variants: {peak} bytes");
     assert!(peak < PEAK_RSS_BOUND, "peak RSS {peak} over {PEAK_RSS_BOUND}");
@@ -217,14 +218,21 @@ async fn every_fixture_gets_its_variants_or_its_original_and_the_server_stays_he
     assert_eq!(health.status(), StatusCode::OK, "healthy after the bomb");
     assert_eq!(metric(&app.base, "vps_image_variants_made_total").await, MADE);
     assert!(metric(&app.base, "vps_image_variant_bytes_saved_total").await > 0);
-    assert_eq!(metric(&app.base, "vps_image_decode_refusals_total{reason=\"image-undecodable\"}").await, 1);
+    // Each refusal is counted once, with its reason: the bomb and the animation from their headers.
+    for (reason, count) in refusals {
+        assert_eq!(metric(&app.base, &format!("vps_image_decode_refusals_total{{reason=\"{reason}\"}}")).await, count);
+    }
+    let bomb = record(app.data.path(), &sha(&vps_media::fixtures::bomb_png())).expect("a record for the bomb");
+    assert_eq!(bomb.refused.map(|code| code.as_str()), Some("image-too-many-pixels"));
 
     // Republishing the unchanged vault makes nothing again.
     publish(&app.base, &vault).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     wait_for_variants(&app.base, MADE, &[]).await;
     assert_eq!(metric(&app.base, "vps_image_variants_made_total").await, MADE);
-    assert_eq!(metric(&app.base, "vps_image_decode_refusals_total{reason=\"image-undecodable\"}").await, 1);
+    for (reason, count) in refusals {
+        assert_eq!(metric(&app.base, &format!("vps_image_decode_refusals_total{{reason=\"{reason}\"}}")).await, count);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

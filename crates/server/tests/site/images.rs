@@ -19,7 +19,9 @@ const ROUTE: &str = "/gallery";
 
 /// Records every layout shift from the start of the page (`window.shifts`).
 const SHIFTS: &str = "window.shifts = []; new PerformanceObserver(list => { \
-    for (const entry of list.getEntries()) window.shifts.push(entry.value); \
+    for (const entry of list.getEntries()) window.shifts.push({value: entry.value, at: entry.startTime, \
+        moved: entry.sources.map(s => (s.node && s.node.nodeName + '.' + (s.node.className || '')) + ' ' + \
+            JSON.stringify(s.previousRect) + ' -> ' + JSON.stringify(s.currentRect))}); \
     }).observe({type: 'layout-shift', buffered: true});";
 
 /// What the page's images are and which candidate the browser chose.
@@ -175,7 +177,8 @@ async fn in_chromium_a_phone_and_a_desktop_each_pick_a_variant_and_nothing_shift
             assert!(image["shown"].as_f64().unwrap() > 0.0, "{image}");
         }
         let shifts = browser.execute("return window.shifts;", json!([])).await.unwrap();
-        let total: f64 = shifts.as_array().unwrap().iter().filter_map(Value::as_f64).sum();
+        let total: f64 = shifts.as_array().unwrap().iter().filter_map(|shift| shift["value"].as_f64()).sum();
+        eprintln!("layout shifts at {width} px: {shifts}");
         assert!(total < 0.01, "at {width} px the layout shifted by {total} while images arrived: {shifts}");
     }
     let log = browser.browser_log().await.unwrap();

@@ -30,6 +30,10 @@
   }
   var current = choice();
   apply(current);
+  // The toggle takes its place in the header before the first paint (the stylesheet shows it
+  // under this class): shown later, it would push the page down on a phone, where it wraps the
+  // header onto a second line.
+  root.classList.add("theme-toggle-on");
 
   function show(button, state) {
     var label = button.getAttribute("data-label-" + state) || state;
