@@ -148,7 +148,8 @@ impl Variants {
                 }
                 waiting.sources.insert(asset.sha256);
                 let refused_by_header = !meta.variants;
-                let job = Job { source: asset.sha256, path: path.to_string(), size: asset.size, widths, refused_by_header };
+                let job =
+                    Job { source: asset.sha256, path: path.to_string(), size: asset.size, widths, refused_by_header };
                 waiting.jobs.push_back(job);
             }
         }
@@ -244,10 +245,17 @@ impl Workers {
     }
 
     async fn work(&self) {
+        let decoder = match Decoder::start() {
+            Ok(decoder) => decoder,
+            Err(error) => {
+                tracing::error!(%error, "cannot start an image variant thread; no variants are made by this worker");
+                return;
+            }
+        };
         loop {
             let job = self.0.variants.next().await;
             let source = job.source;
-            if let Err(error) = self.make(job).await {
+            if let Err(error) = self.make(&decoder, job).await {
                 tracing::warn!(%source, error = %vps_core::error_chain::chain(&error, ": "), "could not make an image's variants; tried again when a revision next goes live");
             }
             self.0.variants.done(&source);
@@ -256,7 +264,7 @@ impl Workers {
 
     /// Makes one source's variants, unless its record exists.
     #[tracing::instrument(level = "debug", skip_all, fields(source = %job.source, path = %job.path))]
-    async fn make(&self, job: Job) -> Result<(), StoreError> {
+    async fn make(&self, decoder: &Decoder, job: Job) -> Result<(), StoreError> {
         if self.0.variants.record(&*self.0.store, &job.source).await?.is_some() {
             return Ok(()); // made by another replica, or before a restart
         }
@@ -286,8 +294,14 @@ impl Workers {
         // at shutdown removes it.
         let _marker = Marker(self.0.variants.marker(&job.source));
         let (widths, quality) = (job.widths.clone(), f32::from(settings.image_variant_quality));
-        let made =
-            tokio::task::spawn_blocking(move || vps_media::make_variants(&bytes, &widths, quality, &limits)).await;
+        let made = decoder
+            .run(move || {
+                let made = vps_media::make_variants(&bytes, &widths, quality, &limits);
+                drop(bytes);
+                give_back_freed_memory();
+                made
+            })
+            .await;
         let made = match made {
             Ok(Ok(made)) => made,
             Ok(Err(refusal)) => return self.refuse(&job, refusal.code(), &refusal.to_string()).await,
@@ -337,6 +351,51 @@ impl Workers {
         self.0.variants.records.insert(source, Arc::new(record));
         remove_marker(self.0.variants.marker(&source)).await?;
         Ok(written)
+    }
+}
+
+/// A worker's own thread, where every image it makes is decoded and encoded. Not the blocking
+/// pool: glibc gives each thread an arena of its own that keeps what was freed in it, so images
+/// decoded on whichever pool thread is free leave tens of MB behind in each of them (measured
+/// with the help vault: a peak RSS of 425 MiB over the pool, 165 MiB on one thread, against
+/// 99 MiB without variants). Ends when the worker (its sender) is dropped.
+struct Decoder {
+    tasks: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+}
+
+impl Decoder {
+    fn start() -> std::io::Result<Decoder> {
+        let (tasks, receive) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        std::thread::Builder::new().name("image-variants".into()).spawn(move || {
+            while let Ok(task) = receive.recv() {
+                task();
+            }
+        })?;
+        Ok(Decoder { tasks })
+    }
+
+    /// Runs `work` on the thread and waits for it; `Err` when it panicked (or the thread is gone).
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ()> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let task = move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            let _ = answer.send(outcome);
+        };
+        self.tasks.send(Box::new(task)).map_err(drop)?;
+        match answered.await {
+            Ok(Ok(value)) => Ok(value),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Returns the memory an image's decoding freed to the system, so that a server at rest after
+/// making variants holds no more than before.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only returns free pages of the allocator's arenas to the system.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -16,6 +16,7 @@
 //!
 //! ```text
 //! cargo build --release -p vps-publish -p vps-bench && target/release/media-bench
+//! target/release/media-bench --env IMAGE_WORKERS=2
 //! ```
 
 use std::collections::BTreeMap;
@@ -35,6 +36,8 @@ const API_KEY: &str = "vpsk_media_bench_key_0123456789abcdef0123";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const LABEL: usize = 40;
+/// An origin, so that the sitemap lists the pages (the bench reads their paths from it).
+const BASE_URL: (&str, &str) = ("BASE_URL", "http://media-bench.invalid");
 /// Pages measured.
 const PAGES: usize = 10;
 /// Whether every image of the page has loaded (or failed).
@@ -55,10 +58,16 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let mut vault = vps_bench::default_vault();
+    let mut after_env: Vec<(String, String)> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--vault" => vault = value::<String>(&mut args, "--vault")?.into(),
+            "--env" => {
+                let setting: String = value(&mut args, "--env")?;
+                let (name, value) = setting.split_once('=').ok_or("--env takes NAME=VALUE")?;
+                after_env.push((name.to_owned(), value.to_owned()));
+            }
             other => return Err(format!("unknown argument {other:?}; see the doc comment of media_bench.rs").into()),
         }
     }
@@ -69,8 +78,12 @@ fn run() -> Result<()> {
     vps_testkit::copy_dir(&vault, &copy)?;
 
     println!("== before: IMAGE_VARIANTS=false");
-    let before =
-        Server::start(binary.as_path(), &scratch.path().join("before"), API_KEY, &[("IMAGE_VARIANTS", "false")])?;
+    let before = Server::start(
+        binary.as_path(),
+        &scratch.path().join("before"),
+        API_KEY,
+        &[("IMAGE_VARIANTS", "false"), BASE_URL],
+    )?;
     let published = Instant::now();
     publish(&runtime, &before, &copy)?;
     println!("{:<LABEL$}{:.1} s", "published in", published.elapsed().as_secs_f64());
@@ -83,12 +96,18 @@ fn run() -> Result<()> {
     );
     let before_rss = before.peak_rss_mib()?;
 
-    println!("\n== after: variants on (defaults)");
-    let after = Server::start(binary.as_path(), &scratch.path().join("after"), API_KEY, &[])?;
+    println!(
+        "\n== after: variants on (defaults{})",
+        after_env.iter().map(|(n, v)| format!(", {n}={v}")).collect::<String>()
+    );
+    let mut env: Vec<(&str, &str)> = after_env.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
+    env.push(BASE_URL);
+    let after = Server::start(binary.as_path(), &scratch.path().join("after"), API_KEY, &env)?;
     let started = Instant::now();
     publish(&runtime, &after, &copy)?;
     let publish_secs = started.elapsed().as_secs_f64();
-    let (made, sources, refused) = runtime.block_on(wait_for_variants(&after.base_url))?;
+    let (made, refused) = runtime.block_on(wait_for_variants(&after.base_url))?;
+    let sources = images_with_variants(&scratch.path().join("after"))?;
     let total = started.elapsed().as_secs_f64();
     let making = (total - publish_secs).max(0.001);
     println!("{:<LABEL$}{publish_secs:.1} s (pages served with originals meanwhile)", "published in");
@@ -144,15 +163,25 @@ async fn heaviest_pages(base_url: &str) -> Result<Vec<(String, u64)>> {
     let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
     let mut pages = Vec::new();
     for location in sitemap.split("<loc>").skip(1).filter_map(|rest| rest.split("</loc>").next()) {
-        let route =
-            location.find("://").and_then(|at| location[at + 3..].find('/').map(|slash| &location[at + 3 + slash..]));
+        // An absolute URL when `BASE_URL` is set, else the path.
+        let route = match location.find("://") {
+            Some(at) => location[at + 3..].find('/').map(|slash| &location[at + 3 + slash..]),
+            None => Some(location),
+        };
         let Some(route) = route else { continue };
         let html = client.get(format!("{base_url}{route}")).send().await?.text().await?;
         let mut weight = 0;
-        for hash in html.split("<img src=\"/_blob/").skip(1).filter_map(|rest| rest.get(..64)) {
+        // Each `<img src="…_blob/<sha256>"` (page URLs are relative: `_blob/…`, `../_blob/…`).
+        let sources = html.split("<img src=\"").skip(1).filter_map(|rest| {
+            let src = &rest[..rest.find('"')?];
+            src.rsplit_once("_blob/").and_then(|(_, hash)| hash.get(..64))
+        });
+        for hash in sources {
             if !sizes.contains_key(hash) {
                 let response = client.head(format!("{base_url}/_blob/{hash}")).send().await?;
-                sizes.insert(hash.to_owned(), response.content_length().unwrap_or(0));
+                let length = response.headers().get(reqwest::header::CONTENT_LENGTH);
+                let length = length.and_then(|value| value.to_str().ok()?.parse().ok()).unwrap_or(0);
+                sizes.insert(hash.to_owned(), length);
             }
             weight += sizes[hash];
         }
@@ -163,9 +192,20 @@ async fn heaviest_pages(base_url: &str) -> Result<Vec<(String, u64)>> {
     Ok(pages)
 }
 
-/// Waits until no image waits for its variants and no more are made; returns the variants
-/// made, the images they were made of and the refusals.
-async fn wait_for_variants(base_url: &str) -> Result<(u64, u64, u64)> {
+/// The images whose variants the server in `data_dir` made: its variant records that list some.
+fn images_with_variants(data_dir: &Path) -> Result<u64> {
+    let root = data_dir.join("blobs/variants");
+    let mut count = 0;
+    for (path, _) in vps_bench::files_under(&root)? {
+        let record: vps_core::image::VariantRecord = serde_json::from_slice(&std::fs::read(root.join(path))?)?;
+        count += u64::from(!record.variants.is_empty());
+    }
+    Ok(count)
+}
+
+/// Waits until no image waits for its variants and no more are made; returns the variants made
+/// and the refusals.
+async fn wait_for_variants(base_url: &str) -> Result<(u64, u64)> {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(1800);
     let mut last = (u64::MAX, Instant::now());
@@ -173,12 +213,11 @@ async fn wait_for_variants(base_url: &str) -> Result<(u64, u64, u64)> {
         let scrape = Scrape::fetch(&client, base_url).await?;
         let made = scrape.get("vps_image_variants_made_total").unwrap_or(0.0) as u64;
         let queued = scrape.get("vps_image_variant_queue").unwrap_or(0.0) as u64;
-        let sources = scrape.get("vps_image_variant_sources_total").unwrap_or(0.0) as u64;
         let refused = scrape.sum_prefix("vps_image_decode_refusals_total") as u64;
         if made != last.0 {
             last = (made, Instant::now());
         } else if queued == 0 && last.1.elapsed() > Duration::from_secs(2) {
-            return Ok((made, sources, refused));
+            return Ok((made, refused));
         }
         if Instant::now() > deadline {
             return Err(format!("variants still being made after 30 minutes ({made} so far)").into());

@@ -8,18 +8,13 @@ use vps_core::revision::Revision;
 
 use vps_core::note::Note;
 
-use super::{Publish, png, route_of};
+use super::{Publish, html_of, png, route_of};
 
 /// A note as `vps-publish` sends it: a canvas's title is its file's stem.
 fn note(vault_path: &str, content: &str) -> Note {
     let mut note = super::note(vault_path, content);
     note.title = note.title.trim_end_matches(".canvas").to_owned();
     note
-}
-
-fn html_of(blobs: &MemoryBlobs, built: &vps_build::Built, vault_path: &str) -> String {
-    let page = &built.revision.pages[route_of(&built.revision, vault_path)];
-    String::from_utf8(blobs.get(&page.html_blob).expect("stored").to_vec()).unwrap()
 }
 
 /// The board: a group holding two text cards (one embeds a note), a file card showing a note's

@@ -6,7 +6,7 @@ use vps_build::MemoryBlobs;
 use vps_core::revision::{Asset, Revision};
 use vps_core::{AssetPath, ContentHash, MediaType};
 
-use super::{Publish, note, route_of};
+use super::{Publish, html_of, note};
 
 fn svg(path: &str, byte: u8) -> (AssetPath, Asset) {
     let asset = Asset {
@@ -15,11 +15,6 @@ fn svg(path: &str, byte: u8) -> (AssetPath, Asset) {
         media_type: MediaType::parse("image/svg+xml").unwrap(),
     };
     (AssetPath::parse(path).unwrap(), asset)
-}
-
-fn html_of(blobs: &MemoryBlobs, built: &vps_build::Built, vault_path: &str) -> String {
-    let page = &built.revision.pages[route_of(&built.revision, vault_path)];
-    String::from_utf8(blobs.get(&page.html_blob).expect("stored").to_vec()).unwrap()
 }
 
 /// What the plugin writes for a drawing: its text elements, and the scene compressed in a comment.

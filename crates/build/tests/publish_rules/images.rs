@@ -8,7 +8,7 @@ use vps_core::revision::{Asset, Revision};
 use vps_core::{AssetPath, MediaType};
 use vps_media::fixtures;
 
-use super::{Publish, note, route_of};
+use super::{Publish, html_of, note};
 
 /// Stores `bytes` and answers the asset that names them.
 fn image(blobs: &MemoryBlobs, path: &str, media_type: &str, bytes: &[u8]) -> (AssetPath, Asset) {
@@ -26,11 +26,6 @@ fn img<'h>(html: &'h str, alt: &str) -> &'h str {
     let at = html.find(&format!(r#"alt="{alt}""#)).unwrap_or_else(|| panic!("no image {alt}: {html}"));
     let start = html[..at].rfind("<img ").unwrap();
     &html[start..start + html[start..].find('>').unwrap() + 1]
-}
-
-fn html_of(blobs: &MemoryBlobs, revision: &Revision, vault_path: &str) -> String {
-    let page = &revision.pages[route_of(revision, vault_path)];
-    String::from_utf8(blobs.get(&page.html_blob).expect("stored").to_vec()).unwrap()
 }
 
 fn fixture_vault(blobs: &MemoryBlobs) -> Publish {
@@ -61,7 +56,7 @@ fn pages_offer_each_image_at_its_size_with_the_variants_it_will_have() {
     assert_eq!(meta("tiny.png"), ImageMeta { width: 64, height: 48, variants: true });
     assert_eq!(meta("bomb.png"), ImageMeta { width: 100_000, height: 100_000, variants: false });
 
-    let html = html_of(&blobs, revision, "Gallery.md");
+    let html = html_of(&blobs, &built, "Gallery.md");
     let large = img(&html, "large.png");
     let sha = revision.assets[&AssetPath::parse("large.png").unwrap()].sha256;
     // Relative, as every URL of a page is (a site under a path prefix works as it is).
@@ -93,6 +88,6 @@ fn republishing_carries_what_is_known_and_other_widths_change_the_pages() {
     // Variants off: the pages keep the images' sizes and lose their srcset.
     let off = Publish { images: ImageOptions { variant_widths: Vec::new(), ..variants_on() }, ..fixture_vault(&blobs) }
         .on_live(&blobs, &first);
-    let html = html_of(&blobs, &off.revision, "Gallery.md");
+    let html = html_of(&blobs, &off, "Gallery.md");
     assert!(!html.contains("srcset") && img(&html, "large.png").contains(r#"width="2400""#), "{html}");
 }

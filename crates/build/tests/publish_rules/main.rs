@@ -143,6 +143,12 @@ fn vault_paths(revision: &Revision) -> Vec<&str> {
     paths
 }
 
+/// The HTML of the page of `vault_path` in what `built` stored in `blobs`.
+fn html_of(blobs: &MemoryBlobs, built: &Built, vault_path: &str) -> String {
+    let page = &built.revision.pages[route_of(&built.revision, vault_path)];
+    String::from_utf8(blobs.get(&page.html_blob).expect("stored").to_vec()).unwrap()
+}
+
 fn route_of<'a>(revision: &'a Revision, vault_path: &str) -> &'a str {
     revision.pages.iter().find(|(_, page)| page.vault_path == vault_path).map(|(route, _)| route.as_str()).unwrap()
 }

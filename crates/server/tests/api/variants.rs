@@ -58,6 +58,19 @@ async fn publish(base: &str, vault: &Vault) {
     assert_eq!(done["status"], "completed", "{done}");
 }
 
+/// Removes the image `name` and the note that shows it from the vault in `dir`, and publishes
+/// the vault again in full: the image is published no more.
+async fn unpublish(base: &str, dir: &Path, name: &str) {
+    std::fs::remove_file(dir.join("img").join(name)).unwrap();
+    std::fs::remove_file(dir.join("Gallery").join(format!("{name}.md"))).unwrap();
+    let vault = vps_testkit::vault::scan(dir).unwrap();
+    let done = vps_testkit::Plugin::new(base, KEY)
+        .full_publish()
+        .publish(&vault.note_payloads(), &vault.asset_payloads())
+        .await;
+    assert_eq!(done["status"], "completed", "{done}");
+}
+
 fn sha(bytes: &[u8]) -> String {
     vps_testkit::sha256_hex(bytes)
 }
@@ -269,14 +282,7 @@ async fn a_variant_is_found_only_while_its_image_is_live_and_the_reader_may_see_
     }
 
     // Published no more: its variants are not found either.
-    std::fs::remove_file(dir.path().join("img/large.png")).unwrap();
-    std::fs::remove_file(dir.path().join("Gallery/large.png.md")).unwrap();
-    let vault = vps_testkit::vault::scan(dir.path()).unwrap();
-    let done = vps_testkit::Plugin::new(&app.base, KEY)
-        .full_publish()
-        .publish(&vault.note_payloads(), &vault.asset_payloads())
-        .await;
-    assert_eq!(done["status"], "completed", "{done}");
+    unpublish(&app.base, dir.path(), "large.png").await;
     let response = get(&app.base, &format!("/_img/{large}/480.webp")).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     // A hash that is not one is a bad request, as at `/_blob/`; a file that is not a variant's
@@ -324,14 +330,7 @@ async fn a_crash_while_decoding_is_never_repeated_and_gc_keeps_only_the_variants
 
     // The photo is published no more; `gc` keeping one revision removes its record and variant
     // and keeps the large image's record.
-    std::fs::remove_file(dir.path().join("img/photo.jpg")).unwrap();
-    std::fs::remove_file(dir.path().join("Gallery/photo.jpg.md")).unwrap();
-    let vault = vps_testkit::vault::scan(dir.path()).unwrap();
-    let done = vps_testkit::Plugin::new(&app.base, KEY)
-        .full_publish()
-        .publish(&vault.note_payloads(), &vault.asset_payloads())
-        .await;
-    assert_eq!(done["status"], "completed", "{done}");
+    unpublish(&app.base, dir.path(), "photo.jpg").await;
     app.stop().await;
     let photo_variant = record(data.path(), &photo).unwrap().variants[0].sha256;
     let settings = vps_server::Settings { data_dir: data.path().to_owned(), ..vps_server::Settings::default() };
